@@ -1,0 +1,5 @@
+import sys
+
+from ccm_timer.cli.main import main
+
+sys.exit(main())

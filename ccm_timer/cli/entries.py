@@ -1,0 +1,127 @@
+"""`entry add`, `entry list`, `entry edit`, `entry void` and `entry history`."""
+
+from __future__ import annotations
+
+import argparse
+
+from ccm_timer.cli.args import month_arg
+from ccm_timer.cli.output import duration, emit_json, local, table
+from ccm_timer.core.parse import parse_instant
+from ccm_timer.services import entries
+from ccm_timer.services.errors import UserError
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    entry = sub.add_parser("entry", help="add, list, edit and void time entries")
+    esub = entry.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = esub.add_parser("add", parents=[common], help="add time by hand")
+    p.add_argument("--patient")
+    p.add_argument("--category", required=True)
+    p.add_argument("--start", required=True, help="YYYY-MM-DDTHH:MM (clinic time) or ISO 8601")
+    p.add_argument("--end", required=True)
+    p.add_argument("--clinician")
+    p.add_argument("--note", default="")
+    p.add_argument("--program")
+    p.set_defaults(handler=add)
+    p = esub.add_parser("list", parents=[common], help="list entries")
+    p.add_argument("--month", type=month_arg, help="YYYY-MM")
+    p.add_argument("--patient")
+    p.add_argument("--clinician")
+    p.add_argument("--voided", action="store_true", help="include voided entries")
+    p.set_defaults(handler=list_)
+    p = esub.add_parser("edit", parents=[common], help="correct an entry (keeps the original)")
+    p.add_argument("id")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--patient")
+    p.add_argument("--category")
+    p.add_argument("--start")
+    p.add_argument("--end")
+    p.add_argument("--note")
+    p.add_argument("--clinician", help="who did the work")
+    p.add_argument("--by", help="who makes the change (default: the default clinician)")
+    p.add_argument("--program")
+    p.set_defaults(handler=edit)
+    p = esub.add_parser("void", parents=[common], help="void an entry (keeps the original)")
+    p.add_argument("id")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--by")
+    p.set_defaults(handler=void)
+    p = esub.add_parser("history", parents=[common], help="every version of an entry")
+    p.add_argument("id")
+    p.set_defaults(handler=history)
+
+
+def _instant(ctx, text: str | None, what: str):
+    if text is None:
+        return None
+    try:
+        return parse_instant(text, ctx.zone)
+    except ValueError as exc:
+        raise UserError(f"The {what} time is wrong: {exc}.") from None
+
+
+def _rows(ctx, views):
+    return [
+        (str(v.id)[:13], local(v.start, ctx.zone), duration(v.seconds), v.patient_mrn or "-",
+         v.category, v.clinician, v.source, f"v{v.version}" + (" VOID" if v.voided else ""),
+         v.note.replace("\n", " ")[:40])
+        for v in views
+    ]
+
+
+HEADERS = ["ID", "START", "TIME", "PATIENT", "CATEGORY", "CLINICIAN", "SOURCE", "VER", "NOTE"]
+
+
+def _print(ctx, args, view, verb: str) -> None:
+    if args.json:
+        emit_json(view.to_dict())
+    else:
+        print(f"{verb} entry {str(view.id)[:13]} (version {view.version}): "
+              f"{view.category_label}, {duration(view.seconds)}.")
+
+
+def add(ctx, args) -> None:
+    view = entries.add_manual(
+        ctx, patient_mrn=args.patient, category_slug=args.category,
+        start=_instant(ctx, args.start, "start"), end=_instant(ctx, args.end, "end"),
+        clinician=args.clinician, note=args.note, program=args.program,
+    )
+    _print(ctx, args, view, "Added")
+
+
+def list_(ctx, args) -> None:
+    views = entries.list_entries(ctx, month=args.month, patient_mrn=args.patient,
+                                 clinician=args.clinician, include_voided=args.voided)
+    if args.json:
+        emit_json([v.to_dict() for v in views])
+        return
+    if not views:
+        print("No entries.")
+        return
+    table(HEADERS, _rows(ctx, views))
+    print(f"{len(views)} entries, {duration(sum(v.seconds for v in views if not v.voided))} "
+          "in total.")
+
+
+def edit(ctx, args) -> None:
+    view = entries.edit(
+        ctx, args.id, reason=args.reason, patient_mrn=args.patient,
+        category_slug=args.category, start=_instant(ctx, args.start, "start"),
+        end=_instant(ctx, args.end, "end"), note=args.note, clinician=args.clinician,
+        actor=args.by, program=args.program,
+    )
+    _print(ctx, args, view, "Edited")
+
+
+def void(ctx, args) -> None:
+    _print(ctx, args, entries.void(ctx, args.id, reason=args.reason, actor=args.by), "Voided")
+
+
+def history(ctx, args) -> None:
+    views = entries.history(ctx, args.id)
+    if args.json:
+        emit_json([v.to_dict() for v in views])
+        return
+    table(HEADERS + ["REASON"],
+          [(*row, v.change_reason or v.void_reason or "")
+           for row, v in zip(_rows(ctx, views), views, strict=True)])

@@ -1,0 +1,85 @@
+"""The `ccm-timer` command. With no arguments it starts the tray app; otherwise it runs one
+command against the database and exits. Never imports Qt on the command path: a CLI call
+must stay fast enough to bind to a keyboard shortcut."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from ccm_timer import __version__
+
+# Each module adds its commands; `register(sub, common)` is the whole interface.
+COMMAND_MODULES = ("people", "timing", "entries", "admin")
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", help="keep every file under this folder "
+                        "(default: CCM_TIMER_HOME or the per-user data folder)")
+    common.add_argument("--json", action="store_true", help="print JSON")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import importlib
+
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="ccm-timer", parents=[common],
+        description="Time care-management work per patient; with no command, start the tray.",
+    )
+    parser.add_argument("--version", action="version", version=f"ccm-timer {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"ccm_timer.cli.{name}").register(sub, common)
+    return parser
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"ccm-timer: {message}", file=sys.stderr)
+    return code
+
+
+def run(argv: Sequence[str]) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable | None = getattr(args, "handler", None)
+    if args.command is None:
+        from ccm_timer.ui.launch import launch  # the only path that imports Qt
+
+        return launch(args.data_dir)
+    if handler is None:
+        parser.parse_args([*argv, "--help"])
+        return 2
+
+    from ccm_timer.services.context import open_app
+    from ccm_timer.services.errors import UserError
+    from ccm_timer.store.engine import DatabaseError
+
+    try:
+        ctx = open_app(args.data_dir)
+    except (UserError, DatabaseError) as exc:
+        return _fail(str(exc))
+    try:
+        handler(ctx, args)
+    except (UserError, DatabaseError) as exc:
+        return _fail(str(exc))
+    except BrokenPipeError:
+        return 0
+    except OSError as exc:
+        # A full disk or a vanished folder is the user's to fix, not a crash.
+        return _fail(f"{exc.strerror or exc}: {getattr(exc, 'filename', '') or ''}; "
+                     "free space or fix the folder and try again.")
+    finally:
+        ctx.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(list(sys.argv[1:] if argv is None else argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""`start`, `pause`, `resume`, `stop`, `switch`, `status` and `recover`."""
+
+from __future__ import annotations
+
+import argparse
+
+from ccm_timer.cli.output import duration, emit_json, local, table
+from ccm_timer.services import recovery, timers
+from ccm_timer.services.entries import EntryView
+from ccm_timer.services.errors import UserError
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    for name, help_text in (("start", "start a timer"),
+                            ("switch", "stop what runs and start another timer")):
+        p = sub.add_parser(name, parents=[common], help=help_text)
+        p.add_argument("--patient", help="MRN (not for program-level categories)")
+        p.add_argument("--category", required=True, help="see `ccm-timer category list`")
+        p.add_argument("--note", default="")
+        p.add_argument("--program", help="count toward another program than the category's")
+        p.add_argument("--clinician", help="name or id (default: the default clinician)")
+        p.set_defaults(handler=start if name == "start" else switch)
+    for name, handler in (("pause", pause), ("resume", resume)):
+        p = sub.add_parser(name, parents=[common], help=f"{name} the running timer")
+        p.add_argument("--clinician")
+        p.set_defaults(handler=handler)
+    p = sub.add_parser("stop", parents=[common], help="stop the timer")
+    p.add_argument("--note")
+    p.add_argument("--clinician")
+    p.set_defaults(handler=stop)
+    p = sub.add_parser("status", parents=[common], help="what is running now")
+    p.add_argument("--clinician")
+    p.set_defaults(handler=status)
+    p = sub.add_parser("recover", parents=[common],
+                       help="decide about timers left running when the app stopped")
+    p.add_argument("entry", nargs="?", help="entry id (default: the only one waiting)")
+    choice = p.add_mutually_exclusive_group()
+    choice.add_argument("--keep", dest="choice", action="store_const", const="keep",
+                        help="keep counting until now")
+    choice.add_argument("--stop", dest="choice", action="store_const", const="stop",
+                        help="stop at the last moment the app was seen alive")
+    choice.add_argument("--discard", dest="choice", action="store_const", const="discard",
+                        help="void the entry")
+    p.add_argument("--clinician")
+    p.set_defaults(handler=recover)
+
+
+def _describe(view: EntryView) -> str:
+    who = view.patient_mrn or "program-level"
+    return f"{view.category_label} for {who}"
+
+
+def _print_entry(ctx, args, view: EntryView, verb: str) -> None:
+    if args.json:
+        emit_json(view.to_dict())
+    else:
+        print(f"{verb}: {_describe(view)} ({duration(view.seconds)}) [{str(view.id)[:13]}]")
+
+
+def start(ctx, args) -> None:
+    view = timers.start(ctx, patient_mrn=args.patient, category_slug=args.category,
+                        note=args.note, clinician=args.clinician, program=args.program)
+    _print_entry(ctx, args, view, f"Started at {local(view.start, ctx.zone)[11:]}")
+
+
+def switch(ctx, args) -> None:
+    stopped, started = timers.switch(
+        ctx, patient_mrn=args.patient, category_slug=args.category, note=args.note,
+        clinician=args.clinician, program=args.program,
+    )
+    if args.json:
+        emit_json({"stopped": stopped.to_dict() if stopped else None,
+                   "started": started.to_dict()})
+        return
+    if stopped:
+        print(f"Stopped: {_describe(stopped)} ({duration(stopped.seconds)})")
+    print(f"Started: {_describe(started)} [{str(started.id)[:13]}]")
+
+
+def pause(ctx, args) -> None:
+    _print_entry(ctx, args, timers.pause(ctx, args.clinician), "Paused")
+
+
+def resume(ctx, args) -> None:
+    _print_entry(ctx, args, timers.resume(ctx, args.clinician), "Resumed")
+
+
+def stop(ctx, args) -> None:
+    _print_entry(ctx, args, timers.stop(ctx, args.clinician, args.note), "Stopped")
+
+
+def status(ctx, args) -> None:
+    result = timers.status(ctx, args.clinician)
+    if args.json:
+        emit_json(result.to_dict())
+        return
+    if result.entry is None:
+        print(f"Idle: no timer is running for {result.clinician}.")
+    else:
+        print(f"{result.state.capitalize()}: {_describe(result.entry)}, "
+              f"{duration(result.entry.seconds)} since {local(result.entry.start, ctx.zone)}")
+    if result.warning:
+        print(f"Warning: {result.warning}")
+
+
+def recover(ctx, args) -> None:
+    waiting = recovery.pending(ctx)
+    if args.choice is None:
+        if args.json:
+            emit_json([{"entry": o.entry.to_dict(), "last_seen": o.last_seen.isoformat(),
+                        "reason": o.reason, "choices": ["keep", "stop", "discard"]}
+                       for o in waiting])
+            return
+        if not waiting:
+            print("No timer needs recovery.")
+            return
+        table(["ENTRY", "ACTIVITY", "PATIENT", "LAST SEEN", "WHY"],
+              [(str(o.entry.id)[:13], o.entry.category_label, o.entry.patient_mrn or "",
+                local(o.last_seen, ctx.zone), o.reason) for o in waiting])
+        print("Choose: --keep (count until now), --stop (stop at last seen) or --discard.")
+        return
+    ref = args.entry
+    if ref is None:
+        if len(waiting) != 1:
+            raise UserError(
+                "No timer needs recovery." if not waiting
+                else "Several timers need recovery; name the entry id."
+            )
+        ref = str(waiting[0].entry.id)
+    view = recovery.resolve(ctx, ref, args.choice, args.clinician)
+    _print_entry(ctx, args, view, f"Recovered ({args.choice})")

@@ -1,0 +1,92 @@
+"""The opened application: paths, settings, database engine and clock, wired once.
+
+Every service function takes an AppContext; nothing below the UI keeps global state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from ccm_timer import paths as app_paths
+from ccm_timer.core.clock import Clock, SystemClock
+from ccm_timer.services import settings as settings_file
+from ccm_timer.services.errors import UserError
+from ccm_timer.store import migrate
+from ccm_timer.store.engine import check_engine, make_engine, read_session, write_session
+
+
+@dataclass
+class AppContext:
+    paths: app_paths.AppPaths
+    engine: Engine
+    settings: settings_file.Settings
+    clock: Clock = field(default_factory=SystemClock)
+    pragmas: dict[str, Any] = field(default_factory=dict)
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        with write_session(self.engine) as session:
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with read_session(self.engine) as session:
+            yield session
+
+    @property
+    def workstation(self) -> str:
+        return self.settings.workstation
+
+    @property
+    def zone(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.settings.clinic_timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise UserError(
+                f"The clinic time zone {self.settings.clinic_timezone!r} is unknown; set "
+                "clinic_timezone in the settings file to a name like America/Chicago."
+            ) from exc
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def update_settings(self, **changes: Any) -> settings_file.Settings:
+        self.settings = replace(self.settings, **changes)
+        settings_file.save(self.paths.settings_file, self.settings)
+        return self.settings
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_app(
+    data_dir: str | None = None, clock: Clock | None = None, key: bytes | None = None
+) -> AppContext:
+    """Open (creating on first use) the data folder and database, migrated and seeded."""
+    from ccm_timer.services import categories
+
+    paths = app_paths.resolve(data_dir)
+    try:
+        paths.ensure()
+    except OSError as exc:
+        raise UserError(
+            f"Cannot create the data folder {paths.data} ({exc.strerror}); choose another "
+            "with --data-dir or CCM_TIMER_HOME."
+        ) from exc
+    loaded = settings_file.load(paths.settings_file)
+    if not paths.settings_file.exists():
+        settings_file.save(paths.settings_file, loaded)  # pin the workstation name and zone
+    engine = make_engine(paths.database, key)
+    pragmas = check_engine(engine)
+    migrate.upgrade(engine, paths.backups)
+    ctx = AppContext(paths, engine, loaded, clock or SystemClock(), pragmas)
+    categories.seed(ctx)
+    return ctx

@@ -1,0 +1,81 @@
+"""Bring a database file to the current schema, backing it up first.
+
+The current revision is read with one SQL query, so an up-to-date database (every CLI call)
+never pays for importing Alembic.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+
+from ccm_timer.store.engine import DatabaseError
+
+SCHEMA_HEAD = "0002"  # tests/store check that this is Alembic's head
+KNOWN_REVISIONS = ("0001", "0002")
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        has_table = conn.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+        ).first()
+        if not has_table:
+            return None
+        row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
+        return row[0] if row else None
+
+
+def backup_database(engine: Engine, target: Path) -> Path:
+    """Copy the live database through the SQLite backup API (never a file copy: R1.5)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".partial")
+    tmp.unlink(missing_ok=True)
+    with engine.connect() as conn:
+        source = conn.connection.dbapi_connection
+        import sqlcipher3.dbapi2 as sqlcipher
+
+        dest = sqlcipher.connect(str(tmp))
+        try:
+            key = getattr(engine, "ccm_key", None)
+            if key is not None:
+                dest.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+            source.backup(dest)
+        finally:
+            dest.close()
+    tmp.replace(target)
+    return target
+
+
+def upgrade(engine: Engine, backups: Path, revision: str = "head") -> str | None:
+    """Migrate to `revision`; returns the path of the pre-migration backup, if one was made."""
+    current = current_revision(engine)
+    if current == SCHEMA_HEAD and revision == "head":
+        return None
+    if current is not None and current not in KNOWN_REVISIONS:
+        raise DatabaseError(
+            "This database was written by a newer version of CCM Timer; install that version."
+        )
+    backup = None
+    if current is not None:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        backup = str(backup_database(engine, backups / f"pre-migration-{current}-{stamp}.db"))
+
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.execution_options(ccm_write=True).begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+    return backup
+
+
+def table_names(engine: Engine) -> list[str]:
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))
+        return sorted(r[0] for r in rows)
