@@ -1,0 +1,58 @@
+"""Medicare care-management billing: rule tables as data, and a pure engine over them.
+
+    rules = parse_rules(tomllib.load(f))           # services.billing_rules does the reading
+    totals = totals_from_entries(entries)          # or build PatientMonthTotals in SQL
+    result = evaluate_patient_month(totals, enrollments, flags, "2025-03", rules)
+    result.to_dict()                               # plain JSON-able data
+"""
+
+from ccm_timer.core.billing.engine import evaluate_entries, evaluate_many, evaluate_patient_month
+from ccm_timer.core.billing.inputs import (
+    LONG_ENTRY_SECONDS,
+    EnrollmentInput,
+    EntryInput,
+    LongEntry,
+    MonthFlags,
+    Overlap,
+    PatientMonthInput,
+    PatientMonthTotals,
+    find_overlaps,
+    totals_from_entries,
+)
+from ccm_timer.core.billing.results import (
+    BillingWarning,
+    ClaimLine,
+    NextThreshold,
+    PatientMonthResult,
+    TrackChoice,
+)
+from ccm_timer.core.billing.rules import CodeRule, Confidence, RuleSet, TimeBasis, Track
+from ccm_timer.core.billing.rules_parser import RulesError, parse_rules
+
+__all__ = [
+    "LONG_ENTRY_SECONDS",
+    "BillingWarning",
+    "ClaimLine",
+    "CodeRule",
+    "Confidence",
+    "EnrollmentInput",
+    "EntryInput",
+    "LongEntry",
+    "MonthFlags",
+    "NextThreshold",
+    "Overlap",
+    "PatientMonthInput",
+    "PatientMonthResult",
+    "PatientMonthTotals",
+    "RuleSet",
+    "RulesError",
+    "TimeBasis",
+    "Track",
+    "TrackChoice",
+    "evaluate_entries",
+    "evaluate_many",
+    "evaluate_patient_month",
+    "find_overlaps",
+    "parse_rules",
+    "totals_from_entries",
+]

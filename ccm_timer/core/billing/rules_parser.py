@@ -1,0 +1,212 @@
+"""Build a `RuleSet` from a plain dict (what tomllib returns for a rules file).
+
+Validation is strict and names the offending key, because a typo in a rules file would
+otherwise silently change what gets billed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from ccm_timer.core.billing.rules import FLAGS, CodeRule, Confidence, RuleSet, TimeBasis, Track
+
+SCHEMA = 1
+E = TypeVar("E", TimeBasis, Confidence)
+_CODE_KEYS = frozenset(
+    {
+        "name", "program", "track", "time", "threshold_minutes", "addon", "addon_to",
+        "increment_minutes", "max_units", "only_below_minutes", "requires", "hold_unless",
+        "not_with", "payment_usd", "payment_source", "payment_confidence", "confidence",
+        "note",
+    }
+)
+_TOP_KEYS = frozenset(
+    {
+        "schema", "year", "conversion_factor_usd", "conversion_factor_source", "programs",
+        "flags", "codes", "source", "note",
+    }
+)
+
+
+class RulesError(ValueError):
+    """A rules table that cannot be used; the message names the key at fault."""
+
+
+def _str(d: Mapping[str, Any], key: str, where: str, default: str | None = None) -> str:
+    value = d.get(key, default)
+    if not isinstance(value, str) or (default is None and not value.strip()):
+        raise RulesError(f"{where}.{key}: must be a non-empty string")
+    return value
+
+
+def _opt_int(d: Mapping[str, Any], key: str, where: str) -> int | None:
+    value = d.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise RulesError(f"{where}.{key}: must be a positive whole number")
+    return value
+
+
+def _str_list(d: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = d.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise RulesError(f"{where}.{key}: must be a list of strings")
+    return tuple(value)
+
+
+def _flags(d: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    flags = _str_list(d, key, where)
+    for flag in flags:
+        if flag not in FLAGS:
+            raise RulesError(f"{where}.{key}: unknown month flag {flag!r}; known: {FLAGS}")
+    return flags
+
+
+def _enum(kind: type[E], d: Mapping[str, Any], key: str, where: str) -> E:
+    value = d.get(key)
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(repr(m.value) for m in kind)
+        raise RulesError(f"{where}.{key}: must be one of {allowed}, not {value!r}") from None
+
+
+def _code(code: str, d: Any, programs: tuple[str, ...]) -> tuple[CodeRule, str | None]:
+    where = f"codes.{code}"
+    if not isinstance(d, Mapping):
+        raise RulesError(f"{where}: must be a table")
+    unknown = set(d) - _CODE_KEYS
+    if unknown:
+        raise RulesError(f"{where}: unknown key(s) {sorted(unknown)}")
+    program = _str(d, "program", where)
+    if program not in programs:
+        raise RulesError(f"{where}.program: {program!r} is not in the top-level programs list")
+    payment = d.get("payment_usd")
+    if isinstance(payment, bool) or not isinstance(payment, int | float) or payment < 0:
+        raise RulesError(f"{where}.payment_usd: must be a number of dollars, 0 or more")
+    rule = CodeRule(
+        code=code,
+        name=_str(d, "name", where),
+        program=program,
+        time=_enum(TimeBasis, d, "time", where),
+        threshold_minutes=_opt_int(d, "threshold_minutes", where),
+        addon=d.get("addon"),
+        addon_to=d.get("addon_to"),
+        increment_minutes=_opt_int(d, "increment_minutes", where),
+        max_units=_opt_int(d, "max_units", where),
+        only_below_minutes=_opt_int(d, "only_below_minutes", where),
+        requires=_flags(d, "requires", where),
+        hold_unless=_flags(d, "hold_unless", where),
+        not_with=_str_list(d, "not_with", where),
+        payment_usd=float(payment),
+        payment_source=_str(d, "payment_source", where),
+        payment_confidence=_enum(Confidence, d, "payment_confidence", where),
+        confidence=_enum(Confidence, d, "confidence", where),
+        note=_str(d, "note", where, default=""),
+    )
+    track = d.get("track")
+    if rule.addon_to is None:
+        if rule.threshold_minutes is None:
+            raise RulesError(f"{where}.threshold_minutes: a base code needs its first threshold")
+        if rule.increment_minutes is not None:
+            raise RulesError(f"{where}.increment_minutes: only add-on codes have an increment")
+        if rule.max_units not in (None, 1):
+            raise RulesError(f"{where}.max_units: a base code earns one unit; use an add-on")
+        if not isinstance(track, str) or not track:
+            raise RulesError(f"{where}.track: a base code must name its track")
+    else:
+        if rule.increment_minutes is None:
+            raise RulesError(f"{where}.increment_minutes: an add-on needs its increment")
+        if rule.threshold_minutes is not None or rule.addon is not None or track is not None:
+            raise RulesError(f"{where}: an add-on takes addon_to and increment_minutes only")
+        if rule.only_below_minutes is not None:
+            raise RulesError(f"{where}.only_below_minutes: only base codes can have it")
+    return rule, track
+
+
+def parse_rules(data: Mapping[str, Any], source: str = "") -> RuleSet:
+    """Validate a rules dict and index it for the engine."""
+    if not isinstance(data, Mapping):
+        raise RulesError("rules: must be a table")
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise RulesError(f"rules: unknown top-level key(s) {sorted(unknown)}")
+    if data.get("schema") != SCHEMA:
+        raise RulesError(f"schema: this version reads schema {SCHEMA}, not {data.get('schema')!r}")
+    year = data.get("year")
+    if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2200:
+        raise RulesError("year: must be a calendar year such as 2025")
+    cf = data.get("conversion_factor_usd")
+    if isinstance(cf, bool) or not isinstance(cf, int | float) or cf <= 0:
+        raise RulesError("conversion_factor_usd: must be a positive number")
+    programs = _str_list(data, "programs", "rules")
+    if not programs or len(set(programs)) != len(programs):
+        raise RulesError("programs: must list each program once")
+    raw_flags = data.get("flags", {})
+    if not isinstance(raw_flags, Mapping) or any(
+        f not in FLAGS or not isinstance(t, str) for f, t in raw_flags.items()
+    ):
+        raise RulesError(f"flags: must map month flags {FLAGS} to descriptions")
+    raw_codes = data.get("codes")
+    if not isinstance(raw_codes, Mapping) or not raw_codes:
+        raise RulesError("codes: must be a non-empty table of code tables")
+
+    codes: dict[str, CodeRule] = {}
+    track_names: dict[str, str] = {}
+    for code, body in raw_codes.items():
+        rule, track = _code(str(code), body, programs)
+        codes[rule.code] = rule
+        if track is not None:
+            if track in track_names.values():
+                raise RulesError(f"codes.{code}.track: track {track!r} is named twice")
+            track_names[rule.code] = track
+
+    tracks: dict[str, list[Track]] = {p: [] for p in programs}
+    for rule in codes.values():
+        where = f"codes.{rule.code}"
+        if rule.addon_to is not None:
+            base = codes.get(rule.addon_to)
+            if base is None or base.addon != rule.code:
+                raise RulesError(f"{where}.addon_to: {rule.addon_to!r} must name it as its addon")
+            if base.program != rule.program or base.time != rule.time:
+                raise RulesError(f"{where}: an add-on shares its base's program and time")
+            continue
+        addon = None
+        if rule.addon is not None:
+            addon = codes.get(rule.addon)
+            if addon is None or addon.addon_to != rule.code:
+                raise RulesError(f"{where}.addon: {rule.addon!r} must be a code with addon_to")
+        parts = (rule,) if addon is None else (rule, addon)
+        tracks[rule.program].append(
+            Track(
+                name=track_names[rule.code],
+                program=rule.program,
+                time=rule.time,
+                base=rule,
+                addon=addon,
+                requires=tuple(dict.fromkeys(f for c in parts for f in c.requires)),
+                hold_unless=tuple(dict.fromkeys(f for c in parts for f in c.hold_unless)),
+            )
+        )
+
+    conflicts: dict[str, set[str]] = {c: set() for c in codes}
+    for rule in codes.values():
+        for other in rule.not_with:
+            conflicts[rule.code].add(other)
+            if other in conflicts:
+                conflicts[other].add(rule.code)
+
+    return RuleSet(
+        year=year,
+        conversion_factor_usd=float(cf),
+        conversion_factor_source=_str(data, "conversion_factor_source", "rules", default=""),
+        programs=programs,
+        flag_descriptions=MappingProxyType(dict(raw_flags)),
+        codes=MappingProxyType(codes),
+        tracks_by_program=MappingProxyType({p: tuple(t) for p, t in tracks.items()}),
+        conflicts=MappingProxyType({c: frozenset(s) for c, s in conflicts.items()}),
+        source=source or _str(data, "source", "rules", default=""),
+    )

@@ -1,0 +1,169 @@
+"""Warning codes and their plain-English sentences.
+
+Codes are stable identifiers for programs and tests; sentences are for people and may be
+reworded. No patient identifier ever appears here: entry ids are opaque.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from ccm_timer.core.billing.inputs import LongEntry, Overlap
+from ccm_timer.core.billing.results import BillingWarning
+from ccm_timer.core.billing.tracks import TrackOutcome
+
+NO_CONSENT = "no_consent"
+CONSENT_DURING_MONTH = "consent_during_month"
+NOT_ENROLLED = "not_enrolled"
+OVER_CAP = "over_cap"
+OVERLAP = "overlap"
+LONG_ENTRY = "long_entry"
+PROGRAM_LEVEL_TIME = "program_level_time"
+EXCLUDED_SAME_MONTH = "excluded_same_month"
+FLAG_MISSING = "flag_missing"  # lines held until a month flag is set (RPM contact)
+FLAG_REQUIRED = "flag_required"  # a track not considered because a flag is unset
+BOTH_ROLES = "both_roles"
+UNKNOWN_PROGRAM = "unknown_program"
+
+
+def duration(seconds: int) -> str:
+    """"19 min 59 s", "75 min", "5 h 10 min": exact, never rounded up."""
+    minutes, secs = divmod(seconds, 60)
+    if minutes >= 240:
+        hours, mins = divmod(minutes, 60)
+        return f"{hours} h {mins} min" if mins else f"{hours} h"
+    if minutes == 0:
+        return f"{secs} s"
+    return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+
+
+def money(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+def _lines(count: int) -> str:
+    return "1 claim line is" if count == 1 else f"{count} claim lines are"
+
+
+def no_consent(program: str, line_count: int, consent: date | None) -> BillingWarning:
+    why = (
+        f"No {program} consent is on file"
+        if consent is None
+        else f"The {program} consent is dated {consent.isoformat()}, after this month"
+    )
+    if line_count:
+        tail = f"{_lines(line_count)} held, not billable, until consent is documented."
+    else:
+        tail = "its time is recorded but cannot be billed until consent is documented."
+    return BillingWarning(NO_CONSENT, f"{why}: {tail}", program)
+
+
+def consent_during_month(program: str, consent: date) -> BillingWarning:
+    return BillingWarning(
+        CONSENT_DURING_MONTH,
+        f"The {program} consent is dated {consent.isoformat()}, inside this month: check that "
+        "no time before that date was counted.",
+        program,
+    )
+
+
+def not_enrolled(program: str, seconds: int, line_count: int) -> BillingWarning:
+    tail = f"{_lines(line_count)} held." if line_count else "it cannot be billed."
+    return BillingWarning(
+        NOT_ENROLLED,
+        f"{duration(seconds)} was logged for {program}, but the patient is not enrolled in "
+        f"{program} this month; {tail}",
+        program,
+    )
+
+
+def over_cap(outcome: TrackOutcome) -> BillingWarning:
+    track = outcome.track
+    assert track.addon is not None
+    return BillingWarning(
+        OVER_CAP,
+        f"{track.program} time on the {track.name} track is {duration(outcome.pool_seconds)}; "
+        f"{track.addon.code} is capped at {track.addon.max_units} unit(s) a month, so "
+        f"{duration(outcome.over_cap_seconds)} cannot be billed.",
+        track.program,
+    )
+
+
+def overlap(found: Overlap) -> BillingWarning:
+    return BillingWarning(
+        OVERLAP,
+        f"Entries {found.entry_a} and {found.entry_b} overlap by {duration(found.seconds)}: "
+        "the same minutes may be counted twice; correct one of them.",
+        None,
+        (found.entry_a, found.entry_b),
+    )
+
+
+def long_entry(found: LongEntry) -> BillingWarning:
+    return BillingWarning(
+        LONG_ENTRY,
+        f"Entry {found.entry_id} is {duration(found.seconds)} long (over 4 hours): check that "
+        "the timer was not left running.",
+        None,
+        (found.entry_id,),
+    )
+
+
+def program_level_time(seconds: int) -> BillingWarning:
+    return BillingWarning(
+        PROGRAM_LEVEL_TIME,
+        f"{duration(seconds)} of program-level oversight time is reported separately and is "
+        "never billed per patient.",
+    )
+
+
+def excluded(program: str, code: str, other_code: str, other_program: str) -> BillingWarning:
+    return BillingWarning(
+        EXCLUDED_SAME_MONTH,
+        f"{program} ({code}) cannot be billed in the same month as {other_program} "
+        f"({other_code}) by the same practitioner: the {program} lines are held; bill them "
+        "only if a different practitioner furnished them.",
+        program,
+    )
+
+
+def flag_missing(program: str, codes: Iterable[str], needs: str) -> BillingWarning:
+    return BillingWarning(
+        FLAG_MISSING,
+        f"{program} {', '.join(codes)} needs {needs}; none is recorded, so the line is held.",
+        program,
+    )
+
+
+def flag_required(outcome: TrackOutcome, needs: str) -> BillingWarning:
+    track = outcome.track
+    return BillingWarning(
+        FLAG_REQUIRED,
+        f"{track.program} time ({duration(outcome.pool_seconds)}) would support "
+        f"{track.base.code} ({track.base.name}), which needs {needs}; flag the month if that "
+        "applies.",
+        track.program,
+    )
+
+
+def both_roles(
+    program: str, staff: int, practitioner: int, chosen: TrackOutcome, other: TrackOutcome
+) -> BillingWarning:
+    return BillingWarning(
+        BOTH_ROLES,
+        f"{program} has {duration(staff)} of clinical staff time and {duration(practitioner)} "
+        f"of practitioner time; only one {program} track is billed: {chosen.track.name} "
+        f"({money(chosen.value_usd)}) rather than {other.track.name} "
+        f"({money(other.value_usd)}).",
+        program,
+    )
+
+
+def unknown_program(program: str, seconds: int, year: int) -> BillingWarning:
+    return BillingWarning(
+        UNKNOWN_PROGRAM,
+        f"{duration(seconds)} was logged for {program}, which has no codes in the {year} "
+        "rules; it is reported, not billed.",
+        program,
+    )
