@@ -10,8 +10,9 @@ from collections.abc import Callable, Sequence
 
 from ccm_timer import __version__
 
-# Each module adds its commands; `register(sub, common)` is the whole interface.
-COMMAND_MODULES = ("people", "timing", "entries", "admin")
+# Every module of this package that defines `register(sub, common)` adds its commands;
+# a new command group is a new module, with no edit here.
+_NOT_COMMANDS = {"main", "output", "args"}
 
 
 def _common() -> argparse.ArgumentParser:
@@ -24,6 +25,9 @@ def _common() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     import importlib
+    import pkgutil
+
+    import ccm_timer.cli as package
 
     common = _common()
     parser = argparse.ArgumentParser(
@@ -32,8 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ccm-timer {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"ccm_timer.cli.{name}").register(sub, common)
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        if info.name not in _NOT_COMMANDS:
+            importlib.import_module(f"ccm_timer.cli.{info.name}").register(sub, common)
     return parser
 
 
