@@ -36,7 +36,7 @@ from ccm_timer.core.billing.results import (
     PatientMonthResult,
     TrackChoice,
 )
-from ccm_timer.core.billing.rules import ROLES, RuleSet
+from ccm_timer.core.billing.rules import ROLES, RuleSet, TimeBasis
 from ccm_timer.core.billing.tracks import TrackOutcome, evaluate_track, pool_seconds
 from ccm_timer.core.month import YearMonth, as_month
 
@@ -73,8 +73,9 @@ def _flags_text(rules: RuleSet, flags: Iterable[str]) -> str:
 
 
 def _pick(outcomes: list[TrackOutcome]) -> TrackOutcome:
-    # max() keeps the first of equal keys, i.e. the earlier-listed track.
-    return max(outcomes, key=lambda o: _cents(o.value_usd))
+    """The track worth most; on a tie a staff-time track, then the earlier-listed one."""
+    # max() keeps the first of equal keys, and `outcomes` is in rule-file order.
+    return max(outcomes, key=lambda o: (_cents(o.value_usd), o.track.time is TimeBasis.STAFF))
 
 
 def _lines_for(outcome: TrackOutcome, reasons: list[str]) -> list[ClaimLine]:
@@ -135,7 +136,7 @@ def evaluate_patient_month(
         side = practitioner if role == "practitioner" else staff
         side[program] = side.get(program, 0) + seconds
 
-    known = [p for p in rules.programs]
+    known = list(rules.programs)
     extra = sorted({*staff, *practitioner} - set(known))
     by_program = {
         p: staff.get(p, 0) + practitioner.get(p, 0)
@@ -238,37 +239,57 @@ def _resolve_exclusions(
     rules: RuleSet,
     warnings: list[BillingWarning],
 ) -> list[ClaimLine]:
-    """Hold the lines of a program that clashes with a code already kept.
+    """Keep the compatible set of programs worth most; hold the lines of the others.
 
-    Billable programs are kept before held ones, then the more valuable first, then rule-file
-    order: a PCM month worth more than its CCM month keeps PCM and holds CCM.
+    Programs clash when one's code lists the other's in `not_with` (PCM and CCM by the same
+    practitioner). The kept set maximises billable value, then held value, then rule-file
+    order. An exhaustive search is cheap (at most 2^6 sets) and, unlike a greedy pass, never
+    lets more minutes produce a smaller billable total.
     """
-    order = sorted(
-        groups,
-        key=lambda p: (groups[p][2], -_cents(groups[p][1]), rules.program_rank(p)),
-    )
-    kept: dict[str, str] = {}  # code -> program
-    resolved: dict[str, list[ClaimLine]] = {}
-    for program in order:
+    programs = [p for p in rules.programs if p in groups]
+    codes = [{line.code for line in groups[p][0]} for p in programs]
+    n = len(programs)
+    clash = [0] * n
+    for i in range(n):
+        reach = set().union(*(rules.conflicts.get(c, frozenset()) for c in codes[i]))
+        for j in range(n):
+            if i != j and reach & codes[j]:
+                clash[i] |= 1 << j
+                clash[j] |= 1 << i
+    if not any(clash):
+        return [line for p in programs for line in groups[p][0]]
+
+    def score(mask: int) -> tuple[int, int, int]:
+        billable = held = order = 0
+        for i in range(n):
+            if mask >> i & 1:
+                _, value, is_held = groups[programs[i]]
+                if is_held:
+                    held += _cents(value)
+                else:
+                    billable += _cents(value)
+                order += 1 << (n - 1 - i)  # earlier programs weigh more on a tie
+        return billable, held, order
+
+    compatible = (m for m in range(1 << n) if all(not (m >> i & 1) or not clash[i] & m
+                                                   for i in range(n)))
+    keep = max(compatible, key=score)
+    out: list[ClaimLine] = []
+    for i, program in enumerate(programs):
         lines = groups[program][0]
-        clash = next(
-            ((line.code, other) for line in lines
-             for other in sorted(rules.conflicts.get(line.code, ())) if other in kept),
-            None,
-        )
-        if clash is None:
-            kept.update((line.code, program) for line in lines)
-            resolved[program] = lines
+        if keep >> i & 1:
+            out.extend(lines)
             continue
-        code, other = clash
-        other_program = kept[other]
-        warnings.append(warn.excluded(program, code, other, other_program))
-        resolved[program] = _hold(
-            lines,
-            f"cannot be billed with {other} ({other_program}) in the same month",
+        j = next(j for j in range(n) if keep >> j & 1 and clash[i] >> j & 1)
+        other_program = programs[j]
+        code, other = next(
+            (c, o) for c in sorted(codes[i])
+            for o in sorted(rules.conflicts.get(c, frozenset())) if o in codes[j]
         )
-    return [line for program in rules.programs if program in resolved
-            for line in resolved[program]]
+        warnings.append(warn.excluded(program, code, other, other_program))
+        out.extend(_hold(lines, f"cannot be billed with {other} ({other_program}) in the same "
+                                "month by the same practitioner"))
+    return out
 
 
 def evaluate_entries(
