@@ -157,17 +157,22 @@ def evaluate_patient_month(
             continue
         s_staff, s_prac = staff.get(program, 0), practitioner.get(program, 0)
         available: list[TrackOutcome] = []
+        gated: list[TrackOutcome] = []  # tracks a month flag would have made available
         for track in rules.tracks_by_program.get(program, ()):
             outcome = evaluate_track(track, pool_seconds(track, s_staff, s_prac))
             if all(flags.has(f) for f in track.requires):
                 available.append(outcome)
             elif outcome.earned:
-                missing = [f for f in track.requires if not flags.has(f)]
-                warnings.append(warn.flag_required(outcome, _flags_text(rules, missing)))
+                gated.append(outcome)
         if not available:
             continue
 
         chosen = _pick(available)
+        for outcome in gated:
+            # Point it out only when the flag would change what is billed.
+            if _cents(outcome.value_usd) > _cents(chosen.value_usd):
+                missing = [f for f in outcome.track.requires if not flags.has(f)]
+                warnings.append(warn.flag_required(outcome, _flags_text(rules, missing)))
         rest = [o for o in available if o is not chosen]
         alternative = _pick(rest) if rest else None
         tracks.append(TrackChoice(

@@ -141,8 +141,8 @@ def flag_required(outcome: TrackOutcome, needs: str) -> BillingWarning:
     return BillingWarning(
         FLAG_REQUIRED,
         f"{track.program} time ({duration(outcome.pool_seconds)}) would support "
-        f"{track.base.code} ({track.base.name}), which needs {needs}; flag the month if that "
-        "applies.",
+        f"{track.base.code} ({track.base.name}), worth {money(outcome.value_usd)}, which needs "
+        f"{needs}; flag the month if that applies.",
         track.program,
     )
 
