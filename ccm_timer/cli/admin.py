@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json
-from ccm_timer.services import audit
+
+audit = lazy("ccm_timer.services.audit")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 
 from ccm_timer.cli.args import month_arg
+from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import duration, emit_json, local, table
 from ccm_timer.core.parse import parse_instant
-from ccm_timer.services import entries
 from ccm_timer.services.errors import UserError
+
+entries = lazy("ccm_timer.services.entries")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

@@ -5,6 +5,7 @@ must stay fast enough to bind to a keyboard shortcut."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -12,7 +13,7 @@ from ccm_timer import __version__
 
 # Every module of this package that defines `register(sub, common)` adds its commands;
 # a new command group is a new module, with no edit here.
-_NOT_COMMANDS = {"main", "output", "args"}
+_NOT_COMMANDS = {"main", "output", "args", "lazy"}
 
 
 def _common() -> argparse.ArgumentParser:
@@ -59,9 +60,17 @@ def run(argv: Sequence[str]) -> int:
         parser.parse_args([*argv, "--help"])
         return 2
 
-    from ccm_timer.services.context import open_app
     from ccm_timer.services.errors import UserError
-    from ccm_timer.store.engine import DatabaseError
+    from ccm_timer.store.connection import DatabaseError
+
+    quick = getattr(args, "quick", None)
+    try:
+        if quick is not None and quick(args):
+            return 0
+    except (UserError, DatabaseError) as exc:
+        return _fail(str(exc))
+
+    from ccm_timer.services.context import open_app
 
     try:
         ctx = open_app(args.data_dir)
@@ -72,7 +81,7 @@ def run(argv: Sequence[str]) -> int:
     except (UserError, DatabaseError) as exc:
         return _fail(str(exc))
     except BrokenPipeError:
-        return 0
+        raise
     except OSError as exc:
         # A full disk or a vanished folder is the user's to fix, not a crash.
         return _fail(f"{exc.strerror or exc}: {getattr(exc, 'filename', '') or ''}; "
@@ -83,7 +92,12 @@ def run(argv: Sequence[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run(list(sys.argv[1:] if argv is None else argv))
+    try:
+        return run(list(sys.argv[1:] if argv is None else argv))
+    except BrokenPipeError:
+        # The reader went away (`ccm-timer entry list | head`): not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

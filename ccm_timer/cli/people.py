@@ -6,8 +6,13 @@ import argparse
 from pathlib import Path
 
 from ccm_timer.cli.args import date_arg
+from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, table
-from ccm_timer.services import categories, clinicians, patients, roster
+
+categories = lazy("ccm_timer.services.categories")
+clinicians = lazy("ccm_timer.services.clinicians")
+patients = lazy("ccm_timer.services.patients")
+roster = lazy("ccm_timer.services.roster")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

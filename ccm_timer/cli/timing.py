@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
+from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import duration, emit_json, local, table
-from ccm_timer.services import recovery, timers
-from ccm_timer.services.entries import EntryView
 from ccm_timer.services.errors import UserError
+
+if TYPE_CHECKING:
+    from ccm_timer.services.views import EntryView, Status
+
+recovery = lazy("ccm_timer.services.recovery")
+timers = lazy("ccm_timer.services.timers")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -30,7 +37,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(handler=stop)
     p = sub.add_parser("status", parents=[common], help="what is running now")
     p.add_argument("--clinician")
-    p.set_defaults(handler=status)
+    p.set_defaults(handler=status, quick=quick_status)
     p = sub.add_parser("recover", parents=[common],
                        help="decide about timers left running when the app stopped")
     p.add_argument("entry", nargs="?", help="entry id (default: the only one waiting)")
@@ -89,8 +96,7 @@ def stop(ctx, args) -> None:
     _print_entry(ctx, args, timers.stop(ctx, args.clinician, args.note), "Stopped")
 
 
-def status(ctx, args) -> None:
-    result = timers.status(ctx, args.clinician)
+def _print_status(args, result: Status, zone: ZoneInfo) -> None:
     if args.json:
         emit_json(result.to_dict())
         return
@@ -98,9 +104,34 @@ def status(ctx, args) -> None:
         print(f"Idle: no timer is running for {result.clinician}.")
     else:
         print(f"{result.state.capitalize()}: {_describe(result.entry)}, "
-              f"{duration(result.entry.seconds)} since {local(result.entry.start, ctx.zone)}")
+              f"{duration(result.entry.seconds)} since {local(result.entry.start, zone)}")
     if result.warning:
         print(f"Warning: {result.warning}")
+
+
+def status(ctx, args) -> None:
+    _print_status(args, timers.status(ctx, args.clinician), ctx.zone)
+
+
+def quick_status(args) -> bool:
+    """Answer from a raw connection when everything is ordinary; False: take the full path."""
+    from ccm_timer import paths
+    from ccm_timer.services import quick_status as quick
+    from ccm_timer.services import settings
+
+    where = paths.resolve(args.data_dir)
+    if not where.settings_file.exists():
+        return False
+    prefs = settings.load(where.settings_file)
+    try:
+        zone = ZoneInfo(prefs.clinic_timezone)
+    except (ValueError, KeyError):
+        return False
+    result = quick.read_status(where, prefs, args.clinician)
+    if result is None:
+        return False
+    _print_status(args, result, zone)
+    return True
 
 
 def recover(ctx, args) -> None:

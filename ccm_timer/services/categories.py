@@ -31,7 +31,9 @@ def load_seed() -> list[dict]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))["category"]
     except (OSError, tomllib.TOMLDecodeError, KeyError) as exc:
-        raise UserError(f"The category file {path} is missing or broken ({exc}); reinstall.")
+        raise UserError(
+            f"The category file {path} is missing or broken ({exc}); reinstall."
+        ) from exc
 
 
 def seed(ctx) -> int:

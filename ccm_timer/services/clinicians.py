@@ -49,7 +49,7 @@ def parse_role(text: str) -> Role:
     try:
         return Role(text)
     except ValueError:
-        raise UserError(f"The role must be clinical_staff or practitioner, not {text!r}.")
+        raise UserError(f"The role must be clinical_staff or practitioner, not {text!r}.") from None
 
 
 def add(

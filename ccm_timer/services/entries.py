@@ -8,15 +8,15 @@ triggers then refuse any change to the old row (migration 0002).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, or_, text
 from sqlmodel import Session, col, select
 
-from ccm_timer.core.month import month_bounds_utc, parse_month, whole_seconds
+from ccm_timer.core.month import month_bounds_utc, parse_month
 from ccm_timer.services import audit, categories, clinicians, patients
 from ccm_timer.services.errors import NotFound, UserError
+from ccm_timer.services.views import EntryRow, EntryView, build_view
 from ccm_timer.store.models import (
     Category,
     Clinician,
@@ -28,57 +28,6 @@ from ccm_timer.store.models import (
     TimeEntry,
 )
 from ccm_timer.store.types import new_id
-
-
-@dataclass(frozen=True)
-class EntryView:
-    id: uuid.UUID
-    origin_id: uuid.UUID
-    version: int
-    patient_mrn: str | None
-    patient_name: str | None
-    patient_masked: str | None
-    category: str
-    category_label: str
-    program: str | None
-    clinician: str
-    clinician_role: str
-    start: datetime | None
-    end: datetime | None  # None while running or paused
-    seconds: int
-    source: str
-    state: str
-    note: str
-    voided: bool
-    void_reason: str | None
-    change_reason: str | None
-    workstation: str
-    supersedes_id: uuid.UUID | None
-    superseded: bool
-    created_at: datetime
-
-    def to_dict(self) -> dict:
-        return {
-            "id": str(self.id),
-            "origin_id": str(self.origin_id),
-            "version": self.version,
-            "patient": self.patient_mrn,
-            "category": self.category,
-            "program": self.program,
-            "clinician": self.clinician,
-            "role": self.clinician_role,
-            "start": self.start.isoformat() if self.start else None,
-            "end": self.end.isoformat() if self.end else None,
-            "seconds": self.seconds,
-            "source": self.source,
-            "state": self.state,
-            "note": self.note,
-            "voided": self.voided,
-            "void_reason": self.void_reason,
-            "change_reason": self.change_reason,
-            "workstation": self.workstation,
-            "supersedes": str(self.supersedes_id) if self.supersedes_id else None,
-        }
 
 
 def intervals_of(session: Session, entry_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Interval]]:
@@ -98,39 +47,27 @@ def intervals_of(session: Session, entry_ids: list[uuid.UUID]) -> dict[uuid.UUID
 def _views(session: Session, ctx, rows: list[tuple]) -> list[EntryView]:
     spans = intervals_of(session, [r[0].id for r in rows])
     now = ctx.now()
-    out = []
-    for entry, patient, category, clinician in rows:
-        mine = spans[entry.id]
-        seconds = sum(whole_seconds(i.start_utc, i.end_utc or now) for i in mine)
-        out.append(
-            EntryView(
-                id=entry.id,
-                origin_id=entry.origin_id,
-                version=entry.version,
+    return [
+        build_view(
+            EntryRow(
+                id=entry.id, origin_id=entry.origin_id, version=entry.version,
                 patient_mrn=patient.mrn if patient else None,
-                patient_name=f"{patient.family_name}, {patient.given_name}" if patient else None,
-                patient_masked=patients.view(patient).masked if patient else None,
-                category=category.slug,
-                category_label=category.label,
+                patient_family=patient.family_name if patient else None,
+                patient_given=patient.given_name if patient else None,
+                category=category.slug, category_label=category.label,
                 program=entry.program.value if entry.program else None,
-                clinician=clinician.name,
-                clinician_role=clinician.role.value,
-                start=mine[0].start_utc if mine else None,
-                end=mine[-1].end_utc if mine and entry.state is EntryState.STOPPED else None,
-                seconds=seconds,
-                source=entry.source.value,
-                state=entry.state.value,
-                note=entry.note,
-                voided=entry.voided,
-                void_reason=entry.void_reason,
-                change_reason=entry.change_reason,
-                workstation=entry.workstation,
-                supersedes_id=entry.supersedes_id,
-                superseded=entry.superseded_at is not None,
+                clinician=clinician.name, clinician_role=clinician.role.value,
+                source=entry.source.value, state=entry.state.value, note=entry.note,
+                voided=entry.voided, void_reason=entry.void_reason,
+                change_reason=entry.change_reason, workstation=entry.workstation,
+                supersedes_id=entry.supersedes_id, superseded=entry.superseded_at is not None,
                 created_at=entry.created_at,
-            )
+            ),
+            [(i.start_utc, i.end_utc) for i in spans[entry.id]],
+            now,
         )
-    return out
+        for entry, patient, category, clinician in rows
+    ]
 
 
 def _joined():
@@ -193,14 +130,18 @@ def find_entry(session: Session, ref: str) -> TimeEntry:
     try:
         row = session.get(TimeEntry, uuid.UUID(ref))
     except ValueError:
-        if len(ref) >= 8 and all(c in "0123456789abcdef-" for c in ref):
-            hexed = ref.replace("-", "")
-            matches = [
-                e for e in session.exec(select(TimeEntry))
-                if e.id.hex.startswith(hexed)
-            ]
+        hexed = ref.replace("-", "")
+        if len(hexed) >= 8 and all(c in "0123456789abcdef" for c in hexed):
+            # Ids are stored as 32 hex digits; a prefix search uses the primary-key index.
+            matches = list(
+                session.exec(
+                    select(TimeEntry).where(text("time_entry.id LIKE :p")).params(p=hexed + "%")
+                ).all()[:2]
+            )
             if len(matches) > 1:
-                raise UserError(f"The id {ref!r} matches several entries; give more of it.")
+                raise UserError(
+                    f"The id {ref!r} matches several entries; give more of it."
+                ) from None
             row = matches[0] if matches else None
     if row is None:
         raise NotFound(f"There is no entry {ref!r}; see `ccm-timer entry list`.")
@@ -321,8 +262,9 @@ def add_manual(
         check_overlap(session, who.id, start, end, now)
         entry_id = new_id()
         entry = TimeEntry(
-            id=entry_id, origin_id=entry_id, clinician_id=who.id, patient_id=patient.id if patient else None,
-            category_id=category.id, program=the_program, note=note.strip(),
+            id=entry_id, origin_id=entry_id, clinician_id=who.id,
+            patient_id=patient.id if patient else None, category_id=category.id,
+            program=the_program, note=note.strip(),
             source=EntrySource.MANUAL, state=EntryState.STOPPED, workstation=ctx.workstation,
             tz_name=ctx.settings.clinic_timezone, created_at=now, created_by=who.id,
         )

@@ -12,6 +12,7 @@ from ccm_timer.core.parse import check_mrn, fold, parse_person_name
 from ccm_timer.services import audit, enrollments
 from ccm_timer.services.enrollments import EnrollmentView
 from ccm_timer.services.errors import NotFound, UserError
+from ccm_timer.services.views import mask
 from ccm_timer.store.models import Enrollment, Patient
 
 
@@ -30,9 +31,7 @@ class PatientView:
 
     @property
     def masked(self) -> str:
-        """Initials and the last digits of the MRN: enough to tell calls apart on a shared
-        screen, not enough to identify anyone."""
-        return f"{self.given_name[:1]}.{self.family_name[:1]}. …{self.mrn[-3:]}"
+        return mask(self.family_name, self.given_name, self.mrn)
 
     def matches(self, query: str) -> bool:
         q = fold(query.strip())

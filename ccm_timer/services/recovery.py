@@ -11,21 +11,18 @@ orphan: the person who started it is expected to stop it.
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
-from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from ccm_timer.services import audit, clinicians, entries
+from ccm_timer.services import audit, clinicians, entries, liveness
 from ccm_timer.services.entries import EntryView
 from ccm_timer.services.errors import UserError
 from ccm_timer.store.models import EntryState, Heartbeat, TimeEntry
 
-HEARTBEAT_SECONDS = 30
-STALE_AFTER = timedelta(seconds=3 * HEARTBEAT_SECONDS)
+HEARTBEAT_SECONDS = liveness.HEARTBEAT_SECONDS
 
 
 class Choice(StrEnum):
@@ -41,27 +38,6 @@ class Orphan:
     reason: str
 
 
-def boot_id() -> str:
-    try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:
-        return ""
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    if sys.platform == "win32":  # os.kill would terminate it there; rely on staleness
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def beat(ctx, *, pid: int | None = None) -> None:
     """Record that the app on this workstation is alive (its own small transaction)."""
     with ctx.write() as session:
@@ -70,7 +46,7 @@ def beat(ctx, *, pid: int | None = None) -> None:
         )
         row.last_seen_utc = ctx.now()
         row.monotonic_ns = ctx.clock.monotonic_ns()
-        row.boot_id = boot_id()
+        row.boot_id = liveness.boot_id()
         row.pid = os.getpid() if pid is None else pid
         session.add(row)
 
@@ -85,26 +61,15 @@ def release(ctx) -> None:
             session.add(row)
 
 
-def _why_gone(ctx, beat_row: Heartbeat) -> str | None:
-    if beat_row.pid == 0:
-        return "the app was closed while the timer ran"
-    current_boot = boot_id()
-    if beat_row.boot_id and current_boot and beat_row.boot_id != current_boot:
-        return "the computer restarted"
-    if beat_row.workstation == ctx.workstation and not _pid_alive(beat_row.pid):
-        return "the app stopped unexpectedly"
-    if ctx.now() - beat_row.last_seen_utc > STALE_AFTER:
-        return "the app stopped answering"
-    return None
-
-
 def _orphan_row(session: Session, ctx, entry: TimeEntry) -> tuple[datetime, str] | None:
     row = session.get(Heartbeat, entry.workstation)
-    if row is None or row.last_seen_utc < entry.created_at:
-        return None  # no app ever watched this timer
-    if entry.recovered_at is not None and row.last_seen_utc <= entry.recovered_at:
-        return None  # already decided, and no app has watched it since
-    reason = _why_gone(ctx, row)
+    if row is None:
+        return None
+    reason = liveness.orphaned(
+        created_at=entry.created_at, recovered_at=entry.recovered_at,
+        last_seen=row.last_seen_utc, pid=row.pid, beat_boot=row.boot_id,
+        same_workstation=row.workstation == ctx.workstation, now=ctx.now(),
+    )
     return (row.last_seen_utc, reason) if reason else None
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ccm_timer.core.parse import check_mrn, check_text, parse_date, parse_person_name
 from ccm_timer.services import audit, enrollments
@@ -177,9 +177,11 @@ def import_file(ctx, path: Path) -> int:
     csv.field_size_limit(max(csv.field_size_limit(), MAX_BYTES))
     rows = parse(decode(raw))
     with ctx.write() as session:
-        existing = {
-            m for m in session.exec(select(Patient.mrn).where(Patient.mrn.in_([r.mrn for r in rows])))
-        }
+        wanted = [r.mrn for r in rows]
+        existing = set()
+        for start in range(0, len(wanted), 500):  # stay under SQLite's variable limit
+            chunk = wanted[start : start + 500]
+            existing |= set(session.exec(select(Patient.mrn).where(col(Patient.mrn).in_(chunk))))
         clashes = [f"line {r.line}: MRN {r.mrn} is already in the database" for r in rows
                    if r.mrn in existing]
         if clashes:

@@ -53,7 +53,9 @@ def load(path: Path) -> Settings:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"The settings file {path} is not valid TOML ({exc}); fix or remove it.")
+        raise UserError(
+            f"The settings file {path} is not valid TOML ({exc}); fix or remove it."
+        ) from exc
     values: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     defaults = Settings()

@@ -8,32 +8,15 @@ state machine itself is core.timer; this module only loads and stores it.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
 from ccm_timer.core.timer import Span, Timer, TimerError, TimerState
-from ccm_timer.services import audit, clinicians, entries
-from ccm_timer.services.entries import EntryView
+from ccm_timer.services import audit, clinicians, entries, liveness
 from ccm_timer.services.errors import UserError
+from ccm_timer.services.views import EntryView, Status
 from ccm_timer.store.models import Clinician, EntrySource, EntryState, Interval, TimeEntry
 from ccm_timer.store.types import new_id
-
-
-@dataclass(frozen=True)
-class Status:
-    state: str  # idle, running or paused
-    clinician: str | None
-    entry: EntryView | None
-    warning: str | None = None  # e.g. left running while no app was watching
-
-    def to_dict(self) -> dict:
-        return {
-            "state": self.state,
-            "clinician": self.clinician,
-            "entry": self.entry.to_dict() if self.entry else None,
-            "warning": self.warning,
-        }
 
 
 def _live_entry(session: Session, clinician_id: uuid.UUID) -> TimeEntry | None:
@@ -180,11 +163,5 @@ def status(ctx, clinician: str | None = None) -> Status:
             return Status("idle", who.name, None)
         view = entries.view_of(session, ctx, entry.id)
         orphan = recovery.orphan_of(session, ctx, entry)
-    warning = None
-    if orphan is not None:
-        warning = (
-            f"This timer was left running when the app stopped being seen at "
-            f"{orphan.last_seen.isoformat(timespec='seconds')}; choose what to keep with "
-            "`ccm-timer recover`."
-        )
+    warning = liveness.orphan_warning(orphan.last_seen) if orphan is not None else None
     return Status(view.state, who.name, view, warning)

@@ -18,27 +18,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-BUSY_TIMEOUT_MS = 10_000
-MIN_SQLITE = (3, 44, 0)  # WAL-reset bug fixed in 3.44.1/3.45.x backports; ours bundles newer
-EXPECTED_PRAGMAS = {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1}
+from ccm_timer.store.connection import DatabaseError, raw_connect, read_pragmas
 
-
-class DatabaseError(Exception):
-    """A database problem a person can act on; the message says what to do."""
-
-
-def _apply_pragmas(dbapi_conn: Any, key: bytes | None) -> None:
-    # Take transaction control away from the driver: we issue BEGIN ourselves.
-    dbapi_conn.isolation_level = None
-    cur = dbapi_conn.cursor()
-    if key is not None:
-        # A raw key, set per connection, never in a URL or a message (SQLCipher docs).
-        cur.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-    cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    cur.execute("PRAGMA journal_mode = WAL")
-    cur.execute("PRAGMA synchronous = FULL")
-    cur.execute("PRAGMA foreign_keys = ON")
-    cur.close()
+__all__ = ["DatabaseError", "check_engine", "make_engine", "read_session", "write_session"]
 
 
 def make_engine(path: Path, key: bytes | None = None) -> Engine:
@@ -49,60 +31,22 @@ def make_engine(path: Path, key: bytes | None = None) -> Engine:
         # NullPool: a connection per session. Cheap for SQLite, and no pooled connection
         # keeps a WAL snapshot or a lock alive behind the app's back.
         poolclass=NullPool,
-        creator=lambda: sqlcipher.connect(
-            str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False
-        ),
+        creator=lambda: raw_connect(path, key),
     )
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        _apply_pragmas(dbapi_conn, key)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = "IMMEDIATE" if conn.get_execution_options().get("ccm_write") else "DEFERRED"
         conn.exec_driver_sql(f"BEGIN {mode}")
 
+    engine.ccm_key = key  # type: ignore[attr-defined]  # the backup API needs it
     return engine
 
 
 def check_engine(engine: Engine) -> dict[str, Any]:
-    """Read every pragma back through the connection we actually use; refuse to run if any
-    differs (reliability R1.1, R1.4). Returns what is in force, for `doctor`."""
+    """The pragmas in force, read back through the engine's own connection."""
     with engine.connect() as conn:
-        raw = conn.connection.dbapi_connection
-        cur = raw.cursor()
-        try:
-            version = cur.execute("select sqlite_version()").fetchone()[0]
-        except sqlcipher.DatabaseError as exc:
-            raise DatabaseError(
-                "The database file cannot be read: it is encrypted with another key or is "
-                "not a CCM Timer database. Nothing was changed."
-            ) from exc
-        found: dict[str, Any] = {}
-        for name in (*EXPECTED_PRAGMAS, "busy_timeout"):
-            try:
-                found[name] = cur.execute(f"PRAGMA {name}").fetchone()[0]
-            except sqlcipher.DatabaseError as exc:
-                raise DatabaseError(
-                    "The database file cannot be read: it is encrypted with another key or "
-                    "is not a CCM Timer database. Nothing was changed."
-                ) from exc
-        cipher = cur.execute("PRAGMA cipher_version").fetchone()
-        cur.close()
-    if tuple(int(p) for p in version.split(".")[:3]) < MIN_SQLITE:
-        raise DatabaseError(f"SQLite {version} is too old for safe WAL use; reinstall the app.")
-    for name, expected in EXPECTED_PRAGMAS.items():
-        if str(found[name]).lower() != str(expected):
-            raise DatabaseError(
-                f"The database refused PRAGMA {name}={expected} (it reports {found[name]}); "
-                "move the data folder to a local disk and try again."
-            )
-    if int(found["busy_timeout"]) < 5000:
-        raise DatabaseError("The database busy timeout could not be set; reinstall the app.")
-    found["sqlite_version"] = version
-    found["sqlcipher_version"] = cipher[0] if cipher else None
-    return found
+        return read_pragmas(conn.connection.dbapi_connection)
 
 
 def _is_locked(exc: OperationalError) -> bool:

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, text
+from ccm_timer.store.connection import DatabaseError
 
-from ccm_timer.store.engine import DatabaseError
+if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
+    from sqlalchemy import Engine
 
 SCHEMA_HEAD = "0002"  # tests/store check that this is Alembic's head
 KNOWN_REVISIONS = ("0001", "0002")
@@ -77,5 +79,5 @@ def upgrade(engine: Engine, backups: Path, revision: str = "head") -> str | None
 
 def table_names(engine: Engine) -> list[str]:
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))
+        rows = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'")
         return sorted(r[0] for r in rows)

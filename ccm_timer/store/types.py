@@ -1,14 +1,17 @@
-"""Column types. Instants are stored as fixed-width UTC ISO strings with microseconds, so
-they sort as text and keep every microsecond (SQLite has no native datetime)."""
+"""Column types. Instants are stored as text by store/instants.py (SQLite has no native
+datetime); keys are time-ordered UUIDs."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
+from datetime import datetime
 
 import uuid6
 from sqlalchemy.types import String, TypeDecorator
 
-_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+from ccm_timer.store.instants import from_db_text, to_db_text
+
+__all__ = ["UTCDateTime", "new_id", "to_db_text"]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -16,23 +19,12 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: object) -> str | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime reached the database; use UTC-aware instants")
-        return value.astimezone(UTC).strftime(_FORMAT)
+        return None if value is None else to_db_text(value)
 
     def process_result_value(self, value: str | None, dialect: object) -> datetime | None:
-        if value is None:
-            return None
-        return datetime.strptime(value, _FORMAT).replace(tzinfo=UTC)
+        return None if value is None else from_db_text(value)
 
 
-def to_db_text(value: datetime) -> str:
-    """The stored text of an instant, for raw SQL comparisons."""
-    return value.astimezone(UTC).strftime(_FORMAT)
-
-
-def new_id():  # -> uuid.UUID
+def new_id() -> uuid.UUID:
     """A time-ordered UUID (v7): merges across workstations, indexes well."""
     return uuid6.uuid7()

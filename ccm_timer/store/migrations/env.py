@@ -1,9 +1,9 @@
 """Alembic environment: always run on a connection handed in by store/migrate.py."""
 
 from alembic import context
+from sqlmodel import SQLModel
 
 from ccm_timer.store import models  # noqa: F401  (registers the tables)
-from sqlmodel import SQLModel
 
 connection = context.config.attributes["connection"]
 context.configure(
