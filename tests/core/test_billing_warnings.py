@@ -88,6 +88,7 @@ def test_overlap_sweep_pairs_with_the_entry_reaching_furthest() -> None:
         ("a", "b", 600), ("a", "c", 600)
     ]
     assert find_overlaps([entry("x", 0, 10), entry("y", 10, 20)]) == ()
+    assert find_overlaps([entry("x", 0, 10), entry("empty", 5, 5), entry("z", 10, 10)]) == ()
     assert find_overlaps([]) == ()
 
 

@@ -89,9 +89,11 @@ def find_overlaps(entries: Sequence[EntryInput]) -> tuple[Overlap, ...]:
     A sweep in start order: each entry is paired with the earlier entry that reaches furthest,
     so every entry involved in an overlap is named at least once without an O(n^2) scan.
     """
-    if len(entries) < 2:
+    # Empty spans (end <= start) cannot overlap anything.
+    ordered = sorted((e for e in entries if e.end_utc > e.start_utc),
+                     key=attrgetter("start_utc"))
+    if len(ordered) < 2:
         return ()
-    ordered = sorted(entries, key=attrgetter("start_utc"))
     found: list[Overlap] = []
     reach_end = ordered[0].end_utc
     reach_id = ordered[0].entry_id
