@@ -11,7 +11,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ccm_timer.store.types import UTCDateTime, new_id
@@ -157,3 +157,72 @@ class AuditEvent(SQLModel, table=True):
     after: str | None = None  # JSON
     prev_hash: str
     hash: str
+
+
+# --- Exports and their delivery (issue 7, offline sync) -------------------------------------
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    IN_FLIGHT = "in_flight"
+    DELIVERED = "delivered"
+    FAILED = "failed"  # permanent: the receiver refused it (for example a 422); reason kept
+
+
+class Export(SQLModel, table=True):
+    """One rendered export, frozen: every retry sends these exact bytes under this id."""
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    created_at: datetime = Field(sa_column=_instant())
+    actor: str
+    workstation: str
+    month: str  # YYYY-MM in the clinic's time zone
+    scope: str  # a patient MRN, or "all"
+    format: str  # csv, json, fhir, ehr-text, pdf
+    filename_hint: str  # the renderer's suggested name, never containing patient identifiers
+    sha256: str
+    size: int
+    amendment: bool = False
+    chain_head: str  # the audit chain head when rendered: a later tamper changes the head
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class OutboxItem(SQLModel, table=True):
+    """An export waiting for (or done with) one delivery target. A lease (owner + expiry)
+    keeps one delivery in flight; a killed process's lease expires or is reclaimed."""
+
+    __tablename__ = "outbox_item"
+    __table_args__ = (
+        UniqueConstraint("export_id", "target"),
+        Index("ix_outbox_item_due", "state", "next_attempt_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    export_id: uuid.UUID = Field(foreign_key="export.id", index=True)
+    target: str
+    state: OutboxState = OutboxState.PENDING
+    attempts: int = 0
+    created_at: datetime = Field(sa_column=_instant())
+    next_attempt_at: datetime = Field(sa_column=_instant())
+    last_try_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    last_error: str | None = None
+    delivered_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    receipt: str | None = None  # what the receiver answered (status, location, version)
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    # Records frozen at enqueue for a folder bundle (JSON); None for other targets.
+    bundle_records: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+
+
+class HubPush(SQLModel, table=True):
+    """The last push of this workstation's tables to one clinic hub target."""
+
+    __tablename__ = "hub_push"
+
+    target: str = Field(primary_key=True)
+    attempts: int = 0  # consecutive failures
+    next_attempt_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    last_try_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    last_success_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    last_error: str | None = None
+    pushed_audit_seq: int = 0  # the audit head at the last successful push
