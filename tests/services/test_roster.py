@@ -1,0 +1,109 @@
+"""Roster import: all rows or none, with a line number and reason for every bad row."""
+
+from pathlib import Path
+
+import pytest
+
+from ccm_timer.services import patients, roster
+from ccm_timer.services.roster import RosterError
+
+GOOD = "MRN,Name,DOB,Program,Consent\nR100,\"Testperson, Ana\",1948-05-06,CCM,2026-01-02\n"
+
+
+def _write(tmp_path: Path, data: bytes, name="roster.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def _mrns(ctx):
+    return [p.mrn for p in patients.list_patients(ctx)]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        GOOD.encode("utf-8"),
+        b"\xef\xbb\xbf" + GOOD.encode("utf-8"),
+        GOOD.encode("utf-16"),  # with its BOM
+        GOOD.replace("Ana", "Zoë").encode("cp1252"),
+        "mrn;name\n".replace(";", ",").encode() + "R100,\"Testperson, Ana\"\n".encode(),
+        b"Patient ID,Last Name,First Name\r\nR100,Testperson,Ana\r\n",
+    ],
+    ids=["utf8", "utf8-bom", "utf16", "cp1252", "minimal", "split-names-crlf"],
+)
+def test_accepted_encodings_and_headers(clinic, tmp_path, data):
+    assert roster.import_file(clinic, _write(tmp_path, data)) == 1
+    assert "R100" in _mrns(clinic)
+
+
+def test_accents_survive(clinic, tmp_path):
+    roster.import_file(clinic, _write(tmp_path, GOOD.replace("Ana", "Zoë").encode("cp1252")))
+    assert patients.get(clinic, "R100").given_name == "Zoë"
+
+
+def test_newline_inside_a_quoted_field_is_a_bad_name(clinic, tmp_path):
+    data = b'mrn,name\nR1,"Test\nperson, Ana"\n'
+    with pytest.raises(RosterError, match="line 3: the family name contains a control"):
+        roster.import_file(clinic, _write(tmp_path, data))
+
+
+@pytest.mark.parametrize(
+    "data, reason",
+    [
+        (b"mrn,name\nR1,\"Ok, Ana\"\nR2,\"=HYPERLINK(\"\"http://x\"\"), Bo\"\n",
+         "line 3: the family name starts with '='"),
+        ("mrn,name\nR1,\"Ok, Ana\"\nR2,\"Evil\u202egnp, Bo\"\n".encode(),
+         "line 3: the family name contains an invisible text-direction character"),
+        (b"mrn,name\nR1,\"Ok, Ana\"\nR1,\"Other, Bo\"\n", "line 3: MRN R1 is also on line 2"),
+        (b"mrn,dob\nR1,1950-01-01\n", "no column for name"),
+        (b"name\n\"Ok, Ana\"\n", "no column for mrn"),
+        (b"mrn,name\nR1,\"Ok, Ana\x00\"\n", "NUL bytes"),
+        (b"mrn,name,dob\nR1,\"Ok, Ana\",1950-13-01\n", "line 2: '1950-13-01' is not a real calendar date"),
+        (b"mrn,name,dob\nR1,\"Ok, Ana\",01/02/1950\n", "line 2: '01/02/1950' is not a date"),
+        (b"mrn,name,program\nR1,\"Ok, Ana\",XYZ\n", "line 2: the program 'XYZ' is unknown"),
+        (b"mrn,name\nR 1,\"Ok, Ana\"\n", "line 2: an MRN is"),
+        (b"mrn,name\nR1,Nocomma\n", "line 2: write the name as 'Family, Given'"),
+        (b"mrn,name\nR1,\"Ok, Ana\n", "line 2"),  # unterminated quote
+        (b"mrn,name\nR1,\"Ok, \x81\x8d\x8f\"\n", "neither UTF-8 nor Windows-1252"),
+        (b"\xff\xfe" + "mrn,name\nR1,x".encode("utf-16-le")[:-1], "UTF-16"),
+        (b"", "empty"),
+        (b"mrn,name\n", "no patients"),
+    ],
+)
+def test_rejected_with_reason_and_nothing_imported(clinic, tmp_path, data, reason):
+    before = _mrns(clinic)
+    with pytest.raises(RosterError) as info:
+        roster.import_file(clinic, _write(tmp_path, data))
+    assert reason in str(info.value)
+    assert str(info.value).startswith("Nothing was imported")
+    assert _mrns(clinic) == before
+
+
+def test_ten_megabyte_field(clinic, tmp_path):
+    data = b'mrn,name\nR1,"' + b"A" * 10_000_000 + b', Bo"\n'
+    with pytest.raises(RosterError, match="line 2: a cell is longer than"):
+        roster.import_file(clinic, _write(tmp_path, data))
+
+
+def test_every_bad_row_is_reported_and_clashes_with_the_database(clinic, tmp_path):
+    data = b'mrn,name\nT1001,"Dup, Ann"\nR2,"Ok, Bo"\nR3,bad\n'
+    with pytest.raises(RosterError, match="line 4: write the name"):
+        roster.import_file(clinic, _write(tmp_path, data))
+    data = b'mrn,name\nT1001,"Dup, Ann"\nR2,"Ok, Bo"\n'
+    with pytest.raises(RosterError, match="line 2: MRN T1001 is already in the database"):
+        roster.import_file(clinic, _write(tmp_path, data))
+    assert "R2" not in _mrns(clinic)
+
+
+def test_missing_file_and_folder(clinic, tmp_path):
+    with pytest.raises(Exception, match="no file"):
+        roster.import_file(clinic, tmp_path / "nope.csv")
+    with pytest.raises(Exception, match="is a folder"):
+        roster.import_file(clinic, tmp_path)
+
+
+def test_large_roster_imports_in_one_go(clinic, tmp_path):
+    rows = "".join(f'R{i},"Test{i}, Pat",,CCM,2026-01-01\n' for i in range(3000))
+    assert roster.import_file(clinic, _write(tmp_path, f"mrn,name,dob,program,consent\n{rows}"
+                                             .encode())) == 3000
