@@ -24,6 +24,7 @@ from ccm_timer.core.billing import (
     find_overlaps,
     parse_rules,
     totals_from_entries,
+    totals_from_rows,
 )
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "resources" / "billing_rules"
@@ -90,6 +91,24 @@ def test_overlap_sweep_pairs_with_the_entry_reaching_furthest() -> None:
     assert find_overlaps([entry("x", 0, 10), entry("y", 10, 20)]) == ()
     assert find_overlaps([entry("x", 0, 10), entry("empty", 5, 5), entry("z", 10, 10)]) == ()
     assert find_overlaps([]) == ()
+
+
+def test_rows_in_any_order_give_the_same_totals() -> None:
+    entries = [entry("a", 0, 30), entry("b", 20, 50), entry("c", 45, 46), entry("d", 60, 70),
+               entry("e", 65, 65), entry("f", 68, 90, role="practitioner", program=None)]
+    rows = [(e.entry_id, e.seconds, e.role, e.program, e.start_utc, e.end_utc) for e in entries]
+    in_order = totals_from_rows(rows)
+    assert [(o.entry_a, o.entry_b, o.seconds) for o in in_order.overlaps] == [
+        ("a", "b", 600), ("b", "c", 60), ("d", "f", 120)
+    ]
+    assert in_order.seconds == {("clinical_staff", "CCM"): 4260,
+                                ("practitioner", None): 1320}
+    for shuffled in (rows[::-1], iter(rows[3:] + rows[:3])):
+        other = totals_from_rows(shuffled)
+        assert other.seconds == in_order.seconds
+        assert other.overlaps == in_order.overlaps
+    assert totals_from_entries(entries) == in_order
+    assert totals_from_entries(reversed(entries)).overlaps == in_order.overlaps
 
 
 @pytest.mark.parametrize(("seconds", "warns"), [(4 * 3600, False), (4 * 3600 + 1, True)])

@@ -1,7 +1,7 @@
 """Medicare care-management billing: rule tables as data, and a pure engine over them.
 
     rules = parse_rules(tomllib.load(f))           # services.billing_rules does the reading
-    totals = totals_from_entries(entries)          # or build PatientMonthTotals in SQL
+    totals = totals_from_rows(rows)                # or totals_from_entries, or sums from SQL
     result = evaluate_patient_month(totals, enrollments, flags, "2025-03", rules)
     result.to_dict()                               # plain JSON-able data
 """
@@ -11,6 +11,7 @@ from ccm_timer.core.billing.inputs import (
     LONG_ENTRY_SECONDS,
     EnrollmentInput,
     EntryInput,
+    EntryRow,
     LongEntry,
     MonthFlags,
     Overlap,
@@ -18,6 +19,7 @@ from ccm_timer.core.billing.inputs import (
     PatientMonthTotals,
     find_overlaps,
     totals_from_entries,
+    totals_from_rows,
 )
 from ccm_timer.core.billing.results import (
     BillingWarning,
@@ -37,6 +39,7 @@ __all__ = [
     "Confidence",
     "EnrollmentInput",
     "EntryInput",
+    "EntryRow",
     "LongEntry",
     "MonthFlags",
     "NextThreshold",
@@ -55,4 +58,5 @@ __all__ = [
     "find_overlaps",
     "parse_rules",
     "totals_from_entries",
+    "totals_from_rows",
 ]

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
+from functools import cache
 
 from ccm_timer.core.billing import warnings as warn
+from ccm_timer.core.billing.exclusions import resolve_exclusions
 from ccm_timer.core.billing.inputs import (
     EnrollmentInput,
     EntryInput,
@@ -29,6 +31,7 @@ from ccm_timer.core.billing.inputs import (
     PatientMonthTotals,
     totals_from_entries,
 )
+from ccm_timer.core.billing.money import cents
 from ccm_timer.core.billing.results import (
     BillingWarning,
     ClaimLine,
@@ -36,23 +39,22 @@ from ccm_timer.core.billing.results import (
     PatientMonthResult,
     TrackChoice,
 )
-from ccm_timer.core.billing.rules import ROLES, RuleSet, TimeBasis
+from ccm_timer.core.billing.rules import FLAGS, ROLES, RuleSet, TimeBasis
 from ccm_timer.core.billing.tracks import TrackOutcome, evaluate_track, pool_seconds
 from ccm_timer.core.month import YearMonth, as_month
 
 _NO_FLAGS = MonthFlags()
 
 
-def _cents(value: float) -> int:
-    # Compare money in whole cents so float noise cannot break a tie.
-    return round(value * 100)
+@cache
+def _flags_on(flags: MonthFlags) -> frozenset[str]:
+    return frozenset(f for f in FLAGS if getattr(flags, f))
 
 
 def _consent_status(
-    program: str, enrollments: Sequence[EnrollmentInput], ym: YearMonth
+    program: str, enrollments: Sequence[EnrollmentInput], first: date, last: date
 ) -> tuple[str, date | None]:
     """("ok" | "no_consent" | "not_enrolled", the consent date that decided it)."""
-    first, last = ym.first_day, ym.last_day
     covering = [
         e for e in enrollments
         if e.program == program
@@ -75,7 +77,7 @@ def _flags_text(rules: RuleSet, flags: Iterable[str]) -> str:
 def _pick(outcomes: list[TrackOutcome]) -> TrackOutcome:
     """The track worth most; on a tie a staff-time track, then the earlier-listed one."""
     # max() keeps the first of equal keys, and `outcomes` is in rule-file order.
-    return max(outcomes, key=lambda o: (_cents(o.value_usd), o.track.time is TimeBasis.STAFF))
+    return max(outcomes, key=lambda o: (cents(o.value_usd), o.track.time is TimeBasis.STAFF))
 
 
 def _lines_for(outcome: TrackOutcome, reasons: list[str]) -> list[ClaimLine]:
@@ -95,12 +97,13 @@ def _lines_for(outcome: TrackOutcome, reasons: list[str]) -> list[ClaimLine]:
     return lines
 
 
-def _hold(lines: list[ClaimLine], reason: str) -> list[ClaimLine]:
-    return [
-        ClaimLine(x.code, x.program, x.track, x.units, x.seconds, x.payment_usd, True,
-                  reason if x.hold_reason is None else f"{x.hold_reason}; {reason}")
-        for x in lines
-    ]
+def _month_context(
+    month: YearMonth | tuple[int, int] | str, rules: RuleSet
+) -> tuple[YearMonth, date, date]:
+    ym = as_month(month)
+    if rules.year != ym.year:
+        raise ValueError(f"the {rules.year} rules cannot price {ym}; load the {ym.year} rules")
+    return ym, ym.first_day, ym.last_day
 
 
 def evaluate_patient_month(
@@ -115,10 +118,18 @@ def evaluate_patient_month(
     `totals.seconds` maps (role, program) to seconds already clipped to the month; minutes
     never carry over between months because each month is evaluated on its own totals.
     """
-    ym = as_month(month)
-    if rules.year != ym.year:
-        raise ValueError(f"the {rules.year} rules cannot price {ym}; load the {ym.year} rules")
-    flags = flags or _NO_FLAGS
+    return _evaluate(totals, enrollments, flags, _month_context(month, rules), rules)
+
+
+def _evaluate(
+    totals: PatientMonthTotals,
+    enrollments: Sequence[EnrollmentInput],
+    flags: MonthFlags | None,
+    context: tuple[YearMonth, date, date],
+    rules: RuleSet,
+) -> PatientMonthResult:
+    ym, first_day, last_day = context
+    on = _flags_on(flags or _NO_FLAGS)
 
     by_role = dict.fromkeys(ROLES, 0)
     staff: dict[str, int] = {}
@@ -136,13 +147,13 @@ def evaluate_patient_month(
         side = practitioner if role == "practitioner" else staff
         side[program] = side.get(program, 0) + seconds
 
-    known = list(rules.programs)
-    extra = sorted({*staff, *practitioner} - set(known))
-    by_program = {
-        p: staff.get(p, 0) + practitioner.get(p, 0)
-        for p in known + extra
-        if staff.get(p, 0) + practitioner.get(p, 0) > 0
-    }
+    known = rules.programs
+    extra = sorted({*staff, *practitioner}.difference(known))
+    by_program: dict[str, int] = {}
+    for p in (*known, *extra):
+        total = staff.get(p, 0) + practitioner.get(p, 0)
+        if total:
+            by_program[p] = total
     enrolled_programs = {e.program for e in enrollments}
 
     warnings: list[BillingWarning] = []
@@ -158,9 +169,9 @@ def evaluate_patient_month(
         s_staff, s_prac = staff.get(program, 0), practitioner.get(program, 0)
         available: list[TrackOutcome] = []
         gated: list[TrackOutcome] = []  # tracks a month flag would have made available
-        for track in rules.tracks_by_program.get(program, ()):
+        for track in rules.tracks_by_program[program]:
             outcome = evaluate_track(track, pool_seconds(track, s_staff, s_prac))
-            if all(flags.has(f) for f in track.requires):
+            if on.issuperset(track.requires):
                 available.append(outcome)
             elif outcome.earned:
                 gated.append(outcome)
@@ -170,8 +181,8 @@ def evaluate_patient_month(
         chosen = _pick(available)
         for outcome in gated:
             # Point it out only when the flag would change what is billed.
-            if _cents(outcome.value_usd) > _cents(chosen.value_usd):
-                missing = [f for f in outcome.track.requires if not flags.has(f)]
+            if cents(outcome.value_usd) > cents(chosen.value_usd):
+                missing = [f for f in outcome.track.requires if f not in on]
                 warnings.append(warn.flag_required(outcome, _flags_text(rules, missing)))
         rest = [o for o in available if o is not chosen]
         alternative = _pick(rest) if rest else None
@@ -182,13 +193,13 @@ def evaluate_patient_month(
             None if alternative is None else alternative.value_usd,
         ))
         for o in available:
-            if o.next_code is not None and o.next_at_seconds is not None:
-                nexts.append(NextThreshold(program, o.track.name, o.next_code,
+            if o.next_at_seconds is not None:
+                nexts.append(NextThreshold(program, o.track.name, o.next_code or "",
                                            o.next_at_seconds, o.next_at_seconds - o.pool_seconds,
                                            o is chosen))
 
         reasons: list[str] = []
-        status, consent = _consent_status(program, enrollments, ym)
+        status, consent = _consent_status(program, enrollments, first_day, last_day)
         line_count = int(chosen.base_units > 0) + int(chosen.addon_units > 0)
         if status == "not_enrolled":
             reasons.append(f"not enrolled in {program} this month")
@@ -198,9 +209,9 @@ def evaluate_patient_month(
             reasons.append(f"no {program} consent on file for this month")
             if seconds:
                 warnings.append(warn.no_consent(program, line_count, consent))
-        elif consent is not None and consent > ym.first_day and seconds:
+        elif consent is not None and consent > first_day and seconds:
             warnings.append(warn.consent_during_month(program, consent))
-        missing = [f for f in chosen.track.hold_unless if not flags.has(f)]
+        missing = [f for f in chosen.track.hold_unless if f not in on]
         if missing:
             needs = _flags_text(rules, missing)
             reasons.append(f"needs {needs}")
@@ -217,7 +228,7 @@ def evaluate_patient_month(
         if lines:
             groups[program] = (lines, chosen.value_usd, bool(reasons))
 
-    lines = _resolve_exclusions(groups, rules, warnings)
+    lines = resolve_exclusions(groups, rules, warnings)
 
     for program in extra:
         warnings.append(warn.unknown_program(program, by_program[program], rules.year))
@@ -239,64 +250,6 @@ def evaluate_patient_month(
     )
 
 
-def _resolve_exclusions(
-    groups: dict[str, tuple[list[ClaimLine], float, bool]],
-    rules: RuleSet,
-    warnings: list[BillingWarning],
-) -> list[ClaimLine]:
-    """Keep the compatible set of programs worth most; hold the lines of the others.
-
-    Programs clash when one's code lists the other's in `not_with` (PCM and CCM by the same
-    practitioner). The kept set maximises billable value, then held value, then rule-file
-    order. An exhaustive search is cheap (at most 2^6 sets) and, unlike a greedy pass, never
-    lets more minutes produce a smaller billable total.
-    """
-    programs = [p for p in rules.programs if p in groups]
-    codes = [{line.code for line in groups[p][0]} for p in programs]
-    n = len(programs)
-    clash = [0] * n
-    for i in range(n):
-        reach = set().union(*(rules.conflicts.get(c, frozenset()) for c in codes[i]))
-        for j in range(n):
-            if i != j and reach & codes[j]:
-                clash[i] |= 1 << j
-                clash[j] |= 1 << i
-    if not any(clash):
-        return [line for p in programs for line in groups[p][0]]
-
-    def score(mask: int) -> tuple[int, int, int]:
-        billable = held = order = 0
-        for i in range(n):
-            if mask >> i & 1:
-                _, value, is_held = groups[programs[i]]
-                if is_held:
-                    held += _cents(value)
-                else:
-                    billable += _cents(value)
-                order += 1 << (n - 1 - i)  # earlier programs weigh more on a tie
-        return billable, held, order
-
-    compatible = (m for m in range(1 << n) if all(not (m >> i & 1) or not clash[i] & m
-                                                   for i in range(n)))
-    keep = max(compatible, key=score)
-    out: list[ClaimLine] = []
-    for i, program in enumerate(programs):
-        lines = groups[program][0]
-        if keep >> i & 1:
-            out.extend(lines)
-            continue
-        j = next(j for j in range(n) if keep >> j & 1 and clash[i] >> j & 1)
-        other_program = programs[j]
-        code, other = next(
-            (c, o) for c in sorted(codes[i])
-            for o in sorted(rules.conflicts.get(c, frozenset())) if o in codes[j]
-        )
-        warnings.append(warn.excluded(program, code, other, other_program))
-        out.extend(_hold(lines, f"cannot be billed with {other} ({other_program}) in the same "
-                                "month by the same practitioner"))
-    return out
-
-
 def evaluate_entries(
     entries: Iterable[EntryInput],
     enrollments: Sequence[EnrollmentInput],
@@ -314,7 +267,5 @@ def evaluate_many(
     rules: RuleSet,
 ) -> list[PatientMonthResult]:
     """Evaluate many patient-months against one rule set; results keep the input order."""
-    ym = as_month(month)
-    return [
-        evaluate_patient_month(p.totals, p.enrollments, p.flags, ym, rules) for p in patients
-    ]
+    context = _month_context(month, rules)
+    return [_evaluate(p.totals, p.enrollments, p.flags, context, rules) for p in patients]
