@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -29,12 +30,12 @@ def rules(year: int) -> RuleSet:
 
 
 def run(
-    minutes: dict[tuple[str, str], float],
+    minutes: Mapping[tuple[str, str], float],
     enrollments: list[EnrollmentInput],
     flags: MonthFlags | None = None,
     month: str = "2025-05",
 ) -> PatientMonthResult:
-    seconds = {key: round(m * 60) for key, m in minutes.items()}
+    seconds: dict[tuple[str, str | None], int] = {k: round(m * 60) for k, m in minutes.items()}
     year = int(month[:4])
     return evaluate_patient_month(PatientMonthTotals(seconds), enrollments, flags, month,
                                   rules(year))

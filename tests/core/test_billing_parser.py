@@ -133,4 +133,5 @@ def test_a_new_year_is_a_new_table_not_new_code() -> None:
     data["codes"]["99490"]["threshold_minutes"] = 25
     rules = parse_rules(data)
     assert (rules.year, rules.codes["99490"].threshold_minutes) == (2027, 25)
-    assert rules.to_dict()["codes"]["99490"]["threshold_minutes"] == 25
+    summary: Any = rules.to_dict()
+    assert summary["codes"]["99490"]["threshold_minutes"] == 25

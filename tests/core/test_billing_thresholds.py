@@ -45,7 +45,7 @@ def lines_of(
     flags: MonthFlags = CONTACT,
     year: int = 2025,
 ) -> list[tuple[str, int]]:
-    seconds = {
+    seconds: dict[tuple[str, str | None], int] = {
         ("clinical_staff", program): mmss(staff),
         ("practitioner", program): mmss(practitioner),
     }
@@ -236,8 +236,11 @@ def test_care_plan_oversight(
 
 
 def test_each_entry_program_feeds_only_its_own_codes() -> None:
-    seconds = {("clinical_staff", "CCM"): mmss("15:00"), ("clinical_staff", "BHI"): mmss("15:00"),
-               ("clinical_staff", "RPM"): mmss("15:00")}
+    seconds: dict[tuple[str, str | None], int] = {
+        ("clinical_staff", "CCM"): mmss("15:00"),
+        ("clinical_staff", "BHI"): mmss("15:00"),
+        ("clinical_staff", "RPM"): mmss("15:00"),
+    }
     result = evaluate_patient_month(
         PatientMonthTotals(seconds), CONSENTED, CONTACT, "2025-05", rules(2025)
     )

@@ -47,8 +47,10 @@ def run(
     staff_min: float, prac_min: float, rule_set: RuleSet | None = None,
     flags: MonthFlags | None = None, program: str = "CCM",
 ) -> PatientMonthResult:
-    seconds = {("clinical_staff", program): round(staff_min * 60),
-               ("practitioner", program): round(prac_min * 60)}
+    seconds: dict[tuple[str, str | None], int] = {
+        ("clinical_staff", program): round(staff_min * 60),
+        ("practitioner", program): round(prac_min * 60),
+    }
     rule_set = rule_set or rules(2025)
     return evaluate_patient_month(
         PatientMonthTotals(seconds), [EnrollmentInput(program, CONSENT)], flags,

@@ -68,6 +68,8 @@ def _flags(d: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
 def _enum(kind: type[E], d: Mapping[str, Any], key: str, where: str) -> E:
     value = d.get(key)
     try:
+        if not isinstance(value, str):
+            raise ValueError(value)
         return kind(value)
     except ValueError:
         allowed = ", ".join(repr(m.value) for m in kind)
