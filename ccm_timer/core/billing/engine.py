@@ -2,17 +2,19 @@
 
 Pure and deterministic. Per patient the work is proportional to the number of programs and
 codes in the rule file, not to the number of entries: entries are reduced to seconds by
-(role, program) first, by `totals_from_entries` or by the caller (for example in SQL).
+(role, program) first, by `totals_from_rows` / `totals_from_entries` or by the caller (for
+example in SQL).
 
 Decisions, in order:
 1. Each entry's program decides which code family its seconds feed, so no second reaches
    two programs. Program-level oversight time (program None) is reported, never billed.
 2. Per program, every available track is scored on its own pool of seconds; the one worth
-   most by the rule file's payments is chosen (the earlier-listed track on a tie, which puts
-   staff tracks first). Only the chosen track makes lines, so no second feeds two codes.
+   most by the rule file's payments is chosen (on a tie a staff-time track, then the
+   earlier-listed one). Only the chosen track makes lines, so no second feeds two codes.
 3. Lines are held (kept, marked not billable, with a reason) when the patient is not enrolled
    or has no consent, when a required month fact is missing (RPM interactive contact), or
-   when the code cannot be billed with a more valuable code of another program.
+   when the code cannot be billed in the same month with a code of another program that
+   was kept (see exclusions.py for which is kept).
 """
 
 from __future__ import annotations

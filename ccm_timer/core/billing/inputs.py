@@ -2,7 +2,8 @@
 
 The engine itself only needs `PatientMonthTotals` (seconds by role and program plus the
 overlaps and long entries found), so a service can aggregate in SQL and skip building one
-object per entry. `totals_from_entries` is the helper for callers that do have the entries.
+object per entry. `totals_from_rows` (plain tuples) and `totals_from_entries` (EntryInput)
+are the helpers for callers that do have the entries.
 """
 
 from __future__ import annotations

@@ -111,7 +111,7 @@ class BillingWarning:
 class PatientMonthResult:
     month: str  # "YYYY-MM"
     rules_year: int
-    seconds_by_role: Mapping[str, int]  # both roles, billable programs only
+    seconds_by_role: Mapping[str, int]  # both roles; program time only, not oversight
     seconds_by_program: Mapping[str, int]  # programs with time, in rule-file order
     program_level_seconds: int  # oversight time: reported, never billed per patient
     lines: tuple[ClaimLine, ...]
