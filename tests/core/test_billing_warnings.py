@@ -138,6 +138,18 @@ def test_both_roles_names_the_choice() -> None:
     assert "ccm_staff ($151.86) rather than ccm_practitioner ($82.16)" in warning.message
     # One role only: nothing to explain.
     assert run({("practitioner", "CCM"): 35 * 60}).warnings == ()
+    # The practitioner track wins: the staff minutes go unbilled, and the sentence says so.
+    result = run({("clinical_staff", "CCM"): 5 * 60, ("practitioner", "CCM"): 90 * 60})
+    both = [w for w in result.warnings if w.code == "both_roles"]
+    assert both[0].message.endswith(
+        "ccm_practitioner ($196.66) rather than ccm_staff ($151.86), so the clinical staff "
+        "minutes are not billed this month."
+    )
+    # The practitioner track earns nothing yet: no comparison to make.
+    result = run({("clinical_staff", "CCM"): 25 * 60, ("practitioner", "CCM"): 5 * 60})
+    assert result.warnings[0].message.endswith(
+        "the practitioner's minutes count toward the ccm_staff track."
+    )
 
 
 def test_complex_time_without_the_flag_is_pointed_out_when_it_would_pay_more() -> None:

@@ -11,6 +11,7 @@ from datetime import date
 
 from ccm_timer.core.billing.inputs import LongEntry, Overlap
 from ccm_timer.core.billing.results import BillingWarning
+from ccm_timer.core.billing.rules import TimeBasis
 from ccm_timer.core.billing.tracks import TrackOutcome
 
 NO_CONSENT = "no_consent"
@@ -150,14 +151,18 @@ def flag_required(outcome: TrackOutcome, needs: str) -> BillingWarning:
 def both_roles(
     program: str, staff: int, practitioner: int, chosen: TrackOutcome, other: TrackOutcome
 ) -> BillingWarning:
-    return BillingWarning(
-        BOTH_ROLES,
-        f"{program} has {duration(staff)} of clinical staff time and {duration(practitioner)} "
-        f"of practitioner time; only one {program} track is billed: {chosen.track.name} "
-        f"({money(chosen.value_usd)}) rather than {other.track.name} "
-        f"({money(other.value_usd)}).",
-        program,
-    )
+    head = (f"{program} has {duration(staff)} of clinical staff time and "
+            f"{duration(practitioner)} of practitioner time")
+    if chosen.track.time is TimeBasis.STAFF and other.value_usd <= 0:
+        tail = f"the practitioner's minutes count toward the {chosen.track.name} track."
+    else:
+        tail = (f"only one {program} track is billed: {chosen.track.name} "
+                f"({money(chosen.value_usd)}) rather than {other.track.name} "
+                f"({money(other.value_usd)})")
+        if chosen.track.time is TimeBasis.PRACTITIONER:
+            tail += ", so the clinical staff minutes are not billed this month"
+        tail += "."
+    return BillingWarning(BOTH_ROLES, f"{head}; {tail}", program)
 
 
 def unknown_program(program: str, seconds: int, year: int) -> BillingWarning:
