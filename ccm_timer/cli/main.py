@@ -8,6 +8,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from ccm_timer import __version__
 
@@ -16,8 +17,15 @@ from ccm_timer import __version__
 _NOT_COMMANDS = {"main", "output", "args", "lazy"}
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad usage is one sentence that says where to look, not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message}; see `{self.prog} --help`.\n")
+
+
 def _common() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--data-dir", help="keep every file under this folder "
                         "(default: CCM_TIMER_HOME or the per-user data folder)")
     common.add_argument("--json", action="store_true", help="print JSON")
@@ -31,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     import ccm_timer.cli as package
 
     common = _common()
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ccm-timer", parents=[common],
         description="Time care-management work per patient; with no command, start the tray.",
     )

@@ -120,11 +120,12 @@ def _row(line: int, cells: list[str], cols: dict[str, int]) -> RosterRow:
     return RosterRow(line, mrn, family, given, birth, program, consent)
 
 
-def parse(text: str) -> list[RosterRow]:
+def parse(text: str) -> tuple[list[RosterRow], list[tuple[int, str]]]:
+    """The good rows, and (line, problem) for every bad one."""
     if "\x00" in text:
         raise RosterError(["the file contains NUL bytes; it is not a text CSV file"])
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    problems: list[str] = []
+    problems: list[tuple[int, str]] = []
     rows: list[RosterRow] = []
     try:
         header = next(reader)
@@ -140,7 +141,7 @@ def parse(text: str) -> list[RosterRow]:
         except StopIteration:
             break
         except csv.Error as exc:
-            problems.append(f"line {reader.line_num}: {exc}")
+            problems.append((reader.line_num, str(exc)))
             break  # the CSV structure is broken from here on
         line = reader.line_num
         if not any(c.strip() for c in cells):
@@ -148,18 +149,16 @@ def parse(text: str) -> list[RosterRow]:
         try:
             row = _row(line, cells, cols)
         except ValueError as exc:
-            problems.append(f"line {line}: {exc}")
+            problems.append((line, str(exc)))
             continue
         if row.mrn in seen:
-            problems.append(f"line {line}: MRN {row.mrn} is also on line {seen[row.mrn]}")
+            problems.append((line, f"MRN {row.mrn} is also on line {seen[row.mrn]}"))
             continue
         seen[row.mrn] = line
         rows.append(row)
-    if problems:
-        raise RosterError(problems)
-    if not rows:
+    if not rows and not problems:
         raise RosterError(["the file has a header but no patients"])
-    return rows
+    return rows, problems
 
 
 def import_file(ctx, path: Path) -> int:
@@ -175,17 +174,17 @@ def import_file(ctx, path: Path) -> int:
     except OSError as exc:
         raise UserError(f"Cannot read {path} ({exc.strerror}).") from None
     csv.field_size_limit(max(csv.field_size_limit(), MAX_BYTES))
-    rows = parse(decode(raw))
+    rows, problems = parse(decode(raw))
     with ctx.write() as session:
         wanted = [r.mrn for r in rows]
         existing = set()
         for start in range(0, len(wanted), 500):  # stay under SQLite's variable limit
             chunk = wanted[start : start + 500]
             existing |= set(session.exec(select(Patient.mrn).where(col(Patient.mrn).in_(chunk))))
-        clashes = [f"line {r.line}: MRN {r.mrn} is already in the database" for r in rows
-                   if r.mrn in existing]
-        if clashes:
-            raise RosterError(clashes)
+        problems += [(r.line, f"MRN {r.mrn} is already in the database")
+                     for r in rows if r.mrn in existing]
+        if problems:
+            raise RosterError([f"line {line}: {why}" for line, why in sorted(problems)])
         for r in rows:
             patient = Patient(
                 mrn=r.mrn, family_name=r.family, given_name=r.given, birth_date=r.birth_date

@@ -27,7 +27,7 @@ def _mrns(ctx):
         b"\xef\xbb\xbf" + GOOD.encode("utf-8"),
         GOOD.encode("utf-16"),  # with its BOM
         GOOD.replace("Ana", "Zoë").encode("cp1252"),
-        "mrn;name\n".replace(";", ",").encode() + "R100,\"Testperson, Ana\"\n".encode(),
+        "mrn;name\n".replace(";", ",").encode() + b"R100,\"Testperson, Ana\"\n",
         b"Patient ID,Last Name,First Name\r\nR100,Testperson,Ana\r\n",
     ],
     ids=["utf8", "utf8-bom", "utf16", "cp1252", "minimal", "split-names-crlf"],
@@ -59,7 +59,8 @@ def test_newline_inside_a_quoted_field_is_a_bad_name(clinic, tmp_path):
         (b"mrn,dob\nR1,1950-01-01\n", "no column for name"),
         (b"name\n\"Ok, Ana\"\n", "no column for mrn"),
         (b"mrn,name\nR1,\"Ok, Ana\x00\"\n", "NUL bytes"),
-        (b"mrn,name,dob\nR1,\"Ok, Ana\",1950-13-01\n", "line 2: '1950-13-01' is not a real calendar date"),
+        (b"mrn,name,dob\nR1,\"Ok, Ana\",1950-13-01\n",
+         "line 2: '1950-13-01' is not a real calendar date"),
         (b"mrn,name,dob\nR1,\"Ok, Ana\",01/02/1950\n", "line 2: '01/02/1950' is not a date"),
         (b"mrn,name,program\nR1,\"Ok, Ana\",XYZ\n", "line 2: the program 'XYZ' is unknown"),
         (b"mrn,name\nR 1,\"Ok, Ana\"\n", "line 2: an MRN is"),

@@ -38,12 +38,15 @@ def test_writes_begin_immediate_and_reads_deferred(engine):
     assert seen[2] == "BEGIN DEFERRED"
 
 
+BEAT = "INSERT INTO heartbeat VALUES (:ws, '2026-01-01T00:00:00.000000Z', 1, '', 1)"
+
+
 def test_write_is_committed_on_exit_and_rolled_back_on_error(engine, tmp_path):
     with write_session(engine) as s:
-        s.exec(text("INSERT INTO heartbeat VALUES ('a', '2026-01-01T00:00:00.000000Z', 1, '', 1)"))
+        s.exec(text(BEAT), params={"ws": "a"})
     with pytest.raises(RuntimeError):
         with write_session(engine) as s:
-            s.exec(text("INSERT INTO heartbeat VALUES ('b', '2026-01-01T00:00:00.000000Z', 1, '', 1)"))
+            s.exec(text(BEAT), params={"ws": "b"})
             raise RuntimeError("boom")
     # Read through a different library entirely: it is on disk, not only in our process.
     with sqlite3.connect(tmp_path / "t.db") as raw:

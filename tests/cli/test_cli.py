@@ -1,0 +1,255 @@
+"""The real `ccm-timer` command in a subprocess, for every command and its bad input."""
+
+import hashlib
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+
+
+@pytest.fixture
+def setup(home: Path):
+    """A nurse (default), a physician and two patients, through the command line."""
+    for args in (
+        ["clinician", "add", "--name", "Avery Nurse", "--credential", "RN",
+         "--role", "clinical_staff", "--default"],
+        ["clinician", "add", "--name", "Dr Blake Test", "--credential", "MD",
+         "--role", "practitioner", "--npi", "1234567893"],
+        ["patient", "add", "--mrn", "T1001", "--name", "Testpatient, Alma", "--dob",
+         "1950-02-03", "--program", "CCM", "--consent", "2026-01-05"],
+        ["patient", "add", "--mrn", "T1002", "--name", "Sample, José", "--program", "CCM"],
+    ):
+        result = run_cli(home, *args)
+        assert result.returncode == 0, result.stderr
+    return home
+
+
+def ok(home, *args) -> str:
+    result = run_cli(home, *args)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    return result.stdout
+
+
+def js(home, *args):
+    return json.loads(ok(home, *args, "--json"))
+
+
+def db_digest(home: Path) -> str:
+    # The database and its WAL together are "the database": both must be unchanged.
+    return "".join(
+        hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(home.glob("ccm-timer.db*")) if p.suffix != "-shm"
+    )
+
+
+def fails(home, *args, match: str, code: int = 1, lines: int = 1) -> None:
+    before = db_digest(home)
+    result = run_cli(home, *args)
+    assert result.returncode == code, (result.stdout, result.stderr)
+    assert match in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == lines  # one sentence (per bad row)
+    assert db_digest(home) == before
+
+
+def test_lists(setup):
+    cats = js(setup, "category", "list")
+    assert {"slug": "phone-call", "label": "Phone call with patient or caregiver",
+            "program": "CCM"} in cats
+    assert any(c["program"] is None for c in cats)
+    people = js(setup, "clinician", "list")
+    assert [(c["name"], c["default"]) for c in people] == [
+        ("Avery Nurse", True), ("Dr Blake Test", False)]
+    patients = js(setup, "patient", "list")
+    assert [p["mrn"] for p in patients] == ["T1002", "T1001"]  # by family name
+    assert patients[1]["enrollments"][0]["consent_date"] == "2026-01-05"
+    assert patients[0]["enrollments"][0]["consent_date"] is None  # pending consent
+    assert "T1002" in ok(setup, "patient", "list", "--search", "jose")
+
+
+def test_timer_workflow(setup):
+    assert js(setup, "status")["state"] == "idle"
+    started = js(setup, "start", "--patient", "T1001", "--category", "phone-call",
+                 "--note", "BP follow-up")
+    assert started["state"] == "running"
+    status = js(setup, "status")
+    assert (status["state"], status["entry"]["id"]) == ("running", started["id"])
+    assert js(setup, "pause")["state"] == "paused"
+    assert js(setup, "status")["state"] == "paused"
+    assert js(setup, "resume")["state"] == "running"
+    switched = js(setup, "switch", "--patient", "T1002", "--category", "med-rec")
+    assert switched["stopped"]["id"] == started["id"]
+    stopped = js(setup, "stop", "--note", "done")
+    assert stopped["id"] == switched["started"]["id"]
+    assert stopped["state"] == "stopped"
+    listed = js(setup, "entry", "list")
+    assert [e["category"] for e in listed] == ["phone-call", "med-rec"]
+    for entry in listed:
+        assert {"id", "patient", "category", "clinician", "start", "end", "seconds",
+                "source", "version"} <= set(entry)
+        assert entry["source"] == "timer" and entry["version"] == 1
+    assert "Idle" in ok(setup, "status")
+
+
+def test_timer_bad_input(setup):
+    fails(setup, "start", "--patient", "NOPE1", "--category", "phone-call",
+          match="No patient has MRN 'NOPE1'")
+    fails(setup, "start", "--patient", "T1001", "--category", "gardening",
+          match="no activity category 'gardening'")
+    fails(setup, "start", "--patient", "T1001", "--category", "phone-call",
+          "--clinician", "Nobody", match="no clinician 'Nobody'")
+    fails(setup, "stop", match="No timer is running")
+    fails(setup, "pause", match="No timer is running")
+    fails(setup, "resume", match="No timer is running")
+    ok(setup, "start", "--patient", "T1001", "--category", "phone-call")
+    fails(setup, "start", "--patient", "T1002", "--category", "phone-call",
+          match="already running")
+    fails(setup, "resume", match="is running")
+    fails(setup, "start", match="required: --category", code=2)
+
+
+def test_manual_entries_edit_void_history(setup):
+    added = js(setup, "entry", "add", "--patient", "T1001", "--category", "care-plan",
+               "--start", "2026-11-03T10:00", "--end", "2026-11-03T10:25", "--note", "plan")
+    assert (added["source"], added["seconds"]) == ("manual", 1500)
+    assert added["start"] == "2026-11-03T15:00:00+00:00"  # clinic time, New York
+    fails(setup, "entry", "add", "--patient", "T1001", "--category", "care-plan",
+          "--start", "2026-11-03T10:20", "--end", "2026-11-03T10:30",
+          match=f"overlaps entry {added['id'][:13]}")
+    edited = js(setup, "entry", "edit", added["id"][:13], "--end", "2026-11-03T10:20",
+                "--reason", "call ended earlier")
+    assert (edited["version"], edited["seconds"], edited["supersedes"]) == (
+        2, 1200, added["id"])
+    history = js(setup, "entry", "history", added["id"])
+    assert [h["version"] for h in history] == [1, 2]
+    assert history[1]["change_reason"] == "call ended earlier"
+    fails(setup, "entry", "edit", added["id"], "--note", "x", match="required: --reason",
+          code=2)
+    voided = js(setup, "entry", "void", added["id"], "--reason", "wrong patient")
+    assert voided["voided"] and voided["version"] == 3
+    assert js(setup, "entry", "list") == []
+    assert len(js(setup, "entry", "list", "--voided")) == 1
+    assert "intact" in ok(setup, "audit", "verify")
+
+
+def test_entry_bad_input(setup):
+    base = ["entry", "add", "--patient", "T1001", "--category", "care-plan"]
+    fails(setup, *base, "--start", "2026-11-31T10:00", "--end", "2026-11-03T10:20",
+          match="start time is wrong")
+    fails(setup, *base, "--start", "03/11/2026 10:00", "--end", "2026-11-03T10:20",
+          match="not a time")
+    fails(setup, *base, "--start", "2026-03-08T02:30", "--end", "2026-03-08T03:30",
+          match="does not exist")
+    fails(setup, *base, "--start", "2026-11-01T01:10", "--end", "2026-11-01T01:40",
+          match="happens twice")
+    fails(setup, *base, "--start", "2026-11-03T10:20", "--end", "2026-11-03T10:00",
+          match="not after the start")
+    fails(setup, *base, "--start", "2099-01-01T10:00", "--end", "2099-01-01T10:20",
+          match="in the future")
+    fails(setup, "entry", "list", "--month", "2026-13", match="not a real month", code=2)
+    fails(setup, "entry", "list", "--month", "Nov", match="not a month", code=2)
+    fails(setup, "entry", "list", "--patient", "NOPE1", match="No patient has MRN")
+    fails(setup, "entry", "void", "deadbeef00", "--reason", "x", match="no entry")
+    fails(setup, "entry", "void", "deadbeef00", "--reason", " ", match="reason is required")
+
+
+def test_patient_and_clinician_bad_input(setup, tmp_path):
+    fails(setup, "patient", "add", "--mrn", "T1001", "--name", "Other, Ann",
+          match="already exists")
+    fails(setup, "patient", "add", "--mrn", "T 9", "--name", "Other, Ann", match="an MRN is")
+    fails(setup, "patient", "add", "--mrn", "T9", "--name", "NoComma", match="Family, Given")
+    fails(setup, "patient", "add", "--mrn", "T9", "--name", "Other, Ann", "--dob",
+          "1950-02-30", match="not a real calendar date", code=2)
+    fails(setup, "patient", "add", "--mrn", "T9", "--name", "Other, Ann", "--program",
+          "XYZ", match="program 'XYZ' is unknown")
+    fails(setup, "clinician", "add", "--name", "Cam", "--credential", "MD", "--role",
+          "clinical_staff", match="MD is a practitioner credential")
+    fails(setup, "clinician", "add", "--name", "Cam", "--credential", "RN", "--role",
+          "clinical_staff", "--npi", "12", match="10 digits")
+    fails(setup, "clinician", "add", "--name", "Cam", "--credential", "RN", "--role",
+          "boss", match="invalid choice", code=2)
+    roster = tmp_path / "r.csv"
+    roster.write_text('mrn,name\nR1,"Ok, Ann"\nR2,bad\nT1001,"Dup, Ann"\n', encoding="utf-8")
+    fails(setup, "patient", "import", str(roster), match="line 3: write the name", lines=3)
+    result = run_cli(setup, "patient", "import", str(roster))
+    assert "line 4: MRN T1001 is already in the database" in result.stderr
+    fails(setup, "patient", "import", str(tmp_path / "none.csv"), match="no file")
+    roster.write_text('mrn,name\nR1,"Ok, Ann"\nR2,"Ok, Bo"\n', encoding="utf-8")
+    assert "Imported 2" in ok(setup, "patient", "import", str(roster))
+
+
+def test_no_default_clinician(home):
+    ok(home, "category", "list")  # the first run creates the database
+    fails(home, "start", "--patient", "T1001", "--category", "phone-call",
+          match="No clinician is set")
+
+
+def test_broken_settings_file(home):
+    (home / "settings.toml").write_text("clinic_timezone = [", encoding="utf-8")
+    result = run_cli(home, "status")
+    assert result.returncode == 1 and "not valid TOML" in result.stderr
+    (home / "settings.toml").write_text('clinic_timezone = "Mars/Olympus"\n', encoding="utf-8")
+    result = run_cli(home, "entry", "list", "--month", "2026-11")
+    assert result.returncode == 1 and "time zone 'Mars/Olympus' is unknown" in result.stderr
+
+
+def test_not_a_database(home):
+    (home / "ccm-timer.db").write_bytes(b"this is not a database at all" * 100)
+    before = (home / "ccm-timer.db").read_bytes()
+    for args in (["status"], ["entry", "list"]):
+        result = run_cli(home, *args)
+        assert result.returncode == 1
+        assert "cannot be read" in result.stderr and "Traceback" not in result.stderr
+    assert (home / "ccm-timer.db").read_bytes() == before
+
+
+def test_status_is_fast_and_never_imports_qt(setup):
+    ok(setup, "start", "--patient", "T1001", "--category", "phone-call")
+    code = (
+        "import sys, runpy; sys.argv = ['ccm-timer', 'status', '--json'];"
+        "import ccm_timer.cli.main as m; rc = m.main();"
+        "bad = [n for n in sys.modules if n.split('.')[0] in "
+        "('PySide6', 'shiboken6', 'sqlalchemy', 'sqlmodel', 'alembic')];"
+        "print(bad, file=sys.stderr); sys.exit(rc)"
+    )
+    env_home = str(setup)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env={"CCM_TIMER_HOME": env_home, "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["state"] == "running"
+    assert result.stderr.strip() == "[]"
+    # Wall time of the whole command, best of five (a loaded CI machine is noisy).
+    best = min(_timed(setup) for _ in range(5))
+    assert best < 0.5, best
+
+
+def _timed(home) -> float:
+    began = time.perf_counter()
+    run_cli(home, "status")
+    return time.perf_counter() - began
+
+
+def test_quick_status_equals_full_status(setup):
+    ok(setup, "start", "--patient", "T1002", "--category", "med-rec", "--note", "n")
+    ok(setup, "pause")
+    quick = js(setup, "status")
+    from ccm_timer.services import timers
+    from ccm_timer.services.context import open_app
+
+    ctx = open_app(str(setup))
+    try:
+        full = timers.status(ctx).to_dict()
+    finally:
+        ctx.close()
+    assert quick == full
+
+
+def test_help_and_version(home):
+    assert "start a timer" in ok(home, "--help")
+    assert ok(home, "--version").startswith("ccm-timer ")
