@@ -1,0 +1,165 @@
+"""`sync`, `import-bundle` and `hub`: delivering exports and records."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ccm_timer.cli.output import emit_json, local, table
+from ccm_timer.services import bundles, hub, outbox, targets
+from ccm_timer.services.errors import UserError
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "sync", parents=[common], help="deliver queued exports (until Ctrl-C, or --once)",
+        description="Deliver what is due to every target, with back-off between tries.",
+    )
+    p.add_argument("--once", action="store_true", help="one pass over what is due, then exit")
+    p.add_argument("--list", action="store_true",
+                   help="show waiting and failed exports: attempts, last error, receipt")
+    p.add_argument("--all", action="store_true", help="with --list: delivered ones too")
+    p.add_argument("--retry-failed", action="store_true",
+                   help="queue again the exports a target refused (after fixing the cause)")
+    p.add_argument("--timeout", type=float, default=30.0, help="network timeout in seconds")
+    p.set_defaults(handler=sync_command)
+
+    p = sub.add_parser("import-bundle", parents=[common],
+                       help="verify and import a bundle from another workstation")
+    p.add_argument("path", type=Path, help="the bundle folder (ccm-bundle-...)")
+    p.add_argument("--hub", metavar="TARGET", help="import into this hub target instead")
+    p.set_defaults(handler=import_bundle)
+
+    h = sub.add_parser("hub", help="push records to the clinic hub")
+    hsub = h.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = hsub.add_parser("push", parents=[common], help="push this workstation's records now")
+    p.add_argument("target", nargs="?", help="the hub target (default: every hub target)")
+    p.set_defaults(handler=hub_push)
+    p = hsub.add_parser("verify", parents=[common],
+                        help="check every workstation's audit chain on the hub")
+    p.add_argument("target", nargs="?", help="the hub target (default: the only one)")
+    p.set_defaults(handler=hub_verify)
+
+
+def _hub_targets(ctx, name: str | None) -> list[targets.Target]:
+    if name:
+        target = targets.get(ctx, name)
+        if target.kind != "hub":
+            raise UserError(f"{name} is a {target.kind} target, not a clinic hub.")
+        return [target]
+    found = [t for t in targets.list_targets(ctx) if t.kind == "hub"]
+    if not found:
+        raise UserError("No clinic hub is set up; add one with "
+                        "`ccm-timer target add NAME --kind hub --url postgresql://...`.")
+    return found
+
+
+def sync_command(ctx, args) -> None:
+    if args.retry_failed:
+        count = outbox.retry_failed(ctx)
+        print(f"Queued {count} failed export(s) again.")
+        if not args.once:
+            return
+    if args.list:
+        _list(ctx, args)
+        return
+    from ccm_timer.sync.worker import Worker
+
+    def line(attempt) -> None:
+        if not args.json:
+            stream = sys.stdout if attempt.kind == "delivered" else sys.stderr
+            print(attempt.sentence(ctx), file=stream, flush=True)
+
+    worker = Worker(ctx, timeout=args.timeout, on_attempt=line)
+    if not args.once:
+        print("Delivering; press Ctrl-C to stop.", flush=True)
+        try:
+            worker.run()
+        except KeyboardInterrupt:
+            print(outbox.summary(ctx) + ".")
+        return
+    report = worker.run_once()
+    for message in report.hub_pushes:
+        print(message)
+    problems = report.problems
+    if args.json:
+        emit_json({"delivered": report.delivered,
+                   "attempts": [{"export": str(a.export_id), "target": a.target,
+                                 "result": a.kind, "message": a.message,
+                                 "retry_at": a.retry_at} for a in report.attempts],
+                   "hub_errors": report.hub_errors, "summary": outbox.summary(ctx)})
+    else:
+        print(f"Delivered {report.delivered} export(s). {outbox.summary(ctx)}.")
+    if report.hub_errors:
+        raise UserError(f"{report.hub_errors[0]}; the records stay here and the push will "
+                        "be tried again.")
+    if problems:
+        first = problems[0].sentence(ctx)
+        more = f" ({len(problems) - 1} more problem(s) above.)" if len(problems) > 1 else ""
+        raise UserError(first + more)
+
+
+def _list(ctx, args) -> None:
+    rows = outbox.list_items(ctx, include_delivered=args.all)
+    if args.json:
+        emit_json([r.to_dict() for r in rows])
+        return
+    if not rows:
+        print(outbox.summary(ctx) + ".")
+        return
+    zone = ctx.zone
+    table(
+        ["EXPORT", "TARGET", "STATE", "TRIES", "LAST TRY", "NEXT TRY", "LAST ERROR / RECEIPT"],
+        [(str(r.export_id)[:13], r.target, r.state, r.attempts, local(r.last_try_at, zone),
+          local(r.next_attempt_at, zone), r.last_error or r.receipt or "") for r in rows],
+    )
+
+
+def import_bundle(ctx, args) -> None:
+    hub_url = password = None
+    if args.hub:
+        target = _hub_targets(ctx, args.hub)[0]
+        hub_url, password = target.url, targets.get_secret(target.name)
+    report = bundles.import_bundle(ctx, args.path, hub_url=hub_url, password=password)
+    if args.json:
+        emit_json(report.to_dict())
+    elif report.changed_rows:
+        print(f"Imported bundle {report.bundle} from {report.workstation} into "
+              f"{report.into}: {report.entries} entry version(s), "
+              f"{report.changed_rows} new or changed row(s).")
+    else:
+        print(f"Bundle {report.bundle} was already imported into {report.into}; nothing "
+              "changed.")
+
+
+def hub_push(ctx, args) -> None:
+    results = []
+    for target in _hub_targets(ctx, args.target):
+        report = hub.push_target(ctx, target, force=True)
+        changed = sum(report.changed.values()) if report else 0
+        results.append({"target": target.name, "rows": report.rows if report else 0,
+                        "changed": report.changed if report else {}})
+        if not args.json:
+            print(f"Pushed {report.rows if report else 0} row(s) to {target.name}; "
+                  f"{changed} were new or changed there.")
+    if args.json:
+        emit_json(results)
+
+
+def hub_verify(ctx, args) -> None:
+    target = _hub_targets(ctx, args.target)[0]
+    engine = hub.open_engine(target.url, targets.get_secret(target.name))
+    try:
+        checks = hub.verify_chains(engine)
+    finally:
+        engine.dispose()
+    if args.json:
+        emit_json([c.__dict__ for c in checks])
+    else:
+        table(["WORKSTATION", "EVENTS", "CHAIN"],
+              [(c.workstation, c.events, "ok" if c.ok else c.problem) for c in checks])
+    bad = [c for c in checks if not c.ok]
+    if bad:
+        raise UserError(f"The audit chain of {bad[0].workstation} on the hub is broken: "
+                        f"{bad[0].problem}.")

@@ -1,0 +1,44 @@
+"""The `folder` target: each export becomes a bundle in a shared or removable folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ccm_timer.services.outbox import Parcel
+from ccm_timer.store.types import to_db_text
+from ccm_timer.sync import bundle, outcome, records
+from ccm_timer.sync.outcome import Outcome
+
+
+class FolderTarget:
+    label = "the export folder"
+
+    def __init__(self, path: str, workstation: str) -> None:
+        self.folder = Path(path)
+        self.workstation = workstation
+
+    def deliver(self, parcel: Parcel, step) -> Outcome:
+        if not self.folder.is_dir():
+            return outcome.retry(f"the folder {self.folder} is not there (is the drive "
+                                 "connected?)")
+        files = bundle.build(
+            export_id=str(parcel.export_id), export_format=parcel.format,
+            content=parcel.content,
+            records_json=parcel.bundle_records or records.to_json({}),
+            workstation=self.workstation, month=parcel.month,
+            created_at=to_db_text(parcel.created_at),
+        )
+        name = bundle.name_for(parcel.export_id)
+        step("sending")
+        try:
+            how = bundle.write(self.folder, name, files, step)
+        except bundle.BundleError as exc:
+            return outcome.failed(str(exc))
+        except OSError as exc:
+            return outcome.retry(f"cannot write to the folder ({exc.strerror or exc})")
+        step("answered")
+        return outcome.delivered(json.dumps({"bundle": name, "how": how}))
+
+    def close(self) -> None:
+        pass

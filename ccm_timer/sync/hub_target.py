@@ -1,0 +1,49 @@
+"""The `hub` target: an export queued for the clinic hub is stored there with the records
+behind it. The first delivery of a pass pushes this workstation's tables; the export row
+then goes in by id (idempotent like the rest)."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import Engine
+
+from ccm_timer.services import hub
+from ccm_timer.services.outbox import Parcel
+from ccm_timer.store.models import Export
+from ccm_timer.sync import outcome, records
+from ccm_timer.sync.outcome import Outcome
+
+
+class HubTarget:
+    label = "the clinic hub"
+
+    def __init__(self, ctx, url: str, password: str | None) -> None:
+        self.ctx = ctx
+        self.url = url
+        self.password = password
+        self._engine: Engine | None = None
+        self._pushed = False
+
+    def deliver(self, parcel: Parcel, step) -> Outcome:
+        step("sending")
+        try:
+            if self._engine is None:
+                self._engine = hub.open_engine(self.url, self.password)
+            if not self._pushed:
+                hub.push(self.ctx, self.url, engine=self._engine)
+                self._pushed = True
+            with self.ctx.read() as session:
+                row = session.get(Export, parcel.export_id)
+                data = {c: getattr(row, c) for c in records.table("export").c.keys()}
+            changed = hub.merge_into(self._engine, {"export": [data]})
+        except hub.HubError as exc:
+            self.close()
+            return outcome.retry(str(exc).rstrip(".").lower())
+        step("answered")
+        return outcome.delivered(json.dumps({"hub": "stored" if changed else "present"}))
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
