@@ -1,0 +1,79 @@
+"""`report --month YYYY-MM [--patient MRN] [--json | --csv]`."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+
+from ccm_timer.cli.args import month_arg
+from ccm_timer.cli.lazy import lazy
+from ccm_timer.cli.output import emit_json, table
+
+report = lazy("ccm_timer.services.report")
+
+CSV_COLUMNS = ["mrn", "name", "staff_minutes", "practitioner_minutes", "codes", "held",
+               "next_code", "minutes_needed", "warnings"]
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("report", parents=[common],
+                       help="minutes, billing codes and next thresholds for a month")
+    p.add_argument("--month", type=month_arg, required=True, help="YYYY-MM")
+    p.add_argument("--patient", help="one patient's MRN")
+    p.add_argument("--csv", action="store_true", help="print CSV")
+    p.set_defaults(handler=show)
+
+
+def _codes(lines, held: bool) -> str:
+    return " ".join(
+        f"{line['code']}x{line['units']}" if line["units"] > 1 else line["code"]
+        for line in lines if line["held"] == held
+    )
+
+
+def _next(patient: dict) -> tuple[str, int | str]:
+    chosen = [n for n in patient["next"] if n.get("chosen")] or patient["next"]
+    if not chosen:
+        return "", ""
+    best = min(chosen, key=lambda n: n["seconds_needed"])
+    return best["code"], best["minutes_needed"]
+
+
+def _rows(data: dict) -> list[list]:
+    rows = []
+    for p in data["patients"]:
+        next_code, needed = _next(p)
+        rows.append([
+            p["mrn"], p["name"], p["minutes"].get("clinical_staff", 0),
+            p["minutes"].get("practitioner", 0), _codes(p["lines"], False),
+            _codes(p["lines"], True), next_code, needed,
+            "; ".join(w["message"] for w in p["warnings"]),
+        ])
+    return rows
+
+
+def show(ctx, args) -> None:
+    data = report.month_report(ctx, args.month, args.patient).to_dict()
+    if args.json:
+        emit_json(data)
+        return
+    rows = _rows(data)
+    if args.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        writer.writerows(rows)
+        return
+    if not rows:
+        print(f"No patient time or enrollments in {data['month']}.")
+        return
+    print(f"Month {data['month']} ({data['time_zone']}), rules {data['rules']['year']}")
+    table(["MRN", "NAME", "STAFF", "PRACT", "CODES", "HELD", "NEXT", "NEEDS", "WARNINGS"],
+          [[*r[:7], f"{r[7]} min" if r[7] != "" else "", str(len(r[8].split("; ")))
+            if r[8] else ""] for r in rows])
+    for p in data["patients"]:
+        for w in p["warnings"]:
+            print(f"  {p['mrn']}: {w['message']}")
+    if data["program_level"]["seconds"]:
+        print(f"Program-level oversight (not billed per patient): "
+              f"{data['program_level']['minutes']} min")
