@@ -1,0 +1,100 @@
+"""What to do with a sleep or clock-jump gap inside a running timer (reliability R2.5, R2.6).
+
+The tray notices the gap (core.clock_watch) and asks; this module records the answer. Each
+decision is one IMMEDIATE transaction that changes the intervals and appends a `timer.gap`
+audit event carrying both clocks' readings, so the gap stays visible whatever was chosen.
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+
+from sqlmodel import Session
+
+from ccm_timer.core.clock_watch import Gap, GapKind
+from ccm_timer.services import audit, clinicians, entries
+from ccm_timer.services.errors import UserError
+from ccm_timer.store.models import EntryState, Interval, TimeEntry
+
+
+class GapChoice(StrEnum):
+    KEEP = "keep"  # the person worked through it: count it
+    EXCLUDE = "exclude"  # cut the gap out and keep timing (the default)
+    STOP = "stop"  # stop the timer where the gap began
+
+
+def _containing(spans: list[Interval], gap: Gap) -> Interval | None:
+    """The interval the gap fell in: started before it, and still open or ended after it."""
+    for span in reversed(spans):
+        if span.start_utc > gap.wall_before:
+            continue
+        if gap.kind is GapKind.BACKWARD:
+            return span if span.end_utc is None else None
+        if span.end_utc is None or span.end_utc >= gap.wall_after:
+            return span
+        return None
+    return None
+
+
+def _live(session: Session, entry_id: uuid.UUID) -> TimeEntry:
+    entry = entries.find_entry(session, str(entry_id))  # follows to the current version
+    if entry.voided or entry.state not in (EntryState.RUNNING, EntryState.PAUSED):
+        raise UserError(
+            "That timer was stopped in the meantime; edit the entry if the gap must come out."
+        )
+    return entry
+
+
+def resolve(
+    ctx, entry_id: uuid.UUID, gap: Gap, choice: GapChoice | str, actor: str | None = None
+):
+    """Apply the user's decision about `gap` to the live entry and audit it."""
+    choice = GapChoice(choice)
+    with ctx.write() as session:
+        who = clinicians.find(session, ctx, actor)
+        entry = _live(session, entry_id)
+        spans = entries.intervals_of(session, [entry.id])[entry.id]
+        before = entries.snapshot(entry, spans)
+        if choice is not GapChoice.KEEP:
+            span = _containing(spans, gap)
+            if span is None:
+                raise UserError(
+                    "The timer no longer covers that gap (it was changed in the meantime); "
+                    "nothing was changed."
+                )
+            if choice is GapChoice.EXCLUDE and gap.wall_after < span.start_utc:
+                # The clock went back past the interval's start: a new interval there would
+                # sort before the open one, and every later pause or stop would close the
+                # wrong one.
+                raise UserError(
+                    "The clock moved back to before this timer started; stop the timer and "
+                    "add the time by hand."
+                )
+            was_open = span.end_utc is None
+            later_end = span.end_utc
+            # Never end before the span began: the clock may have been set back past it.
+            span.end_utc = max(gap.wall_before, span.start_utc)
+            session.add(span)
+            if choice is GapChoice.EXCLUDE:
+                session.add(
+                    Interval(entry_id=entry.id, start_utc=gap.wall_after,
+                             end_utc=None if was_open else later_end)
+                )
+            else:
+                if not was_open or spans[-1] is not span:
+                    raise UserError(
+                        "The timer was paused or changed after the gap; stop it from the "
+                        "menu instead."
+                    )
+                entry.state = EntryState.STOPPED
+                session.add(entry)
+        session.flush()
+        spans = entries.intervals_of(session, [entry.id])[entry.id]
+        audit.append(
+            session, ctx=ctx, actor=who.name, action="timer.gap", entity="time_entry",
+            entity_id=entry.origin_id, before=before,
+            after={**entries.snapshot(entry, spans), "choice": choice.value,
+                   "gap": gap.to_dict()},
+        )
+        return entries.view_of(session, ctx, entry.id)

@@ -1,0 +1,341 @@
+"""TrayApp: wires the controller to the tray (or the fallback window), the menu and the
+dialogs. Dialogs are built on first use, so the icon shows as early as possible, and all
+are shown without blocking (the clocks keep ticking while a question is open)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import QApplication, QDialog, QMenu, QMessageBox
+
+from ccm_timer.services import categories, local_times, tray_text
+from ccm_timer.services.patient_search import PatientIndex
+from ccm_timer.services.tray_status import ACTION_ERRORS, TrayStatus
+from ccm_timer.ui import question_dialogs as questions
+from ccm_timer.ui.controller import GapQuestion, TimerController
+from ccm_timer.ui.menu import build_menu
+
+log = logging.getLogger("ccm_timer.tray")
+
+
+class TrayApp(QObject):
+    def __init__(self, controller: TimerController, *, use_tray: bool,
+                 data_dir: str | None = None) -> None:
+        super().__init__()
+        self.controller = controller
+        self.ctx = controller.ctx
+        self.data_dir = data_dir
+        self.menu = QMenu()
+        self.menu.aboutToShow.connect(self.rebuild_menu)
+        if use_tray:
+            from ccm_timer.ui.tray_icon import TrayIconView
+
+            self.surface: Any = TrayIconView(self.menu)
+        else:
+            from ccm_timer.ui.fallback_window import FallbackWindow
+
+            self.surface = FallbackWindow(self.menu)
+            self.surface.primary.connect(self._primary)
+            self.surface.pause.connect(self.toggle_pause)
+        self.dialogs: dict[str, QDialog] = {}
+        self._last_category: str | None = None
+        controller.state_changed.connect(self._on_state)
+        self._header = None
+        controller.ticked.connect(self._on_tick)
+        controller.gap_detected.connect(self._ask_gap)
+        controller.reminder_due.connect(self._remind)
+
+    @property
+    def status(self) -> TrayStatus:
+        return self.controller.status
+
+    def begin(self) -> None:
+        """Show the surface, then ask about crash leftovers before the first heartbeat."""
+        self.surface.show()
+        self.controller.watch()
+        if self.controller.load_orphans():
+            self.show_recovery()
+        else:
+            self.controller.start_heartbeat()
+
+    def rebuild_menu(self) -> None:
+        self._header = build_menu(self.menu, self.status, self.controller.elapsed(), self)
+
+    def _on_tick(self, elapsed: int) -> None:
+        self.surface.set_elapsed(elapsed)
+        if self._header is not None and self.menu.isVisible():
+            self._header.headline.setText(tray_text.headline(self.status, elapsed))
+
+    def _on_state(self, status: TrayStatus) -> None:
+        self.surface.set_status(status, self.controller.elapsed())
+        gap = self.dialogs.get("gap")
+        if gap is not None and gap.isVisible() and self.controller.pending_gap is None:
+            gap.hide()  # settled by a stop or switch
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _dialog(self, name: str, make: Callable[[], QDialog]) -> QDialog:
+        if name not in self.dialogs:
+            self.dialogs[name] = make()
+        return self.dialogs[name]
+
+    @staticmethod
+    def _present(dialog: QDialog) -> None:
+        dialog.show()
+        dialog.raise_()
+        dialog.activateWindow()
+
+    def error(self, text: str) -> QMessageBox:
+        box = QMessageBox(QMessageBox.Icon.Warning, tray_text.APP_NAME, text,
+                          QMessageBox.StandardButton.Ok)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._present(box)
+        return box
+
+    def _blocked(self) -> bool:
+        """Actions wait while a crash leftover is undecided, or no clinician exists."""
+        if self.status.pending_recovery:
+            self.show_recovery()
+            return True
+        if self.status.state == "setup":
+            self.error(tray_text.setup_hint())
+            return True
+        return False
+
+    def _choices(self) -> tuple[PatientIndex, list] | None:
+        try:
+            return PatientIndex.load(self.ctx), categories.list_categories(self.ctx)
+        except ACTION_ERRORS as exc:
+            self.error(str(exc))
+            return None
+
+    # -- starting --------------------------------------------------------------------
+
+    def show_start(self) -> None:
+        if self._blocked() or (found := self._choices()) is None:
+            return
+        dialog = self._dialog("start", self._make_start)
+        dialog.prepare(self.status, self.controller.elapsed(), *found, self._last_category)
+        self._present(dialog)
+
+    show_switch = show_start  # the dialog switches while a timer runs
+
+    def _make_start(self) -> QDialog:
+        from ccm_timer.ui.start_dialog import StartDialog
+
+        dialog = StartDialog()
+        dialog.submitted.connect(self._submit_start)
+        dialog.pause_requested.connect(lambda: (self.toggle_pause(), dialog.accept()))
+        dialog.stop_requested.connect(lambda: (dialog.accept(), self.show_stop()))
+        return dialog
+
+    def _submit_start(self, mrn: str | None, slug: str, note: str) -> None:
+        dialog = self.dialogs["start"]
+        try:
+            self.controller.start(mrn, slug, note)
+        except ACTION_ERRORS as exc:
+            dialog.show_error(str(exc))
+            return
+        self._last_category = slug
+        dialog.accept()
+
+    def start_recent(self, pair) -> None:
+        if self._blocked():
+            return
+        try:
+            self.controller.start(pair.patient_mrn, pair.category)
+        except ACTION_ERRORS as exc:
+            self.error(str(exc))
+
+    def toggle_pause(self) -> None:
+        try:
+            self.controller.toggle_pause()
+        except ACTION_ERRORS as exc:
+            self.error(str(exc))
+
+    def _primary(self) -> None:
+        self.show_stop() if self.status.live else self.show_start()
+
+    # -- stopping --------------------------------------------------------------------
+
+    def show_stop(self) -> None:
+        if not self.status.live:
+            return
+        dialog = self._dialog("stop", self._make_stop)
+        dialog.prepare(self.status, self.controller.elapsed())
+        self._present(dialog)
+
+    def _make_stop(self) -> QDialog:
+        from ccm_timer.ui.stop_dialogs import StopDialog
+
+        dialog = StopDialog()
+        dialog.submitted.connect(self._submit_stop)
+        return dialog
+
+    def _submit_stop(self, note: str) -> None:
+        dialog = self.dialogs["stop"]
+        try:
+            rec = self.controller.stop(note)
+        except ACTION_ERRORS as exc:
+            dialog.show_error(str(exc))
+            return
+        dialog.accept()
+        self._show_recorded(rec)
+
+    def _show_recorded(self, rec) -> None:
+        from ccm_timer.ui.stop_dialogs import RecordedDialog
+
+        dialog = self._dialog("recorded", RecordedDialog)
+        dialog.prepare(rec, self.status.mask_patients)
+        self._present(dialog)
+
+    # -- adding, settings, clinician -----------------------------------------------
+
+    def show_manual(self) -> None:
+        if self._blocked() or (found := self._choices()) is None:
+            return
+        dialog = self._dialog("manual", self._make_manual)
+        dialog.prepare(*found, self.ctx.now(), self.ctx.zone)
+        self._present(dialog)
+
+    def _make_manual(self) -> QDialog:
+        from ccm_timer.ui.manual_dialog import ManualDialog
+
+        dialog = ManualDialog()
+        dialog.submitted.connect(self._submit_manual)
+        return dialog
+
+    def _submit_manual(self, mrn, slug: str, day, start, end, note: str) -> None:
+        dialog = self.dialogs["manual"]
+        try:
+            first, last = local_times.local_range(day, start, end, self.ctx.zone)
+            rec = self.controller.add_manual(mrn, slug, first, last, note)
+        except ACTION_ERRORS as exc:
+            dialog.show_error(str(exc))
+            return
+        dialog.accept()
+        self._show_recorded(rec)
+
+    def show_settings(self) -> None:
+        dialog = self._dialog("settings", self._make_settings)
+        dialog.prepare(self.ctx.settings, self.status.clinicians)
+        self._present(dialog)
+
+    def _make_settings(self) -> QDialog:
+        from ccm_timer.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog()
+        dialog.saved.connect(self._save_settings)
+        return dialog
+
+    def _save_settings(self, values: dict) -> None:
+        dialog = self.dialogs["settings"]
+        try:
+            self.controller.save_settings(**values, data_dir=self.data_dir)
+        except (*ACTION_ERRORS, OSError) as exc:
+            dialog.show_error(f"The settings were not saved: {exc}. Check the folder and "
+                              "try again.")
+            return
+        dialog.accept()
+
+    def use_clinician(self, clinician_id: str) -> None:
+        try:
+            self.controller.use_clinician(clinician_id)
+        except ACTION_ERRORS as exc:
+            self.error(str(exc))
+
+    # -- questions before time counts ------------------------------------------------
+
+    def show_recovery(self) -> None:
+        orphans = self.controller.orphans
+        if not orphans:
+            return
+        dialog = self._dialog("recovery", self._make_recovery)
+        questions.ask_recovery(dialog, orphans[0], self.ctx.zone, self.ctx.now(),
+                               self.status.mask_patients)
+        self._present(dialog)
+
+    def _make_recovery(self) -> QDialog:
+        dialog = questions.recovery_dialog()
+        dialog.chosen.connect(self._resolve_recovery)
+        return dialog
+
+    def _resolve_recovery(self, choice: str) -> None:
+        orphan = self.controller.orphans[0]
+        try:
+            self.controller.resolve_orphan(orphan.entry.id, choice)
+        except ACTION_ERRORS as exc:
+            self.error(str(exc))
+        if self.controller.orphans:
+            self.show_recovery()
+        else:
+            self.controller.start_heartbeat()
+
+    def _ask_gap(self, question: GapQuestion) -> None:
+        dialog = self._dialog("gap", self._make_gap)
+        questions.ask_gap(dialog, question, self.ctx.zone, self.ctx.now(),
+                          self.status.mask_patients)
+        self._present(dialog)
+
+    def _make_gap(self) -> QDialog:
+        dialog = questions.gap_dialog()
+        dialog.chosen.connect(self._resolve_gap)
+        return dialog
+
+    def _resolve_gap(self, choice: str) -> None:
+        try:
+            self.controller.resolve_gap(choice)
+        except ACTION_ERRORS as exc:
+            self.error(str(exc))
+
+    def _remind(self, status: TrayStatus) -> None:
+        dialog = self._dialog("reminder", self._make_reminder)
+        questions.ask_reminder(dialog, status, self.controller.elapsed())
+        self.surface.notify("Timer still running",
+                            f"A timer has run for {tray_text.minutes(self.controller.elapsed())}.")
+        self._present(dialog)
+
+    def _make_reminder(self) -> QDialog:
+        dialog = questions.reminder_dialog()
+        dialog.chosen.connect(lambda choice: self.show_stop() if choice == "stop" else None)
+        return dialog
+
+    # -- the second launch and quitting ----------------------------------------------
+
+    def handle_message(self, message: str) -> None:
+        """A second `ccm-timer` launch handed over: open what a keyboard shortcut needs."""
+        log.info("handed over: %s", message)
+        if message == "activate":
+            self.show_start()
+
+    def quit(self) -> None:
+        if not self.status.live:
+            self.finish(stop=False)
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, tray_text.APP_NAME,
+                          f"A timer is {self.status.state}: {tray_text.subject(self.status)}. "
+                          "Stop it, or leave it running? If you leave it running, CCM Timer "
+                          "asks what to record when it starts again.")
+        stop = box.addButton("&Stop it and quit", QMessageBox.ButtonRole.AcceptRole)
+        leave = box.addButton("&Leave it running and quit", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(stop)
+        box.buttonClicked.connect(
+            lambda b: self.finish(stop=True) if b is stop else (
+                self.finish(stop=False) if b is leave else None))
+        self.quit_box = box
+        self._present(box)
+
+    def finish(self, *, stop: bool) -> None:
+        if stop:
+            try:
+                self.controller.stop()
+            except ACTION_ERRORS as exc:
+                self.error(str(exc))
+                return
+        self.controller.shutdown()
+        self.surface.hide()
+        QApplication.quit()

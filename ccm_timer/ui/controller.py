@@ -1,0 +1,261 @@
+"""TimerController: the tray's one state hub.
+
+It reads status through the services, emits it as a frozen TrayStatus, runs the timer
+actions, and owns the app's three clocks: a one-second tick only while a timer runs (the
+tooltip and the sleep/jump watch), the 30-second heartbeat, and a debounced watch on the
+database files so changes made from the command line show within two seconds. Views only
+subscribe and call its methods; they never read the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
+
+from ccm_timer.core.clock_watch import ClockWatch, Gap
+from ccm_timer.core.reminder import Reminder
+from ccm_timer.services import (
+    autostart,
+    clinicians,
+    entries,
+    recovery,
+    sleep_gaps,
+    timers,
+    totals,
+    tray_status,
+)
+from ccm_timer.services.change_watch import DataVersion
+from ccm_timer.services.tray_status import ACTION_ERRORS, TrayStatus
+
+log = logging.getLogger("ccm_timer.tray")
+DEBOUNCE_MS = 250
+
+
+@dataclass(frozen=True)
+class GapQuestion:
+    entry_id: object  # the live entry's id when the gap was seen
+    gap: Gap
+    entry: object  # EntryView at that moment, for the wording
+
+
+class TimerController(QObject):
+    state_changed = Signal(object)  # TrayStatus
+    ticked = Signal(int)  # elapsed seconds, once a second while a timer runs
+    gap_detected = Signal(object)  # GapQuestion: asked before the gap is counted
+    reminder_due = Signal(object)  # TrayStatus: the timer has run reminder_minutes more
+
+    def __init__(self, ctx, *, clinician_id: str | None = None, tick_ms: int = 1000,
+                 heartbeat_ms: int = recovery.HEARTBEAT_SECONDS * 1000,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._clinician_id = clinician_id
+        self._status = TrayStatus("idle", mask_patients=ctx.settings.mask_patients)
+        self._orphans: list[recovery.Orphan] = []
+        self._gaps: list[GapQuestion] = []
+        self._clock_watch = ClockWatch(ctx.clock, tick_ms / 1000)
+        self._reminder = Reminder(ctx.settings.reminder_minutes)
+        self._version = DataVersion(ctx)
+        self._tick = QTimer(self, interval=tick_ms, timeout=self.tick)
+        self._heartbeat = QTimer(self, interval=heartbeat_ms, timeout=self.beat)
+        self._debounce = QTimer(self, interval=DEBOUNCE_MS, singleShot=True,
+                                timeout=self._files_settled)
+        self._files: QFileSystemWatcher | None = None
+        self._closed = False
+
+    # -- state -------------------------------------------------------------------------
+
+    @property
+    def status(self) -> TrayStatus:
+        return self._status
+
+    def elapsed(self) -> int:
+        return self._status.elapsed(self.ctx.clock.monotonic_ns())
+
+    def refresh(self) -> TrayStatus:
+        self._version.changed()  # what we are about to read includes every commit so far
+        snap = tray_status.snapshot(self.ctx, self._clinician_id)
+        self._apply(replace(snap, pending_recovery=len(self._orphans)))
+        return self._status
+
+    def _apply(self, snap: TrayStatus) -> None:
+        old, self._status = self._status, snap
+        if snap.clinician_id:
+            self._clinician_id = snap.clinician_id
+        same = old.entry is not None and snap.entry is not None and (
+            old.entry.origin_id == snap.entry.origin_id)
+        if snap.state == "running":
+            if not (old.state == "running" and same):
+                self._clock_watch.reset()  # a start or resume: nothing before it counts
+            if not self._tick.isActive():
+                self._tick.start()
+        else:
+            self._tick.stop()
+        self._reminder.follow(snap.entry.origin_id if snap.entry is not None else None)
+        self.state_changed.emit(snap)
+
+    # -- clocks ------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Once a second while a timer runs: show the time, notice gaps, remind."""
+        if self._status.state != "running":
+            return
+        gap = self._clock_watch.check()
+        if gap is not None:
+            self._gap_seen(gap)
+        elapsed = self.elapsed()
+        self.ticked.emit(elapsed)
+        if self._reminder.due(elapsed):
+            self._reminder.keep_going(elapsed)  # next one after another full period
+            self.reminder_due.emit(self._status)
+
+    def _gap_seen(self, gap: Gap) -> None:
+        entry = self._status.entry
+        log.info("clock gap: %s, wall %.0f s, monotonic %.0f s", gap.kind.value,
+                 gap.wall_seconds, gap.mono_seconds)
+        self._gaps.append(GapQuestion(entry.id, gap, entry))
+        if len(self._gaps) == 1:
+            self.gap_detected.emit(self._gaps[0])
+
+    @property
+    def pending_gap(self) -> GapQuestion | None:
+        return self._gaps[0] if self._gaps else None
+
+    def resolve_gap(self, choice: str) -> None:
+        """Record the answer to the oldest gap question; the next one, if any, is asked."""
+        question = self._gaps[0]
+        try:
+            sleep_gaps.resolve(self.ctx, question.entry_id, question.gap, choice,
+                               self._clinician_id)
+        finally:
+            self._gaps.pop(0)
+            self.refresh()
+            if self._gaps:
+                self.gap_detected.emit(self._gaps[0])
+
+    def _settle_gaps(self) -> None:
+        """Before the entry ends (stop, switch, quit), unanswered gaps get the default:
+        left out. Otherwise ending the entry would bill them without a decision."""
+        while self._gaps:
+            question = self._gaps.pop(0)
+            try:
+                sleep_gaps.resolve(self.ctx, question.entry_id, question.gap,
+                                   sleep_gaps.GapChoice.EXCLUDE, self._clinician_id)
+            except ACTION_ERRORS as exc:
+                log.warning("gap left as it was: %s", exc)
+
+    def beat(self) -> None:
+        try:
+            recovery.beat(self.ctx)
+        except ACTION_ERRORS as exc:  # a busy database: the next beat will do
+            log.warning("heartbeat skipped: %s", exc)
+
+    def watch(self) -> None:
+        """Watch the database files; a commit from another process triggers a refresh."""
+        folder = str(self.ctx.paths.database.parent)
+        self._files = QFileSystemWatcher([folder], self)
+        self._files.directoryChanged.connect(self._debounce.start)
+        self._files.fileChanged.connect(self._debounce.start)
+        self._watch_wal()
+
+    def _watch_wal(self) -> None:
+        wal = DataVersion.wal_path(self.ctx.paths.database)
+        if self._files is not None and wal.exists() and str(wal) not in self._files.files():
+            self._files.addPath(str(wal))
+
+    def _files_settled(self) -> None:
+        self._watch_wal()  # the -wal file may have been re-created
+        if self._version.changed():
+            self.refresh()
+
+    # -- crash recovery ----------------------------------------------------------------
+
+    def load_orphans(self) -> list[recovery.Orphan]:
+        """Timers a crash left running. Read before the first heartbeat, which would make
+        this app their watcher and bill the unobserved time."""
+        self._orphans = recovery.pending(self.ctx)
+        self.refresh()
+        return list(self._orphans)
+
+    @property
+    def orphans(self) -> list[recovery.Orphan]:
+        return list(self._orphans)
+
+    def resolve_orphan(self, entry_id, choice: str) -> None:
+        recovery.resolve(self.ctx, str(entry_id), choice, self._clinician_id)
+        self._orphans = [o for o in self._orphans if o.entry.id != entry_id]
+        self.refresh()
+
+    def start_heartbeat(self) -> None:
+        self.beat()
+        self._heartbeat.start()
+
+    # -- timer actions (each raises ACTION_ERRORS with a message for the user) ----------
+
+    def start(self, patient_mrn: str | None, category: str, note: str = ""):
+        if self._status.live:
+            self._settle_gaps()
+            _, view = timers.switch(self.ctx, patient_mrn=patient_mrn, category_slug=category,
+                                    note=note, clinician=self._clinician_id)
+        else:
+            view = timers.start(self.ctx, patient_mrn=patient_mrn, category_slug=category,
+                                note=note, clinician=self._clinician_id)
+        self.refresh()
+        return view
+
+    def toggle_pause(self):
+        action = timers.resume if self._status.state == "paused" else timers.pause
+        view = action(self.ctx, self._clinician_id)
+        self.refresh()
+        return view
+
+    def stop(self, note: str | None = None) -> totals.Recorded:
+        self._settle_gaps()
+        view = timers.stop(self.ctx, self._clinician_id, note or None)
+        self.refresh()
+        return totals.recorded(self.ctx, view)
+
+    def add_manual(self, patient_mrn: str | None, category: str, start: datetime,
+                   end: datetime, note: str = "") -> totals.Recorded:
+        view = entries.add_manual(self.ctx, patient_mrn=patient_mrn, category_slug=category,
+                                  start=start, end=end, note=note,
+                                  clinician=self._clinician_id)
+        self.refresh()
+        return totals.recorded(self.ctx, view)
+
+    def use_clinician(self, clinician_id: str) -> None:
+        self._clinician_id = clinician_id
+        self.refresh()
+
+    def save_settings(self, *, default_clinician: str | None, mask_patients: bool,
+                      reminder_minutes: int, start_at_login: bool,
+                      data_dir: str | None = None) -> None:
+        if start_at_login != self.ctx.settings.start_at_login or start_at_login:
+            if start_at_login:
+                autostart.enable(data_dir)
+            else:
+                autostart.disable()
+        if default_clinician:
+            clinicians.set_default(self.ctx, default_clinician)
+        self.ctx.update_settings(mask_patients=mask_patients, start_at_login=start_at_login,
+                                 reminder_minutes=max(0, int(reminder_minutes)))
+        self._reminder.every_minutes = self.ctx.settings.reminder_minutes
+        self.refresh()
+
+    def shutdown(self) -> None:
+        """A clean quit: whatever is left running is recovered at the next start."""
+        if self._closed:
+            return
+        self._closed = True
+        self._tick.stop()
+        self._heartbeat.stop()
+        self._debounce.stop()
+        self._settle_gaps()
+        try:
+            recovery.release(self.ctx)
+        except ACTION_ERRORS as exc:
+            log.warning("release failed: %s", exc)
+        self._version.close()

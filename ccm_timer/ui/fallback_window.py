@@ -1,0 +1,68 @@
+"""Where there is no system tray (some GNOME and Wayland desktops): a small always-on-top
+window with the running time and the same actions, instead of failing silently."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
+
+from ccm_timer.services import tray_text
+from ccm_timer.services.tray_status import TrayStatus
+from ccm_timer.ui.icons import state_icon
+from ccm_timer.ui.style import BIG_STYLE
+
+
+class FallbackWindow(QWidget):
+    primary = Signal()  # Start when idle, Stop while a timer runs
+    pause = Signal()
+
+    def __init__(self, menu: QMenu) -> None:
+        super().__init__(None, Qt.WindowType.Window | Qt.WindowType.WindowStaysOnTopHint)
+        self.setWindowTitle(tray_text.APP_NAME)
+        self.setWindowIcon(state_icon("idle"))
+        self.menu = menu
+        self.headline = QLabel("Starting…", styleSheet=BIG_STYLE)
+        self.subject = QLabel(wordWrap=True)
+        self.primary_button = QPushButton("&Start timer…")
+        self.pause_button = QPushButton("&Pause")
+        self.more_button = QPushButton("&More ▾")
+        self.more_button.setMenu(menu)
+        self.primary_button.clicked.connect(self.primary)
+        self.pause_button.clicked.connect(self.pause)
+        row = QHBoxLayout()
+        for button in (self.primary_button, self.pause_button, self.more_button):
+            row.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.subject)
+        layout.addLayout(row)
+        self._status: TrayStatus | None = None
+        self.setMinimumWidth(320)
+
+    def set_status(self, status: TrayStatus, elapsed: int) -> None:
+        self._status = status
+        self.setWindowIcon(state_icon(status.state))
+        self.primary_button.setText("S&top…" if status.live else "&Start timer…")
+        self.primary_button.setEnabled(status.state != "setup" and not status.pending_recovery)
+        self.pause_button.setVisible(status.live)
+        self.pause_button.setText("&Resume" if status.state == "paused" else "&Pause")
+        what = tray_text.subject(status) or status.problem or (
+            tray_text.setup_hint() if status.state == "setup" else
+            f"Clinician: {status.clinician_name}")
+        self.subject.setText(what)
+        self.set_elapsed(elapsed)
+
+    def set_elapsed(self, elapsed: int) -> None:
+        if self._status is not None:
+            self.headline.setText(tray_text.headline(self._status, elapsed))
+            self.setWindowTitle(f"{tray_text.headline(self._status, elapsed)} — CCM Timer")
+
+    def notify(self, title: str, text: str) -> None:
+        self.showNormal()
+        self.raise_()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # This window is the app's only face here: closing would leave it running unseen.
+        event.ignore()
+        self.showMinimized()

@@ -1,0 +1,127 @@
+"""`ccm-timer` with no command: start the tray, or hand over to the one already running.
+
+Kept lean for start-up time: the lock is checked before Qt widgets or the database are
+loaded, so a second launch (a keyboard shortcut) hands over in a blink, and dialogs are
+only built when first used.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import sys
+import time
+from pathlib import Path
+
+log = logging.getLogger("ccm_timer.tray")
+TRAY_WAIT_MS = int(os.environ.get("CCM_TIMER_TRAY_WAIT_MS", "2000"))
+
+
+def _fail(message: str) -> int:
+    print(f"ccm-timer: {message}", file=sys.stderr)
+    return 1
+
+
+def _setup_logging(folder: Path) -> None:
+    """Events only, never patient identifiers (the log may be sent to support)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(
+            folder / "tray.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+    except OSError:
+        return
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+
+def _install_excepthook(logs: Path) -> None:
+    """An unexpected error is logged in full and shown in one sentence, once."""
+    shown: list[bool] = []
+
+    def hook(kind, value, tb) -> None:
+        log.error("unexpected error", exc_info=(kind, value, tb))
+        if shown:
+            return
+        shown.append(True)
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.critical(
+            None, "CCM Timer",
+            f"Something went wrong ({kind.__name__}); your recorded time is safe. If it "
+            f"happens again, send the file {logs / 'tray.log'} to your administrator.")
+
+    sys.excepthook = hook
+
+
+def _wait_for_tray(app) -> bool:
+    """A tray host may start after us at login: wait a moment before falling back."""
+    from PySide6.QtCore import QDeadlineTimer, QEventLoop
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    deadline = QDeadlineTimer(TRAY_WAIT_MS)
+    while not QSystemTrayIcon.isSystemTrayAvailable():
+        if deadline.hasExpired():
+            return False
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 100)
+        time.sleep(0.1)
+    return True
+
+
+def launch(data_dir: str | None) -> int:
+    started = time.perf_counter()
+    from ccm_timer import paths as app_paths
+
+    paths = app_paths.resolve(data_dir)
+    try:
+        paths.ensure()
+    except OSError as exc:
+        return _fail(f"Cannot create the data folder {paths.data} ({exc.strerror}); choose "
+                     "another with --data-dir or CCM_TIMER_HOME.")
+    from ccm_timer.ui.single_instance import SingleInstance
+
+    instance = SingleInstance(paths.data)
+    if not instance.acquire():
+        if instance.hand_over("activate"):
+            return 0
+        return _fail("CCM Timer is already running but does not answer; close it (or end "
+                     "its process) and try again.")
+    _setup_logging(paths.logs)
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("ccm-timer")
+    app.setApplicationDisplayName("CCM Timer")
+    app.setDesktopFileName("org.ccmtimer.CCMTimer")
+    app.setQuitOnLastWindowClosed(False)  # the tray has no main window
+    instance.listen()
+    from ccm_timer.services.context import open_app
+    from ccm_timer.services.tray_status import ACTION_ERRORS
+
+    try:
+        ctx = open_app(data_dir)
+    except ACTION_ERRORS as exc:
+        QMessageBox.critical(None, "CCM Timer", str(exc))
+        instance.release()
+        return 1
+    from ccm_timer.ui.app import TrayApp
+    from ccm_timer.ui.controller import TimerController
+    from ccm_timer.ui.icons import app_icon
+
+    app.setWindowIcon(app_icon())
+    _install_excepthook(paths.logs)
+    controller = TimerController(ctx)
+    tray = TrayApp(controller, use_tray=_wait_for_tray(app),
+                   data_dir=str(paths.data) if (data_dir or os.environ.get(
+                       app_paths.ENV_HOME)) else None)
+    instance.message.connect(tray.handle_message)
+    app.aboutToQuit.connect(controller.shutdown)
+    tray.begin()
+    log.info("tray shown in %.0f ms (%s)", (time.perf_counter() - started) * 1000,
+             "system tray" if hasattr(tray.surface, "icon") else "fallback window")
+    try:
+        return app.exec()
+    finally:
+        instance.release()
+        ctx.close()

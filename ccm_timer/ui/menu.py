@@ -1,0 +1,128 @@
+"""The tray menu, rebuilt from a TrayStatus every time it opens (never kept in sync by hand).
+
+Every item has a keyboard mnemonic, and the item a nurse most likely wants is the menu's
+default (bold): Start when idle, Stop while a timer runs.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QLabel, QMenu, QVBoxLayout, QWidget, QWidgetAction
+
+from ccm_timer.services import tray_text
+from ccm_timer.services.recent import RecentPair
+from ccm_timer.services.tray_status import TrayStatus
+
+LABEL_CHARS = 48
+HEADER_STYLE = "color: palette(window-text);"
+
+
+class MenuHandler(Protocol):
+    def show_start(self) -> None: ...
+    def toggle_pause(self) -> None: ...
+    def show_stop(self) -> None: ...
+    def show_switch(self) -> None: ...
+    def start_recent(self, pair: RecentPair) -> None: ...
+    def use_clinician(self, clinician_id: str) -> None: ...
+    def show_manual(self) -> None: ...
+    def show_settings(self) -> None: ...
+    def show_recovery(self) -> None: ...
+    def quit(self) -> None: ...
+
+
+def _elide(text: str, limit: int = LABEL_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _info(menu: QMenu, text: str) -> QAction:
+    action = menu.addAction(_elide(text, 64))
+    action.setEnabled(False)
+    return action
+
+
+class Header(QWidget):
+    """The state at the top of the menu, in full contrast (a disabled item is grey)."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.headline = QLabel(styleSheet=f"{HEADER_STYLE} font-weight: bold;")
+        self.subject = QLabel(styleSheet=HEADER_STYLE)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 6, 12, 6)
+        layout.setSpacing(2)
+        layout.addWidget(self.headline)
+        layout.addWidget(self.subject)
+
+
+def _header(menu: QMenu, status: TrayStatus, elapsed: int) -> Header:
+    header = Header(menu)
+    header.headline.setText(tray_text.headline(status, elapsed))
+    subject = tray_text.subject(status) or status.problem
+    header.subject.setText(_elide(subject or "", 64))
+    header.subject.setVisible(bool(subject))
+    action = QWidgetAction(menu)
+    action.setDefaultWidget(header)
+    action.setEnabled(False)  # shown, never selected
+    menu.addAction(action)
+    return header
+
+
+def _item(menu: QMenu, text: str, slot) -> QAction:
+    action = menu.addAction(text)
+    action.triggered.connect(slot)
+    return action
+
+
+def _clinicians(menu: QMenu, status: TrayStatus, handler: MenuHandler) -> None:
+    sub = QMenu(f"&Clinician: {status.clinician_name}", menu)
+    for choice in status.clinicians:
+        action = sub.addAction(f"{choice.name}, {choice.credential}")
+        action.setCheckable(True)
+        action.setChecked(choice.id == status.clinician_id)
+        action.triggered.connect(lambda _=False, cid=choice.id: handler.use_clinician(cid))
+    sub.setEnabled(len(status.clinicians) > 1)
+    menu.addMenu(sub)
+
+
+def _recent(menu: QMenu, status: TrayStatus, handler: MenuHandler) -> None:
+    if not status.recent:
+        return
+    menu.addSeparator()
+    _info(menu, "Switch to a recent one:" if status.live else "Start a recent one:")
+    for number, pair in enumerate(status.recent, start=1):
+        label = _elide(tray_text.pair_label(pair, status.mask_patients))
+        _item(menu, f"&{number}  {label}", lambda _=False, p=pair: handler.start_recent(p))
+
+
+def build_menu(menu: QMenu, status: TrayStatus, elapsed: int, handler: MenuHandler) -> Header:
+    """Replace the menu's items with those for `status`; returns the header, whose
+    headline the caller may update each second while the menu is open."""
+    for old in menu.findChildren(QMenu) + menu.findChildren(Header):
+        old.deleteLater()  # what the last build made
+    menu.clear()
+    header = _header(menu, status, elapsed)
+    if status.state == "setup":
+        _info(menu, "Add one with: ccm-timer clinician add")
+    elif status.pending_recovery:
+        menu.addSeparator()
+        default = _item(menu, "&Decide about the timer left running…", handler.show_recovery)
+        menu.setDefaultAction(default)
+    else:
+        _clinicians(menu, status, handler)
+        menu.addSeparator()
+        if status.live:
+            pause = "&Resume" if status.state == "paused" else "&Pause"
+            _item(menu, pause, handler.toggle_pause)
+            menu.setDefaultAction(_item(menu, "S&top…", handler.show_stop))
+            _item(menu, "S&witch to another patient or activity…", handler.show_switch)
+        else:
+            menu.setDefaultAction(_item(menu, "&Start timer…", handler.show_start))
+        _recent(menu, status, handler)
+        menu.addSeparator()
+        _item(menu, "Add time by &hand…", handler.show_manual)
+    menu.addSeparator()
+    _item(menu, "Setti&ngs…", handler.show_settings)
+    _item(menu, "&Quit", handler.quit)
+    return header

@@ -1,0 +1,136 @@
+"""Start (or switch to) a timer: patient, activity, optional note, Enter.
+
+Built for the phone ringing: the search field has focus, typing narrows the patients, Enter
+takes the highlighted one and moves to the activities, Enter there starts. While a timer
+runs the same dialog switches (stop and start in one step) and offers Pause and Stop, so the
+keyboard shortcut that opens it is all a nurse needs.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ccm_timer.services import tray_text
+from ccm_timer.services.patient_search import PatientIndex
+from ccm_timer.services.tray_status import TrayStatus
+from ccm_timer.ui.pickers import ActivityList, PatientPicker
+from ccm_timer.ui.style import ERROR_STYLE, TITLE_STYLE
+
+
+class StartDialog(QDialog):
+    submitted = Signal(object, str, str)  # patient MRN or None, category slug, note
+    pause_requested = Signal()
+    stop_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Start timer")
+        self.setMinimumWidth(460)
+        self.now_label = QLabel()
+        self.now_label.setWordWrap(True)
+        self.pause_button = QPushButton("Pa&use")
+        self.stop_button = QPushButton("S&top current…")
+        self.pause_button.clicked.connect(self.pause_requested)
+        self.stop_button.clicked.connect(self.stop_requested)
+        now_row = QHBoxLayout()
+        now_row.addWidget(self.now_label, 1)
+        now_row.addWidget(self.pause_button)
+        now_row.addWidget(self.stop_button)
+        self.now_box = QWidget()
+        self.now_box.setLayout(now_row)
+
+        self.picker = PatientPicker()
+        self.activities = ActivityList()
+        self.note = QLineEdit(placeholderText="Note (optional)")
+        self.note.setAccessibleName("Note")
+        self.patient_hint = QLabel()
+        self.error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
+        self.error.hide()
+        buttons = QDialogButtonBox()
+        self.start_button = buttons.addButton("&Start", QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        for button in buttons.buttons():
+            button.setAutoDefault(False)  # Enter is handled field by field, below
+        self.start_button.clicked.connect(self.submit)
+        buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.now_box)
+        layout.addWidget(QLabel("&Patient", buddy=self.picker.search, styleSheet=TITLE_STYLE))
+        layout.addWidget(self.picker)
+        layout.addWidget(QLabel("&Activity", buddy=self.activities, styleSheet=TITLE_STYLE))
+        layout.addWidget(self.activities)
+        layout.addWidget(self.patient_hint)
+        layout.addWidget(QLabel("&Note", buddy=self.note, styleSheet=TITLE_STYLE))
+        layout.addWidget(self.note)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.setTabOrder(self.picker.search, self.picker.results)
+        self.setTabOrder(self.picker.results, self.activities)
+        self.setTabOrder(self.activities, self.note)
+
+        self.picker.confirmed.connect(self.activities.setFocus)
+        self.activities.confirmed.connect(self.submit)
+        self.activities.currentItemChanged.connect(self._activity_changed)
+        self.note.returnPressed.connect(self.submit)
+        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.submit)
+
+    def prepare(self, status: TrayStatus, elapsed: int, index: PatientIndex, categories,
+                last_category: str | None = None) -> None:
+        """Reset for a new use, showing what runs now (if anything)."""
+        live = status.live
+        self.setWindowTitle("Switch timer" if live else "Start timer")
+        self.start_button.setText("S&witch" if live else "&Start")
+        self.now_box.setVisible(live)
+        if live:
+            self.now_label.setText(f"Now: {tray_text.subject(status)} — "
+                                   f"{tray_text.clock(elapsed)}")
+            self.pause_button.setText("&Resume" if status.state == "paused" else "Pa&use")
+        self.picker.set_index(index)
+        self.activities.set_categories(categories, last_category)
+        self.note.clear()
+        self.show_error(None)
+        self.picker.search.setFocus()
+
+    def _activity_changed(self) -> None:
+        category = self.activities.chosen()
+        program_level = category is not None and category.program is None
+        self.patient_hint.setText(
+            "This activity is program-level time: no patient is recorded." if program_level
+            else "")
+        self.patient_hint.setVisible(program_level)
+
+    def show_error(self, text: str | None) -> None:
+        self.error.setText(text or "")
+        self.error.setVisible(bool(text))
+
+    def submit(self) -> None:
+        category = self.activities.chosen()
+        if category is None:
+            self.show_error("Choose an activity from the list.")
+            self.activities.setFocus()
+            return
+        patient = self.picker.chosen()
+        if category.program is not None and patient is None:
+            self.show_error("Choose a patient first: type a name or MRN, then press Enter.")
+            self.picker.search.setFocus()
+            return
+        mrn = patient.mrn if category.program is not None else None
+        self.submitted.emit(mrn, category.slug, self.note.text().strip())
+
+    def keyPressEvent(self, event) -> None:
+        # Enter on a field that does not handle it must not close or submit the dialog.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            return
+        super().keyPressEvent(event)
