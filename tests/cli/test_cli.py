@@ -1,61 +1,12 @@
 """The real `ccm-timer` command in a subprocess, for every command and its bad input."""
 
-import hashlib
 import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-import pytest
-
+from tests.cli.helpers import fails, js, ok
 from tests.conftest import run_cli
-
-
-@pytest.fixture
-def setup(home: Path):
-    """A nurse (default), a physician and two patients, through the command line."""
-    for args in (
-        ["clinician", "add", "--name", "Avery Nurse", "--credential", "RN",
-         "--role", "clinical_staff", "--default"],
-        ["clinician", "add", "--name", "Dr Blake Test", "--credential", "MD",
-         "--role", "practitioner", "--npi", "1234567893"],
-        ["patient", "add", "--mrn", "T1001", "--name", "Testpatient, Alma", "--dob",
-         "1950-02-03", "--program", "CCM", "--consent", "2026-01-05"],
-        ["patient", "add", "--mrn", "T1002", "--name", "Sample, José", "--program", "CCM"],
-    ):
-        result = run_cli(home, *args)
-        assert result.returncode == 0, result.stderr
-    return home
-
-
-def ok(home, *args) -> str:
-    result = run_cli(home, *args)
-    assert result.returncode == 0, result.stderr
-    assert result.stderr == ""
-    return result.stdout
-
-
-def js(home, *args):
-    return json.loads(ok(home, *args, "--json"))
-
-
-def db_digest(home: Path) -> str:
-    # The database and its WAL together are "the database": both must be unchanged.
-    return "".join(
-        hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(home.glob("ccm-timer.db*")) if p.suffix != "-shm"
-    )
-
-
-def fails(home, *args, match: str, code: int = 1, lines: int = 1) -> None:
-    before = db_digest(home)
-    result = run_cli(home, *args)
-    assert result.returncode == code, (result.stdout, result.stderr)
-    assert match in result.stderr
-    assert "Traceback" not in result.stderr
-    assert len(result.stderr.strip().splitlines()) == lines  # one sentence (per bad row)
-    assert db_digest(home) == before
 
 
 def test_lists(setup):
