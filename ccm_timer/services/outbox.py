@@ -103,17 +103,26 @@ class Parcel:
 
 def reclaim_dead(ctx) -> int:
     """Return to pending the items whose lease holder on this workstation was killed."""
+    with ctx.read() as session:  # the common case, nothing in flight, costs no write
+        held = session.exec(select(OutboxItem.id, OutboxItem.lease_owner).where(
+            OutboxItem.state == OutboxState.IN_FLIGHT)).all()
+    dead = [i for i, owner in held if owner and _owner_is_dead(owner, ctx.workstation)]
+    if not dead:
+        return 0
     with ctx.write() as session:
-        rows = session.exec(select(OutboxItem).where(OutboxItem.state == OutboxState.IN_FLIGHT))
-        dead = [r for r in rows if r.lease_owner and _owner_is_dead(r.lease_owner,
-                                                                    ctx.workstation)]
-        for row in dead:
-            row.state = OutboxState.PENDING
-            row.lease_owner = None
-            row.lease_expires_at = None
-            row.next_attempt_at = ctx.now()
-            session.add(row)
-        return len(dead)
+        rows = session.exec(select(OutboxItem).where(col(OutboxItem.id).in_(dead)))
+        count = 0
+        for row in rows:
+            if row.state is OutboxState.IN_FLIGHT and row.lease_owner and _owner_is_dead(
+                row.lease_owner, ctx.workstation
+            ):
+                row.state = OutboxState.PENDING
+                row.lease_owner = None
+                row.lease_expires_at = None
+                row.next_attempt_at = ctx.now()
+                session.add(row)
+                count += 1
+        return count
 
 
 def claim(
@@ -155,7 +164,6 @@ def claim(
             row.lease_owner = owner
             row.lease_expires_at = now + lease
             row.attempts += 1
-            row.last_try_at = now
             session.add(row)
             e = exports[row.export_id]
             out.append(Parcel(row.id, e.id, row.target, row.attempts, e.content, e.sha256,
@@ -192,6 +200,7 @@ def finish(
         row.lease_owner = None
         row.lease_expires_at = None
         row.state = state
+        row.last_try_at = now
         if state is OutboxState.DELIVERED:
             row.delivered_at = now
             row.receipt = receipt

@@ -173,8 +173,8 @@ def get_secret(name: str) -> str | None:
     keyring, errors = _keyring()
     try:
         return keyring.get_password(KEYRING_SERVICE, name)
-    except errors.KeyringError:
-        return None  # a locked keyring: deliver without it; the server will say 401
+    except Exception:  # a locked or broken keyring (any backend error): deliver without it
+        return None  # and let the server say 401, which keeps the export queued
 
 
 def delete_secret(name: str) -> None:

@@ -45,6 +45,8 @@ class Attempt:
     delay: float | None = None
     retry_after: float | None = None
     receipt: str | None = None
+    step: int = 0  # the back-off step the delay was drawn for
+
 
     def sentence(self, ctx) -> str:
         short = str(self.export_id)[:13]
@@ -100,6 +102,7 @@ class Worker:
         self.on_attempt = on_attempt
         self.owner = outbox.lease_owner(ctx)
         self._held: dict[str, datetime] = {}  # target -> not before
+        self._failures: dict[str, int] = {}  # target -> consecutive target-level failures
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._force = False
@@ -113,6 +116,7 @@ class Worker:
         outbox.reclaim_dead(ctx)
         if force:
             self._held.clear()
+            self._failures.clear()
         start = ctx.now()
         configured = {t.name: t for t in targets.list_targets(ctx)}
         for target in configured.values():
@@ -122,8 +126,11 @@ class Worker:
         deliverers: dict[str, object] = {}
         try:
             for _ in range(MAX_ITEMS_PER_PASS):
+                # A target that was down gets one probe first, then batches again.
+                probing = any(self._failures.values())
                 parcels = outbox.claim(ctx, self.owner, due_by=start, lease=self.lease,
-                                       limit=self.batch, skip_targets=frozenset(down))
+                                       limit=1 if probing else self.batch,
+                                       skip_targets=frozenset(down))
                 if not parcels:
                     break
                 name = parcels[0].target
@@ -195,6 +202,8 @@ class Worker:
 
     def _record(self, parcel: Parcel, result: Outcome, label: str) -> Attempt:
         ctx = self.ctx
+        if result.kind != "retry" or not result.target_down:
+            self._failures.pop(parcel.target, None)
         if result.kind == "delivered":
             outbox.finish(ctx, self.owner, parcel, state=OutboxState.DELIVERED,
                           receipt=result.receipt)
@@ -205,14 +214,20 @@ class Worker:
                           error=result.message)
             return Attempt(parcel.export_id, parcel.target, label, "failed", result.message,
                            parcel.attempts)
-        wait = backoff.delay(parcel.attempts, result.retry_after, self.rng)
+        # The back-off climbs per target when the target is down (one ladder, not one per
+        # waiting item), per item otherwise.
+        step = parcel.attempts
+        if result.target_down:
+            self._failures[parcel.target] = self._failures.get(parcel.target, 0) + 1
+            step = max(step, self._failures[parcel.target])
+        wait = backoff.delay(step, result.retry_after, self.rng)
         retry_at = ctx.now() + timedelta(seconds=wait)
         outbox.finish(ctx, self.owner, parcel, state=OutboxState.PENDING, error=result.message,
                       next_attempt_at=retry_at)
         self._target_down = result.target_down
         return Attempt(parcel.export_id, parcel.target, label, "retry", result.message,
                        parcel.attempts, retry_at=retry_at, delay=wait,
-                       retry_after=result.retry_after)
+                       retry_after=result.retry_after, step=step)
 
     # --- the loop ------------------------------------------------------------------------
 
