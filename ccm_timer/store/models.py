@@ -226,3 +226,24 @@ class HubPush(SQLModel, table=True):
     last_success_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
     last_error: str | None = None
     pushed_audit_seq: int = 0  # the audit head at the last successful push
+
+
+# --- Month close (issue 5, exports) ---------------------------------------------------------
+
+
+class MonthApproval(SQLModel, table=True):
+    """A billing practitioner's approval of one patient-month, never changed once written.
+    A later entry change (an audit event after `audit_seq`) reopens the month; a new
+    approval closes it again."""
+
+    __tablename__ = "month_approval"
+    __table_args__ = (Index("ix_month_approval_patient_month", "patient_id", "month"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    patient_id: uuid.UUID = Field(foreign_key="patient.id")
+    month: str  # YYYY-MM in the clinic's time zone
+    approved_at: datetime = Field(sa_column=_instant())
+    approved_by: str  # the approver's name, as the audit trail records actors
+    approver_id: uuid.UUID = Field(foreign_key="clinician.id")
+    audit_seq: int  # the approval's own audit event: entry events after it reopen the month
+    lines: str  # JSON: the claim lines the approver saw
