@@ -131,3 +131,36 @@ def hub_url(postgres: dict, request) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
     return f"postgresql://postgres@{postgres['host']}:{postgres['port']}/{name}"
+
+
+# --- workstations with synthetic time ------------------------------------------------------
+
+
+def open_workstation(root: Path, name: str, clock) -> AppContext:
+    """A second (third...) workstation: its own database, the same synthetic patient T1001
+    added there independently (so its patient row has another UUID), its own nurse."""
+    from datetime import date
+
+    from ccm_timer.services import clinicians, patients
+    from ccm_timer.services.context import open_app
+
+    home = root / name
+    home.mkdir(parents=True)
+    (home / "settings.toml").write_text(
+        f'clinic_timezone = "America/New_York"\nworkstation = "{name}"\n', encoding="utf-8")
+    ctx = open_app(str(home), clock=clock)
+    clinicians.add(ctx, name=f"Nurse {name}", credential="RN", role="clinical_staff",
+                   default=True)
+    patients.add(ctx, mrn="T1001", name="Testpatient, Alma", program="CCM",
+                 consent=date(2026, 1, 5))
+    return ctx
+
+
+def add_minutes(ctx: AppContext, start, minutes: float, mrn: str = "T1001",
+                category: str = "phone-call"):
+    from datetime import timedelta
+
+    from ccm_timer.services import entries
+
+    return entries.add_manual(ctx, patient_mrn=mrn, category_slug=category, start=start,
+                              end=start + timedelta(minutes=minutes))
