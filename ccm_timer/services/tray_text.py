@@ -114,8 +114,7 @@ def recovery_question(orphan, zone, now, mask: bool) -> str:
     )
 
 
-def gap_question(question, zone, now, mask: bool) -> str:
-    gap, entry = question.gap, question.entry
+def gap_question(gap, entry, zone, now, mask: bool) -> str:
     what = f"{entry.category_label} for {entry_patient(entry, mask)}"
     if gap.kind.value == "backward":
         return (

@@ -23,9 +23,11 @@ log = logging.getLogger("ccm_timer.tray")
 
 class TrayApp(QObject):
     def __init__(self, controller: TimerController, *, use_tray: bool,
-                 data_dir: str | None = None) -> None:
+                 data_dir: str | None = None,
+                 quit_app: Callable[[], None] = QApplication.quit) -> None:
         super().__init__()
         self.controller = controller
+        self._quit_app = quit_app
         self.ctx = controller.ctx
         self.data_dir = data_dir
         self.menu = QMenu()
@@ -338,4 +340,4 @@ class TrayApp(QObject):
                 return
         self.controller.shutdown()
         self.surface.hide()
-        QApplication.quit()
+        self._quit_app()

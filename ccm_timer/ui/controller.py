@@ -167,6 +167,8 @@ class TimerController(QObject):
             self._files.addPath(str(wal))
 
     def _files_settled(self) -> None:
+        if self._closed:
+            return
         self._watch_wal()  # the -wal file may have been re-created
         if self._version.changed():
             self.refresh()
@@ -253,6 +255,9 @@ class TimerController(QObject):
         self._tick.stop()
         self._heartbeat.stop()
         self._debounce.stop()
+        if self._files is not None:
+            self._files.deleteLater()
+            self._files = None
         self._settle_gaps()
         try:
             recovery.release(self.ctx)

@@ -89,7 +89,7 @@ def ask_gap(dialog: ChoiceDialog, question, zone, now, mask: bool) -> None:
                     "(recommended)"),
                    (GapChoice.KEEP.value, "&Count it: I was working"),
                    (GapChoice.STOP.value, f"&Stop the timer at {start}")]
-    dialog.set_choices(tray_text.gap_question(question, zone, now, mask), choices,
+    dialog.set_choices(tray_text.gap_question(gap, question.entry, zone, now, mask), choices,
                        default=GapChoice.EXCLUDE.value)
 
 

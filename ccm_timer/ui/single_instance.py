@@ -32,6 +32,7 @@ class SingleInstance(QObject):
         self._lock = QLockFile(str(Path(data_folder) / LOCK_NAME))
         self._lock.setStaleLockTime(0)  # stale only when its process is gone, never by age
         self._server: QLocalServer | None = None
+        self._clients: list[QLocalSocket] = []
 
     def acquire(self) -> bool:
         """True when this process is the one instance; it must then `listen()` once a Qt
@@ -48,14 +49,18 @@ class SingleInstance(QObject):
     def _accept(self) -> None:
         while self._server is not None and self._server.hasPendingConnections():
             sock = self._server.nextPendingConnection()
-            sock.readyRead.connect(lambda s=sock: self._read(s))
-            sock.disconnected.connect(sock.deleteLater)
+            self._clients.append(sock)
+            sock.readyRead.connect(self._read)
+            self._read()  # the line may have arrived with the connection
 
-    def _read(self, sock: QLocalSocket) -> None:
-        while sock.canReadLine():
-            text = bytes(sock.readLine().data()).decode("utf-8", "replace").strip()
-            if text:
-                self.message.emit(text)
+    def _read(self) -> None:
+        for sock in list(self._clients):
+            while sock.canReadLine():
+                text = bytes(sock.readLine().data()).decode("utf-8", "replace").strip()
+                if text:
+                    self.message.emit(text)
+            if sock.state() != QLocalSocket.LocalSocketState.ConnectedState:
+                self._clients.remove(sock)  # the server, its parent, deletes it
 
     def hand_over(self, message: str) -> bool:
         """Send `message` to the running instance; False if none answers in time."""
@@ -73,6 +78,10 @@ class SingleInstance(QObject):
             time.sleep(0.1)
 
     def release(self) -> None:
+        for sock in self._clients:
+            sock.readyRead.disconnect(self._read)
+            sock.abort()
+        self._clients = []
         if self._server is not None:
             self._server.close()
             self._server = None

@@ -1,0 +1,26 @@
+"""Billing-office and end-of-shift windows: the month overview (with the patient view it
+opens) and the Today view. The tray opens them with these two functions; each call builds a
+new window, shown and raised. Keep the returned widget (a parentless window without a
+reference is garbage collected) and call its `present()` to bring it back."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QWidget
+
+
+def open_overview(ctx, parent: QWidget | None = None, month: str | None = None) -> QWidget:
+    """The month overview for `month` (YYYY-MM; default: this clinic month)."""
+    from ccm_timer.ui.overview.overview_window import MonthOverview
+
+    window = MonthOverview(ctx, parent, month)
+    window.present()
+    return window
+
+
+def open_today(ctx, clinician: str | None, parent: QWidget | None = None) -> QWidget:
+    """Today's entries of `clinician` (a name or id; None: the default clinician)."""
+    from ccm_timer.ui.overview.today_window import TodayView
+
+    window = TodayView(ctx, clinician, parent)
+    window.present()
+    return window

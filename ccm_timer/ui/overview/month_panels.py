@@ -1,0 +1,103 @@
+"""The patient view's month panels: the figures (minutes, codes, bar, warnings) and the month
+facts (flags) that complex CCM and RPM need."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QCheckBox, QGroupBox, QLabel, QVBoxLayout, QWidget
+
+from ccm_timer.core.billing import PatientMonthResult, RuleSet
+from ccm_timer.services.month_flags import FLAG_NAMES, MonthFlagsView
+from ccm_timer.ui.overview.progress_figures import program_progress
+from ccm_timer.ui.overview.rows import exact, line_text
+from ccm_timer.ui.overview.threshold_bar import ThresholdBar
+
+BILLABLE_STYLE = "color: #15803d; font-weight: bold;"
+HELD_STYLE = "color: #b45309; font-weight: bold;"
+FLAG_LABELS = {
+    "complex_mdm": "&Complex medical decision making",
+    "care_plan_revised": "Care plan &established or substantially revised",
+    "interactive_contact": "&Interactive contact made (audio or video)",
+}
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+class FiguresPanel(QGroupBox):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("This month", parent)
+        self.minutes = QLabel()
+        self.billable = QLabel(styleSheet=BILLABLE_STYLE, wordWrap=True)
+        self.held = QLabel(styleSheet=HELD_STYLE, wordWrap=True)
+        self.bar = ThresholdBar()
+        self.warnings = QLabel(wordWrap=True, textFormat=Qt.TextFormat.RichText)
+        for label in (self.minutes, self.billable, self.held, self.warnings):
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.minutes)
+        layout.addWidget(self.billable)
+        layout.addWidget(self.held)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.warnings)
+        layout.addStretch(1)
+
+    def show_result(self, result: PatientMonthResult, rules: RuleSet) -> None:
+        staff = result.seconds_by_role.get("clinical_staff", 0)
+        prac = result.seconds_by_role.get("practitioner", 0)
+        self.minutes.setText(f"Clinical staff {exact(staff)} · Practitioner {exact(prac)} · "
+                             f"Total {exact(result.total_seconds)}")
+        billable = [line_text(x) for x in result.lines if not x.held]
+        held = [f"{line_text(x)} ({x.hold_reason})" for x in result.lines if x.held]
+        self.billable.setText(f"Billable: {', '.join(billable)}" if billable else
+                              "No billable code yet this month.")
+        self.held.setText(f"Held: {'; '.join(held)}")
+        self.held.setVisible(bool(held))
+        self.bar.set_bands(program_progress(result, rules))
+        items = "".join(f"<li>{_escape(w.message)}</li>" for w in result.warnings)
+        self.warnings.setText(f"<ul style='margin-left: -20px'>{items}</ul>" if items else "")
+        self.warnings.setVisible(bool(items))
+
+
+def flag_uses(rules: RuleSet) -> dict[str, list[str]]:
+    """Flag -> the codes that need it (to be considered, or to be billable)."""
+    uses: dict[str, list[str]] = {name: [] for name in FLAG_NAMES}
+    for code in rules.codes.values():
+        for flag in (*code.requires, *code.hold_unless):
+            if flag in uses and code.code not in uses[flag]:
+                uses[flag].append(code.code)
+    return uses
+
+
+class FlagsPanel(QGroupBox):
+    toggled = Signal(str, bool)  # flag name, on
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Month facts (this month only)", parent)
+        self.boxes: dict[str, QCheckBox] = {}
+        self.uses: dict[str, QLabel] = {}
+        layout = QVBoxLayout(self)
+        for name in FLAG_NAMES:
+            box = QCheckBox(FLAG_LABELS.get(name, name.replace("_", " ")))
+            box.toggled.connect(lambda on, n=name: self.toggled.emit(n, on))
+            use = QLabel(styleSheet="color: palette(placeholder-text); margin-left: 22px;",
+                         wordWrap=True)
+            self.boxes[name], self.uses[name] = box, use
+            layout.addWidget(box)
+            layout.addWidget(use)
+        layout.addStretch(1)
+
+    def set_rules(self, rules: RuleSet) -> None:
+        uses = flag_uses(rules)
+        for name in self.boxes:
+            text = rules.flag_descriptions.get(name, "")
+            codes = uses.get(name) or []
+            need = f" Needed for {', '.join(codes)}." if codes else ""
+            self.uses[name].setText(f"{text[:1].upper()}{text[1:]}.{need}" if text else need)
+
+    def show_flags(self, flags: MonthFlagsView) -> None:
+        for name, box in self.boxes.items():
+            box.blockSignals(True)  # showing stored facts is not the user setting them
+            box.setChecked(bool(getattr(flags, name)))
+            box.blockSignals(False)

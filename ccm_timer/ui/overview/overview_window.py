@@ -1,0 +1,242 @@
+"""The month overview: one row per patient with minutes by role, the codes earned and a bar
+to the next threshold; filters, sorting, and a patient view a double-click away.
+
+A billing-office window opened deliberately, so it shows full names; its title names only
+the month, because a clinician sharing their screen broadcasts window titles.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ccm_timer.services.billing_rules import rules_for_month
+from ccm_timer.services.report import month_report
+from ccm_timer.services.tray_status import ACTION_ERRORS
+from ccm_timer.ui.overview.month_names import month_title, recent_months
+from ccm_timer.ui.overview.overview_model import (
+    COLUMNS,
+    PROGRESS_COLUMN,
+    ROW_ROLE,
+    OverviewFilter,
+    OverviewModel,
+)
+from ccm_timer.ui.overview.rows import month_counts, overview_rows
+from ccm_timer.ui.overview.threshold_bar import ThresholdDelegate
+from ccm_timer.ui.style import ERROR_STYLE
+
+_WIDTHS = {"Patient": 190, "MRN": 80, "Programs": 80, "Staff min": 70,
+           "Practitioner min": 100, "Total min": 70, "Codes earned": 150,
+           "Next threshold": 360}
+BAND_HEIGHT = 22
+
+
+class MonthOverview(QWidget):
+    reloaded = Signal()
+
+    def __init__(self, ctx, parent: QWidget | None = None, month: str | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.ctx = ctx
+        self.patient_windows: dict[tuple[str, str], QWidget] = {}
+        self.resize(1320, 680)
+        self.month_box = QComboBox()
+        self.month_box.setAccessibleName("Month")
+        for value in recent_months(ctx.now(), ctx.zone):
+            self.month_box.addItem(month_title(value), value)
+        if month and self.month_box.findData(month) < 0:
+            self.month_box.addItem(month_title(month), month)
+        earlier = QPushButton("◀", toolTip="Earlier month", maximumWidth=32)
+        later = QPushButton("▶", toolTip="Later month", maximumWidth=32)
+        earlier.clicked.connect(lambda: self._step(+1))
+        later.clicked.connect(lambda: self._step(-1))
+        self.search = QLineEdit(placeholderText="Find a patient by name or MRN",
+                                clearButtonEnabled=True)
+        self.search.setAccessibleName("Find a patient")
+        self.near = QCheckBox("&Within 5 minutes of a threshold")
+        self.consent = QCheckBox("&Missing consent")
+        self.consent.setToolTip("Patients with time whose program has no consent or enrollment "
+                                "on file: their codes are held.")
+        refresh = QPushButton("&Refresh", toolTip="Read the latest time (F5)")
+        refresh.clicked.connect(self.reload)
+        QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.reload)
+        self.open_button = QPushButton("&Open patient…")
+        self.open_button.clicked.connect(self._open_current)
+
+        self.model = OverviewModel(self)
+        self.proxy = OverviewFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.setItemDelegateForColumn(PROGRESS_COLUMN, ThresholdDelegate(
+            lambda index: index.data(ROW_ROLE).progress, self.table))
+        header = self.table.horizontalHeader()
+        for i, column in enumerate(COLUMNS):
+            if column.title in _WIDTHS:
+                header.resizeSection(i, _WIDTHS[column.title])
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.activated.connect(self._open_index)
+
+        self.summary = QLabel()
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.context = QLabel()
+        self.error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
+        self.error.hide()
+        self.empty = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.empty.hide()
+        hint = QLabel("Double-click a patient, or select one and press Enter, to see the "
+                      "month's entries, correct them, and set consent and month flags.")
+        hint.setWordWrap(True)
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Mont&h", buddy=self.month_box))
+        top.addWidget(earlier)
+        top.addWidget(self.month_box)
+        top.addWidget(later)
+        top.addSpacing(12)
+        top.addWidget(self.search, 1)
+        top.addSpacing(12)
+        top.addWidget(self.near)
+        top.addWidget(self.consent)
+        top.addWidget(refresh)
+        counts = QHBoxLayout()
+        counts.addWidget(self.summary, 1)
+        counts.addWidget(self.context)
+        bottom = QHBoxLayout()
+        bottom.addWidget(hint, 1)
+        bottom.addWidget(self.open_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(counts)
+        layout.addWidget(self.error)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.empty)
+        layout.addLayout(bottom)
+
+        self.search.textChanged.connect(lambda text: self._filter(query=text))
+        self.near.toggled.connect(lambda on: self._filter(near_only=on))
+        self.consent.toggled.connect(lambda on: self._filter(consent_only=on))
+        self.month_box.currentIndexChanged.connect(lambda _i: self.reload())
+        if month:
+            self.month_box.setCurrentIndex(self.month_box.findData(month))
+        self.reload()
+
+    # -- state ---------------------------------------------------------------------------
+
+    @property
+    def month(self) -> str:
+        return self.month_box.currentData()
+
+    def set_month(self, month: str) -> None:
+        found = self.month_box.findData(month)
+        if found < 0:
+            self.month_box.addItem(month_title(month), month)
+            found = self.month_box.count() - 1
+        self.month_box.setCurrentIndex(found)  # reloads
+
+    def _step(self, offset: int) -> None:
+        target = self.month_box.currentIndex() + offset
+        if 0 <= target < self.month_box.count():
+            self.month_box.setCurrentIndex(target)
+
+    def reload(self) -> None:
+        """Recompute the month from the database (one report, no per-row queries)."""
+        month = self.month
+        self.setWindowTitle(f"Month overview — {month_title(month)}")
+        try:
+            report = month_report(self.ctx, month)
+            rows = overview_rows(report, rules_for_month(month))
+        except ACTION_ERRORS as exc:
+            self.model.set_rows([])
+            self._show_error(str(exc))
+            self._counts()
+            return
+        self._show_error(None)
+        bands = max((len(r.progress) for r in rows), default=1)
+        self.table.verticalHeader().setDefaultSectionSize(8 + BAND_HEIGHT * max(1, bands))
+        self.model.set_rows(rows)
+        self.context.setText(f"Times in {report.zone} · {report.rules.get('year')} rules")
+        self._counts()
+        self.reloaded.emit()
+
+    def _filter(self, **changes) -> None:
+        self.proxy.set_filters(**changes)
+        self._counts()
+
+    def _counts(self) -> None:
+        rows = self.model.rows
+        counts = month_counts(rows)
+        shown = self.proxy.rowCount()
+        text = counts.text if shown == len(rows) else f"Showing {shown} of {counts.text}"
+        self.summary.setText(text)
+        empty = None
+        if not rows and self.error.isHidden():
+            empty = (f"No patient has time or an enrollment in {month_title(self.month)}; "
+                     "choose another month.")
+        elif rows and not shown:
+            empty = "No patient matches these filters; clear a filter to see more."
+        self.empty.setText(empty or "")
+        self.empty.setVisible(bool(empty))
+
+    def _show_error(self, text: str | None) -> None:
+        self.error.setText(text or "")
+        self.error.setVisible(bool(text))
+
+    # -- the patient view ------------------------------------------------------------------
+
+    def visible_mrns(self) -> list[str]:
+        return [self.proxy.row_at(i).mrn for i in range(self.proxy.rowCount())]
+
+    def _open_index(self, index: QModelIndex) -> None:
+        self.open_patient(index.data(ROW_ROLE).mrn)
+
+    def _open_current(self) -> None:
+        index = self.table.currentIndex()
+        if index.isValid():
+            self._open_index(index)
+        else:
+            self._show_error("Select a patient in the table first, then open it.")
+
+    def open_patient(self, mrn: str) -> QWidget:
+        from ccm_timer.ui.overview.patient_window import PatientMonthView
+
+        key = (mrn, self.month)
+        window = self.patient_windows.get(key)
+        if window is None:
+            window = PatientMonthView(self.ctx, mrn, self.month, self)
+            window.changed.connect(self.reload)
+            self.patient_windows[key] = window
+        else:
+            window.reload()
+        present(window)
+        return window
+
+    def present(self) -> None:
+        present(self)
+
+
+def present(window: QWidget) -> None:
+    window.show()
+    window.raise_()
+    window.activateWindow()

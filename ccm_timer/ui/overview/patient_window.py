@@ -1,0 +1,249 @@
+"""One patient's month: the figures, the entries and their history, corrections (edit or
+void, with a reason), the month flags, and consent. Every change recomputes the patient's
+report at once, and tells the overview (`changed`) so its row follows.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QItemSelection, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ccm_timer.services import clinicians, entries, local_times, month_flags, patients
+from ccm_timer.services.billing_rules import rules_for_month
+from ccm_timer.services.report import month_report
+from ccm_timer.services.tray_status import ACTION_ERRORS
+from ccm_timer.services.views import EntryView
+from ccm_timer.ui.overview.consent_panel import ConsentPanel
+from ccm_timer.ui.overview.entry_dialogs import EditEntryDialog, VoidEntryDialog
+from ccm_timer.ui.overview.entry_history import version_rows
+from ccm_timer.ui.overview.entry_tables import EntriesModel, VersionsModel, plain_table
+from ccm_timer.ui.overview.month_names import month_title
+from ccm_timer.ui.overview.month_panels import FiguresPanel, FlagsPanel
+from ccm_timer.ui.style import BIG_STYLE, ERROR_STYLE, TITLE_STYLE
+
+
+class PatientMonthView(QWidget):
+    changed = Signal()  # something of this patient-month was saved
+
+    def __init__(self, ctx, mrn: str, month: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.ctx, self.mrn, self.month = ctx, mrn, month
+        self.result = None
+        self.dialog = None  # the open edit or void dialog, if any
+        # No patient identifier in the title: a shared screen broadcasts it.
+        self.setWindowTitle(f"Patient month — {month_title(month)}")
+        self.resize(1180, 820)
+        self.name = QLabel(styleSheet=BIG_STYLE)
+        self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.details = QLabel()
+        self.error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
+        self.error.hide()
+        self.figures = FiguresPanel()
+        self.flags = FlagsPanel()
+        self.consent = ConsentPanel()
+        self.entries = EntriesModel(ctx.zone, self)
+        self.versions = VersionsModel(ctx.zone, self)
+        self.entry_table = plain_table(self.entries)
+        self.version_table = plain_table(self.versions)
+        self.edit_button = QPushButton("&Correct entry…")
+        self.void_button = QPushButton("&Void entry…")
+        self.edit_button.clicked.connect(self.edit_selected)
+        self.void_button.clicked.connect(self.void_selected)
+        self.entry_table.activated.connect(lambda _i: self.edit_selected())
+        self.entry_table.selectionModel().selectionChanged.connect(self._selected)
+        self.flags.toggled.connect(self.set_flag)
+        self.consent.saved.connect(self.save_consent)
+        QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.reload)
+        self._layout()
+        self.reload()
+
+    def _layout(self) -> None:
+        head = QVBoxLayout()
+        head.addWidget(self.name)
+        head.addWidget(self.details)
+        side = QVBoxLayout()
+        side.addWidget(self.flags)
+        side.addWidget(self.consent)
+        panels = QHBoxLayout()
+        panels.addWidget(self.figures, 3)
+        panels.addLayout(side, 2)
+        entry_bar = QHBoxLayout()
+        entry_bar.addWidget(QLabel("Entries this month", styleSheet=TITLE_STYLE))
+        entry_bar.addStretch(1)
+        entry_bar.addWidget(self.edit_button)
+        entry_bar.addWidget(self.void_button)
+        entry_box = QWidget()
+        box = QVBoxLayout(entry_box)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addLayout(entry_bar)
+        box.addWidget(self.entry_table)
+        history_box = QWidget()
+        box = QVBoxLayout(history_box)
+        box.setContentsMargins(0, 0, 0, 0)
+        self.history_title = QLabel("History of the selected entry", styleSheet=TITLE_STYLE)
+        box.addWidget(self.history_title)
+        box.addWidget(self.version_table)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(entry_box)
+        split.addWidget(history_box)
+        split.setSizes([300, 140])
+        layout = QVBoxLayout(self)
+        layout.addLayout(head)
+        layout.addWidget(self.error)
+        layout.addLayout(panels)
+        layout.addWidget(split, 1)
+
+    # -- reading -----------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Read the patient-month again: report, entries, flags, enrollments."""
+        keep = self.selected_entry()
+        try:
+            rules = rules_for_month(self.month)
+            report = month_report(self.ctx, self.month, patient_mrn=self.mrn)
+            person = patients.get(self.ctx, self.mrn)
+            listed = entries.list_entries(self.ctx, month=self.month, patient_mrn=self.mrn,
+                                          include_voided=True)
+            flags = month_flags.get_flags(self.ctx, self.mrn, self.month)
+        except ACTION_ERRORS as exc:
+            self.show_error(str(exc))
+            return
+        self.result = report.patients[0].result
+        born = f" · born {person.birth_date.isoformat()}" if person.birth_date else ""
+        self.name.setText(person.display_name)
+        self.details.setText(f"MRN {person.mrn}{born} · {month_title(self.month)} · times in "
+                             f"{self.ctx.zone.key}")
+        self.figures.show_result(self.result, rules)
+        self.flags.set_rules(rules)
+        self.flags.show_flags(flags)
+        self.consent.set_programs(rules.programs)
+        self.consent.show_enrollments(person.enrollments,
+                                      self.ctx.now().astimezone(self.ctx.zone).date())
+        self.entries.set_rows(listed)
+        self.entry_table.resizeColumnsToContents()
+        self._select(keep)
+
+    def selected_entry(self) -> EntryView | None:
+        rows = self.entry_table.selectionModel().selectedRows()
+        return self.entries.entry_at(rows[0].row()) if rows else None
+
+    def select_entry(self, entry_id) -> None:
+        for row, view in enumerate(self.entries.rows):
+            if view.origin_id == entry_id or view.id == entry_id:
+                self.entry_table.selectRow(row)
+                return
+
+    def _select(self, keep: EntryView | None) -> None:
+        if keep is not None:
+            self.select_entry(keep.origin_id)
+        if self.selected_entry() is None:
+            self._selected(QItemSelection(), QItemSelection())
+
+    def _selected(self, *_args) -> None:
+        view = self.selected_entry()
+        editable = view is not None and not view.voided and view.state == "stopped"
+        self.edit_button.setEnabled(editable)
+        self.void_button.setEnabled(view is not None and not view.voided)
+        if view is None:
+            self.versions.set_rows([])
+            self.history_title.setText("History of the selected entry (select an entry above)")
+            return
+        try:
+            rows = version_rows(self.ctx, str(view.id))
+        except ACTION_ERRORS as exc:
+            self.show_error(str(exc))
+            return
+        self.versions.set_rows(rows)
+        self.version_table.resizeColumnsToContents()
+        self.history_title.setText(f"History of the selected entry ({len(rows)} version"
+                                   f"{'s' if len(rows) != 1 else ''}; the originals are kept)")
+
+    def show_error(self, text: str | None) -> None:
+        self.error.setText(text or "")
+        self.error.setVisible(bool(text))
+
+    def _saved(self) -> None:
+        self.show_error(None)
+        self.reload()
+        self.changed.emit()
+
+    # -- changing ----------------------------------------------------------------------
+
+    def edit_selected(self) -> EditEntryDialog | None:
+        view = self.selected_entry()
+        if view is None or view.voided or view.state != "stopped":
+            self.show_error("Select a stopped, not voided entry to correct it.")
+            return None
+        dialog = EditEntryDialog(view, self.ctx.zone, self)
+        dialog.submitted.connect(lambda s, e, n, r: self._edit(dialog, s, e, n, r))
+        return self._open(dialog)
+
+    def _edit(self, dialog: EditEntryDialog, start, end, note, reason: str) -> None:
+        zone = self.ctx.zone
+        try:
+            first = local_times.local_instant(start.date(), start.time(), zone) if start else None
+            last = local_times.local_instant(end.date(), end.time(), zone) if end else None
+            entries.edit(self.ctx, str(dialog.view.id), reason=reason, start=first, end=last,
+                         note=note)
+        except ACTION_ERRORS as exc:
+            dialog.show_error(str(exc))
+            return
+        dialog.accept()
+        self._saved()
+
+    def void_selected(self) -> VoidEntryDialog | None:
+        view = self.selected_entry()
+        if view is None or view.voided:
+            self.show_error("Select an entry that is not voided yet to void it.")
+            return None
+        dialog = VoidEntryDialog(view, self.ctx.zone, self)
+        dialog.submitted.connect(lambda reason: self._void(dialog, reason))
+        return self._open(dialog)
+
+    def _void(self, dialog: VoidEntryDialog, reason: str) -> None:
+        try:
+            entries.void(self.ctx, str(dialog.view.id), reason=reason)
+        except ACTION_ERRORS as exc:
+            dialog.show_error(str(exc))
+            return
+        dialog.accept()
+        self._saved()
+
+    def _open(self, dialog):
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.dialog = dialog
+        dialog.show()
+        return dialog
+
+    def set_flag(self, name: str, on: bool) -> None:
+        try:
+            month_flags.set_flags(self.ctx, self.mrn, self.month, **{name: on})
+        except ACTION_ERRORS as exc:
+            self.show_error(str(exc))
+            self.reload()  # put the box back as stored
+            return
+        self._saved()
+
+    def save_consent(self, program: str, consent: date | None, method: str | None) -> None:
+        try:
+            patients.set_consent(self.ctx, self.mrn, program, consent, method,
+                                 actor=self._actor())
+        except ACTION_ERRORS as exc:
+            self.show_error(str(exc))
+            return
+        self._saved()
+
+    def _actor(self) -> str:
+        """Who is at this workstation: the default clinician, as the audit trail names it."""
+        chosen = [c.name for c in clinicians.list_clinicians(self.ctx) if c.is_default]
+        return chosen[0] if chosen else "admin"

@@ -1,0 +1,118 @@
+"""Where a patient stands against a program's thresholds: the figures a progress bar draws.
+
+Qt-free. The bar of a program counts the chosen track's pool of seconds; its ticks are the
+thresholds of the tracks that pool can earn (so RPM shows 99470 at 10 and 99457 at 20, and
+complex CCM's 60/90 appear once the month flags make it available). The caption names the
+nearest threshold that would pay more, whichever track it is on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ccm_timer.core.billing import NextThreshold, PatientMonthResult, RuleSet, Track
+from ccm_timer.core.billing.money import cents
+from ccm_timer.core.billing.tracks import evaluate_track
+
+NEAR_SECONDS = 5 * 60  # "within 5 minutes of a threshold"
+USUAL_ADDONS = 2  # add-on units a bar shows before it stretches for a long month
+
+
+@dataclass(frozen=True)
+class Tick:
+    seconds: int
+    codes: str  # "99490", or "99439/99487" where two tracks share a threshold
+
+
+@dataclass(frozen=True)
+class ProgramProgress:
+    program: str
+    seconds: int  # the pool the chosen track counts
+    ticks: tuple[Tick, ...]
+    scale: int  # seconds at the bar's right end
+    next: NextThreshold | None  # nearest threshold that would pay more
+    next_other_pool: bool  # the next threshold counts practitioner time only
+    held: bool  # this program's lines are held (no consent, flag missing, ...)
+    earned: bool  # at least one line
+
+    @property
+    def seconds_needed(self) -> int | None:
+        return None if self.next is None else self.next.seconds_needed
+
+    @property
+    def near(self) -> bool:
+        needed = self.seconds_needed
+        return needed is not None and needed <= NEAR_SECONDS
+
+    @property
+    def caption(self) -> str:
+        if self.next is None:
+            return "every unit earned" if self.earned else "nothing to earn"
+        minutes = -(-self.next.seconds_needed // 60)  # 30 s to go is 1 minute to go
+        who = " practitioner" if self.next_other_pool else ""
+        return f"{minutes} min{who} to {self.next.code}"
+
+
+def _thresholds(track: Track, reach: int) -> list[int]:
+    """Every threshold of the track up to its usual top, or further if `reach` is beyond."""
+    first = track.threshold_seconds
+    inc = track.increment_seconds
+    if track.addon is None or inc is None:
+        return [first]
+    cap = track.addon.max_units
+    found = [first]
+    units = 1
+    while cap is None or units <= cap:
+        at = first + units * inc
+        if units > USUAL_ADDONS and at - inc >= reach:
+            break
+        found.append(at)
+        units += 1
+    return found
+
+
+def _usual_top(track: Track) -> int:
+    inc = track.increment_seconds
+    if track.addon is None or inc is None:
+        return track.threshold_seconds
+    units = USUAL_ADDONS if track.addon.max_units is None else min(
+        USUAL_ADDONS, track.addon.max_units)
+    return track.threshold_seconds + units * inc
+
+
+def _pays_more(track: Track, nxt: NextThreshold, chosen_value: float) -> bool:
+    return cents(evaluate_track(track, nxt.threshold_seconds).value_usd) > cents(chosen_value)
+
+
+def program_progress(result: PatientMonthResult, rules: RuleSet) -> tuple[ProgramProgress, ...]:
+    found = []
+    for choice in result.tracks:
+        tracks = {t.name: t for t in rules.tracks_by_program.get(choice.program, ())}
+        chosen = tracks.get(choice.chosen)
+        if chosen is None:
+            continue
+        nexts = [n for n in result.next if n.program == choice.program and n.track in tracks]
+        in_play = [t for t in tracks.values() if t.time is chosen.time and (
+            not t.requires or t is chosen or any(n.track == t.name for n in nexts))]
+        pool = choice.chosen_seconds
+        codes: dict[int, list[str]] = {}
+        for track in in_play:
+            for i, at in enumerate(_thresholds(track, pool)):
+                code = track.base.code if i == 0 else (track.addon.code if track.addon else "")
+                if code not in codes.setdefault(at, []):
+                    codes[at].append(code)
+        ticks = tuple(Tick(at, "/".join(c)) for at, c in sorted(codes.items()))
+        scale = max([_usual_top(t) for t in in_play] + [pool])
+        beyond = [t.seconds for t in ticks if t.seconds >= pool]
+        if pool > max(_usual_top(t) for t in in_play) and beyond:
+            scale = min(beyond)  # a long month: stretch to the next tick, not further
+        worth = [n for n in nexts if n.chosen or _pays_more(tracks[n.track], n,
+                                                             choice.chosen_value_usd)]
+        best = min(worth, key=lambda n: (n.seconds_needed, not n.chosen), default=None)
+        lines = [line for line in result.lines if line.program == choice.program]
+        found.append(ProgramProgress(
+            choice.program, pool, ticks, max(scale, 1), best,
+            best is not None and tracks[best.track].time is not chosen.time,
+            any(line.held for line in lines), bool(lines),
+        ))
+    return tuple(found)

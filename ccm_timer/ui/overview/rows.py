@@ -1,0 +1,165 @@
+"""One overview row per patient, from the month report: plain data and short texts.
+
+Qt-free, so what a billing clerk reads (codes, holds, warnings) is tested without a screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ccm_timer.core.billing import ClaimLine, RuleSet
+from ccm_timer.core.billing import warnings as warn
+from ccm_timer.services.report import MonthReport, PatientReport
+from ccm_timer.ui.overview.progress_figures import ProgramProgress, program_progress
+
+CONSENT_WARNINGS = (warn.NO_CONSENT, warn.NOT_ENROLLED)
+# Short labels for the attention column; the tooltip carries the full sentences.
+_SHORT = {
+    warn.NO_CONSENT: "No {program} consent",
+    warn.NOT_ENROLLED: "Not enrolled in {program}",
+    warn.CONSENT_DURING_MONTH: "{program} consent mid-month",
+    warn.OVER_CAP: "{program} over the cap",
+    warn.OVERLAP: "Overlapping entries",
+    warn.LONG_ENTRY: "Entry over 4 hours",
+    warn.EXCLUDED_SAME_MONTH: "{program} excluded this month",
+    warn.FLAG_MISSING: "{program} needs a month flag",
+    warn.FLAG_REQUIRED: "A month flag would pay more",
+    warn.BOTH_ROLES: "{program}: staff and practitioner time",
+    warn.UNKNOWN_PROGRAM: "{program} has no codes",
+}
+
+
+def minutes(seconds: int) -> str:
+    """Whole minutes reached, as billing counts them (19:59 is 19)."""
+    return str(seconds // 60)
+
+
+def exact(seconds: int) -> str:
+    return warn.duration(seconds)
+
+
+def line_text(line: ClaimLine) -> str:
+    return line.code if line.units == 1 else f"{line.code} ×{line.units}"
+
+
+@dataclass(frozen=True)
+class OverviewRow:
+    report: PatientReport
+    progress: tuple[ProgramProgress, ...]
+
+    @property
+    def mrn(self) -> str:
+        return self.report.mrn
+
+    @property
+    def name(self) -> str:
+        return self.report.display_name
+
+    @property
+    def name_key(self) -> str:
+        return f"{self.report.family_name.casefold()}\t{self.report.given_name.casefold()}"
+
+    @property
+    def staff_seconds(self) -> int:
+        return self.report.result.seconds_by_role.get("clinical_staff", 0)
+
+    @property
+    def practitioner_seconds(self) -> int:
+        return self.report.result.seconds_by_role.get("practitioner", 0)
+
+    @property
+    def total_seconds(self) -> int:
+        return self.report.result.total_seconds
+
+    @property
+    def programs(self) -> str:
+        names = [p.program for p in self.progress]
+        names += [p for p in self.report.result.seconds_by_program if p not in names]
+        return ", ".join(names)
+
+    @property
+    def billable_text(self) -> str:
+        return ", ".join(line_text(x) for x in self.report.result.lines if not x.held)
+
+    @property
+    def held_text(self) -> str:
+        return ", ".join(line_text(x) for x in self.report.result.lines if x.held)
+
+    @property
+    def codes_text(self) -> str:
+        billable, held = self.billable_text, self.held_text
+        if held:
+            return f"{billable}  (held: {held})" if billable else f"held: {held}"
+        return billable or "—"
+
+    @property
+    def codes_tooltip(self) -> str:
+        lines = self.report.result.lines
+        if not lines:
+            return "No code earned yet this month."
+        return "\n".join(
+            f"{line_text(x)}: {'held, ' + (x.hold_reason or '') if x.held else 'billable'}"
+            for x in lines)
+
+    @property
+    def billable_cents(self) -> int:
+        """Sorts the codes column by what is billable (estimated), not by the text."""
+        return round(sum(x.payment_usd for x in self.report.result.lines if not x.held) * 100)
+
+    @property
+    def nearest(self) -> ProgramProgress | None:
+        ahead = [p for p in self.progress if p.seconds_needed is not None]
+        return min(ahead, key=lambda p: p.seconds_needed or 0, default=None)
+
+    @property
+    def nearest_seconds(self) -> int | None:
+        best = self.nearest
+        return None if best is None else best.seconds_needed
+
+    @property
+    def near_threshold(self) -> bool:
+        return any(p.near for p in self.progress)
+
+    @property
+    def missing_consent(self) -> bool:
+        return any(w.code in CONSENT_WARNINGS for w in self.report.result.warnings)
+
+    @property
+    def attention(self) -> tuple[str, ...]:
+        found: list[str] = []
+        for w in self.report.result.warnings:
+            label = _SHORT.get(w.code)
+            if label and (text := label.format(program=w.program or "")) not in found:
+                found.append(text)
+        return tuple(found)
+
+    @property
+    def attention_tooltip(self) -> str:
+        return "\n".join(w.message for w in self.report.result.warnings if w.code in _SHORT)
+
+
+def overview_rows(report: MonthReport, rules: RuleSet) -> list[OverviewRow]:
+    return [OverviewRow(p, program_progress(p.result, rules)) for p in report.patients]
+
+
+@dataclass(frozen=True)
+class MonthCounts:
+    patients: int
+    billable: int  # with at least one billable line
+    near: int
+    missing_consent: int
+
+    @property
+    def text(self) -> str:
+        return (f"{self.patients} patients · {self.billable} with billable codes · "
+                f"{self.near} within 5 minutes of a threshold · "
+                f"{self.missing_consent} missing consent")
+
+
+def month_counts(rows: list[OverviewRow]) -> MonthCounts:
+    return MonthCounts(
+        len(rows),
+        sum(1 for r in rows if r.billable_text),
+        sum(1 for r in rows if r.near_threshold),
+        sum(1 for r in rows if r.missing_consent),
+    )

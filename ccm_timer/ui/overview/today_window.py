@@ -1,0 +1,142 @@
+"""Today, for the clinician at this workstation: the day's entries (clinic time zone) with
+their minutes and the total, to check at the end of a shift that nothing is missing."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QDateEdit,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ccm_timer.services.today import DaySummary, day_summary
+from ccm_timer.services.tray_status import ACTION_ERRORS
+from ccm_timer.ui.overview.entry_tables import RowTable, plain_table
+from ccm_timer.ui.overview.month_names import local_clock
+from ccm_timer.ui.overview.rows import exact, minutes
+from ccm_timer.ui.style import BIG_STYLE, ERROR_STYLE
+
+
+class DayModel(RowTable):
+    numeric = frozenset({2})
+
+    def __init__(self, zone, parent=None) -> None:
+        super().__init__(zone, parent)
+        self.columns = (
+            ("From", lambda d: local_clock(d.entry.start, self.zone)),
+            ("To", lambda d: "running" if d.live else local_clock(d.entry.end, self.zone)),
+            ("Min", lambda d: minutes(d.seconds)),
+            ("Patient", lambda d: d.entry.patient_name or "(program-level, no patient)"),
+            ("MRN", lambda d: d.entry.patient_mrn or ""),
+            ("Activity", lambda d: d.entry.category_label),
+            ("Program", lambda d: d.entry.program or "—"),
+            ("Note", lambda d: d.entry.note),
+        )
+
+
+def total_text(summary: DaySummary) -> str:
+    count = len(summary.entries)
+    if not count:
+        return "No time recorded on this day."
+    text = (f"Total: {exact(summary.total_seconds)} in {count} "
+            f"entr{'y' if count == 1 else 'ies'}")
+    oversight = summary.total_seconds - summary.patient_seconds
+    if oversight:
+        text += (f" ({exact(summary.patient_seconds)} with patients, {exact(oversight)} "
+                 "program-level)")
+    return text + "."
+
+
+class TodayView(QWidget):
+    def __init__(self, ctx, clinician: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.ctx, self.clinician = ctx, clinician
+        self.summary: DaySummary | None = None
+        self.setWindowTitle("Today's time — CCM Timer")
+        self.resize(900, 520)
+        self.heading = QLabel(styleSheet=BIG_STYLE)
+        self.day = QDateEdit(calendarPopup=True, displayFormat="ddd d MMM yyyy")
+        self.day.setAccessibleName("Day")
+        earlier = QPushButton("◀", toolTip="The day before", maximumWidth=32)
+        later = QPushButton("▶", toolTip="The day after", maximumWidth=32)
+        today = QPushButton("&Today")
+        refresh = QPushButton("&Refresh", toolTip="Read the latest time (F5)")
+        earlier.clicked.connect(lambda: self.day.setDate(self.day.date().addDays(-1)))
+        later.clicked.connect(lambda: self.day.setDate(self.day.date().addDays(1)))
+        today.clicked.connect(lambda: self.show_day(self._today()))
+        refresh.clicked.connect(self.reload)
+        QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.reload)
+        self.model = DayModel(ctx.zone, self)
+        self.table = plain_table(self.model)
+        self.total = QLabel(styleSheet="font-size: 15px; font-weight: bold;")
+        self.note = QLabel(wordWrap=True)
+        self.error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
+        self.error.hide()
+        bar = QHBoxLayout()
+        bar.addWidget(self.heading, 1)
+        bar.addWidget(earlier)
+        bar.addWidget(self.day)
+        bar.addWidget(later)
+        bar.addWidget(today)
+        bar.addWidget(refresh)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.error)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.total)
+        layout.addWidget(self.note)
+        self.day.setMaximumDate(self._qdate(self._today()))
+        self.day.setDate(self._qdate(self._today()))
+        self.day.dateChanged.connect(lambda _d: self.reload())
+        self.reload()
+
+    @staticmethod
+    def _qdate(day: date) -> QDate:
+        return QDate(day.year, day.month, day.day)
+
+    def _today(self) -> date:
+        return self.ctx.now().astimezone(self.ctx.zone).date()
+
+    def shown_day(self) -> date:
+        d = self.day.date()
+        return date(d.year(), d.month(), d.day())
+
+    def show_day(self, day: date) -> None:
+        self.day.setDate(self._qdate(day))  # reloads when the date changes
+        if self.shown_day() == day:
+            self.reload()
+
+    def reload(self) -> None:
+        day = self.shown_day()
+        try:
+            summary = day_summary(self.ctx, self.clinician, day)
+        except ACTION_ERRORS as exc:
+            self.error.setText(str(exc))
+            self.error.show()
+            return
+        self.error.hide()
+        self.summary = summary
+        when = "Today" if day == self._today() else (
+            "Yesterday" if day == self._today() - timedelta(days=1) else day.strftime("%A"))
+        self.heading.setText(f"{when}: {summary.clinician}")
+        self.model.set_rows(list(summary.entries))
+        self.table.resizeColumnsToContents()
+        self.total.setText(total_text(summary))
+        notes = [f"Times are {summary.zone} time."]
+        if any(e.live for e in summary.entries):
+            notes.append("A timer is still running; its minutes count up to now.")
+        if summary.entries:
+            notes.append("Missing a call or a task? Add it from the tray: Add time by hand.")
+        self.note.setText(" ".join(notes))
+
+    def present(self) -> None:
+        self.show()
+        self.raise_()
+        self.activateWindow()

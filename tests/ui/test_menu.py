@@ -1,0 +1,116 @@
+"""The tray menu, built from each state, and what its items do to the database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from ccm_timer.services import entries, timers
+from tests.ui.conftest import open_menu, trigger
+
+NBSP = "\u00a0"
+TAIL = ["-", "Add time by &hand…", "-", "Setti&ngs…", "&Quit"]
+
+
+def _stopped(clinic, clock, mrn: str, slug: str, minutes: int = 5) -> None:
+    timers.start(clinic, patient_mrn=mrn, category_slug=slug)
+    clock.advance(minutes * 60)
+    timers.stop(clinic)
+    clock.advance(60)
+
+
+def test_idle_without_recent_pairs(tray) -> None:
+    assert open_menu(tray) == [
+        "No timer running", "&Clinician: Avery Nurse", "-", "&Start timer…", *TAIL]
+    assert tray.menu.defaultAction().text() == "&Start timer…"
+
+
+def test_idle_with_recent_pairs_one_click_starts(clinic, clock, make_tray) -> None:
+    _stopped(clinic, clock, "T1002", "care-plan")
+    _stopped(clinic, clock, "T1001", "phone-call")
+    tray = make_tray(clinic)
+    assert open_menu(tray)[3:9] == [
+        "&Start timer…", "-", "Start a recent one:",
+        f"&1  A.T.{NBSP}…001 · Phone call with patient or caregiver",
+        f"&2  J.S.{NBSP}…002 · Care-plan review or revision",
+        "-",
+    ]
+    trigger(tray, "&2")
+    status = timers.status(clinic)
+    assert status.state == "running"
+    assert (status.entry.patient_mrn, status.entry.category) == ("T1002", "care-plan")
+
+
+def test_running_menu_pause_and_resume(clinic, clock, make_tray) -> None:
+    timers.start(clinic, patient_mrn="T1001", category_slug="phone-call")
+    clock.advance(95)
+    tray = make_tray(clinic)
+    assert open_menu(tray) == [
+        "Running 0:01:35", f"Phone call with patient or caregiver — A.T.{NBSP}…001",
+        "&Clinician: Avery Nurse", "-", "&Pause", "S&top…",
+        "S&witch to another patient or activity…", *TAIL]
+    assert tray.menu.defaultAction().text() == "S&top…"
+    trigger(tray, "&Pause")
+    assert timers.status(clinic).state == "paused"
+    clock.advance(30)
+    menu = open_menu(tray)
+    assert menu[0] == "Paused at 0:01:35" and "&Resume" in menu and "&Pause" not in menu
+    trigger(tray, "&Resume")
+    assert timers.status(clinic).state == "running"
+
+
+def test_running_with_recent_pairs_switches_and_hides_the_running_pair(
+        clinic, clock, make_tray) -> None:
+    _stopped(clinic, clock, "T1002", "care-plan")
+    _stopped(clinic, clock, "T1001", "phone-call")
+    timers.start(clinic, patient_mrn="T1001", category_slug="phone-call")
+    clock.advance(120)
+    tray = make_tray(clinic)
+    menu = open_menu(tray)
+    recent = menu[menu.index("Switch to a recent one:") + 1:]
+    assert recent[0] == f"&1  J.S.{NBSP}…002 · Care-plan review or revision"
+    assert not any("…001" in line for line in recent)
+    trigger(tray, "&1")
+    current = entries.list_entries(clinic)
+    assert [(e.patient_mrn, e.state) for e in current][-2:] == [
+        ("T1001", "stopped"), ("T1002", "running")]
+    assert current[-2].seconds == 120
+
+
+def test_full_names_when_the_user_chose_them(clinic, clock, make_tray) -> None:
+    clinic.update_settings(mask_patients=False)
+    timers.start(clinic, patient_mrn="T1002", category_slug="phone-call")
+    tray = make_tray(clinic)
+    assert open_menu(tray)[1].endswith("Sample, José (T1002)")
+
+
+def test_clinician_quick_switch_names_the_right_clinician(clinic, clock, make_tray) -> None:
+    tray = make_tray(clinic)
+    tray.menu.aboutToShow.emit()
+    sub = next(a.menu() for a in tray.menu.actions() if a.menu() is not None)
+    names = [a.text() for a in sub.actions()]
+    assert names == ["Avery Nurse, RN", "Dr Blake Test, MD"]
+    assert [a.isChecked() for a in sub.actions()] == [True, False]
+    sub.actions()[1].trigger()
+    assert open_menu(tray)[1] == "&Clinician: Dr Blake Test"
+    tray.controller.start("T1003", "rpm-treatment")
+    assert timers.status(clinic, "Dr Blake Test").state == "running"
+    assert timers.status(clinic, "Avery Nurse").state == "idle"
+    assert entries.list_entries(clinic)[-1].clinician == "Dr Blake Test"
+
+
+def test_no_clinician_yet_offers_only_what_works(ctx, make_tray) -> None:
+    tray = make_tray(ctx)
+    assert open_menu(tray) == [
+        "No clinician set up yet", "Add one with: ccm-timer clinician add", "-",
+        "Setti&ngs…", "&Quit"]
+    tray.show_start()
+    assert tray.dialogs.get("start") is None  # explained instead, nothing to start with
+
+
+def test_a_timer_changed_elsewhere_shows_at_the_next_menu(clinic, clock, make_tray) -> None:
+    tray = make_tray(clinic)
+    timers.start(clinic, patient_mrn="T1001", category_slug="phone-call")
+    tray.controller.refresh()  # what the file watch does (tested in test_controller)
+    assert open_menu(tray)[0] == "Running 0:00:00"
+    clock.advance(timedelta(minutes=3))
+    assert open_menu(tray)[0] == "Running 0:03:00"
