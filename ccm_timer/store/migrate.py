@@ -15,8 +15,8 @@ from ccm_timer.store.connection import DatabaseError
 if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
     from sqlalchemy import Engine
 
-SCHEMA_HEAD = "0004"  # tests/store check that this is Alembic's head
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")
+SCHEMA_HEAD = "0005"  # tests/store check that this is Alembic's head
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 

@@ -90,6 +90,8 @@ class TimeEntry(SQLModel, table=True):
     __table_args__ = (
         Index("ix_time_entry_current_state", "superseded_at", "state"),
         Index("ix_time_entry_patient", "patient_id", "superseded_at"),
+        Index("ix_time_entry_span", "superseded_at", "span_start", "span_end"),
+        Index("ix_time_entry_patient_span", "patient_id", "superseded_at", "span_start"),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
@@ -113,6 +115,10 @@ class TimeEntry(SQLModel, table=True):
     created_by: uuid.UUID | None = Field(default=None, foreign_key="clinician.id")
     # Set when a recovery decision was taken; heartbeats older than this no longer count.
     recovered_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    # Kept equal to the intervals by database triggers (migration 0005); never set in code.
+    span_start: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    span_end: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    span_seconds: int | None = None
 
 
 class Interval(SQLModel, table=True):
