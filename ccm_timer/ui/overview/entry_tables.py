@@ -10,7 +10,6 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from ccm_timer.services.views import EntryView
-from ccm_timer.ui.overview.entry_history import VersionRow
 from ccm_timer.ui.overview.month_names import local_clock, local_day
 from ccm_timer.ui.overview.rows import exact, minutes
 
@@ -140,10 +139,3 @@ class VersionsModel(RowTable):
             ("What changed", lambda r: r.what),
             ("Why", lambda r: r.why),
         )
-
-    def style(self, row: VersionRow, role: int) -> Any:
-        if role == Qt.ItemDataRole.FontRole and row.current:
-            font = QFont()
-            font.setBold(True)
-            return font
-        return None

@@ -29,7 +29,7 @@ class FiguresPanel(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("This month", parent)
         self.minutes = QLabel()
-        self.billable = QLabel(styleSheet=BILLABLE_STYLE, wordWrap=True)
+        self.billable = QLabel(wordWrap=True)
         self.held = QLabel(styleSheet=HELD_STYLE, wordWrap=True)
         self.bar = ThresholdBar()
         self.warnings = QLabel(wordWrap=True, textFormat=Qt.TextFormat.RichText)
@@ -52,6 +52,7 @@ class FiguresPanel(QGroupBox):
         held = [f"{line_text(x)} ({x.hold_reason})" for x in result.lines if x.held]
         self.billable.setText(f"Billable: {', '.join(billable)}" if billable else
                               "No billable code yet this month.")
+        self.billable.setStyleSheet(BILLABLE_STYLE if billable else "")
         self.held.setText(f"Held: {'; '.join(held)}")
         self.held.setVisible(bool(held))
         self.bar.set_bands(program_progress(result, rules))
@@ -63,10 +64,12 @@ class FiguresPanel(QGroupBox):
 def flag_uses(rules: RuleSet) -> dict[str, list[str]]:
     """Flag -> the codes that need it (to be considered, or to be billable)."""
     uses: dict[str, list[str]] = {name: [] for name in FLAG_NAMES}
-    for code in rules.codes.values():
-        for flag in (*code.requires, *code.hold_unless):
-            if flag in uses and code.code not in uses[flag]:
-                uses[flag].append(code.code)
+    for tracks in rules.tracks_by_program.values():
+        for track in tracks:  # a flag the base code needs gates its add-on too
+            for flag in (*track.requires, *track.hold_unless):
+                for code in track.codes:
+                    if flag in uses and code not in uses[flag]:
+                        uses[flag].append(code)
     return uses
 
 

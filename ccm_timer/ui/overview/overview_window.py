@@ -35,13 +35,18 @@ from ccm_timer.ui.overview.overview_model import (
     OverviewModel,
 )
 from ccm_timer.ui.overview.rows import month_counts, overview_rows
-from ccm_timer.ui.overview.threshold_bar import ThresholdDelegate
+from ccm_timer.ui.overview.threshold_bar import BILLABLE, GROWING, HELD, ThresholdDelegate
 from ccm_timer.ui.style import ERROR_STYLE
 
 _WIDTHS = {"Patient": 190, "MRN": 80, "Programs": 80, "Staff min": 70,
            "Practitioner min": 100, "Total min": 70, "Codes earned": 150,
-           "Next threshold": 360}
+           "Next threshold": 400}
 BAND_HEIGHT = 22
+ROW_HEIGHT = 8 + BAND_HEIGHT
+LEGEND = (f"<span style='color:{BILLABLE.name()}'>■</span> billable &nbsp; "
+          f"<span style='color:{HELD.name()}'>■</span> held &nbsp; "
+          f"<span style='color:{GROWING.name()}'>■</span> not earned yet &nbsp; "
+          "| a billable threshold")
 
 
 class MonthOverview(QWidget):
@@ -97,6 +102,12 @@ class MonthOverview(QWidget):
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.activated.connect(self._open_index)
+        self.table.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
+        # Taller rows only where a patient has several programs (one bar each); set after
+        # every sort or filter, since row heights belong to view rows, not patients.
+        for signal in (self.proxy.layoutChanged, self.proxy.modelReset,
+                       self.proxy.rowsInserted, self.proxy.rowsRemoved):
+            signal.connect(self._fit_rows)
 
         self.summary = QLabel()
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -108,6 +119,7 @@ class MonthOverview(QWidget):
         hint = QLabel("Double-click a patient, or select one and press Enter, to see the "
                       "month's entries, correct them, and set consent and month flags.")
         hint.setWordWrap(True)
+        legend = QLabel(LEGEND, textFormat=Qt.TextFormat.RichText)
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Mont&h", buddy=self.month_box))
@@ -125,6 +137,8 @@ class MonthOverview(QWidget):
         counts.addWidget(self.context)
         bottom = QHBoxLayout()
         bottom.addWidget(hint, 1)
+        bottom.addWidget(legend)
+        bottom.addSpacing(12)
         bottom.addWidget(self.open_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -173,12 +187,18 @@ class MonthOverview(QWidget):
             self._counts()
             return
         self._show_error(None)
-        bands = max((len(r.progress) for r in rows), default=1)
-        self.table.verticalHeader().setDefaultSectionSize(8 + BAND_HEIGHT * max(1, bands))
         self.model.set_rows(rows)
         self.context.setText(f"Times in {report.zone} · {report.rules.get('year')} rules")
         self._counts()
         self.reloaded.emit()
+
+    def _fit_rows(self, *_args) -> None:
+        header = self.table.verticalHeader()
+        for row in range(self.proxy.rowCount()):
+            bands = len(self.proxy.row_at(row).progress)
+            height = 8 + BAND_HEIGHT * bands if bands > 1 else ROW_HEIGHT
+            if header.sectionSize(row) != height:
+                header.resizeSection(row, height)
 
     def _filter(self, **changes) -> None:
         self.proxy.set_filters(**changes)

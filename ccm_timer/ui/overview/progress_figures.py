@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ccm_timer.core.billing import NextThreshold, PatientMonthResult, RuleSet, Track
+from ccm_timer.core.billing import NextThreshold, PatientMonthResult, RuleSet, TimeBasis, Track
 from ccm_timer.core.billing.money import cents
 from ccm_timer.core.billing.tracks import evaluate_track
 
@@ -31,7 +31,7 @@ class ProgramProgress:
     ticks: tuple[Tick, ...]
     scale: int  # seconds at the bar's right end
     next: NextThreshold | None  # nearest threshold that would pay more
-    next_other_pool: bool  # the next threshold counts practitioner time only
+    next_other_pool: bool  # only the practitioner's own minutes reach the next threshold
     held: bool  # this program's lines are held (no consent, flag missing, ...)
     earned: bool  # at least one line
 
@@ -49,8 +49,8 @@ class ProgramProgress:
         if self.next is None:
             return "every unit earned" if self.earned else "nothing to earn"
         minutes = -(-self.next.seconds_needed // 60)  # 30 s to go is 1 minute to go
-        who = " practitioner" if self.next_other_pool else ""
-        return f"{minutes} min{who} to {self.next.code}"
+        who = " (practitioner)" if self.next_other_pool else ""
+        return f"{minutes} min to {self.next.code}{who}"
 
 
 def _thresholds(track: Track, reach: int) -> list[int]:
@@ -112,7 +112,8 @@ def program_progress(result: PatientMonthResult, rules: RuleSet) -> tuple[Progra
         lines = [line for line in result.lines if line.program == choice.program]
         found.append(ProgramProgress(
             choice.program, pool, ticks, max(scale, 1), best,
-            best is not None and tracks[best.track].time is not chosen.time,
+            best is not None and tracks[best.track].time is TimeBasis.PRACTITIONER
+            and chosen.time is TimeBasis.STAFF,
             any(line.held for line in lines), bool(lines),
         ))
     return tuple(found)

@@ -13,7 +13,8 @@ from ccm_timer.services.report import MonthReport, PatientReport
 from ccm_timer.ui.overview.progress_figures import ProgramProgress, program_progress
 
 CONSENT_WARNINGS = (warn.NO_CONSENT, warn.NOT_ENROLLED)
-# Short labels for the attention column; the tooltip carries the full sentences.
+# Short labels for the attention column; the tooltip carries the full sentences. Warnings
+# that only inform (both roles' time, oversight time) are left to the patient view.
 _SHORT = {
     warn.NO_CONSENT: "No {program} consent",
     warn.NOT_ENROLLED: "Not enrolled in {program}",
@@ -24,7 +25,6 @@ _SHORT = {
     warn.EXCLUDED_SAME_MONTH: "{program} excluded this month",
     warn.FLAG_MISSING: "{program} needs a month flag",
     warn.FLAG_REQUIRED: "A month flag would pay more",
-    warn.BOTH_ROLES: "{program}: staff and practitioner time",
     warn.UNKNOWN_PROGRAM: "{program} has no codes",
 }
 
@@ -35,7 +35,14 @@ def minutes(seconds: int) -> str:
 
 
 def exact(seconds: int) -> str:
-    return warn.duration(seconds)
+    """"19 min 59 s"; "0 min" rather than "0 s" for no time at all."""
+    return warn.duration(seconds) if seconds else "0 min"
+
+
+def hours(seconds: int) -> str:
+    """A day's total the way people say it: "1 h 29 min" (whole minutes reached)."""
+    h, m = divmod(seconds // 60, 60)
+    return f"{h} h {m} min" if h else f"{m} min"
 
 
 def line_text(line: ClaimLine) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QSizePolicy,
@@ -28,7 +28,7 @@ GROWING = QColor("#3b82f6")
 NEAR_TEXT = QColor("#b45309")
 TICK = QColor("#374151")
 LABEL_WIDTH = 40
-CAPTION_WIDTH = 150
+CAPTION_WIDTH = 170
 
 
 def fill_colour(p: ProgramProgress) -> QColor:
@@ -72,18 +72,25 @@ def paint_band(painter: QPainter, rect: QRectF, p: ProgramProgress, palette: QPa
     small.setBold(False)
     small.setPointSizeF(max(6.0, small.pointSizeF() * 0.8))
     painter.setFont(small)
+    metrics = QFontMetricsF(small)
+    free_from = bar.left() - LABEL_WIDTH  # labels may not overlap: the first one wins
     for tick in p.ticks:
         if tick.seconds > p.scale:
             continue
-        x = bar.left() + bar.width() * tick.seconds / p.scale
-        x = min(x, bar.right() - 1)
+        x = min(bar.left() + bar.width() * tick.seconds / p.scale, bar.right() - 1)
         painter.setPen(TICK)
         painter.drawLine(int(x), int(bar.top() - 2), int(x), int(bar.bottom() + 2))
-        if labelled:
-            painter.setPen(text)
-            where = QRectF(x - 40, bar.bottom() + 2, 80, label_h + 2)
-            painter.drawText(where, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
-                             f"{tick.seconds // 60}′ {tick.codes}")
+        if not labelled:
+            continue
+        for label in (f"{tick.seconds // 60}′ {tick.codes}", f"{tick.seconds // 60}′"):
+            width = metrics.horizontalAdvance(label) + 6
+            if x - width / 2 >= free_from:
+                painter.setPen(text)
+                painter.drawText(QRectF(x - width / 2, bar.bottom() + 2, width, label_h + 2),
+                                 Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
+                                 label)
+                free_from = x + width / 2
+                break
     painter.restore()
 
 

@@ -20,7 +20,7 @@ from ccm_timer.services.today import DaySummary, day_summary
 from ccm_timer.services.tray_status import ACTION_ERRORS
 from ccm_timer.ui.overview.entry_tables import RowTable, plain_table
 from ccm_timer.ui.overview.month_names import local_clock
-from ccm_timer.ui.overview.rows import exact, minutes
+from ccm_timer.ui.overview.rows import hours, minutes
 from ccm_timer.ui.style import BIG_STYLE, ERROR_STYLE
 
 
@@ -45,11 +45,11 @@ def total_text(summary: DaySummary) -> str:
     count = len(summary.entries)
     if not count:
         return "No time recorded on this day."
-    text = (f"Total: {exact(summary.total_seconds)} in {count} "
+    text = (f"Total: {hours(summary.total_seconds)} in {count} "
             f"entr{'y' if count == 1 else 'ies'}")
     oversight = summary.total_seconds - summary.patient_seconds
     if oversight:
-        text += (f" ({exact(summary.patient_seconds)} with patients, {exact(oversight)} "
+        text += (f" ({hours(summary.patient_seconds)} for patients, {hours(oversight)} "
                  "program-level)")
     return text + "."
 
