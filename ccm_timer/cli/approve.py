@@ -1,0 +1,47 @@
+"""`approve --month YYYY-MM [--patient MRN] [--as NAME] [--list]`: month close."""
+
+from __future__ import annotations
+
+import argparse
+
+from ccm_timer.cli.args import month_arg
+from ccm_timer.cli.lazy import lazy
+from ccm_timer.cli.output import emit_json, local, table
+
+approvals = lazy("ccm_timer.services.approvals")
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "approve", parents=[common], help="approve a month's time for billing (month close)",
+        description="The billing practitioner approves each patient's month; billing files "
+        "carry approved months only. A later change reopens the patient's month.",
+    )
+    p.add_argument("--month", type=month_arg, required=True, help="YYYY-MM")
+    p.add_argument("--patient", help="one patient's MRN (default: every patient of the month)")
+    p.add_argument("--as", dest="approver", metavar="NAME",
+                   help="the approving practitioner (default: the default clinician)")
+    p.add_argument("--list", action="store_true", help="show each patient's approval; "
+                   "approve nothing")
+    p.set_defaults(handler=approve)
+
+
+def approve(ctx, args) -> None:
+    if args.list:
+        states = approvals.states(ctx, args.month, args.patient)
+    else:
+        states = approvals.approve(ctx, args.month, args.patient, args.approver)
+    if args.json:
+        emit_json([s.to_dict() for s in states])
+        return
+    if not args.list:
+        who = states[0].approved_by if states else ""
+        print(f"Approved {len(states)} patient month(s) of {args.month} as {who}.")
+        return
+    if not states:
+        print(f"No patient has time or an enrollment in {args.month}.")
+        return
+    table(["MRN", "NAME", "STATE", "BY", "AT", "CHANGES"],
+          [[s.mrn, s.name, "approved" if s.approved else "reopened" if s.reopened
+            else "not approved", s.approved_by or "", local(s.approved_at, ctx.zone),
+            len(s.changes) or ""] for s in states])

@@ -1,0 +1,56 @@
+"""`export --month YYYY-MM --format ehr-text|csv|json|fhir|pdf [--patient MRN] [--out FILE]
+[--draft] [--send TARGET]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ccm_timer.cli.args import month_arg
+from ccm_timer.cli.lazy import lazy
+from ccm_timer.cli.output import emit_json
+
+exports = lazy("ccm_timer.services.exports")
+
+FORMATS = ("ehr-text", "csv", "json", "fhir", "pdf")
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "export", parents=[common], help="EHR notes or billing files for a month",
+        description="Write the month's notes (ehr-text) or billing file (csv, json, fhir, "
+        "pdf). Billing files carry approved patient-months only, unless --draft.",
+    )
+    p.add_argument("--month", type=month_arg, required=True, help="YYYY-MM")
+    p.add_argument("--format", required=True, choices=FORMATS, metavar="FORMAT",
+                   help="ehr-text, csv, json, fhir or pdf")
+    p.add_argument("--patient", help="one patient's MRN")
+    p.add_argument("--out", help="the file to write, or - for standard output "
+                   "(default: a file in the data folder's exports folder)")
+    p.add_argument("--draft", action="store_true",
+                   help="include patient-months not approved yet; every line is marked draft")
+    p.add_argument("--send", metavar="TARGET", help="also queue the export for this target")
+    p.add_argument("--as", dest="actor", metavar="NAME", help="who exports (default: the "
+                   "default clinician)")
+    p.set_defaults(handler=export)
+
+
+def export(ctx, args) -> None:
+    to_stdout = args.out == "-"
+    out = None if to_stdout or not args.out else Path(args.out).expanduser()
+    result = exports.export_month(ctx, args.month, args.format, mrn=args.patient,
+                                  draft=args.draft, send=args.send, out=out,
+                                  to_stdout=to_stdout, actor=args.actor)
+    if to_stdout:
+        sys.stdout.buffer.write(result.content)
+        sys.stdout.flush()
+        return
+    if args.json:
+        emit_json({"export": str(result.export_id), "format": result.fmt,
+                   "month": result.month, "path": str(result.path), "sha256": result.sha256,
+                   "draft": result.draft, "amendment": result.amendment,
+                   "patients": result.patients, "lines": result.lines,
+                   "left_out": result.left_out, "queued_to": result.queued_to})
+        return
+    print(result.sentence())

@@ -1,0 +1,206 @@
+"""The PDF month report, drawn by Qt (QTextDocument onto a QPdfWriter): a summary page, then
+one section per patient with totals, codes, warnings and the entry log.
+
+The only renderer that imports Qt; services import it lazily so the other formats (and
+the command line) never load Qt. Works without a screen (the offscreen platform).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from html import escape
+from typing import Any
+
+_APP: Any = None  # the QGuiApplication made for a command-line render, kept alive
+
+
+def _ensure_app() -> None:
+    global _APP
+    from PySide6.QtGui import QGuiApplication
+
+    if QGuiApplication.instance() is None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        _APP = QGuiApplication(["ccm-timer"])
+
+
+def _e(value: Any) -> str:
+    return escape("" if value is None else str(value))
+
+
+def _codes(lines: list[dict]) -> str:
+    return ", ".join(f"{x['code']}" + (f" x{x['units']}" if x["units"] > 1 else "")
+                     for x in lines)
+
+
+def _status(p: dict, short: bool = False) -> str:
+    a = p["approval"]
+    if a and not a["reopened"]:
+        return "approved" if short else f"approved by {_e(a['by'])}, {_e(a['at_label'])}"
+    if a:
+        return "changed after approval"
+    return "not approved"
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+_STYLE = """
+body { font-family: 'DejaVu Sans', 'Segoe UI', Arial, sans-serif; font-size: 9.5pt; }
+h1 { font-size: 15pt; margin-bottom: 2px; }
+h2 { font-size: 12.5pt; margin-top: 0; margin-bottom: 2px; }
+h3 { font-size: 10.5pt; margin-top: 10px; margin-bottom: 3px; }
+p { margin-top: 2px; margin-bottom: 2px; }
+th { background-color: #e6e6e6; text-align: left; font-weight: bold; }
+.banner { color: #b00000; font-weight: bold; font-size: 11pt; }
+.muted { color: #444444; }
+.num { text-align: right; }
+"""
+
+
+def _table(headers: list[str], rows: list[list[str]], numeric: set[int] = frozenset(),
+           widths: list[int] | None = None, nowrap: set[int] = frozenset()) -> str:
+    sizes = [f' width="{w}%"' for w in widths] if widths else [""] * len(headers)
+    attrs = [(' align="right"' if i in numeric else "") + (" nowrap" if i in nowrap else "")
+             for i in range(len(headers))]
+    head = "".join(f"<th{sizes[i]}{attrs[i]}>{h}</th>" for i, h in enumerate(headers))
+    body = "".join(
+        "<tr>" + "".join(f"<td{attrs[i]}>{c}</td>" for i, c in enumerate(row)) + "</tr>"
+        for row in rows)
+    return (f'<table border="1" cellspacing="0" cellpadding="4" width="100%" '
+            f'style="border-color: #999999; border-style: solid;">'
+            f"<thead><tr>{head}</tr></thead>{body}</table>")
+
+
+def _banners(doc: dict) -> str:
+    out = []
+    if doc["draft"]:
+        out.append("DRAFT: includes patient months not approved; not for billing.")
+    if doc["amendment"]:
+        when = ", ".join(a["at"][:10] for a in doc["amends"])
+        out.append(f"AMENDMENT: time changed after the export of {when}; "
+                   "each changed patient lists what changed.")
+    return "".join(f'<p class="banner">{_e(b)}</p>' for b in out)
+
+
+def _summary(doc: dict) -> str:
+    t = doc["totals"]
+    rows = [[f"{_e(p['name'])}<br/><span class='muted'>MRN {_e(p['mrn'])}</span>",
+             str(p["minutes"]["clinical_staff"]), str(p["minutes"]["practitioner"]),
+             str(p["minutes"]["total"]), _e(_codes(p["lines"])) or "none",
+             _e(_codes(p["held_lines"])),
+             _status(p, short=True) + (", amended" if p["amended"] else ""),
+             str(len(p["warnings"])) if p["warnings"] else ""]
+            for p in doc["patients"]]
+    rows.append(["<b>Total</b>", f"<b>{t['clinical_staff_minutes']}</b>",
+                 f"<b>{t['practitioner_minutes']}</b>", f"<b>{t['minutes']}</b>",
+                 f"<b>{_n(t['lines'], 'line')}, {_n(t['units'], 'unit')}</b>",
+                 f"{t['held_lines']}" if t["held_lines"] else "", "", ""])
+    html = [
+        f"<h1>Care management report: {_e(doc['month_label'])}</h1>",
+        f"<p class='muted'>Prepared {_e(doc['generated_label'])} by {_e(doc['generated_by'])}"
+        f"; times in {_e(doc['time_zone'])}; Medicare rules {_e(doc['rules_year'])}; "
+        f"date of service: {_e(_dos(doc))}.</p>",
+        _banners(doc),
+        f"<h3>{_n(t['patients'], 'patient')}</h3>",
+        _table(["Patient", "Staff min", "Pract. min", "Total min", "Codes", "Held",
+                "Status", "Warn&shy;ings"], rows, {1, 2, 3, 7}, [25, 8, 8, 8, 16, 10, 16, 9]),
+    ]
+    if doc["left_out"]:
+        html.append("<h3>Left out (not approved for billing)</h3><p>" + "<br/>".join(
+            f"{_e(x['name'])}, MRN {_e(x['mrn'])}: {_e(x['reason'])}" for x in doc["left_out"])
+            + "</p>")
+    if doc["program_level_minutes"]:
+        html.append(f"<p>Program-level oversight (not billed per patient): "
+                    f"{doc['program_level_minutes']} min.</p>")
+    return "".join(html)
+
+
+def _us_date(iso: str) -> str:
+    return date.fromisoformat(iso).strftime("%m/%d/%Y")
+
+
+def _dos(doc: dict) -> str:
+    return ("the day the time reached each code" if doc["date_of_service_rule"] == "threshold"
+            else "the last day of the month")
+
+
+def _patient(doc: dict, p: dict) -> str:
+    who = p["billing_practitioner"]
+    facts = [f"MRN {_e(p['mrn'])}"]
+    if p["birth_date"]:
+        facts.append(f"DOB {_e(p['birth_date_label'])}")
+    facts += [f"{_e(x['program'])} consent {_e(x['consent_label'])}" for x in p["programs"]]
+    html = [
+        f"<h2 style='page-break-before: always;'>{_e(p['name'])}: {_e(doc['month_label'])}"
+        f"{' (DRAFT)' if doc['draft'] else ''}</h2>",
+        f"<p>{' &nbsp;|&nbsp; '.join(facts)}</p>",
+        f"<p>Billing practitioner: {_e(who['label']) if who else 'not set'}"
+        f"{' (NPI ' + _e(who['npi']) + ')' if who and who['npi'] else ''}. "
+        f"Status: {_status(p)}.</p>",
+        f"<p><b>Total {_e(p['minutes_text']['total'])}</b>: clinical staff "
+        f"{_e(p['minutes_text']['clinical_staff'])}, practitioner "
+        f"{_e(p['minutes_text']['practitioner'])}.</p>",
+        "<h3>Codes this time supports</h3>",
+    ]
+    if p["lines"]:
+        html.append(_table(
+            ["Code", "Description", "Units", "Min", "Date of service", "Status"],
+            [[_e(x["code"]), _e(x["name"]), str(x["units"]), str(x["minutes"]),
+              _e(_us_date(x["date_of_service"])), _e(x["status"])] for x in p["lines"]], {2, 3},
+            [9, 47, 8, 10, 16, 10]))
+    else:
+        html.append("<p>None yet.</p>")
+    if p["held_lines"]:
+        html.append("<h3>Held, not billable</h3><p>" + "<br/>".join(
+            f"{_e(x['code'])} {_e(x['name'])}: {_e(x['hold_reason'])}" for x in p["held_lines"])
+            + "</p>")
+    if p["warnings"]:
+        html.append("<h3>Warnings</h3><p>" + "<br/>".join(
+            f"&#8226; {_e(w)}" for w in p["warnings"]) + "</p>")
+    if p["changes"]:
+        html.append("<h3>Changed since the last export</h3><p>" + "<br/>".join(
+            f"&#8226; {_e(c['summary'])} ({_e(c['at_label'])}, {_e(c['by'])})"
+            for c in p["changes"]) + "</p>")
+    html.append("<h3>Entry log</h3>")
+    html.append(_table(
+        ["Date", "Time", "Min", "Who", "Activity and note"],
+        [[_e(f"{x['weekday']} {x['date_label']}"),
+          _e(f"{x['start']}-{x['end'] or 'running'}"), _e(x["minutes_text"]),
+          _e(x["clinician"]["label"]),
+          f"<b>{_e(x['activity'])}</b>" + (f"<br/>{_e(x['note'])}" if x["note"] else "")
+          + (f"<br/><i>corrected (version {x['version']}): {_e(x['change_reason'])}</i>"
+             if x["version"] > 1 else "")
+          + ("<br/><i>amended after export</i>" if x["amended_after_export"] else "")]
+         for x in p["entries"]], {2}, [14, 14, 10, 20, 42], nowrap={1, 2})
+        if p["entries"] else "<p>No time this month.</p>")
+    return "".join(html)
+
+
+def to_html(doc: dict[str, Any]) -> str:
+    body = _summary(doc) + "".join(_patient(doc, p) for p in doc["patients"])
+    return f"<html><head><style>{_STYLE}</style></head><body>{body}</body></html>"
+
+
+def render(doc: dict[str, Any]) -> bytes:
+    _ensure_app()
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF
+    from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
+
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    writer = QPdfWriter(buffer)
+    writer.setPageSize(QPageSize(QPageSize.PageSizeId.Letter))
+    # No printer margin: QTextDocument.print_ keeps its own 2 cm on every side.
+    writer.setPageMargins(QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Millimeter)
+    writer.setResolution(300)
+    writer.setTitle(f"CCM month report {doc['month']}")  # no patient in the metadata
+    writer.setCreator("CCM Timer")
+    text = QTextDocument()
+    text.setHtml(to_html(doc))
+    text.print_(writer)
+    del writer  # finishes the PDF into the buffer
+    buffer.close()
+    return bytes(data.data())
