@@ -180,3 +180,21 @@ def test_worker_thread_sync_now_and_stop(ctx, server):
         thread.join(timeout=10)
     assert not thread.is_alive()
     _exact_once(ctx, server, exports)
+
+
+def test_two_senders_at_once_never_send_the_same_export_twice(ctx, server):
+    """The tray's worker thread and a `ccm-timer sync` running together (R5.6)."""
+    add_https(ctx, server.url)
+    exports = queue_exports(ctx, "billing", 40)
+    workers = [Worker(ctx, timeout=5, batch=3) for _ in range(2)]
+    reports = []
+    threads = [threading.Thread(target=lambda w=w: reports.append(w.run_once()))
+               for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sum(r.delivered for r in reports) == 40
+    assert all(r.delivered > 0 for r in reports)  # both really took part
+    assert len(server.requests) == 40  # no export was sent by both
+    _exact_once(ctx, server, exports)

@@ -142,3 +142,34 @@ def test_bundle_imported_into_the_hub_twice_changes_nothing(two, hub_url, tmp_pa
             ("clinical_staff", "CCM"): 21 * 60}
     finally:
         engine.dispose()
+
+
+def test_workstations_pushing_at_the_same_time(two, hub_url):
+    import threading
+
+    ws1, ws2 = two
+    add_minutes(ws1, NOV3, 12)
+    add_minutes(ws2, NOV3.replace(hour=14), 10)
+    hub.open_engine(hub_url, HUB_PASSWORD).dispose()  # tables exist before the race
+    errors: list[Exception] = []
+
+    def push(ws) -> None:
+        try:
+            for _ in range(3):
+                hub.push(ws, hub_url, HUB_PASSWORD)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=push, args=(ws,)) for ws in (ws1, ws2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    engine = hub.open_engine(hub_url, HUB_PASSWORD)
+    try:
+        assert hub.month_seconds(engine, "2026-11", ZONE) == {
+            "T1001": {("clinical_staff", "CCM"): 22 * 60}}
+        assert _count(engine, "patient") == 1
+    finally:
+        engine.dispose()
