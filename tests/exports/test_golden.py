@@ -1,0 +1,60 @@
+"""Golden files: every format for the synthetic clinic (tests/exports/clinic.py), byte for
+byte after replacing UUIDs (random per run) with placeholders in order of appearance.
+
+To accept a deliberate change: CCM_UPDATE_GOLDEN=1 pytest tests/exports/test_golden.py,
+then read the diff of tests/exports/golden/ before committing it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from ccm_timer.exports import csv_file, fhir, json_file, pdf
+from ccm_timer.services import approvals, exports
+from tests.exports import clinic
+
+GOLDEN = Path(__file__).parent / "golden"
+_UUID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
+
+
+def normalized(text: str) -> str:
+    seen: dict[str, str] = {}
+    return _UUID.sub(lambda m: seen.setdefault(m.group(0), f"<id-{len(seen) + 1}>"), text)
+
+
+def check(name: str, text: str) -> None:
+    path = GOLDEN / name
+    text = normalized(text)
+    if os.environ.get("CCM_UPDATE_GOLDEN"):
+        path.write_bytes(text.encode("utf-8"))
+    assert path.exists(), f"{path} is missing; run with CCM_UPDATE_GOLDEN=1 once"
+    assert text == path.read_bytes().decode("utf-8")
+
+
+@pytest.fixture
+def approved(month_clinic):
+    ctx, made = month_clinic
+    approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
+    doc, _ = exports.build(ctx, clinic.MONTH, billing=True, actor="Dr Blake Test")
+    return ctx, made, doc
+
+
+def test_notes(approved):
+    ctx, made, doc = approved
+    check("entry-note.txt", exports.note_for_entry(ctx, made["plan"].id))
+    check("entry-note-multiline.txt", exports.note_for_entry(ctx, made["call2"].id))
+    check("month-summary-T1001.txt", exports.month_summary(ctx, clinic.MONTH, "T1001"))
+    check("month-summary-T1002.txt", exports.month_summary(ctx, clinic.MONTH, "T1002"))
+    check("month.ehr-text.txt", exports.ehr_text(ctx, doc).decode("utf-8"))
+
+
+def test_billing_files(approved):
+    _ctx, _made, doc = approved
+    check("month.csv", csv_file.render(doc).decode("utf-8-sig"))
+    check("month.json", json_file.render(doc).decode("utf-8"))
+    check("month.fhir.json", fhir.render(doc).decode("utf-8"))
+    check("month.pdf.html", pdf.to_html(doc).replace("><", ">\n<"))
