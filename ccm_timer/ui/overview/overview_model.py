@@ -67,11 +67,20 @@ class OverviewModel(QAbstractTableModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.rows: list[OverviewRow] = []
+        self._keys: dict[int, list[Any]] = {}
 
     def set_rows(self, rows: list[OverviewRow]) -> None:
         self.beginResetModel()
         self.rows = rows
+        self._keys: dict[int, list[Any]] = {}
         self.endResetModel()
+
+    def sort_keys(self, column: int) -> list[Any]:
+        """Every row's sort value for a column, computed once per load (sorting 2,000 rows
+        asks for about 40,000 comparisons)."""
+        if column not in self._keys:
+            self._keys[column] = [COLUMNS[column].key(row) for row in self.rows]
+        return self._keys[column]
 
     def rowCount(self, parent: Index = ROOT) -> int:
         return 0 if parent.isValid() else len(self.rows)
@@ -129,6 +138,12 @@ class OverviewFilter(QSortFilterProxyModel):
         if query is not None:
             self._query = fold(query.strip())
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def lessThan(self, left: Index, right: Index) -> bool:
+        model = self.sourceModel()
+        assert isinstance(model, OverviewModel)
+        keys = model.sort_keys(left.column())
+        return keys[left.row()] < keys[right.row()]
 
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         model = self.sourceModel()

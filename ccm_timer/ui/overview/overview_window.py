@@ -56,6 +56,7 @@ class MonthOverview(QWidget):
         super().__init__(parent, Qt.WindowType.Window)
         self.ctx = ctx
         self.patient_windows: dict[tuple[str, str], QWidget] = {}
+        self._tall: list[int] = []  # view rows made taller for patients with several programs
         self.resize(1320, 680)
         self.month_box = QComboBox()
         self.month_box.setAccessibleName("Month")
@@ -151,9 +152,9 @@ class MonthOverview(QWidget):
         self.search.textChanged.connect(lambda text: self._filter(query=text))
         self.near.toggled.connect(lambda on: self._filter(near_only=on))
         self.consent.toggled.connect(lambda on: self._filter(consent_only=on))
-        self.month_box.currentIndexChanged.connect(lambda _i: self.reload())
         if month:
             self.month_box.setCurrentIndex(self.month_box.findData(month))
+        self.month_box.currentIndexChanged.connect(lambda _i: self.reload())
         self.reload()
 
     # -- state ---------------------------------------------------------------------------
@@ -194,11 +195,16 @@ class MonthOverview(QWidget):
 
     def _fit_rows(self, *_args) -> None:
         header = self.table.verticalHeader()
-        for row in range(self.proxy.rowCount()):
-            bands = len(self.proxy.row_at(row).progress)
-            height = 8 + BAND_HEIGHT * bands if bands > 1 else ROW_HEIGHT
-            if header.sectionSize(row) != height:
-                header.resizeSection(row, height)
+        for row in self._tall:  # heights stay with view rows: undo the last fit first
+            if row < self.proxy.rowCount():
+                header.resizeSection(row, ROW_HEIGHT)
+        self._tall = []
+        for source_row, row in enumerate(self.model.rows):
+            if len(row.progress) > 1:
+                shown = self.proxy.mapFromSource(self.model.index(source_row, 0)).row()
+                if shown >= 0:
+                    header.resizeSection(shown, 8 + BAND_HEIGHT * len(row.progress))
+                    self._tall.append(shown)
 
     def _filter(self, **changes) -> None:
         self.proxy.set_filters(**changes)
