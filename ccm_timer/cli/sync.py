@@ -6,9 +6,15 @@ import argparse
 import sys
 from pathlib import Path
 
+from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, local, table
-from ccm_timer.services import bundles, hub, outbox, targets
 from ccm_timer.services.errors import UserError
+
+# Lazy: building the parser must not import the ORM (the fast `status` path).
+bundles = lazy("ccm_timer.services.bundles")
+hub = lazy("ccm_timer.services.hub")
+outbox = lazy("ccm_timer.services.outbox")
+targets = lazy("ccm_timer.services.targets")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -42,7 +48,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(handler=hub_verify)
 
 
-def _hub_targets(ctx, name: str | None) -> list[targets.Target]:
+def _hub_targets(ctx, name: str | None) -> list:
     if name:
         target = targets.get(ctx, name)
         if target.kind != "hub":

@@ -6,9 +6,12 @@ import argparse
 import getpass
 import sys
 
+from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, table
-from ccm_timer.services import outbox, targets
+from ccm_timer.services import targets  # light: settings file and keyring, no ORM
 from ccm_timer.services.errors import UserError
+
+outbox = lazy("ccm_timer.services.outbox")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
