@@ -84,8 +84,11 @@ class ConsentPanel(QGroupBox):
 
     def show_enrollments(self, enrollments: tuple[EnrollmentView, ...], today: date) -> None:
         self.enrolled = {e.program.value: e for e in enrollments}
-        self.listing.setText("\n".join(enrollment_text(e) for e in enrollments)
-                             or "Not enrolled in any program.")
+        lines = [enrollment_text(e) for e in enrollments] or ["Not enrolled in any program."]
+        if any(e.consent_date is None for e in enrollments):
+            lines.append("To release held codes, tick “Consent given on”, pick the date and "
+                         "save.")
+        self.listing.setText("\n".join(lines))
         self.today = today
         self.day.setMaximumDate(_qdate(today))
         if enrollments and self.program.currentText() not in self.enrolled:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QStackedWidget,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -56,6 +57,7 @@ class MonthOverview(QWidget):
         super().__init__(parent, Qt.WindowType.Window)
         self.ctx = ctx
         self.patient_windows: dict[tuple[str, str], QWidget] = {}
+        self._presented = False
         self._tall: list[int] = []  # view rows made taller for patients with several programs
         self.resize(1320, 680)
         self.month_box = QComboBox()
@@ -115,8 +117,12 @@ class MonthOverview(QWidget):
         self.context = QLabel()
         self.error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
         self.error.hide()
-        self.empty = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
-        self.empty.hide()
+        # An empty month or filter shows a sentence where the table would be.
+        self.empty = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
+        self.empty.setStyleSheet("font-size: 15px; color: palette(placeholder-text);")
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.table)
+        self.pages.addWidget(self.empty)
         hint = QLabel("Double-click a patient, or select one and press Enter, to see the "
                       "month's entries, correct them, and set consent and month flags.")
         hint.setWordWrap(True)
@@ -145,8 +151,7 @@ class MonthOverview(QWidget):
         layout.addLayout(top)
         layout.addLayout(counts)
         layout.addWidget(self.error)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.empty)
+        layout.addWidget(self.pages, 1)
         layout.addLayout(bottom)
 
         self.search.textChanged.connect(lambda text: self._filter(query=text))
@@ -223,7 +228,7 @@ class MonthOverview(QWidget):
         elif rows and not shown:
             empty = "No patient matches these filters; clear a filter to see more."
         self.empty.setText(empty or "")
-        self.empty.setVisible(bool(empty))
+        self.pages.setCurrentWidget(self.empty if empty else self.table)
 
     def _show_error(self, text: str | None) -> None:
         self.error.setText(text or "")
@@ -259,6 +264,10 @@ class MonthOverview(QWidget):
         return window
 
     def present(self) -> None:
+        """Show the window; shown again later (from the tray), it reads the latest time."""
+        if self._presented:
+            self.reload()
+        self._presented = True
         present(self)
 
 

@@ -59,6 +59,8 @@ class TodayView(QWidget):
         super().__init__(parent, Qt.WindowType.Window)
         self.ctx, self.clinician = ctx, clinician
         self.summary: DaySummary | None = None
+        self.patient_window: QWidget | None = None
+        self._presented = False
         self.setWindowTitle("Today's time — CCM Timer")
         self.resize(900, 520)
         self.heading = QLabel(styleSheet=BIG_STYLE)
@@ -75,6 +77,7 @@ class TodayView(QWidget):
         QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.reload)
         self.model = DayModel(ctx.zone, self)
         self.table = plain_table(self.model)
+        self.table.activated.connect(lambda index: self.open_patient(index.row()))
         self.total = QLabel(styleSheet="font-size: 15px; font-weight: bold;")
         self.note = QLabel(wordWrap=True)
         self.error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
@@ -133,10 +136,38 @@ class TodayView(QWidget):
         if any(e.live for e in summary.entries):
             notes.append("A timer is still running; its minutes count up to now.")
         if summary.entries:
-            notes.append("Missing a call or a task? Add it from the tray: Add time by hand.")
+            notes.append("Double-click an entry to correct it. Missing a call or a task? Add "
+                         "it from the tray: Add time by hand.")
         self.note.setText(" ".join(notes))
 
+    def open_patient(self, row: int) -> QWidget | None:
+        """The patient-month of an entry, to correct it there (program-level time has none)."""
+        from ccm_timer.ui.overview.patient_window import PatientMonthView
+
+        found = self.model.rows[row].entry
+        if found.patient_mrn is None or found.start is None:
+            self.error.setText("Program-level time belongs to no patient; correct it with "
+                               "`ccm-timer entry edit`.")
+            self.error.show()
+            return None
+        month = f"{found.start.astimezone(self.ctx.zone):%Y-%m}"
+        if self.patient_window is not None:  # one at a time: the last one opened
+            self.patient_window.close()
+            self.patient_window.deleteLater()
+        window = PatientMonthView(self.ctx, found.patient_mrn, month, self)
+        window.changed.connect(self.reload)
+        window.select_entry(found.origin_id)
+        self.patient_window = window
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        return window
+
     def present(self) -> None:
+        """Show the window; shown again later (from the tray), it reads the latest time."""
+        if self._presented:
+            self.reload()
+        self._presented = True
         self.show()
         self.raise_()
         self.activateWindow()

@@ -124,3 +124,16 @@ def test_the_synthetic_clinic_reads_as_a_billing_clerk_expects(qtbot, ctx, clock
     assert _cell(window, "T2006", "Codes earned") == "99487, 99489"
     for name in ("Testpatient", "T20"):  # nothing of a patient in the title
         assert name not in window.windowTitle()
+
+
+def test_enter_on_a_row_opens_that_patient_and_presenting_again_reloads(qtbot, nov):
+    window = _overview(qtbot, nov)
+    window.table.setFocus()
+    window.table.selectRow(window.visible_mrns().index("T1002"))
+    qtbot.keyClick(window.table, Qt.Key.Key_Return)
+    opened = window.patient_windows[("T1002", MONTH)]
+    assert opened.isVisible() and opened.name.text() == "Sample, José"
+    log(nov, "T1001", 21)  # recorded from the tray while the window was open
+    assert _cell(window, "T1001", "Total min") == "0"
+    window.present()
+    assert _cell(window, "T1001", "Total min") == "21"

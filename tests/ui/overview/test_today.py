@@ -86,3 +86,28 @@ def test_today_view_explains_a_missing_clinician(qtbot, ctx):
     qtbot.addWidget(window)
     assert window.error.isVisibleTo(window)
     assert "clinician" in window.error.text()
+
+
+def test_an_entry_opens_in_its_patient_month_and_a_correction_updates_the_total(qtbot, nov):
+    log(nov, "T1001", 12, day=20, hour=14)
+    log(nov, None, 30, day=20, hour=15, category="quality-improvement")
+    window = open_today(nov, None)
+    qtbot.addWidget(window)
+    assert window.open_patient(1) is None and "no patient" in window.error.text()
+    patient = window.open_patient(0)
+    assert patient.month == "2026-11" and patient.selected_entry().seconds == 720
+    dialog = patient.edit_selected()
+    dialog.end.setDateTime(dialog.end.dateTime().addSecs(8 * 60))
+    dialog.reason.setText("Forgot to stop the timer late")
+    dialog.submit()
+    assert window.total.text() == "Total: 50 min in 2 entries (20 min for patients, 30 min " \
+        "program-level)."
+
+
+def test_presenting_again_reads_the_latest_time(qtbot, nov):
+    window = open_today(nov, None)
+    qtbot.addWidget(window)
+    log(nov, "T1001", 5, day=20, hour=14)  # stopped from the tray meanwhile
+    assert window.model.rowCount() == 0
+    window.present()
+    assert window.model.rowCount() == 1
