@@ -47,12 +47,12 @@ def _n(count: int, word: str) -> str:
 
 
 _STYLE = """
-body { font-family: 'DejaVu Sans', 'Segoe UI', Arial, sans-serif; font-size: 9.5pt; }
+body { font-size: 9.5pt; }
 h1 { font-size: 15pt; margin-bottom: 2px; }
 h2 { font-size: 12.5pt; margin-top: 0; margin-bottom: 2px; }
 h3 { font-size: 10.5pt; margin-top: 10px; margin-bottom: 3px; }
 p { margin-top: 2px; margin-bottom: 2px; }
-th { background-color: #e6e6e6; text-align: left; font-weight: bold; }
+th { background-color: #e6e6e6; text-align: left; font-weight: bold; font-size: 8.5pt; }
 .banner { color: #b00000; font-weight: bold; font-size: 11pt; }
 .muted { color: #444444; }
 .num { text-align: right; }
@@ -95,17 +95,18 @@ def _summary(doc: dict) -> str:
             for p in doc["patients"]]
     rows.append(["<b>Total</b>", f"<b>{t['clinical_staff_minutes']}</b>",
                  f"<b>{t['practitioner_minutes']}</b>", f"<b>{t['minutes']}</b>",
-                 f"<b>{_n(t['lines'], 'line')}, {_n(t['units'], 'unit')}</b>",
-                 f"{t['held_lines']}" if t["held_lines"] else "", "", ""])
+                 f"<b>{_n(t['units'], 'unit')}</b>", "", "", ""])
     html = [
         f"<h1>Care management report: {_e(doc['month_label'])}</h1>",
         f"<p class='muted'>Prepared {_e(doc['generated_label'])} by {_e(doc['generated_by'])}"
         f"; times in {_e(doc['time_zone'])}; Medicare rules {_e(doc['rules_year'])}; "
         f"date of service: {_e(_dos(doc))}.</p>",
         _banners(doc),
-        f"<h3>{_n(t['patients'], 'patient')}</h3>",
-        _table(["Patient", "Staff min", "Pract. min", "Total min", "Codes", "Held",
-                "Status", "Warn&shy;ings"], rows, {1, 2, 3, 7}, [25, 8, 8, 8, 16, 10, 16, 9]),
+        f"<h3>{_n(t['patients'], 'patient')}: {_n(t['lines'], 'claim line')}, "
+        f"{_n(t['units'], 'unit')}; {_n(t['held_lines'], 'held line')}</h3>",
+        _table(["Patient", "Staff min", "Practitioner min", "Total min", "Codes",
+                "Held", "Status", "Warnings"], rows, {1, 2, 3, 7},
+               [21, 8, 14, 8, 15, 9, 14, 11]),
     ]
     if doc["left_out"]:
         html.append("<h3>Left out (not approved for billing)</h3><p>" + "<br/>".join(
@@ -183,6 +184,19 @@ def to_html(doc: dict[str, Any]) -> str:
     return f"<html><head><style>{_STYLE}</style></head><body>{body}</body></html>"
 
 
+def _font() -> Any:
+    """A plain sans-serif without ligatures: "ff" stays two letters, so text copied or
+    searched in the PDF (and read back by pdftotext) is the text we wrote."""
+    from PySide6.QtGui import QFont
+
+    font = QFont()
+    font.setFamilies(["DejaVu Sans", "Segoe UI", "Arial", "Helvetica"])
+    font.setStyleHint(QFont.StyleHint.SansSerif)
+    for tag in ("liga", "clig", "dlig"):
+        font.setFeature(QFont.Tag(tag), 0)
+    return font
+
+
 def render(doc: dict[str, Any]) -> bytes:
     _ensure_app()
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF
@@ -199,6 +213,7 @@ def render(doc: dict[str, Any]) -> bytes:
     writer.setTitle(f"CCM month report {doc['month']}")  # no patient in the metadata
     writer.setCreator("CCM Timer")
     text = QTextDocument()
+    text.setDefaultFont(_font())
     text.setHtml(to_html(doc))
     text.print_(writer)
     del writer  # finishes the PDF into the buffer

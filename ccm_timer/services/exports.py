@@ -303,6 +303,9 @@ def export_month(ctx, month: str, fmt: str, *, mrn: str | None = None, draft: bo
     billing = fmt in BILLING_FORMATS
     for _attempt in range(3):
         doc, basis = build(ctx, ym, mrn, draft=draft, billing=billing, actor=who)
+        if not doc["patients"] and not doc["left_out"]:
+            raise UserError(f"No patient has time or an enrollment in {ym}; there is nothing "
+                            "to export.")
         if billing and not doc["patients"]:
             raise UserError(f"No patient-month of {ym} is approved for billing; approve with "
                             f"`ccm-timer approve --month {ym}` or export a draft with --draft.")

@@ -1,0 +1,79 @@
+"""The FHIR export is a valid R4 transaction Bundle (checked with fhir.resources' R4B
+models: R4B changed none of the resources used here), with ids derived from ours so a
+second PUT of the same month changes nothing."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from fhir.resources.R4B.bundle import Bundle
+
+from ccm_timer.exports import fhir
+from ccm_timer.services import approvals, exports
+from ccm_timer.sync import fhir_target
+from tests.exports import clinic
+
+
+def bundle(ctx, **kw) -> dict:
+    doc, _ = exports.build(ctx, clinic.MONTH, billing=True, **kw)
+    data = fhir.render(doc)
+    Bundle.model_validate_json(data)  # raises on anything R4 does not allow
+    return json.loads(data)
+
+
+def by_type(doc: dict, kind: str) -> list[dict]:
+    return [e["resource"] for e in doc["entry"] if e["resource"]["resourceType"] == kind]
+
+
+def test_valid_r4_bundle_with_patients_charge_items_and_time(month_clinic):
+    ctx, made = month_clinic
+    approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
+    doc = bundle(ctx)
+    assert doc["type"] == "transaction"
+    for entry in doc["entry"]:
+        res = entry["resource"]
+        assert uuid.UUID(res["id"])
+        assert entry["request"] == {"method": "PUT", "url": f"{res['resourceType']}/{res['id']}"}
+    [patient] = by_type(doc, "Patient")  # only patients with billable lines
+    assert patient["identifier"][0]["value"] == "T1001"
+    assert patient["birthDate"] == "1950-02-03"
+    charges = by_type(doc, "ChargeItem")
+    assert [(c["code"]["coding"][0]["code"], c["quantity"]["value"], c["status"])
+            for c in charges] == [("99490", 1, "billable"), ("99439", 2, "billable")]
+    assert charges[0]["code"]["coding"][0]["system"] == fhir.CPT
+    assert charges[0]["occurrencePeriod"] == {"start": "2026-11-01T00:00:00-04:00",
+                                              "end": "2026-11-30T23:59:59-05:00"}
+    procedures = {p["id"]: p for p in by_type(doc, "Procedure")}
+    assert len(procedures) == 4  # the three calls and the care-plan review
+    refs = {r["reference"].split("/")[1] for r in charges[0]["supportingInformation"]}
+    assert refs == set(procedures)
+    plan = procedures[fhir.stable_id("Procedure", made["plan"].origin_id)]
+    assert plan["performedPeriod"] == {"start": "2026-11-09T15:00:00+00:00",
+                                       "end": "2026-11-09T15:31:20+00:00"}
+    npis = [p.get("identifier", [{}])[0].get("value") for p in by_type(doc, "Practitioner")]
+    assert "1234567893" in npis
+    roles = {p["function"]["text"] for p in charges[0]["performer"]}
+    assert roles == {"rendering", "supervising", "billing"}
+    # The sync engineer's FHIR target accepts it as is.
+    method, path, _body = fhir_target.plan(json.dumps(doc).encode(), "export-1")
+    assert (method, path) == ("POST", "")
+
+
+def test_ids_are_stable_across_exports_and_edits(month_clinic):
+    ctx, made = month_clinic
+    approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
+    first = bundle(ctx, draft=True)
+    second = bundle(ctx, draft=True)
+    assert [e["resource"]["id"] for e in first["entry"]] == [
+        e["resource"]["id"] for e in second["entry"]]
+    assert {c["status"] for c in by_type(first, "ChargeItem")} == {"planned"}  # drafts
+    from ccm_timer.services import entries
+
+    entries.edit(ctx, str(made["call1"].id), reason="typo in note", note="BP log reviewed.")
+    after = bundle(ctx, draft=True)
+    # The edited entry's new version overwrites the same Procedure on the server.
+    assert {p["id"] for p in by_type(after, "Procedure")} == {
+        p["id"] for p in by_type(first, "Procedure")}
+    assert {c["id"] for c in by_type(after, "ChargeItem")} == {
+        c["id"] for c in by_type(first, "ChargeItem")}
