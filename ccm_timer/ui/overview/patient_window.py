@@ -107,8 +107,8 @@ class PatientMonthView(QWidget):
         """Read the patient-month again: report, entries, flags, enrollments."""
         keep = self.selected_entry()
         try:
-            rules = rules_for_month(self.month)
             report = month_report(self.ctx, self.month, patient_mrn=self.mrn)
+            rules = rules_for_month(self.month)  # there: the report found them
             person = patients.get(self.ctx, self.mrn)
             listed = entries.list_entries(self.ctx, month=self.month, patient_mrn=self.mrn,
                                           include_voided=True)

@@ -1,9 +1,10 @@
 """Where a patient stands against a program's thresholds: the figures a progress bar draws.
 
 Qt-free. The bar of a program counts the chosen track's pool of seconds; its ticks are the
-thresholds of the tracks that pool can earn (so RPM shows 99470 at 10 and 99457 at 20, and
-complex CCM's 60/90 appear once the month flags make it available). The caption names the
-nearest threshold that would pay more, whichever track it is on.
+thresholds of that track and of any track on the same pool that would pay more further on
+(so RPM at 12 minutes shows 99470 at 10 and 99457 at 20, and complex CCM's 60/90 appear once
+the month flags make it available). The caption names the nearest threshold that would pay
+more, whichever track it is on.
 """
 
 from __future__ import annotations
@@ -84,6 +85,26 @@ def _pays_more(track: Track, nxt: NextThreshold, chosen_value: float) -> bool:
     return cents(evaluate_track(track, nxt.threshold_seconds).value_usd) > cents(chosen_value)
 
 
+def _ticks(in_play: list[Track], pool: int) -> tuple[Tick, ...]:
+    codes: dict[int, list[str]] = {}
+    for track in in_play:
+        for i, at in enumerate(_thresholds(track, pool)):
+            code = track.base.code if i == 0 else (track.addon.code if track.addon else "")
+            if code not in codes.setdefault(at, []):
+                codes[at].append(code)
+    return tuple(Tick(at, "/".join(c)) for at, c in sorted(codes.items()))
+
+
+def _scale(in_play: list[Track], ticks: tuple[Tick, ...], pool: int) -> int:
+    """The same scale for every patient of a program, unless a long month runs past it:
+    then up to the next tick (or the pool itself once every unit is earned)."""
+    usual = max(_usual_top(t) for t in in_play)
+    if pool <= usual:
+        return usual
+    beyond = [t.seconds for t in ticks if t.seconds >= pool]
+    return min(beyond) if beyond else pool
+
+
 def program_progress(result: PatientMonthResult, rules: RuleSet) -> tuple[ProgramProgress, ...]:
     found = []
     for choice in result.tracks:
@@ -92,28 +113,20 @@ def program_progress(result: PatientMonthResult, rules: RuleSet) -> tuple[Progra
         if chosen is None:
             continue
         nexts = [n for n in result.next if n.program == choice.program and n.track in tracks]
-        in_play = [t for t in tracks.values() if t.time is chosen.time and (
-            not t.requires or t is chosen or any(n.track == t.name for n in nexts))]
+        worth = [n for n in nexts
+                 if n.chosen or _pays_more(tracks[n.track], n, choice.chosen_value_usd)]
+        # The chosen track's ticks, and those of any track on the same pool that would pay
+        # more further on (RPM's 99457 above 99470; complex CCM once the flags allow it).
+        ahead = {n.track for n in worth}
+        in_play = [t for t in tracks.values()
+                   if t is chosen or (t.time is chosen.time and t.name in ahead)]
         pool = choice.chosen_seconds
-        codes: dict[int, list[str]] = {}
-        for track in in_play:
-            for i, at in enumerate(_thresholds(track, pool)):
-                code = track.base.code if i == 0 else (track.addon.code if track.addon else "")
-                if code not in codes.setdefault(at, []):
-                    codes[at].append(code)
-        ticks = tuple(Tick(at, "/".join(c)) for at, c in sorted(codes.items()))
-        scale = max([_usual_top(t) for t in in_play] + [pool])
-        beyond = [t.seconds for t in ticks if t.seconds >= pool]
-        if pool > max(_usual_top(t) for t in in_play) and beyond:
-            scale = min(beyond)  # a long month: stretch to the next tick, not further
-        worth = [n for n in nexts if n.chosen or _pays_more(tracks[n.track], n,
-                                                             choice.chosen_value_usd)]
+        ticks = _ticks(in_play, pool)
         best = min(worth, key=lambda n: (n.seconds_needed, not n.chosen), default=None)
+        other_pool = best is not None and chosen.time is TimeBasis.STAFF and (
+            tracks[best.track].time is TimeBasis.PRACTITIONER)
         lines = [line for line in result.lines if line.program == choice.program]
         found.append(ProgramProgress(
-            choice.program, pool, ticks, max(scale, 1), best,
-            best is not None and tracks[best.track].time is TimeBasis.PRACTITIONER
-            and chosen.time is TimeBasis.STAFF,
-            any(line.held for line in lines), bool(lines),
-        ))
+            choice.program, pool, ticks, max(_scale(in_play, ticks, pool), 1), best,
+            other_pool, any(line.held for line in lines), bool(lines)))
     return tuple(found)

@@ -60,9 +60,13 @@ def test_complex_ccm_ticks_appear_once_the_flags_make_it_available():
     assert plain.caption == "every unit earned"  # staff CCM is capped at 60 minutes
     flags = MonthFlags(complex_mdm=True, care_plan_revised=True)
     (complex_,) = program_progress(_result(staff, flags=flags), RULES)
-    assert {60 * 60: "99439/99487", 90 * 60: "99489"}.items() <= {
-        t.seconds: t.codes for t in complex_.ticks}.items()
-    assert complex_.caption == "25 min to 99489"
+    assert [(t.seconds // 60, t.codes) for t in complex_.ticks] == [
+        (60, "99487"), (90, "99489"), (120, "99489")]  # staff CCM is behind: no 20/40 ticks
+    assert (complex_.scale, complex_.caption) == (120 * 60, "25 min to 99489")
+    # Flagged at 45 minutes: staff CCM is billed, and 60 minutes would earn 99439 or 99487.
+    (both,) = program_progress(_result({("clinical_staff", "CCM"): 45 * 60}, flags=flags),
+                               RULES)
+    assert [t.codes for t in both.ticks][:3] == ["99490", "99439", "99439/99487"]
 
 
 def test_practitioner_time_names_whose_minutes_reach_the_next_code():
