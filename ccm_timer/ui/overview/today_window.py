@@ -62,7 +62,7 @@ class TodayView(QWidget):
         self.patient_window: QWidget | None = None
         self._presented = False
         self.setWindowTitle("Today's time — CCM Timer")
-        self.resize(900, 520)
+        self.resize(1000, 520)
         self.heading = QLabel(styleSheet=BIG_STYLE)
         self.day = QDateEdit(calendarPopup=True, displayFormat="ddd d MMM yyyy")
         self.day.setAccessibleName("Day")
@@ -131,6 +131,8 @@ class TodayView(QWidget):
         self.heading.setText(f"{when}: {summary.clinician}")
         self.model.set_rows(list(summary.entries))
         self.table.resizeColumnsToContents()
+        activity = 5  # long labels would push the notes out of sight
+        self.table.setColumnWidth(activity, min(self.table.columnWidth(activity), 260))
         self.total.setText(total_text(summary))
         notes = [f"Times are {summary.zone} time."]
         if any(e.live for e in summary.entries):
