@@ -1,0 +1,138 @@
+"""Month close: who approved which patient-month and when; a later change reopens it."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import select
+
+from ccm_timer.services import approvals, audit, entries, month_flags, timers
+from ccm_timer.services.errors import UserError
+from ccm_timer.store.models import AuditEvent, MonthApproval
+from tests.exports import clinic
+from tests.exports.conftest import month_clinic  # noqa: F401  (fixture)
+
+
+def by_mrn(states):
+    return {s.mrn: s for s in states}
+
+
+def test_approval_records_who_when_and_an_audit_event(month_clinic):  # noqa: F811
+    ctx, _ = month_clinic
+    before = by_mrn(approvals.states(ctx, clinic.MONTH))
+    assert {m: s.approved for m, s in before.items()} == {
+        "T1001": False, "T1002": False, "T1003": False}
+    done = by_mrn(approvals.approve(ctx, clinic.MONTH, "T1001", approver="Dr Blake Test"))
+    assert list(done) == ["T1001"]
+    alma = done["T1001"]
+    assert alma.approved and not alma.reopened
+    assert (alma.approved_by, alma.approved_at) == ("Dr Blake Test", clinic.AFTER)
+    with ctx.read() as session:
+        [row] = session.exec(select(MonthApproval)).all()
+        event = session.exec(select(AuditEvent).where(AuditEvent.seq == row.audit_seq)).one()
+        assert audit.verify(session).ok
+    assert (event.action, event.actor, event.entity_id) == (
+        "month.approve", "Dr Blake Test", str(alma.patient_id))
+    lines = json.loads(event.after)["lines"]
+    assert [(x["code"], x["units"]) for x in lines] == [("99490", 1), ("99439", 2)]
+    assert not by_mrn(approvals.states(ctx, clinic.MONTH))["T1002"].approved
+
+
+def test_only_a_practitioner_approves(month_clinic):  # noqa: F811
+    ctx, _ = month_clinic
+    with pytest.raises(UserError, match="Avery Nurse is clinical staff; the billing "
+                                        "practitioner approves"):
+        approvals.approve(ctx, clinic.MONTH)  # the default clinician is the nurse
+    with pytest.raises(UserError, match="No patient has care-management time in 2026-10"):
+        approvals.approve(ctx, "2026-10", approver="Dr Blake Test")  # enrolled, no time
+    with ctx.read() as session:
+        assert session.exec(select(MonthApproval)).all() == []
+
+
+def test_an_edit_after_approval_reopens_only_that_patient_month(month_clinic, clock):  # noqa: F811
+    ctx, made = month_clinic
+    approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
+    clock.advance(timedelta(hours=2))
+    entries.edit(ctx, str(made["call2"].id), reason="call was shorter",
+                 end=clinic.DAY + timedelta(days=1, minutes=8))
+    states = by_mrn(approvals.states(ctx, clinic.MONTH))
+    alma = states["T1001"]
+    assert alma.reopened and not alma.approved
+    [change] = alma.changes
+    assert change.what == "edited" and change.reason == "call was shorter"
+    assert change.summary == ("11/04/2026 10:00, Phone call with patient or caregiver, "
+                              "Avery Nurse: edited (call was shorter)")
+    assert states["T1002"].approved and states["T1003"].approved
+    approvals.approve(ctx, clinic.MONTH, "T1001", approver="Dr Blake Test")
+    assert by_mrn(approvals.states(ctx, clinic.MONTH))["T1001"].approved
+
+
+def test_voids_moves_flags_and_consent_reopen_too(month_clinic):  # noqa: F811
+    ctx, made = month_clinic
+    approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
+    entries.void(ctx, str(made["call1"].id), reason="duplicate", actor="Avery Nurse")
+    entries.edit(ctx, str(made["jose"].id), reason="wrong patient", patient_mrn="T1003",
+                 program="RPM", category_slug="phone-call")
+    month_flags.set_flags(ctx, "T1003", clinic.MONTH, interactive_contact=True,
+                          actor="Dr Blake Test")
+    states = by_mrn(approvals.states(ctx, clinic.MONTH))
+    assert [c.what for c in states["T1001"].changes] == ["voided"]
+    assert [c.what for c in states["T1002"].changes] == ["moved to another patient or month"]
+    assert [c.what for c in states["T1003"].changes] == [
+        "edited", "month flags changed (interactive contact yes)"]
+
+
+def test_a_running_timer_blocks_approval(month_clinic):  # noqa: F811
+    ctx, _ = month_clinic
+    timers.start(ctx, patient_mrn="T1002", category_slug="phone-call")
+    with pytest.raises(UserError, match="A timer is still running"):
+        approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
+    approvals.approve(ctx, clinic.MONTH, "T1001", approver="Dr Blake Test")
+
+
+def test_approvals_are_never_changed_or_deleted(month_clinic):  # noqa: F811
+    ctx, _ = month_clinic
+    approvals.approve(ctx, clinic.MONTH, "T1001", approver="Dr Blake Test")
+    for sql in ("UPDATE month_approval SET approved_by = 'someone else'",
+                "DELETE FROM month_approval"):
+        with pytest.raises(Exception, match="never"), ctx.write() as session:
+            session.exec(text(sql))
+
+
+def test_time_imported_from_another_workstation_reopens(month_clinic, clock):  # noqa: F811
+    """A bundle import writes other workstations' versions without a local audit event per
+    entry; their created_at after the approval is what reopens the month."""
+    from ccm_timer.store.models import (
+        Category,
+        Clinician,
+        EntrySource,
+        EntryState,
+        Interval,
+        Patient,
+        TimeEntry,
+    )
+    from ccm_timer.store.types import new_id
+
+    ctx, _ = month_clinic
+    approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
+    clock.advance(timedelta(minutes=5))
+    with ctx.write() as session:
+        patient = session.exec(select(Patient).where(Patient.mrn == "T1002")).one()
+        nurse = session.exec(select(Clinician).where(Clinician.name == "Avery Nurse")).one()
+        category = session.exec(select(Category).where(Category.slug == "phone-call")).one()
+        entry_id = new_id()
+        session.add(TimeEntry(
+            id=entry_id, origin_id=entry_id, clinician_id=nurse.id, patient_id=patient.id,
+            category_id=category.id, program=category.program, source=EntrySource.MANUAL,
+            state=EntryState.STOPPED, workstation="ws-front-desk", tz_name="America/New_York",
+            created_at=ctx.now()))
+        session.flush()
+        start = clinic.DAY + timedelta(days=10)
+        session.add(Interval(entry_id=entry_id, start_utc=start,
+                             end_utc=start + timedelta(minutes=5)))
+    states = by_mrn(approvals.states(ctx, clinic.MONTH))
+    assert [c.what for c in states["T1002"].changes] == ["changed on another workstation"]
+    assert states["T1001"].approved and states["T1003"].approved

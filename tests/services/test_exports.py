@@ -1,0 +1,170 @@
+"""Exports as a whole: recorded (who, when, month, scope, format, SHA-256), written
+atomically without patient identifiers in the file name, gated by approval, and amended
+when the month changes after an export."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from sqlmodel import select
+
+from ccm_timer.services import approvals, entries, exports, targets, timers
+from ccm_timer.services.errors import UserError
+from ccm_timer.store.models import AuditEvent, Export, OutboxItem
+from tests.exports import clinic
+from tests.exports.conftest import month_clinic  # noqa: F401  (fixture)
+
+
+def csv_rows(data: bytes) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def records(ctx) -> list[Export]:
+    with ctx.read() as session:
+        return list(session.exec(select(Export).order_by(Export.created_at)))
+
+
+def test_an_export_is_recorded_and_written_atomically(month_clinic):  # noqa: F811
+    ctx, _ = month_clinic
+    approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
+    result = exports.export_month(ctx, clinic.MONTH, "csv", actor="Dr Blake Test")
+    assert re.fullmatch(r"ccm-2026-11-[0-9a-f]{8}\.csv", result.path.name)
+    assert result.path.parent == ctx.paths.data / "exports"
+    assert [p.name for p in result.path.parent.iterdir()] == [result.path.name]  # no temp
+    data = result.path.read_bytes()
+    [row] = records(ctx)
+    assert (row.actor, row.created_at, row.month, row.scope, row.format) == (
+        "Dr Blake Test", clinic.AFTER, "2026-11", "all", "csv")
+    assert row.sha256 == hashlib.sha256(data).hexdigest() == result.sha256
+    assert row.content == data and not row.amendment
+    assert result.path.name.startswith(f"ccm-2026-11-{row.id.hex[:8]}")
+    with ctx.read() as session:
+        actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.seq))]
+    assert actions[-2:] == ["export.record", "export.content"]
+    assert result.sentence() == (f"Exported csv of 2026-11: 2 claim line(s) for 3 patient(s) "
+                                 f"to {result.path}.")
+
+
+def test_one_patient_and_an_explicit_file(month_clinic, tmp_path):  # noqa: F811
+    ctx, _ = month_clinic
+    approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
+    out = tmp_path / "office" / "november.json"
+    result = exports.export_month(ctx, clinic.MONTH, "json", mrn="T1001", out=out)
+    assert result.path == out
+    data = json.loads(out.read_bytes())
+    assert {x["patient"]["mrn"] for x in data["lines"]} == {"T1001"}
+    assert [p["mrn"] for p in data["patients"]] == ["T1001"]
+    assert records(ctx)[0].scope == "T1001"
+    assert "T1001" not in records(ctx)[0].filename_hint
+
+
+def test_billing_files_carry_approved_lines_unless_a_draft_is_asked(month_clinic):  # noqa: F811
+    ctx, _ = month_clinic
+    with pytest.raises(UserError, match="No patient-month of 2026-11 is approved for "
+                                        "billing; approve with `ccm-timer approve"):
+        exports.export_month(ctx, clinic.MONTH, "csv")
+    assert records(ctx) == []
+    draft = exports.export_month(ctx, clinic.MONTH, "csv", draft=True)
+    assert {r["status"] for r in csv_rows(draft.content)} == {"draft"}
+    assert "draft" in draft.path.name
+    approvals.approve(ctx, clinic.MONTH, "T1002", approver="Dr Blake Test")
+    only = exports.export_month(ctx, clinic.MONTH, "json")
+    data = json.loads(only.content)
+    assert data["lines"] == []  # José's one line is held for consent
+    assert [p["mrn"] for p in data["patients"]] == ["T1002"]
+    assert sorted(x["mrn"] for x in data["left_out"]) == ["T1001", "T1003"]
+    assert only.left_out == 2
+    # Notes are documentation, not billing: every patient, approved or not.
+    notes = exports.export_month(ctx, clinic.MONTH, "ehr-text")
+    assert notes.content.decode().count("Care management monthly summary") == 3
+
+
+def test_an_edit_after_export_makes_the_next_export_an_amendment(month_clinic, clock):  # noqa: F811,E501
+    ctx, made = month_clinic
+    approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
+    first = exports.export_month(ctx, clinic.MONTH, "csv", actor="Dr Blake Test")
+    clock.advance(timedelta(days=1))
+    entries.edit(ctx, str(made["plan"].id), reason="review ran longer",
+                 end=clinic.DAY + timedelta(days=6, minutes=45))
+    # The notes say which entry changed after the export.
+    summary = exports.month_summary(ctx, clinic.MONTH, "T1001")
+    assert "[amended after export]" in summary
+    assert ("Changed since this month was exported for billing:\n- 11/09/2026 10:00, "
+            "Care-plan review or revision, Dr Blake Test: edited (review ran longer) "
+            "(12/02/2026 10:00, Avery Nurse)") in summary
+    assert "changed since: needs approval again" in summary
+    note = exports.note_for_entry(ctx, made["plan"].id)
+    assert "Amended after this month was exported for billing." in note
+    assert "Corrected entry, version 2: review ran longer" in note
+    # Reopened: the billing file leaves Alma out until approved again.
+    reopened = exports.export_month(ctx, clinic.MONTH, "csv")
+    assert csv_rows(reopened.content) == [] and reopened.left_out == 1
+    assert not reopened.amendment
+    approvals.approve(ctx, clinic.MONTH, "T1001", approver="Dr Blake Test")
+    amended = exports.export_month(ctx, clinic.MONTH, "json")
+    assert amended.amendment and records(ctx)[-1].amendment
+    data = json.loads(amended.content)
+    assert data["amendment"] is True
+    assert [a["export_id"] for a in data["amends"]] == [str(first.export_id)]
+    [alma] = [p for p in data["patients"] if p["mrn"] == "T1001"]
+    assert [(c["what"], c["reason"]) for c in alma["changes"]] == [
+        ("edited", "review ran longer")]
+    changed = [e for x in data["lines"] for e in x["entries"] if e["amended_after_export"]]
+    assert {(e["version"], e["end"]) for e in changed} == {(2, "10:45")}
+    again = exports.export_month(ctx, clinic.MONTH, "csv")
+    assert not again.amendment  # nothing changed since the amendment
+
+
+def test_drafts_do_not_count_as_exports(month_clinic):  # noqa: F811
+    ctx, made = month_clinic
+    exports.export_month(ctx, clinic.MONTH, "csv", draft=True)
+    entries.edit(ctx, str(made["call1"].id), reason="typo", note="BP log reviewed.")
+    approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
+    assert not exports.export_month(ctx, clinic.MONTH, "csv").amendment
+
+
+def test_send_queues_in_the_same_transaction(month_clinic, tmp_path):  # noqa: F811
+    ctx, _ = month_clinic
+    approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
+    drop = tmp_path / "billing-drop"
+    drop.mkdir()
+    targets.add(ctx, "office", kind="folder", url=str(drop))
+    result = exports.export_month(ctx, clinic.MONTH, "fhir", send="office")
+    with ctx.read() as session:
+        [item] = session.exec(select(OutboxItem)).all()
+    assert (item.export_id, item.target) == (result.export_id, "office")
+    with pytest.raises(UserError):
+        exports.export_month(ctx, clinic.MONTH, "csv", send="nowhere")
+    assert len(records(ctx)) == 1  # the failed one left no record ...
+    assert len(list((ctx.paths.data / "exports").iterdir())) == 1  # ... and no file
+
+
+def test_an_unwritable_folder_leaves_no_record_and_no_partial_file(month_clinic, tmp_path):  # noqa: F811,E501
+    ctx, _ = month_clinic
+    approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where a folder should be")
+    with pytest.raises(UserError, match=r"^Cannot write the export to .*not-a-folder "
+                                        r"\(.*\); free some space or choose another folder"):
+        exports.export_month(ctx, clinic.MONTH, "pdf", out=blocker / "report.pdf")
+    assert records(ctx) == []
+    assert blocker.read_text() == "a file where a folder should be"
+
+
+def test_notes_for_entries(month_clinic):  # noqa: F811
+    ctx, made = month_clinic
+    assert exports.note_for_last_entry(ctx).startswith(
+        "Care management time: Remote Physiologic Monitoring")  # the nurse's last: RPM
+    assert "Performed by: Dr Blake Test, MD" in exports.note_for_last_entry(ctx, "Dr Blake Test")
+    running = timers.start(ctx, patient_mrn="T1001", category_slug="phone-call", note="live")
+    assert "10:00-still running EST" in exports.note_for_entry(ctx, running.id)
+    timers.stop(ctx)
+    oversight = timers.start(ctx, patient_mrn=None, category_slug="quality-improvement")
+    with pytest.raises(UserError, match="program-level time with no patient"):
+        exports.note_for_entry(ctx, oversight.id)
