@@ -61,6 +61,13 @@ def rows(doc: dict[str, Any]) -> list[list[Any]]:
                 " | ".join(c["summary"] for c in p["changes"]),
                 " | ".join(line["warnings"]),
             )])
+        for line in p["withdrawn_lines"]:  # sent before, no longer supported: undo it
+            out.append([_cell(v) for v in (
+                p["mrn"], p["name"], p["birth_date"], doc["month"], "", line["code"],
+                line["name"], line["program"], 0, 0, "", "", "", "", "", "", "", "withdrawn",
+                approval.get("by"), approval.get("at"), amendment,
+                " | ".join(c["summary"] for c in p["changes"]), "",
+            )])
     return out
 
 

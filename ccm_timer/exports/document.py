@@ -172,8 +172,10 @@ def patient_month(*, patient: Mapping[str, Any], result: Mapping[str, Any],
                   entries: Sequence[Mapping[str, Any]], enrollments: Sequence[Mapping],
                   codes: Mapping[str, Any], billing: dict | None,
                   approval: Mapping[str, Any] | None, changes: Sequence[Mapping],
-                  draft: bool, month: YearMonth, dos_rule: str = "month_end") -> dict:
-    """One patient's month: totals, the lines the time supports, held lines, the log."""
+                  draft: bool, month: YearMonth, withdrawn: Sequence[str] = (),
+                  dos_rule: str = "month_end") -> dict:
+    """One patient's month: totals, the lines the time supports, held lines, the log.
+    `withdrawn`: codes the last export sent that the time no longer supports."""
     pid = str(patient["id"])
     lines = [claim_line(line, patient_id=pid, month=str(month), entries=entries,
                         codes=codes, warnings=result["warnings"], billing=billing,
@@ -201,8 +203,12 @@ def patient_month(*, patient: Mapping[str, Any], result: Mapping[str, Any],
         "programs": programs,
         "billing_practitioner": billing,
         "approval": dict(approval) if approval else None,
-        "amended": bool(changes),
+        "amended": bool(changes or withdrawn),
         "changes": list(changes),
+        "withdrawn_lines": [{"id": stable_id("claim-line", pid, str(month), code),
+                             "code": code, "name": codes.get(code, {}).get("name", code),
+                             "program": codes.get(code, {}).get("program", "")}
+                            for code in withdrawn],
         "minutes": {"clinical_staff": staff // 60, "practitioner": pract // 60,
                     "total": (staff + pract) // 60},
         "minutes_text": {"clinical_staff": minutes_text(staff),

@@ -123,11 +123,26 @@ def _charge_item(doc: dict[str, Any], p: dict[str, Any], line: dict[str, Any],
     }
 
 
+def _withdrawn(line: dict[str, Any], patient_ref: dict[str, str]) -> dict[str, Any]:
+    """A line an earlier export sent that the time no longer supports: same id, so the
+    server's copy is marked entered-in-error rather than left billable."""
+    system = HCPCS if line["code"][:1].isalpha() else CPT
+    return {
+        "resourceType": "ChargeItem",
+        "id": line["id"],
+        "status": "entered-in-error",
+        "code": {"coding": [{"system": system, "code": line["code"], "display": line["name"]}],
+                 "text": line["name"]},
+        "subject": patient_ref,
+        "note": [{"text": "Withdrawn by an amendment: the time no longer supports this code."}],
+    }
+
+
 def resources(doc: dict[str, Any], mrn_system: str = MRN_SYSTEM) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     people: dict[str, dict[str, Any]] = {}
     for p in doc["patients"]:
-        if not p["lines"]:
+        if not p["lines"] and not p["withdrawn_lines"]:
             continue
         patient = _patient(p, mrn_system)
         ref = _ref("Patient", patient["id"])
@@ -144,7 +159,7 @@ def resources(doc: dict[str, Any], mrn_system: str = MRN_SYSTEM) -> list[dict[st
         for e in p["entries"]:
             if e["id"] in used:
                 people.setdefault(e["clinician"]["id"], e["clinician"])
-        out += charges
+        out += charges + [_withdrawn(line, ref) for line in p["withdrawn_lines"]]
     return [_practitioner(people[k]) for k in sorted(people)] + out
 
 

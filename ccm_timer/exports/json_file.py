@@ -43,7 +43,8 @@ def render(doc: dict[str, Any]) -> bytes:
         "lines": [_line(p, line) for p in doc["patients"] for line in p["lines"]],
         "patients": [
             {**{k: p[k] for k in ("mrn", "name", "birth_date", "programs", "approval",
-                                  "minutes", "minutes_by_program", "warnings", "changes")},
+                                  "minutes", "minutes_by_program", "warnings", "changes",
+                                  "withdrawn_lines")},
              "held_lines": [{k: h[k] for k in ("code", "name", "program", "units", "minutes",
                                                "hold_reason")} for h in p["held_lines"]]}
             for p in doc["patients"]

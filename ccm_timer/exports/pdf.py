@@ -160,10 +160,12 @@ def _patient(doc: dict, p: dict) -> str:
     if p["warnings"]:
         html.append("<h3>Warnings</h3><p>" + "<br/>".join(
             f"&#8226; {_e(w)}" for w in p["warnings"]) + "</p>")
-    if p["changes"]:
+    if p["changes"] or p["withdrawn_lines"]:
         html.append("<h3>Changed since the last export</h3><p>" + "<br/>".join(
-            f"&#8226; {_e(c['summary'])} ({_e(c['at_label'])}, {_e(c['by'])})"
-            for c in p["changes"]) + "</p>")
+            [f"&#8226; {_e(c['summary'])} ({_e(c['at_label'])}, {_e(c['by'])})"
+             for c in p["changes"]]
+            + [f"&#8226; {_e(x['code'])} {_e(x['name'])} is withdrawn: the time no longer "
+               "supports it" for x in p["withdrawn_lines"]]) + "</p>")
     html.append("<h3>Entry log</h3>")
     html.append(_table(
         ["Date", "Time", "Min", "Who", "Activity and note"],

@@ -56,9 +56,18 @@ def _dos_rule(ctx) -> str:
     return rule
 
 
-def export_marks(session: Session, month: str) -> dict[str, tuple[Mark, str]]:
+@dataclass(frozen=True)
+class Exported:
+    """The last non-draft billing export that carried a patient-month."""
+
+    mark: Mark
+    export_id: str
+    codes: tuple[str, ...]  # the billable codes it sent
+
+
+def export_marks(session: Session, month: str) -> dict[str, Exported]:
     """Per patient id, the last non-draft billing export of `month` that carried it."""
-    marks: dict[str, tuple[Mark, str]] = {}
+    marks: dict[str, Exported] = {}
     for event in session.exec(select(AuditEvent).where(AuditEvent.action == "export.content")
                               .order_by(col(AuditEvent.seq))):
         data = json.loads(event.after or "{}")
@@ -67,7 +76,8 @@ def export_marks(session: Session, month: str) -> dict[str, tuple[Mark, str]]:
         ):
             continue
         for pid in data.get("patients", []):
-            marks[pid] = (Mark(int(data["basis_seq"]), event.at_utc), event.entity_id)
+            marks[pid] = Exported(Mark(int(data["basis_seq"]), event.at_utc), event.entity_id,
+                                  tuple(data.get("lines", {}).get(pid, ())))
     return marks
 
 
@@ -121,7 +131,7 @@ def build(ctx, month: str, mrn: str | None = None, *, draft: bool = False,
                                 for pid, a in approved.items()}, ctx.workstation)
         exported = export_marks(session, str(ym))
         amended = approvals.changes_since(session, ym, zone,
-                                          {pid: m for pid, (m, _) in exported.items()},
+                                          {pid: e.mark for pid, e in exported.items()},
                                           ctx.workstation)
         clipped = _month_seconds(session, views, lo, hi)
     rule = _dos_rule(ctx)
@@ -144,8 +154,11 @@ def build(ctx, month: str, mrn: str | None = None, *, draft: bool = False,
             "amended_after_export": str(v.origin_id) in touched,
             "changed_after_approval": str(v.origin_id) in again,
         }, zone, people) for v in views if v.patient_mrn == p.mrn]
-        if changes:
-            amends[exported[pid][1]] = exported[pid][0].at
+        before = exported.get(pid)
+        now_codes = {line.code for line in p.result.billable_lines}
+        withdrawn = sorted(set(before.codes) - now_codes) if before else []
+        if before and (changes or withdrawn):
+            amends[before.export_id] = before.mark.at
         patients.append(document.patient_month(
             patient={"id": pid, "mrn": row.mrn, "family_name": row.family_name,
                      "given_name": row.given_name,
@@ -155,7 +168,7 @@ def build(ctx, month: str, mrn: str | None = None, *, draft: bool = False,
             approval=_approval(approval, changed, zone), draft=draft, month=ym,
             changes=[{**c.to_dict(), "at_label": c.at.astimezone(zone).strftime(
                 "%m/%d/%Y %H:%M")} for c in changes],
-            dos_rule=rule))
+            withdrawn=withdrawn, dos_rule=rule))
     doc = document.month_document(
         month=ym, zone=zone, generated_at=ctx.now(), generated_by=actor,
         scope=mrn or "all", draft=draft, patients=patients, left_out=left_out,
@@ -334,6 +347,8 @@ def _record(ctx, doc: dict[str, Any], content: bytes, fmt: str, basis: int, *, w
                              "month": doc["month"], "format": fmt, "scope": doc["scope"],
                              "draft": doc["draft"], "basis_seq": basis,
                              "patients": [p["id"] for p in doc["patients"]],
+                             "lines": {p["id"]: [x["code"] for x in p["lines"]]
+                                       for p in doc["patients"]},
                              "amendment": doc["amendment"], "amends": doc["amends"],
                              "changes": sum(len(p["changes"]) for p in doc["patients"]),
                              "templates": _custom_templates(ctx, fmt)})

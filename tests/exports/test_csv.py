@@ -36,7 +36,8 @@ def _doc(name: str, warning: str) -> dict:
             "date_of_service": "2026-11-30", "rendering": [person], "billing": person,
             "supervising": None, "status": "approved", "warnings": [warning]}
     patient = {"mrn": "T1", "name": name, "birth_date": None, "approval": None,
-               "amended": False, "changes": [], "lines": [line]}
+               "amended": False, "changes": [], "lines": [line],
+               "withdrawn_lines": []}
     return {"month": "2026-11", "patients": [patient]}
 
 

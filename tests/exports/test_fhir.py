@@ -77,3 +77,27 @@ def test_ids_are_stable_across_exports_and_edits(month_clinic):
         p["id"] for p in by_type(first, "Procedure")}
     assert {c["id"] for c in by_type(after, "ChargeItem")} == {
         c["id"] for c in by_type(first, "ChargeItem")}
+
+
+def test_an_amendment_withdraws_a_line_the_time_no_longer_supports(month_clinic):
+    from ccm_timer.exports import csv_file
+    from ccm_timer.services import entries
+
+    ctx, made = month_clinic
+    approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
+    exports.export_month(ctx, clinic.MONTH, "fhir")
+    sent = {c["code"]["coding"][0]["code"]: c["id"] for c in by_type(bundle(ctx), "ChargeItem")}
+    entries.void(ctx, str(made["plan"].id), reason="entered for the wrong patient")
+    approvals.approve(ctx, clinic.MONTH, "T1001", approver="Dr Blake Test")
+    doc = bundle(ctx)
+    assert doc["meta"]["tag"][0]["code"] == "amendment"
+    charges = {c["code"]["coding"][0]["code"]: c for c in by_type(doc, "ChargeItem")}
+    assert charges["99490"]["status"] == "billable"
+    assert charges["99439"]["status"] == "entered-in-error"
+    assert {k: c["id"] for k, c in charges.items()} == sent  # the same resources, updated
+    assert len(by_type(doc, "Procedure")) == 3  # the voided review supports nothing now
+    built, _ = exports.build(ctx, clinic.MONTH, billing=True)
+    rows = [r for r in csv_file.rows(built) if r[0] == "T1001"]
+    assert [(r[5], r[8], r[17]) for r in rows] == [("99490", 1, "approved"),
+                                                   ("99439", 0, "withdrawn")]
+    assert "voided (entered for the wrong patient)" in rows[1][21]

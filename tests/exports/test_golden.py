@@ -58,3 +58,19 @@ def test_billing_files(approved):
     check("month.json", json_file.render(doc).decode("utf-8"))
     check("month.fhir.json", fhir.render(doc).decode("utf-8"))
     check("month.pdf.html", pdf.to_html(doc).replace("><", ">\n<"))
+
+
+def test_an_amendment(approved, clock):
+    from datetime import timedelta
+
+    from ccm_timer.services import entries
+
+    ctx, made, _ = approved
+    exports.export_month(ctx, clinic.MONTH, "csv", actor="Dr Blake Test")
+    clock.advance(timedelta(days=1, hours=2))
+    entries.void(ctx, str(made["plan"].id), reason="entered for the wrong patient",
+                 actor="Dr Blake Test")
+    check("month-summary-T1001-changed.txt", exports.month_summary(ctx, clinic.MONTH, "T1001"))
+    approvals.approve(ctx, clinic.MONTH, "T1001", approver="Dr Blake Test")
+    doc, _ = exports.build(ctx, clinic.MONTH, billing=True, actor="Dr Blake Test")
+    check("month-amendment.csv", csv_file.render(doc).decode("utf-8-sig"))

@@ -96,8 +96,8 @@ def test_an_edit_after_export_makes_the_next_export_an_amendment(month_clinic, c
     summary = exports.month_summary(ctx, clinic.MONTH, "T1001")
     assert "[amended after export]" in summary
     assert ("Changed since this month was exported for billing:\n- 11/09/2026 10:00, "
-            "Care-plan review or revision, Dr Blake Test: edited (review ran longer) "
-            "(12/02/2026 10:00, Avery Nurse)") in summary
+            "Care-plan review or revision, Dr Blake Test: edited (review ran longer); "
+            "changed 12/02/2026 10:00 by Avery Nurse") in summary
     assert "changed since: needs approval again" in summary
     note = exports.note_for_entry(ctx, made["plan"].id)
     assert "Amended after this month was exported for billing." in note
