@@ -6,7 +6,10 @@ patient is masked (initials and the last MRN digits) unless the user chose full 
 
 from __future__ import annotations
 
-from ccm_timer.services.tray_status import TrayStatus
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only for hints: the tray shows its icon before the database is loaded
+    from ccm_timer.services.tray_status import TrayStatus
 
 APP_NAME = "CCM Timer"
 
@@ -49,6 +52,8 @@ def headline(status: TrayStatus, elapsed: int) -> str:
         return "No clinician set up yet"
     if status.problem:
         return "Cannot read the timers"
+    if status.pending_recovery:
+        return "Timer left running: decide"
     if status.state == "running":
         return f"Running {clock(elapsed)}"
     if status.state == "paused":
@@ -73,7 +78,7 @@ def tooltip(status: TrayStatus, elapsed: int) -> str:
     elif status.clinician_name:
         lines.append(f"Clinician: {status.clinician_name}")
     if status.pending_recovery:
-        lines.append("A timer left running needs your decision.")
+        lines.append("Open the menu to decide what to record.")
     return "\n".join(lines)
 
 
@@ -103,38 +108,38 @@ def local_moment(instant, zone, now) -> str:
     return f"{local.strftime('%a')} {local.day} {local.strftime('%b %H:%M')}"
 
 
-def recovery_question(orphan, zone, now, mask: bool) -> str:
+def recovery_question(orphan, zone, now, mask: bool) -> tuple[str, str]:
+    """(headline, details) for a timer a crash or a quit left running."""
     entry = orphan.entry
-    return (
-        f"A timer was left running: {entry.category_label} for "
-        f"{entry_patient(entry, mask)} ({entry.clinician}), started at "
-        f"{local_moment(entry.start, zone, now)}. CCM Timer was last seen watching it at "
-        f"{local_moment(orphan.last_seen, zone, now)}; then {orphan.reason}. "
+    return "A timer was left running", (
+        f"{entry.category_label} — {entry_patient(entry, mask)} ({entry.clinician})\n"
+        f"Started at {local_moment(entry.start, zone, now)}. CCM Timer last saw it at "
+        f"{local_moment(orphan.last_seen, zone, now)}; then {orphan.reason}.\n\n"
         "What should be recorded?"
     )
 
 
-def gap_question(gap, entry, zone, now, mask: bool) -> str:
-    what = f"{entry.category_label} for {entry_patient(entry, mask)}"
+def gap_question(gap, entry, zone, now, mask: bool) -> tuple[str, str]:
+    """(headline, details) for a sleep or clock-jump gap in a running timer."""
+    what = f"{entry.category_label} — {entry_patient(entry, mask)}"
     if gap.kind.value == "backward":
-        return (
-            f"The computer's clock was set back by {minutes(-gap.unobserved_seconds)} at "
-            f"{local_time(gap.wall_after, zone)} while timing {what}. Count the time that "
-            "really passed?"
+        return "The computer's clock was set back", (
+            f"{what}\nAt {local_time(gap.wall_after, zone)} the clock went back by "
+            f"{minutes(-gap.unobserved_seconds)} while this timer ran.\n\n"
+            "Count the time that really passed?"
         )
-    cause = ("CCM Timer was not running (the computer slept or froze)"
-             if gap.kind.value == "stalled" else
-             "the computer slept or its clock jumped forward")
-    return (
-        f"From {local_moment(gap.wall_before, zone, now)} to "
-        f"{local_moment(gap.wall_after, zone, now)} ({minutes(gap.unobserved_seconds)}) "
-        f"{cause} while timing {what}. Did you work on this during that time?"
+    headline = ("CCM Timer was not running" if gap.kind.value == "stalled" else
+                "The computer slept or its clock jumped")
+    return headline, (
+        f"{what}\nFrom {local_moment(gap.wall_before, zone, now)} to "
+        f"{local_moment(gap.wall_after, zone, now)} ({minutes(gap.unobserved_seconds)}) this "
+        "timer was not watched.\n\nDid you work on this during that time?"
     )
 
 
-def reminder(status: TrayStatus, elapsed: int) -> str:
-    return (f"Your timer has been running for {minutes(elapsed)}: {subject(status)}. "
-            "Is it still going?")
+def reminder(status: TrayStatus, elapsed: int) -> tuple[str, str]:
+    return f"Timer still running: {minutes(elapsed)}", (
+        f"{subject(status)}\n\nAre you still working on it?")
 
 
 def activity(category) -> str:

@@ -23,19 +23,23 @@ log = logging.getLogger("ccm_timer.tray")
 
 class TrayApp(QObject):
     def __init__(self, controller: TimerController, *, use_tray: bool,
-                 data_dir: str | None = None,
-                 quit_app: Callable[[], None] = QApplication.quit) -> None:
+                 data_dir: str | None = None, early_icon: Any = None,
+                 quit_app: Callable[[], None] = lambda: QApplication.exit(0)) -> None:
         super().__init__()
         self.controller = controller
+        # exit(), not quit(): Qt 6 cancels quit() when a window refuses to close, and the
+        # fallback window and the required questions do refuse.
         self._quit_app = quit_app
         self.ctx = controller.ctx
         self.data_dir = data_dir
-        self.menu = QMenu()
+        self.menu = early_icon.menu if early_icon is not None else QMenu()
         self.menu.aboutToShow.connect(self.rebuild_menu)
-        if use_tray:
+        if early_icon is not None:
+            self.surface: Any = early_icon  # shown while the database was opening
+        elif use_tray:
             from ccm_timer.ui.tray_icon import TrayIconView
 
-            self.surface: Any = TrayIconView(self.menu)
+            self.surface = TrayIconView(self.menu)
         else:
             from ccm_timer.ui.fallback_window import FallbackWindow
 
@@ -159,7 +163,12 @@ class TrayApp(QObject):
             self.error(str(exc))
 
     def _primary(self) -> None:
-        self.show_stop() if self.status.live else self.show_start()
+        if self.status.pending_recovery:
+            self.show_recovery()
+        elif self.status.live:
+            self.show_stop()
+        else:
+            self.show_start()
 
     # -- stopping --------------------------------------------------------------------
 
@@ -314,7 +323,8 @@ class TrayApp(QObject):
             self.show_start()
 
     def quit(self) -> None:
-        if not self.status.live:
+        if not self.status.live or self.status.pending_recovery:
+            # An undecided crash leftover stays undecided: it is asked about next start.
             self.finish(stop=False)
             return
         box = QMessageBox(QMessageBox.Icon.Question, tray_text.APP_NAME,

@@ -65,6 +65,7 @@ class TimerController(QObject):
                                 timeout=self._files_settled)
         self._files: QFileSystemWatcher | None = None
         self._closed = False
+        self._watching = False  # heartbeats started: this app vouches for live timers
 
     # -- state -------------------------------------------------------------------------
 
@@ -87,10 +88,13 @@ class TimerController(QObject):
             self._clinician_id = snap.clinician_id
         same = old.entry is not None and snap.entry is not None and (
             old.entry.origin_id == snap.entry.origin_id)
-        if snap.state == "running":
-            if not (old.state == "running" and same):
+        if snap.live and not same and self._heartbeat.isActive():
+            # Beat now, not up to 30 s later: recovery only treats a timer as watched
+            # (and a crash as cutting it short) once a heartbeat is newer than its start.
+            self.beat()
+        if snap.state == "running" and not snap.pending_recovery:
+            if not self._tick.isActive() or not (old.state == "running" and same):
                 self._clock_watch.reset()  # a start or resume: nothing before it counts
-            if not self._tick.isActive():
                 self._tick.start()
         else:
             self._tick.stop()
@@ -192,6 +196,7 @@ class TimerController(QObject):
         self.refresh()
 
     def start_heartbeat(self) -> None:
+        self._watching = True
         self.beat()
         self._heartbeat.start()
 
@@ -259,8 +264,9 @@ class TimerController(QObject):
             self._files.deleteLater()
             self._files = None
         self._settle_gaps()
-        try:
-            recovery.release(self.ctx)
-        except ACTION_ERRORS as exc:
-            log.warning("release failed: %s", exc)
+        if self._watching:  # never vouch for time this app did not watch (crash leftovers)
+            try:
+                recovery.release(self.ctx)
+            except ACTION_ERRORS as exc:
+                log.warning("release failed: %s", exc)
         self._version.close()

@@ -26,7 +26,7 @@ class FallbackWindow(QWidget):
         self.subject = QLabel(wordWrap=True)
         self.primary_button = QPushButton("&Start timer…")
         self.pause_button = QPushButton("&Pause")
-        self.more_button = QPushButton("&More ▾")
+        self.more_button = QPushButton("&More")
         self.more_button.setMenu(menu)
         self.primary_button.clicked.connect(self.primary)
         self.pause_button.clicked.connect(self.pause)
@@ -43,9 +43,11 @@ class FallbackWindow(QWidget):
     def set_status(self, status: TrayStatus, elapsed: int) -> None:
         self._status = status
         self.setWindowIcon(state_icon(status.state))
-        self.primary_button.setText("S&top…" if status.live else "&Start timer…")
-        self.primary_button.setEnabled(status.state != "setup" and not status.pending_recovery)
-        self.pause_button.setVisible(status.live)
+        self.primary_button.setText(
+            "&Decide…" if status.pending_recovery else "S&top…" if status.live
+            else "&Start timer…")
+        self.primary_button.setEnabled(status.state != "setup")
+        self.pause_button.setVisible(status.live and not status.pending_recovery)
         self.pause_button.setText("&Resume" if status.state == "paused" else "&Pause")
         what = tray_text.subject(status) or status.problem or (
             tray_text.setup_hint() if status.state == "setup" else

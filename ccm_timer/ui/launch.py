@@ -69,6 +69,21 @@ def _wait_for_tray(app) -> bool:
     return True
 
 
+def _early_icon(app):
+    """Show the idle icon before the database opens, so the user sees the app at once."""
+    from PySide6.QtCore import QEventLoop
+    from PySide6.QtWidgets import QMenu
+
+    from ccm_timer.ui.tray_icon import TrayIconView
+
+    menu = QMenu()
+    menu.addAction("CCM Timer is starting…").setEnabled(False)
+    view = TrayIconView(menu)
+    view.show()
+    app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+    return view
+
+
 def launch(data_dir: str | None) -> int:
     started = time.perf_counter()
     from ccm_timer import paths as app_paths
@@ -96,6 +111,9 @@ def launch(data_dir: str | None) -> int:
     app.setDesktopFileName("org.ccmtimer.CCMTimer")
     app.setQuitOnLastWindowClosed(False)  # the tray has no main window
     instance.listen()
+    use_tray = _wait_for_tray(app)
+    early = _early_icon(app) if use_tray else None
+    icon_ms = (time.perf_counter() - started) * 1000
     from ccm_timer.services.context import open_app
     from ccm_timer.services.tray_status import ACTION_ERRORS
 
@@ -112,14 +130,15 @@ def launch(data_dir: str | None) -> int:
     app.setWindowIcon(app_icon())
     _install_excepthook(paths.logs)
     controller = TimerController(ctx)
-    tray = TrayApp(controller, use_tray=_wait_for_tray(app),
+    tray = TrayApp(controller, use_tray=use_tray, early_icon=early,
                    data_dir=str(paths.data) if (data_dir or os.environ.get(
                        app_paths.ENV_HOME)) else None)
     instance.message.connect(tray.handle_message)
     app.aboutToQuit.connect(controller.shutdown)
     tray.begin()
-    log.info("tray shown in %.0f ms (%s)", (time.perf_counter() - started) * 1000,
-             "system tray" if hasattr(tray.surface, "icon") else "fallback window")
+    log.info("icon shown after %.0f ms, ready after %.0f ms (%s)", icon_ms,
+             (time.perf_counter() - started) * 1000,
+             "system tray" if use_tray else "fallback window")
     try:
         return app.exec()
     finally:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPushButton, QV
 
 from ccm_timer.services import tray_text
 from ccm_timer.services.sleep_gaps import GapChoice
+from ccm_timer.ui.style import BIG_STYLE
 
 
 class ChoiceDialog(QDialog):
@@ -26,17 +27,21 @@ class ChoiceDialog(QDialog):
         if on_top:
             self.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
         self._dismiss = dismiss_choice
+        self.headline = QLabel(wordWrap=True, styleSheet=BIG_STYLE)
         self.text = QLabel(wordWrap=True)
         self.text.setTextFormat(Qt.TextFormat.PlainText)
         self.box = QDialogButtonBox(Qt.Orientation.Vertical)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.headline)
         layout.addWidget(self.text)
         layout.addWidget(self.box)
         self.buttons: dict[str, QPushButton] = {}
 
-    def set_choices(self, text: str, choices: list[tuple[str, str]], default: str) -> None:
-        """choices: (value, button label), in the order shown."""
-        self.text.setText(text)
+    def set_choices(self, words: tuple[str, str], choices: list[tuple[str, str]],
+                    default: str) -> None:
+        """words: (headline, details); choices: (value, button label), in the order shown."""
+        self.headline.setText(words[0])
+        self.text.setText(words[1])
         for button in self.buttons.values():
             self.box.removeButton(button)
             button.deleteLater()

@@ -41,8 +41,9 @@ def test_headlines_for_each_state() -> None:
     assert tray_text.headline(TrayStatus("idle"), 0) == "No timer running"
     assert tray_text.headline(TrayStatus("paused"), 61) == "Paused at 0:01:01"
     assert tray_text.headline(TrayStatus("idle", problem="x"), 0) == "Cannot read the timers"
-    tip = tray_text.tooltip(TrayStatus("idle", pending_recovery=1), 0)
-    assert "needs your decision" in tip
+    tip = tray_text.tooltip(TrayStatus("running", pending_recovery=1), 0)
+    assert tip.splitlines() == ["CCM Timer: Timer left running: decide",
+                                "Open the menu to decide what to record."]
 
 
 def test_recorded_confirmation(clinic, clock) -> None:
@@ -70,12 +71,14 @@ def test_recovery_and_gap_questions_say_what_happened(clinic, clock) -> None:
     recovery.beat(clinic, pid=0)  # the app quit, leaving it running
     clock.advance(600)
     (orphan,) = recovery.pending(clinic)
-    text = tray_text.recovery_question(orphan, zone, clock.now(), True)
-    assert "started at 10:00" in text and "last seen watching it at 10:00" in text
+    headline, text = tray_text.recovery_question(orphan, zone, clock.now(), True)
+    assert headline == "A timer was left running"
+    assert "Started at 10:00. CCM Timer last saw it at 10:00" in text
     assert "the app was closed while the timer ran" in text and "Testpatient" not in text
     watch = ClockWatch(clock)
     watch.reset()
     clock.advance(1)
     clock.jump(timedelta(minutes=90))
-    text = tray_text.gap_question(watch.check(), view, zone, clock.now(), True)
-    assert text.startswith("From 10:10 to 11:40 (1 h 30 min) the computer slept")
+    headline, text = tray_text.gap_question(watch.check(), view, zone, clock.now(), True)
+    assert headline == "The computer slept or its clock jumped"
+    assert "From 10:10 to 11:40 (1 h 30 min) this timer was not watched" in text

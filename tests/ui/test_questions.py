@@ -57,7 +57,11 @@ def test_crash_leftover_is_asked_about_before_the_first_heartbeat(
     tray = make_tray(clinic)
     dialog = tray.dialogs["recovery"]
     assert dialog.isVisible()
-    assert "the app stopped unexpectedly" in dialog.text.text()
+    assert dialog.headline.text() == "A timer was left running"
+    assert "then the app stopped unexpectedly" in dialog.text.text()
+    assert tray.surface.headline.text() == "Timer left running: decide"
+    assert tray.surface.primary_button.text() == "&Decide…"
+    assert not tray.controller._tick.isActive()  # nothing counts until decided
     assert list(dialog.buttons) == ["stop", "keep", "discard"]
     assert dialog.buttons["stop"].isDefault()
     assert _heartbeat(clinic).pid == dead  # not yet: a beat would hide the crash
@@ -97,7 +101,8 @@ def test_a_sleep_gap_is_asked_about_before_it_is_counted(clinic, clock, make_tra
     tray.controller.tick()
     dialog = tray.dialogs["gap"]
     assert dialog.isVisible()
-    assert "(2 h 00 min) the computer slept or its clock jumped forward" in dialog.text.text()
+    assert dialog.headline.text() == "The computer slept or its clock jumped"
+    assert "(2 h 00 min) this timer was not watched" in dialog.text.text()
     assert list(dialog.buttons) == ["exclude", "keep", "stop"]
     assert dialog.buttons["exclude"].isDefault()
     assert _audit(clinic, "timer.gap") == []  # nothing decided yet
@@ -152,7 +157,7 @@ def test_reminder_after_the_set_minutes_with_stop_and_keep_going(
     _run(tray, clock, 1)
     dialog = tray.dialogs["reminder"]
     assert dialog.isVisible() and list(dialog.buttons) == ["keep", "stop"]
-    assert dialog.text.text().startswith("Your timer has been running for 45 min")
+    assert dialog.headline.text() == "Timer still running: 45 min"
     dialog.reject()  # Esc or the close box: keep going
     assert not dialog.isVisible() and timers.status(clinic).state == "running"
     _run(tray, clock, 45 * 60 - 1)
@@ -161,3 +166,29 @@ def test_reminder_after_the_set_minutes_with_stop_and_keep_going(
     assert dialog.isVisible()
     dialog.buttons["stop"].click()
     assert tray.dialogs["stop"].isVisible()
+
+
+def test_a_timer_started_in_the_tray_is_watched_from_its_first_second(
+        clinic, clock, make_tray) -> None:
+    tray = make_tray(clinic)
+    clock.advance(5)  # the 30-second heartbeat is not due for a while
+    view = tray.controller.start("T1001", "phone-call")
+    assert _heartbeat(clinic).last_seen_utc >= view.created_at
+    with clinic.write() as session:  # the app dies here, before its next heartbeat
+        session.get(Heartbeat, clinic.workstation).pid = _dead_pid()
+    clock.advance(600)
+    (orphan,) = recovery.pending(clinic)
+    assert orphan.entry.id == view.id and orphan.last_seen == view.start
+
+
+def test_quitting_before_deciding_keeps_the_crash_evidence(clinic, clock, make_tray) -> None:
+    _crashed(clinic, clock)
+    before = _heartbeat(clinic)
+    tray = make_tray(clinic)
+    clock.advance(300)
+    tray.quit()  # with the question unanswered
+    assert tray.quits == [True]
+    after = _heartbeat(clinic)
+    assert (after.last_seen_utc, after.pid) == (before.last_seen_utc, before.pid)
+    (orphan,) = recovery.pending(clinic)
+    assert orphan.last_seen == before.last_seen_utc

@@ -1,0 +1,89 @@
+"""Figures for the tray (a benchmark that prints, not a test): process start to a visible
+tray icon, resident memory, and CPU used over a minute with a timer running.
+
+    /tmp/v/bin/python -m tests.ui.bench_tray [--seconds 60] [--runs 5]
+
+Needs Xvfb, trayer and xdotool; the app runs on its own X server with a real tray host.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.ui.xdesktop import ARTIFACTS, XDesktop, wait_for
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _cli(home: Path, *args: str) -> None:
+    env = {**os.environ, "CCM_TIMER_HOME": str(home)}
+    subprocess.run([sys.executable, "-m", "ccm_timer", *args], env=env, check=True,
+                   capture_output=True)
+
+
+def _icon(d: XDesktop) -> bool:
+    for window in d.search("--class", "ccm-timer"):
+        _, y, w, h = d.geometry(window)
+        if w <= 48 and h <= 48 and y < 40:
+            return True
+    return False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp()) / "data"
+    _cli(home, "clinician", "add", "--name", "Avery Nurse", "--credential", "RN", "--role",
+         "clinical_staff", "--default")
+    _cli(home, "patient", "add", "--mrn", "T1001", "--name", "Testpatient, Alma")
+    d = XDesktop(ARTIFACTS / "bench", tray_host=True)
+    try:
+        starts = []
+        for _ in range(args.runs):
+            began = time.monotonic()
+            app = d.launch_app(home, log_name="bench")
+            wait_for(lambda: _icon(d), 20, "the tray icon")
+            starts.append(time.monotonic() - began)
+            app.terminate()
+            app.wait(10)
+            time.sleep(0.5)
+        app = d.launch_app(home, log_name="bench")
+        wait_for(lambda: _icon(d), 20, "the tray icon")
+        _cli(home, "start", "--patient", "T1001", "--category", "phone-call")
+        time.sleep(3)
+        cpu0, t0 = _cpu_seconds(app.pid), time.monotonic()
+        time.sleep(args.seconds)
+        cpu = _cpu_seconds(app.pid) - cpu0
+        wall = time.monotonic() - t0
+        print(f"process start to tray icon: median {statistics.median(starts):.2f} s "
+              f"(min {min(starts):.2f}, max {max(starts):.2f}, {len(starts)} runs)")
+        print(f"resident memory with a timer running: {_rss_mb(app.pid):.0f} MB")
+        print(f"CPU over {wall:.0f} s with a timer running: {cpu:.2f} s "
+              f"({100 * cpu / wall:.2f} % of one core)")
+    finally:
+        d.close()
+
+
+if __name__ == "__main__":
+    main()
