@@ -128,8 +128,8 @@ def changes_since(session: Session, month: YearMonth, zone: ZoneInfo,
         if event.entity == "patient":
             _patient_change(event, before, after, str(month), marks, found)
             continue
-        for pid, mark in marks.items():
-            if event.seq <= mark.seq:
+        for pid in {(snap or {}).get("patient_id") for snap in (before, after)} & marks.keys():
+            if event.seq <= marks[pid].seq:
                 continue
             was, now = _touches(before, pid, lo, hi), _touches(after, pid, lo, hi)
             if not (was or now):
