@@ -199,25 +199,84 @@ def _font() -> Any:
     return font
 
 
+def _running_heads(text: Any, body_height: float, doc: dict) -> list[str]:
+    """Each page's head: the report, then the patient whose section the page belongs to,
+    so a page printed and filed alone still says whose it is."""
+    from PySide6.QtGui import QTextFormat
+
+    starts: list[int] = []
+    block, layout = text.begin(), text.documentLayout()
+    while block.isValid():
+        if block.blockFormat().pageBreakPolicy() == (
+            QTextFormat.PageBreakFlag.PageBreak_AlwaysBefore
+        ):
+            starts.append(int((layout.blockBoundingRect(block).top() + 1) // body_height))
+        block = block.next()
+    month = doc["month_label"] + (" (DRAFT)" if doc["draft"] else "")
+    heads = []
+    for page in range(text.pageCount()):
+        owner = sum(1 for s in starts if s <= page) - 1
+        if owner < 0 or owner >= len(doc["patients"]):
+            heads.append(f"Care management report: {month}")
+        else:
+            p = doc["patients"][owner]
+            heads.append(f"{p['name']}   MRN {p['mrn']}   {month}")
+    return heads
+
+
 def render(doc: dict[str, Any]) -> bytes:
     _ensure_app()
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF
-    from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF, QSizeF, Qt
+    from PySide6.QtGui import QPageLayout, QPageSize, QPainter, QPdfWriter, QTextDocument
 
     data = QByteArray()
     buffer = QBuffer(data)
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     writer = QPdfWriter(buffer)
     writer.setPageSize(QPageSize(QPageSize.PageSizeId.Letter))
-    # No printer margin: QTextDocument.print_ keeps its own 2 cm on every side.
-    writer.setPageMargins(QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Millimeter)
+    writer.setPageMargins(QMarginsF(16, 12, 16, 12), QPageLayout.Unit.Millimeter)
     writer.setResolution(300)
     writer.setTitle(f"CCM month report {doc['month']}")  # no patient in the metadata
     writer.setCreator("CCM Timer")
     text = QTextDocument()
+    text.documentLayout().setPaintDevice(writer)  # lay out in the PDF's own units
     text.setDefaultFont(_font())
     text.setHtml(to_html(doc))
-    text.print_(writer)
+    # As QTextDocument.print_ does: the page is the whole paintable area and the root
+    # frame's top and bottom margins repeat on every page, so rows are never cut by a
+    # page edge; the running head and the foot go in those margins.
+    width, height, band = writer.width(), writer.height(), writer.resolution() * 0.4
+    frame = text.rootFrame().frameFormat()
+    frame.setMargin(0)
+    # Frame margins are scaled from 96 dpi to the device's resolution by the layout.
+    frame.setTopMargin(band * 96 / writer.logicalDpiY())
+    frame.setBottomMargin(band * 96 / writer.logicalDpiY())
+    text.rootFrame().setFrameFormat(frame)
+    text.setPageSize(QSizeF(width, height))
+    heads = _running_heads(text, height, doc)
+    small = _font()
+    small.setPointSizeF(7.5)
+    painter = QPainter(writer)
+    try:
+        for page, head in enumerate(heads):
+            if page:
+                writer.newPage()
+            painter.save()
+            painter.translate(0, -page * height)
+            area = QRectF(0, page * height, width, height)
+            painter.setClipRect(area)
+            text.drawContents(painter, area)
+            painter.restore()
+            painter.setFont(small)
+            top, foot = QRectF(0, 0, width, band * 0.6), QRectF(0, height - band, width, band)
+            painter.drawText(top, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, head)
+            painter.drawLine(0, int(band * 0.5), width, int(band * 0.5))
+            painter.drawText(foot, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
+                             f"CCM Timer, prepared {doc['generated_label']}")
+            painter.drawText(foot, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom,
+                             f"Page {page + 1} of {len(heads)}")
+    finally:
+        painter.end()
     del writer  # finishes the PDF into the buffer
     buffer.close()
     return bytes(data.data())

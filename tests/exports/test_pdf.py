@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -36,6 +37,10 @@ def test_summary_page_then_one_section_per_patient_with_totals(month_clinic, tmp
         section = next(p for p in pages[1:] if f"{name}: November 2026" in p)
         assert total in section
         assert "Entry log" in section
+    # Every page says whose it is and where it sits, for pages printed and filed alone.
+    assert all(f"Page {n} of {len(pages) - 1}" in page for n, page in enumerate(pages[:-1], 1))
+    assert all(re.search(r"Testpatient, Alma\s+MRN T1001\s+November 2026", page)
+               for page in pages if "Testpatient, Alma: November" in page)
     alma = next(p for p in pages if "Testpatient, Alma: November" in p)
     assert "99439" in alma and "clinical staff 36 min" in alma
     assert "Reviewed home BP log" in alma
