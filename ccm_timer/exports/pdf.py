@@ -150,7 +150,7 @@ def _patient(doc: dict, p: dict) -> str:
             ["Code", "Description", "Units", "Min", "Date of service", "Status"],
             [[_e(x["code"]), _e(x["name"]), str(x["units"]), str(x["minutes"]),
               _e(_us_date(x["date_of_service"])), _e(x["status"])] for x in p["lines"]], {2, 3},
-            [9, 47, 8, 10, 16, 10]))
+            [9, 44, 8, 8, 17, 14]))
     else:
         html.append("<p>None yet.</p>")
     if p["held_lines"]:
@@ -176,7 +176,7 @@ def _patient(doc: dict, p: dict) -> str:
           + (f"<br/><i>corrected (version {x['version']}): {_e(x['change_reason'])}</i>"
              if x["version"] > 1 else "")
           + ("<br/><i>amended after export</i>" if x["amended_after_export"] else "")]
-         for x in p["entries"]], {2}, [14, 14, 10, 20, 42], nowrap={1, 2})
+         for x in p["entries"]], {2}, [14, 13, 13, 19, 41], nowrap={1, 2})
         if p["entries"] else "<p>No time this month.</p>")
     return "".join(html)
 
