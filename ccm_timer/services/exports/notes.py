@@ -1,0 +1,67 @@
+"""EHR notes: one entry's note and a patient-month summary, ready to paste into the chart,
+rendered from the (overridable) templates in the sandbox."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from ccm_timer.core.month import month_of
+from ccm_timer.exports import document, templates
+from ccm_timer.services import entries
+from ccm_timer.services.errors import UserError
+from ccm_timer.services.exports.gather import build, people_by_name, template_dir
+
+
+def month_summary(ctx, month: str, mrn: str) -> str:
+    """The patient-month summary note, ready to paste into the chart."""
+    doc, _ = build(ctx, month, mrn)
+    return templates.render(templates.MONTH_SUMMARY, _summary_context(doc, doc["patients"][0]),
+                            template_dir(ctx))
+
+
+def _summary_context(doc: dict, patient: dict) -> dict[str, Any]:
+    return {**{k: doc[k] for k in ("month", "month_label", "time_zone", "generated_label",
+                                   "rules_year")}, "patient": patient}
+
+
+def note_for_entry(ctx, entry_id: str | uuid.UUID) -> str:
+    """The note for one entry (its current version), ready to paste into the chart."""
+    with ctx.read() as session:
+        row = entries.find_entry(session, str(entry_id))
+        view = entries.view_of(session, ctx, row.id)
+    if view.start is None:
+        raise UserError("That entry has no time yet; start it before copying its note.")
+    if view.patient_mrn is None:
+        raise UserError("That entry is program-level time with no patient; it has no chart "
+                        "note.")
+    month = str(month_of(view.start, ctx.zone))
+    doc, _ = build(ctx, month, view.patient_mrn)
+    patient = doc["patients"][0]
+    entry = next((e for e in patient["entries"] if e["origin_id"] == str(view.origin_id)),
+                 None)
+    if entry is None:  # not in the month's log (voided); still a note of what it was
+        with ctx.read() as session:
+            entry = document.entry_item({**view.__dict__}, ctx.zone, people_by_name(session))
+    context = {**_summary_context(doc, patient), "entry": entry}
+    return templates.render(templates.ENTRY_NOTE, context, template_dir(ctx))
+
+
+def note_for_last_entry(ctx, clinician: str | None = None) -> str:
+    """The note for the clinician's (default: this workstation's) most recent entry."""
+    with ctx.read() as session:
+        who = ctx.settings.default_clinician if clinician is None else clinician
+        from ccm_timer.services import clinicians
+
+        person = clinicians.find(session, ctx, who)
+    recent = [v for v in entries.list_entries(ctx, clinician=str(person.id)) if v.patient_mrn]
+    if not recent:
+        raise UserError(f"{person.name} has no patient entry yet; there is no note to copy.")
+    return note_for_entry(ctx, recent[-1].id)
+
+
+def ehr_text(ctx, doc: dict[str, Any]) -> bytes:
+    """Every patient's month summary, one after the other."""
+    notes = [templates.render(templates.MONTH_SUMMARY, _summary_context(doc, p),
+                              template_dir(ctx)) for p in doc["patients"]]
+    return ("\n" + "=" * 60 + "\n\n").join(notes).encode("utf-8")
