@@ -8,15 +8,15 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication, QDialog, QMenu, QMessageBox
 
 from ccm_timer.services import categories, local_times, tray_text
 from ccm_timer.services.patient_search import PatientIndex
 from ccm_timer.services.tray_status import ACTION_ERRORS, TrayStatus
-from ccm_timer.ui import question_dialogs as questions
-from ccm_timer.ui.controller import GapQuestion, TimerController
+from ccm_timer.ui.controller import TimerController
 from ccm_timer.ui.menu import build_menu
+from ccm_timer.ui.question_flow import QuestionFlow
 
 log = logging.getLogger("ccm_timer.tray")
 
@@ -47,12 +47,14 @@ class TrayApp(QObject):
             self.surface.primary.connect(self._primary)
             self.surface.pause.connect(self.toggle_pause)
         self.dialogs: dict[str, QDialog] = {}
+        self.messages: list[QMessageBox] = []
         self._last_category: str | None = None
         controller.state_changed.connect(self._on_state)
         self._header = None
         controller.ticked.connect(self._on_tick)
-        controller.gap_detected.connect(self._ask_gap)
-        controller.reminder_due.connect(self._remind)
+        self.questions = QuestionFlow(self)
+        controller.gap_detected.connect(self.questions.ask_gap)
+        controller.reminder_due.connect(self.questions.remind)
 
     @property
     def status(self) -> TrayStatus:
@@ -83,13 +85,13 @@ class TrayApp(QObject):
 
     # -- helpers -----------------------------------------------------------------------
 
-    def _dialog(self, name: str, make: Callable[[], QDialog]) -> QDialog:
+    def dialog(self, name: str, make: Callable[[], QDialog]) -> QDialog:
         if name not in self.dialogs:
             self.dialogs[name] = make()
         return self.dialogs[name]
 
     @staticmethod
-    def _present(dialog: QDialog) -> None:
+    def present(dialog: QDialog) -> None:
         dialog.show()
         dialog.raise_()
         dialog.activateWindow()
@@ -97,8 +99,10 @@ class TrayApp(QObject):
     def error(self, text: str) -> QMessageBox:
         box = QMessageBox(QMessageBox.Icon.Warning, tray_text.APP_NAME, text,
                           QMessageBox.StandardButton.Ok)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self._present(box)
+        # Held until closed: a parentless box Python no longer references is destroyed.
+        self.messages.append(box)
+        box.finished.connect(lambda _=0: self.messages.remove(box))
+        self.present(box)
         return box
 
     def _blocked(self) -> bool:
@@ -123,9 +127,9 @@ class TrayApp(QObject):
     def show_start(self) -> None:
         if self._blocked() or (found := self._choices()) is None:
             return
-        dialog = self._dialog("start", self._make_start)
+        dialog = self.dialog("start", self._make_start)
         dialog.prepare(self.status, self.controller.elapsed(), *found, self._last_category)
-        self._present(dialog)
+        self.present(dialog)
 
     show_switch = show_start  # the dialog switches while a timer runs
 
@@ -175,9 +179,9 @@ class TrayApp(QObject):
     def show_stop(self) -> None:
         if not self.status.live:
             return
-        dialog = self._dialog("stop", self._make_stop)
+        dialog = self.dialog("stop", self._make_stop)
         dialog.prepare(self.status, self.controller.elapsed())
-        self._present(dialog)
+        self.present(dialog)
 
     def _make_stop(self) -> QDialog:
         from ccm_timer.ui.stop_dialogs import StopDialog
@@ -199,18 +203,18 @@ class TrayApp(QObject):
     def _show_recorded(self, rec) -> None:
         from ccm_timer.ui.stop_dialogs import RecordedDialog
 
-        dialog = self._dialog("recorded", RecordedDialog)
+        dialog = self.dialog("recorded", RecordedDialog)
         dialog.prepare(rec, self.status.mask_patients)
-        self._present(dialog)
+        self.present(dialog)
 
     # -- adding, settings, clinician -----------------------------------------------
 
     def show_manual(self) -> None:
         if self._blocked() or (found := self._choices()) is None:
             return
-        dialog = self._dialog("manual", self._make_manual)
+        dialog = self.dialog("manual", self._make_manual)
         dialog.prepare(*found, self.ctx.now(), self.ctx.zone)
-        self._present(dialog)
+        self.present(dialog)
 
     def _make_manual(self) -> QDialog:
         from ccm_timer.ui.manual_dialog import ManualDialog
@@ -231,9 +235,9 @@ class TrayApp(QObject):
         self._show_recorded(rec)
 
     def show_settings(self) -> None:
-        dialog = self._dialog("settings", self._make_settings)
+        dialog = self.dialog("settings", self._make_settings)
         dialog.prepare(self.ctx.settings, self.status.clinicians)
-        self._present(dialog)
+        self.present(dialog)
 
     def _make_settings(self) -> QDialog:
         from ccm_timer.ui.settings_dialog import SettingsDialog
@@ -258,61 +262,8 @@ class TrayApp(QObject):
         except ACTION_ERRORS as exc:
             self.error(str(exc))
 
-    # -- questions before time counts ------------------------------------------------
-
     def show_recovery(self) -> None:
-        orphans = self.controller.orphans
-        if not orphans:
-            return
-        dialog = self._dialog("recovery", self._make_recovery)
-        questions.ask_recovery(dialog, orphans[0], self.ctx.zone, self.ctx.now(),
-                               self.status.mask_patients)
-        self._present(dialog)
-
-    def _make_recovery(self) -> QDialog:
-        dialog = questions.recovery_dialog()
-        dialog.chosen.connect(self._resolve_recovery)
-        return dialog
-
-    def _resolve_recovery(self, choice: str) -> None:
-        orphan = self.controller.orphans[0]
-        try:
-            self.controller.resolve_orphan(orphan.entry.id, choice)
-        except ACTION_ERRORS as exc:
-            self.error(str(exc))
-        if self.controller.orphans:
-            self.show_recovery()
-        else:
-            self.controller.start_heartbeat()
-
-    def _ask_gap(self, question: GapQuestion) -> None:
-        dialog = self._dialog("gap", self._make_gap)
-        questions.ask_gap(dialog, question, self.ctx.zone, self.ctx.now(),
-                          self.status.mask_patients)
-        self._present(dialog)
-
-    def _make_gap(self) -> QDialog:
-        dialog = questions.gap_dialog()
-        dialog.chosen.connect(self._resolve_gap)
-        return dialog
-
-    def _resolve_gap(self, choice: str) -> None:
-        try:
-            self.controller.resolve_gap(choice)
-        except ACTION_ERRORS as exc:
-            self.error(str(exc))
-
-    def _remind(self, status: TrayStatus) -> None:
-        dialog = self._dialog("reminder", self._make_reminder)
-        questions.ask_reminder(dialog, status, self.controller.elapsed())
-        self.surface.notify("Timer still running",
-                            f"A timer has run for {tray_text.minutes(self.controller.elapsed())}.")
-        self._present(dialog)
-
-    def _make_reminder(self) -> QDialog:
-        dialog = questions.reminder_dialog()
-        dialog.chosen.connect(lambda choice: self.show_stop() if choice == "stop" else None)
-        return dialog
+        self.questions.show_recovery()
 
     # -- the second launch and quitting ----------------------------------------------
 
@@ -339,7 +290,7 @@ class TrayApp(QObject):
             lambda b: self.finish(stop=True) if b is stop else (
                 self.finish(stop=False) if b is leave else None))
         self.quit_box = box
-        self._present(box)
+        self.present(box)
 
     def finish(self, *, stop: bool) -> None:
         if stop:

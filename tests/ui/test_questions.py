@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import timedelta
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 from sqlmodel import select
 
 from ccm_timer.services import entries, recovery, timers
@@ -192,3 +194,18 @@ def test_quitting_before_deciding_keeps_the_crash_evidence(clinic, clock, make_t
     assert (after.last_seen_utc, after.pid) == (before.last_seen_utc, before.pid)
     (orphan,) = recovery.pending(clinic)
     assert orphan.last_seen == before.last_seen_utc
+
+
+def test_a_leftover_decided_from_the_command_line_meanwhile_unblocks_the_tray(
+        clinic, clock, make_tray) -> None:
+    view = _crashed(clinic, clock)
+    tray = make_tray(clinic)
+    recovery.resolve(clinic, str(view.id), "stop")  # what `ccm-timer recover --stop` does
+    tray.dialogs["recovery"].buttons["keep"].click()
+    assert [m.text() for m in tray.messages if m.isVisible()] == [
+        "That timer does not need recovery."]
+    assert tray.controller.status.pending_recovery == 0
+    assert _heartbeat(clinic).pid == os.getpid()  # watching now
+    assert entries.list_entries(clinic)[-1].seconds == 60  # the CLI's decision stands
+    tray.messages[0].button(QMessageBox.StandardButton.Ok).click()
+    assert tray.messages == []

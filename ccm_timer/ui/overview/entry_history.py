@@ -6,7 +6,6 @@ the audit trail (the event whose snapshot is that version), read through service
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,20 +25,6 @@ class VersionRow:
     what: str
     why: str
     current: bool
-
-
-def _authors(ctx, origin_id) -> dict[str, str]:
-    """Version id -> the actor of the audit event that first recorded it."""
-    # services.audit takes the caller's session; no other service lists an entity's events.
-    with ctx.read() as session:
-        events = audit.history(session, origin_id)
-        pairs = [(e.after, e.actor) for e in events]
-    found: dict[str, str] = {}
-    for after, actor in pairs:
-        version_id = json.loads(after).get("id") if after else None
-        if version_id and version_id not in found:
-            found[version_id] = actor
-    return found
 
 
 def _span(view: EntryView, zone) -> str:
@@ -74,7 +59,7 @@ def version_rows(ctx, entry_id: str) -> list[VersionRow]:
     versions = entries.history(ctx, entry_id)
     if not versions:
         return []
-    authors = _authors(ctx, versions[0].origin_id)
+    authors = audit.authors(ctx, versions[0].origin_id)
     zone = ctx.zone
     rows = []
     for i, view in enumerate(versions):
