@@ -168,3 +168,27 @@ def test_notes_for_entries(month_clinic):  # noqa: F811
     oversight = timers.start(ctx, patient_mrn=None, category_slug="quality-improvement")
     with pytest.raises(UserError, match="program-level time with no patient"):
         exports.note_for_entry(ctx, oversight.id)
+
+
+def test_date_of_service_can_be_the_day_the_time_reached_the_code(month_clinic):  # noqa: F811
+    ctx, _ = month_clinic
+    approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
+    first = csv_rows(exports.export_month(ctx, clinic.MONTH, "csv", to_stdout=True).content)
+    assert {r["date_of_service"] for r in first} == {"2026-11-30"}  # the default
+    ctx.update_settings(extra={**ctx.settings.extra, "date_of_service": "threshold"})
+    rows = csv_rows(exports.export_month(ctx, clinic.MONTH, "csv", to_stdout=True).content)
+    # 12 + 12 minutes reach 99490's 20 on Nov 4; 99439 x2 needs 60, reached on Nov 9.
+    assert [(r["code"], r["date_of_service"]) for r in rows] == [
+        ("99490", "2026-11-04"), ("99439", "2026-11-09")]
+    ctx.update_settings(extra={**ctx.settings.extra, "date_of_service": "whenever"})
+    with pytest.raises(UserError, match="date_of_service must be one of month_end, threshold"):
+        exports.export_month(ctx, clinic.MONTH, "csv", to_stdout=True)
+
+
+def test_nothing_to_export_and_unknown_formats(month_clinic):  # noqa: F811
+    ctx, _ = month_clinic
+    with pytest.raises(UserError, match="No patient has time or an enrollment in 2025-01"):
+        exports.export_month(ctx, "2025-01", "csv", draft=True)
+    with pytest.raises(UserError, match="format 'xlsx' is unknown"):
+        exports.export_month(ctx, clinic.MONTH, "xlsx")
+    assert records(ctx) == []

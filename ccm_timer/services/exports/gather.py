@@ -132,6 +132,8 @@ def build(ctx, month: str, mrn: str | None = None, *, draft: bool = False,
     patients, left_out, amends = [], [], {}
     for p in report.patients:
         pid = str(p.patient_id)
+        if not (mrn or p.result.total_seconds or p.result.lines or pid in exported):
+            continue  # enrolled, but nothing this month: no summary, no billing line
         approval, changed = approved.get(pid), reopened.get(pid, [])
         if billing and not draft and (approval is None or changed):
             why = "changed after approval; approve it again" if approval else "not approved"
