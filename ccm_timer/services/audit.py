@@ -19,7 +19,8 @@ from ccm_timer.store.types import new_id, to_db_text
 GENESIS = "0" * 64
 
 
-def _digest(event: AuditEvent) -> str:
+def digest(event: AuditEvent) -> str:
+    """The hash an event must carry: its content chained to the previous event's hash."""
     payload = json.dumps(
         [
             event.seq,
@@ -72,7 +73,7 @@ def append(
         prev_hash=head.hash if head else GENESIS,
         hash="",
     )
-    event.hash = _digest(event)
+    event.hash = digest(event)
     session.add(event)
     session.flush()
     return event
@@ -101,7 +102,7 @@ def verify(session: Session) -> ChainReport:
             return ChainReport(count, prev, expected_seq, "an event is missing before this one")
         if event.prev_hash != prev:
             return ChainReport(count, prev, event.seq, "its link to the previous event is broken")
-        if _digest(event) != event.hash:
+        if digest(event) != event.hash:
             return ChainReport(count, prev, event.seq, "its content was changed after writing")
         prev = event.hash
         expected_seq += 1
@@ -111,3 +112,14 @@ def verify(session: Session) -> ChainReport:
 def history(session: Session, entity_id: Any) -> list[AuditEvent]:
     rows = select(AuditEvent).where(AuditEvent.entity_id == str(entity_id))
     return list(session.exec(rows.order_by(col(AuditEvent.seq))))
+
+
+def authors(ctx: Any, entity_id: Any) -> dict[str, str]:
+    """Entry version id -> who first recorded it, from the entity's audit events."""
+    found: dict[str, str] = {}
+    with ctx.read() as session:
+        for event in history(session, entity_id):
+            version_id = json.loads(event.after).get("id") if event.after else None
+            if version_id and version_id not in found:
+                found[version_id] = event.actor
+    return found

@@ -39,6 +39,9 @@ def view(row: Enrollment) -> EnrollmentView:
     )
 
 
+KEEP = object()  # "leave the stored value as it is"
+
+
 def parse_program(text: str) -> Program:
     try:
         return Program(text.upper())
@@ -56,11 +59,14 @@ def enroll(
     consent_date: date | None,
     consent_method: str | None = None,
     start_date: date | None = None,
-    end_date: date | None = None,
+    end_date: date | None | object = KEEP,
     actor: str = "admin",
 ) -> Enrollment:
-    """Enroll (or update the enrollment of) a patient in a program, inside `session`."""
-    if consent_date and end_date and end_date < consent_date:
+    """Enroll (or update the enrollment of) a patient in a program, inside `session`.
+
+    The stored end date is kept unless one is given (None reopens the enrollment), so
+    recording consent never silently reopens an ended enrollment."""
+    if consent_date and isinstance(end_date, date) and end_date < consent_date:
         raise UserError("The enrollment ends before consent was given; check the dates.")
     row = session.exec(
         select(Enrollment).where(
@@ -73,7 +79,8 @@ def enroll(
     row.consent_date = consent_date
     row.consent_method = consent_method
     row.start_date = start_date or row.start_date or consent_date
-    row.end_date = end_date
+    if end_date is not KEEP:
+        row.end_date = end_date  # type: ignore[assignment]
     session.add(row)
     session.flush()
     audit.append(

@@ -218,7 +218,7 @@ def verify_chains(engine: Engine) -> list[ChainCheck]:
         while event is not None:
             count += 1
             copy = AuditEvent(**{**event.model_dump(), "seq": count})
-            if audit._digest(copy) != event.hash:
+            if audit.digest(copy) != event.hash:
                 problem = f"event {count} was changed after writing"
                 break
             following = by_prev.get(event.hash, [])
