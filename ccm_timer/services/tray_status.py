@@ -6,13 +6,17 @@ tray makes when the database changes.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
+
+from sqlmodel import col, select
 
 from ccm_timer.services import clinicians, recent, timers
 from ccm_timer.services.errors import UserError
 from ccm_timer.services.recent import RecentPair
 from ccm_timer.store.engine import DatabaseError
+from ccm_timer.store.models import Clinician, EntryState, TimeEntry
 
 # What a tray action may raise that the user can act on (the message says how).
 ACTION_ERRORS: tuple[type[Exception], ...] = (UserError, DatabaseError)
@@ -38,6 +42,9 @@ class TrayStatus:
     read_mono_ns: int = 0  # monotonic reading when entry.seconds was computed
     pending_recovery: int = 0  # timers left running by a crash, waiting for a decision
     problem: str | None = None  # why the status could not be read, in words for the user
+    # Other clinicians with a live timer on this database: on a shared workstation nobody
+    # should leave one running unseen after switching to their own.
+    others_live: tuple[str, ...] = ()
 
     @property
     def live(self) -> bool:
@@ -58,6 +65,21 @@ def _active(found: list[clinicians.ClinicianView], wanted: str | None, default: 
     return by_id.get(wanted or "") or by_id.get(default) or (found[0] if found else None)
 
 
+def _others_live(ctx, clinician_id: str) -> tuple[str, ...]:
+    with ctx.read() as session:
+        rows = session.exec(
+            select(Clinician.name)
+            .join(TimeEntry, col(TimeEntry.clinician_id) == Clinician.id)
+            .where(
+                col(TimeEntry.superseded_at).is_(None),
+                col(TimeEntry.state).in_([EntryState.RUNNING, EntryState.PAUSED]),
+                col(TimeEntry.clinician_id) != uuid.UUID(clinician_id),
+            )
+            .distinct()
+        )
+        return tuple(sorted(rows))
+
+
 def snapshot(ctx, clinician_id: str | None = None) -> TrayStatus:
     """The status for `clinician_id`, else the default clinician, else the first one."""
     mask = ctx.settings.mask_patients
@@ -70,6 +92,7 @@ def snapshot(ctx, clinician_id: str | None = None) -> TrayStatus:
         mono = ctx.clock.monotonic_ns()
         status = timers.status(ctx, str(who.id))
         pairs = recent.recent_pairs(ctx, str(who.id), RECENT_COUNT + 1)
+        others = _others_live(ctx, str(who.id)) if len(found) > 1 else ()
     except ACTION_ERRORS as exc:
         return TrayStatus("idle", mask_patients=mask, problem=str(exc))
     entry = status.entry
@@ -79,5 +102,5 @@ def snapshot(ctx, clinician_id: str | None = None) -> TrayStatus:
     return TrayStatus(
         state=status.state, clinician_id=str(who.id), clinician_name=who.name,
         clinicians=choices, entry=entry, recent=tuple(pairs[:RECENT_COUNT]),
-        mask_patients=mask, read_mono_ns=mono,
+        mask_patients=mask, read_mono_ns=mono, others_live=others,
     )

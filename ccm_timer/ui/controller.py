@@ -130,6 +130,8 @@ class TimerController(QObject):
 
     def resolve_gap(self, choice: str) -> None:
         """Record the answer to the oldest gap question; the next one, if any, is asked."""
+        if not self._gaps:
+            return  # already settled by a stop or switch
         question = self._gaps[0]
         try:
             sleep_gaps.resolve(self.ctx, question.entry_id, question.gap, choice,

@@ -78,7 +78,8 @@ def _item(menu: QMenu, text: str, slot) -> QAction:
 def _clinicians(menu: QMenu, status: TrayStatus, handler: MenuHandler) -> None:
     sub = QMenu(f"&Clinician: {status.clinician_name}", menu)
     for choice in status.clinicians:
-        action = sub.addAction(f"{choice.name}, {choice.credential}")
+        running = " (timer running)" if choice.name in status.others_live else ""
+        action = sub.addAction(f"{choice.name}, {choice.credential}{running}")
         action.setCheckable(True)
         action.setChecked(choice.id == status.clinician_id)
         action.triggered.connect(lambda _=False, cid=choice.id: handler.use_clinician(cid))
@@ -110,6 +111,8 @@ def build_menu(menu: QMenu, status: TrayStatus, elapsed: int, handler: MenuHandl
         default = _item(menu, "&Decide about the timer left running…", handler.show_recovery)
         menu.setDefaultAction(default)
     else:
+        if status.others_live:
+            _info(menu, f"Also running: {', '.join(status.others_live)}")
         _clinicians(menu, status, handler)
         menu.addSeparator()
         if status.live:

@@ -59,10 +59,14 @@ class PatientPicker(QWidget):
             item = QListWidgetItem(f"{p.display_name}    {p.mrn}")
             item.setData(ROLE, p)
             self.results.addItem(item)
-        if found:
+        if not found:
+            self._note(f"No patient matches “{text.strip()}”.")
+        elif text.strip():
             self.results.setCurrentRow(0)
         else:
-            self._note(f"No patient matches “{text.strip()}”.")
+            # Nothing typed: highlight no one, so Enter cannot start a timer for whoever
+            # sorts first. Typing or the arrow keys choose.
+            self.results.setCurrentRow(-1)
 
     def _note(self, text: str) -> None:
         item = QListWidgetItem(text)

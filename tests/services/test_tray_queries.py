@@ -111,3 +111,15 @@ def test_snapshot_for_another_clinician_and_for_none(ctx, clinic) -> None:
 def test_snapshot_without_clinicians_is_setup(ctx) -> None:
     snap = tray_status.snapshot(ctx)
     assert snap.state == "setup" and not snap.live and snap.elapsed(0) == 0
+
+
+def test_snapshot_names_other_clinicians_with_a_live_timer(clinic, clock) -> None:
+    assert tray_status.snapshot(clinic).others_live == ()
+    timers.start(clinic, patient_mrn="T1003", category_slug="rpm-treatment",
+                 clinician="Dr Blake Test")
+    timers.start(clinic, patient_mrn="T1001", category_slug="phone-call")
+    assert tray_status.snapshot(clinic).others_live == ("Dr Blake Test",)
+    timers.pause(clinic, "Dr Blake Test")
+    assert tray_status.snapshot(clinic).others_live == ("Dr Blake Test",)
+    timers.stop(clinic, "Dr Blake Test")
+    assert tray_status.snapshot(clinic).others_live == ()

@@ -114,3 +114,18 @@ def test_a_timer_changed_elsewhere_shows_at_the_next_menu(clinic, clock, make_tr
     assert open_menu(tray)[0] == "Running 0:00:00"
     clock.advance(timedelta(minutes=3))
     assert open_menu(tray)[0] == "Running 0:03:00"
+
+
+def test_another_clinicians_running_timer_is_not_hidden(clinic, clock, make_tray) -> None:
+    timers.start(clinic, patient_mrn="T1003", category_slug="rpm-treatment",
+                 clinician="Dr Blake Test")
+    tray = make_tray(clinic)
+    menu = open_menu(tray)
+    assert menu[:3] == ["No timer running", "Also running: Dr Blake Test",
+                        "&Clinician: Avery Nurse"]
+    sub = next(a.menu() for a in tray.menu.actions() if a.menu() is not None)
+    assert [a.text() for a in sub.actions()] == [
+        "Avery Nurse, RN", "Dr Blake Test, MD (timer running)"]
+    sub.actions()[1].trigger()
+    menu = open_menu(tray)
+    assert menu[0] == "Running 0:00:00" and not any(m.startswith("Also") for m in menu)

@@ -63,6 +63,18 @@ def test_note_and_enter_in_the_note_field_start(tray, qtbot, clinic) -> None:
     assert entry.patient_mrn == "T1003" and entry.note == "Called back about BP readings"
 
 
+def test_with_nothing_typed_enter_starts_no_one(tray, qtbot, clinic) -> None:
+    dialog = _open(tray, qtbot)
+    assert len(_results(dialog)) == 3 and dialog.picker.chosen() is None
+    qtbot.keyClick(dialog.picker.search, Qt.Key.Key_Return)
+    assert dialog.focusWidget() is dialog.picker.search  # nobody chosen: stay
+    dialog.submit()
+    assert dialog.error.text().startswith("Choose a patient first")
+    assert timers.status(clinic).state == "idle"
+    qtbot.keyClick(dialog.picker.search, Qt.Key.Key_Down)  # the arrows choose
+    assert dialog.picker.chosen().mrn == "T1003"
+
+
 def test_no_patient_match_says_what_to_do_and_starts_nothing(tray, qtbot, clinic) -> None:
     dialog = _open(tray, qtbot)
     qtbot.keyClicks(dialog.picker.search, "zzz")
