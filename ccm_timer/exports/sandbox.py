@@ -15,6 +15,7 @@ exhaustion. So on top of `ImmutableSandboxedEnvironment`:
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -29,6 +30,9 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 MAX_CHARS = 200_000  # any text or list a template builds, and the whole output
 MAX_RANGE = 10_000
 MAX_INT_BITS = 4_096
+# Each nested macro call costs several C frames: stop long before the C stack could
+# overflow (a crash, not an exception) whatever the interpreter's recursion limit is.
+MAX_CALL_DEPTH = 40
 TEMPLATE_FILENAME = "<template>"  # the code filename Jinja gives templates from strings
 
 
@@ -38,6 +42,10 @@ class RenderTimeout(SecurityError):
 
 class TooBig(SecurityError):
     """The template tried to build a value larger than MAX_CHARS."""
+
+
+class TooDeep(SecurityError):
+    """Macros or recursive loops nested deeper than MAX_CALL_DEPTH."""
 
 
 _SAFE_ATTRS: dict[type, frozenset[str]] = {
@@ -173,6 +181,9 @@ class _BoundedConcat(CodeGenerator):
         self.write("))")
 
 
+_calls = threading.local()  # call depth per rendering thread
+
+
 class NoteSandbox(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "+", "**", "%"})
     code_generator_class = _BoundedConcat
@@ -200,7 +211,14 @@ class NoteSandbox(ImmutableSandboxedEnvironment):
             count = args[2] if len(args) > 2 else kwargs.get("count")
             _check_chars(_replace_size(owner, str(args[0]), str(args[1]) if len(args) > 1
                                        else "", count))
-        return super().call(__context, __obj, *args, **kwargs)
+        depth = getattr(_calls, "depth", 0)
+        if depth >= MAX_CALL_DEPTH:
+            raise TooDeep(f"calls nest more than {MAX_CALL_DEPTH} deep")
+        _calls.depth = depth + 1
+        try:
+            return super().call(__context, __obj, *args, **kwargs)
+        finally:
+            _calls.depth = depth
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "%" and isinstance(left, str):

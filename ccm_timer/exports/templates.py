@@ -122,14 +122,14 @@ def _explain(exc: BaseException) -> str:
     text = str(exc).rstrip(".")
     if isinstance(exc, sandbox.RenderTimeout):
         return text
+    if isinstance(exc, sandbox.TooDeep | RecursionError):
+        return "it calls itself too deeply"
     if isinstance(exc, sandbox.TooBig):
         return f"it is too big: {text}"
     if isinstance(exc, SecurityError):
         return f"it tried something templates may not do ({text})"
     if isinstance(exc, UndefinedError):
         return f"it uses something that does not exist ({text})"
-    if isinstance(exc, RecursionError):
-        return "it calls itself too deeply"
     if isinstance(exc, MemoryError):
         return "it ran out of memory"
     return f"{type(exc).__name__}: {text}"

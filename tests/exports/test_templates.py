@@ -58,6 +58,11 @@ ESCAPES = {
     "mutate dict": ("{{ patient.update({'mrn': 1}) }}", "'update'"),
     "deep recursion": ("{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}",
                        "calls itself too deeply"),
+    "mutual recursion": ("{% macro a() %}{{ b() }}{% endmacro %}"
+                         "{% macro b() %}{{ a() }}{% endmacro %}{{ a() }}",
+                         "calls itself too deeply"),
+    "recursive loop": ("{% for e in patient.entries recursive %}{{ loop(patient.entries) }}"
+                       "{% endfor %}", "calls itself too deeply"),
     "quiet nested loops": ("{% for i in range(10000) %}{% for j in range(10000) %}"
                            "{% endfor %}{% endfor %}", "time limit of 0.5 s"),
     "output flood": ("{% for i in range(10000) %}{{ 'x' * 100 }}{% endfor %}",
@@ -110,6 +115,22 @@ def test_the_users_copy_overrides_the_default(tmp_path: Path):
 def test_template_names_are_fixed_by_the_app(tmp_path: Path):
     with pytest.raises(ValueError):
         templates.load("../../etc/passwd", tmp_path)
+
+
+def test_deep_recursion_fails_cleanly_even_with_a_high_recursion_limit():
+    """With a high interpreter limit the C stack would overflow first (a crash): the
+    sandbox's own depth limit must stop the template long before."""
+    import sys
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(1_000_000)
+    try:
+        with pytest.raises(TemplateProblem, match="calls itself too deeply"):
+            render("{% macro f(n) %}{{ f(n) }}{% endmacro %}{{ f(1) }}")
+    finally:
+        sys.setrecursionlimit(limit)
+    assert render("{% macro f(n) %}{{ f(n - 1) if n else 'done' }}{% endmacro %}"
+                  "{{ f(30) }}") == "done\n"
 
 
 def test_a_failure_leaves_no_tracer_behind():
