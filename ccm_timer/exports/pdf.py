@@ -12,16 +12,18 @@ from datetime import date
 from html import escape
 from typing import Any
 
-_APP: Any = None  # the QGuiApplication made for a command-line render, kept alive
+_APP: Any = None  # the application made for a command-line render, kept alive
 
 
 def _ensure_app() -> None:
+    """Qt needs an application object for fonts. A QApplication (not the lighter
+    QGuiApplication), so a process that later opens a window can still do so."""
     global _APP
-    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
 
-    if QGuiApplication.instance() is None:
+    if QApplication.instance() is None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        _APP = QGuiApplication(["ccm-timer"])
+        _APP = QApplication(["ccm-timer"])
 
 
 def _e(value: Any) -> str:

@@ -23,7 +23,7 @@ def text_of(pdf: bytes, tmp_path) -> str:
                           text=True, check=True).stdout
 
 
-def test_summary_page_then_one_section_per_patient_with_totals(month_clinic, tmp_path):
+def test_summary_page_then_one_section_per_patient_with_totals(qapp, month_clinic, tmp_path):
     ctx, _ = month_clinic
     approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
     result = exports.export_month(ctx, clinic.MONTH, "pdf", actor="Dr Blake Test")
@@ -47,7 +47,7 @@ def test_summary_page_then_one_section_per_patient_with_totals(month_clinic, tmp
     assert "99490" in pages[0] and "99457" in pages[0]  # held codes are on the summary
 
 
-def test_draft_pages_say_draft(month_clinic, tmp_path):
+def test_draft_pages_say_draft(qapp, month_clinic, tmp_path):
     ctx, _ = month_clinic
     result = exports.export_month(ctx, clinic.MONTH, "pdf", draft=True)
     text = text_of(result.content, tmp_path)

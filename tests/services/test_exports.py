@@ -145,7 +145,7 @@ def test_send_queues_in_the_same_transaction(month_clinic, tmp_path):  # noqa: F
     assert len(list((ctx.paths.data / "exports").iterdir())) == 1  # ... and no file
 
 
-def test_an_unwritable_folder_leaves_no_record_and_no_partial_file(month_clinic, tmp_path):  # noqa: F811,E501
+def test_an_unwritable_folder_leaves_no_record_and_no_partial_file(qapp, month_clinic, tmp_path):  # noqa: F811,E501
     ctx, _ = month_clinic
     approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
     blocker = tmp_path / "not-a-folder"
