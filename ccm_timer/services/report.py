@@ -98,55 +98,78 @@ def _micros(dialect: str, column: str) -> str:
     )
 
 
-def _clipped_seconds(dialect: str) -> str:
-    start = "CASE WHEN i.start_utc < :lo THEN :lo ELSE i.start_utc END"
-    end = "CASE WHEN COALESCE(i.end_utc, :now) > :hi THEN :hi ELSE COALESCE(i.end_utc, :now) END"
-    # Whole seconds per interval, never rounded up (19:59.9 is not 20 minutes).
-    return f"(({_micros(dialect, end)} - {_micros(dialect, start)}) / 1000000)"
+def _concat(dialect: str, expr: str) -> str:
+    if dialect == "postgresql":
+        return f"string_agg({expr}, ',')"
+    return f"group_concat({expr})"
 
 
-_IN_MONTH = """
-    FROM interval i
-    JOIN time_entry e ON e.id = i.entry_id
-    JOIN clinician c ON c.id = e.clinician_id
-    WHERE e.superseded_at IS NULL AND e.voided = :false
-      AND i.start_utc < :hi AND COALESCE(i.end_utc, :now) > :lo
-      AND i.start_utc < :now {patient_filter}
-"""
+def _id_text(dialect: str, column: str) -> str:
+    return f"CAST({column} AS TEXT)" if dialect == "postgresql" else column
+
+
+_CURRENT = "e.superseded_at IS NULL AND e.voided = :false {patient_filter}"
+# Stopped entries wholly inside the month: their stored span seconds are the answer.
+_INSIDE = "e.span_start >= :lo AND e.span_end <= :hi"
+# Entries running now, or crossing a month boundary: their intervals are clipped one by one.
+_EDGE = (
+    "(e.span_end IS NULL OR e.span_end > :lo) AND e.span_start < :hi "
+    "AND (e.span_end IS NULL OR e.span_start < :lo OR e.span_end > :hi)"
+)
 
 
 def _queries(dialect: str, patient_filter: str) -> dict[str, str]:
-    body = _IN_MONTH.format(patient_filter=patient_filter)
-    seconds = _clipped_seconds(dialect)
+    current = _CURRENT.format(patient_filter=patient_filter)
+    start = "CASE WHEN i.start_utc < :lo THEN :lo ELSE i.start_utc END"
+    end = "CASE WHEN COALESCE(i.end_utc, :now) > :hi THEN :hi ELSE COALESCE(i.end_utc, :now) END"
+    # Whole seconds per interval, never rounded up (19:59.9 is not 20 minutes).
+    clipped = f"(({_micros(dialect, end)} - {_micros(dialect, start)}) / 1000000)"
+    long_ids = _concat(
+        dialect,
+        f"CASE WHEN e.span_seconds > {LONG_ENTRY_SECONDS} THEN "
+        f"{_id_text(dialect, 'e.id')} || ':' || CAST(e.span_seconds AS TEXT) END",
+    )
     return {
-        "totals": f"SELECT e.patient_id, c.role, e.program, SUM({seconds}) {body} "
-        "GROUP BY e.patient_id, c.role, e.program",
-        "long": f"SELECT e.patient_id, e.id, SUM({seconds}) AS s {body} "
-        f"GROUP BY e.patient_id, e.id HAVING SUM({seconds}) > {LONG_ENTRY_SECONDS}",
-        # Each interval against the furthest end reached by the same patient's earlier
-        # intervals (other entries): a sweep in SQL, no pairwise join.
-        "overlaps": "SELECT patient_id, entry_id, start_utc, end_utc, reach FROM ("
-        "SELECT e.patient_id, i.entry_id, i.start_utc, COALESCE(i.end_utc, :now) AS end_utc, "
-        "MAX(COALESCE(i.end_utc, :now)) OVER (PARTITION BY e.patient_id ORDER BY i.start_utc, "
-        "i.entry_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach "
-        f"{body} AND e.patient_id IS NOT NULL) AS swept WHERE start_utc < reach",
+        "inside": f"SELECT e.patient_id, e.clinician_id, e.program, SUM(e.span_seconds), "
+        f"{long_ids} FROM time_entry e WHERE {current} AND {_INSIDE} "
+        "GROUP BY e.patient_id, e.clinician_id, e.program",
+        "edge": f"SELECT e.patient_id, e.clinician_id, e.program, e.id, SUM({clipped}) "
+        "FROM time_entry e JOIN interval i ON i.entry_id = e.id "
+        f"WHERE {current} AND {_EDGE} AND i.start_utc < :hi AND i.start_utc < :now "
+        "AND COALESCE(i.end_utc, :now) > :lo "
+        "GROUP BY e.patient_id, e.clinician_id, e.program, e.id",
+        # Each entry against the furthest end reached by the same patient's earlier entries:
+        # a sweep in SQL, no pairwise join. Candidates are confirmed on intervals below.
+        "overlaps": "SELECT patient_id, id, span_start, span_stop, reach FROM ("
+        "SELECT e.patient_id, e.id, e.span_start, COALESCE(e.span_end, :now) AS span_stop, "
+        "MAX(COALESCE(e.span_end, :now)) OVER (PARTITION BY e.patient_id "
+        "ORDER BY e.span_start, e.id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach "
+        f"FROM time_entry e WHERE {current} AND e.patient_id IS NOT NULL "
+        "AND e.span_start < :hi AND (e.span_end IS NULL OR e.span_end > :lo)) AS swept "
+        "WHERE span_start < reach",
     }
 
 
-def _partners(conn, params: dict, patient_id: Any, entry_id: Any, start: str, end: str,
-              dialect: str) -> list[tuple[Any, int]]:
-    """The patient's other entries overlapping [start, end), with the shared seconds."""
+def _partners(conn, params: dict, patient_id: Any, entry_id: Any, dialect: str
+              ) -> list[tuple[Any, int]]:
+    """The patient's other entries whose intervals overlap this entry's, with the seconds
+    they share (a paused gap is not an overlap)."""
+    o_end, m_end = "COALESCE(o.end_utc, :now)", "COALESCE(m.end_utc, :now)"
+    shared_end = f"CASE WHEN {o_end} < {m_end} THEN {o_end} ELSE {m_end} END"
+    shared_start = "CASE WHEN o.start_utc > m.start_utc THEN o.start_utc ELSE m.start_utc END"
     rows = conn.execute(
         text(
-            f"SELECT i.entry_id, {_micros(dialect, 'i.start_utc')}, "
-            f"{_micros(dialect, 'COALESCE(i.end_utc, :now)')} "
-            "FROM interval i JOIN time_entry e ON e.id = i.entry_id "
-            "WHERE e.patient_id = :pid AND e.superseded_at IS NULL AND e.voided = :false "
-            "AND i.entry_id <> :eid AND i.start_utc < :end AND COALESCE(i.end_utc, :now) > :start"
+            f"SELECT o.entry_id, SUM(({_micros(dialect, shared_end)} - "
+            f"{_micros(dialect, shared_start)}) / 1000000) "
+            "FROM interval m JOIN interval o ON o.start_utc < COALESCE(m.end_utc, :now) "
+            "AND COALESCE(o.end_utc, :now) > m.start_utc "
+            "JOIN time_entry e ON e.id = o.entry_id "
+            "WHERE m.entry_id = :eid AND o.entry_id <> :eid AND e.patient_id = :pid "
+            "AND e.superseded_at IS NULL AND e.voided = :false GROUP BY o.entry_id"
         ),
-        {**params, "pid": patient_id, "eid": entry_id, "start": start, "end": end},
+        {**params, "pid": patient_id, "eid": entry_id},
     ).all()
-    return rows
+    return [(other, int(shared)) for other, shared in rows]
 
 
 def _hex(value: Any) -> str:
@@ -182,24 +205,36 @@ def month_report_on(
             params["only"] = row[0]
             patient_filter = "AND e.patient_id = :only"
         queries = _queries(dialect, patient_filter)
+        roles = {r[0]: r[1].lower() for r in conn.execute(text("SELECT id, role FROM clinician"))}
         seconds: dict[Any, dict] = defaultdict(dict)
-        program_level = 0
-        for pid, role, program, secs in conn.execute(text(queries["totals"]), params):
-            if pid is None:
-                program_level += int(secs)
-                continue
-            seconds[pid][(role.lower(), program)] = int(secs)
         longs: dict[Any, list[LongEntry]] = defaultdict(list)
-        for pid, eid, secs in conn.execute(text(queries["long"]), params):
-            if pid is not None:
+        program_level = 0
+
+        def add(pid: Any, clinician: Any, program: str | None, secs: int) -> None:
+            nonlocal program_level
+            if pid is None:
+                program_level += secs
+                return
+            key = (roles[clinician], program)
+            seconds[pid][key] = seconds[pid].get(key, 0) + secs
+
+        for pid, clinician, program, secs, long_ids in conn.execute(
+            text(queries["inside"]), params
+        ):
+            add(pid, clinician, program, int(secs))
+            for item in (long_ids or "").split(","):
+                if item and pid is not None:
+                    eid, secs_text = item.split(":")
+                    longs[pid].append(LongEntry(str(uuid.UUID(eid)), int(secs_text)))
+        for pid, clinician, program, eid, secs in conn.execute(text(queries["edge"]), params):
+            add(pid, clinician, program, int(secs))
+            if pid is not None and secs > LONG_ENTRY_SECONDS:
                 longs[pid].append(LongEntry(str(uuid.UUID(_hex(eid))), int(secs)))
         overlaps: dict[Any, list[Overlap]] = defaultdict(list)
-        for pid, eid, start, end, _reach in conn.execute(text(queries["overlaps"]), params).all():
-            for other, o_start, o_end in _partners(conn, params, pid, eid, start, end, dialect):
-                mine = (_micros_py(start), _micros_py(end))
-                shared = (min(mine[1], o_end) - max(mine[0], o_start)) // 1_000_000
+        for pid, eid, *_ in conn.execute(text(queries["overlaps"]), params).all():
+            for other, shared in _partners(conn, params, pid, eid, dialect):
                 pair = sorted((str(uuid.UUID(_hex(eid))), str(uuid.UUID(_hex(other)))))
-                overlaps[pid].append(Overlap(pair[0], pair[1], max(0, int(shared))))
+                overlaps[pid].append(Overlap(pair[0], pair[1], max(0, shared)))
         patients_sql = (
             "SELECT p.id, p.mrn, p.family_name, p.given_name, c.name FROM patient p "
             "LEFT JOIN clinician c ON c.id = p.billing_practitioner_id"
@@ -245,11 +280,6 @@ def month_report_on(
 
 def month_report(ctx, month: str, patient_mrn: str | None = None) -> MonthReport:
     return month_report_on(ctx.engine, month, ctx.zone, ctx.now(), patient_mrn)
-
-
-def _micros_py(value: str) -> int:
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return int(moment.timestamp()) * 1_000_000 + moment.microsecond
 
 
 def _date(value: Any) -> date | None:

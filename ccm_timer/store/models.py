@@ -90,8 +90,8 @@ class TimeEntry(SQLModel, table=True):
     __table_args__ = (
         Index("ix_time_entry_current_state", "superseded_at", "state"),
         Index("ix_time_entry_patient", "patient_id", "superseded_at"),
-        Index("ix_time_entry_span", "superseded_at", "span_start", "span_end"),
-        Index("ix_time_entry_patient_span", "patient_id", "superseded_at", "span_start"),
+        Index("ix_time_entry_span_start", "superseded_at", "span_start"),
+        Index("ix_time_entry_span_end", "superseded_at", "span_end"),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)

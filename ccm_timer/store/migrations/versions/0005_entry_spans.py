@@ -48,10 +48,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("span_start", UTCDateTime(length=27), nullable=True))
         batch_op.add_column(sa.Column("span_end", UTCDateTime(length=27), nullable=True))
         batch_op.add_column(sa.Column("span_seconds", sa.Integer(), nullable=True))
-    op.create_index("ix_time_entry_span", "time_entry",
-                    ["superseded_at", "span_start", "span_end"])
-    op.create_index("ix_time_entry_patient_span", "time_entry",
-                    ["patient_id", "superseded_at", "span_start"])
+    op.create_index("ix_time_entry_span_start", "time_entry", ["superseded_at", "span_start"])
+    op.create_index("ix_time_entry_span_end", "time_entry", ["superseded_at", "span_end"])
     if op.get_bind().dialect.name == "sqlite":
         # Superseded versions are frozen by trigger; fill only the current ones, then let
         # the triggers keep every later change in step.
@@ -64,8 +62,8 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         for name in TRIGGERS:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
-    op.drop_index("ix_time_entry_patient_span", "time_entry")
-    op.drop_index("ix_time_entry_span", "time_entry")
+    op.drop_index("ix_time_entry_span_end", "time_entry")
+    op.drop_index("ix_time_entry_span_start", "time_entry")
     with op.batch_alter_table("time_entry") as batch_op:
         batch_op.drop_column("span_seconds")
         batch_op.drop_column("span_end")
