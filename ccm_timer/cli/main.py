@@ -26,9 +26,12 @@ class _Parser(argparse.ArgumentParser):
 
 def _common() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
-    common.add_argument("--data-dir", help="keep every file under this folder "
-                        "(default: CCM_TIMER_HOME or the per-user data folder)")
-    common.add_argument("--json", action="store_true", help="print JSON")
+    # SUPPRESS: the options may come before or after the command; a subcommand's default
+    # must not overwrite a value given before it.
+    common.add_argument("--data-dir", default=argparse.SUPPRESS, help="keep every file "
+                        "under this folder (default: CCM_TIMER_HOME or the per-user data folder)")
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="print JSON")
     return common
 
 
@@ -59,6 +62,8 @@ def _fail(message: str, code: int = 1) -> int:
 def run(argv: Sequence[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.data_dir = getattr(args, "data_dir", None)
+    args.json = getattr(args, "json", False)
     handler: Callable | None = getattr(args, "handler", None)
     if args.command is None:
         from ccm_timer.ui.launch import launch  # the only path that imports Qt

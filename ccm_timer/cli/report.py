@@ -22,6 +22,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--month", type=month_arg, required=True, help="YYYY-MM")
     p.add_argument("--patient", help="one patient's MRN")
     p.add_argument("--csv", action="store_true", help="print CSV")
+    p.add_argument("--hub", metavar="TARGET",
+                   help="report from the clinic hub (a hub target): every workstation's time")
     p.set_defaults(handler=show)
 
 
@@ -53,8 +55,27 @@ def _rows(data: dict) -> list[list]:
     return rows
 
 
+def _from_hub(ctx, args) -> dict:
+    from ccm_timer.services import hub, targets
+    from ccm_timer.services.errors import UserError
+
+    target = targets.get(ctx, args.hub)
+    if target.kind != "hub":
+        raise UserError(f"The target {args.hub!r} is a {target.kind} target, not a hub; "
+                        "see `ccm-timer target list`.")
+    engine = hub.open_engine(target.url, targets.get_secret(target.name), create=False)
+    try:
+        return report.month_report_on(engine, args.month, ctx.zone, ctx.now(),
+                                      args.patient).to_dict()
+    finally:
+        engine.dispose()
+
+
 def show(ctx, args) -> None:
-    data = report.month_report(ctx, args.month, args.patient).to_dict()
+    if args.hub:
+        data = _from_hub(ctx, args)
+    else:
+        data = report.month_report(ctx, args.month, args.patient).to_dict()
     if args.json:
         emit_json(data)
         return

@@ -264,7 +264,7 @@ def month_report_on(
         PatientMonthInput(
             PatientMonthTotals(seconds.get(pid, {}), _dedupe(overlaps.get(pid, [])),
                                tuple(longs.get(pid, []))),
-            tuple(enrolled.get(pid, [])),
+            _one_per_program(enrolled.get(pid, [])),
             flags.get(pid, MonthFlags()),
         )
         for pid in order
@@ -292,6 +292,18 @@ def _active(enrollment: EnrollmentInput, ym: YearMonth) -> bool:
     starts_before_end = enrollment.start_date is None or enrollment.start_date <= ym.last_day
     ends_after_start = enrollment.end_date is None or enrollment.end_date >= ym.first_day
     return starts_before_end and ends_after_start
+
+
+def _one_per_program(items: list[EnrollmentInput]) -> tuple[EnrollmentInput, ...]:
+    """A hub holds each workstation's copy of an enrollment: keep one per program, the one
+    with the earliest consent on file (no consent anywhere stays no consent)."""
+    best: dict[str, EnrollmentInput] = {}
+    for item in items:
+        kept = best.get(item.program)
+        if kept is None or (item.consent_date is not None and (
+                kept.consent_date is None or item.consent_date < kept.consent_date)):
+            best[item.program] = item
+    return tuple(best.values())
 
 
 def _dedupe(found: list[Overlap]) -> tuple[Overlap, ...]:

@@ -204,3 +204,13 @@ def test_quick_status_equals_full_status(setup):
 def test_help_and_version(home):
     assert "start a timer" in ok(home, "--help")
     assert ok(home, "--version").startswith("ccm-timer ")
+
+
+def test_options_before_or_after_the_command(home, tmp_path):
+    other = tmp_path / "elsewhere"
+    result = subprocess.run(
+        [sys.executable, "-m", "ccm_timer", "--data-dir", str(other), "--json",
+         "category", "list"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)[0]["slug"] == "phone-call"
+    assert (other / "ccm-timer.db").exists()
