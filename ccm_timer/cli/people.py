@@ -24,6 +24,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--dob", type=date_arg, help="YYYY-MM-DD")
     p.add_argument("--program", help="CCM, PCM, BHI, RPM, CPO_HOME_HEALTH or CPO_HOSPICE")
     p.add_argument("--consent", type=date_arg, help="consent date, YYYY-MM-DD")
+    p.add_argument("--billing-practitioner", help="the practitioner who bills (name or id)")
     p.set_defaults(handler=patient_add)
     p = psub.add_parser("import", parents=[common], help="import a roster CSV (all or none)")
     p.add_argument("file", type=Path)
@@ -37,6 +38,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--consent", type=date_arg, required=True, help="YYYY-MM-DD")
     p.add_argument("--method", help="verbal or written")
     p.set_defaults(handler=patient_consent)
+    p = psub.add_parser("practitioner", parents=[common],
+                        help="name the practitioner who bills for a patient")
+    p.add_argument("--mrn", required=True)
+    p.add_argument("--practitioner", required=True, help="name or id")
+    p.set_defaults(handler=patient_practitioner)
 
     clinician = sub.add_parser("clinician", help="add and list clinicians")
     csub = clinician.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -70,11 +76,24 @@ def _print_patient(args, view) -> None:
 
 
 def patient_add(ctx, args) -> None:
+    if args.billing_practitioner:  # check before adding: all or nothing
+        with ctx.read() as session:
+            clinicians.find(session, ctx, args.billing_practitioner)
     view = patients.add(
         ctx, mrn=args.mrn, name=args.name, birth_date=args.dob, program=args.program,
         consent=args.consent,
     )
+    if args.billing_practitioner:
+        view = patients.set_billing_practitioner(ctx, view.mrn, args.billing_practitioner)
     _print_patient(args, view)
+
+
+def patient_practitioner(ctx, args) -> None:
+    view = patients.set_billing_practitioner(ctx, args.mrn, args.practitioner)
+    if args.json:
+        emit_json(view.to_dict())
+    else:
+        print(f"{args.practitioner} now bills for {view.mrn}.")
 
 
 def patient_import(ctx, args) -> None:

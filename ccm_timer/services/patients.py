@@ -138,3 +138,28 @@ def set_consent(
             actor=actor,
         )
         return view(row, enrollments.for_patient(session, row.id))
+
+
+def set_billing_practitioner(ctx, mrn: str, practitioner: str, actor: str = "admin"
+                             ) -> PatientView:
+    """Name the practitioner who bills for this patient (one per patient-month)."""
+    from ccm_timer.services import clinicians
+    from ccm_timer.store.models import Role
+
+    with ctx.write() as session:
+        row = find(session, mrn)
+        who = clinicians.find(session, ctx, practitioner)
+        if who.role is not Role.PRACTITIONER:
+            raise UserError(
+                f"{who.name} is clinical staff; the billing practitioner must be a physician "
+                "or qualified practitioner (MD, DO, NP, PA, CNS, CNM)."
+            )
+        before = str(row.billing_practitioner_id) if row.billing_practitioner_id else None
+        row.billing_practitioner_id = who.id
+        session.add(row)
+        audit.append(
+            session, ctx=ctx, actor=actor, action="patient.billing_practitioner",
+            entity="patient", entity_id=row.id, before={"billing_practitioner": before},
+            after={"billing_practitioner": str(who.id)},
+        )
+        return view(row, enrollments.for_patient(session, row.id))

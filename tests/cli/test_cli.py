@@ -214,3 +214,17 @@ def test_options_before_or_after_the_command(home, tmp_path):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)[0]["slug"] == "phone-call"
     assert (other / "ccm-timer.db").exists()
+
+
+def test_billing_practitioner(setup):
+    ok(setup, "patient", "practitioner", "--mrn", "T1001", "--practitioner", "Dr Blake Test")
+    fails(setup, "patient", "practitioner", "--mrn", "T1001", "--practitioner", "Avery Nurse",
+          match="must be a physician")
+    fails(setup, "patient", "add", "--mrn", "T2001", "--name", "New, Pat",
+          "--billing-practitioner", "Nobody", match="no clinician 'Nobody'")
+    ok(setup, "patient", "add", "--mrn", "T2001", "--name", "New, Pat",
+       "--billing-practitioner", "Dr Blake Test", "--program", "CCM", "--consent", "2026-01-01")
+    ok(setup, "entry", "add", "--patient", "T2001", "--category", "care-plan",
+       "--start", "2026-11-03T10:00", "--end", "2026-11-03T10:21")
+    data = js(setup, "report", "--month", "2026-11", "--patient", "T2001")
+    assert data["patients"][0]["billing_practitioner"] == "Dr Blake Test"
