@@ -281,7 +281,9 @@ def add_manual(
 
 
 def _new_version(session: Session, ctx, old: TimeEntry, reason: str, actor: Clinician,
-                 **changes) -> tuple[TimeEntry, list[Interval], list[Interval]]:
+                 action: str, **changes) -> TimeEntry:
+    """Write the next version of `old` with `changes`, stamp `old` superseded, and audit
+    both versions under `action`."""
     old_spans = intervals_of(session, [old.id])[old.id]
     now = ctx.now()
     fields = {
@@ -303,7 +305,12 @@ def _new_version(session: Session, ctx, old: TimeEntry, reason: str, actor: Clin
     new_spans = [Interval(entry_id=new.id, start_utc=s, end_utc=e) for s, e in pairs]
     session.add_all(new_spans)
     session.flush()
-    return new, old_spans, new_spans
+    audit.append(
+        session, ctx=ctx, actor=actor.name, action=action, entity="time_entry",
+        entity_id=new.origin_id, before=snapshot(old, old_spans),
+        after={**snapshot(new, new_spans), "reason": reason},
+    )
+    return new
 
 
 def _reason(reason: str) -> str:
@@ -376,12 +383,7 @@ def edit(
         for s, e in spans:
             check_overlap(session, changes.get("clinician_id", old.clinician_id), s, e, now,
                           ignore_origin=old.origin_id)
-        new, old_spans, new_spans = _new_version(session, ctx, old, reason, who, **changes)
-        audit.append(
-            session, ctx=ctx, actor=who.name, action="entry.edit", entity="time_entry",
-            entity_id=new.origin_id, before=snapshot(old, old_spans),
-            after={**snapshot(new, new_spans), "reason": reason},
-        )
+        new = _new_version(session, ctx, old, reason, who, "entry.edit", **changes)
         return view_of(session, ctx, new.id)
 
 
@@ -399,12 +401,7 @@ def void(ctx, ref: str, *, reason: str, actor: str | None = None) -> EntryView:
             spans = intervals_of(session, [old.id])[old.id]
             changes["state"] = EntryState.STOPPED
             changes["spans"] = [(s.start_utc, s.end_utc or max(now, s.start_utc)) for s in spans]
-        new, old_spans, new_spans = _new_version(session, ctx, old, reason, who, **changes)
-        audit.append(
-            session, ctx=ctx, actor=who.name, action="entry.void", entity="time_entry",
-            entity_id=new.origin_id, before=snapshot(old, old_spans),
-            after={**snapshot(new, new_spans), "reason": reason},
-        )
+        new = _new_version(session, ctx, old, reason, who, "entry.void", **changes)
         return view_of(session, ctx, new.id)
 
 
