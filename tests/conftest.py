@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# Every data folder's database is encrypted; its key goes to a real keyring backend of the
+# tests' own (a file per entry in one folder for the session), which `ccm-timer`
+# subprocesses find through the same variables. tests/security covers the other keyrings.
+_ROOT = str(Path(__file__).resolve().parents[1])
+KEYRING_ENV = {
+    "CCM_TIMER_KEYRING_BACKEND": "tests.security.keyring_backend.FolderKeyring",
+    "CCM_TEST_KEYRING_DIR": tempfile.mkdtemp(prefix="ccm-test-keyring-"),
+    "PYTHONPATH": os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH")) if p),
+}
+os.environ.update(KEYRING_ENV)
+os.environ.pop("CCM_TIMER_PASSPHRASE", None)
+atexit.register(shutil.rmtree, KEYRING_ENV["CCM_TEST_KEYRING_DIR"], True)
 
 from ccm_timer.core.clock import ManualClock  # noqa: E402
 from ccm_timer.services import clinicians, patients  # noqa: E402

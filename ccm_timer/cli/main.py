@@ -89,6 +89,9 @@ def run(argv: Sequence[str]) -> int:
         ctx = open_app(args.data_dir)
     except (UserError, DatabaseError) as exc:
         return _fail(str(exc))
+    from ccm_timer.cli.security import notices
+
+    notices(ctx)  # read-only mode; a new database's recovery key, once, on a terminal
     try:
         handler(ctx, args)
     except (UserError, DatabaseError) as exc:

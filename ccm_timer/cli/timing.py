@@ -127,7 +127,15 @@ def quick_status(args) -> bool:
         zone = ZoneInfo(prefs.clinic_timezone)
     except (ValueError, KeyError):
         return False
-    result = quick.read_status(where, prefs, args.clinician)
+    if not where.database.exists():
+        return False
+    from ccm_timer.services import keys
+
+    try:
+        protection = keys.unlock(where, prefs, create=False)
+    except keys.KeyUnavailable:
+        return False  # the full path says what to do
+    result = quick.read_status(where, prefs, args.clinician, protection.key)
     if result is None:
         return False
     _print_status(args, result, zone)

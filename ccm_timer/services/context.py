@@ -17,9 +17,11 @@ from sqlmodel import Session
 
 from ccm_timer import paths as app_paths
 from ccm_timer.core.clock import Clock, SystemClock
+from ccm_timer.services import keys
 from ccm_timer.services import settings as settings_file
 from ccm_timer.services.errors import UserError
 from ccm_timer.store import migrate
+from ccm_timer.store.connection import DatabaseError, UnreadableError
 from ccm_timer.store.engine import check_engine, make_engine, read_session, write_session
 
 
@@ -30,6 +32,8 @@ class AppContext:
     settings: settings_file.Settings
     clock: Clock = field(default_factory=SystemClock)
     pragmas: dict[str, Any] = field(default_factory=dict)
+    protection: keys.Protection = field(default_factory=keys.Protection)
+    read_only: str | None = None  # why the database may only be read (failed integrity)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -68,10 +72,16 @@ class AppContext:
 
 
 def open_app(
-    data_dir: str | None = None, clock: Clock | None = None, key: bytes | None = None
+    data_dir: str | None = None, clock: Clock | None = None, key: bytes | None = None,
+    passphrase: str | None = None,
 ) -> AppContext:
-    """Open (creating on first use) the data folder and database, migrated and seeded."""
-    from ccm_timer.services import categories
+    """Open (creating on first use) the data folder and database, migrated and seeded.
+
+    The key comes from where the data folder's key record says (services/keys.py), or is
+    made on first use; `key` bypasses that, `passphrase` stands in for CCM_TIMER_PASSPHRASE.
+    A database that fails its quick integrity check is opened read-only, as it is.
+    """
+    from ccm_timer.services import backups, categories, integrity
 
     paths = app_paths.resolve(data_dir)
     try:
@@ -84,9 +94,39 @@ def open_app(
     loaded = settings_file.load(paths.settings_file)
     if not paths.settings_file.exists():
         settings_file.save(paths.settings_file, loaded)  # pin the workstation name and zone
-    engine = make_engine(paths.database, key)
-    pragmas = check_engine(engine)
-    migrate.upgrade(engine, paths.backups)
-    ctx = AppContext(paths, engine, loaded, clock or SystemClock(), pragmas)
-    categories.seed(ctx)
+    existed = paths.database.exists()
+    protection = keys.given(key) if key is not None else keys.unlock(
+        paths, loaded, passphrase=passphrase)
+    engine = make_engine(paths.database, protection.key)
+    try:
+        pragmas = check_engine(engine)
+    except UnreadableError:
+        engine.dispose()
+        raise keys.unreadable(protection) from None
+    read_only = None
+    problems = integrity.quick_check(engine) if existed else []
+    if problems:
+        engine.dispose()
+        read_only = integrity.read_only_reason(paths.backups, problems)
+        engine = make_engine(paths.database, protection.key, read_only=read_only)
+        pragmas = check_engine(engine)
+        if migrate.current_revision(engine) != migrate.SCHEMA_HEAD:
+            engine.dispose()
+            raise DatabaseError(
+                f"The database failed its integrity check ({problems[0]}) and is from an "
+                "older version, so it cannot even be opened read-only; nothing was changed. "
+                f"Ask your administrator to restore the latest backup from {paths.backups}."
+            )
+    else:
+        migrate.upgrade(engine, paths.backups)
+    ctx = AppContext(paths, engine, loaded, clock or SystemClock(), pragmas, protection,
+                     read_only)
+    if read_only is None:
+        categories.seed(ctx)
+        keys.audit_new_key(ctx)
+        if existed:
+            try:
+                backups.daily(ctx)
+            except (OSError, DatabaseError):
+                pass  # never block time-keeping on a backup; doctor and the tray show its age
     return ctx

@@ -12,11 +12,13 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+import sqlcipher3.dbapi2 as sqlcipher
+
 from ccm_timer.paths import AppPaths
 from ccm_timer.services import liveness
 from ccm_timer.services.settings import Settings
 from ccm_timer.services.views import EntryRow, Status, build_view
-from ccm_timer.store.connection import raw_connect, read_pragmas
+from ccm_timer.store.connection import UnreadableError, raw_connect, read_pragmas
 from ccm_timer.store.instants import from_db_text
 from ccm_timer.store.migrate import SCHEMA_HEAD
 
@@ -54,6 +56,16 @@ def read_status(
 ) -> Status | None:
     if not paths.database.exists():
         return None
+    try:
+        return _read(paths, settings, clinician, key, now)
+    except (sqlcipher.DatabaseError, UnreadableError):
+        return None  # a wrong key or a damaged page: the full path checks and words it
+
+
+def _read(
+    paths: AppPaths, settings: Settings, clinician: str | None, key: bytes | None,
+    now: datetime | None,
+) -> Status | None:
     conn = raw_connect(paths.database, key)
     try:
         read_pragmas(conn)

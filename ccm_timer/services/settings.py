@@ -34,6 +34,9 @@ class Settings:
     reminder_minutes: int = 60  # "timer still running" reminder
     privacy_lock_minutes: int = 10
     start_at_login: bool = False
+    # "off" only by an explicit choice (`ccm-timer encrypt --off`): the data folder then keeps
+    # an unencrypted database, and the tray and `doctor` say so. Anything else means "on".
+    encryption: str = "on"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def with_defaults(self) -> Settings:

@@ -24,33 +24,59 @@ class DatabaseError(Exception):
     """A database problem a person can act on; the message says what to do."""
 
 
-def apply_pragmas(dbapi_conn: Any, key: bytes | None) -> None:
+class UnreadableError(DatabaseError):
+    """The first read failed: the key is wrong or missing, or the file is not a database."""
+
+
+def key_pragma(key: bytes) -> str:
+    """The statement that keys a connection: a raw 256-bit key, so the text can only hold
+    hex digits and SQLCipher skips its passphrase KDF. Never put it in a URL or a message."""
+    if len(key) != 32:
+        raise ValueError("a database key is 32 bytes")
+    return f"PRAGMA key = \"x'{key.hex()}'\""
+
+
+def apply_pragmas(dbapi_conn: Any, key: bytes | None, read_only: bool = False) -> None:
     # Take transaction control away from the driver: we issue BEGIN ourselves.
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
+    # SQLCipher prints failed page checks (a wrong key) to stderr itself; we word the error.
+    cur.execute("PRAGMA cipher_log_level = NONE")
     if key is not None:
-        # A raw key, set per connection, never in a URL or a message (SQLCipher docs).
-        cur.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+        cur.execute(key_pragma(key))  # first, before anything reads the file
     cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    cur.execute("PRAGMA journal_mode = WAL")
-    cur.execute("PRAGMA synchronous = FULL")
+    if read_only:
+        # A damaged database is looked at, never written: no journal-mode change, and a
+        # second guard on top of the read-only file handle.
+        cur.execute("PRAGMA query_only = ON")
+        cur.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the first read
+    else:
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = FULL")
     cur.execute("PRAGMA foreign_keys = ON")
     cur.close()
 
 
-def raw_connect(path: Path, key: bytes | None = None) -> Any:
-    conn = sqlcipher.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+def raw_connect(path: Path, key: bytes | None = None, read_only: bool = False) -> Any:
+    if read_only:
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        conn = sqlcipher.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                                 check_same_thread=False)
+    else:
+        conn = sqlcipher.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000,
+                                 check_same_thread=False)
     try:
-        apply_pragmas(conn, key)
+        apply_pragmas(conn, key, read_only)
     except sqlcipher.DatabaseError as exc:
         conn.close()
-        raise DatabaseError(UNREADABLE) from exc
+        raise UnreadableError(UNREADABLE) from exc
     return conn
 
 
-def read_pragmas(dbapi_conn: Any) -> dict[str, Any]:
+def read_pragmas(dbapi_conn: Any, read_only: bool = False) -> dict[str, Any]:
     """Read every pragma back through the connection we actually use, and refuse to run if
-    any differs (reliability R1.1, R1.4). Returns what is in force, for `doctor`."""
+    any differs (reliability R1.1, R1.4). Returns what is in force, for `doctor`. A
+    read-only connection (a damaged database) is only looked at: its modes are reported."""
     cur = dbapi_conn.cursor()
     try:
         version = cur.execute("select sqlite_version()").fetchone()[0]
@@ -60,13 +86,13 @@ def read_pragmas(dbapi_conn: Any) -> dict[str, Any]:
         }
         cipher = cur.execute("PRAGMA cipher_version").fetchone()
     except sqlcipher.DatabaseError as exc:
-        raise DatabaseError(UNREADABLE) from exc
+        raise UnreadableError(UNREADABLE) from exc
     finally:
         cur.close()
     if tuple(int(p) for p in version.split(".")[:3]) < MIN_SQLITE:
         raise DatabaseError(f"SQLite {version} is too old for safe WAL use; reinstall the app.")
     for name, expected in EXPECTED_PRAGMAS.items():
-        if str(found[name]).lower() != str(expected):
+        if str(found[name]).lower() != str(expected) and not read_only:
             raise DatabaseError(
                 f"The database refused PRAGMA {name}={expected} (it reports {found[name]}); "
                 "move the data folder to a local disk and try again."

@@ -20,18 +20,24 @@ from sqlmodel import Session
 
 from ccm_timer.store.connection import DatabaseError, raw_connect, read_pragmas
 
-__all__ = ["DatabaseError", "check_engine", "make_engine", "read_session", "write_session"]
+__all__ = ["DatabaseError", "ReadOnlyError", "check_engine", "make_engine", "read_session",
+           "write_session"]
 
 
-def make_engine(path: Path, key: bytes | None = None) -> Engine:
-    """An engine on the database file at `path` (created if missing)."""
+class ReadOnlyError(DatabaseError):
+    """A write was asked of a database opened read-only (it failed its integrity check)."""
+
+
+def make_engine(path: Path, key: bytes | None = None, read_only: str | None = None) -> Engine:
+    """An engine on the database file at `path` (created if missing). `read_only` is why the
+    file may only be read (then it is opened `mode=ro`, `query_only`, and never created)."""
     engine = create_engine(
         "sqlite://",
         module=sqlcipher,
         # NullPool: a connection per session. Cheap for SQLite, and no pooled connection
         # keeps a WAL snapshot or a lock alive behind the app's back.
         poolclass=NullPool,
-        creator=lambda: raw_connect(path, key),
+        creator=lambda: raw_connect(path, key, read_only=read_only is not None),
     )
 
     @event.listens_for(engine, "begin")
@@ -40,13 +46,15 @@ def make_engine(path: Path, key: bytes | None = None) -> Engine:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     engine.ccm_key = key  # type: ignore[attr-defined]  # the backup API needs it
+    engine.ccm_read_only = read_only  # type: ignore[attr-defined]
     return engine
 
 
 def check_engine(engine: Engine) -> dict[str, Any]:
     """The pragmas in force, read back through the engine's own connection."""
+    read_only = getattr(engine, "ccm_read_only", None) is not None
     with engine.connect() as conn:
-        return read_pragmas(conn.connection.dbapi_connection)
+        return read_pragmas(conn.connection.dbapi_connection, read_only=read_only)
 
 
 def _is_locked(exc: OperationalError) -> bool:
@@ -62,6 +70,9 @@ def write_session(engine: Engine, attempts: int = 6) -> Iterator[Session]:
     BEGIN with bounded, jittered backoff, then raise a message a person can act on. The
     body runs only once the lock is held, so a retry never repeats a half-done write.
     """
+    reason = getattr(engine, "ccm_read_only", None)
+    if reason is not None:
+        raise ReadOnlyError(reason)
     bound = engine.execution_options(ccm_write=True)
     for attempt in range(attempts):
         session = Session(bound, expire_on_commit=False)

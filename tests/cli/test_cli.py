@@ -6,7 +6,7 @@ import sys
 import time
 
 from tests.cli.helpers import fails, js, ok
-from tests.conftest import run_cli
+from tests.conftest import KEYRING_ENV, run_cli
 
 
 def test_lists(setup):
@@ -171,7 +171,8 @@ def test_status_is_fast_and_never_imports_qt(setup):
     )
     env_home = str(setup)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env={"CCM_TIMER_HOME": env_home, "PATH": "/usr/bin:/bin"})
+                            env={"CCM_TIMER_HOME": env_home, "PATH": "/usr/bin:/bin",
+                                 **KEYRING_ENV})  # where the database key is kept
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["state"] == "running"
     assert result.stderr.strip() == "[]"

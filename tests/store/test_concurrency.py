@@ -1,12 +1,12 @@
 """Two processes write 500 times each while a reader holds a long read transaction."""
 
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 from ccm_timer.services import audit, entries
+from ccm_timer.store.connection import raw_connect
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITES = 500
@@ -14,7 +14,7 @@ WRITES = 500
 
 def test_two_writers_and_a_long_reader_lose_nothing(clinic, home: Path):
     clinic.close()
-    reader = sqlite3.connect(home / "ccm-timer.db", isolation_level=None)
+    reader = raw_connect(home / "ccm-timer.db", clinic.engine.ccm_key)  # the database's key
     reader.execute("BEGIN")
     before = reader.execute("SELECT count(*) FROM time_entry").fetchone()[0]
     writers = [
