@@ -9,10 +9,12 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-APP_ID = "org.ccmtimer.CCMTimer"
+from ccm_timer.services import desktop_entry as _menu_entry
+from ccm_timer.services.desktop_entry import exec_arg as _exec_arg  # noqa: F401 (tests)
+
+APP_ID = _menu_entry.APP_ID
 RUN_VALUE = "CCMTimer"
 _RUN_KEY = r"Software\Microsoft\Windows\CurrentVersion\Run"
-_RESERVED = set(" \t\n\"'\\><~|&;$*?#()`")
 
 
 def command(data_dir: str | os.PathLike[str] | None = None) -> list[str]:
@@ -26,29 +28,9 @@ def command(data_dir: str | os.PathLike[str] | None = None) -> list[str]:
     return argv
 
 
-def _exec_arg(arg: str) -> str:
-    """Quote one argument by the Desktop Entry spec's Exec rules."""
-    arg = arg.replace("%", "%%")
-    if not arg or any(c in _RESERVED for c in arg):
-        for c in '\\"`$':
-            arg = arg.replace(c, "\\" + c)
-        arg = f'"{arg}"'
-    # The Exec value is itself a string value, whose escapes are applied first.
-    return arg.replace("\\", "\\\\")
-
-
 def desktop_entry(argv: Sequence[str]) -> str:
-    return "\n".join([
-        "[Desktop Entry]",
-        "Type=Application",
-        "Name=CCM Timer",
-        "Comment=Time care-management work per patient",
-        f"Exec={' '.join(_exec_arg(a) for a in argv)}",
-        "Icon=org.ccmtimer.CCMTimer",
-        "Terminal=false",
-        "X-GNOME-Autostart-enabled=true",
-        "",
-    ])
+    """The application menu's entry (services/desktop_entry.py), marked for autostart."""
+    return _menu_entry.render(argv, autostart=True)
 
 
 def linux_entry_path(env: Mapping[str, str] = os.environ) -> Path:
