@@ -102,6 +102,14 @@ def run(argv: Sequence[str]) -> int:
         # A full disk or a vanished folder is the user's to fix, not a crash.
         return _fail(f"{exc.strerror or exc}: {getattr(exc, 'filename', '') or ''}; "
                      "free space or fix the folder and try again.")
+    except Exception as exc:
+        if ctx.read_only is None or type(exc).__module__.split(".")[0] not in (
+                "sqlalchemy", "sqlcipher3"):
+            raise
+        # A damaged database open read-only: the part this command needs is unreadable.
+        return _fail("That part of the damaged database cannot be read; nothing was changed. "
+                     f"Ask your administrator to restore the latest backup from "
+                     f"{ctx.paths.backups}.")
     finally:
         ctx.close()
     return 0

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from ccm_timer import paths as app_paths
@@ -102,6 +103,14 @@ def open_app(
         pragmas = check_engine(engine)
     except UnreadableError:
         engine.dispose()
+        damage = integrity.damaged_pages(paths.database, protection.key) if (
+            protection.key is not None) else []
+        if damage:
+            raise DatabaseError(
+                f"The database file is damaged ({damage[0]}; {len(damage)} page(s) in all), "
+                "so it cannot be opened; nothing was changed. Keep it as evidence and ask "
+                f"your administrator to restore the latest backup from {paths.backups}."
+            ) from None
         raise keys.unreadable(protection) from None
     read_only = None
     problems = integrity.quick_check(engine) if existed else []
@@ -110,12 +119,17 @@ def open_app(
         read_only = integrity.read_only_reason(paths.backups, problems)
         engine = make_engine(paths.database, protection.key, read_only=read_only)
         pragmas = check_engine(engine)
-        if migrate.current_revision(engine) != migrate.SCHEMA_HEAD:
+        try:
+            revision = migrate.current_revision(engine)
+        except DBAPIError:
+            revision = None  # the damage reaches the schema version itself
+        if revision != migrate.SCHEMA_HEAD:
             engine.dispose()
             raise DatabaseError(
-                f"The database failed its integrity check ({problems[0]}) and is from an "
-                "older version, so it cannot even be opened read-only; nothing was changed. "
-                f"Ask your administrator to restore the latest backup from {paths.backups}."
+                f"The database failed its integrity check ({problems[0]}) and its schema "
+                "version is unreadable or older, so it cannot even be opened read-only; "
+                "nothing was changed. Ask your administrator to restore the latest backup "
+                f"from {paths.backups}."
             )
     else:
         migrate.upgrade(engine, paths.backups)

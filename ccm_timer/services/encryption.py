@@ -27,6 +27,29 @@ IN_PROGRESS = ".encrypting"
 LEFTOVER = ".plaintext"
 _BUSY = ("Another program has the database open; close the CCM Timer tray app and any "
          "running ccm-timer command, then run `ccm-timer encrypt` again. Nothing was changed.")
+# Beyond the tray's lock file, SQLite's own locks stop a program that is inside a
+# transaction; one that merely holds an idle connection and writes after the switch finds
+# the encrypted file, cannot read it without the key, and says so: nothing is lost quietly.
+
+
+def tray_running(folder: Path) -> bool:
+    """True when a CCM Timer tray holds this data folder (its lock file names a live
+    process). The tray keeps a connection open between transactions, which SQLite's locks
+    alone do not reveal."""
+    lock = folder / "ccm-timer.lock"
+    try:
+        pid = int(lock.read_text(encoding="utf-8", errors="replace").split()[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False  # a stale lock from a crashed tray
+    except PermissionError:
+        return True  # alive, another user's
+    return True
 
 
 def _open_plain(path: Path) -> Any:
@@ -160,6 +183,8 @@ def encrypt(paths: AppPaths, settings: Any, *, passphrase: str | None = None,
         raise UserError(
             "There is no database yet; a new one is encrypted from the start (unless "
             '`encryption = "off"` is set), so there is nothing to convert.')
+    if tray_running(paths.data):
+        raise UserError(_BUSY)
     if not is_plaintext(db):
         raise UserError(
             "The database is encrypted but this folder has no record of its key; run "

@@ -6,12 +6,13 @@ R1.7): the app never repairs, deletes or recreates it on its own; a person resto
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from ccm_timer.store.connection import DatabaseError
+from ccm_timer.store.connection import DatabaseError, key_pragma
 
 
 def _rows(engine: Engine, pragma: str) -> list[str]:
@@ -36,6 +37,29 @@ def cipher_check(engine: Engine) -> list[str]:
         return _rows(engine, "cipher_integrity_check")
     except (DBAPIError, DatabaseError) as exc:
         return [f"a page cannot be read ({_cause(exc)})"]
+
+
+def damaged_pages(path: Path, key: bytes) -> list[str]:
+    """When a database will not open with its key: SQLCipher's page MACs, checked without
+    reading the schema (read-only; nothing is created). Pages failing but not page 1 mean
+    the key is right and the file is damaged; an empty list means no such finding."""
+    import sqlcipher3.dbapi2 as sqlcipher
+
+    try:
+        conn = sqlcipher.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlcipher.Error:
+        return []
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(key_pragma(key))
+        found = [str(r[0]) for r in conn.execute("PRAGMA cipher_integrity_check")]
+    except sqlcipher.Error:
+        return []
+    finally:
+        conn.close()
+    if any(line.rstrip().endswith(" page 1") for line in found):
+        return []  # page 1 too: most likely another key, not damage
+    return found
 
 
 def _cause(exc: Exception) -> str:

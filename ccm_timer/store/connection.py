@@ -59,7 +59,11 @@ def apply_pragmas(dbapi_conn: Any, key: bytes | None, read_only: bool = False) -
 
 def raw_connect(path: Path, key: bytes | None = None, read_only: bool = False) -> Any:
     if read_only:
-        uri = f"{path.resolve().as_uri()}?mode=ro"
+        # With no -wal file everything is in the main file: `immutable` reads it without
+        # locks and without creating -wal/-shm beside it. A -wal may hold the last commits,
+        # so then SQLite must read it (it may add a -shm index; the db and -wal stay as is).
+        wal = path.with_name(path.name + "-wal")
+        uri = f"{path.resolve().as_uri()}?mode=ro" + ("" if wal.exists() else "&immutable=1")
         conn = sqlcipher.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
                                  check_same_thread=False)
     else:
