@@ -1,0 +1,223 @@
+"""The PyInstaller bundle, built by packaging/build.sh into a temporary folder and run from
+there as a clinic would run it: no Python, no source tree, no test keyring on its path.
+
+Runs only with CCM_RUN_PACKAGING=1 (or --run-packaging; see conftest.py). Set
+CCM_PACKAGING_DIST=dist to test an existing build (dist/ccm-timer) instead of building.
+The tray check photographs the bundle's tray and start dialog into test-artifacts/packaging/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ccm_timer import __version__
+from tests.ui.xdesktop import ARTIFACTS, XDesktop, require_tools, wait_for
+
+pytestmark = [pytest.mark.packaging, pytest.mark.timeout(1800)]
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSPHRASE = "packaging-test-passphrase"
+# The suite's own keyring and import path must not reach the bundle (tests/conftest.py).
+_TEST_ONLY = ("CCM_TIMER_KEYRING_BACKEND", "CCM_TEST_KEYRING_DIR", "PYTHONPATH", "PYTHONHOME",
+              "CCM_TIMER_HOME", "CCM_TIMER_PASSPHRASE")
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder holding the `ccm-timer` program and its `_internal/`."""
+    given = os.environ.get("CCM_PACKAGING_DIST")
+    if given:
+        return Path(given).resolve() / "ccm-timer"
+    out = tmp_path_factory.mktemp("bundle")
+    env = {**os.environ, "PYTHON": sys.executable, "DIST": str(out / "dist"),
+           "WORK": str(out / "work")}
+    began = time.monotonic()
+    built = subprocess.run([str(ROOT / "packaging" / "build.sh")], env=env, cwd=out,
+                           capture_output=True, text=True, timeout=1500)
+    assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-4000:]
+    folder = out / "dist" / "ccm-timer"
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    (ARTIFACTS / "packaging").mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "packaging" / "build.txt").write_text(
+        f"build: {time.monotonic() - began:.0f} s; bundle: {size / 2**20:.0f} MiB\n")
+    shutil.rmtree(out / "work", ignore_errors=True)  # PyInstaller's cache, not the product
+    return folder
+
+
+def _env(home: Path, base: dict[str, str] | None = None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in (base or os.environ).items() if k not in _TEST_ONLY}
+    env.update(CCM_TIMER_HOME=str(home), **extra)
+    return env
+
+
+def _run(bundle: Path, home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess:
+    extra.setdefault("CCM_TIMER_PASSPHRASE", PASSPHRASE)
+    return subprocess.run([str(bundle / "ccm-timer"), *args], env=_env(home, **extra),
+                          cwd=home.parent, capture_output=True, text=True, timeout=120)
+
+
+def _ok(bundle: Path, home: Path, *args: str) -> str:
+    done = _run(bundle, home, *args)
+    assert done.returncode == 0, f"{args}: {done.stderr}"
+    return done.stdout
+
+
+def _clinic(bundle: Path, home: Path) -> None:
+    _ok(bundle, home, "clinician", "add", "--name", "Avery Nurse", "--credential", "RN",
+        "--role", "clinical_staff", "--default")
+    _ok(bundle, home, "patient", "add", "--mrn", "T1001", "--name", "Testpatient, Alma",
+        "--program", "CCM", "--consent", "2026-01-05")
+
+
+def test_the_bundle_holds_what_the_app_loads_by_name_or_path(bundle: Path) -> None:
+    inside = bundle / "_internal"
+    sources = [p.relative_to(ROOT) for p in (ROOT / "resources").rglob("*") if p.is_file()]
+    assert sources and all((inside / p).is_file() for p in sources), "resources/ incomplete"
+    migrations = ROOT / "ccm_timer" / "store" / "migrations"
+    for script in [migrations / "env.py", *sorted((migrations / "versions").glob("*.py"))]:
+        assert (inside / script.relative_to(ROOT)).is_file(), script.name
+    assert (inside / "packaging" / "org.ccmtimer.CCMTimer.desktop").is_file()
+    # keyring finds its backends through entry points: its metadata must be there.
+    (points,) = inside.glob("keyring-*.dist-info/entry_points.txt")
+    assert "keyring.backends.SecretService" in points.read_text()
+    assert not list(inside.rglob("libqgtk3.so")), "GTK theme plugin would load system GTK"
+
+
+def test_version(bundle: Path, tmp_path: Path) -> None:
+    done = _run(bundle, tmp_path / "data", "--version")
+    assert (done.returncode, done.stdout.strip()) == (0, f"ccm-timer {__version__}")
+    assert not (tmp_path / "data").exists()
+
+
+def test_doctor_on_a_new_database_and_the_command_line(bundle: Path, tmp_path: Path) -> None:
+    home = tmp_path / "data"
+    doctor = json.loads(_ok(bundle, home, "doctor", "--json"))  # Alembic made the schema
+    assert doctor["integrity"]["quick_check"] == "ok"
+    assert doctor["encryption"]["encrypted"] is True
+    assert doctor["audit_chain"]["ok"] is True
+    assert "Audit chain:      intact" in _ok(bundle, home, "doctor")
+    _clinic(bundle, home)
+    _ok(bundle, home, "entry", "add", "--patient", "T1001", "--category", "phone-call",
+        "--start", "2026-11-03T10:00", "--end", "2026-11-03T10:25")
+    report = json.loads(_ok(bundle, home, "report", "--month", "2026-11", "--json"))
+    (patient,) = report["patients"]  # billing rules read from the bundle's resources
+    assert patient["mrn"] == "T1001" and patient["lines"]
+    out = tmp_path / "note.txt"
+    _ok(bundle, home, "export", "--month", "2026-11", "--format", "ehr-text", "--out", str(out))
+    note = out.read_text(encoding="utf-8")  # rendered from the bundled note template
+    assert "Total time this month: 25 min" in note and "99490" in note
+    assert "Audit trail intact" in _ok(bundle, home, "audit", "verify")
+
+
+def test_keyring_backends_load_by_name(bundle: Path, tmp_path: Path) -> None:
+    """CCM_TIMER_KEYRING_BACKEND names a backend as module.Class: the bundled one imports
+    (and then finds no D-Bus here), where a backend not in the bundle cannot."""
+    said = {}
+    for name in ("SecretService", "NotBundled"):
+        done = _run(bundle, tmp_path / "data", "doctor", CCM_TIMER_PASSPHRASE="",
+                    CCM_TIMER_KEYRING_BACKEND=f"keyring.backends.{name}.Keyring",
+                    DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent")
+        assert done.returncode == 1
+        said[name] = done.stderr
+    assert "ModuleNotFoundError" in said["NotBundled"]
+    assert "SecretService" in said["SecretService"]
+    assert "ModuleNotFoundError" not in said["SecretService"]
+
+
+def test_the_database_key_goes_to_a_real_secret_service(bundle: Path, tmp_path: Path) -> None:
+    """keyring picks its backend by itself (entry points), as on a clinic's GNOME desktop."""
+    missing = [t for t in ("dbus-run-session", "gnome-keyring-daemon") if not shutil.which(t)]
+    if missing:
+        reason = f"needs {', '.join(missing)}: apt-get install dbus gnome-keyring"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    home, user = tmp_path / "data", tmp_path / "user"
+    (user / "run").mkdir(parents=True)
+    (user / "run").chmod(0o700)
+    script = (
+        'eval "$(printf %s "$KEYRING_PASSWORD" | gnome-keyring-daemon --unlock '
+        '--components=secrets)" && "$BUNDLE" doctor && "$BUNDLE" doctor --json'
+    )
+    env = _env(home, HOME=str(user), XDG_DATA_HOME=str(user / "share"),
+               XDG_RUNTIME_DIR=str(user / "run"), KEYRING_PASSWORD="login-password",
+               BUNDLE=str(bundle / "ccm-timer"))
+    done = subprocess.run(["dbus-run-session", "--", "bash", "-c", script], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "the system keyring (keyring.backends.SecretService.Keyring)" in done.stdout
+    doctor = json.loads(done.stdout[done.stdout.index("\n{") + 1:])
+    assert doctor["encryption"]["key_kept_in"] == "keyring"
+
+
+def _tray_icon(d: XDesktop) -> tuple[int, int] | None:
+    for window in d.search("--class", "ccm-timer"):
+        x, y, w, h = d.geometry(window)
+        if w <= 48 and h <= 48 and y < 40:  # inside the trayer panel at the top
+            return x + w // 2, y + h // 2
+    return None
+
+
+def _menu_open(d: XDesktop) -> bool:
+    return any(d.geometry(w)[3] > 60 and d.geometry(w)[1] < 100
+               for w in d.search("--class", "ccm-timer"))
+
+
+def test_the_bundled_tray_starts_hands_over_and_quits(bundle: Path, tmp_path: Path) -> None:
+    require_tools()
+    home = tmp_path / "data"
+    _clinic(bundle, home)
+    d = XDesktop(ARTIFACTS / "packaging", tray_host=True)
+    try:
+        env = _env(home, d.env(), CCM_TIMER_PASSPHRASE=PASSPHRASE)
+        log = open(d.artifacts / "bundle-tray.log", "w")  # noqa: SIM115 - closed below
+        began = time.monotonic()
+        app = subprocess.Popen([str(bundle / "ccm-timer")], env=env, stdout=log,
+                               stderr=subprocess.STDOUT)
+        icon = wait_for(lambda: _tray_icon(d), 30, "the bundle's tray icon")
+        (d.artifacts / "startup.txt").write_text(
+            f"bundle: process start to tray icon {time.monotonic() - began:.2f} s\n")
+        wait_for(lambda: "ready after" in (home / "logs" / "tray.log").read_text(), 30,
+                 "the tray to be ready")
+        assert "(system tray)" in (home / "logs" / "tray.log").read_text()
+        d.shot("bundle-tray-idle")
+        # A second launch (the menu entry, a hotkey) hands over and opens the start dialog.
+        second = subprocess.run([str(bundle / "ccm-timer")], env=env, timeout=60)
+        assert second.returncode == 0
+        wait_for(lambda: d.search("--name", "Start timer"), 20, "the start dialog")
+        time.sleep(0.3)
+        d.type("alma")
+        time.sleep(0.5)
+        d.shot("bundle-start-dialog")
+        d.keys("Return", "Return")  # the patient, then the first activity
+        wait_for(lambda: json.loads(_ok(bundle, home, "status", "--json"))["state"]
+                 == "running", 15, "the timer to run")
+        time.sleep(1.5)
+        d.shot("bundle-tray-running")
+        _ok(bundle, home, "stop")
+        wait_for(lambda: json.loads(_ok(bundle, home, "status", "--json"))["state"]
+                 == "idle", 15, "the timer to stop")
+        time.sleep(1.0)  # the tray sees the change made by the command line
+        for _ in range(3):  # a busy machine may drop the first click
+            d.click(*icon)
+            try:
+                wait_for(lambda: _menu_open(d), 4, "the tray menu")
+                break
+            except AssertionError:
+                d.keys("Escape")
+        d.shot("bundle-menu")
+        d.keys("q")  # &Quit: idle, so no question
+        assert app.wait(20) == 0
+        log.close()
+        (entry,) = json.loads(_ok(bundle, home, "entry", "list", "--json"))
+        assert (entry["patient"], entry["source"]) == ("T1001", "timer")
+    finally:
+        d.close()
