@@ -46,6 +46,7 @@ def doctor(ctx, args) -> None:
     newest = backups.latest(ctx.paths.backups)
     quick = integrity.quick_check(ctx.engine)
     macs = integrity.cipher_check(ctx.engine)
+    exported, anchors = integrity.export_anchors(ctx)
     info = {
         "data_folder": str(ctx.paths.data),
         "database": str(ctx.paths.database),
@@ -73,8 +74,9 @@ def doctor(ctx, args) -> None:
         "last_backup": {"path": str(newest.path), "taken": newest.taken.isoformat()}
         if newest else None,
         "audit_chain": {"ok": report.ok, "events": report.events,
-                        "broken_seq": report.broken_seq, "head": report.head},
-        "warnings": integrity.warnings(ctx),
+                        "broken_seq": report.broken_seq, "head": report.head,
+                        "exports_checked": exported, "export_anchors_missing": anchors},
+        "warnings": integrity.warnings(ctx) + anchors,
     }
     if args.json:
         emit_json(info)
@@ -110,6 +112,7 @@ def doctor(ctx, args) -> None:
     else:
         print("Last backup:      none yet (a daily one is taken automatically)")
     chain = "intact" if report.ok else f"BROKEN at event {report.broken_seq}"
-    print(f"Audit chain:      {chain}, {report.events} events, head {report.head[:16]}")
+    print(f"Audit chain:      {chain}, {report.events} events, head {report.head[:16]}; "
+          f"{exported - len(anchors)} of {exported} export(s) anchored")
     for line in info["warnings"]:
         print(f"Warning:          {line}")

@@ -129,3 +129,22 @@ def _first_event_at(ctx: Any) -> Any:
     with ctx.read() as session:
         first = session.exec(select(AuditEvent).order_by(col(AuditEvent.seq)).limit(1)).first()
     return first.at_utc if first else None
+
+
+def export_anchors(ctx: Any) -> tuple[int, list[str]]:
+    """Every export recorded the audit chain head it was made at (and billing holds a copy).
+    A chain rewritten afterwards, even with every hash recomputed so that `audit verify`
+    passes, no longer contains those heads. Returns (exports checked, problems)."""
+    from sqlmodel import col, select
+
+    from ccm_timer.services.audit import GENESIS
+    from ccm_timer.store.models import AuditEvent, Export
+
+    with ctx.read() as session:
+        hashes = set(session.exec(select(AuditEvent.hash)))
+        made = list(session.exec(select(Export.id, Export.chain_head)
+                                 .order_by(col(Export.created_at))))
+    problems = [f"export {str(export_id)[:13]} was made at chain head {head[:16]}, which is "
+                "no longer in the audit chain (the chain was rewritten after it)"
+                for export_id, head in made if head != GENESIS and head not in hashes]
+    return len(made), problems
