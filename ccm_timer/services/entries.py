@@ -370,7 +370,7 @@ def edit(
             changes["note"] = note.strip()
         if start is not None or end is not None:
             new_start = start or old_spans[0].start_utc
-            new_end = end or old_spans[-1].end_utc
+            new_end = end or max(s.end_utc for s in old_spans)  # stopped: every end is set
             if new_end <= new_start:
                 raise UserError("The end is not after the start; check the times.")
             if new_end > now:

@@ -38,17 +38,22 @@ class Orphan:
     reason: str
 
 
+def mark_alive(session: Session, ctx, *, pid: int | None = None) -> None:
+    """Upsert this workstation's heartbeat inside the caller's transaction."""
+    row = session.get(Heartbeat, ctx.workstation) or Heartbeat(
+        workstation=ctx.workstation, last_seen_utc=ctx.now(), monotonic_ns=0
+    )
+    row.last_seen_utc = ctx.now()
+    row.monotonic_ns = ctx.clock.monotonic_ns()
+    row.boot_id = liveness.boot_id()
+    row.pid = os.getpid() if pid is None else pid
+    session.add(row)
+
+
 def beat(ctx, *, pid: int | None = None) -> None:
     """Record that the app on this workstation is alive (its own small transaction)."""
     with ctx.write() as session:
-        row = session.get(Heartbeat, ctx.workstation) or Heartbeat(
-            workstation=ctx.workstation, last_seen_utc=ctx.now(), monotonic_ns=0
-        )
-        row.last_seen_utc = ctx.now()
-        row.monotonic_ns = ctx.clock.monotonic_ns()
-        row.boot_id = liveness.boot_id()
-        row.pid = os.getpid() if pid is None else pid
-        session.add(row)
+        mark_alive(session, ctx, pid=pid)
 
 
 def release(ctx) -> None:
@@ -119,7 +124,9 @@ def resolve(ctx, ref: str, choice: Choice | str, actor: str | None = None) -> En
         spans = entries.intervals_of(session, [entry.id])[entry.id]
         before = entries.snapshot(entry, spans)
         if choice is Choice.STOP and entry.state is EntryState.RUNNING:
-            open_span = spans[-1]
+            # By its empty end, not its place: after the clock stepped back, the open
+            # interval can start before a closed one.
+            open_span = next(s for s in spans if s.end_utc is None)
             # Never end before the span began (a timer started after the last heartbeat).
             open_span.end_utc = max(last_seen, open_span.start_utc)
             session.add(open_span)

@@ -25,8 +25,12 @@ class GapChoice(StrEnum):
 
 
 def _containing(spans: list[Interval], gap: Gap) -> Interval | None:
-    """The interval the gap fell in: started before it, and still open or ended after it."""
-    for span in reversed(spans):
+    """The interval the gap fell in: started before it, and still open or ended after it.
+    The open interval is looked at first, whatever its start: after an earlier step back of
+    the clock it may start before intervals that closed earlier."""
+    open_ = [s for s in spans if s.end_utc is None]
+    closed = [s for s in reversed(spans) if s.end_utc is not None]
+    for span in open_ + closed:
         if span.start_utc > gap.wall_before:
             continue
         if gap.kind is GapKind.BACKWARD:
@@ -63,26 +67,20 @@ def resolve(
                     "The timer no longer covers that gap (it was changed in the meantime); "
                     "nothing was changed."
                 )
-            if choice is GapChoice.EXCLUDE and gap.wall_after < span.start_utc:
-                # The clock went back past the interval's start: a new interval there would
-                # sort before the open one, and every later pause or stop would close the
-                # wrong one.
-                raise UserError(
-                    "The clock moved back to before this timer started; stop the timer and "
-                    "add the time by hand."
-                )
             was_open = span.end_utc is None
             later_end = span.end_utc
             # Never end before the span began: the clock may have been set back past it.
             span.end_utc = max(gap.wall_before, span.start_utc)
             session.add(span)
             if choice is GapChoice.EXCLUDE:
+                # After a step back past the start, this interval begins before the one just
+                # closed; the timer finds the open interval by its empty end, not its place.
                 session.add(
                     Interval(entry_id=entry.id, start_utc=gap.wall_after,
                              end_utc=None if was_open else later_end)
                 )
             else:
-                if not was_open or spans[-1] is not span:
+                if not was_open:
                     raise UserError(
                         "The timer was paused or changed after the gap; stop it from the "
                         "menu instead."

@@ -3,6 +3,10 @@
 Each transition is one IMMEDIATE transaction that is committed before the function returns,
 so whatever the caller shows afterwards is already on disk (reliability R1.2, R2.1). The
 state machine itself is core.timer; this module only loads and stores it.
+
+`watched_by_app=True` (the tray) writes this workstation's heartbeat in the same transaction
+as the start, switch or resume: a crash before the next periodic heartbeat still leaves a
+timer that crash recovery asks about, instead of one that looks started from the command line.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import uuid
 from sqlmodel import Session, col, select
 
 from ccm_timer.core.timer import Span, Timer, TimerError, TimerState
-from ccm_timer.services import audit, clinicians, entries, liveness
+from ccm_timer.services import audit, clinicians, entries, liveness, recovery
 from ccm_timer.services.errors import UserError
 from ccm_timer.services.views import EntryView, Status
 from ccm_timer.store.models import Clinician, EntrySource, EntryState, Interval, TimeEntry
@@ -29,26 +33,39 @@ def _live_entry(session: Session, clinician_id: uuid.UUID) -> TimeEntry | None:
     ).first()
 
 
+def _in_timer_order(spans: list[Interval]) -> list[Interval]:
+    """The intervals as the state machine needs them: the closed ones in the order they were
+    made, then the open one (found by its empty end). Stored order is by start, which is not
+    the timer's order once the wall clock has stepped back past an interval's start; ids are
+    time-ordered and never go backwards within one process, so they keep the making order."""
+    closed = sorted((s for s in spans if s.end_utc is not None), key=lambda s: s.id)
+    return closed + [s for s in spans if s.end_utc is None]
+
+
 def _timer_of(entry: TimeEntry, spans: list[Interval]) -> Timer:
     return Timer(
-        TimerState(entry.state.value), tuple(Span(s.start_utc, s.end_utc) for s in spans)
+        TimerState(entry.state.value),
+        tuple(Span(s.start_utc, s.end_utc) for s in _in_timer_order(spans)),
     )
 
 
 def _store(session: Session, entry: TimeEntry, spans: list[Interval], timer: Timer) -> None:
-    """Write the timer's spans back: close the open interval, or add a new one."""
-    for stored, span in zip(spans, timer.spans, strict=False):
+    """Write the timer's spans back: close the open interval, or add a new one. `timer` came
+    from `_timer_of(entry, spans)`, so its spans pair with the stored ones in timer order."""
+    ordered = _in_timer_order(spans)
+    for stored, span in zip(ordered, timer.spans, strict=False):
         if stored.end_utc != span.end:
             stored.end_utc = span.end
             session.add(stored)
-    for span in timer.spans[len(spans) :]:
+    for span in timer.spans[len(ordered) :]:
         session.add(Interval(entry_id=entry.id, start_utc=span.start, end_utc=span.end))
     entry.state = EntryState(timer.state.value)
     session.add(entry)
     session.flush()
 
 
-def _transition(ctx, clinician: str | None, action: str, note: str | None = None) -> EntryView:
+def _transition(ctx, clinician: str | None, action: str, note: str | None = None,
+                watched_by_app: bool = False) -> EntryView:
     now = ctx.now()
     with ctx.write() as session:
         who = clinicians.find(session, ctx, clinician)
@@ -69,6 +86,8 @@ def _transition(ctx, clinician: str | None, action: str, note: str | None = None
             session, ctx=ctx, actor=who.name, action=f"timer.{action}", entity="time_entry",
             entity_id=entry.origin_id, before=before, after=entries.snapshot(entry, spans),
         )
+        if watched_by_app:
+            recovery.mark_alive(session, ctx)
         return entries.view_of(session, ctx, entry.id)
 
 
@@ -108,17 +127,19 @@ def _start_in(
 
 def start(
     ctx, *, patient_mrn: str | None, category_slug: str, note: str = "",
-    clinician: str | None = None, program: str | None = None,
+    clinician: str | None = None, program: str | None = None, watched_by_app: bool = False,
 ) -> EntryView:
     with ctx.write() as session:
         who = clinicians.find(session, ctx, clinician)
         entry = _start_in(session, ctx, who, patient_mrn, category_slug, note, program)
+        if watched_by_app:
+            recovery.mark_alive(session, ctx)
         return entries.view_of(session, ctx, entry.id)
 
 
 def switch(
     ctx, *, patient_mrn: str | None, category_slug: str, note: str = "",
-    clinician: str | None = None, program: str | None = None,
+    clinician: str | None = None, program: str | None = None, watched_by_app: bool = False,
 ) -> tuple[EntryView | None, EntryView]:
     """Stop whatever runs and start the new activity, in one transaction: either both
     happen or neither does."""
@@ -138,6 +159,8 @@ def switch(
             )
             stopped = entries.view_of(session, ctx, live.id)
         entry = _start_in(session, ctx, who, patient_mrn, category_slug, note, program)
+        if watched_by_app:
+            recovery.mark_alive(session, ctx)
         return stopped, entries.view_of(session, ctx, entry.id)
 
 
@@ -145,8 +168,8 @@ def pause(ctx, clinician: str | None = None) -> EntryView:
     return _transition(ctx, clinician, "pause")
 
 
-def resume(ctx, clinician: str | None = None) -> EntryView:
-    return _transition(ctx, clinician, "resume")
+def resume(ctx, clinician: str | None = None, *, watched_by_app: bool = False) -> EntryView:
+    return _transition(ctx, clinician, "resume", watched_by_app=watched_by_app)
 
 
 def stop(ctx, clinician: str | None = None, note: str | None = None) -> EntryView:
@@ -154,8 +177,6 @@ def stop(ctx, clinician: str | None = None, note: str | None = None) -> EntryVie
 
 
 def status(ctx, clinician: str | None = None) -> Status:
-    from ccm_timer.services import recovery
-
     with ctx.read() as session:
         who = clinicians.find(session, ctx, clinician)
         entry = _live_entry(session, who.id)

@@ -116,7 +116,10 @@ def build_view(
         clinician=row.clinician,
         clinician_role=row.clinician_role,
         start=spans[0][0] if spans else None,
-        end=spans[-1][1] if spans and row.state == "stopped" else None,
+        # The latest end, not the last interval's: after the clock stepped back, an interval
+        # can start earlier yet end later than another.
+        end=max((e for _, e in spans if e is not None), default=None)
+        if row.state == "stopped" else None,
         seconds=seconds,
         source=row.source,
         state=row.state,

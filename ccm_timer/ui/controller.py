@@ -88,10 +88,6 @@ class TimerController(QObject):
             self._clinician_id = snap.clinician_id
         same = old.entry is not None and snap.entry is not None and (
             old.entry.origin_id == snap.entry.origin_id)
-        if snap.live and not same and self._heartbeat.isActive():
-            # Beat now, not up to 30 s later: recovery only treats a timer as watched
-            # (and a crash as cutting it short) once a heartbeat is newer than its start.
-            self.beat()
         if snap.state == "running" and not snap.pending_recovery:
             if not self._tick.isActive() or not (old.state == "running" and same):
                 self._clock_watch.reset()  # a start or resume: nothing before it counts
@@ -204,20 +200,27 @@ class TimerController(QObject):
 
     # -- timer actions (each raises ACTION_ERRORS with a message for the user) ----------
 
+    # Once heartbeats run, this app vouches for what it starts: the heartbeat is written in
+    # the same transaction, so a crash before the next beat is still asked about.
+
     def start(self, patient_mrn: str | None, category: str, note: str = ""):
         if self._status.live:
             self._settle_gaps()
             _, view = timers.switch(self.ctx, patient_mrn=patient_mrn, category_slug=category,
-                                    note=note, clinician=self._clinician_id)
+                                    note=note, clinician=self._clinician_id,
+                                    watched_by_app=self._watching)
         else:
             view = timers.start(self.ctx, patient_mrn=patient_mrn, category_slug=category,
-                                note=note, clinician=self._clinician_id)
+                                note=note, clinician=self._clinician_id,
+                                watched_by_app=self._watching)
         self.refresh()
         return view
 
     def toggle_pause(self):
-        action = timers.resume if self._status.state == "paused" else timers.pause
-        view = action(self.ctx, self._clinician_id)
+        if self._status.state == "paused":
+            view = timers.resume(self.ctx, self._clinician_id, watched_by_app=self._watching)
+        else:
+            view = timers.pause(self.ctx, self._clinician_id)
         self.refresh()
         return view
 

@@ -120,7 +120,8 @@ def test_clock_set_back_is_split_so_the_real_time_counts(clinic, clock) -> None:
     assert _spans(clinic, view.id)[-1][1] == clock.now()
 
 
-def test_clock_set_back_past_the_start_cannot_be_split(clinic, clock) -> None:
+def _set_back_past_the_start(clinic, clock):
+    """Run 30 s, then the clock steps back an hour: before the timer's start."""
     view = timers.start(clinic, patient_mrn="T1001", category_slug="phone-call")
     watch = ClockWatch(clock)
     clock.advance(30)
@@ -128,10 +129,66 @@ def test_clock_set_back_past_the_start_cannot_be_split(clinic, clock) -> None:
     clock.advance(1)
     clock.jump(-3600)
     gap = watch.check()
-    with pytest.raises(UserError, match="before this timer started"):
-        sleep_gaps.resolve(clinic, view.id, gap, "exclude")
+    assert gap.kind is GapKind.BACKWARD and gap.wall_after < view.start
+    return view, gap
+
+
+def test_clock_set_back_past_the_start_is_split_and_later_steps_close_the_open_one(
+        clinic, clock) -> None:
+    view, gap = _set_back_past_the_start(clinic, clock)
+    after = sleep_gaps.resolve(clinic, view.id, gap, "exclude")
+    assert after.state == "running" and after.seconds == 30
+    # Stored by start: the new open interval sorts first, before the one just closed.
+    assert _spans(clinic, view.id) == [(gap.wall_after, None), (view.start, gap.wall_before)]
+    clock.advance(120)
+    assert timers.pause(clinic).seconds == 30 + 120  # closed the open one, not the first
+    clock.advance(60)
+    timers.resume(clinic)  # after the pause in timer order, though before the old interval
+    clock.advance(4000)  # runs on past the first interval's wall-clock times
+    stopped = timers.stop(clinic)
+    assert stopped.seconds == 30 + 120 + 4000
+    assert stopped.end == clock.now()  # the latest end, not the last interval's by start
+    spans = _spans(clinic, view.id)
+    assert len(spans) == 3 and all(end is not None and end >= start for start, end in spans)
+    with clinic.read() as session:
+        assert audit.verify(session).ok
+
+
+def test_clock_set_back_past_the_start_then_a_crash_stops_the_open_interval(
+        clinic, clock) -> None:
+    from ccm_timer.services import recovery
+
+    view, gap = _set_back_past_the_start(clinic, clock)
+    sleep_gaps.resolve(clinic, view.id, gap, "exclude")
+    # Heartbeats count once the wall clock is past the start again (liveness compares the
+    # heartbeat with the entry's creation).
+    clock.advance(3700)
+    recovery.beat(clinic, pid=0)  # the app quit leaving it running, seen last now
+    clock.advance(3600)
+    stopped = recovery.resolve(clinic, str(view.id), "stop")
+    assert stopped.seconds == 30 + 3700
+    assert sorted(_spans(clinic, view.id)) == [
+        (gap.wall_after, gap.wall_after + timedelta(seconds=3700)), (view.start, gap.wall_before)]
+
+
+def test_clock_set_back_past_the_start_can_still_stop_at_the_gap(clinic, clock) -> None:
+    view, gap = _set_back_past_the_start(clinic, clock)
     stopped = sleep_gaps.resolve(clinic, view.id, gap, "stop")
     assert stopped.seconds == 30
+
+
+def test_a_later_gap_is_found_in_the_open_interval_after_a_step_back(clinic, clock) -> None:
+    view, gap = _set_back_past_the_start(clinic, clock)
+    sleep_gaps.resolve(clinic, view.id, gap, "exclude")
+    watch = ClockWatch(clock)
+    clock.advance(3700)  # the wall clock is past the first interval again
+    watch.reset()
+    clock.advance(1)
+    clock.jump(timedelta(hours=1))  # a sleep
+    sleep = watch.check()
+    after = sleep_gaps.resolve(clinic, view.id, sleep, "exclude")
+    assert after.seconds == 30 + 3700
+    assert sleep_gaps.resolve(clinic, view.id, sleep, "keep").state == "running"
 
 
 def test_audit_rows_are_appended_not_rewritten(clinic, clock) -> None:
