@@ -1,0 +1,187 @@
+"""Tray figures beside the floor: CCM Timer and a bare PySide6 tray icon, one X server.
+
+    python -m bench.tray [--seconds 60] [--runs 5] [--bundle dist/ccm-timer/ccm-timer]
+
+Under one Xvfb + trayer (tests/ui/xdesktop.py) it measures, for the bare tray icon of
+bench/tray_floor.py, for CCM Timer from Python (`python -m ccm_timer`) and, when built, for
+the PyInstaller bundle:
+- process start to the icon visible in the tray (median of --runs, taken in turns);
+- resident memory and CPU time over --seconds, all three running side by side, CCM Timer
+  with a timer running.
+The measuring code is tests/ui/bench_tray.py's, imported. Run from the repository root;
+needs Xvfb, trayer and xdotool, and gnome-keyring for a desktop-like key store
+(bench/session.py). Prints figures with ratios to the floor; not a pass/fail test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.session import keyring_session
+from tests.ui.bench_tray import _cli, _cpu_seconds, _icon, _rss_mb
+from tests.ui.xdesktop import ARTIFACTS, XDesktop, wait_for
+
+ROOT = Path(__file__).resolve().parents[1]
+FLOOR = "bare PySide6 tray icon (floor)"
+
+
+@dataclass
+class Subject:
+    name: str
+    argv: list[str]
+    home: Path | None = None  # CCM Timer's data folder; None for the floor
+    starts: list[float] = field(default_factory=list)
+    rss_mb: float = 0.0
+    cpu_s: float = 0.0
+    cpu_ticks_s: float = 0.0  # the same, by bench_tray's tick count, to compare with it
+
+    def env(self, d: XDesktop) -> dict[str, str]:
+        return d.env(CCM_TIMER_HOME=str(self.home)) if self.home else d.env()
+
+    def visible(self, d: XDesktop) -> bool:
+        if self.home:
+            return _icon(d)  # bench_tray's test: a small ccm-timer window in the panel
+        return any(d.geometry(w)[2] <= 48 and d.geometry(w)[1] < 40
+                   for w in d.search("--class", "tray-floor"))
+
+    def cli(self, *args: str) -> None:
+        """A command against this subject's data folder, by the same program."""
+        env = {**os.environ, "CCM_TIMER_HOME": str(self.home)}
+        subprocess.run([*self.argv, *args], env=env, check=True, capture_output=True,
+                       timeout=120)
+
+    def ready_ms(self) -> list[float]:
+        log = self.home / "logs" / "tray.log" if self.home else None
+        if not log or not log.exists():
+            return []
+        return [float(m) for m in re.findall(r"ready after (\d+) ms", log.read_text())]
+
+
+def _cpu_ns(pid: int) -> int:
+    """CPU time of every thread, in ns (schedstat): /proc/PID/stat counts 10 ms ticks, too
+    coarse for an idle tray over a minute (the floor would read 0)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError):
+            pass  # a thread that ended meanwhile
+    return total
+
+
+def _launch(d: XDesktop, s: Subject) -> subprocess.Popen:
+    return subprocess.Popen(s.argv, env=s.env(d), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _clinic(s: Subject) -> None:
+    s.cli("clinician", "add", "--name", "Avery Nurse", "--credential", "RN", "--role",
+          "clinical_staff", "--default")
+    s.cli("patient", "add", "--mrn", "T1001", "--name", "Testpatient, Alma")
+
+
+def measure(subjects: list[Subject], runs: int, seconds: int) -> None:
+    d = XDesktop(ARTIFACTS / "bench-tray", tray_host=True)
+    try:
+        for _ in range(runs):  # in turns, so a load spike hits every subject alike
+            for s in subjects:
+                began = time.monotonic()
+                proc = _launch(d, s)
+                wait_for(lambda s=s: s.visible(d), 30, f"the icon of {s.name}")
+                s.starts.append(time.monotonic() - began)
+                _stop(proc)
+                time.sleep(0.5)
+        procs = []
+        for s in subjects:
+            before = len(s.ready_ms())
+            procs.append(_launch(d, s))
+            if s.home:
+                wait_for(lambda s=s, n=before: len(s.ready_ms()) > n, 60,
+                         f"{s.name} to be ready")
+                s.cli("start", "--patient", "T1001", "--category", "phone-call")
+        time.sleep(3)  # past the start, into the steady state
+        cpu0 = [(_cpu_ns(p.pid), _cpu_seconds(p.pid)) for p in procs]
+        t0 = time.monotonic()
+        time.sleep(seconds)
+        wall = time.monotonic() - t0
+        for s, p, (ns0, ticks0) in zip(subjects, procs, cpu0, strict=True):
+            s.cpu_s = (_cpu_ns(p.pid) - ns0) / 1e9
+            s.cpu_ticks_s = _cpu_seconds(p.pid) - ticks0
+            s.rss_mb = _rss_mb(p.pid)
+        d.shot("all-running")
+        for p in procs:
+            _stop(p)
+    finally:
+        d.close()
+    report(subjects, runs, wall)
+
+
+def report(subjects: list[Subject], runs: int, wall: float) -> None:
+    floor = subjects[0]
+    f_start, f_cpu = statistics.median(floor.starts), floor.cpu_s
+    print(f"{'':36} {'start to icon':>22} {'RSS':>8} {'CPU over ' + f'{wall:.0f} s':>26}")
+    for s in subjects:
+        start = statistics.median(s.starts)
+        print(f"{s.name:36} {start:6.2f} s ({min(s.starts):.2f}-{max(s.starts):.2f})"
+              f" {s.rss_mb:6.0f} MB {s.cpu_s * 1000:8.0f} ms ({100 * s.cpu_s / wall:.3f} % core;"
+              f" ticks {s.cpu_ticks_s:.2f} s)")
+    for s in subjects[1:]:
+        start = statistics.median(s.starts)
+        cpu = f"{s.cpu_s / f_cpu:.1f}x" if f_cpu > 0 else "n/a (floor used none)"
+        print(f"ratio {s.name} / floor: start {start / f_start:.2f}x, RSS "
+              f"{s.rss_mb / floor.rss_mb:.2f}x, CPU {cpu}")
+        if s.ready_ms():
+            print(f"  {s.name}: menu usable (database open) after median "
+                  f"{statistics.median(s.ready_ms()) / 1000:.2f} s, from its tray.log")
+    print(f"start-to-icon medians over {runs} runs each, taken in turns")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--bundle", default=str(ROOT / "dist" / "ccm-timer" / "ccm-timer"),
+                        help="the built bundle's program (skipped when missing)")
+    args = parser.parse_args()
+    load0 = os.getloadavg()
+    with keyring_session() as key_store:
+        work = Path(tempfile.mkdtemp(prefix="ccm-bench-tray-"))
+        ours = Subject("CCM Timer (python -m ccm_timer)", [sys.executable, "-m", "ccm_timer"],
+                       work / "python")
+        _cli(ours.home, "clinician", "add", "--name", "Avery Nurse", "--credential", "RN",
+             "--role", "clinical_staff", "--default")
+        _cli(ours.home, "patient", "add", "--mrn", "T1001", "--name", "Testpatient, Alma")
+        subjects = [Subject(FLOOR, [sys.executable, str(ROOT / "bench" / "tray_floor.py")]),
+                    ours]
+        if Path(args.bundle).is_file():
+            bundled = Subject("CCM Timer (PyInstaller bundle)", [args.bundle], work / "bundle")
+            _clinic(bundled)
+            subjects.append(bundled)
+        else:
+            print(f"no bundle at {args.bundle}: build it with packaging/build.sh to include it")
+        print(f"database key kept in: {key_store}")
+        measure(subjects, args.runs, args.seconds)
+    print(f"load average before {load0[0]:.2f}, after {os.getloadavg()[0]:.2f} "
+          f"({os.cpu_count()} cores)")
+
+
+if __name__ == "__main__":
+    main()
