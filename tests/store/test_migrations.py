@@ -66,3 +66,37 @@ def test_newer_database_is_refused_untouched(tmp_path: Path):
         migrate.upgrade(engine, tmp_path)
     engine.dispose()
     assert (tmp_path / "future.db").read_bytes() == before
+
+
+def test_entry_spans_are_filled_for_existing_entries(tmp_path: Path, home: Path):
+    from datetime import UTC, datetime, timedelta
+
+    from ccm_timer.services import clinicians, entries, patients
+
+    ctx = open_app(str(home))
+    clinicians.add(ctx, name="Avery Nurse", credential="RN", role="clinical_staff")
+    patients.add(ctx, mrn="T1", name="Test, Ann")
+    start = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
+    entries.add_manual(ctx, patient_mrn="T1", category_slug="phone-call", start=start,
+                       end=start + timedelta(minutes=21, microseconds=999_999))
+    key = ctx.engine.ccm_key
+    ctx.close()
+    # Put the database back to how revision 0004 left it: no span triggers, no spans.
+    engine = make_engine(home / "ccm-timer.db", key)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER interval_span_insert"))
+        conn.execute(text("DROP TRIGGER interval_span_update"))
+        conn.execute(text("DROP INDEX ix_time_entry_span_start"))
+        conn.execute(text("DROP INDEX ix_time_entry_span_end"))
+        for column in ("span_start", "span_end", "span_seconds"):
+            conn.execute(text(f"ALTER TABLE time_entry DROP COLUMN {column}"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))
+    engine.dispose()
+
+    ctx = open_app(str(home))
+    try:
+        with ctx.read() as s:
+            row = s.exec(text("SELECT span_start, span_end, span_seconds FROM time_entry")).one()
+        assert row[2] == 21 * 60 and row[0].startswith("2026-11-02T15:00:00")
+    finally:
+        ctx.close()
