@@ -114,6 +114,10 @@ def test_doctor_on_a_new_database_and_the_command_line(bundle: Path, tmp_path: P
     _ok(bundle, home, "export", "--month", "2026-11", "--format", "ehr-text", "--out", str(out))
     note = out.read_text(encoding="utf-8")  # rendered from the bundled note template
     assert "Total time this month: 25 min" in note and "99490" in note
+    pdf = tmp_path / "month.pdf"  # Qt draws it: the bundled Qt works without the tray too
+    _ok(bundle, home, "export", "--month", "2026-11", "--format", "pdf", "--draft", "--out",
+        str(pdf))
+    assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 1000
     assert "Audit trail intact" in _ok(bundle, home, "audit", "verify")
 
 
