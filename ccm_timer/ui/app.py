@@ -1,6 +1,7 @@
-"""TrayApp: wires the controller to the tray (or the fallback window), the menu and the
-dialogs. Dialogs are built on first use, so the icon shows as early as possible, and all
-are shown without blocking (the clocks keep ticking while a question is open)."""
+"""TrayApp: wires the controller to the tray (or the fallback window), the menu, the
+dialogs, the overview windows and the delivery worker. Dialogs are built on first use, so
+the icon shows as early as possible, and all are shown without blocking (the clocks keep
+ticking while a question is open)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,21 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMenu, QMessageBox
 
-from ccm_timer.services import categories, local_times, tray_text
+from ccm_timer.services import categories, tray_text
 from ccm_timer.services.patient_search import PatientIndex
 from ccm_timer.services.tray_status import ACTION_ERRORS, TrayStatus
 from ccm_timer.ui.controller import TimerController
-from ccm_timer.ui.menu import build_menu
+from ccm_timer.ui.menu import MenuParts, build_menu
 from ccm_timer.ui.question_flow import QuestionFlow
+from ccm_timer.ui.record_flow import RecordFlow
+from ccm_timer.ui.sync_runner import SyncLine, SyncRunner
+from ccm_timer.ui.window_flow import WindowFlow
 
 log = logging.getLogger("ccm_timer.tray")
+SYNC_START_MS = 1500  # after the icon and the first state: deliveries are never urgent
 
 
 class TrayApp(QObject):
@@ -50,11 +55,17 @@ class TrayApp(QObject):
         self.messages: list[QMessageBox] = []
         self._last_category: str | None = None
         controller.state_changed.connect(self._on_state)
-        self._header = None
+        self._menu_parts: MenuParts | None = None
         controller.ticked.connect(self._on_tick)
         self.questions = QuestionFlow(self)
         controller.gap_detected.connect(self.questions.ask_gap)
         controller.reminder_due.connect(self.questions.remind)
+        self.windows = WindowFlow(self)
+        self.sync = SyncRunner(self.ctx, self)
+        # Bound methods, never lambdas: a lambda would run on the worker's thread.
+        self.sync.attempted.connect(self._on_delivery)
+        self.sync.settled.connect(self._sync_settled)
+        self.records = RecordFlow(self)
 
     @property
     def status(self) -> TrayStatus:
@@ -68,17 +79,22 @@ class TrayApp(QObject):
             self.show_recovery()
         else:
             self.controller.start_heartbeat()
+        QTimer.singleShot(SYNC_START_MS, self.sync.start)
 
     def rebuild_menu(self) -> None:
-        self._header = build_menu(self.menu, self.status, self.controller.elapsed(), self)
+        usual = self.status.state != "setup" and not self.status.pending_recovery
+        sync = self.sync.line() if usual else None  # only where the menu shows it
+        self._menu_parts = build_menu(self.menu, self.status, self.controller.elapsed(), self,
+                                      sync)
 
     def _on_tick(self, elapsed: int) -> None:
         self.surface.set_elapsed(elapsed)
-        if self._header is not None and self.menu.isVisible():
-            self._header.headline.setText(tray_text.headline(self.status, elapsed))
+        if self._menu_parts is not None and self.menu.isVisible():
+            self._menu_parts.header.headline.setText(tray_text.headline(self.status, elapsed))
 
     def _on_state(self, status: TrayStatus) -> None:
         self.surface.set_status(status, self.controller.elapsed())
+        self.windows.follow_clinician()
         gap = self.dialogs.get("gap")
         if gap is not None and gap.isVisible() and self.controller.pending_gap is None:
             gap.hide()  # settled by a stop or switch
@@ -105,7 +121,7 @@ class TrayApp(QObject):
         self.present(box)
         return box
 
-    def _blocked(self) -> bool:
+    def blocked(self) -> bool:
         """Actions wait while a crash leftover is undecided, or no clinician exists."""
         if self.status.pending_recovery:
             self.show_recovery()
@@ -115,7 +131,7 @@ class TrayApp(QObject):
             return True
         return False
 
-    def _choices(self) -> tuple[PatientIndex, list] | None:
+    def choices(self) -> tuple[PatientIndex, list] | None:
         try:
             return PatientIndex.load(self.ctx), categories.list_categories(self.ctx)
         except ACTION_ERRORS as exc:
@@ -125,7 +141,7 @@ class TrayApp(QObject):
     # -- starting --------------------------------------------------------------------
 
     def show_start(self) -> None:
-        if self._blocked() or (found := self._choices()) is None:
+        if self.blocked() or (found := self.choices()) is None:
             return
         dialog = self.dialog("start", self._make_start)
         dialog.prepare(self.status, self.controller.elapsed(), *found, self._last_category)
@@ -153,7 +169,7 @@ class TrayApp(QObject):
         dialog.accept()
 
     def start_recent(self, pair) -> None:
-        if self._blocked():
+        if self.blocked():
             return
         try:
             self.controller.start(pair.patient_mrn, pair.category)
@@ -174,65 +190,40 @@ class TrayApp(QObject):
         else:
             self.show_start()
 
-    # -- stopping --------------------------------------------------------------------
+    # -- stopping and adding by hand (record_flow.py) ------------------------------
 
     def show_stop(self) -> None:
-        if not self.status.live:
-            return
-        dialog = self.dialog("stop", self._make_stop)
-        dialog.prepare(self.status, self.controller.elapsed())
-        self.present(dialog)
-
-    def _make_stop(self) -> QDialog:
-        from ccm_timer.ui.stop_dialogs import StopDialog
-
-        dialog = StopDialog()
-        dialog.submitted.connect(self._submit_stop)
-        return dialog
-
-    def _submit_stop(self, note: str) -> None:
-        dialog = self.dialogs["stop"]
-        try:
-            rec = self.controller.stop(note)
-        except ACTION_ERRORS as exc:
-            dialog.show_error(str(exc))
-            return
-        dialog.accept()
-        self._show_recorded(rec)
-
-    def _show_recorded(self, rec) -> None:
-        from ccm_timer.ui.stop_dialogs import RecordedDialog
-
-        dialog = self.dialog("recorded", RecordedDialog)
-        dialog.prepare(rec, self.status.mask_patients)
-        self.present(dialog)
-
-    # -- adding, settings, clinician -----------------------------------------------
+        self.records.show_stop()
 
     def show_manual(self) -> None:
-        if self._blocked() or (found := self._choices()) is None:
-            return
-        dialog = self.dialog("manual", self._make_manual)
-        dialog.prepare(*found, self.ctx.now(), self.ctx.zone)
-        self.present(dialog)
+        self.records.show_manual()
 
-    def _make_manual(self) -> QDialog:
-        from ccm_timer.ui.manual_dialog import ManualDialog
+    # -- windows, notes and deliveries ---------------------------------------------
 
-        dialog = ManualDialog()
-        dialog.submitted.connect(self._submit_manual)
-        return dialog
+    def show_overview(self) -> None:
+        self.windows.show_overview()
 
-    def _submit_manual(self, mrn, slug: str, day, start, end, note: str) -> None:
-        dialog = self.dialogs["manual"]
-        try:
-            first, last = local_times.local_range(day, start, end, self.ctx.zone)
-            rec = self.controller.add_manual(mrn, slug, first, last, note)
-        except ACTION_ERRORS as exc:
-            dialog.show_error(str(exc))
-            return
-        dialog.accept()
-        self._show_recorded(rec)
+    def show_today(self) -> None:
+        self.windows.show_today()
+
+    def copy_last_note(self) -> None:
+        self.windows.copy_last_note()
+
+    def sync_now(self) -> None:
+        self.sync.sync_now()
+
+    def _on_delivery(self, _attempt) -> None:
+        parts = self._menu_parts
+        if parts is not None and parts.sync is not None and self.menu.isVisible():
+            line = self.sync.line()
+            if line is not None:
+                parts.sync.set_line(line)
+
+    def _sync_settled(self, line: SyncLine) -> None:
+        title, _, text = line.sentence.partition(": ")
+        self.surface.notify(title, text)
+
+    # -- adding, settings, clinician -----------------------------------------------
 
     def show_settings(self) -> None:
         dialog = self.dialog("settings", self._make_settings)
@@ -241,8 +232,9 @@ class TrayApp(QObject):
 
     def _make_settings(self) -> QDialog:
         from ccm_timer.ui.settings_dialog import SettingsDialog
+        from ccm_timer.ui.targets_panel import TargetsPanel
 
-        dialog = SettingsDialog()
+        dialog = SettingsDialog(TargetsPanel(self.ctx))
         dialog.saved.connect(self._save_settings)
         return dialog
 
@@ -299,6 +291,11 @@ class TrayApp(QObject):
             except ACTION_ERRORS as exc:
                 self.error(str(exc))
                 return
-        self.controller.shutdown()
+        self.shutdown()
         self.surface.hide()
         self._quit_app()
+
+    def shutdown(self) -> None:
+        """Stop the clocks and the delivery thread (also on a session logout)."""
+        self.sync.stop()
+        self.controller.shutdown()

@@ -3,7 +3,7 @@ window with the running time and the same actions, instead of failing silently."
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
@@ -11,6 +11,8 @@ from ccm_timer.services import tray_text
 from ccm_timer.services.tray_status import TrayStatus
 from ccm_timer.ui.icons import state_icon
 from ccm_timer.ui.style import BIG_STYLE
+
+NOTICE_MS = 8000  # as long as a tray message stays
 
 
 class FallbackWindow(QWidget):
@@ -24,6 +26,11 @@ class FallbackWindow(QWidget):
         self.menu = menu
         self.headline = QLabel("Starting…", styleSheet=BIG_STYLE)
         self.subject = QLabel(wordWrap=True)
+        # What a tray message would say ("Note copied"), shown here for a while instead.
+        self.notice = QLabel(wordWrap=True, styleSheet="font-weight: bold;")
+        self.notice.hide()
+        self._notice_timer = QTimer(self, singleShot=True, interval=NOTICE_MS,
+                                    timeout=self.notice.hide)
         self.primary_button = QPushButton("&Start timer…")
         self.pause_button = QPushButton("&Pause")
         self.more_button = QPushButton("&More")
@@ -36,6 +43,7 @@ class FallbackWindow(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.headline)
         layout.addWidget(self.subject)
+        layout.addWidget(self.notice)
         layout.addLayout(row)
         self._status: TrayStatus | None = None
         self.setMinimumWidth(320)
@@ -61,6 +69,9 @@ class FallbackWindow(QWidget):
             self.setWindowTitle(f"{tray_text.headline(self._status, elapsed)} — CCM Timer")
 
     def notify(self, title: str, text: str) -> None:
+        self.notice.setText(f"{title}: {text}")
+        self.notice.show()
+        self._notice_timer.start()
         self.showNormal()
         self.raise_()
 

@@ -134,7 +134,7 @@ def launch(data_dir: str | None) -> int:
                    data_dir=str(paths.data) if (data_dir or os.environ.get(
                        app_paths.ENV_HOME)) else None)
     instance.message.connect(tray.handle_message)
-    app.aboutToQuit.connect(controller.shutdown)
+    app.aboutToQuit.connect(tray.shutdown)  # also on a session logout: clocks, deliveries
     tray.begin()
     log.info("icon shown after %.0f ms, ready after %.0f ms (%s)", icon_ms,
              (time.perf_counter() - started) * 1000,

@@ -1,12 +1,15 @@
 """The tray menu, rebuilt from a TrayStatus every time it opens (never kept in sync by hand).
 
 Every item has a keyboard mnemonic, and the item a nurse most likely wants is the menu's
-default (bold): Start when idle, Stop while a timer runs.
+default (bold): Start when idle, Stop while a timer runs. Below the timer actions come the
+windows and the note (overview, Today, copy the last note), then deliveries when there are
+any to speak of.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QMenu, QVBoxLayout, QWidget, QWidgetAction
@@ -15,8 +18,12 @@ from ccm_timer.services import tray_text
 from ccm_timer.services.recent import RecentPair
 from ccm_timer.services.tray_status import TrayStatus
 
+if TYPE_CHECKING:
+    from ccm_timer.ui.sync_runner import SyncLine
+
 LABEL_CHARS = 48
 HEADER_STYLE = "color: palette(window-text);"
+SYNC_WIDTH = 300  # px: a long delivery sentence wraps instead of widening the menu
 
 
 class MenuHandler(Protocol):
@@ -29,6 +36,10 @@ class MenuHandler(Protocol):
     def show_manual(self) -> None: ...
     def show_settings(self) -> None: ...
     def show_recovery(self) -> None: ...
+    def show_overview(self) -> None: ...
+    def show_today(self) -> None: ...
+    def copy_last_note(self) -> None: ...
+    def sync_now(self) -> None: ...
     def quit(self) -> None: ...
 
 
@@ -69,6 +80,33 @@ def _header(menu: QMenu, status: TrayStatus, elapsed: int) -> Header:
     return header
 
 
+class SyncInfo(QWidget):
+    """The deliveries sentence, wrapped, in full contrast."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.text = QLabel(styleSheet=HEADER_STYLE, wordWrap=True)
+        self.text.setFixedWidth(SYNC_WIDTH)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 4, 12, 4)
+        layout.addWidget(self.text)
+
+    def set_line(self, line: SyncLine) -> None:
+        self.text.setText(line.sentence)
+
+
+def _sync(menu: QMenu, line: SyncLine, handler: MenuHandler) -> SyncInfo:
+    info = SyncInfo(menu)
+    info.set_line(line)
+    action = QWidgetAction(menu)
+    action.setDefaultWidget(info)
+    action.setEnabled(False)
+    menu.addAction(action)
+    if line.has_targets:
+        _item(menu, "S&ync now", handler.sync_now)
+    return info
+
+
 def _item(menu: QMenu, text: str, slot) -> QAction:
     action = menu.addAction(text)
     action.triggered.connect(slot)
@@ -97,13 +135,24 @@ def _recent(menu: QMenu, status: TrayStatus, handler: MenuHandler) -> None:
         _item(menu, f"&{number}  {label}", lambda _=False, p=pair: handler.start_recent(p))
 
 
-def build_menu(menu: QMenu, status: TrayStatus, elapsed: int, handler: MenuHandler) -> Header:
-    """Replace the menu's items with those for `status`; returns the header, whose
-    headline the caller may update each second while the menu is open."""
-    for old in menu.findChildren(QMenu) + menu.findChildren(Header):
+@dataclass(frozen=True)
+class MenuParts:
+    """The parts the caller updates while the menu is open: the headline each second, the
+    deliveries sentence after an attempt."""
+
+    header: Header
+    sync: SyncInfo | None
+
+
+def build_menu(menu: QMenu, status: TrayStatus, elapsed: int, handler: MenuHandler,
+               sync: SyncLine | None = None) -> MenuParts:
+    """Replace the menu's items with those for `status` (and `sync`, the deliveries line)."""
+    for old in menu.findChildren(QMenu) + menu.findChildren(Header) + menu.findChildren(
+            SyncInfo):
         old.deleteLater()  # what the last build made
     menu.clear()
     header = _header(menu, status, elapsed)
+    info = None
     if status.state == "setup":
         _info(menu, "Add one with: ccm-timer clinician add")
     elif status.pending_recovery:
@@ -125,7 +174,14 @@ def build_menu(menu: QMenu, status: TrayStatus, elapsed: int, handler: MenuHandl
         _recent(menu, status, handler)
         menu.addSeparator()
         _item(menu, "Add time by &hand…", handler.show_manual)
+        menu.addSeparator()
+        _item(menu, "Month &overview…", handler.show_overview)
+        _item(menu, "To&day's time…", handler.show_today)
+        _item(menu, "Copy note for the &last entry", handler.copy_last_note)
+        if sync is not None:
+            menu.addSeparator()
+            info = _sync(menu, sync, handler)
     menu.addSeparator()
     _item(menu, "Setti&ngs…", handler.show_settings)
     _item(menu, "&Quit", handler.quit)
-    return header
+    return MenuParts(header, info)

@@ -1,4 +1,5 @@
-"""Settings: default clinician, privacy, reminder, start at login."""
+"""Settings: default clinician, privacy, reminder, start at login, and (saved at once, in
+their own section) the delivery targets."""
 
 from __future__ import annotations
 
@@ -21,10 +22,11 @@ from ccm_timer.ui.style import ERROR_STYLE
 class SettingsDialog(QDialog):
     saved = Signal(dict)  # keyword arguments for TimerController.save_settings
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, targets: QWidget | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("CCM Timer settings")
-        self.setMinimumWidth(420)
+        self.setMinimumWidth(560)
+        self.targets = targets
         self.clinician = QComboBox()
         self.full_names = QCheckBox("Show full patient &names")
         self.full_names.setToolTip(
@@ -48,6 +50,9 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)
+        if targets is not None:
+            layout.addSpacing(8)
+            layout.addWidget(targets)
         layout.addWidget(buttons)
 
     def prepare(self, settings, clinician_choices) -> None:
@@ -61,6 +66,8 @@ class SettingsDialog(QDialog):
         self.reminder.setValue(settings.reminder_minutes)
         self.login.setChecked(settings.start_at_login)
         self.show_error(None)
+        if self.targets is not None:
+            self.targets.reload()
 
     def show_error(self, text: str | None) -> None:
         self.error.setText(text or "")

@@ -1,5 +1,5 @@
 """Stopping: an optional note (Enter with nothing typed just stops), then a short
-confirmation of what was recorded."""
+confirmation of what was recorded, with the entry's chart note one click away."""
 
 from __future__ import annotations
 
@@ -54,7 +54,10 @@ class StopDialog(QDialog):
 
 
 class RecordedDialog(QDialog):
-    """What a stop recorded. Closes itself after a while: it informs, it asks nothing."""
+    """What a stop recorded. Closes itself after a while: it informs, it asks nothing. Copy
+    note puts the entry's chart note on the clipboard (only entries with a patient have one)."""
+
+    copy_requested = Signal(str)  # the entry id
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,16 +65,45 @@ class RecordedDialog(QDialog):
         self.setMinimumWidth(380)
         self.headline = QLabel(styleSheet=BIG_STYLE)
         self.text = QLabel(wordWrap=True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
+        self.copied = QLabel(wordWrap=True)
+        self.copied.hide()
+        buttons = QDialogButtonBox()
+        self.copy_button = buttons.addButton("&Copy note", QDialogButtonBox.ButtonRole.ActionRole)
+        self.copy_button.setToolTip("Put this entry's note on the clipboard, to paste into "
+                                    "the chart.")
+        self.copy_button.clicked.connect(self._copy)
+        self.ok_button = buttons.addButton(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setDefault(True)  # Enter still just closes
         buttons.accepted.connect(self.accept)
         layout = QVBoxLayout(self)
         layout.addWidget(self.headline)
         layout.addWidget(self.text)
+        layout.addWidget(self.copied)
         layout.addWidget(buttons)
         self._close_timer = QTimer(self, singleShot=True, timeout=self.accept)
+        self._entry_id = ""
 
     def prepare(self, rec, mask: bool) -> None:
         headline, details = tray_text.recorded(rec, mask)
         self.headline.setText(headline)
         self.text.setText(details)
+        self._entry_id = str(rec.entry.id)
+        self.copy_button.setVisible(rec.entry.patient_mrn is not None)
+        self.copy_button.setText("&Copy note")
+        self.copied.hide()
         self._close_timer.start(CONFIRMATION_SECONDS * 1000)
+
+    def _copy(self) -> None:
+        self._close_timer.stop()  # the person is using it now: no closing under their hand
+        self.copy_requested.emit(self._entry_id)
+
+    def show_copied(self, problem: str | None) -> None:
+        """After a copy: done (paste it into the chart), or why there is no note."""
+        if problem is None:
+            self.copy_button.setText("&Copy note again")
+            self.copied.setStyleSheet("")
+            self.copied.setText("Note copied. Paste it into the patient's chart.")
+        else:
+            self.copied.setStyleSheet(ERROR_STYLE)
+            self.copied.setText(problem)
+        self.copied.show()

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QApplication, QMenu, QWidgetAction
 
 from ccm_timer.ui.app import TrayApp
 from ccm_timer.ui.controller import TimerController
+from ccm_timer.ui.menu import SyncInfo
 
 
 @pytest.fixture
@@ -27,7 +28,8 @@ def make_tray(qtbot):
     quits: list[bool] = []
     yield make
     for app in made:
-        app.controller.shutdown()
+        app.shutdown()  # the clocks and the delivery thread
+        app.windows.close()
         for dialog in app.dialogs.values():
             dialog.hide()
             dialog.deleteLater()
@@ -48,7 +50,9 @@ def menu_texts(menu: QMenu) -> list[str]:
     """What the menu shows, top to bottom: header lines, then item texts (separators '-')."""
     out: list[str] = []
     for action in menu.actions():
-        if isinstance(action, QWidgetAction):
+        if isinstance(action, QWidgetAction) and isinstance(action.defaultWidget(), SyncInfo):
+            out.append(action.defaultWidget().text.text())
+        elif isinstance(action, QWidgetAction):
             header = action.defaultWidget()
             out.append(header.headline.text())
             if header.subject.isVisibleTo(header):

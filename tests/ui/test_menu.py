@@ -8,7 +8,8 @@ from ccm_timer.services import entries, timers
 from tests.ui.conftest import open_menu, trigger
 
 NBSP = "\u00a0"
-TAIL = ["-", "Add time by &hand…", "-", "Setti&ngs…", "&Quit"]
+TAIL = ["-", "Add time by &hand…", "-", "Month &overview…", "To&day's time…",
+        "Copy note for the &last entry", "-", "Setti&ngs…", "&Quit"]
 
 
 def _stopped(clinic, clock, mrn: str, slug: str, minutes: int = 5) -> None:

@@ -8,11 +8,14 @@ from __future__ import annotations
 from PySide6.QtWidgets import QWidget
 
 
-def open_overview(ctx, parent: QWidget | None = None, month: str | None = None) -> QWidget:
-    """The month overview for `month` (YYYY-MM; default: this clinic month)."""
+def open_overview(ctx, parent: QWidget | None = None, month: str | None = None,
+                  clinician: str | None = None) -> QWidget:
+    """The month overview for `month` (YYYY-MM; default: this clinic month). `clinician`
+    (a name or id; None: the default clinician) is who approves months from it; change it
+    later with the window's `set_clinician`."""
     from ccm_timer.ui.overview.overview_window import MonthOverview
 
-    window = MonthOverview(ctx, parent, month)
+    window = MonthOverview(ctx, parent, month, clinician)
     window.present()
     return window
 

@@ -16,15 +16,16 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont
 
 from ccm_timer.core.parse import fold
-from ccm_timer.ui.overview.rows import OverviewRow, exact, minutes
+from ccm_timer.ui.overview.rows import APPROVED, REOPENED, OverviewRow, exact, minutes
 
 ROW_ROLE = Qt.ItemDataRole.UserRole
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 NONE_LAST = 10**9  # "nothing ahead" sorts after any real number of seconds
 HELD_TEXT = QColor("#b45309")
+APPROVED_TEXT = QColor("#15803d")
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 Index = QModelIndex | QPersistentModelIndex
 ROOT = QModelIndex()  # the invisible root: a table's rows have no parent
@@ -52,6 +53,8 @@ COLUMNS: tuple[Column, ...] = (
     _seconds("Total min", lambda r: r.total_seconds),
     Column("Codes earned", lambda r: r.codes_text, lambda r: r.billable_cents,
            lambda r: r.codes_tooltip),
+    Column("Approval", lambda r: r.approval, lambda r: r.approval_order,
+           lambda r: r.approval_tip),
     Column("Next threshold", lambda r: "; ".join(p.caption for p in r.progress),
            lambda r: NONE_LAST if r.nearest_seconds is None else r.nearest_seconds,
            lambda r: "\n".join(f"{p.program}: {exact(p.seconds)}; {p.caption}"
@@ -59,8 +62,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("Needs attention", lambda r: "; ".join(r.attention), lambda r: len(r.attention),
            lambda r: r.attention_tooltip),
 )
-PROGRESS_COLUMN = 7
 NAMES = {c.title: i for i, c in enumerate(COLUMNS)}
+PROGRESS_COLUMN = NAMES["Next threshold"]
 
 
 class OverviewModel(QAbstractTableModel):
@@ -114,6 +117,13 @@ class OverviewModel(QAbstractTableModel):
             return _RIGHT
         if role == Qt.ItemDataRole.ForegroundRole and column.title == "Codes earned":
             return HELD_TEXT if row.held_text and not row.billable_text else None
+        if role == Qt.ItemDataRole.ForegroundRole and column.title == "Approval":
+            return {APPROVED: APPROVED_TEXT, REOPENED: HELD_TEXT}.get(row.approval)
+        if role == Qt.ItemDataRole.FontRole and column.title == "Approval" and (
+                row.approval == REOPENED):
+            font = QFont()
+            font.setBold(True)  # a reopened month is the one thing a clerk must not miss
+            return font
         return None
 
 

@@ -1,5 +1,6 @@
-"""The month overview: one row per patient with minutes by role, the codes earned and a bar
-to the next threshold; filters, sorting, and a patient view a double-click away.
+"""The month overview: one row per patient with minutes by role, the codes earned, the
+month's approval and a bar to the next threshold; filters, sorting, month close (approve,
+copy the summary), and a patient view a double-click away.
 
 A billing-office window opened deliberately, so it shows full names; its title names only
 the month, because a clinician sharing their screen broadcasts window titles.
@@ -24,9 +25,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ccm_timer.services import approvals
 from ccm_timer.services.billing_rules import rules_for_month
 from ccm_timer.services.report import month_report
 from ccm_timer.services.tray_status import ACTION_ERRORS
+from ccm_timer.ui.overview.month_close import MonthCloseBar
 from ccm_timer.ui.overview.month_names import month_title, recent_months
 from ccm_timer.ui.overview.overview_model import (
     COLUMNS,
@@ -39,9 +42,9 @@ from ccm_timer.ui.overview.rows import month_counts, overview_rows
 from ccm_timer.ui.overview.threshold_bar import BILLABLE, GROWING, HELD, ThresholdDelegate
 from ccm_timer.ui.style import ERROR_STYLE
 
-_WIDTHS = {"Patient": 190, "MRN": 80, "Programs": 80, "Staff min": 70,
-           "Practitioner min": 100, "Total min": 70, "Codes earned": 150,
-           "Next threshold": 400}
+_WIDTHS = {"Patient": 170, "MRN": 70, "Programs": 75, "Staff min": 70,
+           "Practitioner min": 100, "Total min": 70, "Codes earned": 140, "Approval": 150,
+           "Next threshold": 330}
 BAND_HEIGHT = 22
 ROW_HEIGHT = 8 + BAND_HEIGHT
 LEGEND = (f"<span style='color:{BILLABLE.name()}'>■</span> billable &nbsp; "
@@ -53,9 +56,11 @@ LEGEND = (f"<span style='color:{BILLABLE.name()}'>■</span> billable &nbsp; "
 class MonthOverview(QWidget):
     reloaded = Signal()
 
-    def __init__(self, ctx, parent: QWidget | None = None, month: str | None = None) -> None:
+    def __init__(self, ctx, parent: QWidget | None = None, month: str | None = None,
+                 clinician: str | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.ctx = ctx
+        self.clinician = clinician  # who approves: the tray's clinician (None: the default)
         self.patient_windows: dict[tuple[str, str], QWidget] = {}
         self._presented = False
         self._tall: list[int] = []  # view rows made taller for patients with several programs
@@ -82,6 +87,11 @@ class MonthOverview(QWidget):
         QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.reload)
         self.open_button = QPushButton("&Open patient…")
         self.open_button.clicked.connect(self._open_current)
+        self.close_bar = MonthCloseBar(ctx, lambda: self.month, self._current_patient,
+                                       every_patient=True)
+        self.close_bar.clinician = clinician
+        self.close_bar.layout().insertWidget(1, self.open_button)
+        self.close_bar.changed.connect(self._approved)
 
         self.model = OverviewModel(self)
         self.proxy = OverviewFilter(self)
@@ -145,14 +155,13 @@ class MonthOverview(QWidget):
         bottom = QHBoxLayout()
         bottom.addWidget(hint, 1)
         bottom.addWidget(legend)
-        bottom.addSpacing(12)
-        bottom.addWidget(self.open_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(counts)
         layout.addWidget(self.error)
         layout.addWidget(self.pages, 1)
         layout.addLayout(bottom)
+        layout.addWidget(self.close_bar)
 
         self.search.textChanged.connect(lambda text: self._filter(query=text))
         self.near.toggled.connect(lambda on: self._filter(near_only=on))
@@ -175,6 +184,11 @@ class MonthOverview(QWidget):
             found = self.month_box.count() - 1
         self.month_box.setCurrentIndex(found)  # reloads
 
+    def set_clinician(self, clinician: str | None) -> None:
+        self.clinician = self.close_bar.clinician = clinician
+        for window in self.patient_windows.values():
+            window.set_clinician(clinician)
+
     def _step(self, offset: int) -> None:
         target = self.month_box.currentIndex() + offset
         if 0 <= target < self.month_box.count():
@@ -186,7 +200,8 @@ class MonthOverview(QWidget):
         self.setWindowTitle(f"Month overview — {month_title(month)}")
         try:
             report = month_report(self.ctx, month)
-            rows = overview_rows(report, rules_for_month(month))
+            states = {s.mrn: s for s in approvals.states(self.ctx, month)}
+            rows = overview_rows(report, rules_for_month(month), states, self.ctx.zone)
         except ACTION_ERRORS as exc:
             self.model.set_rows([])
             self._show_error(str(exc))
@@ -239,6 +254,18 @@ class MonthOverview(QWidget):
     def visible_mrns(self) -> list[str]:
         return [self.proxy.row_at(i).mrn for i in range(self.proxy.rowCount())]
 
+    def _current_patient(self) -> tuple[str, str] | None:
+        index = self.table.currentIndex()
+        if not index.isValid() or self.pages.currentWidget() is not self.table:
+            return None
+        row = index.data(ROW_ROLE)
+        return row.mrn, row.name
+
+    def _approved(self) -> None:
+        self.reload()
+        for window in self.patient_windows.values():
+            window.reload()
+
     def _open_index(self, index: QModelIndex) -> None:
         self.open_patient(index.data(ROW_ROLE).mrn)
 
@@ -256,6 +283,7 @@ class MonthOverview(QWidget):
         window = self.patient_windows.get(key)
         if window is None:
             window = PatientMonthView(self.ctx, mrn, self.month, self)
+            window.set_clinician(self.clinician)
             window.changed.connect(self.reload)
             self.patient_windows[key] = window
         else:

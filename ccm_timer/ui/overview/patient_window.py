@@ -1,6 +1,7 @@
 """One patient's month: the figures, the entries and their history, corrections (edit or
-void, with a reason), the month flags, and consent. Every change recomputes the patient's
-report at once, and tells the overview (`changed`) so its row follows.
+void, with a reason), the month flags, consent, and month close (approval state, approve,
+copy the month summary). Every change recomputes the patient's report at once, and tells
+the overview (`changed`) so its row follows.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccm_timer.services import clinicians, entries, local_times, month_flags, patients
+from ccm_timer.services import (
+    approvals,
+    clinicians,
+    entries,
+    local_times,
+    month_flags,
+    patients,
+)
 from ccm_timer.services.billing_rules import rules_for_month
 from ccm_timer.services.report import month_report
 from ccm_timer.services.tray_status import ACTION_ERRORS
@@ -27,9 +35,20 @@ from ccm_timer.ui.overview.consent_panel import ConsentPanel
 from ccm_timer.ui.overview.entry_dialogs import EditEntryDialog, VoidEntryDialog
 from ccm_timer.ui.overview.entry_history import version_rows
 from ccm_timer.ui.overview.entry_tables import EntriesModel, VersionsModel, plain_table
+from ccm_timer.ui.overview.month_close import MonthCloseBar
 from ccm_timer.ui.overview.month_names import month_title
 from ccm_timer.ui.overview.month_panels import FiguresPanel, FlagsPanel
+from ccm_timer.ui.overview.rows import (
+    APPROVED,
+    NOTHING,
+    REOPENED,
+    approval_text,
+    approval_tooltip,
+)
 from ccm_timer.ui.style import BIG_STYLE, ERROR_STYLE, TITLE_STYLE
+
+APPROVAL_STYLES = {APPROVED: "color: #15803d; font-weight: bold;",
+                   REOPENED: "color: #b45309; font-weight: bold;"}
 
 
 class PatientMonthView(QWidget):
@@ -46,6 +65,12 @@ class PatientMonthView(QWidget):
         self.name = QLabel(styleSheet=BIG_STYLE)
         self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details = QLabel()
+        self.approval = QLabel(wordWrap=True)
+        self.approval.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.close_bar = MonthCloseBar(ctx, lambda: self.month,
+                                       lambda: (self.mrn, self.name.text()),
+                                       every_patient=False)
+        self.close_bar.changed.connect(self._saved)
         self.error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
         self.error.hide()
         self.figures = FiguresPanel()
@@ -71,6 +96,8 @@ class PatientMonthView(QWidget):
         head = QVBoxLayout()
         head.addWidget(self.name)
         head.addWidget(self.details)
+        head.addWidget(self.approval)
+        head.addWidget(self.close_bar)
         panels = QHBoxLayout()
         panels.addWidget(self.figures, 5)
         panels.addWidget(self.flags, 3)
@@ -113,6 +140,7 @@ class PatientMonthView(QWidget):
             listed = entries.list_entries(self.ctx, month=self.month, patient_mrn=self.mrn,
                                           include_voided=True)
             flags = month_flags.get_flags(self.ctx, self.mrn, self.month)
+            (state,) = approvals.states(self.ctx, self.month, self.mrn) or (None,)
         except ACTION_ERRORS as exc:
             self.show_error(str(exc))
             return
@@ -121,6 +149,7 @@ class PatientMonthView(QWidget):
         self.name.setText(person.display_name)
         self.details.setText(f"MRN {person.mrn}{born} · {month_title(self.month)} · times in "
                              f"{self.ctx.zone.key}")
+        self._show_approval(state)
         self.figures.show_result(self.result, rules)
         self.flags.set_rules(rules)
         self.flags.show_flags(flags)
@@ -130,6 +159,16 @@ class PatientMonthView(QWidget):
         self.entries.set_rows(listed)
         self.entry_table.resizeColumnsToContents()
         self._select(keep)
+
+    def _show_approval(self, state) -> None:
+        has_time = bool(self.result.total_seconds or self.result.lines)
+        text = approval_text(state, has_time)
+        self.approval.setText(approval_tooltip(state, has_time, self.ctx.zone))
+        self.approval.setStyleSheet(APPROVAL_STYLES.get(text, ""))
+        self.close_bar.approve_button.setEnabled(text != NOTHING)
+
+    def set_clinician(self, clinician: str | None) -> None:
+        self.close_bar.clinician = clinician
 
     def selected_entry(self) -> EntryView | None:
         rows = self.entry_table.selectionModel().selectedRows()

@@ -5,10 +5,13 @@ Qt-free, so what a billing clerk reads (codes, holds, warnings) is tested withou
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from ccm_timer.core.billing import ClaimLine, RuleSet
 from ccm_timer.core.billing import warnings as warn
+from ccm_timer.services.approvals import ApprovalState
 from ccm_timer.services.report import MonthReport, PatientReport
 from ccm_timer.ui.overview.progress_figures import ProgramProgress, program_progress
 
@@ -49,10 +52,44 @@ def line_text(line: ClaimLine) -> str:
     return line.code if line.units == 1 else f"{line.code} ×{line.units}"
 
 
+APPROVED, REOPENED, NOT_APPROVED, NOTHING = (
+    "Approved", "Reopened after changes", "Not approved", "—")
+_APPROVAL_ORDER = {REOPENED: 0, NOT_APPROVED: 1, APPROVED: 2, NOTHING: 3}  # what needs doing
+CHANGES_SHOWN = 6
+
+
+def approval_text(state: ApprovalState | None, has_time: bool) -> str:
+    if state is not None and state.reopened:
+        return REOPENED  # even without time now: the approved lines were withdrawn
+    if not has_time:
+        return NOTHING
+    return APPROVED if state is not None and state.approved else NOT_APPROVED
+
+
+def approval_tooltip(state: ApprovalState | None, has_time: bool, zone: ZoneInfo) -> str:
+    text = approval_text(state, has_time)
+    if text == NOTHING:
+        return "No care-management time this month: nothing to approve."
+    if state is None or state.approved_at is None:
+        return "Not approved yet: the billing practitioner approves the month before billing."
+    when = state.approved_at.astimezone(zone).strftime("%m/%d/%Y %H:%M")
+    said = f"Approved by {state.approved_by} on {when}."
+    if not state.reopened:
+        return said
+    changes = [c.summary for c in state.changes[:CHANGES_SHOWN]]
+    more = len(state.changes) - CHANGES_SHOWN
+    if more > 0:
+        changes.append(f"and {more} more")
+    return f"{said} Changed since, so it needs approving again:\n" + "\n".join(
+        f"• {c}" for c in changes)
+
+
 @dataclass(frozen=True)
 class OverviewRow:
     report: PatientReport
     progress: tuple[ProgramProgress, ...]
+    approval_state: ApprovalState | None = None
+    approval_tip: str = ""
 
     @property
     def mrn(self) -> str:
@@ -144,9 +181,31 @@ class OverviewRow:
     def attention_tooltip(self) -> str:
         return "\n".join(w.message for w in self.report.result.warnings if w.code in _SHORT)
 
+    @property
+    def has_time(self) -> bool:
+        return bool(self.report.result.total_seconds or self.report.result.lines)
 
-def overview_rows(report: MonthReport, rules: RuleSet) -> list[OverviewRow]:
-    return [OverviewRow(p, program_progress(p.result, rules)) for p in report.patients]
+    @property
+    def approval(self) -> str:
+        return approval_text(self.approval_state, self.has_time)
+
+    @property
+    def approval_order(self) -> int:
+        return _APPROVAL_ORDER[self.approval]
+
+
+def overview_rows(report: MonthReport, rules: RuleSet,
+                  approvals: Mapping[str, ApprovalState] | None = None,
+                  zone: ZoneInfo | None = None) -> list[OverviewRow]:
+    """One row per patient; `approvals` maps MRN to its approval state."""
+    found = approvals or {}
+    rows = []
+    for p in report.patients:
+        state = found.get(p.mrn)
+        has_time = bool(p.result.total_seconds or p.result.lines)
+        tip = approval_tooltip(state, has_time, zone or ZoneInfo("UTC"))
+        rows.append(OverviewRow(p, program_progress(p.result, rules), state, tip))
+    return rows
 
 
 @dataclass(frozen=True)
