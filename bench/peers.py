@@ -37,7 +37,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter
@@ -62,38 +61,42 @@ class Tool:
     times: dict[str, list[float]] = field(default_factory=dict)
     peak_mb: list[float] = field(default_factory=list)
 
-    def run(self, args: Sequence[str], timeout: float, capture: bool = False
-            ) -> tuple[float, float, str]:
-        """Seconds, peak resident MB and (when captured) standard output of one run."""
-        return measured([*self.argv, *args], {**os.environ, **self.env}, timeout, capture)
+    def run(self, args: Sequence[str], timeout: float, capture: bool = False,
+            peak: bool = False) -> tuple[float, float, str]:
+        return measured([*self.argv, *args], {**os.environ, **self.env}, timeout, capture,
+                        peak)
 
 
-def measured(argv: list[str], env: dict[str, str], timeout: float, capture: bool = False
-             ) -> tuple[float, float, str]:
-    out = tempfile.TemporaryFile() if capture else subprocess.DEVNULL
-    err_file = tempfile.TemporaryFile()  # a file, not a pipe: nothing blocks on a full pipe
-    began = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=out, stderr=err_file)
-    killer = threading.Timer(timeout, proc.kill)  # every run is bounded in time
-    killer.start()
-    try:
-        _, status, usage = os.wait4(proc.pid, 0)  # wait4: this child's own peak memory
-    finally:
-        killer.cancel()
-    elapsed = time.perf_counter() - began
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err_file.seek(0)
-    err = err_file.read().decode(errors="replace")
-    err_file.close()
-    if proc.returncode != 0:
-        why = f"killed after {timeout:.0f} s" if proc.returncode < 0 else err.strip()
-        raise RuntimeError(f"{' '.join(argv[-4:])}: {why}")
-    text = ""
-    if capture:
-        out.seek(0)
-        text = out.read().decode(errors="replace")
-        out.close()
-    return elapsed, usage.ru_maxrss / 1024, text
+TIME = shutil.which("time", path="/usr/bin:/bin")  # GNU time, for the peak memory
+
+
+def measured(argv: list[str], env: dict[str, str], timeout: float, capture: bool = False,
+             peak: bool = False) -> tuple[float, float, str]:
+    """Seconds, peak resident MB (when asked; 0 without GNU time) and, when captured,
+    standard output. The peak comes from GNU time, not from our own wait4: Linux keeps a
+    child's high-water mark across exec, so a child forked from this big Python would
+    report our memory. GNU time adds about a millisecond, so latencies are run without."""
+    peak = peak and TIME is not None
+    with tempfile.TemporaryDirectory() as tmp:
+        peak_file = Path(tmp) / "peak"
+        prefix = [TIME, "-f", "%M", "-o", str(peak_file)] if peak else []
+        out = open(Path(tmp) / "out", "w+b") if capture else subprocess.DEVNULL  # noqa: SIM115
+        began = time.perf_counter()
+        try:
+            done = subprocess.run([*prefix, *argv], env=env, stdout=out,
+                                  stderr=subprocess.PIPE, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"{' '.join(argv[-4:])}: killed after {timeout:.0f} s") from None
+        elapsed = time.perf_counter() - began
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(argv[-4:])}: {done.stderr.decode().strip()}")
+        mb = int(peak_file.read_text().split()[-1]) / 1024 if peak else 0.0
+        text = ""
+        if capture:
+            out.seek(0)
+            text = out.read().decode(errors="replace")
+            out.close()
+    return elapsed, mb, text
 
 
 def _ours(args: argparse.Namespace, home: Path) -> list[Tool]:
@@ -206,6 +209,7 @@ def build_ours(home: Path, entries: int, patients: int, months: int) -> tuple[in
         return connection.raw_connect(path, key[0])
 
     month_report.raw_connect = keyed
+    home.mkdir(parents=True, exist_ok=True)
     in_month = month_report.build(home, entries, patients, months)
     return in_month, key[0]
 
@@ -264,7 +268,7 @@ def total_hours(tool: Tool, text: str) -> float:
     """The month's total, read from each tool's own output."""
     if tool.name.startswith("CCM"):
         data = json.loads(text)
-        return sum(sum(p["minutes"].values()) for p in data["patients"]) / 60
+        return sum(p["seconds"]["total"] for p in data["patients"]) / 3600
     if tool.name.startswith("Watson"):
         h, m, s = re.search(r"Total: (\d+)h (\d+)m (\d+)s", text).groups()
     else:
@@ -306,7 +310,8 @@ def month_report(args: argparse.Namespace) -> None:
                 tool.times["hours"] = [total_hours(tool, text)]
             for _ in range(args.runs):
                 for tool in tools:
-                    elapsed, peak, _ = tool.run(tool.commands["report"], args.timeout)
+                    elapsed, peak, _ = tool.run(tool.commands["report"], args.timeout,
+                                                peak=True)
                     tool.times.setdefault("report", []).append(elapsed)
                     tool.peak_mb.append(peak)
         finally:
