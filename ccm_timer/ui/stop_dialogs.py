@@ -31,7 +31,8 @@ class StopDialog(QDialog):
         self.stop_button.setDefault(True)
         self.stop_button.clicked.connect(self.submit)
         keep.clicked.connect(self.reject)
-        self.note.returnPressed.connect(self.submit)
+        # Enter in the note presses Stop, the default button (connecting returnPressed as
+        # well stopped twice: the second time with an error on the hidden dialog).
         layout = QVBoxLayout(self)
         layout.addWidget(self.what)
         layout.addWidget(self.note)

@@ -71,13 +71,13 @@ class TargetDialog(QDialog):
         self.form = form
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.add_button = buttons.addButton("&Add", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.add_button.setDefault(True)
         buttons.accepted.connect(self.submit)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+        self.add_button.setDefault(True)  # Enter adds; set once in the dialog, or Qt drops it
         self.kind.currentIndexChanged.connect(lambda _i: self._kind_changed())
         self._kind_changed()
 
