@@ -390,19 +390,23 @@ def edit(
 def void(ctx, ref: str, *, reason: str, actor: str | None = None) -> EntryView:
     reason = _reason(reason)
     with ctx.write() as session:
-        old = find_entry(session, ref)
-        if old.voided:
-            raise UserError("That entry is already voided.")
-        who = clinicians.find(session, ctx, actor)
-        changes: dict = {"voided": True, "void_reason": reason}
-        if old.state is not EntryState.STOPPED:
-            # Voiding a live timer ends it: the void must not leave a clock running.
-            now = ctx.now()
-            spans = intervals_of(session, [old.id])[old.id]
-            changes["state"] = EntryState.STOPPED
-            changes["spans"] = [(s.start_utc, s.end_utc or max(now, s.start_utc)) for s in spans]
-        new = _new_version(session, ctx, old, reason, who, "entry.void", **changes)
+        new = void_in(session, ctx, find_entry(session, ref), reason,
+                      clinicians.find(session, ctx, actor))
         return view_of(session, ctx, new.id)
+
+
+def void_in(session: Session, ctx, old: TimeEntry, reason: str, who: Clinician) -> TimeEntry:
+    """Void inside the caller's transaction (crash recovery records its decision with it)."""
+    if old.voided:
+        raise UserError("That entry is already voided.")
+    changes: dict = {"voided": True, "void_reason": reason}
+    if old.state is not EntryState.STOPPED:
+        # Voiding a live timer ends it: the void must not leave a clock running.
+        now = ctx.now()
+        spans = intervals_of(session, [old.id])[old.id]
+        changes["state"] = EntryState.STOPPED
+        changes["spans"] = [(s.start_utc, s.end_utc or max(now, s.start_utc)) for s in spans]
+    return _new_version(session, ctx, old, reason, who, "entry.void", **changes)
 
 
 def history(ctx, ref: str) -> list[EntryView]:

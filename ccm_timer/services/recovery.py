@@ -99,20 +99,20 @@ def pending(ctx) -> list[Orphan]:
 def resolve(ctx, ref: str, choice: Choice | str, actor: str | None = None) -> EntryView:
     choice = Choice(choice)
     if choice is Choice.DISCARD:
-        with ctx.read() as session:
+        # The void and the decision are one transaction: a crash keeps both or neither.
+        with ctx.write() as session:
             entry = entries.find_entry(session, ref)
             found = _orphan_row(session, ctx, entry)
-        if found is None:
-            raise UserError("That timer does not need recovery.")
-        view = entries.void(ctx, ref, reason="discarded at crash recovery", actor=actor)
-        with ctx.write() as session:
+            if found is None:
+                raise UserError("That timer does not need recovery.")
             who = clinicians.find(session, ctx, actor)
+            voided = entries.void_in(session, ctx, entry, "discarded at crash recovery", who)
             audit.append(
                 session, ctx=ctx, actor=who.name, action="recovery.discard",
-                entity="time_entry", entity_id=view.origin_id,
+                entity="time_entry", entity_id=voided.origin_id,
                 after={"choice": "discard", "last_seen": found[0].isoformat()},
             )
-        return view
+            return entries.view_of(session, ctx, voided.id)
     now = ctx.now()
     with ctx.write() as session:
         entry = entries.find_entry(session, ref)
