@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from ccm_timer.core.parse import check_mrn, fold, parse_person_name
@@ -80,8 +81,9 @@ def add(
         raise UserError("--consent needs --program: say which program the consent is for.")
     the_program = enrollments.parse_program(program) if program else None
     with ctx.write() as session:
-        if session.exec(select(Patient).where(Patient.mrn == mrn)).first():
-            raise UserError(f"A patient with MRN {mrn} already exists; check the number.")
+        clash = session.exec(select(Patient).where(func.upper(Patient.mrn) == mrn.upper())).first()
+        if clash:
+            raise UserError(f"A patient with MRN {clash.mrn} already exists; check the number.")
         row = Patient(mrn=mrn, family_name=family, given_name=given, birth_date=birth_date)
         session.add(row)
         session.flush()
@@ -95,7 +97,11 @@ def add(
 
 
 def find(session: Session, mrn: str) -> Patient:
-    row = session.exec(select(Patient).where(Patient.mrn == mrn.strip())).first()
+    """By MRN; letters match in either case, as MRNs differing only in case are refused."""
+    row = session.exec(select(Patient).where(Patient.mrn == mrn.strip())).first() or (
+        session.exec(select(Patient).where(func.upper(Patient.mrn) == mrn.strip().upper()))
+        .first()
+    )
     if row is None or not row.active:
         raise NotFound(
             f"No patient has MRN {mrn.strip()!r}; check the number or add the patient with "

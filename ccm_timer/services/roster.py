@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlmodel import col, select
+from sqlalchemy import func
+from sqlmodel import select
 
 from ccm_timer.core.parse import check_mrn, check_text, parse_date, parse_person_name
 from ccm_timer.services import audit, enrollments
@@ -151,10 +152,11 @@ def parse(text: str) -> tuple[list[RosterRow], list[tuple[int, str]]]:
         except ValueError as exc:
             problems.append((line, str(exc)))
             continue
-        if row.mrn in seen:
-            problems.append((line, f"MRN {row.mrn} is also on line {seen[row.mrn]}"))
+        key = row.mrn.upper()  # "r1" and "R1" would split one patient's minutes in two
+        if key in seen:
+            problems.append((line, f"MRN {row.mrn} is also on line {seen[key]}"))
             continue
-        seen[row.mrn] = line
+        seen[key] = line
         rows.append(row)
     if not rows and not problems:
         raise RosterError(["the file has a header but no patients"])
@@ -176,13 +178,14 @@ def import_file(ctx, path: Path) -> int:
     csv.field_size_limit(max(csv.field_size_limit(), MAX_BYTES))
     rows, problems = parse(decode(raw))
     with ctx.write() as session:
-        wanted = [r.mrn for r in rows]
+        wanted = [r.mrn.upper() for r in rows]
         existing = set()
         for start in range(0, len(wanted), 500):  # stay under SQLite's variable limit
             chunk = wanted[start : start + 500]
-            existing |= set(session.exec(select(Patient.mrn).where(col(Patient.mrn).in_(chunk))))
+            found = session.exec(select(Patient.mrn).where(func.upper(Patient.mrn).in_(chunk)))
+            existing |= {m.upper() for m in found}
         problems += [(r.line, f"MRN {r.mrn} is already in the database")
-                     for r in rows if r.mrn in existing]
+                     for r in rows if r.mrn.upper() in existing]
         if problems:
             raise RosterError([f"line {line}: {why}" for line, why in sorted(problems)])
         for r in rows:

@@ -108,3 +108,13 @@ def test_large_roster_imports_in_one_go(clinic, tmp_path):
     rows = "".join(f'R{i},"Test{i}, Pat",,CCM,2026-01-01\n' for i in range(3000))
     assert roster.import_file(clinic, _write(tmp_path, f"mrn,name,dob,program,consent\n{rows}"
                                              .encode())) == 3000
+
+
+def test_mrns_differing_only_in_case_are_one_patient(clinic, tmp_path):
+    with pytest.raises(RosterError, match="line 3: MRN r1 is also on line 2"):
+        roster.import_file(clinic, _write(tmp_path, b'mrn,name\nR1,"Ok, Ann"\nr1,"Ok, Bo"\n'))
+    with pytest.raises(RosterError, match="line 2: MRN t1001 is already in the database"):
+        roster.import_file(clinic, _write(tmp_path, b'mrn,name\nt1001,"Dup, Ann"\n'))
+    with pytest.raises(Exception, match="MRN T1001 already exists"):
+        patients.add(clinic, mrn="t1001", name="Dup, Ann")
+    assert patients.get(clinic, "t1001").mrn == "T1001"
