@@ -48,7 +48,8 @@ def export(ctx, args) -> None:
         return
     if args.json:
         emit_json({"export": str(result.export_id), "format": result.fmt,
-                   "month": result.month, "path": str(result.path), "sha256": result.sha256,
+                   "month": result.month, "path": str(result.path) if result.path else None,
+                   "sha256": result.sha256,
                    "draft": result.draft, "amendment": result.amendment,
                    "patients": result.patients, "lines": result.lines,
                    "left_out": result.left_out, "queued_to": result.queued_to})

@@ -142,7 +142,10 @@ def test_send_queues_in_the_same_transaction(month_clinic, tmp_path):  # noqa: F
     with pytest.raises(UserError):
         exports.export_month(ctx, clinic.MONTH, "csv", send="nowhere")
     assert len(records(ctx)) == 1  # the failed one left no record ...
-    assert len(list((ctx.paths.data / "exports").iterdir())) == 1  # ... and no file
+    # ... and no file: a queued export is kept only inside the encrypted database.
+    assert result.path is None
+    assert not (ctx.paths.data / "exports").exists() or not list(
+        (ctx.paths.data / "exports").iterdir())
 
 
 def test_an_unwritable_folder_leaves_no_record_and_no_partial_file(qapp, month_clinic, tmp_path):  # noqa: F811,E501

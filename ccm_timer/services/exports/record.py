@@ -131,7 +131,9 @@ def _record(ctx, doc: dict[str, Any], content: bytes, fmt: str, basis: int, *, w
                              "templates": _custom_templates(ctx, fmt)})
             if send:
                 outbox.enqueue(session, ctx, export, send)
-            if not to_stdout:
+            # Queued for a target and no file asked for: the content stays only in the
+            # encrypted database and the outbox, never as a plaintext copy in the data folder.
+            if not to_stdout and (out is not None or not send):
                 target = out or ctx.paths.data / "exports" / files.export_filename(
                     doc["month"], fmt, str(export.id), doc["draft"])
                 try:
