@@ -30,7 +30,7 @@ class FallbackWindow(QWidget):
         self.notice = QLabel(wordWrap=True, styleSheet="font-weight: bold;")
         self.notice.hide()
         self._notice_timer = QTimer(self, singleShot=True, interval=NOTICE_MS,
-                                    timeout=self.notice.hide)
+                                    timeout=self._notice_done)
         self.primary_button = QPushButton("&Start timer…")
         self.pause_button = QPushButton("&Pause")
         self.more_button = QPushButton("&More")
@@ -71,9 +71,14 @@ class FallbackWindow(QWidget):
     def notify(self, title: str, text: str) -> None:
         self.notice.setText(f"{title}: {text}")
         self.notice.show()
+        self.adjustSize()  # a wrapped label does not grow its window by itself
         self._notice_timer.start()
         self.showNormal()
         self.raise_()
+
+    def _notice_done(self) -> None:
+        self.notice.hide()
+        self.adjustSize()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # This window is the app's only face here: closing would leave it running unseen.

@@ -65,7 +65,7 @@ class TargetDialog(QDialog):
         form = QFormLayout()
         form.addRow("&Kind", self.kind)
         form.addRow("&Name", self.name)
-        form.addRow("A&ddress", where)
+        form.addRow(QLabel("A&ddress", buddy=self.address), where)  # a row of two: say whose
         form.addRow(self.secret_label, self.secret)
         form.addRow("", self.secret_hint)
         self.form = form

@@ -26,6 +26,7 @@ from ccm_timer.ui.target_dialog import KIND_NAMES, TargetDialog
 
 COLUMNS = ("Name", "Kind", "Address", "Waiting")
 HINT_STYLE = "color: palette(placeholder-text);"
+MAX_ROWS_SHOWN = 6
 
 
 class TargetsPanel(QGroupBox):
@@ -49,7 +50,6 @@ class TargetsPanel(QGroupBox):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        self.table.setMinimumHeight(110)
         self.empty = QLabel("No delivery target yet: billing files stay on this computer "
                             "until you add one.", wordWrap=True, styleSheet=HINT_STYLE)
         self.add_button = QPushButton("&Add target…")
@@ -90,9 +90,19 @@ class TargetsPanel(QGroupBox):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight
                                           | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, column, item)
+        self._fit_height()
         self.table.setVisible(bool(self.listed))
         self.empty.setVisible(not self.listed)
         self._selected()
+
+    def _fit_height(self) -> None:
+        """As tall as its rows (two to six), not a block of empty table."""
+        shown = min(max(self.table.rowCount(), 2), MAX_ROWS_SHOWN)
+        rows = sum(self.table.rowHeight(r) for r in range(min(shown, self.table.rowCount())))
+        missing = max(0, shown - self.table.rowCount())  # room for a second row, empty
+        rows += missing * self.table.verticalHeader().defaultSectionSize()
+        self.table.setFixedHeight(self.table.horizontalHeader().height() + rows
+                                  + 2 * self.table.frameWidth())
 
     def selected(self) -> targets.Target | None:
         rows = self.table.selectionModel().selectedRows()

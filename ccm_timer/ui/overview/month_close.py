@@ -16,11 +16,15 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QWi
 
 from ccm_timer.services import approvals, clinicians
 from ccm_timer.services.approvals import ApprovalState
+from ccm_timer.services.clinicians import ClinicianView
 from ccm_timer.services.tray_status import ACTION_ERRORS
 from ccm_timer.ui.overview.month_names import month_title
 from ccm_timer.ui.style import ERROR_STYLE
 
 DONE_STYLE = "color: #15803d; font-weight: bold;"
+# The service's refusal names the command-line way; this is the way in the app.
+STAFF_HINT = ("In the app: choose the practitioner under Clinician in the tray menu, then "
+              "approve again.")
 
 
 class MonthCloseBar(QWidget):
@@ -33,8 +37,7 @@ class MonthCloseBar(QWidget):
         self.ctx, self._month, self._patient = ctx, month, patient
         self.clinician: str | None = None  # name or id; None: the default clinician
         self.confirm: QMessageBox | None = None
-        self.message = QLabel(wordWrap=True)
-        self.message.hide()
+        self.message = QLabel(wordWrap=True)  # always there: it keeps the buttons compact
         self.copy_button = QPushButton("Copy month &summary")
         self.copy_button.setToolTip("Put the patient's month summary on the clipboard, to "
                                     "paste into the chart.")
@@ -58,7 +61,6 @@ class MonthCloseBar(QWidget):
     def say(self, text: str | None, *, problem: bool = False) -> None:
         self.message.setStyleSheet(ERROR_STYLE if problem else DONE_STYLE)
         self.message.setText(text or "")
-        self.message.setVisible(bool(text))
 
     def _chosen(self) -> tuple[str, str] | None:
         found = self._patient()
@@ -84,44 +86,45 @@ class MonthCloseBar(QWidget):
 
     # -- approving --------------------------------------------------------------------
 
-    def approver_name(self) -> str:
+    def approver(self) -> ClinicianView | None:
         chosen = self.clinician or self.ctx.settings.default_clinician
-        for person in clinicians.list_clinicians(self.ctx):
-            if chosen in (str(person.id), person.name):
-                return f"{person.name}, {person.credential}"
-        return "the default clinician"
+        return next((p for p in clinicians.list_clinicians(self.ctx)
+                     if chosen in (str(p.id), p.name)), None)
 
     def ask_approve(self, *, every: bool) -> QMessageBox | None:
-        month = self._month()
+        """Ask first; clinical staff are not asked, the service's refusal says why."""
         found = None if every else self._chosen()
         if not every and found is None:
             return None
+        mrn = None if every else found[0]
         try:
-            who = self.approver_name()
+            who = self.approver()
         except ACTION_ERRORS as exc:
             self.say(str(exc), problem=True)
+            return None
+        if who is None or who.role != "practitioner":
+            self.approve(mrn, hint=STAFF_HINT)
             return None
         whom = "every patient with time" if every else found[1]
         box = QMessageBox(
             QMessageBox.Icon.Question, "Approve month",
-            f"Approve {month_title(month)} for {whom}, as {who}?\n\nThis records that the "
-            "time and codes are ready to bill. Any later change to the time reopens it.",
-            parent=self)
+            f"Approve {month_title(self._month())} for {whom}?\n\nYou approve as {who.name} "
+            f"({who.credential}). This records that the time and codes are ready to bill; "
+            "any later change to the time reopens it.", parent=self)
         approve = box.addButton("&Approve", QMessageBox.ButtonRole.AcceptRole)
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(approve)
-        mrn = None if every else found[0]
         box.buttonClicked.connect(lambda b: self.approve(mrn) if b is approve else None)
         self.confirm = box
         box.show()
         return box
 
-    def approve(self, mrn: str | None) -> list[ApprovalState]:
+    def approve(self, mrn: str | None, hint: str = "") -> list[ApprovalState]:
         month = self._month()
         try:
             done = approvals.approve(self.ctx, month, mrn, approver=self.clinician)
         except ACTION_ERRORS as exc:
-            self.say(str(exc), problem=True)
+            self.say(f"{exc} {hint}".strip(), problem=True)
             return []
         count = len(done)
         whom = done[0].name if mrn and done else f"{count} patient{'s' if count != 1 else ''}"

@@ -42,8 +42,8 @@ from ccm_timer.ui.overview.rows import month_counts, overview_rows
 from ccm_timer.ui.overview.threshold_bar import BILLABLE, GROWING, HELD, ThresholdDelegate
 from ccm_timer.ui.style import ERROR_STYLE
 
-_WIDTHS = {"Patient": 170, "MRN": 70, "Programs": 75, "Staff min": 70,
-           "Practitioner min": 100, "Total min": 70, "Codes earned": 140, "Approval": 150,
+_WIDTHS = {"Patient": 150, "MRN": 65, "Programs": 70, "Staff min": 70,
+           "Practitioner min": 115, "Total min": 70, "Codes earned": 135, "Approval": 175,
            "Next threshold": 330}
 BAND_HEIGHT = 22
 ROW_HEIGHT = 8 + BAND_HEIGHT

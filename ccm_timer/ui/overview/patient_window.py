@@ -6,6 +6,7 @@ the overview (`changed`) so its row follows.
 
 from __future__ import annotations
 
+import html
 from datetime import date
 
 from PySide6.QtCore import QItemSelection, Qt, Signal
@@ -42,8 +43,9 @@ from ccm_timer.ui.overview.rows import (
     APPROVED,
     NOTHING,
     REOPENED,
+    approval_changes,
+    approval_sentence,
     approval_text,
-    approval_tooltip,
 )
 from ccm_timer.ui.style import BIG_STYLE, ERROR_STYLE, TITLE_STYLE
 
@@ -65,7 +67,7 @@ class PatientMonthView(QWidget):
         self.name = QLabel(styleSheet=BIG_STYLE)
         self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details = QLabel()
-        self.approval = QLabel(wordWrap=True)
+        self.approval = QLabel(wordWrap=True, textFormat=Qt.TextFormat.RichText)
         self.approval.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.close_bar = MonthCloseBar(ctx, lambda: self.month,
                                        lambda: (self.mrn, self.name.text()),
@@ -163,8 +165,13 @@ class PatientMonthView(QWidget):
     def _show_approval(self, state) -> None:
         has_time = bool(self.result.total_seconds or self.result.lines)
         text = approval_text(state, has_time)
-        self.approval.setText(approval_tooltip(state, has_time, self.ctx.zone))
-        self.approval.setStyleSheet(APPROVAL_STYLES.get(text, ""))
+        said = html.escape(approval_sentence(state, has_time, self.ctx.zone))
+        label = "Nothing to approve" if text == NOTHING else text
+        style = APPROVAL_STYLES.get(text, "font-weight: bold;")
+        changes = "".join(f"<li>{html.escape(c)}</li>" for c in approval_changes(state))
+        self.approval.setText(
+            f"Month approval: <span style='{style}'>{label}</span> — {said}"
+            + (f"<ul style='margin: 0 0 0 -20px'>{changes}</ul>" if text == REOPENED else ""))
         self.close_bar.approve_button.setEnabled(text != NOTHING)
 
     def set_clinician(self, clinician: str | None) -> None:

@@ -66,22 +66,44 @@ def approval_text(state: ApprovalState | None, has_time: bool) -> str:
     return APPROVED if state is not None and state.approved else NOT_APPROVED
 
 
+def _approved_when(state: ApprovalState, zone: ZoneInfo) -> str:
+    assert state.approved_at is not None
+    when = state.approved_at.astimezone(zone).strftime("%m/%d/%Y %H:%M")
+    return f"by {state.approved_by} on {when}"
+
+
+def approval_changes(state: ApprovalState | None) -> list[str]:
+    """What changed since the approval, at most a handful and how many more."""
+    if state is None:
+        return []
+    changes = [c.summary for c in state.changes[:CHANGES_SHOWN]]
+    more = len(state.changes) - CHANGES_SHOWN
+    return changes + ([f"and {more} more"] if more > 0 else [])
+
+
+def approval_sentence(state: ApprovalState | None, has_time: bool, zone: ZoneInfo) -> str:
+    """What follows the state in the patient view: "Approved — by … on …"."""
+    text = approval_text(state, has_time)
+    if text == NOTHING:
+        return "no care-management time this month."
+    if state is None or state.approved_at is None:
+        return "the billing practitioner approves the month before it is billed."
+    if text == REOPENED:
+        return f"approved {_approved_when(state, zone)}, then changed; approve it again."
+    return f"{_approved_when(state, zone)}."
+
+
 def approval_tooltip(state: ApprovalState | None, has_time: bool, zone: ZoneInfo) -> str:
     text = approval_text(state, has_time)
     if text == NOTHING:
         return "No care-management time this month: nothing to approve."
     if state is None or state.approved_at is None:
         return "Not approved yet: the billing practitioner approves the month before billing."
-    when = state.approved_at.astimezone(zone).strftime("%m/%d/%Y %H:%M")
-    said = f"Approved by {state.approved_by} on {when}."
+    said = f"Approved {_approved_when(state, zone)}."
     if not state.reopened:
         return said
-    changes = [c.summary for c in state.changes[:CHANGES_SHOWN]]
-    more = len(state.changes) - CHANGES_SHOWN
-    if more > 0:
-        changes.append(f"and {more} more")
     return f"{said} Changed since, so it needs approving again:\n" + "\n".join(
-        f"• {c}" for c in changes)
+        f"• {c}" for c in approval_changes(state))
 
 
 @dataclass(frozen=True)

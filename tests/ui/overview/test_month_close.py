@@ -62,14 +62,13 @@ def test_clinical_staff_cannot_approve_and_are_told_why(qtbot, nov) -> None:
     log(nov, "T1001", 25)
     window = _overview(qtbot, nov)  # the default clinician: Avery Nurse, RN
     _select(window, "T1001")
-    box = window.close_bar.ask_approve(every=False)
-    assert box.text().startswith("Approve November 2026 for Testpatient, Alma, as Avery "
-                                 "Nurse, RN?")
-    _confirm(box)
+    assert window.close_bar.ask_approve(every=False) is None  # not asked: refused at once
     message = window.close_bar.message
     assert message.isVisibleTo(window)
     assert message.text().startswith("Avery Nurse is clinical staff; the billing "
                                      "practitioner approves a month")
+    assert message.text().endswith("In the app: choose the practitioner under Clinician in "
+                                   "the tray menu, then approve again.")
     assert _approval(window)["T1001"] == "Not approved"
 
 
@@ -90,7 +89,8 @@ def test_approve_all_patients_with_time(qtbot, nov) -> None:
     log(nov, "T1002", 17, day=5)
     window = _overview(qtbot, nov, clinician=DOCTOR)
     box = window.close_bar.ask_approve(every=True)
-    assert "for every patient with time, as Dr Blake Test, MD?" in box.text()
+    assert box.text().startswith("Approve November 2026 for every patient with time?")
+    assert "You approve as Dr Blake Test (MD)." in box.text()
     box.button(QMessageBox.StandardButton.Cancel).click()
     assert _approval(window)["T1001"] == "Not approved"
     window.close_bar.approve_all_button.click()
@@ -125,15 +125,17 @@ def test_the_patient_view_shows_and_changes_the_approval(qtbot, nov) -> None:
     view = log(nov, "T1001", 25)
     window = _overview(qtbot, nov, clinician=DOCTOR)
     patient = window.open_patient("T1001")
-    assert patient.approval.text().startswith("Not approved yet")
+    assert "Not approved</span> — the billing practitioner" in patient.approval.text()
     _confirm(patient.close_bar.ask_approve(every=False))
-    assert patient.approval.text().startswith("Approved by Dr Blake Test on 11/20/2026")
+    assert "Approved</span> — by Dr Blake Test on 11/20/2026 12:00." in patient.approval.text()
     assert _approval(window)["T1001"] == "Approved"  # the overview follows
     entries.edit(nov, str(view.id), reason="started earlier", start=view.start.replace(
         minute=50, hour=13))
     patient.reload()
-    assert patient.approval.text().startswith("Approved by Dr Blake Test")
-    assert "needs approving again" in patient.approval.text()
+    said = patient.approval.text()
+    assert "Reopened after changes</span> — approved by Dr Blake Test on 11/20/2026 12:00, " \
+        "then changed; approve it again." in said
+    assert "edited (started earlier)</li>" in said
     QGuiApplication.clipboard().clear()
     patient.close_bar.copy_button.click()
     assert "Testpatient" in QGuiApplication.clipboard().text()
@@ -142,6 +144,6 @@ def test_the_patient_view_shows_and_changes_the_approval(qtbot, nov) -> None:
 def test_a_patient_without_time_has_nothing_to_approve(qtbot, nov) -> None:
     window = _overview(qtbot, nov, clinician=DOCTOR)
     patient = window.open_patient("T1003")
-    assert patient.approval.text() == (
-        "No care-management time this month: nothing to approve.")
+    assert "Nothing to approve</span> — no care-management time this month." in (
+        patient.approval.text())
     assert not patient.close_bar.approve_button.isEnabled()
