@@ -109,6 +109,16 @@ def test_start_and_stop_from_the_tray_menu(clinic, home: Path, desktop, cli) -> 
 
     d.keys("Escape")
     _open_menu(d, icon)
+    d.shot("menu-after-stop")
+    d.keys("o")  # Month &overview…
+    wait_for(lambda: _window(d, "Month overview"), 15, "the month overview")
+    time.sleep(0.5)
+    d.shot("month-overview")
+
+    # With no window manager the overview may cover the panel: bring the panel back up.
+    for panel in d.search("--class", "trayer"):
+        d.xdotool("windowraise", panel)
+    _open_menu(d, icon)
     d.keys("q")  # &Quit: idle, so no question
     assert app.wait(10) == 0
 

@@ -64,7 +64,8 @@ class MonthOverview(QWidget):
         self.patient_windows: dict[tuple[str, str], QWidget] = {}
         self._presented = False
         self._tall: list[int] = []  # view rows made taller for patients with several programs
-        self.resize(1320, 680)
+        room = self.screen().availableGeometry()  # a laptop screen may be narrower
+        self.resize(min(1320, room.width()), min(680, room.height()))
         self.month_box = QComboBox()
         self.month_box.setAccessibleName("Month")
         for value in recent_months(ctx.now(), ctx.zone):
