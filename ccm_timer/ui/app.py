@@ -223,7 +223,7 @@ class TrayApp(QObject):
         title, _, text = line.sentence.partition(": ")
         self.surface.notify(title, text)
 
-    # -- adding, settings, clinician -----------------------------------------------
+    # -- settings and clinician ----------------------------------------------------
 
     def show_settings(self) -> None:
         dialog = self.dialog("settings", self._make_settings)
