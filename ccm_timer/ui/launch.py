@@ -84,6 +84,22 @@ def _early_icon(app):
     return view
 
 
+def _guard_patient_data(app, ctx, tray) -> None:
+    """The security parts of start-up: the one-time recovery key, plain-words warnings
+    (unencrypted, read-only, stale backup), and the privacy lock that covers open windows
+    after a while without use."""
+    from ccm_timer.ui.privacy_lock import PrivacyLock
+    from ccm_timer.ui.unlock_dialog import security_warnings, show_recovery_key_once
+
+    show_recovery_key_once(ctx)
+    warnings = security_warnings(ctx)
+    if warnings:
+        tray.surface.notify("CCM Timer needs attention", " ".join(warnings))
+        log.warning("security warnings at start: %d", len(warnings))
+    lock = PrivacyLock(app, ctx.settings.privacy_lock_minutes, parent=app)
+    app.aboutToQuit.connect(lock.stop)
+
+
 def launch(data_dir: str | None) -> int:
     started = time.perf_counter()
     from ccm_timer import paths as app_paths
@@ -114,15 +130,19 @@ def launch(data_dir: str | None) -> int:
     use_tray = _wait_for_tray(app)
     early = _early_icon(app) if use_tray else None
     icon_ms = (time.perf_counter() - started) * 1000
-    from ccm_timer.services.context import open_app
     from ccm_timer.services.tray_status import ACTION_ERRORS
+    from ccm_timer.ui.unlock_dialog import open_unlocked
 
     try:
-        ctx = open_app(data_dir)
+        # Asks for the passphrase when no keyring can hold the database key.
+        ctx = open_unlocked(data_dir)
     except ACTION_ERRORS as exc:
         QMessageBox.critical(None, "CCM Timer", str(exc))
         instance.release()
         return 1
+    if ctx is None:  # the user cancelled the passphrase
+        instance.release()
+        return 0
     from ccm_timer.ui.app import TrayApp
     from ccm_timer.ui.controller import TimerController
     from ccm_timer.ui.icons import app_icon
@@ -136,6 +156,7 @@ def launch(data_dir: str | None) -> int:
     instance.message.connect(tray.handle_message)
     app.aboutToQuit.connect(tray.shutdown)  # also on a session logout: clocks, deliveries
     tray.begin()
+    _guard_patient_data(app, ctx, tray)
     log.info("icon shown after %.0f ms, ready after %.0f ms (%s)", icon_ms,
              (time.perf_counter() - started) * 1000,
              "system tray" if use_tray else "fallback window")

@@ -135,6 +135,9 @@ class RecoveryKeyDialog(QDialog):
         layout = QVBoxLayout(self)
         for part in (text, self.key, self.written, self.buttons):
             layout.addWidget(part)
+        # Keyboard path: Space ticks the box, Enter confirms; the key stays selectable.
+        ok.setDefault(True)
+        self.written.setFocus()
 
 
 def show_recovery_key_once(ctx: AppContext, parent: QWidget | None = None) -> bool:

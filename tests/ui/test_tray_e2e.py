@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ccm_timer.services import entries, recovery, timers
+from ccm_timer.services import entries, keys, recovery, timers
 from tests.ui.xdesktop import ARTIFACTS, XDesktop, require_tools, wait_for
 
 
@@ -71,7 +71,20 @@ def _state(ctx) -> str:
     return timers.status(ctx).state
 
 
+def test_first_start_shows_the_recovery_key_once(clinic, home: Path, desktop) -> None:
+    d = desktop(tray_host=True)
+    app = d.launch_app(home)
+    wait_for(lambda: _window(d, "recovery key"), 15, "the recovery key dialog")
+    d.shot("recovery-key")
+    d.keys("space", "Return")  # tick "I have written it down", then OK
+    wait_for(lambda: _window(d, "recovery key") is None, 10, "the dialog to close")
+    assert keys.load_record(clinic.paths).recovery_key_shown  # shown once: never again
+    app.terminate()
+    app.wait(15)
+
+
 def test_start_and_stop_from_the_tray_menu(clinic, home: Path, desktop, cli) -> None:
+    keys.recovery_key_was_shown(clinic)  # the first-start dialog has its own test
     d = desktop(tray_host=True)
     began = time.monotonic()
     app = d.launch_app(home)
@@ -125,6 +138,7 @@ def test_start_and_stop_from_the_tray_menu(clinic, home: Path, desktop, cli) -> 
 
 def test_without_a_tray_the_fallback_window_and_crash_recovery(
         clinic, home: Path, desktop) -> None:
+    keys.recovery_key_was_shown(clinic)
     d = desktop(tray_host=False)
     app = d.launch_app(home, CCM_TIMER_TRAY_WAIT_MS="300")
     wait_for(lambda: _window(d, "CCM Timer"), 15, "the fallback window")
