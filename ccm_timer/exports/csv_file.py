@@ -16,6 +16,7 @@ COLUMNS = (
     "program", "units", "minutes", "rendering_clinician", "rendering_npi", "other_clinicians",
     "billing_practitioner", "billing_npi", "supervising_practitioner", "supervising_npi",
     "status", "approved_by", "approved_at", "amendment", "changes", "warnings",
+    "audit_chain_head",
 )
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
 
@@ -59,14 +60,14 @@ def rows(doc: dict[str, Any]) -> list[list[Any]]:
                 _npi(line["billing"]), _name(line["supervising"]), _npi(line["supervising"]),
                 line["status"], approval.get("by"), approval.get("at"), amendment,
                 " | ".join(c["summary"] for c in p["changes"]),
-                " | ".join(line["warnings"]),
+                " | ".join(line["warnings"]), doc["audit_chain_head"],
             )])
         for line in p["withdrawn_lines"]:  # sent before, no longer supported: undo it
             out.append([_cell(v) for v in (
                 p["mrn"], p["name"], p["birth_date"], doc["month"], "", line["code"],
                 line["name"], line["program"], 0, 0, "", "", "", "", "", "", "", "withdrawn",
                 approval.get("by"), approval.get("at"), amendment,
-                " | ".join(c["summary"] for c in p["changes"]), "",
+                " | ".join(c["summary"] for c in p["changes"]), "", doc["audit_chain_head"],
             )])
     return out
 

@@ -24,6 +24,7 @@ NPI = "http://hl7.org/fhir/sid/us-npi"
 MRN_SYSTEM = "urn:ccm-timer:mrn"  # a clinic's own MRN system URI can replace it
 ENTRY_SYSTEM = "urn:ccm-timer:entry"
 EXPORT_KIND = "urn:ccm-timer:export-kind"
+AUDIT_CHAIN_HEAD = "urn:ccm-timer:audit-chain-head"  # the trail this file was made from
 
 
 def _ref(kind: str, rid: str) -> dict[str, str]:
@@ -167,7 +168,8 @@ def render(doc: dict[str, Any], mrn_system: str = MRN_SYSTEM) -> bytes:
     kind = "draft" if doc["draft"] else "amendment" if doc["amendment"] else "final"
     bundle = {
         "resourceType": "Bundle",
-        "meta": {"tag": [{"system": EXPORT_KIND, "code": kind}]},
+        "meta": {"tag": [{"system": EXPORT_KIND, "code": kind},
+                         {"system": AUDIT_CHAIN_HEAD, "code": doc["audit_chain_head"]}]},
         "type": "transaction",
         "timestamp": doc["generated_at"],
         "entry": [

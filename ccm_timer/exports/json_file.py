@@ -39,7 +39,8 @@ def render(doc: dict[str, Any]) -> bytes:
         "version": VERSION,
         **{k: doc[k] for k in ("month", "time_zone", "rules_year", "generated_at",
                                "generated_by", "scope", "draft", "amendment", "amends",
-                               "date_of_service_rule", "period", "totals")},
+                               "date_of_service_rule", "period", "totals",
+                               "audit_chain_head")},
         "lines": [_line(p, line) for p in doc["patients"] for line in p["lines"]],
         "patients": [
             {**{k: p[k] for k in ("mrn", "name", "birth_date", "programs", "approval",

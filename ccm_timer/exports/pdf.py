@@ -102,7 +102,8 @@ def _summary(doc: dict) -> str:
         f"<h1>Care management report: {_e(doc['month_label'])}</h1>",
         f"<p class='muted'>Prepared {_e(doc['generated_label'])} by {_e(doc['generated_by'])}"
         f"; times in {_e(doc['time_zone'])}; Medicare rules {_e(doc['rules_year'])}; "
-        f"date of service: {_e(_dos(doc))}.</p>",
+        f"date of service: {_e(_dos(doc))}; audit chain head "
+        f"{_e(doc['audit_chain_head'][:16])}.</p>",
         _banners(doc),
         f"<h3>{_n(t['patients'], 'patient')}: {_n(t['lines'], 'claim line')}, "
         f"{_n(t['units'], 'unit')}; {_n(t['held_lines'], 'held line')}</h3>",

@@ -38,7 +38,7 @@ def _doc(name: str, warning: str) -> dict:
     patient = {"mrn": "T1", "name": name, "birth_date": None, "approval": None,
                "amended": False, "changes": [], "lines": [line],
                "withdrawn_lines": []}
-    return {"month": "2026-11", "patients": [patient]}
+    return {"month": "2026-11", "patients": [patient], "audit_chain_head": "ab" * 32}
 
 
 @pytest.mark.parametrize("value", HOSTILE)

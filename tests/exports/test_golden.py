@@ -21,8 +21,13 @@ GOLDEN = Path(__file__).parent / "golden"
 _UUID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
 
 
+# The audit chain head a file carries hashes random ids too.
+_CHAIN_HEAD = re.compile(r"[0-9a-f]{64}|(?<=audit chain head )[0-9a-f]{16}")
+
+
 def normalized(text: str) -> str:
     seen: dict[str, str] = {}
+    text = _CHAIN_HEAD.sub("<chain-head>", text)
     return _UUID.sub(lambda m: seen.setdefault(m.group(0), f"<id-{len(seen) + 1}>"), text)
 
 

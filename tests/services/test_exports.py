@@ -195,3 +195,20 @@ def test_nothing_to_export_and_unknown_formats(month_clinic):  # noqa: F811
     with pytest.raises(UserError, match="format 'xlsx' is unknown"):
         exports.export_month(ctx, clinic.MONTH, "xlsx")
     assert records(ctx) == []
+
+
+def test_every_billing_file_carries_the_audit_chain_head(month_clinic):  # noqa: F811
+    ctx, _ = month_clinic
+    approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
+    data = json.loads(exports.export_month(ctx, clinic.MONTH, "json").content)
+    with ctx.read() as session:
+        trail = {e.hash: e.seq for e in session.exec(select(AuditEvent))}
+        [record] = session.exec(select(Export)).all()
+    head = data["audit_chain_head"]
+    assert head in trail  # the file names a real event of this database's chain ...
+    assert head == record.chain_head  # ... the one its export record stores
+    rows = csv_rows(exports.export_month(ctx, clinic.MONTH, "csv").content)
+    assert {r["audit_chain_head"] for r in rows} <= set(trail)
+    bundle = json.loads(exports.export_month(ctx, clinic.MONTH, "fhir").content)
+    tags = {t["system"]: t["code"] for t in bundle["meta"]["tag"]}
+    assert tags["urn:ccm-timer:audit-chain-head"] in trail

@@ -171,7 +171,16 @@ def build(ctx, month: str, mrn: str | None = None, *, draft: bool = False,
         amends=[{"export_id": k, "at": v.isoformat()} for k, v in amends.items()],
         program_level_seconds=report.program_level_seconds if not mrn else 0,
         rules_year=rules.year, dos_rule=rule)
+    doc["audit_chain_head"] = chain_head(ctx, basis)
     return doc, basis
+
+
+def chain_head(ctx, seq: int) -> str:
+    """The hash of audit event `seq`: a file that carries it can be checked against the
+    trail (`ccm-timer audit verify`, `doctor`) long after it left the clinic."""
+    with ctx.read() as session:
+        found = session.exec(select(AuditEvent.hash).where(AuditEvent.seq == seq)).first()
+    return found or "0" * 64
 
 
 def _approval(row, changed: list, zone) -> dict[str, Any] | None:
