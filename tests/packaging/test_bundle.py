@@ -75,6 +75,8 @@ def _clinic(bundle: Path, home: Path) -> None:
         "--role", "clinical_staff", "--default")
     _ok(bundle, home, "patient", "add", "--mrn", "T1001", "--name", "Testpatient, Alma",
         "--program", "CCM", "--consent", "2026-01-05")
+    # As at a clinic's setup; else the tray's first start waits in the recovery key dialog.
+    assert "-" in _ok(bundle, home, "unlock", "--show-recovery-key")
 
 
 def test_the_bundle_holds_what_the_app_loads_by_name_or_path(bundle: Path) -> None:
@@ -95,6 +97,22 @@ def test_version(bundle: Path, tmp_path: Path) -> None:
     done = _run(bundle, tmp_path / "data", "--version")
     assert (done.returncode, done.stdout.strip()) == (0, f"ccm-timer {__version__}")
     assert not (tmp_path / "data").exists()
+
+
+def test_the_menu_entry_starts_the_bundle(bundle: Path, tmp_path: Path) -> None:
+    share = tmp_path / "share"
+    done = _run(bundle, tmp_path / "data", "install-desktop-entry", "--json",
+                HOME=str(tmp_path), XDG_DATA_HOME=str(share))
+    assert done.returncode == 0, done.stderr
+    paths = json.loads(done.stdout)
+    entry = Path(paths["entry"]).read_text(encoding="utf-8")
+    program = str(bundle / "ccm-timer")
+    assert f"\nExec={program}\n" in entry and f"\nTryExec={program}\n" in entry
+    assert Path(paths["icon"]).read_bytes() == (
+        ROOT / "resources" / "icons" / "org.ccmtimer.CCMTimer.svg").read_bytes()
+    assert _run(bundle, tmp_path / "data", "install-desktop-entry", "--remove",
+                HOME=str(tmp_path), XDG_DATA_HOME=str(share)).returncode == 0
+    assert not Path(paths["entry"]).exists() and not Path(paths["icon"]).exists()
 
 
 def test_doctor_on_a_new_database_and_the_command_line(bundle: Path, tmp_path: Path) -> None:
