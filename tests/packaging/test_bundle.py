@@ -44,7 +44,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
                            capture_output=True, text=True, timeout=1500)
     assert built.returncode == 0, built.stdout[-4000:] + built.stderr[-4000:]
     folder = out / "dist" / "ccm-timer"
-    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
     (ARTIFACTS / "packaging").mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "packaging" / "build.txt").write_text(
         f"build: {time.monotonic() - began:.0f} s; bundle: {size / 2**20:.0f} MiB\n")
