@@ -35,9 +35,10 @@ def build(home: Path, entries: int, patients: int, months: int) -> int:
     (home / "settings.toml").write_text(
         f'clinic_timezone = "{ZONE}"\nworkstation = "bench"\n', encoding="utf-8")
     ctx = open_app(str(home))
+    key = ctx.engine.ccm_key  # the database is encrypted: raw inserts need its key
     ctx.close()
     rng = random.Random(7)
-    conn = raw_connect(home / "ccm-timer.db")
+    conn = raw_connect(home / "ccm-timer.db", key)
     cur = conn.cursor()
     cur.execute("BEGIN IMMEDIATE")
     staff = [uuid.uuid4().hex for _ in range(13)]

@@ -96,7 +96,8 @@ def _guard_patient_data(app, ctx, tray) -> None:
     if warnings:
         tray.surface.notify("CCM Timer needs attention", " ".join(warnings))
         log.warning("security warnings at start: %d", len(warnings))
-    lock = PrivacyLock(app, ctx.settings.privacy_lock_minutes, parent=app)
+    # Minutes-long idle limit: a check every 10 s is plenty and keeps an idle tray quiet.
+    lock = PrivacyLock(app, ctx.settings.privacy_lock_minutes, check_ms=10_000, parent=app)
     app.aboutToQuit.connect(lock.stop)
 
 
