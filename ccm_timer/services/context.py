@@ -70,11 +70,15 @@ class AppContext:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self.read_only is None:  # opened checked (or unchanged since a checked close)
+            from ccm_timer.services import integrity
+
+            integrity.remember_clean_close(self.paths.database)
 
 
 def open_app(
     data_dir: str | None = None, clock: Clock | None = None, key: bytes | None = None,
-    passphrase: str | None = None,
+    passphrase: str | None = None, always_check: bool = False,
 ) -> AppContext:
     """Open (creating on first use) the data folder and database, migrated and seeded.
 
@@ -113,7 +117,13 @@ def open_app(
             ) from None
         raise keys.unreadable(protection) from None
     read_only = None
-    problems = integrity.quick_check(engine) if existed else []
+    # quick_check reads every page: at each tray start, but a command-line call skips it
+    # when the files are exactly as a checked session closed them (a 1M-entry database
+    # takes seconds to check, and `report` or `status` would pay that every time).
+    skip = not always_check and integrity.unchanged_since_clean_close(paths.database)
+    problems = integrity.quick_check(engine) if existed and not skip else []
+    if not problems:
+        integrity.forget_clean_close(paths.database)  # a crash in this session re-checks
     if problems:
         engine.dispose()
         read_only = integrity.read_only_reason(paths.backups, problems)

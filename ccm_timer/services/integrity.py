@@ -20,6 +20,47 @@ def _rows(engine: Engine, pragma: str) -> list[str]:
         return [str(r[0]) for r in conn.exec_driver_sql(f"PRAGMA {pragma}").fetchall()]
 
 
+_SEEN = "ccm-timer.checked"  # the file set as a clean session left it (sizes, mtimes)
+
+
+def _fingerprint(database: Path) -> str:
+    parts = []
+    for path in (database, database.with_name(database.name + "-wal")):
+        try:
+            info = path.stat()
+            parts.append(f"{path.name}:{info.st_size}:{info.st_mtime_ns}")
+        except FileNotFoundError:
+            parts.append(f"{path.name}:-")
+    return " ".join(parts)
+
+
+def _marker(database: Path) -> Path:
+    return database.parent / _SEEN
+
+
+def unchanged_since_clean_close(database: Path) -> bool:
+    """True when the database files are exactly as a session that passed its check left
+    them: nothing (no crash, no other program, no flipped byte) has touched them since."""
+    marker = _marker(database)
+    try:
+        return marker.read_text(encoding="utf-8") == _fingerprint(database)
+    except OSError:
+        return False
+
+
+def remember_clean_close(database: Path) -> None:
+    marker = _marker(database)
+    try:
+        marker.write_text(_fingerprint(database), encoding="utf-8")
+    except OSError:
+        pass  # then the next open simply checks again
+
+
+def forget_clean_close(database: Path) -> None:
+    marker = _marker(database)
+    marker.unlink(missing_ok=True)
+
+
 def quick_check(engine: Engine) -> list[str]:
     """SQLite's quick_check: an empty list when the file is whole, else what it found."""
     try:

@@ -95,7 +95,7 @@ def open_unlocked(
     phrase: str | None = None
     while True:
         try:
-            return open_app(data_dir, passphrase=phrase)
+            return open_app(data_dir, passphrase=phrase, always_check=True)  # tray start
         except keys.KeyUnavailable as exc:
             if not exc.needs_passphrase:
                 raise
