@@ -3,26 +3,13 @@ settings file) and removed, through the real targets service."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import keyring
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from ccm_timer.services import exports, outbox, targets
-from tests.sync.memory_keyring import MemoryKeyring
+from tests.sync.conftest import memory_keyring  # noqa: F401  (autouse fixture)
 from tests.ui.conftest import trigger
 from tests.ui.overview.conftest import MONTH, NOV_20, log
-
-
-@pytest.fixture(autouse=True)
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 def _panel(tray):
@@ -55,7 +42,7 @@ def test_no_target_yet_says_where_the_files_stay(clinic, make_tray) -> None:
 
 
 def test_add_an_https_target_keeps_the_token_in_the_keyring(
-        clinic, make_tray, memory_keyring, qtbot) -> None:
+        clinic, make_tray, memory_keyring, qtbot) -> None:  # noqa: F811
     panel = _panel(make_tray(clinic))
     dialog = panel.show_add()
     assert dialog.secret.echoMode() == dialog.secret.EchoMode.Password
@@ -108,7 +95,7 @@ def test_a_second_target_of_the_same_name_is_refused(clinic, make_tray, tmp_path
 
 
 def test_remove_asks_first_and_marks_waiting_files(
-        clinic, clock, make_tray, memory_keyring, tmp_path) -> None:
+        clinic, clock, make_tray, memory_keyring, tmp_path) -> None:  # noqa: F811
     clock.advance(NOV_20 - clock.now())
     targets.add(clinic, "billing", kind="https", url="https://billing.example.org/ccm",
                 secret="tok")
