@@ -17,19 +17,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.ui.xdesktop import stop_process as _stop
+
 FALLBACK_PASSPHRASE = "bench-passphrase-not-secret"
 # What the test suite puts in the environment must not reach a measured process.
 _NOT_INHERITED = ("CCM_TIMER_KEYRING_BACKEND", "CCM_TEST_KEYRING_DIR", "CCM_TIMER_PASSPHRASE")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @contextmanager

@@ -41,6 +41,17 @@ def wait_for(check: Callable[[], object], timeout: float, what: str) -> object:
         time.sleep(0.1)
 
 
+def stop_process(proc: subprocess.Popen) -> None:
+    """Terminate, then kill after 5 s: a hung app never outlives its test or bench."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class XDesktop:
     def __init__(self, artifacts: Path, *, tray_host: bool) -> None:
         self.artifacts = artifacts
@@ -113,10 +124,4 @@ class XDesktop:
 
     def close(self) -> None:
         for proc in reversed(self._procs):
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_process(proc)
