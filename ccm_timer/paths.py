@@ -9,7 +9,6 @@ redirected folder (reliability R1.6).
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,12 +65,28 @@ def resolve(data_dir: str | os.PathLike[str] | None = None) -> AppPaths:
 
 
 def resource_root() -> Path:
-    """The `resources/` folder, in a source checkout or a PyInstaller bundle."""
-    frozen = getattr(sys, "_MEIPASS", None)
-    if frozen:
-        return Path(frozen) / "resources"
-    return Path(__file__).resolve().parent.parent / "resources"
+    """Where the resources are (billing rules, categories, note templates, icons, the menu
+    entry template): the one answer, for every caller.
+
+    importlib.resources finds the `ccm_timer` package wherever it was imported from. An
+    installed wheel carries the repository's top-level `resources/` inside it as
+    `ccm_timer/resources` (pyproject.toml, force-include), and so does the PyInstaller bundle
+    (packaging/ccm-timer.spec), where the package lives in sys._MEIPASS. A source checkout
+    (an editable install, `pip install -e .`) has no copy in the package: its `resources/`
+    is the folder beside the package, at the top of the checkout.
+    """
+    import importlib.resources  # here: most commands never read a resource
+
+    package = Path(str(importlib.resources.files("ccm_timer")))
+    inside = package / "resources"
+    if inside.is_dir():
+        return inside
+    checkout = package.parent / "resources"
+    if checkout.is_dir() and (package.parent / "pyproject.toml").is_file():
+        return checkout
+    return inside  # missing: callers name this path when they say "reinstall"
 
 
 def resource(*parts: str) -> Path:
+    """One file or folder under resource_root()."""
     return resource_root().joinpath(*parts)
