@@ -22,8 +22,8 @@ from pathlib import Path
 
 from ccm_timer.core.clock import ManualClock
 from ccm_timer.core.month import month_bounds_utc, parse_month
-from ccm_timer.services import report
 from ccm_timer.services.context import open_app
+from ccm_timer.services.month import report
 from ccm_timer.store.connection import raw_connect
 from ccm_timer.store.instants import to_db_text
 

@@ -24,8 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlmodel import func, select  # noqa: E402
 
-from ccm_timer.services import export_records, outbox, targets  # noqa: E402
 from ccm_timer.services.context import open_app  # noqa: E402
+from ccm_timer.services.delivery import outbox, targets
+from ccm_timer.services.exports import history as export_records  # noqa: E402
 from ccm_timer.store.models import OutboxItem, OutboxState  # noqa: E402
 from ccm_timer.sync.worker import Worker  # noqa: E402
 

@@ -29,8 +29,8 @@ os.environ.pop("CCM_TIMER_PASSPHRASE", None)
 atexit.register(shutil.rmtree, KEYRING_ENV["CCM_TEST_KEYRING_DIR"], True)
 
 from ccm_timer.core.clock import ManualClock  # noqa: E402
-from ccm_timer.services import clinicians, patients  # noqa: E402
 from ccm_timer.services.context import AppContext, open_app  # noqa: E402
+from ccm_timer.services.people import clinicians, patients  # noqa: E402
 
 T0 = datetime(2026, 11, 3, 15, 0, tzinfo=UTC)  # 10:00 in New York
 

@@ -8,7 +8,7 @@ import sys
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json
 
-audit = lazy("ccm_timer.services.audit")
+audit = lazy("ccm_timer.services.security.audit")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -37,7 +37,7 @@ def audit_verify(ctx, args) -> None:
 
 
 def doctor(ctx, args) -> None:
-    from ccm_timer.services import backups, integrity
+    from ccm_timer.services.security import backups, integrity
 
     with ctx.read() as session:
         report = audit.verify(session)

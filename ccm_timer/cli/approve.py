@@ -8,7 +8,7 @@ from ccm_timer.cli.args import month_arg
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, local, table
 
-approvals = lazy("ccm_timer.services.approvals")
+approvals = lazy("ccm_timer.services.month.approvals")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

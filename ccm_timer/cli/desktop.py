@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ccm_timer.cli.output import emit_json
-from ccm_timer.services.errors import UserError
+from ccm_timer.errors import UserError
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -23,7 +23,7 @@ def _never(ctx, args) -> None:  # the quick hook always answers
 
 
 def install_desktop_entry(args: argparse.Namespace) -> bool:
-    from ccm_timer.services import autostart, desktop_entry
+    from ccm_timer.platform import autostart, desktop_entry
 
     if not sys.platform.startswith("linux"):
         raise UserError("install-desktop-entry is for Linux desktops; on Windows and macOS "

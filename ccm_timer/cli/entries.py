@@ -8,9 +8,9 @@ from ccm_timer.cli.args import month_arg
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import duration, emit_json, local, table
 from ccm_timer.core.parse import parse_instant
-from ccm_timer.services.errors import UserError
+from ccm_timer.errors import UserError
 
-entries = lazy("ccm_timer.services.entries")
+entries = lazy("ccm_timer.services.timing.entries")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

@@ -73,28 +73,27 @@ def run(argv: Sequence[str]) -> int:
         parser.parse_args([*argv, "--help"])
         return 2
 
-    from ccm_timer.services.errors import UserError
-    from ccm_timer.store.connection import DatabaseError
+    from ccm_timer.errors import UserError
 
     quick = getattr(args, "quick", None)
     try:
         if quick is not None and quick(args):
             return 0
-    except (UserError, DatabaseError) as exc:
+    except UserError as exc:
         return _fail(str(exc))
 
     from ccm_timer.services.context import open_app
 
     try:
         ctx = open_app(args.data_dir)
-    except (UserError, DatabaseError) as exc:
+    except UserError as exc:
         return _fail(str(exc))
     from ccm_timer.cli.security import notices
 
     notices(ctx)  # read-only mode; a new database's recovery key, once, on a terminal
     try:
         handler(ctx, args)
-    except (UserError, DatabaseError) as exc:
+    except UserError as exc:
         return _fail(str(exc))
     except BrokenPipeError:
         raise

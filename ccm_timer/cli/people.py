@@ -9,10 +9,10 @@ from ccm_timer.cli.args import date_arg
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, table
 
-categories = lazy("ccm_timer.services.categories")
-clinicians = lazy("ccm_timer.services.clinicians")
-patients = lazy("ccm_timer.services.patients")
-roster = lazy("ccm_timer.services.roster")
+categories = lazy("ccm_timer.services.timing.categories")
+clinicians = lazy("ccm_timer.services.people.clinicians")
+patients = lazy("ccm_timer.services.people.patients")
+roster = lazy("ccm_timer.services.people.roster")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

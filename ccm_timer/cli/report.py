@@ -10,7 +10,7 @@ from ccm_timer.cli.args import month_arg
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, table
 
-report = lazy("ccm_timer.services.report")
+report = lazy("ccm_timer.services.month.report")
 
 CSV_COLUMNS = ["mrn", "name", "staff_minutes", "practitioner_minutes", "codes", "held",
                "next_code", "minutes_needed", "warnings"]
@@ -56,8 +56,8 @@ def _rows(data: dict) -> list[list]:
 
 
 def _from_hub(ctx, args) -> dict:
-    from ccm_timer.services import hub, targets
-    from ccm_timer.services.errors import UserError
+    from ccm_timer.errors import UserError
+    from ccm_timer.services.delivery import hub, targets
 
     target = targets.get(ctx, args.hub)
     if target.kind != "hub":

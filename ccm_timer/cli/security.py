@@ -11,10 +11,10 @@ import sys
 
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json
-from ccm_timer.services.errors import UserError
+from ccm_timer.errors import UserError
 
-backups = lazy("ccm_timer.services.backups")
-keys = lazy("ccm_timer.services.keys")
+backups = lazy("ccm_timer.services.security.backups")
+keys = lazy("ccm_timer.services.security.keys")
 
 WRITE_IT_DOWN = (
     "Recovery key for the database in {folder}. Write it down now and keep it away from this "
@@ -107,7 +107,7 @@ def unlock(args) -> bool:
                         "Nothing was changed; check what you wrote down.") from None
     try:
         record = keys.restore(ctx.paths, key)
-        from ccm_timer.services import audit
+        from ccm_timer.services.security import audit
 
         with ctx.write() as session:
             audit.append(session, ctx=ctx, actor="admin", action="key.restore",
@@ -122,9 +122,9 @@ def unlock(args) -> bool:
 
 def encrypt(args) -> bool:
     from ccm_timer import paths as app_paths
-    from ccm_timer.services import encryption
     from ccm_timer.services import settings as settings_file
     from ccm_timer.services.context import open_app
+    from ccm_timer.services.security import encryption
 
     where = app_paths.resolve(args.data_dir)
     where.ensure()
@@ -169,7 +169,7 @@ def _with(prefs, **changes):
 
 
 def _audit(ctx, action: str, after: dict) -> None:
-    from ccm_timer.services import audit
+    from ccm_timer.services.security import audit
 
     with ctx.write() as session:
         audit.append(session, ctx=ctx, actor="admin", action=action, entity="database",

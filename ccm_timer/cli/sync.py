@@ -8,13 +8,13 @@ from pathlib import Path
 
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, local, table
-from ccm_timer.services.errors import UserError
+from ccm_timer.errors import UserError
 
 # Lazy: building the parser must not import the ORM (the fast `status` path).
-bundles = lazy("ccm_timer.services.bundles")
-hub = lazy("ccm_timer.services.hub")
-outbox = lazy("ccm_timer.services.outbox")
-targets = lazy("ccm_timer.services.targets")
+bundles = lazy("ccm_timer.services.delivery.bundle_import")
+hub = lazy("ccm_timer.services.delivery.hub")
+outbox = lazy("ccm_timer.services.delivery.outbox")
+targets = lazy("ccm_timer.services.delivery.targets")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

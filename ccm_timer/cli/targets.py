@@ -8,10 +8,10 @@ import sys
 
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, table
-from ccm_timer.services import targets  # light: settings file and keyring, no ORM
-from ccm_timer.services.errors import UserError
+from ccm_timer.errors import UserError
+from ccm_timer.services.delivery import targets  # light: settings file and keyring, no ORM
 
-outbox = lazy("ccm_timer.services.outbox")
+outbox = lazy("ccm_timer.services.delivery.outbox")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import duration, emit_json, local, table
-from ccm_timer.services.errors import UserError
+from ccm_timer.errors import UserError
 
 if TYPE_CHECKING:
-    from ccm_timer.services.views import EntryView, Status
+    from ccm_timer.services.timing.entry_values import EntryView, Status
 
-recovery = lazy("ccm_timer.services.recovery")
-timers = lazy("ccm_timer.services.timers")
+recovery = lazy("ccm_timer.services.timing.recovery")
+timers = lazy("ccm_timer.services.timing.timers")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -116,8 +116,8 @@ def status(ctx, args) -> None:
 def quick_status(args) -> bool:
     """Answer from a raw connection when everything is ordinary; False: take the full path."""
     from ccm_timer import paths
-    from ccm_timer.services import quick_status as quick
     from ccm_timer.services import settings
+    from ccm_timer.services.timing import quick_status as quick
 
     where = paths.resolve(args.data_dir)
     if not where.settings_file.exists():
@@ -129,7 +129,7 @@ def quick_status(args) -> bool:
         return False
     if not where.database.exists():
         return False
-    from ccm_timer.services import keys
+    from ccm_timer.services.security import keys
 
     try:
         protection = keys.unlock(where, prefs, create=False)

@@ -19,9 +19,9 @@ from typing import Any
 from jinja2 import Template, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
 
+from ccm_timer.errors import UserError
 from ccm_timer.exports import sandbox
 from ccm_timer.paths import resource
-from ccm_timer.services.errors import UserError
 
 ENTRY_NOTE = "entry-note.txt"
 MONTH_SUMMARY = "month-summary.txt"

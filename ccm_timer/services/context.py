@@ -18,11 +18,10 @@ from sqlmodel import Session
 
 from ccm_timer import paths as app_paths
 from ccm_timer.core.clock import Clock, SystemClock
-from ccm_timer.services import keys
+from ccm_timer.errors import DatabaseError, UnreadableError, UserError
 from ccm_timer.services import settings as settings_file
-from ccm_timer.services.errors import UserError
+from ccm_timer.services.security import keys
 from ccm_timer.store import migrate
-from ccm_timer.store.connection import DatabaseError, UnreadableError
 from ccm_timer.store.engine import check_engine, make_engine, read_session, write_session
 
 
@@ -71,7 +70,7 @@ class AppContext:
     def close(self) -> None:
         self.engine.dispose()
         if self.read_only is None:  # opened checked (or unchanged since a checked close)
-            from ccm_timer.services import integrity
+            from ccm_timer.services.security import integrity
 
             integrity.remember_clean_close(self.paths.database)
 
@@ -82,11 +81,12 @@ def open_app(
 ) -> AppContext:
     """Open (creating on first use) the data folder and database, migrated and seeded.
 
-    The key comes from where the data folder's key record says (services/keys.py), or is
+    The key comes from where the data folder's key record says (services/security/keys.py), or is
     made on first use; `key` bypasses that, `passphrase` stands in for CCM_TIMER_PASSPHRASE.
     A database that fails its quick integrity check is opened read-only, as it is.
     """
-    from ccm_timer.services import backups, categories, integrity
+    from ccm_timer.services.security import backups, integrity
+    from ccm_timer.services.timing import categories
 
     paths = app_paths.resolve(data_dir)
     try:

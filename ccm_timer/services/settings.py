@@ -6,14 +6,14 @@ is an error that names the file, never a silent reset.
 
 from __future__ import annotations
 
-import os
 import socket
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from ccm_timer.services.errors import UserError
+from ccm_timer import fsio
+from ccm_timer.errors import UserError
 
 
 def _system_zone() -> str:
@@ -80,10 +80,4 @@ def save(path: Path, settings: Settings) -> None:
 
     data = {k: v for k, v in asdict(settings).items() if k != "extra"}
     data.update(settings.extra)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
-        tomli_w.dump(data, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
+    fsio.write_atomic(path, tomli_w.dumps(data).encode("utf-8"))

@@ -1,7 +1,7 @@
 """Raw DB-API connections through sqlcipher3, with the durability pragmas.
 
 The engine factory (engine.py) uses this for every pooled connection; the command line's
-fast read path (services/quick_status.py) uses it directly, without importing SQLAlchemy.
+fast read path (services/timing/quick_status.py) uses it directly, without importing SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from typing import Any
 
 import sqlcipher3.dbapi2 as sqlcipher
 
+from ccm_timer.errors import DatabaseError, UnreadableError
+
 BUSY_TIMEOUT_MS = 10_000
 MIN_SQLITE = (3, 44, 0)
 EXPECTED_PRAGMAS = {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1}
@@ -18,14 +20,6 @@ UNREADABLE = (
     "The database file cannot be read: it is encrypted with another key or is not a CCM "
     "Timer database. Nothing was changed."
 )
-
-
-class DatabaseError(Exception):
-    """A database problem a person can act on; the message says what to do."""
-
-
-class UnreadableError(DatabaseError):
-    """The first read failed: the key is wrong or missing, or the file is not a database."""
 
 
 def key_pragma(key: bytes) -> str:

@@ -18,7 +18,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from ccm_timer.store.connection import DatabaseError, raw_connect, read_pragmas
+from ccm_timer.errors import DatabaseError
+from ccm_timer.store.connection import raw_connect, read_pragmas
 
 __all__ = ["DatabaseError", "ReadOnlyError", "check_engine", "make_engine", "read_session",
            "write_session"]

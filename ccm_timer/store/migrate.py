@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ccm_timer.store.connection import DatabaseError
+from ccm_timer.errors import DatabaseError
 
 if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
     from sqlalchemy import Engine

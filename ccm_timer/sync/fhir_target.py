@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ccm_timer.services.outbox import Parcel, receipt_text
+from ccm_timer.services.delivery.outbox import Parcel, receipt_text
 from ccm_timer.sync import outcome
 from ccm_timer.sync.http_client import HttpClient, TransportError
 from ccm_timer.sync.https_target import judge

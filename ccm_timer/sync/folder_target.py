@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ccm_timer.services.outbox import Parcel
+from ccm_timer.services.delivery import bundle_format as bundle
+from ccm_timer.services.delivery.outbox import Parcel
+from ccm_timer.store import merge as records
 from ccm_timer.store.types import to_db_text
-from ccm_timer.sync import bundle, outcome, records
+from ccm_timer.sync import outcome
 from ccm_timer.sync.outcome import Outcome
 
 

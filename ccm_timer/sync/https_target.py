@@ -6,9 +6,9 @@ keys stores one copy however often the network cut us off after it had stored th
 
 from __future__ import annotations
 
-from ccm_timer.services.outbox import Parcel, receipt_text
+from ccm_timer.core.backoff import parse_retry_after
+from ccm_timer.services.delivery.outbox import Parcel, receipt_text
 from ccm_timer.sync import outcome
-from ccm_timer.sync.backoff import parse_retry_after
 from ccm_timer.sync.http_client import HttpClient, Response, TransportError
 from ccm_timer.sync.outcome import Outcome
 

@@ -8,10 +8,11 @@ import json
 
 from sqlalchemy import Engine
 
-from ccm_timer.services import hub
-from ccm_timer.services.outbox import Parcel
+from ccm_timer.services.delivery import hub
+from ccm_timer.services.delivery.outbox import Parcel
+from ccm_timer.store import merge as records
 from ccm_timer.store.models import Export
-from ccm_timer.sync import outcome, records
+from ccm_timer.sync import outcome
 from ccm_timer.sync.outcome import Outcome
 
 

@@ -21,10 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from ccm_timer.services import hub, outbox, targets
-from ccm_timer.services.outbox import Parcel
+from ccm_timer.core import backoff
+from ccm_timer.services.delivery import hub, outbox, targets
+from ccm_timer.services.delivery.outbox import Parcel
 from ccm_timer.store.models import OutboxState
-from ccm_timer.sync import backoff
 from ccm_timer.sync.outcome import Outcome
 
 IDLE_POLL_SECONDS = 30.0  # look for items queued by another process this often

@@ -12,11 +12,13 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMenu, QMessageBox
 
-from ccm_timer.services import categories, tray_text
-from ccm_timer.services.patient_search import PatientIndex
-from ccm_timer.services.tray_status import ACTION_ERRORS, TrayStatus
+from ccm_timer.errors import UserError
+from ccm_timer.services.people.patient_search import PatientIndex
+from ccm_timer.services.timing import categories
 from ccm_timer.ui.controller import TimerController
 from ccm_timer.ui.menu import MenuParts, build_menu
+from ccm_timer.ui.presenters import tray_text
+from ccm_timer.ui.presenters.tray_status import TrayStatus
 from ccm_timer.ui.question_flow import QuestionFlow
 from ccm_timer.ui.record_flow import RecordFlow
 from ccm_timer.ui.sync_runner import SyncLine, SyncRunner
@@ -134,7 +136,7 @@ class TrayApp(QObject):
     def choices(self) -> tuple[PatientIndex, list] | None:
         try:
             return PatientIndex.load(self.ctx), categories.list_categories(self.ctx)
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             self.error(str(exc))
             return None
 
@@ -162,7 +164,7 @@ class TrayApp(QObject):
         dialog = self.dialogs["start"]
         try:
             self.controller.start(mrn, slug, note)
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             dialog.show_error(str(exc))
             return
         self._last_category = slug
@@ -173,13 +175,13 @@ class TrayApp(QObject):
             return
         try:
             self.controller.start(pair.patient_mrn, pair.category)
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             self.error(str(exc))
 
     def toggle_pause(self) -> None:
         try:
             self.controller.toggle_pause()
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             self.error(str(exc))
 
     def _primary(self) -> None:
@@ -242,7 +244,7 @@ class TrayApp(QObject):
         dialog = self.dialogs["settings"]
         try:
             self.controller.save_settings(**values, data_dir=self.data_dir)
-        except (*ACTION_ERRORS, OSError) as exc:
+        except (*UserError, OSError) as exc:
             dialog.show_error(f"The settings were not saved: {exc}. Check the folder and "
                               "try again.")
             return
@@ -251,7 +253,7 @@ class TrayApp(QObject):
     def use_clinician(self, clinician_id: str) -> None:
         try:
             self.controller.use_clinician(clinician_id)
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             self.error(str(exc))
 
     def show_recovery(self) -> None:
@@ -288,7 +290,7 @@ class TrayApp(QObject):
         if stop:
             try:
                 self.controller.stop()
-            except ACTION_ERRORS as exc:
+            except UserError as exc:
                 self.error(str(exc))
                 return
         self.shutdown()

@@ -17,18 +17,13 @@ from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 
 from ccm_timer.core.clock_watch import ClockWatch, Gap
 from ccm_timer.core.reminder import Reminder
-from ccm_timer.services import (
-    autostart,
-    clinicians,
-    entries,
-    recovery,
-    sleep_gaps,
-    timers,
-    totals,
-    tray_status,
-)
+from ccm_timer.errors import UserError
+from ccm_timer.platform import autostart
 from ccm_timer.services.change_watch import DataVersion
-from ccm_timer.services.tray_status import ACTION_ERRORS, TrayStatus
+from ccm_timer.services.people import clinicians
+from ccm_timer.services.timing import entries, recovery, sleep_gaps, timers, totals
+from ccm_timer.ui.presenters import tray_status
+from ccm_timer.ui.presenters.tray_status import TrayStatus
 
 log = logging.getLogger("ccm_timer.tray")
 DEBOUNCE_MS = 250
@@ -146,13 +141,13 @@ class TimerController(QObject):
             try:
                 sleep_gaps.resolve(self.ctx, question.entry_id, question.gap,
                                    sleep_gaps.GapChoice.EXCLUDE, self._clinician_id)
-            except ACTION_ERRORS as exc:
+            except UserError as exc:
                 log.warning("gap left as it was: %s", exc)
 
     def beat(self) -> None:
         try:
             recovery.beat(self.ctx)
-        except ACTION_ERRORS as exc:  # a busy database: the next beat will do
+        except UserError as exc:  # a busy database: the next beat will do
             log.warning("heartbeat skipped: %s", exc)
 
     def watch(self) -> None:
@@ -198,7 +193,7 @@ class TimerController(QObject):
         self.beat()
         self._heartbeat.start()
 
-    # -- timer actions (each raises ACTION_ERRORS with a message for the user) ----------
+    # -- timer actions (each raises UserError with a message for the user) ----------
 
     # Once heartbeats run, this app vouches for what it starts: the heartbeat is written in
     # the same transaction, so a crash before the next beat is still asked about.
@@ -272,6 +267,6 @@ class TimerController(QObject):
         if self._watching:  # never vouch for time this app did not watch (crash leftovers)
             try:
                 recovery.release(self.ctx)
-            except ACTION_ERRORS as exc:
+            except UserError as exc:
                 log.warning("release failed: %s", exc)
         self._version.close()

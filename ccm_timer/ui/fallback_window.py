@@ -7,9 +7,9 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
-from ccm_timer.services import tray_text
-from ccm_timer.services.tray_status import TrayStatus
 from ccm_timer.ui.icons import state_icon
+from ccm_timer.ui.presenters import tray_text
+from ccm_timer.ui.presenters.tray_status import TrayStatus
 from ccm_timer.ui.style import BIG_STYLE
 
 NOTICE_MS = 8000  # as long as a tray message stays

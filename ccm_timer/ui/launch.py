@@ -131,13 +131,13 @@ def launch(data_dir: str | None) -> int:
     use_tray = _wait_for_tray(app)
     early = _early_icon(app) if use_tray else None
     icon_ms = (time.perf_counter() - started) * 1000
-    from ccm_timer.services.tray_status import ACTION_ERRORS
+    from ccm_timer.errors import UserError
     from ccm_timer.ui.unlock_dialog import open_unlocked
 
     try:
         # Asks for the passphrase when no keyring can hold the database key.
         ctx = open_unlocked(data_dir)
-    except ACTION_ERRORS as exc:
+    except UserError as exc:
         QMessageBox.critical(None, "CCM Timer", str(exc))
         instance.release()
         return 1

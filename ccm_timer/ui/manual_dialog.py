@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccm_timer.services.patient_search import PatientIndex
+from ccm_timer.services.people.patient_search import PatientIndex
 from ccm_timer.ui.pickers import ActivityList, PatientPicker
 from ccm_timer.ui.style import ERROR_STYLE, TITLE_STYLE
 

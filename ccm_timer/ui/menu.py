@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Protocol
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QMenu, QVBoxLayout, QWidget, QWidgetAction
 
-from ccm_timer.services import tray_text
-from ccm_timer.services.recent import RecentPair
-from ccm_timer.services.tray_status import TrayStatus
+from ccm_timer.services.timing.recent import RecentPair
+from ccm_timer.ui.presenters import tray_text
+from ccm_timer.ui.presenters.tray_status import TrayStatus
 
 if TYPE_CHECKING:
     from ccm_timer.ui.sync_runner import SyncLine

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QLabel, QMenu, QVBoxLayout, QWidget
 
-from ccm_timer.services.privacy import IdleLock
+from ccm_timer.services.security.privacy import IdleLock
 
 COVER_TEXT = "Patient data is hidden while CCM Timer is not in use.\n" \
              "Click or press a key to show patient data again.\n\nThe timer keeps running."

@@ -11,8 +11,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from ccm_timer.services import tray_text
-from ccm_timer.services.sleep_gaps import GapChoice
+from ccm_timer.services.timing.sleep_gaps import GapChoice
+from ccm_timer.ui.presenters import tray_text
 from ccm_timer.ui.style import BIG_STYLE
 
 

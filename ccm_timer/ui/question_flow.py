@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QDialog
 
-from ccm_timer.services import tray_text
-from ccm_timer.services.tray_status import ACTION_ERRORS, TrayStatus
+from ccm_timer.errors import UserError
 from ccm_timer.ui import question_dialogs as questions
 from ccm_timer.ui.controller import GapQuestion
+from ccm_timer.ui.presenters import tray_text
+from ccm_timer.ui.presenters.tray_status import TrayStatus
 
 if TYPE_CHECKING:
     from ccm_timer.ui.app import TrayApp
@@ -39,7 +40,7 @@ class QuestionFlow:
         orphan = self.app.controller.orphans[0]
         try:
             self.app.controller.resolve_orphan(orphan.entry.id, choice)
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             self.app.error(str(exc))
             self.app.controller.load_orphans()  # e.g. decided meanwhile with `ccm-timer recover`
         if self.app.controller.orphans:
@@ -61,7 +62,7 @@ class QuestionFlow:
     def _resolve_gap(self, choice: str) -> None:
         try:
             self.app.controller.resolve_gap(choice)
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             self.app.error(str(exc))
 
     def remind(self, status: TrayStatus) -> None:

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QDialog
 
-from ccm_timer.services import local_times
-from ccm_timer.services.tray_status import ACTION_ERRORS
+from ccm_timer.errors import UserError
+from ccm_timer.services.timing import local_times
 
 if TYPE_CHECKING:
     from ccm_timer.ui.app import TrayApp
@@ -38,7 +38,7 @@ class RecordFlow:
         dialog = self.app.dialogs["stop"]
         try:
             rec = self.app.controller.stop(note)
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             dialog.show_error(str(exc))
             return
         dialog.accept()
@@ -78,7 +78,7 @@ class RecordFlow:
         try:
             first, last = local_times.local_range(day, start, end, self.app.ctx.zone)
             rec = self.app.controller.add_manual(mrn, slug, first, last, note)
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             dialog.show_error(str(exc))
             return
         dialog.accept()

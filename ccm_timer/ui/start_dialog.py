@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccm_timer.services import tray_text
-from ccm_timer.services.patient_search import PatientIndex
-from ccm_timer.services.tray_status import TrayStatus
+from ccm_timer.services.people.patient_search import PatientIndex
 from ccm_timer.ui.pickers import ActivityList, PatientPicker
+from ccm_timer.ui.presenters import tray_text
+from ccm_timer.ui.presenters.tray_status import TrayStatus
 from ccm_timer.ui.style import ERROR_STYLE, TITLE_STYLE
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from ccm_timer.services import tray_text
-from ccm_timer.services.tray_status import TrayStatus
+from ccm_timer.ui.presenters import tray_text
+from ccm_timer.ui.presenters.tray_status import TrayStatus
 from ccm_timer.ui.style import BIG_STYLE, ERROR_STYLE, TITLE_STYLE
 
 CONFIRMATION_SECONDS = 20

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from ccm_timer.services import outbox, targets
-from ccm_timer.services.tray_status import ACTION_ERRORS
+from ccm_timer.errors import UserError
+from ccm_timer.services.delivery import outbox, targets
 
 log = logging.getLogger("ccm_timer.tray")
 RETRY_AFTER_CRASH_S = 30.0  # a pass that raised (a locked or closed database) is tried again
@@ -120,5 +120,5 @@ class SyncRunner(QObject):
             if not configured and not outbox.waiting_count(self.ctx):
                 return None
             return SyncLine(outbox.summary(self.ctx), configured)
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             return SyncLine(f"Deliveries unknown: {exc}", False)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccm_timer.services.targets import KINDS
+from ccm_timer.services.delivery.targets import KINDS
 from ccm_timer.ui.style import ERROR_STYLE
 
 KIND_NAMES = {

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccm_timer.services import outbox, targets
-from ccm_timer.services.tray_status import ACTION_ERRORS
+from ccm_timer.errors import UserError
+from ccm_timer.services.delivery import outbox, targets
 from ccm_timer.ui.style import ERROR_STYLE
 from ccm_timer.ui.target_dialog import KIND_NAMES, TargetDialog
 
@@ -76,7 +76,7 @@ class TargetsPanel(QGroupBox):
         try:
             self.listed = targets.list_targets(self.ctx)
             waiting = [outbox.waiting_count(self.ctx, t.name) for t in self.listed]
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             self.show_error(str(exc))
             return
         self.show_error(None)
@@ -142,7 +142,7 @@ class TargetsPanel(QGroupBox):
             if not secret:
                 targets.delete_secret(name)  # none given: never deliver with an old one
             targets.add(self.ctx, name, kind=kind, url=url, secret=secret or None)
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             dialog.show_error(str(exc))
             return
         dialog.accept()
@@ -157,7 +157,7 @@ class TargetsPanel(QGroupBox):
             return None
         try:
             waiting = outbox.waiting_count(self.ctx, target.name)
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             self.show_error(str(exc))
             return None
         text = f"Remove the delivery target {target.name} ({target.url})?"
@@ -180,7 +180,7 @@ class TargetsPanel(QGroupBox):
             if outbox.waiting_count(self.ctx, name):
                 outbox.drop_target(self.ctx, name)
             targets.remove(self.ctx, name)
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             self.show_error(str(exc))
             return
         self.reload()

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from ccm_timer.services import tray_text
 from ccm_timer.ui.icons import state_icon
+from ccm_timer.ui.presenters import tray_text
 
 if TYPE_CHECKING:  # shown before the services are imported: keep start-up lean
-    from ccm_timer.services.tray_status import TrayStatus
+    from ccm_timer.ui.presenters.tray_status import TrayStatus
 
 
 class TrayIconView:

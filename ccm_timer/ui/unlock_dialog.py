@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccm_timer.services import integrity, keys
 from ccm_timer.services.context import AppContext, open_app
+from ccm_timer.services.security import integrity, keys
 
 NEW_TEXT = (
     "No system keyring is available on this computer to keep the database key, so CCM "

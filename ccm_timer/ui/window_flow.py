@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 
-from ccm_timer.services.tray_status import ACTION_ERRORS
+from ccm_timer.errors import UserError
 
 if TYPE_CHECKING:
     from ccm_timer.ui.app import TrayApp
@@ -65,7 +65,7 @@ class WindowFlow:
 
         try:
             note = exports.note_for_last_entry(self.app.ctx, self.clinician)
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             self.app.error(str(exc))
             return False
         copy_text(note)
@@ -78,7 +78,7 @@ class WindowFlow:
 
         try:
             copy_text(exports.note_for_entry(self.app.ctx, entry_id))
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             return str(exc)
         return None
 

@@ -191,8 +191,8 @@ def test_quick_status_equals_full_status(setup):
     ok(setup, "start", "--patient", "T1002", "--category", "med-rec", "--note", "n")
     ok(setup, "pause")
     quick = js(setup, "status")
-    from ccm_timer.services import timers
     from ccm_timer.services.context import open_app
+    from ccm_timer.services.timing import timers
 
     ctx = open_app(str(setup))
     try:

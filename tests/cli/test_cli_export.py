@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ccm_timer.services import clinicians, entries, patients
+from ccm_timer.services.people import clinicians, patients
+from ccm_timer.services.timing import entries
 from tests.conftest import T0, run_cli
 
 

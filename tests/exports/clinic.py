@@ -14,8 +14,9 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import select
 
 from ccm_timer.core.clock import ManualClock
-from ccm_timer.services import clinicians, entries, patients
-from ccm_timer.services.views import EntryView
+from ccm_timer.services.people import clinicians, patients
+from ccm_timer.services.timing import entries
+from ccm_timer.services.timing.entry_values import EntryView
 from ccm_timer.store.models import Clinician, Patient
 
 MONTH = "2026-11"

@@ -10,7 +10,8 @@ import pytest
 from sqlmodel import select
 
 from ccm_timer.exports import csv_file
-from ccm_timer.services import approvals, exports
+from ccm_timer.services import exports
+from ccm_timer.services.month import approvals
 from ccm_timer.store.models import Patient
 from tests.exports import clinic
 

@@ -10,7 +10,8 @@ import uuid
 from fhir.resources.R4B.bundle import Bundle
 
 from ccm_timer.exports import fhir
-from ccm_timer.services import approvals, exports
+from ccm_timer.services import exports
+from ccm_timer.services.month import approvals
 from ccm_timer.sync import fhir_target
 from tests.exports import clinic
 
@@ -68,7 +69,7 @@ def test_ids_are_stable_across_exports_and_edits(month_clinic):
     assert [e["resource"]["id"] for e in first["entry"]] == [
         e["resource"]["id"] for e in second["entry"]]
     assert {c["status"] for c in by_type(first, "ChargeItem")} == {"planned"}  # drafts
-    from ccm_timer.services import entries
+    from ccm_timer.services.timing import entries
 
     entries.edit(ctx, str(made["call1"].id), reason="typo in note", note="BP log reviewed.")
     after = bundle(ctx, draft=True)
@@ -81,7 +82,7 @@ def test_ids_are_stable_across_exports_and_edits(month_clinic):
 
 def test_an_amendment_withdraws_a_line_the_time_no_longer_supports(month_clinic):
     from ccm_timer.exports import csv_file
-    from ccm_timer.services import entries
+    from ccm_timer.services.timing import entries
 
     ctx, made = month_clinic
     approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from ccm_timer.exports import csv_file, fhir, json_file, pdf
-from ccm_timer.services import approvals, exports
+from ccm_timer.services import exports
+from ccm_timer.services.month import approvals
 from tests.exports import clinic
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -68,7 +69,7 @@ def test_billing_files(approved):
 def test_an_amendment(approved, clock):
     from datetime import timedelta
 
-    from ccm_timer.services import entries
+    from ccm_timer.services.timing import entries
 
     ctx, made, _ = approved
     exports.export_month(ctx, clinic.MONTH, "csv", actor="Dr Blake Test")

@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from ccm_timer.services import approvals, exports
+from ccm_timer.services import exports
+from ccm_timer.services.month import approvals
 from tests.exports import clinic
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None,

@@ -67,8 +67,9 @@ def setup_clinic(home: Path, note: str = "first call") -> None:
     from datetime import UTC, date, datetime, timedelta
 
     from ccm_timer.core.clock import ManualClock
-    from ccm_timer.services import clinicians, patients, timers
     from ccm_timer.services.context import open_app
+    from ccm_timer.services.people import clinicians, patients
+    from ccm_timer.services.timing import timers
 
     clock = ManualClock(datetime(2026, 11, 3, 15, 0, tzinfo=UTC))
     ctx = open_app(str(home), clock=clock)

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ccm_timer.services import clinicians, entries, patients, timers
 from ccm_timer.services.context import open_app
+from ccm_timer.services.people import clinicians, patients
+from ccm_timer.services.timing import entries, timers
 from ccm_timer.store.engine import ReadOnlyError
 from tests.security.conftest import fingerprint, setup_clinic
 

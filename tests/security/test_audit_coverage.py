@@ -14,7 +14,9 @@ from datetime import UTC, date, datetime
 
 from sqlmodel import col, select
 
-from ccm_timer.services import audit, entries, patients
+from ccm_timer.services.people import patients
+from ccm_timer.services.security import audit
+from ccm_timer.services.timing import entries
 from ccm_timer.store.models import AuditEvent
 
 

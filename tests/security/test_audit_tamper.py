@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
-from ccm_timer.services import audit, entries
 from ccm_timer.services.context import open_app
+from ccm_timer.services.security import audit
+from ccm_timer.services.timing import entries
 from ccm_timer.store.connection import raw_connect
 from ccm_timer.store.models import AuditEvent
 from tests.security.conftest import setup_clinic

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import sqlcipher3.dbapi2 as sqlcipher
 
-from ccm_timer.services import backups, entries
 from ccm_timer.services.context import open_app
+from ccm_timer.services.security import backups
+from ccm_timer.services.timing import entries
 from tests.security.conftest import setup_clinic
 
 ROOT = Path(__file__).resolve().parents[2]

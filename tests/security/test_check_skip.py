@@ -2,8 +2,8 @@
 exactly as a checked session closed them; any change, or a session that never closed,
 means the next open checks again."""
 
-from ccm_timer.services import integrity
 from ccm_timer.services.context import open_app
+from ccm_timer.services.security import integrity
 
 
 def test_unchanged_files_skip_the_check_and_anything_else_does_not(home, clock):

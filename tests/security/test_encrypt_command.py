@@ -15,9 +15,11 @@ import pytest
 import sqlcipher3.dbapi2 as sqlcipher
 
 from ccm_timer import paths as app_paths
-from ccm_timer.services import audit, backups, clinicians, entries, keys, patients
 from ccm_timer.services import settings as settings_file
 from ccm_timer.services.context import open_app
+from ccm_timer.services.people import clinicians, patients
+from ccm_timer.services.security import audit, backups, keys
+from ccm_timer.services.timing import entries
 from tests.security.conftest import FAIL, PASSPHRASE, fingerprint
 
 MARKER = "MARKER-7f3a"
@@ -156,7 +158,7 @@ def test_encrypt_without_a_keyring_needs_a_passphrase(home, clock, sh):
 
 
 def test_wipe_overwrites_before_removing(tmp_path):
-    from ccm_timer.services.encryption import wipe
+    from ccm_timer.services.security.encryption import wipe
 
     path = tmp_path / "old.db"
     path.write_bytes(b"SQLite format 3\0" + MARKER.encode() * 1000)

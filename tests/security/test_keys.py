@@ -15,9 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ccm_timer import paths as app_paths
-from ccm_timer.services import audit, keys
 from ccm_timer.services import settings as settings_file
 from ccm_timer.services.context import open_app
+from ccm_timer.services.security import audit, keys
 from tests.security.conftest import (
     FAIL,
     FORGETFUL,
@@ -194,7 +194,7 @@ def test_the_key_is_never_in_logs_urls_reprs_or_tracebacks(home, clock, caplog):
     secrets_seen = (key.hex(), key.hex().upper(), keys.format_recovery_key(key))
     try:
         ctx.engine.echo = True  # SQL echo on: the key is set below SQLAlchemy, never echoed
-        from ccm_timer.services import clinicians
+        from ccm_timer.services.people import clinicians
 
         clinicians.add(ctx, name="Avery Nurse", credential="RN", role="clinical_staff")
         shown = " ".join((repr(ctx.engine.url), repr(ctx.engine), repr(ctx),

@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from ccm_timer.services import timers
-from ccm_timer.services.privacy import IdleLock
+from ccm_timer.services.security.privacy import IdleLock
+from ccm_timer.services.timing import timers
 from ccm_timer.ui.privacy_lock import HIDDEN_TITLE, PrivacyCover, PrivacyLock
 
 

@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ccm_timer.core.parse import FORMULA_PREFIXES
-from ccm_timer.services import patients, roster
-from ccm_timer.services.roster import RosterError
+from ccm_timer.services.people import patients, roster
+from ccm_timer.services.people.roster import RosterError
 
 ACCENTED = [("R100", "Testperson", "Renée"), ("R101", "Exámple", "José"),
             ("R102", "Sample", "Chloé"), ("R103", "Müller-Öz", "Zoë")]

@@ -6,8 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
-from ccm_timer.services import keys
 from ccm_timer.services.context import open_app
+from ccm_timer.services.security import keys
 from ccm_timer.ui import unlock_dialog
 from ccm_timer.ui.unlock_dialog import (
     PassphraseDialog,

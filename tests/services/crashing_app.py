@@ -8,8 +8,8 @@ writes no heartbeat of its own: a crash before the first periodic heartbeat.
 import sys
 import time
 
-from ccm_timer.services import recovery, timers
 from ccm_timer.services.context import open_app
+from ccm_timer.services.timing import recovery, timers
 
 
 def main() -> None:

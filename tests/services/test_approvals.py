@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from ccm_timer.services import approvals, audit, entries, month_flags, timers
-from ccm_timer.services.errors import UserError
+from ccm_timer.errors import UserError
+from ccm_timer.services.month import approvals, month_flags
+from ccm_timer.services.security import audit
+from ccm_timer.services.timing import entries, timers
 from ccm_timer.store.models import AuditEvent, MonthApproval
 from tests.exports import clinic
 from tests.exports.conftest import month_clinic  # noqa: F401  (fixture)

@@ -8,7 +8,7 @@ import plistlib
 import sys
 from pathlib import Path
 
-from ccm_timer.services import autostart
+from ccm_timer.platform import autostart
 
 
 def _split_exec(value: str) -> list[str]:

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
+from ccm_timer import paths
 from ccm_timer.core.billing import RulesError
-from ccm_timer.services import billing_rules
-from ccm_timer.services.billing_rules import (
+from ccm_timer.services.month import billing_rules
+from ccm_timer.services.month.billing_rules import (
     MissingBillingRules,
     load_rules,
-    resources_dirs,
     rules_for_month,
     rules_path,
 )
@@ -43,22 +42,18 @@ def test_a_missing_year_says_what_to_add() -> None:
         rules_for_month("2031-02")
 
 
-def test_the_resources_folder_is_the_repository_one() -> None:
-    assert resources_dirs()[-1] == REPO_RESOURCES
+def test_the_resources_folder_is_the_one_paths_names() -> None:
+    assert paths.resource_root() == REPO_RESOURCES  # a checkout: the top-level folder
     assert rules_path(2025) == REPO_RESOURCES / "billing_rules" / "2025.toml"
 
 
-def test_a_pyinstaller_bundle_is_searched_first(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_explicit_folder_is_the_only_one_searched(tmp_path: Path) -> None:
     bundled = tmp_path / "resources" / "billing_rules"
     bundled.mkdir(parents=True)
     shutil.copy(REPO_RESOURCES / "billing_rules" / "2025.toml", bundled / "2025.toml")
-    monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
-    assert resources_dirs()[0] == tmp_path / "resources"
-    assert billing_rules.rules_path(2025) == bundled / "2025.toml"
-    # A year only the source tree has is still found.
-    assert billing_rules.rules_path(2026) == REPO_RESOURCES / "billing_rules" / "2026.toml"
+    assert rules_path(2025, tmp_path / "resources") == bundled / "2025.toml"
+    with pytest.raises(MissingBillingRules, match="2026"):
+        rules_path(2026, tmp_path / "resources")
 
 
 def write(tmp_path: Path, year: int, text: str) -> Path:

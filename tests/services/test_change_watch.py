@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 
-from ccm_timer.services import clinicians, patients, timers
 from ccm_timer.services.change_watch import DataVersion
+from ccm_timer.services.people import clinicians, patients
+from ccm_timer.services.timing import timers
 
 
 def test_changes_show_once_and_reads_do_not_count(clinic, cli) -> None:

@@ -1,6 +1,6 @@
 from datetime import date
 
-from ccm_timer.services import enrollments, patients
+from ccm_timer.services.people import enrollments, patients
 from ccm_timer.store.models import Program
 
 

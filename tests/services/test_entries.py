@@ -3,8 +3,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from ccm_timer.services import entries, timers
-from ccm_timer.services.errors import UserError
+from ccm_timer.errors import UserError
+from ccm_timer.services.timing import entries, timers
 
 START = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 

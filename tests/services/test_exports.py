@@ -14,8 +14,11 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from ccm_timer.services import approvals, entries, exports, targets, timers
-from ccm_timer.services.errors import UserError
+from ccm_timer.errors import UserError
+from ccm_timer.services import exports
+from ccm_timer.services.delivery import targets
+from ccm_timer.services.month import approvals
+from ccm_timer.services.timing import entries, timers
 from ccm_timer.store.models import AuditEvent, Export, OutboxItem
 from tests.exports import clinic
 from tests.exports.conftest import month_clinic  # noqa: F401  (fixture)

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ccm_timer.services.errors import UserError
-from ccm_timer.services.local_times import local_instant, local_range
+from ccm_timer.errors import UserError
+from ccm_timer.services.timing.local_times import local_instant, local_range
 
 NY = ZoneInfo("America/New_York")
 

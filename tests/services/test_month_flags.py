@@ -4,9 +4,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from ccm_timer.services import audit, entries, month_flags
-from ccm_timer.services.errors import NotFound, UserError
-from ccm_timer.services.report import month_report
+from ccm_timer.errors import NotFound, UserError
+from ccm_timer.services.month import month_flags
+from ccm_timer.services.month.report import month_report
+from ccm_timer.services.security import audit
+from ccm_timer.services.timing import entries
 from ccm_timer.store.models import AuditEvent, PatientMonth
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ccm_timer.services import patients
-from ccm_timer.services.patient_search import PatientIndex
+from ccm_timer.services.people import patients
+from ccm_timer.services.people.patient_search import PatientIndex
 
 
 def _mrns(index: PatientIndex, query: str) -> list[str]:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from ccm_timer.services import entries, recovery, timers
+from ccm_timer.errors import UserError
 from ccm_timer.services.context import open_app
-from ccm_timer.services.errors import UserError
+from ccm_timer.services.timing import entries, recovery, timers
 from ccm_timer.store.models import AuditEvent
 
 ROOT = Path(__file__).resolve().parents[2]

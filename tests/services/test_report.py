@@ -2,8 +2,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ccm_timer.services import entries, report, timers
-from ccm_timer.services.errors import UserError
+from ccm_timer.errors import UserError
+from ccm_timer.services.month import report
+from ccm_timer.services.timing import entries, timers
 
 # 2026-11-02 10:00 in New York.
 DAY = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from ccm_timer.services import patients, roster
-from ccm_timer.services.roster import RosterError
+from ccm_timer.services.people import patients, roster
+from ccm_timer.services.people.roster import RosterError
 
 GOOD = "MRN,Name,DOB,Program,Consent\nR100,\"Testperson, Ana\",1948-05-06,CCM,2026-01-02\n"
 

@@ -9,9 +9,10 @@ import pytest
 from sqlmodel import select
 
 from ccm_timer.core.clock_watch import ClockWatch, GapKind
-from ccm_timer.services import audit, entries, sleep_gaps, timers
-from ccm_timer.services.errors import UserError
-from ccm_timer.services.sleep_gaps import GapChoice
+from ccm_timer.errors import UserError
+from ccm_timer.services.security import audit
+from ccm_timer.services.timing import entries, sleep_gaps, timers
+from ccm_timer.services.timing.sleep_gaps import GapChoice
 from ccm_timer.store.models import AuditEvent
 
 
@@ -156,7 +157,7 @@ def test_clock_set_back_past_the_start_is_split_and_later_steps_close_the_open_o
 
 def test_clock_set_back_past_the_start_then_a_crash_stops_the_open_interval(
         clinic, clock) -> None:
-    from ccm_timer.services import recovery
+    from ccm_timer.services.timing import recovery
 
     view, gap = _set_back_past_the_start(clinic, clock)
     sleep_gaps.resolve(clinic, view.id, gap, "exclude")

@@ -3,8 +3,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from ccm_timer.services import audit, timers
-from ccm_timer.services.errors import UserError
+from ccm_timer.errors import UserError
+from ccm_timer.services.security import audit
+from ccm_timer.services.timing import timers
 from ccm_timer.store.models import AuditEvent, Interval
 
 

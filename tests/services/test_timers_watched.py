@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from ccm_timer.services import liveness, recovery, timers
+from ccm_timer.errors import UserError
 from ccm_timer.services.context import open_app
-from ccm_timer.services.errors import UserError
+from ccm_timer.services.timing import liveness, recovery, timers
 from ccm_timer.store.models import Heartbeat
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ccm_timer.services import clinicians, entries, recent, timers, totals, tray_status
+from ccm_timer.services.people import clinicians
+from ccm_timer.services.timing import entries, recent, timers, totals
+from ccm_timer.ui.presenters import tray_status
 
 
 def _hand(clinic, mrn, slug, start, minutes, clinician=None):

@@ -6,8 +6,9 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from ccm_timer.core.clock_watch import ClockWatch
-from ccm_timer.services import categories, recovery, timers, totals, tray_status, tray_text
-from ccm_timer.services.tray_status import TrayStatus
+from ccm_timer.services.timing import categories, recovery, timers, totals
+from ccm_timer.ui.presenters import tray_status, tray_text
+from ccm_timer.ui.presenters.tray_status import TrayStatus
 
 NBSP = "\u00a0"
 

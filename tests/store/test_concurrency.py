@@ -5,7 +5,8 @@ import sys
 import time
 from pathlib import Path
 
-from ccm_timer.services import audit, entries
+from ccm_timer.services.security import audit
+from ccm_timer.services.timing import entries
 from ccm_timer.store.connection import raw_connect
 
 ROOT = Path(__file__).resolve().parents[2]

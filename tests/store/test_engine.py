@@ -62,7 +62,7 @@ def test_foreign_keys_enforced(engine):
 
 
 def test_audit_rows_cannot_be_changed_or_deleted(ctx):
-    from ccm_timer.services import clinicians
+    from ccm_timer.services.people import clinicians
 
     clinicians.add(ctx, name="Avery Nurse", credential="RN", role="clinical_staff")
     for sql in ("UPDATE audit_event SET actor = 'x'", "DELETE FROM audit_event"):

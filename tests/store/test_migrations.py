@@ -6,9 +6,10 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
+from ccm_timer.errors import DatabaseError
 from ccm_timer.services.context import open_app
 from ccm_timer.store import migrate
-from ccm_timer.store.engine import DatabaseError, make_engine
+from ccm_timer.store.engine import make_engine
 
 
 def test_schema_head_is_alembics_head():
@@ -71,7 +72,8 @@ def test_newer_database_is_refused_untouched(tmp_path: Path):
 def test_entry_spans_are_filled_for_existing_entries(tmp_path: Path, home: Path):
     from datetime import UTC, datetime, timedelta
 
-    from ccm_timer.services import clinicians, entries, patients
+    from ccm_timer.services.people import clinicians, patients
+    from ccm_timer.services.timing import entries
 
     ctx = open_app(str(home))
     clinicians.add(ctx, name="Avery Nurse", credential="RN", role="clinical_staff")

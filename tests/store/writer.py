@@ -7,9 +7,9 @@ Prints "locked" and exits 3 if a "database is locked" error ever reaches it.
 import sys
 from datetime import UTC, datetime, timedelta
 
-from ccm_timer.services import entries
+from ccm_timer.errors import DatabaseError
 from ccm_timer.services.context import open_app
-from ccm_timer.store.engine import DatabaseError
+from ccm_timer.services.timing import entries
 
 
 def main() -> int:

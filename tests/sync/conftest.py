@@ -15,8 +15,9 @@ from pathlib import Path
 import keyring
 import pytest
 
-from ccm_timer.services import export_records, outbox, targets
 from ccm_timer.services.context import AppContext
+from ccm_timer.services.delivery import outbox, targets
+from ccm_timer.services.exports import history as export_records
 from tests.sync.memory_keyring import MemoryKeyring
 from tests.sync.servers import BillingServer, FhirServer
 
@@ -141,8 +142,8 @@ def open_workstation(root: Path, name: str, clock) -> AppContext:
     added there independently (so its patient row has another UUID), its own nurse."""
     from datetime import date
 
-    from ccm_timer.services import clinicians, patients
     from ccm_timer.services.context import open_app
+    from ccm_timer.services.people import clinicians, patients
 
     home = root / name
     home.mkdir(parents=True)
@@ -160,7 +161,7 @@ def add_minutes(ctx: AppContext, start, minutes: float, mrn: str = "T1001",
                 category: str = "phone-call"):
     from datetime import timedelta
 
-    from ccm_timer.services import entries
+    from ccm_timer.services.timing import entries
 
     return entries.add_manual(ctx, patient_mrn=mrn, category_slug=category, start=start,
                               end=start + timedelta(minutes=minutes))

@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from ccm_timer.services import audit, bundles, entries, hub, targets
-from ccm_timer.services.errors import UserError
-from ccm_timer.sync import bundle
+from ccm_timer.errors import UserError
+from ccm_timer.services.delivery import bundle_format as bundle
+from ccm_timer.services.delivery import bundle_import as bundles
+from ccm_timer.services.delivery import hub, targets
+from ccm_timer.services.security import audit
+from ccm_timer.services.timing import entries
 from ccm_timer.sync.worker import Worker
 from tests.sync.conftest import add_minutes, open_workstation, queue_exports
 

@@ -15,9 +15,10 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from ccm_timer.services import audit, targets
+from ccm_timer.services.delivery import bundle_format as bundle
+from ccm_timer.services.delivery import targets
+from ccm_timer.services.security import audit
 from ccm_timer.store.models import OutboxItem, OutboxState
-from ccm_timer.sync import bundle
 from tests.sync.conftest import add_https, queue_exports
 
 CHILD = Path(__file__).with_name("sync_child.py")

@@ -7,7 +7,8 @@ import json
 import random
 from datetime import timedelta
 
-from ccm_timer.services import export_records, outbox, targets
+from ccm_timer.services.delivery import outbox, targets
+from ccm_timer.services.exports import history as export_records
 from ccm_timer.sync.fhir_target import TAG_SYSTEM, plan
 from ccm_timer.sync.worker import Worker
 

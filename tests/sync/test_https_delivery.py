@@ -11,9 +11,10 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from ccm_timer.services import audit, outbox, targets
+from ccm_timer.core import backoff
+from ccm_timer.services.delivery import outbox, targets
+from ccm_timer.services.security import audit
 from ccm_timer.store.models import Export, OutboxItem, OutboxState
-from ccm_timer.sync import backoff
 from ccm_timer.sync.worker import Worker
 from tests.sync.conftest import add_https, queue_exports
 from tests.sync.servers import BillingServer

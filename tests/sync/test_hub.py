@@ -9,8 +9,10 @@ from sqlalchemy import text
 
 from ccm_timer.core.billing import evaluate_patient_month
 from ccm_timer.core.billing.inputs import EnrollmentInput, PatientMonthTotals
-from ccm_timer.services import bundles, entries, hub, outbox, targets
-from ccm_timer.services.billing_rules import rules_for_month
+from ccm_timer.services.delivery import bundle_import as bundles
+from ccm_timer.services.delivery import hub, outbox, targets
+from ccm_timer.services.month.billing_rules import rules_for_month
+from ccm_timer.services.timing import entries
 from ccm_timer.sync.worker import Worker
 from tests.sync.conftest import HUB_PASSWORD, add_minutes, open_workstation, queue_exports
 

@@ -6,7 +6,8 @@ import json
 from datetime import UTC, datetime
 
 from ccm_timer.cli.main import run
-from ccm_timer.services import hub, report, targets
+from ccm_timer.services.delivery import hub, targets
+from ccm_timer.services.month import report
 from tests.sync.conftest import HUB_PASSWORD, add_minutes
 from tests.sync.test_hub import two  # noqa: F401  (fixture)
 

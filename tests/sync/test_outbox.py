@@ -11,8 +11,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
 
-from ccm_timer.services import audit, export_records, outbox
-from ccm_timer.services.errors import UserError
+from ccm_timer.errors import UserError
+from ccm_timer.services.delivery import outbox
+from ccm_timer.services.exports import history as export_records
+from ccm_timer.services.security import audit
 from ccm_timer.store.models import Export, OutboxItem, OutboxState
 from ccm_timer.sync.worker import Worker
 from tests.sync.conftest import add_https, queue_exports

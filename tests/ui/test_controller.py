@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from ccm_timer.services import timers
+from ccm_timer.services.timing import timers
 from ccm_timer.store.models import Heartbeat
 from ccm_timer.ui.controller import TimerController
 

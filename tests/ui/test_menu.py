@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ccm_timer.services import entries, timers
+from ccm_timer.services.timing import entries, timers
 from tests.ui.conftest import open_menu, trigger
 
 NBSP = "\u00a0"

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from sqlmodel import select
 
-from ccm_timer.services import entries, recovery, timers
+from ccm_timer.services.timing import entries, recovery, timers
 from ccm_timer.store.models import AuditEvent, Heartbeat
 
 

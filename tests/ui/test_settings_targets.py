@@ -6,7 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from ccm_timer.services import exports, outbox, targets
+from ccm_timer.services import exports
+from ccm_timer.services.delivery import outbox, targets
 from tests.sync.conftest import memory_keyring  # noqa: F401  (autouse fixture)
 from tests.ui.conftest import trigger
 from tests.ui.overview.conftest import MONTH, NOV_20, log

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from ccm_timer.services import entries, timers
+from ccm_timer.services.timing import entries, timers
 
 
 def _open(tray, qtbot):

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from PySide6.QtCore import Qt
 
-from ccm_timer.services import entries, recovery, timers
+from ccm_timer.services.timing import entries, recovery, timers
 from tests.ui.conftest import trigger
 
 

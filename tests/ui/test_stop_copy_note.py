@@ -7,7 +7,7 @@ from datetime import timedelta
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
-from ccm_timer.services import entries, timers
+from ccm_timer.services.timing import entries, timers
 from tests.ui.conftest import trigger
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from ccm_timer.services import entries, keys, recovery, timers
+from ccm_timer.services.security import keys
+from ccm_timer.services.timing import entries, recovery, timers
 from tests.ui.xdesktop import ARTIFACTS, XDesktop, require_tools, wait_for
 
 

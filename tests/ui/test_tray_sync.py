@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QObject
 
-from ccm_timer.services import exports, outbox, targets
+from ccm_timer.services import exports
+from ccm_timer.services.delivery import outbox, targets
 from tests.ui.conftest import open_menu, trigger
 from tests.ui.overview.conftest import MONTH, NOV_20, log
 

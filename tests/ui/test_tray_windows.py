@@ -8,7 +8,7 @@ from datetime import timedelta
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
-from ccm_timer.services import timers
+from ccm_timer.services.timing import timers
 from ccm_timer.ui.overview.overview_window import MonthOverview
 from ccm_timer.ui.overview.today_window import TodayView
 from tests.ui.conftest import open_menu, trigger

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QDate, Qt, QTime
 
-from ccm_timer.services import autostart, entries, timers
+from ccm_timer.platform import autostart
+from ccm_timer.services.timing import entries, timers
 from ccm_timer.ui.icons import icon_path
 
 

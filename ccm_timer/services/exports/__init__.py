@@ -6,7 +6,7 @@ unless a draft is asked for. Changes after the last export of a patient-month ma
 export an amendment that lists them (and withdraws lines the time no longer supports).
 
 What the UI calls: `note_for_entry`, `note_for_last_entry`, `month_summary` (notes.py) and
-`export_month` (record.py); month close is services/approvals.py.
+`export_month` (record.py); month close is services/month/approvals.py.
 """
 
 from ccm_timer.services.exports.gather import (
@@ -17,13 +17,13 @@ from ccm_timer.services.exports.gather import (
     export_marks,
     template_dir,
 )
+from ccm_timer.services.exports.month_export import ExportResult, export_month, render
 from ccm_timer.services.exports.notes import (
     ehr_text,
     month_summary,
     note_for_entry,
     note_for_last_entry,
 )
-from ccm_timer.services.exports.record import ExportResult, export_month, render
 
 __all__ = [
     "BILLING_FORMATS",

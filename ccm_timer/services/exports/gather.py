@@ -13,12 +13,13 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from ccm_timer.core.month import YearMonth, month_bounds_utc, parse_month
+from ccm_timer.errors import UserError, sentence
 from ccm_timer.exports import document
-from ccm_timer.services import approvals, entries
-from ccm_timer.services.approvals import Mark
-from ccm_timer.services.billing_rules import rules_for_month
-from ccm_timer.services.errors import UserError
-from ccm_timer.services.report import month_report
+from ccm_timer.services.month import approvals
+from ccm_timer.services.month.approvals import Mark
+from ccm_timer.services.month.billing_rules import rules_for_month
+from ccm_timer.services.month.report import month_report
+from ccm_timer.services.timing import entries
 from ccm_timer.store.models import AuditEvent, Clinician, Enrollment, Patient
 
 FORMATS = ("ehr-text", "csv", "json", "fhir", "pdf")
@@ -35,7 +36,7 @@ def month_arg(month: str) -> YearMonth:
     try:
         return parse_month(month)
     except ValueError as exc:
-        raise UserError(f"{str(exc)[0].upper()}{str(exc)[1:]}.") from None
+        raise UserError(sentence(exc)) from None
 
 
 def audit_head(session: Session) -> int:

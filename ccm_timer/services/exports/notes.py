@@ -7,10 +7,10 @@ import uuid
 from typing import Any
 
 from ccm_timer.core.month import month_of
+from ccm_timer.errors import UserError
 from ccm_timer.exports import document, templates
-from ccm_timer.services import entries
-from ccm_timer.services.errors import UserError
 from ccm_timer.services.exports.gather import build, people_by_name, template_dir
+from ccm_timer.services.timing import entries
 
 
 def month_summary(ctx, month: str, mrn: str) -> str:
@@ -51,7 +51,7 @@ def note_for_last_entry(ctx, clinician: str | None = None) -> str:
     """The note for the clinician's (default: this workstation's) most recent entry."""
     with ctx.read() as session:
         who = ctx.settings.default_clinician if clinician is None else clinician
-        from ccm_timer.services import clinicians
+        from ccm_timer.services.people import clinicians
 
         person = clinicians.find(session, ctx, who)
     recent = [v for v in entries.list_entries(ctx, clinician=str(person.id)) if v.patient_mrn]

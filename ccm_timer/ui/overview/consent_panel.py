@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccm_timer.services.enrollments import EnrollmentView
+from ccm_timer.services.people.enrollments import EnrollmentView
 
 METHODS = ("verbal", "written", "electronic")
 

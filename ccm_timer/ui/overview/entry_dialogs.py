@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccm_timer.services.views import EntryView
+from ccm_timer.services.timing.entry_values import EntryView
 from ccm_timer.ui.overview.month_names import local_clock, local_day
 from ccm_timer.ui.overview.rows import exact
 from ccm_timer.ui.style import ERROR_STYLE, TITLE_STYLE

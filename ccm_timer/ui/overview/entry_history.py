@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ccm_timer.services import audit, entries
-from ccm_timer.services.views import EntryView
+from ccm_timer.services.security import audit
+from ccm_timer.services.timing import entries
+from ccm_timer.services.timing.entry_values import EntryView
 from ccm_timer.ui.overview.month_names import local_clock
 from ccm_timer.ui.overview.rows import exact
 

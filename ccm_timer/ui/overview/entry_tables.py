@@ -9,7 +9,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
-from ccm_timer.services.views import EntryView
+from ccm_timer.services.timing.entry_values import EntryView
 from ccm_timer.ui.overview.month_names import local_clock, local_day
 from ccm_timer.ui.overview.rows import exact, minutes
 

@@ -14,10 +14,11 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
 
-from ccm_timer.services import approvals, clinicians
-from ccm_timer.services.approvals import ApprovalState
-from ccm_timer.services.clinicians import ClinicianView
-from ccm_timer.services.tray_status import ACTION_ERRORS
+from ccm_timer.errors import UserError
+from ccm_timer.services.month import approvals
+from ccm_timer.services.month.approvals import ApprovalState
+from ccm_timer.services.people import clinicians
+from ccm_timer.services.people.clinicians import ClinicianView
 from ccm_timer.ui.overview.month_names import month_title
 from ccm_timer.ui.style import ERROR_STYLE
 
@@ -77,7 +78,7 @@ class MonthCloseBar(QWidget):
             return False
         try:
             text = exports.month_summary(self.ctx, self._month(), found[0])
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             self.say(str(exc), problem=True)
             return False
         QGuiApplication.clipboard().setText(text)
@@ -99,7 +100,7 @@ class MonthCloseBar(QWidget):
         mrn = None if every else found[0]
         try:
             who = self.approver()
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             self.say(str(exc), problem=True)
             return None
         if who is None or who.role != "practitioner":
@@ -123,7 +124,7 @@ class MonthCloseBar(QWidget):
         month = self._month()
         try:
             done = approvals.approve(self.ctx, month, mrn, approver=self.clinician)
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             self.say(f"{exc} {hint}".strip(), problem=True)
             return []
         count = len(done)

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QGroupBox, QLabel, QVBoxLayout, QWidget
 
 from ccm_timer.core.billing import PatientMonthResult, RuleSet
-from ccm_timer.services.month_flags import FLAG_NAMES, MonthFlagsView
+from ccm_timer.services.month.month_flags import FLAG_NAMES, MonthFlagsView
 from ccm_timer.ui.overview.progress_figures import program_progress
 from ccm_timer.ui.overview.rows import exact, line_text
 from ccm_timer.ui.overview.threshold_bar import ThresholdBar

@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccm_timer.services import approvals
-from ccm_timer.services.billing_rules import rules_for_month
-from ccm_timer.services.report import month_report
-from ccm_timer.services.tray_status import ACTION_ERRORS
+from ccm_timer.errors import UserError
+from ccm_timer.services.month import approvals
+from ccm_timer.services.month.billing_rules import rules_for_month
+from ccm_timer.services.month.report import month_report
 from ccm_timer.ui.overview.month_close import MonthCloseBar
 from ccm_timer.ui.overview.month_names import month_title, recent_months
 from ccm_timer.ui.overview.overview_model import (
@@ -203,7 +203,7 @@ class MonthOverview(QWidget):
             report = month_report(self.ctx, month)
             states = {s.mrn: s for s in approvals.states(self.ctx, month)}
             rows = overview_rows(report, rules_for_month(month), states, self.ctx.zone)
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             self.model.set_rows([])
             self._show_error(str(exc))
             self._counts()

@@ -20,18 +20,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccm_timer.services import (
-    approvals,
-    clinicians,
-    entries,
-    local_times,
-    month_flags,
-    patients,
-)
-from ccm_timer.services.billing_rules import rules_for_month
-from ccm_timer.services.report import month_report
-from ccm_timer.services.tray_status import ACTION_ERRORS
-from ccm_timer.services.views import EntryView
+from ccm_timer.errors import UserError
+from ccm_timer.services.month import approvals, month_flags
+from ccm_timer.services.month.billing_rules import rules_for_month
+from ccm_timer.services.month.report import month_report
+from ccm_timer.services.people import clinicians, patients
+from ccm_timer.services.timing import entries, local_times
+from ccm_timer.services.timing.entry_values import EntryView
 from ccm_timer.ui.overview.consent_panel import ConsentPanel
 from ccm_timer.ui.overview.entry_dialogs import EditEntryDialog, VoidEntryDialog
 from ccm_timer.ui.overview.entry_history import version_rows
@@ -143,7 +138,7 @@ class PatientMonthView(QWidget):
                                           include_voided=True)
             flags = month_flags.get_flags(self.ctx, self.mrn, self.month)
             (state,) = approvals.states(self.ctx, self.month, self.mrn) or (None,)
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             self.show_error(str(exc))
             return
         self.result = report.patients[0].result
@@ -204,7 +199,7 @@ class PatientMonthView(QWidget):
             return
         try:
             rows = version_rows(self.ctx, str(view.id))
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             self.show_error(str(exc))
             return
         self.versions.set_rows(rows)
@@ -239,7 +234,7 @@ class PatientMonthView(QWidget):
             last = local_times.local_instant(end.date(), end.time(), zone) if end else None
             entries.edit(self.ctx, str(dialog.view.id), reason=reason, start=first, end=last,
                          note=note)
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             dialog.show_error(str(exc))
             return
         dialog.accept()
@@ -257,7 +252,7 @@ class PatientMonthView(QWidget):
     def _void(self, dialog: VoidEntryDialog, reason: str) -> None:
         try:
             entries.void(self.ctx, str(dialog.view.id), reason=reason)
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             dialog.show_error(str(exc))
             return
         dialog.accept()
@@ -272,7 +267,7 @@ class PatientMonthView(QWidget):
     def set_flag(self, name: str, on: bool) -> None:
         try:
             month_flags.set_flags(self.ctx, self.mrn, self.month, **{name: on})
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             self.show_error(str(exc))
             self.reload()  # put the box back as stored
             return
@@ -282,7 +277,7 @@ class PatientMonthView(QWidget):
         try:
             patients.set_consent(self.ctx, self.mrn, program, consent, method,
                                  actor=self._actor())
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             self.show_error(str(exc))
             return
         self._saved()

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 from ccm_timer.core.billing import ClaimLine, RuleSet
 from ccm_timer.core.billing import warnings as warn
-from ccm_timer.services.approvals import ApprovalState
-from ccm_timer.services.report import MonthReport, PatientReport
+from ccm_timer.services.month.approvals import ApprovalState
+from ccm_timer.services.month.report import MonthReport, PatientReport
 from ccm_timer.ui.overview.progress_figures import ProgramProgress, program_progress
 
 CONSENT_WARNINGS = (warn.NO_CONSENT, warn.NOT_ENROLLED)

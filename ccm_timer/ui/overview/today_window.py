@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ccm_timer.services.today import DaySummary, day_summary
-from ccm_timer.services.tray_status import ACTION_ERRORS
+from ccm_timer.errors import UserError
+from ccm_timer.services.timing.today import DaySummary, day_summary
 from ccm_timer.ui.overview.entry_tables import RowTable, plain_table
 from ccm_timer.ui.overview.month_names import local_clock
 from ccm_timer.ui.overview.rows import hours, minutes
@@ -120,7 +120,7 @@ class TodayView(QWidget):
         day = self.shown_day()
         try:
             summary = day_summary(self.ctx, self.clinician, day)
-        except ACTION_ERRORS as exc:
+        except UserError as exc:
             self.error.setText(str(exc))
             self.error.show()
             return

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ccm_timer.services import entries
+from ccm_timer.services.timing import entries
 
 NOV_20 = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)  # 12:00 in New York
 MONTH = "2026-11"

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from ccm_timer.services import clinicians, entries, month_flags, patients
+from ccm_timer.services.month import month_flags
+from ccm_timer.services.people import clinicians, patients
+from ccm_timer.services.timing import entries
 
 NOW = datetime(2026, 11, 24, 22, 0, tzinfo=UTC)  # 17:00 in New York: end of a shift
 NURSE, DOCTOR, AIDE = "Avery Nurse", "Dr Blake Test", "Casey Aide"

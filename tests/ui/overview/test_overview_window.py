@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from ccm_timer.services import patients
+from ccm_timer.services.people import patients
 from ccm_timer.ui.overview import open_overview
 from ccm_timer.ui.overview.overview_model import NAMES
 from ccm_timer.ui.overview.overview_window import MonthOverview

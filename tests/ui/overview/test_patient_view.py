@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QDate, QDateTime, Qt
 
-from ccm_timer.services import entries, patients
+from ccm_timer.services.people import patients
+from ccm_timer.services.timing import entries
 from ccm_timer.ui.overview import open_overview
 from ccm_timer.ui.overview.entry_dialogs import EditEntryDialog, VoidEntryDialog
 from ccm_timer.ui.overview.overview_model import NAMES

@@ -11,8 +11,8 @@ from ccm_timer.core.billing import (
     PatientMonthTotals,
     evaluate_patient_month,
 )
-from ccm_timer.services.billing_rules import rules_for_month
-from ccm_timer.services.report import PatientReport
+from ccm_timer.services.month.billing_rules import rules_for_month
+from ccm_timer.services.month.report import PatientReport
 from ccm_timer.ui.overview.progress_figures import program_progress
 from ccm_timer.ui.overview.rows import OverviewRow, exact, hours, month_counts
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ccm_timer.services import entries, timers
-from ccm_timer.services.today import day_bounds_utc, day_summary
+from ccm_timer.services.timing import entries, timers
+from ccm_timer.services.timing.today import day_bounds_utc, day_summary
 from ccm_timer.ui.overview import open_today
 from ccm_timer.ui.overview.today_window import TodayView
 from tests.ui.overview.conftest import log

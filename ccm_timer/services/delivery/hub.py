@@ -1,0 +1,243 @@
+"""The clinic hub: one PostgreSQL database that every workstation pushes its records to, so
+one patient's minutes add up across workstations (Medicare's monthly thresholds count every
+clinician's time for the patient).
+
+The hub has the same SQLModel tables as a workstation. A push is idempotent by UUID (see
+store/merge.py): pushing twice changes nothing, and a push that died half-way is simply
+done again. Pushes are serialised on the hub with an advisory lock.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlmodel import Session, SQLModel, col, func, select
+
+from ccm_timer.core import backoff
+from ccm_timer.core.month import as_zone, clip_seconds, month_bounds_utc, parse_month
+from ccm_timer.errors import UserError, sentence
+from ccm_timer.services.delivery import targets
+from ccm_timer.services.security import audit
+from ccm_timer.store import merge as records
+from ccm_timer.store.models import AuditEvent, Clinician, HubPush, Interval, Patient, TimeEntry
+
+LOCK_KEY = 7_301_925_004  # pg_advisory_xact_lock key for merges into the hub
+FULL_PUSH_EVERY = timedelta(hours=1)  # push even when nothing changed locally, now and then
+
+
+class HubError(UserError):
+    """The hub could not be reached or refused us; the message says so in plain words."""
+
+
+def _plain(exc: Exception) -> str:
+    text_ = str(getattr(exc, "orig", None) or exc).lower()
+    if "password" in text_ or "authentication" in text_:
+        return "the clinic hub refused the user or password"
+    if "does not exist" in text_ and "database" in text_:
+        return "the clinic hub has no such database"
+    if "timeout" in text_ or "timed out" in text_:
+        return "no answer from the clinic hub"
+    if "connect" in text_ or "connection" in text_ or "server" in text_:
+        return "no connection to the clinic hub"
+    return "the clinic hub refused the push"
+
+
+def open_engine(url: str, password: str | None = None, *, create: bool = True,
+                connect_timeout: int = 10) -> Engine:
+    """A SQLAlchemy engine on the hub (psycopg 3), its tables created if missing.
+
+    The password, when given, comes from the keyring and is set on the URL object, which
+    SQLAlchemy masks whenever the URL is shown.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise HubError(f"{url!r} is not a database URL.") from None
+    if parsed.get_backend_name() not in ("postgresql", "postgres"):
+        raise HubError("The clinic hub must be a postgresql:// URL.")
+    parsed = parsed.set(drivername="postgresql+psycopg")
+    if password:
+        parsed = parsed.set(password=password)
+    engine = create_engine(parsed, pool_pre_ping=True,
+                           connect_args={"connect_timeout": connect_timeout})
+    if create:
+        try:
+            with engine.begin() as conn:
+                # Two workstations meeting a fresh hub must not both create the tables.
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
+                SQLModel.metadata.create_all(conn)
+        except (DBAPIError, SQLAlchemyError, OSError) as exc:
+            engine.dispose()
+            raise HubError(sentence(_plain(exc))) from None
+    return engine
+
+
+def merge_into(engine: Engine, rows: records.Rows) -> dict[str, int]:
+    """Merge rows into the hub in one transaction; the changed-row counts per table."""
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
+            return records.merge(conn, rows, keep_audit=True)
+    except (DBAPIError, SQLAlchemyError, OSError) as exc:
+        raise HubError(sentence(_plain(exc))) from None
+
+
+@dataclass(frozen=True)
+class PushReport:
+    rows: int  # rows sent
+    changed: dict[str, int] = field(default_factory=dict)  # rows the hub did not have yet
+    audit_seq: int = 0
+
+
+def push(ctx, hub_url: str, password: str | None = None,
+         engine: Engine | None = None) -> PushReport:
+    """Push every patient, entry version, interval, enrollment and audit event of this
+    workstation to the hub. Nothing local changes."""
+    with ctx.read() as session:
+        conn = session.connection()
+        rows = records.collect_all(conn)
+        head = max((r["seq"] for r in rows["audit_event"]), default=0)
+    own = engine is None
+    engine = engine or open_engine(hub_url, password)
+    try:
+        changed = merge_into(engine, rows)
+    finally:
+        if own:
+            engine.dispose()
+    return PushReport(sum(len(v) for v in rows.values()), changed, head)
+
+
+def _audit_head(ctx) -> int:
+    with ctx.read() as session:
+        return int(session.exec(select(func.max(AuditEvent.seq))).one() or 0)
+
+
+def push_target(ctx, target: targets.Target, *, force: bool = False,
+                rng: random.Random | None = None) -> PushReport | None:
+    """Push to a configured hub target when due, recording the result for the tray.
+
+    Skipped (None) while backing off after a failure, or when nothing changed since the
+    last push (the audit head is the same) and the last push is recent. HubError on failure.
+    """
+    now = ctx.now()
+    with ctx.write() as session:
+        state = session.get(HubPush, target.name) or HubPush(target=target.name)
+        if not force and state.next_attempt_at is not None and state.next_attempt_at > now:
+            return None
+    head = _audit_head(ctx)
+    if (not force and state.last_success_at is not None and state.pushed_audit_seq == head
+            and now - state.last_success_at < FULL_PUSH_EVERY and not state.last_error):
+        return None
+    try:
+        report = push(ctx, target.url, targets.get_secret(target.name))
+    except HubError as exc:
+        with ctx.write() as session:
+            state = session.get(HubPush, target.name) or HubPush(target=target.name)
+            state.attempts += 1
+            state.last_try_at = now
+            state.last_error = str(exc).rstrip(".")[0].lower() + str(exc).rstrip(".")[1:]
+            state.next_attempt_at = now + timedelta(
+                seconds=backoff.delay(state.attempts, None, rng))
+            session.add(state)
+        raise
+    with ctx.write() as session:
+        state = session.get(HubPush, target.name) or HubPush(target=target.name)
+        state.attempts = 0
+        state.last_try_at = state.last_success_at = now
+        state.last_error = None
+        state.next_attempt_at = None
+        state.pushed_audit_seq = report.audit_seq
+        session.add(state)
+    return report
+
+
+def month_seconds(engine: Engine, month: str, zone: ZoneInfo | str
+                  ) -> dict[str, dict[tuple[str, str | None], int]]:
+    """Per patient MRN, seconds by (role, program) in the clinic-calendar month, from any
+    database with our tables (a workstation's SQLite or the hub's PostgreSQL).
+
+    Counts current, not voided entry versions and closed intervals only (a running timer's
+    open interval is not yet time spent); each interval is clipped to the month. The keys
+    match `PatientMonthTotals.seconds` of the billing engine.
+    """
+    lo, hi = month_bounds_utc(parse_month(month), as_zone(zone))
+    query = (
+        select(Patient.mrn, Clinician.role, TimeEntry.program, Interval.start_utc,
+               Interval.end_utc)
+        .join(TimeEntry, col(TimeEntry.id) == Interval.entry_id)
+        .join(Patient, col(Patient.id) == TimeEntry.patient_id)
+        .join(Clinician, col(Clinician.id) == TimeEntry.clinician_id)
+        .where(col(TimeEntry.superseded_at).is_(None), col(TimeEntry.voided).is_(False),
+               col(Interval.end_utc).is_not(None), col(Interval.start_utc) < hi,
+               col(Interval.end_utc) > lo)
+    )
+    out: dict[str, dict[tuple[str, str | None], int]] = defaultdict(dict)
+    with Session(engine) as session:
+        for mrn, role, program, start, end in session.exec(query):
+            seconds = clip_seconds(start, end, lo, hi)
+            if seconds:
+                key = (role.value, program.value if program else None)
+                out[mrn][key] = out[mrn].get(key, 0) + seconds
+    return dict(out)
+
+
+def minutes_by_role(seconds: dict[tuple[str, str | None], int]) -> dict[str, float]:
+    """Seconds by (role, program) folded to minutes by role, for display."""
+    out: dict[str, float] = {}
+    for (role, _program), value in seconds.items():
+        out[role] = out.get(role, 0) + value / 60
+    return out
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    workstation: str
+    events: int
+    ok: bool
+    problem: str = ""
+
+
+def verify_chains(engine: Engine) -> list[ChainCheck]:
+    """Check every workstation's audit chain as pushed to the hub. The hub numbers rows its
+    own way; a chain's original numbering is its position from the first event, which the
+    hashes cover, so every pushed chain can still be verified link by link."""
+    with Session(engine) as session:
+        events = list(session.exec(select(AuditEvent)))
+    by_prev: dict[str, list[AuditEvent]] = defaultdict(list)
+    for event in events:
+        by_prev[event.prev_hash].append(event)
+    checks = []
+    for root in by_prev.get(audit.GENESIS, []):
+        count, event, problem = 0, root, ""
+        while event is not None:
+            count += 1
+            copy = AuditEvent(**{**event.model_dump(), "seq": count})
+            if audit.digest(copy) != event.hash:
+                problem = f"event {count} was changed after writing"
+                break
+            following = by_prev.get(event.hash, [])
+            if len(following) > 1:
+                problem = f"event {count} has two successors"
+                break
+            event = following[0] if following else None
+        checks.append(ChainCheck(root.workstation, count, not problem, problem))
+    return sorted(checks, key=lambda c: c.workstation)
+
+
+def status(ctx) -> list[dict[str, Any]]:
+    with ctx.read() as session:
+        return [
+            {"target": s.target, "last_success_at": s.last_success_at,
+             "last_try_at": s.last_try_at, "last_error": s.last_error,
+             "next_attempt_at": s.next_attempt_at}
+            for s in session.exec(select(HubPush))
+        ]
+

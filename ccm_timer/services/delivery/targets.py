@@ -1,0 +1,187 @@
+"""Delivery targets: where exports go. Configured in the settings file under `[targets.NAME]`
+(kind and URL only); a token or password lives only in the OS keyring, never in a file.
+
+    [targets.billing]
+    kind = "https"
+    url = "https://billing.example.org/ccm/exports"
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ccm_timer.errors import NotFound, UserError
+from ccm_timer.services import settings as settings_file
+
+KINDS = ("folder", "https", "fhir", "hub")
+KEYRING_SERVICE = "ccm-timer-target"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+# How a target is named in a sentence a person reads.
+LABELS = {
+    "folder": "the export folder",
+    "https": "the billing server",
+    "fhir": "the FHIR server",
+    "hub": "the clinic hub",
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    kind: str
+    url: str
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.kind]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "url": self.url}
+
+
+def _raw(ctx) -> dict[str, Any]:
+    """The targets as the settings file has them now: read afresh, so a long-running worker
+    sees a target the command line added a moment ago."""
+    path = ctx.paths.settings_file
+    current = settings_file.load(path) if path.exists() else ctx.settings
+    raw = current.extra.get("targets", {})
+    if not isinstance(raw, dict):
+        raise UserError(f"`targets` in {path} must be a table of [targets.NAME]; fix the file.")
+    return raw
+
+
+def _parse(name: str, value: Any, where: Path) -> Target:
+    if not isinstance(value, dict) or value.get("kind") not in KINDS or not isinstance(
+        value.get("url"), str
+    ):
+        raise UserError(
+            f"The target {name!r} in {where} needs kind ({', '.join(KINDS)}) and url; fix it."
+        )
+    return Target(name, value["kind"], value["url"])
+
+
+def list_targets(ctx) -> list[Target]:
+    where = ctx.paths.settings_file
+    return sorted((_parse(n, v, where) for n, v in _raw(ctx).items()), key=lambda t: t.name)
+
+
+def get(ctx, name: str) -> Target:
+    raw = _raw(ctx)
+    if name not in raw:
+        known = ", ".join(sorted(raw)) or "none yet"
+        raise NotFound(
+            f"There is no delivery target {name!r} (known: {known}); add one with "
+            "`ccm-timer target add`."
+        )
+    return _parse(name, raw[name], ctx.paths.settings_file)
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host in ("localhost",):
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
+def validate(kind: str, url: str) -> str:
+    """The URL or path, normalised, or UserError saying what is wrong with it."""
+    if kind not in KINDS:
+        raise UserError(f"The kind {kind!r} is unknown; use one of {', '.join(KINDS)}.")
+    url = url.strip()
+    if not url:
+        raise UserError("Give the target's --url (a folder path for a folder target).")
+    if kind == "folder":
+        path = Path(url).expanduser()
+        if not path.is_absolute():
+            raise UserError(f"The folder {url!r} is not an absolute path; give the full path.")
+        return str(path)
+    parts = urlsplit(url)
+    if kind == "hub":
+        if parts.scheme not in ("postgresql", "postgres") or not parts.path.strip("/"):
+            raise UserError(
+                "A hub URL looks like postgresql://USER@HOST:5432/DATABASE; check --url."
+            )
+        if parts.password:
+            raise UserError(
+                "Leave the password out of the hub URL: it is asked for and kept in the "
+                "keyring."
+            )
+        return url
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise UserError(f"{url!r} is not an https:// URL; check --url.")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        # Exports carry PHI: plain HTTP is allowed only to this machine (tests, a local relay).
+        raise UserError("Exports go only over https:// (plain http only to 127.0.0.1).")
+    if parts.username or parts.password:
+        raise UserError("Leave credentials out of the URL: the token is kept in the keyring.")
+    return url
+
+
+def add(ctx, name: str, *, kind: str, url: str, secret: str | None = None) -> Target:
+    """Add or replace a target; its secret (token or password) goes to the keyring first, so
+    a keyring failure leaves the settings untouched."""
+    if not _NAME.fullmatch(name or ""):
+        raise UserError(
+            f"The target name {name!r} must be letters, digits, '.', '_' or '-' (at most 64)."
+        )
+    url = validate(kind, url)
+    if secret is not None:
+        set_secret(name, secret)
+    raw = dict(_raw(ctx))
+    raw[name] = {"kind": kind, "url": url}
+    extra = {**ctx.settings.extra, "targets": raw}
+    ctx.update_settings(extra=extra)
+    return Target(name, kind, url)
+
+
+def remove(ctx, name: str) -> Target:
+    target = get(ctx, name)
+    raw = dict(_raw(ctx))
+    raw.pop(name, None)
+    ctx.update_settings(extra={**ctx.settings.extra, "targets": raw})
+    delete_secret(name)
+    return target
+
+
+def _keyring():
+    import keyring
+    import keyring.errors
+
+    return keyring, keyring.errors
+
+
+def set_secret(name: str, secret: str) -> None:
+    keyring, errors = _keyring()
+    try:
+        keyring.set_password(KEYRING_SERVICE, name, secret)
+    except errors.KeyringError as exc:
+        raise UserError(
+            "No system keyring could store the token, and it is never written to a file; "
+            f"unlock or install a keyring and try again ({type(exc).__name__})."
+        ) from None
+
+
+def get_secret(name: str) -> str | None:
+    keyring, errors = _keyring()
+    try:
+        return keyring.get_password(KEYRING_SERVICE, name)
+    except Exception:  # a locked or broken keyring (any backend error): deliver without it
+        return None  # and let the server say 401, which keeps the export queued
+
+
+def delete_secret(name: str) -> None:
+    keyring, errors = _keyring()
+    try:
+        keyring.delete_password(KEYRING_SERVICE, name)
+    except errors.PasswordDeleteError:
+        pass
+    except errors.KeyringError:
+        pass

@@ -1,0 +1,103 @@
+"""Export records: the rendered bytes of an export, frozen with their SHA-256 when made.
+
+The exports engineer renders, then in ONE write transaction calls `record_export` and, to
+send it, `outbox.enqueue`:
+
+    with ctx.write() as session:
+        export = export_records.record_export(session, ctx, month="2026-11", scope="all",
+                                              fmt="json", content=data, actor=who.name,
+                                              filename_hint="ccm-2026-11.json")
+        outbox.enqueue(session, ctx, export, "billing")
+
+so a crash leaves either both or neither (the transactional outbox, reliability R5.1).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+
+from sqlmodel import Session, col, select
+
+from ccm_timer.core.month import parse_month
+from ccm_timer.errors import NotFound, UserError, sentence
+from ccm_timer.services.security import audit
+from ccm_timer.store.models import AuditEvent, Export
+from ccm_timer.store.types import new_id
+
+FORMATS = ("csv", "json", "fhir", "ehr-text", "pdf")
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,120}")
+
+
+def _chain_head(session: Session) -> str:
+    head = session.exec(select(AuditEvent).order_by(col(AuditEvent.seq).desc()).limit(1)).first()
+    return head.hash if head else audit.GENESIS
+
+
+def record_export(
+    session: Session,
+    ctx,
+    *,
+    month: str,
+    scope: str,
+    fmt: str,
+    content: bytes,
+    actor: str,
+    filename_hint: str,
+    amendment: bool = False,
+) -> Export:
+    """Store one export's bytes inside the caller's write transaction; audit it."""
+    try:
+        month = str(parse_month(month))
+    except ValueError as exc:
+        raise UserError(sentence(exc)) from None
+    if fmt not in FORMATS:
+        raise UserError(f"The export format {fmt!r} is unknown; use one of {', '.join(FORMATS)}.")
+    if not isinstance(content, bytes | bytearray):
+        raise TypeError("export content must be bytes")
+    scope = scope.strip() or "all"
+    if not _SAFE_NAME.fullmatch(filename_hint) or (
+        scope != "all" and scope.lower() in filename_hint.lower()
+    ):
+        # File names travel to shared folders and servers' logs: no patient identifier.
+        raise UserError(
+            f"The export file name {filename_hint!r} must be plain letters, digits, '.', '_' "
+            "or '-' and must not contain the patient's MRN."
+        )
+    data = bytes(content)
+    export = Export(
+        id=new_id(),
+        created_at=ctx.now(),
+        actor=actor,
+        workstation=ctx.workstation,
+        month=month,
+        scope=scope,
+        format=fmt,
+        filename_hint=filename_hint,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        amendment=amendment,
+        chain_head=_chain_head(session),
+        content=data,
+    )
+    session.add(export)
+    session.flush()
+    audit.append(
+        session, ctx=ctx, actor=actor, action="export.record", entity="export",
+        entity_id=export.id,
+        after={"month": month, "scope": scope, "format": fmt, "sha256": export.sha256,
+               "size": export.size, "amendment": amendment, "chain_head": export.chain_head},
+    )
+    return export
+
+
+def get(session: Session, export_id: uuid.UUID | str) -> Export:
+    try:
+        key = export_id if isinstance(export_id, uuid.UUID) else uuid.UUID(str(export_id))
+    except ValueError:
+        raise NotFound(f"There is no export {export_id!r}.") from None
+    row = session.get(Export, key)
+    if row is None:
+        raise NotFound(f"There is no export {export_id!r}.")
+    return row

@@ -1,0 +1,165 @@
+"""Billing files and recorded exports: render, record (and queue) in one transaction, then
+put the file in place atomically."""
+
+from __future__ import annotations
+
+import getpass
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ccm_timer import fsio
+from ccm_timer.errors import UserError
+from ccm_timer.exports import csv_file, fhir, filenames, json_file, templates
+from ccm_timer.services.delivery import outbox
+from ccm_timer.services.exports import history as export_records
+from ccm_timer.services.exports.gather import (
+    BILLING_FORMATS,
+    FORMATS,
+    audit_head,
+    build,
+    month_arg,
+    template_dir,
+)
+from ccm_timer.services.exports.notes import ehr_text
+from ccm_timer.services.security import audit
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    export_id: uuid.UUID
+    fmt: str
+    month: str
+    content: bytes
+    sha256: str
+    path: Path | None  # None when the content went to standard output
+    draft: bool
+    amendment: bool
+    patients: int
+    lines: int
+    left_out: int
+    queued_to: str | None
+
+    def sentence(self) -> str:
+        what = (f"{self.lines} claim line(s) for {self.patients} patient(s)"
+                if self.fmt in BILLING_FORMATS else f"notes for {self.patients} patient(s)")
+        kind = " draft" if self.draft else " amendment" if self.amendment else ""
+        where = f" to {self.path}" if self.path else ""
+        text = f"Exported{kind} {self.fmt} of {self.month}: {what}{where}"
+        if self.left_out:
+            text += f"; {self.left_out} patient(s) not approved were left out"
+        if self.queued_to:
+            text += f"; queued for {self.queued_to}"
+        return text + "."
+
+
+class _Changed(Exception):
+    """Something was written between reading the month and recording its export."""
+
+
+def render(ctx, doc: dict[str, Any], fmt: str) -> bytes:
+    if fmt == "ehr-text":
+        return ehr_text(ctx, doc)
+    if fmt == "csv":
+        return csv_file.render(doc)
+    if fmt == "json":
+        return json_file.render(doc)
+    if fmt == "fhir":
+        return fhir.render(doc, ctx.settings.extra.get("fhir_mrn_system", fhir.MRN_SYSTEM))
+    from ccm_timer.exports import pdf  # Qt: only the PDF pays for importing it
+
+    return pdf.render(doc)
+
+
+def _actor(ctx, actor: str | None) -> str:
+    from ccm_timer.services.people import clinicians
+
+    try:
+        with ctx.read() as session:
+            return clinicians.find(session, ctx, actor).name
+    except UserError:
+        if actor:
+            raise
+        return getpass.getuser() or "unknown user"
+
+
+def export_month(ctx, month: str, fmt: str, *, mrn: str | None = None, draft: bool = False,
+                 send: str | None = None, out: Path | None = None, to_stdout: bool = False,
+                 actor: str | None = None) -> ExportResult:
+    """Render, record (and queue) one export, and write its file atomically: a failure
+    leaves neither a record nor a partial file."""
+    if fmt not in FORMATS:
+        raise UserError(f"The export format {fmt!r} is unknown; use one of {', '.join(FORMATS)}.")
+    ym = str(month_arg(month))
+    who = _actor(ctx, actor)
+    billing = fmt in BILLING_FORMATS
+    for _attempt in range(3):
+        doc, basis = build(ctx, ym, mrn, draft=draft, billing=billing, actor=who)
+        if not doc["patients"] and not doc["left_out"]:
+            raise UserError(f"No patient has time or an enrollment in {ym}; there is nothing "
+                            "to export.")
+        if billing and not doc["patients"]:
+            raise UserError(f"No patient-month of {ym} is approved for billing; approve with "
+                            f"`ccm-timer approve --month {ym}` or export a draft with --draft.")
+        content = render(ctx, doc, fmt)
+        try:
+            return _record(ctx, doc, content, fmt, basis, who=who, send=send, out=out,
+                           to_stdout=to_stdout)
+        except _Changed:
+            continue
+    raise UserError("Entries keep changing while the export is made; try again in a moment.")
+
+
+def _record(ctx, doc: dict[str, Any], content: bytes, fmt: str, basis: int, *, who: str,
+            send: str | None, out: Path | None, to_stdout: bool) -> ExportResult:
+    pending: fsio.PendingFile | None = None
+    try:
+        with ctx.write() as session:
+            if audit_head(session) != basis:
+                raise _Changed
+            export = export_records.record_export(
+                session, ctx, month=doc["month"], scope=doc["scope"], fmt=fmt,
+                content=content, actor=who, amendment=doc["amendment"],
+                filename_hint=filenames.filename_hint(doc["month"], fmt, doc["draft"]))
+            audit.append(session, ctx=ctx, actor=who, action="export.content",
+                         entity="export", entity_id=export.id, after={
+                             "month": doc["month"], "format": fmt, "scope": doc["scope"],
+                             "draft": doc["draft"], "basis_seq": basis,
+                             "patients": [p["id"] for p in doc["patients"]],
+                             "lines": {p["id"]: [x["code"] for x in p["lines"]]
+                                       for p in doc["patients"]},
+                             "amendment": doc["amendment"], "amends": doc["amends"],
+                             "changes": sum(len(p["changes"]) for p in doc["patients"]),
+                             "templates": _custom_templates(ctx, fmt)})
+            if send:
+                outbox.enqueue(session, ctx, export, send)
+            # Queued for a target and no file asked for: the content stays only in the
+            # encrypted database and the outbox, never as a plaintext copy in the data folder.
+            if not to_stdout and (out is not None or not send):
+                target = out or ctx.paths.data / "exports" / filenames.export_filename(
+                    doc["month"], fmt, str(export.id), doc["draft"])
+                try:
+                    pending = fsio.PendingFile(target, content)
+                except OSError as exc:
+                    raise UserError(
+                        f"Cannot write the export to {target.parent} "
+                        f"({exc.strerror or exc}); free some space or choose another folder "
+                        "with --out.") from None
+            export_id, digest = export.id, export.sha256
+    except BaseException:
+        if pending is not None:
+            pending.discard()
+        raise
+    path = pending.commit() if pending is not None else None
+    return ExportResult(export_id, fmt, doc["month"], content, digest, path, doc["draft"],
+                        doc["amendment"], len(doc["patients"]), doc["totals"]["lines"],
+                        len(doc["left_out"]), send)
+
+
+def _custom_templates(ctx, fmt: str) -> dict[str, str]:
+    """The SHA-256 of any user template used: the audit trail shows which text made it."""
+    if fmt != "ehr-text":
+        return {}
+    source = templates.load(templates.MONTH_SUMMARY, template_dir(ctx))
+    return {source.name: source.sha256} if source.custom else {}

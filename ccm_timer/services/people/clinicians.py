@@ -1,0 +1,126 @@
+"""Clinicians: who did the work, in which role (it decides which codes their minutes feed)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from ccm_timer.core.parse import check_text
+from ccm_timer.errors import NotFound, UserError
+from ccm_timer.services.security import audit
+from ccm_timer.store.models import Clinician, Role
+
+CREDENTIALS = {
+    Role.CLINICAL_STAFF: ("RN", "LPN", "MA", "CMA", "LCSW", "CNA", "PharmD", "RD"),
+    Role.PRACTITIONER: ("MD", "DO", "NP", "PA", "CNS", "CNM"),
+}
+
+
+@dataclass(frozen=True)
+class ClinicianView:
+    id: uuid.UUID
+    name: str
+    credential: str
+    role: Role
+    npi: str | None
+    is_default: bool = False
+
+    def to_dict(self) -> dict:
+        return {
+            "id": str(self.id),
+            "name": self.name,
+            "credential": self.credential,
+            "role": self.role.value,
+            "npi": self.npi,
+            "default": self.is_default,
+        }
+
+
+def _view(row: Clinician, default_id: str = "") -> ClinicianView:
+    return ClinicianView(
+        row.id, row.name, row.credential, row.role, row.npi, str(row.id) == default_id
+    )
+
+
+def parse_role(text: str) -> Role:
+    try:
+        return Role(text)
+    except ValueError:
+        raise UserError(f"The role must be clinical_staff or practitioner, not {text!r}.") from None
+
+
+def add(
+    ctx, *, name: str, credential: str, role: str, npi: str | None = None, default: bool = False
+) -> ClinicianView:
+    try:
+        name = check_text(name, "clinician name", 100)
+    except ValueError as exc:
+        raise UserError(f"Cannot add the clinician: {exc}.") from None
+    the_role = parse_role(role)
+    credential = credential.strip()
+    known = {c.upper(): c for c in CREDENTIALS[the_role]}
+    if credential.upper() not in known:
+        other = Role.PRACTITIONER if the_role is Role.CLINICAL_STAFF else Role.CLINICAL_STAFF
+        hint = (
+            f" ({credential} is a {other.value} credential)"
+            if credential.upper() in {c.upper() for c in CREDENTIALS[other]}
+            else ""
+        )
+        raise UserError(
+            f"The credential {credential!r} does not fit the role {the_role.value}{hint}; "
+            f"use one of {', '.join(CREDENTIALS[the_role])}."
+        )
+    if npi is not None and not re.fullmatch(r"\d{10}", npi):
+        raise UserError(f"The NPI {npi!r} is not valid; an NPI is exactly 10 digits.")
+    with ctx.write() as session:
+        if session.exec(select(Clinician).where(Clinician.name == name)).first():
+            raise UserError(f"A clinician named {name!r} already exists; use another name.")
+        row = Clinician(name=name, credential=known[credential.upper()], role=the_role, npi=npi)
+        session.add(row)
+        session.flush()
+        audit.append(
+            session, ctx=ctx, actor="admin", action="clinician.add", entity="clinician",
+            entity_id=row.id, after={"name": name, "credential": row.credential,
+                                     "role": the_role.value, "npi": npi},
+        )
+    if default or not ctx.settings.default_clinician:
+        ctx.update_settings(default_clinician=str(row.id))
+    return _view(row, ctx.settings.default_clinician)
+
+
+def list_clinicians(ctx) -> list[ClinicianView]:
+    with ctx.read() as session:
+        rows = session.exec(select(Clinician).where(Clinician.active).order_by(col(Clinician.name)))
+        return [_view(r, ctx.settings.default_clinician) for r in rows]
+
+
+def find(session: Session, ctx, name_or_id: str | None) -> Clinician:
+    """The clinician named (by name or id), or the default one."""
+    if not name_or_id:
+        if not ctx.settings.default_clinician:
+            raise UserError(
+                "No clinician is set: add one with `ccm-timer clinician add ... --default` "
+                "or pass --clinician."
+            )
+        name_or_id = ctx.settings.default_clinician
+    row = None
+    try:
+        row = session.get(Clinician, uuid.UUID(name_or_id))
+    except ValueError:
+        pass
+    if row is None:
+        matches = list(session.exec(select(Clinician).where(Clinician.name == name_or_id)))
+        row = matches[0] if len(matches) == 1 else None
+    if row is None or not row.active:
+        raise NotFound(f"There is no clinician {name_or_id!r}; see `ccm-timer clinician list`.")
+    return row
+
+
+def set_default(ctx, name_or_id: str) -> ClinicianView:
+    with ctx.read() as session:
+        row = find(session, ctx, name_or_id)
+    ctx.update_settings(default_clinician=str(row.id))
+    return _view(row, str(row.id))

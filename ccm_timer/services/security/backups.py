@@ -1,0 +1,125 @@
+"""Backups: through the SQLite backup API (never a file copy, reliability R1.5), encrypted
+with the database's own key, so a backup is as safe as the database and opens with the same
+recovery key.
+
+A daily backup is taken when the app or a command opens the database and the newest one is
+from an earlier day (UTC); the newest seven are kept. The command line's fast `status` never
+opens the database this way, so it never waits for one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from ccm_timer.errors import DatabaseError, UserError
+from ccm_timer.store import migrate
+from ccm_timer.store.connection import key_pragma
+
+DAILY_KEEP = 7
+_DAILY = re.compile(r"daily-([0-9]{4}-[0-9]{2}-[0-9]{2})\.db")
+
+
+@dataclass(frozen=True)
+class Backup:
+    path: Path
+    taken: datetime  # UTC, from the file's modification time
+
+    @property
+    def daily(self) -> date | None:
+        match = _DAILY.fullmatch(self.path.name)
+        return date.fromisoformat(match.group(1)) if match else None
+
+
+def list_backups(folder: Path) -> list[Backup]:
+    """Every finished backup in `folder`, oldest first (a `.partial` is not a backup)."""
+    if not folder.is_dir():
+        return []
+    found = [
+        Backup(p, datetime.fromtimestamp(p.stat().st_mtime, UTC))
+        for p in folder.iterdir() if p.suffix == ".db" and p.is_file()
+    ]
+    return sorted(found, key=lambda b: b.taken)
+
+
+def latest(folder: Path) -> Backup | None:
+    found = list_backups(folder)
+    return found[-1] if found else None
+
+
+def _settle_and_verify(path: Path, key: bytes | None) -> None:
+    """Make the copy a single self-contained file (the backup API copies the WAL flag, and
+    a WAL file would leave -wal and -shm beside it at every open), then check it as a reader
+    would. A copy that fails is removed, never kept as if it were a backup."""
+    import sqlcipher3.dbapi2 as sqlcipher
+
+    try:
+        conn = sqlcipher.connect(str(path))
+        try:
+            conn.execute("PRAGMA cipher_log_level = NONE")
+            if key is not None:
+                conn.execute(key_pragma(key))
+            conn.execute("PRAGMA journal_mode = DELETE").fetchone()
+            result = conn.execute("PRAGMA quick_check").fetchall()
+        finally:
+            conn.close()
+    except sqlcipher.Error as exc:
+        result = [(f"unreadable: {type(exc).__name__}",)]
+    if result != [("ok",)]:
+        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+            leftover.unlink(missing_ok=True)
+        raise DatabaseError(
+            "The backup could not be verified after writing, so it was removed; check the "
+            "disk and try again."
+        )
+
+
+def take(ctx, out: Path | None = None) -> Path:
+    """A verified backup at `out` (never over an existing file), or a new file in the data
+    folder's backups."""
+    if out is None:
+        stamp = ctx.now().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        target = ctx.paths.backups / f"manual-{stamp}.db"
+    else:
+        target = Path(out).expanduser().resolve()
+        if target.exists():
+            raise UserError(f"{target} already exists; give a new file name.")
+        if not target.parent.is_dir():
+            raise UserError(f"The folder {target.parent} does not exist; create it first.")
+    return _write(ctx, target)
+
+
+def _write(ctx, target: Path) -> Path:
+    migrate.backup_database(ctx.engine, target)
+    os.chmod(target, 0o600)
+    _settle_and_verify(target, getattr(ctx.engine, "ccm_key", None))
+    return target
+
+
+def due(ctx) -> bool:
+    today = ctx.now().astimezone(UTC).date()
+    days = [b.daily for b in list_backups(ctx.paths.backups) if b.daily is not None]
+    return not days or max(days) < today
+
+
+def daily(ctx) -> Path | None:
+    """Take today's backup if none was taken today, then keep only the newest seven."""
+    if not due(ctx):
+        return None
+    today = ctx.now().astimezone(UTC).date()
+    made = _write(ctx, ctx.paths.backups / f"daily-{today.isoformat()}.db")
+    rotate(ctx.paths.backups)
+    return made
+
+
+def rotate(folder: Path, keep: int = DAILY_KEEP) -> list[Path]:
+    """Remove daily backups beyond the newest `keep` (by their date); returns what went."""
+    dailies = sorted((b for b in list_backups(folder) if b.daily is not None),
+                     key=lambda b: b.daily)
+    gone = [b.path for b in dailies[:-keep]] if len(dailies) > keep else []
+    for path in gone:
+        path.unlink(missing_ok=True)
+    return gone
