@@ -6,10 +6,11 @@ PROGRAM is the command-line program of an install: `VENV/bin/ccm-timer` of an in
 wheel, `dist/ccm-timer/ccm-timer` of the Linux bundle, `dist/ccm-timer/ccm-timer-cli.exe` on
 Windows, `dist/CCM Timer.app/Contents/MacOS/ccm-timer` on macOS. It runs from a temporary
 folder with a new data folder (--data-dir) whose key comes from CCM_TIMER_PASSPHRASE, so no
-keyring and no source checkout is involved: --version, category list, a clinician, a
-patient, a 25-minute entry, the month report with 99490, the EHR note and a PDF export,
-then doctor and the audit trail. Every step needs something the install must carry: the
-category file, the billing rules, the note templates, the Alembic scripts, Qt for the PDF.
+keyring and no source checkout is involved: --version, category list, a clinician, two
+patients (one named outside the Windows ANSI code page), a 25-minute entry, the month report
+with 99490, the EHR note and a PDF export, then doctor and the audit trail. Every step needs
+something the install must carry: the category file, the billing rules, the note
+templates, the Alembic scripts, Qt for the PDF.
 
 Standard library only, so any Python runs it (the build workflow runs it on Windows and
 macOS too); exits 0 when all passed, 1 with the failing step otherwise.
@@ -88,13 +89,18 @@ def smoke(program: Path, work: Path, expect_version: str | None) -> int:
           "--role", "clinical_staff", "--default")
     s.run("patient", "add", "--mrn", "T1001", "--name", "Testpatient, Alma",
           "--program", "CCM", "--consent", "2026-01-05")
+    # A name outside the ANSI code page: printing it must work through a pipe on Windows too.
+    s.run("patient", "add", "--mrn", "T1002", "--name", "Testpatient, Ngọc Ánh",
+          "--program", "CCM")
+    listed = s.run("patient", "list")
+    check("Testpatient, Ngọc Ánh" in listed, f"patient list:\n{listed}")
     s.run("entry", "add", "--patient", "T1001", "--category", "phone-call",
           "--start", f"{MONTH}-03T10:00", "--end", f"{MONTH}-03T10:25")
 
     table = s.run("report", "--month", MONTH)  # resources/billing_rules/2026.toml
     check("99490" in table and "T1001" in table, f"report:\n{table}")
     report = json.loads(s.run("--json", "report", "--month", MONTH))
-    (patient,) = report["patients"]
+    patient = next(p for p in report["patients"] if p["mrn"] == "T1001")
     codes = [line["code"] for line in patient["lines"]]
     check(codes == ["99490"], f"report codes for 25 minutes of CCM: {codes}")
 
@@ -134,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tempfile.mkdtemp(prefix="ccm-smoke-"))
     try:
         return smoke(program, work, args.expect_version)
-    except (SmokeFailure, KeyError, ValueError, subprocess.TimeoutExpired) as exc:
+    except (SmokeFailure, KeyError, ValueError, StopIteration, subprocess.TimeoutExpired) as exc:
         print(f"smoke test FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     finally:

@@ -99,6 +99,7 @@ def test_windows_builds_a_windowed_tray_and_a_console_cli(tmp_path, monkeypatch)
     assert (cli.kwargs["name"], cli.kwargs["console"]) == ("ccm-timer-cli", True)
     for exe in (tray, cli):
         assert exe.kwargs["exclude_binaries"] is True  # one shared _internal/
+        assert ("X utf8", None, "OPTION") in exe.args[2]  # not the ANSI code page
         ico = Path(exe.kwargs["icon"])
         assert ico.suffix == ".ico" and ico.read_bytes()[:4] == b"\0\0\1\0"
         version = Path(exe.kwargs["version"]).read_text(encoding="utf-8")
@@ -234,3 +235,32 @@ def test_pyinstaller_reads_the_version_file(tmp_path: Path, monkeypatch) -> None
     assert "OriginalFilename".encode("utf-16-le") in raw
     assert "ccm-timer.exe".encode("utf-16-le") in raw
     monkeypatch.delitem(sys.modules, "PyInstaller.utils.win32.versioninfo")
+
+
+# ---- the built programs' Windows subsystem (read by the build workflow) --------------------
+
+def _pe(subsystem: int, magic: int = 0x20B) -> bytes:
+    """The first bytes of a PE image, as far as check_exe reads them."""
+    data = bytearray(512)
+    data[:2] = b"MZ"
+    struct.pack_into("<I", data, 0x3C, 0x80)
+    data[0x80:0x84] = b"PE\0\0"
+    struct.pack_into("<H", data, 0x80 + 24, magic)
+    struct.pack_into("<H", data, 0x80 + 24 + 68, subsystem)
+    return bytes(data)
+
+
+def test_the_subsystem_reader(tmp_path: Path, capsys) -> None:
+    sys.path.insert(0, str(ROOT / "packaging" / "windows"))
+    try:
+        import check_exe
+    finally:
+        sys.path.remove(str(ROOT / "packaging" / "windows"))
+    assert check_exe.subsystem(_pe(2)) == 2 and check_exe.subsystem(_pe(3, 0x10B)) == 3
+    with pytest.raises(ValueError):
+        check_exe.subsystem(b"\x7fELF" + bytes(200))
+    (tmp_path / "tray.exe").write_bytes(_pe(2))
+    (tmp_path / "cli.exe").write_bytes(_pe(3))
+    assert check_exe.main([f"{tmp_path / 'tray.exe'}=gui", f"{tmp_path / 'cli.exe'}=console"]) == 0
+    assert check_exe.main([f"{tmp_path / 'cli.exe'}=gui"]) == 1
+    assert "cli.exe: console subsystem, want gui" in capsys.readouterr().out
