@@ -16,6 +16,7 @@ from ccm_timer.errors import UserError
 from ccm_timer.services.people.patient_search import PatientIndex
 from ccm_timer.services.timing import categories
 from ccm_timer.ui.controller import TimerController
+from ccm_timer.ui.dialog_host import DialogHost
 from ccm_timer.ui.menu import MenuParts, build_menu
 from ccm_timer.ui.presenters import tray_text
 from ccm_timer.ui.presenters.tray_status import TrayStatus
@@ -53,21 +54,26 @@ class TrayApp(QObject):
             self.surface = FallbackWindow(self.menu)
             self.surface.primary.connect(self._primary)
             self.surface.pause.connect(self.toggle_pause)
-        self.dialogs: dict[str, QDialog] = {}
-        self.messages: list[QMessageBox] = []
+        self.host = DialogHost()
+        self.dialogs = self.host.dialogs
+        self.messages = self.host.messages
         self._last_category: str | None = None
         controller.state_changed.connect(self._on_state)
         self._menu_parts: MenuParts | None = None
         controller.ticked.connect(self._on_tick)
-        self.questions = QuestionFlow(self)
+        # Each flow gets the controller, the dialogs and the callbacks it needs, never the
+        # app: the flows know nothing of each other, and this class composes them.
+        notify = self.surface.notify
+        self.windows = WindowFlow(controller, self.host, notify=notify)
+        self.questions = QuestionFlow(controller, self.host, notify=notify, stop=self.show_stop)
         controller.gap_detected.connect(self.questions.ask_gap)
         controller.reminder_due.connect(self.questions.remind)
-        self.windows = WindowFlow(self)
+        self.records = RecordFlow(controller, self.host, choices=self.choices,
+                                  copy_note=self.windows.copy_entry_note)
         self.sync = SyncRunner(self.ctx, self)
         # Bound methods, never lambdas: a lambda would run on the worker's thread.
         self.sync.attempted.connect(self._on_delivery)
         self.sync.settled.connect(self._sync_settled)
-        self.records = RecordFlow(self)
 
     @property
     def status(self) -> TrayStatus:
@@ -103,25 +109,8 @@ class TrayApp(QObject):
 
     # -- helpers -----------------------------------------------------------------------
 
-    def dialog(self, name: str, make: Callable[[], QDialog]) -> QDialog:
-        if name not in self.dialogs:
-            self.dialogs[name] = make()
-        return self.dialogs[name]
-
-    @staticmethod
-    def present(dialog: QDialog) -> None:
-        dialog.show()
-        dialog.raise_()
-        dialog.activateWindow()
-
     def error(self, text: str) -> QMessageBox:
-        box = QMessageBox(QMessageBox.Icon.Warning, tray_text.APP_NAME, text,
-                          QMessageBox.StandardButton.Ok)
-        # Held until closed: a parentless box Python no longer references is destroyed.
-        self.messages.append(box)
-        box.finished.connect(lambda _=0: self.messages.remove(box))
-        self.present(box)
-        return box
+        return self.host.error(text)
 
     def blocked(self) -> bool:
         """Actions wait while a crash leftover is undecided, or no clinician exists."""
@@ -134,6 +123,10 @@ class TrayApp(QObject):
         return False
 
     def choices(self) -> tuple[PatientIndex, list] | None:
+        """What a start or an entry by hand chooses from; None when the action must wait
+        (the user has been told why)."""
+        if self.blocked():
+            return None
         try:
             return PatientIndex.load(self.ctx), categories.list_categories(self.ctx)
         except UserError as exc:
@@ -143,11 +136,11 @@ class TrayApp(QObject):
     # -- starting --------------------------------------------------------------------
 
     def show_start(self) -> None:
-        if self.blocked() or (found := self.choices()) is None:
+        if (found := self.choices()) is None:
             return
-        dialog = self.dialog("start", self._make_start)
+        dialog = self.host.dialog("start", self._make_start)
         dialog.prepare(self.status, self.controller.elapsed(), *found, self._last_category)
-        self.present(dialog)
+        self.host.present(dialog)
 
     show_switch = show_start  # the dialog switches while a timer runs
 
@@ -228,9 +221,9 @@ class TrayApp(QObject):
     # -- settings and clinician ----------------------------------------------------
 
     def show_settings(self) -> None:
-        dialog = self.dialog("settings", self._make_settings)
+        dialog = self.host.dialog("settings", self._make_settings)
         dialog.prepare(self.ctx.settings, self.status.clinicians)
-        self.present(dialog)
+        self.host.present(dialog)
 
     def _make_settings(self) -> QDialog:
         from ccm_timer.ui.settings_dialog import SettingsDialog
@@ -244,7 +237,7 @@ class TrayApp(QObject):
         dialog = self.dialogs["settings"]
         try:
             self.controller.save_settings(**values, data_dir=self.data_dir)
-        except (*UserError, OSError) as exc:
+        except (UserError, OSError) as exc:
             dialog.show_error(f"The settings were not saved: {exc}. Check the folder and "
                               "try again.")
             return
@@ -284,7 +277,7 @@ class TrayApp(QObject):
             lambda b: self.finish(stop=True) if b is stop else (
                 self.finish(stop=False) if b is leave else None))
         self.quit_box = box
-        self.present(box)
+        self.host.present(box)
 
     def finish(self, *, stop: bool) -> None:
         if stop:

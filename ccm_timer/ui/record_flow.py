@@ -3,29 +3,39 @@ confirmation of what was recorded, with its note a click away for the chart."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from PySide6.QtWidgets import QDialog
 
 from ccm_timer.errors import UserError
 from ccm_timer.services.timing import local_times
+from ccm_timer.ui.controller import TimerController
+from ccm_timer.ui.dialog_host import DialogHost
 
-if TYPE_CHECKING:
-    from ccm_timer.ui.app import TrayApp
+# The patients and activities to choose from, or None when the action must wait (a crash
+# leftover undecided, no clinician yet, the lists unreadable: the user was told why).
+Choices = Callable[[], tuple | None]
 
 
 class RecordFlow:
-    def __init__(self, app: TrayApp) -> None:
-        self.app = app
+    """`choices()` gates adding by hand as it gates a start; `copy_note(entry_id)` puts an
+    entry's note on the clipboard and returns why it could not, if it could not."""
+
+    def __init__(self, controller: TimerController, host: DialogHost, *, choices: Choices,
+                 copy_note: Callable[[str], str | None]) -> None:
+        self.controller = controller
+        self.host = host
+        self._choices = choices
+        self._copy_note = copy_note
 
     # -- stopping --------------------------------------------------------------------
 
     def show_stop(self) -> None:
-        if not self.app.status.live:
+        if not self.controller.status.live:
             return
-        dialog = self.app.dialog("stop", self._make_stop)
-        dialog.prepare(self.app.status, self.app.controller.elapsed())
-        self.app.present(dialog)
+        dialog = self.host.dialog("stop", self._make_stop)
+        dialog.prepare(self.controller.status, self.controller.elapsed())
+        self.host.present(dialog)
 
     def _make_stop(self) -> QDialog:
         from ccm_timer.ui.stop_dialogs import StopDialog
@@ -35,9 +45,9 @@ class RecordFlow:
         return dialog
 
     def _submit_stop(self, note: str) -> None:
-        dialog = self.app.dialogs["stop"]
+        dialog = self.host.dialogs["stop"]
         try:
-            rec = self.app.controller.stop(note)
+            rec = self.controller.stop(note)
         except UserError as exc:
             dialog.show_error(str(exc))
             return
@@ -45,26 +55,27 @@ class RecordFlow:
         self.show_recorded(rec)
 
     def show_recorded(self, rec) -> None:
-        dialog = self.app.dialog("recorded", self._make_recorded)
-        dialog.prepare(rec, self.app.status.mask_patients)
-        self.app.present(dialog)
+        dialog = self.host.dialog("recorded", self._make_recorded)
+        dialog.prepare(rec, self.controller.status.mask_patients)
+        self.host.present(dialog)
 
     def _make_recorded(self) -> QDialog:
         from ccm_timer.ui.stop_dialogs import RecordedDialog
 
         dialog = RecordedDialog()
         dialog.copy_requested.connect(
-            lambda entry_id: dialog.show_copied(self.app.windows.copy_entry_note(entry_id)))
+            lambda entry_id: dialog.show_copied(self._copy_note(entry_id)))
         return dialog
 
     # -- adding by hand --------------------------------------------------------------
 
     def show_manual(self) -> None:
-        if self.app.blocked() or (found := self.app.choices()) is None:
+        if (found := self._choices()) is None:
             return
-        dialog = self.app.dialog("manual", self._make_manual)
-        dialog.prepare(*found, self.app.ctx.now(), self.app.ctx.zone)
-        self.app.present(dialog)
+        ctx = self.controller.ctx
+        dialog = self.host.dialog("manual", self._make_manual)
+        dialog.prepare(*found, ctx.now(), ctx.zone)
+        self.host.present(dialog)
 
     def _make_manual(self) -> QDialog:
         from ccm_timer.ui.manual_dialog import ManualDialog
@@ -74,10 +85,10 @@ class RecordFlow:
         return dialog
 
     def _submit_manual(self, mrn, slug: str, day, start, end, note: str) -> None:
-        dialog = self.app.dialogs["manual"]
+        dialog = self.host.dialogs["manual"]
         try:
-            first, last = local_times.local_range(day, start, end, self.app.ctx.zone)
-            rec = self.app.controller.add_manual(mrn, slug, first, last, note)
+            first, last = local_times.local_range(day, start, end, self.controller.ctx.zone)
+            rec = self.controller.add_manual(mrn, slug, first, last, note)
         except UserError as exc:
             dialog.show_error(str(exc))
             return

@@ -7,15 +7,14 @@ because notifications are seen by anyone near the screen.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 
 from ccm_timer.errors import UserError
-
-if TYPE_CHECKING:
-    from ccm_timer.ui.app import TrayApp
+from ccm_timer.ui.controller import TimerController
+from ccm_timer.ui.dialog_host import DialogHost
 
 NOTE_COPIED = ("Note copied", "Paste it into the patient's chart.")
 
@@ -25,20 +24,27 @@ def copy_text(text: str) -> None:
 
 
 class WindowFlow:
-    def __init__(self, app: TrayApp) -> None:
-        self.app = app
+    """The windows are for the clinician the controller is set to; `notify(title, text)` is
+    the tray's passing message."""
+
+    def __init__(self, controller: TimerController, host: DialogHost, *,
+                 notify: Callable[[str, str], None]) -> None:
+        self.controller = controller
+        self.ctx = controller.ctx
+        self.host = host
+        self._notify = notify
         self.overview: QWidget | None = None
         self.today: QWidget | None = None
 
     @property
     def clinician(self) -> str | None:
-        return self.app.status.clinician_id
+        return self.controller.status.clinician_id
 
     def show_overview(self) -> QWidget:
         from ccm_timer.ui.overview import open_overview
 
         if self.overview is None:
-            self.overview = open_overview(self.app.ctx, clinician=self.clinician)
+            self.overview = open_overview(self.ctx, clinician=self.clinician)
         else:
             self.overview.set_clinician(self.clinician)
             self.overview.present()
@@ -53,7 +59,7 @@ class WindowFlow:
         from ccm_timer.ui.overview import open_today
 
         if self.today is None:
-            self.today = open_today(self.app.ctx, self.clinician)
+            self.today = open_today(self.ctx, self.clinician)
         else:
             self.today.clinician = self.clinician  # whoever the tray is set to now
             self.today.present()
@@ -64,12 +70,12 @@ class WindowFlow:
         from ccm_timer.services import exports  # the note templates: loaded on first use
 
         try:
-            note = exports.note_for_last_entry(self.app.ctx, self.clinician)
+            note = exports.note_for_last_entry(self.ctx, self.clinician)
         except UserError as exc:
-            self.app.error(str(exc))
+            self.host.error(str(exc))
             return False
         copy_text(note)
-        self.app.surface.notify(*NOTE_COPIED)
+        self._notify(*NOTE_COPIED)
         return True
 
     def copy_entry_note(self, entry_id: str) -> str | None:
@@ -77,7 +83,7 @@ class WindowFlow:
         from ccm_timer.services import exports
 
         try:
-            copy_text(exports.note_for_entry(self.app.ctx, entry_id))
+            copy_text(exports.note_for_entry(self.ctx, entry_id))
         except UserError as exc:
             return str(exc)
         return None

@@ -84,6 +84,20 @@ def test_settings_are_saved_and_start_at_login_writes_the_entry(
     assert not autostart.is_enabled()
 
 
+def test_settings_that_cannot_be_written_keep_the_dialog_open_with_the_reason(
+        clinic, make_tray) -> None:
+    tray = make_tray(clinic)
+    tray.show_settings()
+    dialog = tray.dialogs["settings"]
+    clinic.paths.settings_file.unlink()
+    clinic.paths.settings_file.mkdir()  # not a file: the settings cannot be replaced
+    dialog.reminder.setValue(30)
+    dialog.submit()
+    assert dialog.isVisible() and dialog.error.isVisibleTo(dialog)
+    assert dialog.error.text().startswith("The settings were not saved: ")
+    assert dialog.error.text().endswith("Check the folder and try again.")
+
+
 def test_add_time_by_hand(clinic, clock, make_tray, qtbot) -> None:
     tray = make_tray(clinic)
     tray.show_manual()
