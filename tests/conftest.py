@@ -34,6 +34,9 @@ from ccm_timer.services.people import clinicians, patients  # noqa: E402
 
 T0 = datetime(2026, 11, 3, 15, 0, tzinfo=UTC)  # 10:00 in New York
 
+# Fixtures shared across folders come through pytest, never by importing a test module.
+pytest_plugins = ["tests.fixtures.delivery", "tests.fixtures.keyring"]
+
 
 @pytest.fixture
 def clock() -> ManualClock:

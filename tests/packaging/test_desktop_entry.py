@@ -15,7 +15,7 @@ import pytest
 
 from ccm_timer.paths import resource
 from ccm_timer.services import autostart, desktop_entry
-from tests.services.test_autostart import _split_exec
+from tests.platform.test_autostart import _split_exec
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_ID = "org.ccmtimer.CCMTimer"

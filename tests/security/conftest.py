@@ -51,16 +51,6 @@ def sh(home: Path) -> Callable[..., subprocess.CompletedProcess]:
     return call
 
 
-@pytest.fixture
-def use_backend(monkeypatch) -> Callable[[str], None]:
-    """Choose the backend that keeps the database key for this (in-process) test."""
-
-    def choose(name: str) -> None:
-        monkeypatch.setenv("CCM_TIMER_KEYRING_BACKEND", name)
-
-    return choose
-
-
 def setup_clinic(home: Path, note: str = "first call") -> None:
     """A nurse (default), a patient and one stopped five-minute timer with `note`, made
     in-process (the key goes to the suite's keyring, where the subprocesses find it)."""

@@ -1,10 +1,12 @@
 """Every change the issue lists leaves an audit event naming who, where and when, chained.
 
-Covered elsewhere and not repeated: start, pause, resume, stop (tests/services/test_timers.py),
-recovery decisions (tests/services/test_recovery.py), sleep-gap decisions
-(tests/services/test_sleep_gaps.py, tests/ui/test_questions.py), exports
-(tests/services/test_exports.py, tests/sync/test_outbox.py). This test walks the rest: manual
-entry, edit, void, enrollment, consent and billing-practitioner changes, key events.
+Covered elsewhere and not repeated: start, pause, resume, stop
+(tests/services/timing/test_timers.py), recovery decisions
+(tests/services/timing/test_recovery.py), sleep-gap decisions
+(tests/services/timing/test_sleep_gaps.py, tests/ui/test_questions.py), exports
+(tests/services/exports/test_exports.py, tests/services/delivery/test_outbox.py). This test
+walks the rest: manual entry, edit, void, enrollment, consent and billing-practitioner
+changes, key events.
 """
 
 from __future__ import annotations

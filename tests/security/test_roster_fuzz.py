@@ -1,7 +1,7 @@
 """The roster fuzz set (reliability T23, R6.1): each hostile file is accepted or refused as
 the rules say, with a line and a reason, and nothing is ever imported in part.
 
-Already covered in tests/services/test_roster.py, and not repeated here:
+Already covered in tests/services/people/test_roster.py, and not repeated here:
 - UTF-8 with a BOM, UTF-16 with its BOM, cp1252 ("Zoë"): test_accepted_encodings_and_headers,
   test_accents_survive;
 - bytes that are neither UTF-8 nor cp1252, and broken UTF-16: test_rejected_with_reason...;

@@ -19,7 +19,7 @@ from ccm_timer.services.delivery import bundle_format as bundle
 from ccm_timer.services.delivery import targets
 from ccm_timer.services.security import audit
 from ccm_timer.store.models import OutboxItem, OutboxState
-from tests.sync.conftest import add_https, queue_exports
+from tests.fixtures.delivery import add_https, queue_exports
 
 CHILD = Path(__file__).with_name("sync_child.py")
 ROOT = Path(__file__).resolve().parents[2]

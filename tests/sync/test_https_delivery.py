@@ -16,8 +16,8 @@ from ccm_timer.services.delivery import outbox, targets
 from ccm_timer.services.security import audit
 from ccm_timer.store.models import Export, OutboxItem, OutboxState
 from ccm_timer.sync.worker import Worker
-from tests.sync.conftest import add_https, queue_exports
-from tests.sync.servers import BillingServer
+from tests.fixtures.delivery import add_https, queue_exports
+from tests.fixtures.servers import BillingServer
 
 
 def _states(ctx) -> dict[str, int]:

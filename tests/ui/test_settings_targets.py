@@ -3,14 +3,16 @@ settings file) and removed, through the real targets service."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from ccm_timer.services import exports
 from ccm_timer.services.delivery import outbox, targets
-from tests.sync.conftest import memory_keyring  # noqa: F401  (autouse fixture)
 from tests.ui.conftest import trigger
 from tests.ui.overview.conftest import MONTH, NOV_20, log
+
+pytestmark = pytest.mark.usefixtures("memory_keyring")  # target tokens stay in memory
 
 
 def _panel(tray):
@@ -43,7 +45,7 @@ def test_no_target_yet_says_where_the_files_stay(clinic, make_tray) -> None:
 
 
 def test_add_an_https_target_keeps_the_token_in_the_keyring(
-        clinic, make_tray, memory_keyring, qtbot) -> None:  # noqa: F811
+        clinic, make_tray, memory_keyring, qtbot) -> None:
     panel = _panel(make_tray(clinic))
     dialog = panel.show_add()
     assert dialog.secret.echoMode() == dialog.secret.EchoMode.Password
@@ -96,7 +98,7 @@ def test_a_second_target_of_the_same_name_is_refused(clinic, make_tray, tmp_path
 
 
 def test_remove_asks_first_and_marks_waiting_files(
-        clinic, clock, make_tray, memory_keyring, tmp_path) -> None:  # noqa: F811
+        clinic, clock, make_tray, memory_keyring, tmp_path) -> None:
     clock.advance(NOV_20 - clock.now())
     targets.add(clinic, "billing", kind="https", url="https://billing.example.org/ccm",
                 secret="tok")

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.sync.conftest import queue_exports
+from tests.fixtures.delivery import queue_exports
 
 ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.usefixtures("memory_keyring")  # in-process target tokens
 
 
 @pytest.fixture
@@ -91,7 +93,7 @@ def test_remove_refuses_while_exports_wait(cli, ctx, keyfile, server):
 def test_import_bundle_command(cli, ctx, clinic, keyfile, tmp_path):
     from datetime import UTC, datetime
 
-    from tests.sync.conftest import add_minutes
+    from tests.fixtures.delivery import add_minutes
 
     drop = tmp_path / "usb"
     drop.mkdir()

@@ -17,7 +17,7 @@ from ccm_timer.services.exports import history as export_records
 from ccm_timer.services.security import audit
 from ccm_timer.store.models import Export, OutboxItem, OutboxState
 from ccm_timer.sync.worker import Worker
-from tests.sync.conftest import add_https, queue_exports
+from tests.fixtures.delivery import add_https, queue_exports
 
 
 def _counts(ctx) -> tuple[int, int]:

@@ -18,7 +18,7 @@ from ccm_timer.services.context import open_app
 from ccm_timer.services.timing import liveness, recovery, timers
 from ccm_timer.store.models import Heartbeat
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _heartbeat(ctx) -> Heartbeat | None:
@@ -69,7 +69,7 @@ def test_a_watched_timer_whose_app_stops_answering_is_an_orphan(clinic, clock):
 
 def test_kill_9_before_the_first_periodic_heartbeat_is_recovered(clinic, home):
     clinic.close()
-    child = subprocess.Popen([sys.executable, "-m", "tests.services.crashing_app", str(home),
+    child = subprocess.Popen([sys.executable, "-m", "tests.services.timing.crashing_app", str(home),
                               "--no-beats"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     entry_id, _start = child.stdout.readline().split()
     os.kill(child.pid, signal.SIGKILL)  # at once: no heartbeat but the start's own

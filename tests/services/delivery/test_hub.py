@@ -14,7 +14,7 @@ from ccm_timer.services.delivery import hub, outbox, targets
 from ccm_timer.services.month.billing_rules import rules_for_month
 from ccm_timer.services.timing import entries
 from ccm_timer.sync.worker import Worker
-from tests.sync.conftest import HUB_PASSWORD, add_minutes, open_workstation, queue_exports
+from tests.fixtures.delivery import HUB_PASSWORD, add_minutes, open_workstation, queue_exports
 
 NOV3 = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
 ZONE = "America/New_York"

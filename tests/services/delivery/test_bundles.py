@@ -17,7 +17,7 @@ from ccm_timer.services.delivery import hub, targets
 from ccm_timer.services.security import audit
 from ccm_timer.services.timing import entries
 from ccm_timer.sync.worker import Worker
-from tests.sync.conftest import add_minutes, open_workstation, queue_exports
+from tests.fixtures.delivery import add_minutes, open_workstation, queue_exports
 
 NOV3 = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)  # 08:00 in New York
 

@@ -17,7 +17,7 @@ from ccm_timer.services.month.billing_rules import (
     rules_path,
 )
 
-REPO_RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+REPO_RESOURCES = Path(__file__).resolve().parents[3] / "resources"
 
 
 @pytest.mark.parametrize("year", [2025, 2026])

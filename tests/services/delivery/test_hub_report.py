@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from ccm_timer.cli.main import run
 from ccm_timer.services.delivery import hub, targets
 from ccm_timer.services.month import report
-from tests.sync.conftest import HUB_PASSWORD, add_minutes
-from tests.sync.test_hub import two  # noqa: F401  (fixture)
+from tests.fixtures.delivery import HUB_PASSWORD, add_minutes
+from tests.services.delivery.test_hub import two  # noqa: F401  (fixture)
 
 NOV3 = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
 

@@ -14,12 +14,12 @@ from ccm_timer.services.context import open_app
 from ccm_timer.services.timing import entries, recovery, timers
 from ccm_timer.store.models import AuditEvent
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _crash(home: Path) -> tuple[str, str]:
     child = subprocess.Popen(
-        [sys.executable, "-m", "tests.services.crashing_app", str(home)],
+        [sys.executable, "-m", "tests.services.timing.crashing_app", str(home)],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
     )
     entry_id, start = child.stdout.readline().split()

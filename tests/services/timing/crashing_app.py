@@ -1,6 +1,6 @@
 """Stands in for the tray app: starts a timer, then writes heartbeats until killed.
 
-`python -m tests.services.crashing_app HOME` prints the entry id and its start instant.
+`python -m tests.services.timing.crashing_app HOME` prints the entry id and its start instant.
 With `--no-beats` it only starts the timer as the tray does (`watched_by_app=True`) and
 writes no heartbeat of its own: a crash before the first periodic heartbeat.
 """
