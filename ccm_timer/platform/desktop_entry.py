@@ -1,8 +1,8 @@
 """The menu entry and icon on Linux desktops (freedesktop Desktop Entry and Icon Theme specs).
 
-One template, `packaging/org.ccmtimer.CCMTimer.desktop`, is the entry for the application
-menu and, with the autostart key added, for start at login (platform/autostart.py), so the
-two never disagree on the name, icon or id. Only the Exec line is filled in here: the
+One template, `resources/desktop/org.ccmtimer.CCMTimer.desktop`, is the entry for the
+application menu and, with the autostart key added, for start at login (platform/autostart.py),
+so the two never disagree on the name, icon or id. Only the Exec line is filled in here: the
 bundle's executable when frozen, this Python otherwise.
 
 The file name is the reverse-DNS application id, which is also what the tray sets as its
@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,10 +36,9 @@ class Installed:
 
 
 def template_path() -> Path:
-    """The template: next to the sources, or in the PyInstaller bundle's packaging/."""
-    bundle = getattr(sys, "_MEIPASS", None)
-    base = Path(bundle) if bundle else Path(__file__).resolve().parents[2]
-    return base / "packaging" / ENTRY_FILE
+    """The template, a resource like the icon (ccm_timer.paths: a checkout, an installed
+    wheel or the PyInstaller bundle)."""
+    return resource("desktop", ENTRY_FILE)
 
 
 def exec_arg(arg: str) -> str:

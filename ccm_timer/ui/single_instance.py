@@ -8,6 +8,8 @@ folder carries the hand-over, so tests with different data folders never collide
 from __future__ import annotations
 
 import hashlib
+import ntpath
+import sys
 import time
 from pathlib import Path
 
@@ -18,8 +20,14 @@ LOCK_NAME = "ccm-timer.lock"
 HANDOVER_SECONDS = 3.0  # the first instance may still be starting its server
 
 
-def server_name(data_folder: Path) -> str:
-    digest = hashlib.sha256(str(Path(data_folder).resolve()).encode("utf-8")).hexdigest()
+def server_name(data_folder: Path, *, platform: str = sys.platform) -> str:
+    """The hand-over's local server: a named pipe (//./pipe/NAME) on Windows, a socket in the
+    temporary folder elsewhere. One name per data folder, so two spellings of one folder
+    must give one name: Windows paths are case-insensitive and take either slash."""
+    folder = str(Path(data_folder).resolve())
+    if platform == "win32":
+        folder = ntpath.normcase(folder)
+    digest = hashlib.sha256(folder.encode("utf-8")).hexdigest()
     return f"ccm-timer-{digest[:16]}"
 
 

@@ -90,7 +90,7 @@ def test_the_bundle_holds_what_the_app_loads_by_name_or_path(bundle: Path) -> No
     migrations = ROOT / "ccm_timer" / "store" / "migrations"
     for script in [migrations / "env.py", *sorted((migrations / "versions").glob("*.py"))]:
         assert (inside / script.relative_to(ROOT)).is_file(), script.name
-    assert (inside / "packaging" / "org.ccmtimer.CCMTimer.desktop").is_file()
+    assert (packaged / "desktop" / "org.ccmtimer.CCMTimer.desktop").is_file()
     # keyring finds its backends through entry points: its metadata must be there.
     (points,) = inside.glob("keyring-*.dist-info/entry_points.txt")
     assert "keyring.backends.SecretService" in points.read_text()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ccm_timer.paths import resource
-from ccm_timer.services import autostart, desktop_entry
+from ccm_timer.platform import autostart, desktop_entry
 from tests.platform.test_autostart import _split_exec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +40,8 @@ def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
 
 def test_the_entry_is_named_by_the_app_id_the_tray_announces() -> None:
     template = desktop_entry.template_path()
-    assert template == ROOT / "packaging" / f"{APP_ID}.desktop" and template.is_file()
+    assert template == ROOT / "resources" / "desktop" / f"{APP_ID}.desktop"  # a resource
+    assert template.is_file()
     entry = _read(template.read_text(encoding="utf-8"))
     assert (entry["Type"], entry["Name"], entry["Icon"]) == ("Application", "CCM Timer", APP_ID)
     assert entry["Terminal"] == "false"
