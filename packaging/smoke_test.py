@@ -8,9 +8,10 @@ Windows, `dist/CCM Timer.app/Contents/MacOS/ccm-timer` on macOS. It runs from a 
 folder with a new data folder (--data-dir) whose key comes from CCM_TIMER_PASSPHRASE, so no
 keyring and no source checkout is involved: --version, category list, a clinician, two
 patients (one named outside the Windows ANSI code page), a 25-minute entry, the month report
-with 99490, the EHR note and a PDF export, then doctor and the audit trail. Every step needs
-something the install must carry: the category file, the billing rules, the note
-templates, the Alembic scripts, Qt for the PDF.
+with 99490, the EHR note and a PDF export, then doctor, the audit trail and, on Linux, the
+menu entry (into temporary XDG folders). Every step needs something the install must carry:
+the category file, the billing rules, the note templates, the Alembic scripts, Qt for the
+PDF, the desktop entry template.
 
 Standard library only, so any Python runs it (the build workflow runs it on Windows and
 macOS too); exits 0 when all passed, 1 with the failing step otherwise.
@@ -118,6 +119,17 @@ def smoke(program: Path, work: Path, expect_version: str | None) -> int:
     check(doctor["integrity"]["quick_check"] == "ok", f"doctor: {doctor['integrity']}")
     check(doctor["encryption"]["encrypted"] is True, f"doctor: {doctor['encryption']}")
     check("intact" in s.run("audit", "verify"), "audit verify")
+
+    if sys.platform.startswith("linux"):  # the menu entry, into a throwaway data home
+        share = work / "share"
+        s.env.update(XDG_DATA_HOME=str(share), XDG_CONFIG_HOME=str(work / "config"))
+        installed = json.loads(s.run("--json", "install-desktop-entry"))
+        entry = Path(installed["entry"]).read_text(encoding="utf-8")
+        check(Path(installed["entry"]).parent == share / "applications"
+              and f"Exec={program}" in entry, f"menu entry:\n{entry}")
+        check(Path(installed["icon"]).read_bytes().startswith(b"<svg"), "menu icon")
+        s.run("install-desktop-entry", "--remove")
+        check(not Path(installed["entry"]).exists(), "the menu entry was not removed")
 
     print(f"smoke test passed: {s.steps} commands of {program}")
     return 0
