@@ -63,9 +63,12 @@ class AppContext:
         return self.clock.now()
 
     def update_settings(self, **changes: Any) -> settings_file.Settings:
-        self.settings = replace(self.settings, **changes)
-        settings_file.save(self.paths.settings_file, self.settings)
-        return self.settings
+        """Change declared settings and write them; a refused value, or a file this version
+        must not write, leaves both the settings and the file as they were."""
+        changed = replace(self.settings, **changes)
+        settings_file.save(self.paths.settings_file, changed)
+        self.settings = changed
+        return changed
 
     def close(self) -> None:
         self.engine.dispose()

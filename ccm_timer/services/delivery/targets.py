@@ -10,76 +10,37 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from ccm_timer.errors import NotFound, UserError
 from ccm_timer.services import settings as settings_file
+from ccm_timer.services.settings import TARGET_KINDS, Target
 
-KINDS = ("folder", "https", "fhir", "hub")
+KINDS = tuple(TARGET_KINDS)
 KEYRING_SERVICE = "ccm-timer-target"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
-# How a target is named in a sentence a person reads.
-LABELS = {
-    "folder": "the export folder",
-    "https": "the billing server",
-    "fhir": "the FHIR server",
-    "hub": "the clinic hub",
-}
 
-
-@dataclass(frozen=True)
-class Target:
-    name: str
-    kind: str
-    url: str
-
-    @property
-    def label(self) -> str:
-        return LABELS[self.kind]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "url": self.url}
-
-
-def _raw(ctx) -> dict[str, Any]:
-    """The targets as the settings file has them now: read afresh, so a long-running worker
-    sees a target the command line added a moment ago."""
+def _current(ctx) -> tuple[Target, ...]:
+    """The targets as the settings file has them now (sorted by name): read afresh, so a
+    long-running worker sees a target the command line added a moment ago."""
     path = ctx.paths.settings_file
-    current = settings_file.load(path) if path.exists() else ctx.settings
-    raw = current.extra.get("targets", {})
-    if not isinstance(raw, dict):
-        raise UserError(f"`targets` in {path} must be a table of [targets.NAME]; fix the file.")
-    return raw
-
-
-def _parse(name: str, value: Any, where: Path) -> Target:
-    if not isinstance(value, dict) or value.get("kind") not in KINDS or not isinstance(
-        value.get("url"), str
-    ):
-        raise UserError(
-            f"The target {name!r} in {where} needs kind ({', '.join(KINDS)}) and url; fix it."
-        )
-    return Target(name, value["kind"], value["url"])
+    return (settings_file.load(path) if path.exists() else ctx.settings).targets
 
 
 def list_targets(ctx) -> list[Target]:
-    where = ctx.paths.settings_file
-    return sorted((_parse(n, v, where) for n, v in _raw(ctx).items()), key=lambda t: t.name)
+    return list(_current(ctx))
 
 
 def get(ctx, name: str) -> Target:
-    raw = _raw(ctx)
-    if name not in raw:
-        known = ", ".join(sorted(raw)) or "none yet"
+    known = {t.name: t for t in _current(ctx)}
+    if name not in known:
         raise NotFound(
-            f"There is no delivery target {name!r} (known: {known}); add one with "
-            "`ccm-timer target add`."
+            f"There is no delivery target {name!r} (known: {', '.join(known) or 'none yet'}); "
+            "add one with `ccm-timer target add`."
         )
-    return _parse(name, raw[name], ctx.paths.settings_file)
+    return known[name]
 
 
 def _is_loopback(host: str | None) -> bool:
@@ -135,18 +96,14 @@ def add(ctx, name: str, *, kind: str, url: str, secret: str | None = None) -> Ta
     url = validate(kind, url)
     if secret is not None:
         set_secret(name, secret)
-    raw = dict(_raw(ctx))
-    raw[name] = {"kind": kind, "url": url}
-    extra = {**ctx.settings.extra, "targets": raw}
-    ctx.update_settings(extra=extra)
-    return Target(name, kind, url)
+    target = Target(name, kind, url)
+    ctx.update_settings(targets=(*(t for t in _current(ctx) if t.name != name), target))
+    return target
 
 
 def remove(ctx, name: str) -> Target:
     target = get(ctx, name)
-    raw = dict(_raw(ctx))
-    raw.pop(name, None)
-    ctx.update_settings(extra={**ctx.settings.extra, "targets": raw})
+    ctx.update_settings(targets=tuple(t for t in _current(ctx) if t.name != name))
     delete_secret(name)
     return target
 

@@ -66,7 +66,7 @@ def render(ctx, doc: dict[str, Any], fmt: str) -> bytes:
     if fmt == "json":
         return json_file.render(doc)
     if fmt == "fhir":
-        return fhir.render(doc, ctx.settings.extra.get("fhir_mrn_system", fhir.MRN_SYSTEM))
+        return fhir.render(doc, ctx.settings.fhir_mrn_system)
     from ccm_timer.exports import pdf  # Qt: only the PDF pays for importing it
 
     return pdf.render(doc)

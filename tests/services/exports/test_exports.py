@@ -16,6 +16,7 @@ from sqlmodel import select
 
 from ccm_timer.errors import UserError
 from ccm_timer.services import exports
+from ccm_timer.services import settings as settings_file
 from ccm_timer.services.delivery import targets
 from ccm_timer.services.month import approvals
 from ccm_timer.services.timing import entries, timers
@@ -181,14 +182,18 @@ def test_date_of_service_can_be_the_day_the_time_reached_the_code(month_clinic):
     approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
     first = csv_rows(exports.export_month(ctx, clinic.MONTH, "csv", to_stdout=True).content)
     assert {r["date_of_service"] for r in first} == {"2026-11-30"}  # the default
-    ctx.update_settings(extra={**ctx.settings.extra, "date_of_service": "threshold"})
+    ctx.update_settings(date_of_service="threshold")
     rows = csv_rows(exports.export_month(ctx, clinic.MONTH, "csv", to_stdout=True).content)
     # 12 + 12 minutes reach 99490's 20 on Nov 4; 99439 x2 needs 60, reached on Nov 9.
     assert [(r["code"], r["date_of_service"]) for r in rows] == [
         ("99490", "2026-11-04"), ("99439", "2026-11-09")]
-    ctx.update_settings(extra={**ctx.settings.extra, "date_of_service": "whenever"})
+    # A rule outside the declared choices is refused as it is set: the export keeps its rule.
     with pytest.raises(UserError, match="date_of_service must be one of month_end, threshold"):
-        exports.export_month(ctx, clinic.MONTH, "csv", to_stdout=True)
+        ctx.update_settings(date_of_service="whenever")
+    assert settings_file.load(ctx.paths.settings_file).date_of_service == "threshold"
+    again = csv_rows(exports.export_month(ctx, clinic.MONTH, "csv", to_stdout=True).content)
+    assert [(r["code"], r["date_of_service"]) for r in again] == [
+        ("99490", "2026-11-04"), ("99439", "2026-11-09")]
 
 
 def test_nothing_to_export_and_unknown_formats(month_clinic):  # noqa: F811
