@@ -237,12 +237,10 @@ class TrayApp(QObject):
         dialog = self.dialogs["settings"]
         try:
             self.controller.save_settings(**values, data_dir=self.data_dir)
-        except UserError as exc:  # its sentence already says what to do
-            dialog.show_error(f"The settings were not saved. {exc}")
-            return
-        except OSError as exc:
-            dialog.show_error(f"The settings were not saved: {exc.strerror or exc}. Check "
-                              "the folder and try again.")
+        except (UserError, OSError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            dialog.show_error(f"The settings were not saved: {reason.rstrip('.')}. Check the "
+                              "folder and try again.")
             return
         dialog.accept()
 
