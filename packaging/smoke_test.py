@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -125,8 +126,12 @@ def smoke(program: Path, work: Path, expect_version: str | None) -> int:
         s.env.update(XDG_DATA_HOME=str(share), XDG_CONFIG_HOME=str(work / "config"))
         installed = json.loads(s.run("--json", "install-desktop-entry"))
         entry = Path(installed["entry"]).read_text(encoding="utf-8")
+        (exec_line,) = [line for line in entry.splitlines() if line.startswith("Exec=")]
+        # The bundle's program itself, or the installed Python with -m ccm_timer.
+        argv = shlex.split(exec_line[len("Exec="):].replace("\\\\", "\\"))
         check(Path(installed["entry"]).parent == share / "applications"
-              and f"Exec={program}" in entry, f"menu entry:\n{entry}")
+              and Path(argv[0]).is_file() and argv[-2:] == ["--data-dir", str(s.data)],
+              f"menu entry:\n{entry}")
         check(Path(installed["icon"]).read_bytes().startswith(b"<svg"), "menu icon")
         s.run("install-desktop-entry", "--remove")
         check(not Path(installed["entry"]).exists(), "the menu entry was not removed")
