@@ -99,6 +99,13 @@ def run(argv: Sequence[str]) -> int:
         raise
     except OSError as exc:
         # A full disk or a vanished folder is the user's to fix, not a crash.
+        from pathlib import Path
+
+        from ccm_timer.store import faults
+
+        if faults.is_disk_full(exc, ctx.paths.data):
+            where = Path(exc.filename).parent if exc.filename else ctx.paths.data
+            return _fail(str(faults.disk_full(where)))
         return _fail(f"{exc.strerror or exc}: {getattr(exc, 'filename', '') or ''}; "
                      "free space or fix the folder and try again.")
     except Exception as exc:
@@ -106,15 +113,28 @@ def run(argv: Sequence[str]) -> int:
                 "sqlalchemy", "sqlcipher3"):
             raise
         # A damaged database open read-only: the part this command needs is unreadable.
-        return _fail("That part of the damaged database cannot be read; nothing was changed. "
-                     f"Ask your administrator to restore the latest backup from "
-                     f"{ctx.paths.backups}.")
+        from ccm_timer.services.security import integrity
+
+        return _fail(integrity.part_unreadable(ctx.paths.backups))
     finally:
         ctx.close()
     return 0
 
 
+def _utf8_streams(platform: str = sys.platform) -> None:
+    """Names like "Ngọc" must print through a pipe or into a file on Windows too, where a
+    pip or pipx launcher runs without UTF-8 mode and the streams use the ANSI code page
+    (the PyInstaller programs turn UTF-8 mode on themselves)."""
+    if platform != "win32":
+        return
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None and hasattr(stream, "reconfigure") and (
+                (stream.encoding or "").lower().replace("-", "") != "utf8"):
+            stream.reconfigure(encoding="utf-8", errors="replace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _utf8_streams()
     try:
         return run(list(sys.argv[1:] if argv is None else argv))
     except BrokenPipeError:
