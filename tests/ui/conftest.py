@@ -46,6 +46,18 @@ def tray(clinic, make_tray) -> TrayApp:
     return make_tray(clinic)
 
 
+@pytest.fixture
+def settled(qtbot):
+    """Wait until a month overview shows the month asked for: its rows are computed on
+    another thread, so they arrive after the reload that asked for them."""
+
+    def wait(window):
+        qtbot.waitUntil(lambda: not window.loading, timeout=10_000)
+        return window
+
+    return wait
+
+
 def menu_texts(menu: QMenu) -> list[str]:
     """What the menu shows, top to bottom: header lines, then item texts (separators '-')."""
     out: list[str] = []

@@ -21,7 +21,8 @@ def _stopped(clinic, clock, mrn: str = "T1001", minutes: int = 12, **kw) -> None
     clock.advance(60)
 
 
-def test_month_overview_opens_once_and_is_raised_again(clinic, clock, make_tray, qtbot) -> None:
+def test_month_overview_opens_once_and_is_raised_again(clinic, clock, make_tray, qtbot,
+                                                       settled) -> None:
     _stopped(clinic, clock)
     tray = make_tray(clinic)
     trigger(tray, "Month &overview…")
@@ -29,11 +30,12 @@ def test_month_overview_opens_once_and_is_raised_again(clinic, clock, make_tray,
     assert isinstance(window, MonthOverview)
     qtbot.waitExposed(window)
     assert window.windowTitle() == "Month overview — November 2026"
-    assert window.visible_mrns() == ["T1003", "T1002", "T1001"]
+    assert settled(window).visible_mrns() == ["T1003", "T1002", "T1001"]
     window.hide()  # closed by the user
     _stopped(clinic, clock, "T1002")
     trigger(tray, "Month &overview…")
     assert tray.windows.overview is window and window.isVisible()  # the same window
+    settled(window)
     rows = {window.proxy.row_at(i).mrn: window.proxy.row_at(i) for i in range(3)}
     assert rows["T1002"].total_seconds == 12 * 60  # and it read the new time
 

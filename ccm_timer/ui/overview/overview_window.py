@@ -8,7 +8,7 @@ the month, because a clinician sharing their screen broadcasts window titles.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QProgressBar,
     QPushButton,
     QStackedWidget,
     QTableView,
@@ -26,10 +27,8 @@ from PySide6.QtWidgets import (
 )
 
 from ccm_timer.errors import UserError
-from ccm_timer.services.month import approvals
-from ccm_timer.services.month.billing_rules import rules_for_month
-from ccm_timer.services.month.report import month_report
 from ccm_timer.ui.overview.month_close import MonthCloseBar
+from ccm_timer.ui.overview.month_loader import MonthLoader, MonthRows
 from ccm_timer.ui.overview.month_names import month_title, recent_months
 from ccm_timer.ui.overview.overview_model import (
     COLUMNS,
@@ -38,7 +37,7 @@ from ccm_timer.ui.overview.overview_model import (
     OverviewFilter,
     OverviewModel,
 )
-from ccm_timer.ui.overview.rows import month_counts, overview_rows
+from ccm_timer.ui.overview.rows import month_counts
 from ccm_timer.ui.overview.threshold_bar import BILLABLE, GROWING, HELD, ThresholdDelegate
 from ccm_timer.ui.style import ERROR_STYLE
 
@@ -51,10 +50,11 @@ LEGEND = (f"<span style='color:{BILLABLE.name()}'>■</span> billable &nbsp; "
           f"<span style='color:{HELD.name()}'>■</span> held &nbsp; "
           f"<span style='color:{GROWING.name()}'>■</span> not earned yet &nbsp; "
           "| a billable threshold")
+BUSY_AFTER_MS = 200  # a quick refresh shows no indicator, only the new rows
 
 
 class MonthOverview(QWidget):
-    reloaded = Signal()
+    reloaded = Signal()  # the month's new rows are shown
 
     def __init__(self, ctx, parent: QWidget | None = None, month: str | None = None,
                  clinician: str | None = None) -> None:
@@ -64,6 +64,13 @@ class MonthOverview(QWidget):
         self.patient_windows: dict[tuple[str, str], QWidget] = {}
         self._presented = False
         self._tall: list[int] = []  # view rows made taller for patients with several programs
+        self.loader = MonthLoader(ctx, self)
+        self.loader.loaded.connect(self._arrived)
+        self.loader.failed.connect(self._failed)
+        self._shown_month: str | None = None  # whose rows the table holds
+        self._busy_soon = QTimer(self, singleShot=True, interval=BUSY_AFTER_MS,
+                                 timeout=self._show_busy)
+        self._table_had_focus = False
         room = self.screen().availableGeometry()  # a laptop screen may be narrower
         self.resize(min(1320, room.width()), min(680, room.height()))
         self.month_box = QComboBox()
@@ -126,6 +133,16 @@ class MonthOverview(QWidget):
         self.summary = QLabel()
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.context = QLabel()
+        self.busy = QWidget()  # in the summary's place while the month is computed
+        self.busy_text = QLabel()
+        spinner = QProgressBar(minimum=0, maximum=0, textVisible=False)  # no end known
+        spinner.setFixedSize(80, 10)
+        spinner.setAccessibleName("Computing")
+        busy_row = QHBoxLayout(self.busy)
+        busy_row.setContentsMargins(0, 0, 0, 0)
+        busy_row.addWidget(spinner)
+        busy_row.addWidget(self.busy_text, 1)
+        self.busy.hide()
         self.error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
         self.error.hide()
         # An empty month or filter shows a sentence where the table would be.
@@ -152,6 +169,7 @@ class MonthOverview(QWidget):
         top.addWidget(refresh)
         counts = QHBoxLayout()
         counts.addWidget(self.summary, 1)
+        counts.addWidget(self.busy, 1)
         counts.addWidget(self.context)
         bottom = QHBoxLayout()
         bottom.addWidget(hint, 1)
@@ -195,24 +213,64 @@ class MonthOverview(QWidget):
         if 0 <= target < self.month_box.count():
             self.month_box.setCurrentIndex(target)
 
+    @property
+    def loading(self) -> bool:
+        """The month asked for has not arrived yet."""
+        return self.loader.busy
+
     def reload(self) -> None:
-        """Recompute the month from the database (one report, no per-row queries)."""
+        """Recompute the month from the database, off the UI thread (month_loader.py). The
+        rows shown stay until the new ones arrive; overlapping reloads are coalesced."""
         month = self.month
         self.setWindowTitle(f"Month overview — {month_title(month)}")
-        try:
-            report = month_report(self.ctx, month)
-            states = {s.mrn: s for s in approvals.states(self.ctx, month)}
-            rows = overview_rows(report, rules_for_month(month), states, self.ctx.zone)
-        except UserError as exc:
-            self.model.set_rows([])
-            self._show_error(str(exc))
-            self._counts()
-            return
+        self.loader.request(month)
+        if month != self._shown_month:
+            self._show_busy()
+            self._rows_usable(False)  # they are another month's: approve or open none
+        elif self.busy.isHidden() and not self._busy_soon.isActive():
+            self._busy_soon.start()  # the same month's rows, a little older: still usable
+
+    def _show_busy(self) -> None:
+        self._busy_soon.stop()
+        self.busy_text.setText(f"Computing {month_title(self.month)}…")
+        self.summary.hide()
+        self.busy.show()
+
+    def _rows_usable(self, usable: bool) -> None:
+        if not usable:
+            self._table_had_focus = self._table_had_focus or self.table.hasFocus()
+        self.pages.setEnabled(usable)
+        self.close_bar.setEnabled(usable)
+        if usable and self._table_had_focus:
+            self.table.setFocus()
+            self._table_had_focus = False
+
+    def _idle(self) -> None:
+        self._busy_soon.stop()
+        self.busy.hide()
+        self.summary.show()
+        self._rows_usable(True)
+
+    def _arrived(self, result: MonthRows) -> None:
+        self._idle()
+        self._shown_month = result.month
         self._show_error(None)
-        self.model.set_rows(rows)
-        self.context.setText(f"Times in {report.zone} · {report.rules.get('year')} rules")
+        self.model.set_rows(result.rows)
+        self.context.setText(result.context)
         self._counts()
         self.reloaded.emit()
+
+    def _failed(self, exc: BaseException) -> None:
+        self._idle()
+        self._shown_month = self.month
+        self.model.set_rows([])
+        self.context.clear()  # no zone or rules year to speak of
+        known = isinstance(exc, UserError)
+        self._show_error(str(exc) if known else (
+            f"The month could not be computed ({type(exc).__name__}); try Refresh."))
+        self._counts()
+        if not known:
+            raise exc  # a bug: logged in full by the app's error hook
 
     def _fit_rows(self, *_args) -> None:
         header = self.table.verticalHeader()
@@ -236,9 +294,9 @@ class MonthOverview(QWidget):
         counts = month_counts(rows)
         shown = self.proxy.rowCount()
         text = counts.text if shown == len(rows) else f"Showing {shown} of {counts.text}"
-        self.summary.setText(text)
+        self.summary.setText(text if rows or self.error.isHidden() else "")  # the error says
         empty = None
-        if not rows and self.error.isHidden():
+        if not rows and self.error.isHidden() and not self.loading:
             empty = (f"No patient has time or an enrollment in {month_title(self.month)}; "
                      "choose another month.")
         elif rows and not shown:

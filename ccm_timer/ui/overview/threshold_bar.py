@@ -28,6 +28,7 @@ GROWING = QColor("#3b82f6")
 NEAR_TEXT = QColor("#b45309")
 TICK = QColor("#374151")
 LABEL_WIDTH = 40
+DISABLED_OPACITY = 0.35
 CAPTION_WIDTH = 170
 
 
@@ -154,8 +155,12 @@ class ThresholdDelegate(QStyledItemDelegate):
         if option.state & QStyle.StateFlag.State_Selected:
             palette.setColor(QPalette.ColorRole.Text,
                              option.palette.color(QPalette.ColorRole.HighlightedText))
+        painter.save()
+        if not option.state & QStyle.StateFlag.State_Enabled:
+            painter.setOpacity(DISABLED_OPACITY)  # faded with the greyed text of its row
         paint_bands(painter, QRectF(option.rect).adjusted(6, 3, -4, -3),
                     self._bands_of(index), palette)
+        painter.restore()
 
     def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:
         return QSize(LABEL_WIDTH + CAPTION_WIDTH + 160, 24 * max(1, len(self._bands_of(index))))

@@ -20,6 +20,7 @@ DOCTOR = "Dr Blake Test"
 def _overview(qtbot, ctx, clinician: str | None = None) -> MonthOverview:
     window = open_overview(ctx, clinician=clinician)
     qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: not window.loading, timeout=10_000)  # rows come from a thread
     return window
 
 
@@ -41,7 +42,7 @@ def _confirm(box: QMessageBox) -> None:
     next(b for b in box.buttons() if b.text() == "&Approve").click()
 
 
-def test_the_approval_column_shows_each_state(qtbot, nov) -> None:
+def test_the_approval_column_shows_each_state(qtbot, nov, settled) -> None:
     log(nov, "T1001", 25)
     log(nov, "T1002", 17, day=5)
     approvals.approve(nov, MONTH, "T1001", approver=DOCTOR)
@@ -51,6 +52,7 @@ def test_the_approval_column_shows_each_state(qtbot, nov) -> None:
     assert tip.startswith("Approved by Dr Blake Test on 11/20/2026 12:00")
     log(nov, "T1001", 3, day=6)  # time added after the approval
     window.reload()
+    settled(window)
     assert _approval(window)["T1001"] == "Reopened after changes"
     row = next(r for r in range(3) if window.proxy.row_at(r).mrn == "T1001")
     tip = window.proxy.index(row, NAMES["Approval"]).data(Qt.ItemDataRole.ToolTipRole)
@@ -73,7 +75,7 @@ def test_clinical_staff_cannot_approve_and_are_told_why(qtbot, nov) -> None:
     assert _approval(window)["T1001"] == "Not approved"
 
 
-def test_a_practitioner_approves_the_selected_patient(qtbot, nov) -> None:
+def test_a_practitioner_approves_the_selected_patient(qtbot, nov, settled) -> None:
     log(nov, "T1001", 25)
     log(nov, "T1002", 17, day=5)
     window = _overview(qtbot, nov)
@@ -82,10 +84,11 @@ def test_a_practitioner_approves_the_selected_patient(qtbot, nov) -> None:
     _confirm(window.close_bar.ask_approve(every=False))
     assert window.close_bar.message.text() == (
         "Approved November 2026 for Testpatient, Alma, by Dr Blake Test.")
+    settled(window)
     assert _approval(window) == {"T1001": "Approved", "T1002": "Not approved", "T1003": "—"}
 
 
-def test_approve_all_patients_with_time(qtbot, nov) -> None:
+def test_approve_all_patients_with_time(qtbot, nov, settled) -> None:
     log(nov, "T1001", 25)
     log(nov, "T1002", 17, day=5)
     window = _overview(qtbot, nov, clinician=DOCTOR)
@@ -98,6 +101,7 @@ def test_approve_all_patients_with_time(qtbot, nov) -> None:
     _confirm(window.close_bar.confirm)
     assert window.close_bar.message.text() == (
         "Approved November 2026 for 2 patients, by Dr Blake Test.")
+    settled(window)
     assert _approval(window) == {"T1001": "Approved", "T1002": "Approved", "T1003": "—"}
 
 
@@ -122,13 +126,14 @@ def test_copy_month_summary_of_the_selected_patient(qtbot, nov) -> None:
         "Month summary of Testpatient, Alma copied. Paste it into the chart.")
 
 
-def test_the_patient_view_shows_and_changes_the_approval(qtbot, nov) -> None:
+def test_the_patient_view_shows_and_changes_the_approval(qtbot, nov, settled) -> None:
     view = log(nov, "T1001", 25)
     window = _overview(qtbot, nov, clinician=DOCTOR)
     patient = window.open_patient("T1001")
     assert "Not approved</span> — the billing practitioner" in patient.approval.text()
     _confirm(patient.close_bar.ask_approve(every=False))
     assert "Approved</span> — by Dr Blake Test on 11/20/2026 12:00." in patient.approval.text()
+    settled(window)
     assert _approval(window)["T1001"] == "Approved"  # the overview follows
     entries.edit(nov, str(view.id), reason="started earlier", start=view.start.replace(
         minute=50, hour=13))

@@ -16,6 +16,7 @@ def _overview(qtbot, ctx) -> MonthOverview:
     window = open_overview(ctx)
     qtbot.addWidget(window)
     assert isinstance(window, MonthOverview)
+    qtbot.waitUntil(lambda: not window.loading, timeout=10_000)  # rows come from a thread
     return window
 
 
@@ -87,7 +88,7 @@ def test_columns_sort_by_seconds_and_value_not_by_text(qtbot, nov):
     assert window.visible_mrns() == ["T1004", "T1003", "T1002", "T1001"]  # Aaron first
 
 
-def test_month_picker_reloads_and_says_when_a_month_is_empty(qtbot, nov):
+def test_month_picker_reloads_and_says_when_a_month_is_empty(qtbot, nov, settled):
     log(nov, "T1001", 25)
     window = _overview(qtbot, nov)
     assert window.month_box.itemText(0) == "November 2026"
@@ -97,6 +98,7 @@ def test_month_picker_reloads_and_says_when_a_month_is_empty(qtbot, nov):
     # Only T1002 is enrolled then (pending consent, no start date); nobody has time.
     assert window.visible_mrns() == ["T1002"] and _cell(window, "T1002", "Total min") == "0"
     window.set_month("2026-11")
+    settled(window)
     assert window.visible_mrns() == ["T1003", "T1002", "T1001"]
 
 
@@ -106,9 +108,10 @@ def test_an_empty_month_says_so(qtbot, ctx):
     assert window.empty.text().endswith("choose another month.")
 
 
-def test_a_month_without_billing_rules_is_explained_not_a_crash(qtbot, nov):
+def test_a_month_without_billing_rules_is_explained_not_a_crash(qtbot, nov, settled):
     window = _overview(qtbot, nov)
     window.set_month("2019-03")
+    settled(window)
     assert window.error.isVisibleTo(window)
     assert "billing rules for 2019" in window.error.text()
     assert window.model.rows == []
@@ -126,7 +129,8 @@ def test_the_synthetic_clinic_reads_as_a_billing_clerk_expects(qtbot, ctx, clock
         assert name not in window.windowTitle()
 
 
-def test_enter_on_a_row_opens_that_patient_and_presenting_again_reloads(qtbot, nov):
+def test_enter_on_a_row_opens_that_patient_and_presenting_again_reloads(qtbot, nov,
+                                                                          settled):
     window = _overview(qtbot, nov)
     window.table.setFocus()
     window.table.selectRow(window.visible_mrns().index("T1002"))
@@ -136,4 +140,5 @@ def test_enter_on_a_row_opens_that_patient_and_presenting_again_reloads(qtbot, n
     log(nov, "T1001", 21)  # recorded from the tray while the window was open
     assert _cell(window, "T1001", "Total min") == "0"
     window.present()
+    settled(window)
     assert _cell(window, "T1001", "Total min") == "21"

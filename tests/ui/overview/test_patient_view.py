@@ -17,6 +17,7 @@ from tests.ui.overview.conftest import log
 def _open(qtbot, ctx, mrn: str):
     overview = open_overview(ctx)
     qtbot.addWidget(overview)
+    qtbot.waitUntil(lambda: not overview.loading, timeout=10_000)  # rows come from a thread
     view = overview.open_patient(mrn)
     assert isinstance(view, PatientMonthView)
     return overview, view
@@ -36,7 +37,8 @@ def _edit(view: PatientMonthView, row: int = 0) -> EditEntryDialog:
     return dialog
 
 
-def test_extending_an_entry_to_25_minutes_earns_99490_here_and_in_the_overview(qtbot, nov):
+def test_extending_an_entry_to_25_minutes_earns_99490_here_and_in_the_overview(
+        qtbot, nov, settled):
     first = log(nov, "T1001", 15, note="Call about refills")
     overview, view = _open(qtbot, nov, "T1001")
     assert view.windowTitle() == "Patient month — November 2026"  # no patient in the title
@@ -54,7 +56,7 @@ def test_extending_an_entry_to_25_minutes_earns_99490_here_and_in_the_overview(q
     assert not dialog.isVisible()
     assert view.figures.billable.text() == "Billable: 99490"
     assert view.figures.bar.bands[0].caption == "15 min to 99439"
-    assert _codes(overview, "T1001") == "99490"  # the overview followed at once
+    assert _codes(settled(overview), "T1001") == "99490"  # the overview followed
     assert [v.seconds for v in entries.history(nov, str(first.id))] == [900, 1500]
     assert view.entries.rows[0].note == "Call about refills"  # only the end changed
     # The history: the original kept, who changed what and why.
@@ -80,7 +82,8 @@ def test_a_refused_correction_keeps_the_dialog_open_with_the_reason(qtbot, nov):
     assert sum(r.seconds for r in view.entries.rows) == 25 * 60
 
 
-def test_voiding_needs_a_reason_keeps_the_original_and_drops_the_minutes(qtbot, nov):
+def test_voiding_needs_a_reason_keeps_the_original_and_drops_the_minutes(qtbot, nov,
+                                                                         settled):
     log(nov, "T1001", 12)
     log(nov, "T1001", 10, day=5)
     overview, view = _open(qtbot, nov, "T1001")
@@ -93,7 +96,7 @@ def test_voiding_needs_a_reason_keeps_the_original_and_drops_the_minutes(qtbot, 
     dialog.reason.setText("Wrong patient")
     dialog.submit()
     assert view.figures.billable.text() == "No billable code yet this month."
-    assert _codes(overview, "T1001") == "—"
+    assert _codes(settled(overview), "T1001") == "—"
     voided = [r for r in view.entries.rows if r.voided]
     assert len(view.entries.rows) == 2 and [r.void_reason for r in voided] == ["Wrong patient"]
     view.select_entry(voided[0].origin_id)
@@ -102,7 +105,7 @@ def test_voiding_needs_a_reason_keeps_the_original_and_drops_the_minutes(qtbot, 
         view.versions.rows[-1].why == "Wrong patient")
 
 
-def test_month_flags_turn_on_complex_ccm(qtbot, nov):
+def test_month_flags_turn_on_complex_ccm(qtbot, nov, settled):
     log(nov, "T1001", 50)
     log(nov, "T1001", 45, day=5)
     overview, view = _open(qtbot, nov, "T1001")
@@ -111,7 +114,7 @@ def test_month_flags_turn_on_complex_ccm(qtbot, nov):
     assert view.figures.billable.text() == "Billable: 99490, 99439 ×2"  # both flags needed
     view.flags.boxes["care_plan_revised"].click()
     assert view.figures.billable.text() == "Billable: 99487, 99489"
-    assert _codes(overview, "T1001") == "99487, 99489"
+    assert _codes(settled(overview), "T1001") == "99487, 99489"
     view.reload()  # stored, not just shown
     assert view.flags.boxes["care_plan_revised"].isChecked()
     view.flags.boxes["care_plan_revised"].click()
@@ -128,7 +131,7 @@ def test_interactive_contact_releases_a_held_rpm_line(qtbot, nov):
     assert not view.figures.held.isVisibleTo(view)
 
 
-def test_recording_consent_moves_the_line_from_held_to_billable(qtbot, nov):
+def test_recording_consent_moves_the_line_from_held_to_billable(qtbot, nov, settled):
     log(nov, "T1002", 25)
     overview, view = _open(qtbot, nov, "T1002")
     assert view.figures.held.text().startswith("Held: 99490 (no CCM consent")
@@ -144,7 +147,7 @@ def test_recording_consent_moves_the_line_from_held_to_billable(qtbot, nov):
     assert view.figures.billable.text() == "Billable: 99490"
     assert view.consent.listing.text() == "CCM: consent 2026-11-02, written"
     assert "inside this month" in view.figures.warnings.text()  # check earlier time
-    assert overview.visible_mrns() == []  # no longer missing consent
+    assert settled(overview).visible_mrns() == []  # no longer missing consent
     assert patients.get(nov, "T1002").enrollments[0].consent_method == "written"
 
 
