@@ -11,29 +11,35 @@ from __future__ import annotations
 import ipaddress
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ccm_timer.errors import NotFound, UserError
 from ccm_timer.services import settings as settings_file
+from ccm_timer.services.security import secret_store
+from ccm_timer.services.security.secret_store import SecretStoreError
 from ccm_timer.services.settings import TARGET_KINDS, Target
+
+if TYPE_CHECKING:  # the command line's parser imports this module: no ORM at start-up
+    from ccm_timer.services.context import AppContext
 
 KINDS = tuple(TARGET_KINDS)
 KEYRING_SERVICE = "ccm-timer-target"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
-def _current(ctx) -> tuple[Target, ...]:
+def _current(ctx: AppContext) -> tuple[Target, ...]:
     """The targets as the settings file has them now (sorted by name): read afresh, so a
     long-running worker sees a target the command line added a moment ago."""
     path = ctx.paths.settings_file
     return (settings_file.load(path) if path.exists() else ctx.settings).targets
 
 
-def list_targets(ctx) -> list[Target]:
+def list_targets(ctx: AppContext) -> list[Target]:
     return list(_current(ctx))
 
 
-def get(ctx, name: str) -> Target:
+def get(ctx: AppContext, name: str) -> Target:
     known = {t.name: t for t in _current(ctx)}
     if name not in known:
         raise NotFound(
@@ -86,7 +92,7 @@ def validate(kind: str, url: str) -> str:
     return url
 
 
-def add(ctx, name: str, *, kind: str, url: str, secret: str | None = None) -> Target:
+def add(ctx: AppContext, name: str, *, kind: str, url: str, secret: str | None = None) -> Target:
     """Add or replace a target; its secret (token or password) goes to the keyring first, so
     a keyring failure leaves the settings untouched."""
     if not _NAME.fullmatch(name or ""):
@@ -101,44 +107,33 @@ def add(ctx, name: str, *, kind: str, url: str, secret: str | None = None) -> Ta
     return target
 
 
-def remove(ctx, name: str) -> Target:
+def remove(ctx: AppContext, name: str) -> Target:
     target = get(ctx, name)
     ctx.update_settings(targets=tuple(t for t in _current(ctx) if t.name != name))
     delete_secret(name)
     return target
 
 
-def _keyring():
-    import keyring
-    import keyring.errors
-
-    return keyring, keyring.errors
-
-
 def set_secret(name: str, secret: str) -> None:
-    keyring, errors = _keyring()
+    """Into the keyring, read back; refused as the database key's keyring would be."""
     try:
-        keyring.set_password(KEYRING_SERVICE, name, secret)
-    except errors.KeyringError as exc:
+        secret_store.token_store().put(KEYRING_SERVICE, name, secret)
+    except SecretStoreError as exc:
         raise UserError(
-            "No system keyring could store the token, and it is never written to a file; "
-            f"unlock or install a keyring and try again ({type(exc).__name__})."
+            f"The token was not stored, and it is never written to a file: {exc.why}. "
+            "Nothing was changed; unlock or install a system keyring and try again."
         ) from None
 
 
 def get_secret(name: str) -> str | None:
-    keyring, errors = _keyring()
     try:
-        return keyring.get_password(KEYRING_SERVICE, name)
-    except Exception:  # a locked or broken keyring (any backend error): deliver without it
+        return secret_store.token_store().get(KEYRING_SERVICE, name)
+    except SecretStoreError:  # refused, locked or broken: deliver without it
         return None  # and let the server say 401, which keeps the export queued
 
 
 def delete_secret(name: str) -> None:
-    keyring, errors = _keyring()
     try:
-        keyring.delete_password(KEYRING_SERVICE, name)
-    except errors.PasswordDeleteError:
-        pass
-    except errors.KeyringError:
-        pass
+        secret_store.token_store().delete(KEYRING_SERVICE, name)
+    except SecretStoreError:
+        pass  # a refused keyring never received it

@@ -9,7 +9,8 @@ is told apart from an absent entry (vorta#385 said "wrong passphrase" instead).
 
 `CCM_TIMER_KEYRING_BACKEND=module.Class` names the backend that holds the database key when
 it should not be keyring's own choice (an admin-approved backend, or the test suite's); the
-same refusals apply to it.
+same refusals apply to it. Delivery-target tokens live in keyring's own choice
+(`token_store`), under the same refusals and the same read-back.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ def refusal(backend: Any) -> str | None:
 @dataclass(frozen=True)
 class SecretStore:
     backend: Any
+    what: str = "key"  # what it keeps, for the messages: "key" or "token"
 
     @property
     def name(self) -> str:
@@ -81,7 +83,8 @@ class SecretStore:
         """Store, then read back: a backend that accepts and forgets must not pass."""
         self._call("store", self.backend.set_password, service, user, secret)
         if self.get(service, user) != secret:
-            raise SecretStoreError("failed", f"{self.label} did not keep the key it was given")
+            raise SecretStoreError("failed",
+                                   f"{self.label} did not keep the {self.what} it was given")
 
     def delete(self, service: str, user: str) -> None:
         from keyring.errors import PasswordDeleteError
@@ -105,7 +108,8 @@ class SecretStore:
             raise SecretStoreError("no-backend", "no system keyring is available") from exc
         except (errors.KeyringError, OSError, RuntimeError) as exc:
             raise SecretStoreError(
-                "failed", f"{self.label} could not {verb} the key ({type(exc).__name__})"
+                "failed", f"{self.label} could not {verb} the {self.what} "
+                f"({type(exc).__name__})"
             ) from exc
 
 
@@ -121,7 +125,24 @@ def open_store() -> SecretStore:
         raise SecretStoreError(
             "no-backend", f"the keyring backend {named!r} named by {ENV_BACKEND} cannot be "
             f"loaded ({type(exc).__name__})") from exc
+    return _accepted(backend)
+
+
+def token_store() -> SecretStore:
+    """keyring's own choice of backend, which keeps delivery-target tokens, refused on the
+    same grounds as for the database key."""
+    import keyring
+
+    try:
+        backend = keyring.get_keyring()
+    except Exception as exc:  # PYTHON_KEYRING_BACKEND names something unloadable
+        raise SecretStoreError("no-backend", "the keyring backend cannot be loaded "
+                               f"({type(exc).__name__})") from exc
+    return _accepted(backend, "token")
+
+
+def _accepted(backend: Any, what: str = "key") -> SecretStore:
     why = refusal(backend)
     if why:
         raise SecretStoreError("no-backend", why)
-    return SecretStore(backend)
+    return SecretStore(backend, what)
