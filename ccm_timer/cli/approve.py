@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from ccm_timer.cli.args import month_arg
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, local, table
+
+if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
+    from ccm_timer.services.context import AppContext
 
 approvals = lazy("ccm_timer.services.month.approvals")
 
@@ -26,7 +30,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(handler=approve)
 
 
-def approve(ctx, args) -> None:
+def approve(ctx: AppContext, args) -> None:
     if args.list:
         states = approvals.states(ctx, args.month, args.patient)
     else:
@@ -42,6 +46,5 @@ def approve(ctx, args) -> None:
         print(f"No patient has time or an enrollment in {args.month}.")
         return
     table(["MRN", "NAME", "STATE", "BY", "AT", "CHANGES"],
-          [[s.mrn, s.name, "approved" if s.approved else "reopened" if s.reopened
-            else "not approved", s.approved_by or "", local(s.approved_at, ctx.zone),
+          [[s.mrn, s.name, s.status, s.approved_by or "", local(s.approved_at, ctx.zone),
             len(s.changes) or ""] for s in states])

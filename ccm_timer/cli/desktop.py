@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from ccm_timer.cli.output import emit_json
 from ccm_timer.errors import UserError
+
+if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
+    from ccm_timer.services.context import AppContext
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -18,7 +22,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(handler=_never, quick=install_desktop_entry)
 
 
-def _never(ctx, args) -> None:  # the quick hook always answers
+def _never(ctx: AppContext, args) -> None:  # the quick hook always answers
     raise UserError("This command cannot run here.")
 
 

@@ -6,14 +6,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ccm_timer.cli.args import month_arg
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json
+from ccm_timer.exports.formats import FORMATS  # a plain enum: no renderer is loaded
+
+if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
+    from ccm_timer.services.context import AppContext
 
 exports = lazy("ccm_timer.services.exports")
-
-FORMATS = ("ehr-text", "csv", "json", "fhir", "pdf")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -36,7 +39,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(handler=export)
 
 
-def export(ctx, args) -> None:
+def export(ctx: AppContext, args) -> None:
     to_stdout = args.out == "-"
     out = None if to_stdout or not args.out else Path(args.out).expanduser()
     result = exports.export_month(ctx, args.month, args.format, mrn=args.patient,

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from typing import TYPE_CHECKING
 
 from ccm_timer.cli.args import month_arg
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, table
+
+if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
+    from ccm_timer.services.context import AppContext
 
 report = lazy("ccm_timer.services.month.report")
 
@@ -55,7 +59,7 @@ def _rows(data: dict) -> list[list]:
     return rows
 
 
-def _from_hub(ctx, args) -> dict:
+def _from_hub(ctx: AppContext, args) -> dict:
     from ccm_timer.errors import UserError
     from ccm_timer.services.delivery import hub, targets
 
@@ -71,7 +75,7 @@ def _from_hub(ctx, args) -> dict:
         engine.dispose()
 
 
-def show(ctx, args) -> None:
+def show(ctx: AppContext, args) -> None:
     if args.hub:
         data = _from_hub(ctx, args)
     else:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from typing import TYPE_CHECKING
 
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, table
 from ccm_timer.errors import UserError
 from ccm_timer.services.delivery import targets  # light: settings file and keyring, no ORM
+
+if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
+    from ccm_timer.services.context import AppContext
 
 outbox = lazy("ccm_timer.services.delivery.outbox")
 
@@ -51,7 +55,7 @@ def _read_secret(kind: str, name: str) -> str | None:
     return value
 
 
-def target_add(ctx, args) -> None:
+def target_add(ctx: AppContext, args) -> None:
     url = targets.validate(args.kind, args.url)  # refuse a bad URL before asking for a token
     secret = None
     if args.kind != "folder" and not args.no_token:
@@ -66,7 +70,7 @@ def target_add(ctx, args) -> None:
         print(f"Added the {target.kind} target {target.name}: {target.url}.{kept}")
 
 
-def target_list(ctx, args) -> None:
+def target_list(ctx: AppContext, args) -> None:
     rows = targets.list_targets(ctx)
     if args.json:
         emit_json([t.to_dict() for t in rows])
@@ -78,7 +82,7 @@ def target_list(ctx, args) -> None:
           [(t.name, t.kind, t.url, outbox.waiting_count(ctx, t.name)) for t in rows])
 
 
-def target_remove(ctx, args) -> None:
+def target_remove(ctx: AppContext, args) -> None:
     target = targets.get(ctx, args.name)
     waiting = outbox.waiting_count(ctx, target.name)
     if waiting and not args.force:

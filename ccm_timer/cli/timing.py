@@ -11,6 +11,7 @@ from ccm_timer.cli.output import duration, emit_json, local, table
 from ccm_timer.errors import UserError
 
 if TYPE_CHECKING:
+    from ccm_timer.services.context import AppContext
     from ccm_timer.services.timing.entry_values import EntryView, Status
 
 recovery = lazy("ccm_timer.services.timing.recovery")
@@ -57,20 +58,20 @@ def _describe(view: EntryView) -> str:
     return f"{view.category_label} for {who}"
 
 
-def _print_entry(ctx, args, view: EntryView, verb: str) -> None:
+def _print_entry(ctx: AppContext, args, view: EntryView, verb: str) -> None:
     if args.json:
         emit_json(view.to_dict())
     else:
         print(f"{verb}: {_describe(view)} ({duration(view.seconds)}) [{str(view.id)[:13]}]")
 
 
-def start(ctx, args) -> None:
+def start(ctx: AppContext, args) -> None:
     view = timers.start(ctx, patient_mrn=args.patient, category_slug=args.category,
                         note=args.note, clinician=args.clinician, program=args.program)
     _print_entry(ctx, args, view, f"Started at {local(view.start, ctx.zone)[11:]}")
 
 
-def switch(ctx, args) -> None:
+def switch(ctx: AppContext, args) -> None:
     stopped, started = timers.switch(
         ctx, patient_mrn=args.patient, category_slug=args.category, note=args.note,
         clinician=args.clinician, program=args.program,
@@ -84,15 +85,15 @@ def switch(ctx, args) -> None:
     print(f"Started: {_describe(started)} [{str(started.id)[:13]}]")
 
 
-def pause(ctx, args) -> None:
+def pause(ctx: AppContext, args) -> None:
     _print_entry(ctx, args, timers.pause(ctx, args.clinician), "Paused")
 
 
-def resume(ctx, args) -> None:
+def resume(ctx: AppContext, args) -> None:
     _print_entry(ctx, args, timers.resume(ctx, args.clinician), "Resumed")
 
 
-def stop(ctx, args) -> None:
+def stop(ctx: AppContext, args) -> None:
     _print_entry(ctx, args, timers.stop(ctx, args.clinician, args.note), "Stopped")
 
 
@@ -109,7 +110,7 @@ def _print_status(args, result: Status, zone: ZoneInfo) -> None:
         print(f"Warning: {result.warning}")
 
 
-def status(ctx, args) -> None:
+def status(ctx: AppContext, args) -> None:
     _print_status(args, timers.status(ctx, args.clinician), ctx.zone)
 
 
@@ -142,7 +143,7 @@ def quick_status(args) -> bool:
     return True
 
 
-def recover(ctx, args) -> None:
+def recover(ctx: AppContext, args) -> None:
     waiting = recovery.pending(ctx)
     if args.choice is None:
         if args.json:

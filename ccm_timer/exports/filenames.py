@@ -3,8 +3,12 @@ ccm_timer/fsio.py's job; the renderers stay pure."""
 
 from __future__ import annotations
 
-EXTENSIONS = {"csv": "csv", "json": "json", "fhir": "fhir.json", "ehr-text": "txt",
-              "pdf": "pdf"}
+from ccm_timer.exports.formats import ExportFormat
+
+EXTENSIONS: dict[str, str] = {  # looked up by a format's name as an export row keeps it
+    ExportFormat.CSV: "csv", ExportFormat.JSON: "json", ExportFormat.FHIR: "fhir.json",
+    ExportFormat.EHR_TEXT: "txt", ExportFormat.PDF: "pdf",
+}
 
 
 def export_filename(month: str, fmt: str, export_id: str, draft: bool = False) -> str:

@@ -8,6 +8,7 @@ the command line) never load Qt. Works without a screen (the offscreen platform)
 from __future__ import annotations
 
 import os
+from collections.abc import Set as AbstractSet
 from datetime import date
 from html import escape
 from typing import Any
@@ -61,8 +62,8 @@ th { background-color: #e6e6e6; text-align: left; font-weight: bold; font-size: 
 """
 
 
-def _table(headers: list[str], rows: list[list[str]], numeric: set[int] = frozenset(),
-           widths: list[int] | None = None, nowrap: set[int] = frozenset()) -> str:
+def _table(headers: list[str], rows: list[list[str]], numeric: AbstractSet[int] = frozenset(),
+           widths: list[int] | None = None, nowrap: AbstractSet[int] = frozenset()) -> str:
     sizes = [f' width="{w}%"' for w in widths] if widths else [""] * len(headers)
     attrs = [(' align="right"' if i in numeric else "") + (" nowrap" if i in nowrap else "")
              for i in range(len(headers))]

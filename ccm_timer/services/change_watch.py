@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ccm_timer.services.context import AppContext
+
 
 class DataVersion:
-    def __init__(self, ctx) -> None:
+    def __init__(self, ctx: AppContext) -> None:
         self._conn = ctx.engine.raw_connection()
         self._last = self._read()
 

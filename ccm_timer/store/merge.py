@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -130,7 +130,7 @@ def _encode(value: Any) -> Any:
     return value
 
 
-def _decoder(column_type: Any):
+def _decoder(column_type: Any) -> Callable[[Any], Any] | None:
     if isinstance(column_type, UTCDateTime):
         return lambda v: UTCDateTime().process_result_value(v, None)
     if isinstance(column_type, satypes.Enum) and column_type.enum_class is not None:

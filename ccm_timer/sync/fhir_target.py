@@ -108,7 +108,7 @@ class FhirTarget:
             return outcome.retry(str(exc))
         step("answered")
         result = judge(resp, self.label)
-        if result.kind == "delivered":
+        if result.kind is outcome.AttemptKind.DELIVERED:
             return outcome.delivered(_receipt(resp.status, resp.body, resp.header("location")))
         return result
 

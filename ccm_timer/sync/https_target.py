@@ -7,17 +7,18 @@ keys stores one copy however often the network cut us off after it had stored th
 from __future__ import annotations
 
 from ccm_timer.core.backoff import parse_retry_after
+from ccm_timer.exports.formats import ExportFormat
 from ccm_timer.services.delivery.outbox import Parcel, receipt_text
 from ccm_timer.sync import outcome
 from ccm_timer.sync.http_client import HttpClient, Response, TransportError
 from ccm_timer.sync.outcome import Outcome
 
-CONTENT_TYPES = {
-    "json": "application/json",
-    "fhir": "application/fhir+json",
-    "csv": "text/csv; charset=utf-8",
-    "ehr-text": "text/plain; charset=utf-8",
-    "pdf": "application/pdf",
+CONTENT_TYPES: dict[str, str] = {
+    ExportFormat.JSON: "application/json",
+    ExportFormat.FHIR: "application/fhir+json",
+    ExportFormat.CSV: "text/csv; charset=utf-8",
+    ExportFormat.EHR_TEXT: "text/plain; charset=utf-8",
+    ExportFormat.PDF: "application/pdf",
 }
 
 

@@ -8,6 +8,7 @@ import json
 
 from sqlalchemy import Engine
 
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.delivery import hub
 from ccm_timer.services.delivery.outbox import Parcel
 from ccm_timer.store import merge as records
@@ -19,7 +20,7 @@ from ccm_timer.sync.outcome import Outcome
 class HubTarget:
     label = "the clinic hub"
 
-    def __init__(self, ctx, url: str, password: str | None) -> None:
+    def __init__(self, ctx: AppContext, url: str, password: str | None) -> None:
         self.ctx = ctx
         self.url = url
         self.password = password

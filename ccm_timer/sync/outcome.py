@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from enum import StrEnum
 
-Kind = Literal["delivered", "retry", "failed"]
+
+class AttemptKind(StrEnum):
+    DELIVERED = "delivered"
+    RETRY = "retry"  # the item stays queued for a later pass
+    FAILED = "failed"  # permanent: the receiver refused it
 
 
 @dataclass(frozen=True)
 class Outcome:
-    kind: Kind
+    kind: AttemptKind
     message: str  # short and plain: "no connection", "the billing server answered 500"
     receipt: str | None = None
     retry_after: float | None = None  # seconds the receiver asked us to wait
@@ -20,12 +24,13 @@ class Outcome:
 
 
 def delivered(receipt: str) -> Outcome:
-    return Outcome("delivered", "delivered", receipt=receipt)
+    return Outcome(AttemptKind.DELIVERED, "delivered", receipt=receipt)
 
 
 def retry(message: str, *, retry_after: float | None = None, target_down: bool = True) -> Outcome:
-    return Outcome("retry", message, retry_after=retry_after, target_down=target_down)
+    return Outcome(AttemptKind.RETRY, message, retry_after=retry_after,
+                   target_down=target_down)
 
 
 def failed(message: str) -> Outcome:
-    return Outcome("failed", message)
+    return Outcome(AttemptKind.FAILED, message)

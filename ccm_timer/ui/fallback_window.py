@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayo
 
 from ccm_timer.ui.icons import state_icon
 from ccm_timer.ui.presenters import tray_text
+from ccm_timer.ui.presenters.tray_state import TrayState
 from ccm_timer.ui.presenters.tray_status import TrayStatus
 from ccm_timer.ui.style import BIG_STYLE
 
@@ -22,7 +23,7 @@ class FallbackWindow(QWidget):
     def __init__(self, menu: QMenu) -> None:
         super().__init__(None, Qt.WindowType.Window | Qt.WindowType.WindowStaysOnTopHint)
         self.setWindowTitle(tray_text.APP_NAME)
-        self.setWindowIcon(state_icon("idle"))
+        self.setWindowIcon(state_icon(TrayState.IDLE))
         self.menu = menu
         self.headline = QLabel("Starting…", styleSheet=BIG_STYLE)
         self.subject = QLabel(wordWrap=True)
@@ -54,11 +55,11 @@ class FallbackWindow(QWidget):
         self.primary_button.setText(
             "&Decide…" if status.pending_recovery else "S&top…" if status.live
             else "&Start timer…")
-        self.primary_button.setEnabled(status.state != "setup")
+        self.primary_button.setEnabled(status.state is not TrayState.SETUP)
         self.pause_button.setVisible(status.live and not status.pending_recovery)
-        self.pause_button.setText("&Resume" if status.state == "paused" else "&Pause")
+        self.pause_button.setText("&Resume" if status.state is TrayState.PAUSED else "&Pause")
         what = tray_text.subject(status) or status.problem or (
-            tray_text.setup_hint() if status.state == "setup" else
+            tray_text.setup_hint() if status.state is TrayState.SETUP else
             f"Clinician: {status.clinician_name}")
         self.subject.setText(what)
         self.set_elapsed(elapsed)

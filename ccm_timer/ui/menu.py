@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QLabel, QMenu, QVBoxLayout, QWidget, QWidgetAction
 
 from ccm_timer.services.timing.recent import RecentPair
 from ccm_timer.ui.presenters import tray_text
+from ccm_timer.ui.presenters.tray_state import TrayState
 from ccm_timer.ui.presenters.tray_status import TrayStatus
 
 if TYPE_CHECKING:
@@ -153,7 +154,7 @@ def build_menu(menu: QMenu, status: TrayStatus, elapsed: int, handler: MenuHandl
     menu.clear()
     header = _header(menu, status, elapsed)
     info = None
-    if status.state == "setup":
+    if status.state is TrayState.SETUP:
         _info(menu, "Add one with: ccm-timer clinician add")
     elif status.pending_recovery:
         menu.addSeparator()
@@ -165,7 +166,7 @@ def build_menu(menu: QMenu, status: TrayStatus, elapsed: int, handler: MenuHandl
         _clinicians(menu, status, handler)
         menu.addSeparator()
         if status.live:
-            pause = "&Resume" if status.state == "paused" else "&Pause"
+            pause = "&Resume" if status.state is TrayState.PAUSED else "&Pause"
             _item(menu, pause, handler.toggle_pause)
             menu.setDefaultAction(_item(menu, "S&top…", handler.show_stop))
             _item(menu, "S&witch to another patient or activity…", handler.show_switch)

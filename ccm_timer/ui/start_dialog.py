@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from ccm_timer.services.people.patient_search import PatientIndex
 from ccm_timer.ui.pickers import ActivityList, PatientPicker
 from ccm_timer.ui.presenters import tray_text
+from ccm_timer.ui.presenters.tray_state import TrayState
 from ccm_timer.ui.presenters.tray_status import TrayStatus
 from ccm_timer.ui.style import ERROR_STYLE, TITLE_STYLE
 
@@ -96,7 +97,7 @@ class StartDialog(QDialog):
         if live:
             self.now_label.setText(f"Now: {tray_text.subject(status)} — "
                                    f"{tray_text.clock(elapsed)}")
-            self.pause_button.setText("&Resume" if status.state == "paused" else "Pa&use")
+            self.pause_button.setText("&Resume" if status.state is TrayState.PAUSED else "Pa&use")
         self.picker.set_index(index)
         self.activities.set_categories(categories, last_category)
         self.note.clear()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ccm_timer.errors import UserError
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.delivery import outbox, targets
 
 log = logging.getLogger("ccm_timer.tray")
@@ -41,7 +42,7 @@ class SyncRunner(QObject):
     attempted = Signal(object)  # sync.worker.Attempt, delivered on the UI thread
     settled = Signal(object)  # SyncLine: how a Sync now went (counts, never patients)
 
-    def __init__(self, ctx, parent: QObject | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self._asked = False

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ccm_timer.errors import UserError
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.delivery import outbox, targets
 from ccm_timer.ui.style import ERROR_STYLE
 from ccm_timer.ui.target_dialog import KIND_NAMES, TargetDialog
@@ -30,7 +31,7 @@ MAX_ROWS_SHOWN = 6
 
 
 class TargetsPanel(QGroupBox):
-    def __init__(self, ctx, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__("&Delivery targets", parent)
         self.ctx = ctx
         self.dialog: TargetDialog | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class TimeBasis(StrEnum):
@@ -111,7 +112,7 @@ class RuleSet:
         except ValueError:
             return len(self.programs)
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, Any]:  # JSON-shaped
         """A plain summary (for `report --json` under "rules")."""
         return {
             "year": self.year,

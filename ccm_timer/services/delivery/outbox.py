@@ -18,6 +18,7 @@ from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from ccm_timer.errors import UserError
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.delivery import targets
 from ccm_timer.services.security import audit
 from ccm_timer.store.models import Export, HubPush, OutboxItem, OutboxState, Patient
@@ -26,7 +27,7 @@ ACTOR = "ccm-timer sync"
 ALERT_AFTER = timedelta(hours=24)  # a waiting export older than this is called out
 
 
-def enqueue(session: Session, ctx, export: Export, target_name: str) -> OutboxItem:
+def enqueue(session: Session, ctx: AppContext, export: Export, target_name: str) -> OutboxItem:
     """Queue `export` for `target_name` inside the caller's transaction (the one that
     recorded the export). Queuing the same export for the same target again is a no-op."""
     target = targets.get(ctx, target_name)
@@ -63,7 +64,7 @@ def enqueue(session: Session, ctx, export: Export, target_name: str) -> OutboxIt
 # --- leases ------------------------------------------------------------------------------
 
 
-def lease_owner(ctx) -> str:
+def lease_owner(ctx: AppContext) -> str:
     return f"{ctx.workstation}#{os.getpid()}#{uuid.uuid4().hex[:8]}"
 
 
@@ -102,7 +103,7 @@ class Parcel:
     bundle_records: bytes | None
 
 
-def reclaim_dead(ctx) -> int:
+def reclaim_dead(ctx: AppContext) -> int:
     """Return to pending the items whose lease holder on this workstation was killed."""
     with ctx.read() as session:  # the common case, nothing in flight, costs no write
         held = session.exec(select(OutboxItem.id, OutboxItem.lease_owner).where(
@@ -127,7 +128,7 @@ def reclaim_dead(ctx) -> int:
 
 
 def claim(
-    ctx, owner: str, *, due_by: datetime, lease: timedelta, limit: int = 1,
+    ctx: AppContext, owner: str, *, due_by: datetime, lease: timedelta, limit: int = 1,
     skip_targets: frozenset[str] = frozenset(), target: str | None = None,
 ) -> list[Parcel]:
     """Lease up to `limit` items due by `due_by` (all for one target), counting an attempt
@@ -173,7 +174,7 @@ def claim(
         return out
 
 
-def release(ctx, owner: str, item_ids: list[uuid.UUID]) -> None:
+def release(ctx: AppContext, owner: str, item_ids: list[uuid.UUID]) -> None:
     """Give back leased items that were not tried (their target went down meanwhile)."""
     with ctx.write() as session:
         for row in session.exec(select(OutboxItem).where(col(OutboxItem.id).in_(item_ids))):
@@ -185,7 +186,7 @@ def release(ctx, owner: str, item_ids: list[uuid.UUID]) -> None:
 
 
 def finish(
-    ctx, owner: str, parcel: Parcel, *, state: OutboxState, error: str | None = None,
+    ctx: AppContext, owner: str, parcel: Parcel, *, state: OutboxState, error: str | None = None,
     receipt: str | None = None, next_attempt_at: datetime | None = None,
 ) -> bool:
     """Record an attempt's result. False when our lease was lost meanwhile (another sender
@@ -231,7 +232,7 @@ def finish(
         return True
 
 
-def retry_failed(ctx, actor: str = ACTOR) -> int:
+def retry_failed(ctx: AppContext, actor: str = ACTOR) -> int:
     """Put permanently failed items back in the queue (after the cause was fixed)."""
     with ctx.write() as session:
         rows = list(session.exec(select(OutboxItem).where(
@@ -246,7 +247,7 @@ def retry_failed(ctx, actor: str = ACTOR) -> int:
         return len(rows)
 
 
-def drop_target(ctx, name: str, actor: str = ACTOR) -> int:
+def drop_target(ctx: AppContext, name: str, actor: str = ACTOR) -> int:
     """Mark a removed target's undelivered items failed (kept, with the reason)."""
     with ctx.write() as session:
         rows = list(session.exec(select(OutboxItem).where(
@@ -263,7 +264,7 @@ def drop_target(ctx, name: str, actor: str = ACTOR) -> int:
         return len(rows)
 
 
-def waiting_count(ctx, target: str | None = None) -> int:
+def waiting_count(ctx: AppContext, target: str | None = None) -> int:
     with ctx.read() as session:
         query = select(func.count()).select_from(OutboxItem).where(
             col(OutboxItem.state).in_([OutboxState.PENDING, OutboxState.IN_FLIGHT]))
@@ -272,7 +273,7 @@ def waiting_count(ctx, target: str | None = None) -> int:
         return int(session.exec(query).one())
 
 
-def next_due(ctx, skip_targets: frozenset[str] = frozenset()) -> datetime | None:
+def next_due(ctx: AppContext, skip_targets: frozenset[str] = frozenset()) -> datetime | None:
     """When the earliest waiting item is due (or its lease expires)."""
     with ctx.read() as session:
         query = select(func.min(OutboxItem.next_attempt_at)).where(
@@ -296,7 +297,7 @@ def next_due(ctx, skip_targets: frozenset[str] = frozenset()) -> datetime | None
 class ItemView:
     export_id: uuid.UUID
     target: str
-    state: str
+    state: OutboxState
     attempts: int
     format: str
     month: str
@@ -318,7 +319,8 @@ class ItemView:
                 "delivered_at": iso(self.delivered_at), "receipt": self.receipt}
 
 
-def list_items(ctx, *, include_delivered: bool = False, limit: int = 500) -> list[ItemView]:
+def list_items(ctx: AppContext, *, include_delivered: bool = False,
+               limit: int = 500) -> list[ItemView]:
     """The reconciliation view (R5.7): per export and target, attempts, error, receipt."""
     with ctx.read() as session:
         query = select(OutboxItem, Export).join(Export, col(Export.id) == OutboxItem.export_id)
@@ -327,7 +329,7 @@ def list_items(ctx, *, include_delivered: bool = False, limit: int = 500) -> lis
         rows = session.exec(query.order_by(col(OutboxItem.created_at).desc(),
                                            col(OutboxItem.id)).limit(limit))
         return [
-            ItemView(item.export_id, item.target, item.state.value, item.attempts, e.format,
+            ItemView(item.export_id, item.target, item.state, item.attempts, e.format,
                      e.month, item.created_at,
                      item.next_attempt_at if item.state is OutboxState.PENDING else None,
                      item.last_try_at, item.last_error, item.delivered_at, item.receipt)
@@ -335,7 +337,7 @@ def list_items(ctx, *, include_delivered: bool = False, limit: int = 500) -> lis
         ]
 
 
-def clock_text(ctx, instant: datetime) -> str:
+def clock_text(ctx: AppContext, instant: datetime) -> str:
     """10:42 today, otherwise Nov 3 10:42, in the clinic's time zone."""
     local = instant.astimezone(ctx.zone)
     today = ctx.now().astimezone(ctx.zone).date()
@@ -355,7 +357,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def summary(ctx) -> str:
+def summary(ctx: AppContext) -> str:
     """The tray's sentence about deliveries, for example
     "3 exports waiting, last try 10:42: no connection"."""
     with ctx.read() as session:
@@ -368,12 +370,12 @@ def summary(ctx) -> str:
     parts: list[str] = []
     if waiting:
         text = f"{_plural(len(waiting), 'export')} waiting"
-        tried = [w for w in waiting if w.last_try_at is not None]
+        tried = [(w.last_try_at, w) for w in waiting if w.last_try_at is not None]
         if any(w.state is OutboxState.IN_FLIGHT for w in waiting):
             text += ", sending now"
         elif tried:
-            last = max(tried, key=lambda w: w.last_try_at)
-            text += f", last try {clock_text(ctx, last.last_try_at)}"
+            at, last = max(tried, key=lambda pair: pair[0])
+            text += f", last try {clock_text(ctx, at)}"
             if last.last_error:
                 text += f": {last.last_error}"
         else:

@@ -9,14 +9,8 @@ What the UI calls: `note_for_entry`, `note_for_last_entry`, `month_summary` (not
 `export_month` (record.py); month close is services/month/approvals.py.
 """
 
-from ccm_timer.services.exports.gather import (
-    BILLING_FORMATS,
-    FORMATS,
-    Exported,
-    build,
-    export_marks,
-    template_dir,
-)
+from ccm_timer.exports.formats import BILLING_FORMATS, FORMATS
+from ccm_timer.services.exports.gather import Exported, build, export_marks, template_dir
 from ccm_timer.services.exports.month_export import ExportResult, export_month, render
 from ccm_timer.services.exports.notes import (
     ehr_text,

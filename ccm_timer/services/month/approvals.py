@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from ccm_timer.core.month import YearMonth, month_bounds_utc, parse_month
 from ccm_timer.errors import UserError, sentence
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.month.report import month_report_on
 from ccm_timer.services.people import clinicians
 from ccm_timer.services.security import audit
@@ -64,6 +66,12 @@ class Mark:
     at: datetime
 
 
+class Approval(StrEnum):
+    NOT_APPROVED = "not approved"
+    APPROVED = "approved"  # and unchanged since
+    REOPENED = "reopened"  # approved, then its time changed: to be approved again
+
+
 @dataclass(frozen=True)
 class ApprovalState:
     patient_id: uuid.UUID
@@ -83,6 +91,11 @@ class ApprovalState:
     @property
     def reopened(self) -> bool:
         return self.approved_at is not None and bool(self.changes)
+
+    @property
+    def status(self) -> Approval:
+        return (Approval.APPROVED if self.approved else Approval.REOPENED if self.reopened
+                else Approval.NOT_APPROVED)
 
     def to_dict(self) -> dict[str, Any]:
         return {"mrn": self.mrn, "name": self.name, "month": self.month,
@@ -124,12 +137,13 @@ def changes_since(session: Session, month: YearMonth, zone: ZoneInfo,
                                  col(AuditEvent.seq) > min(m.seq for m in marks.values()))
         .order_by(col(AuditEvent.seq)))
     for event in events:
+        assert event.seq is not None  # read from the table: the key is set
         before = json.loads(event.before) if event.before else None
         after = json.loads(event.after) if event.after else None
         if event.entity == "patient":
             _patient_change(event, before, after, str(month), marks, found)
             continue
-        for pid in {(snap or {}).get("patient_id") for snap in (before, after)} & marks.keys():
+        for pid in marks.keys() & {(snap or {}).get("patient_id") for snap in (before, after)}:
             if event.seq <= marks[pid].seq:
                 continue
             was, now = _touches(before, pid, lo, hi), _touches(after, pid, lo, hi)
@@ -153,9 +167,9 @@ def _patient_change(event: AuditEvent, before: Mapping[str, Any] | None,
                     found: dict) -> None:
     """Consent, enrollment or month flags changed: the month's claim lines may change."""
     mark = marks.get(event.entity_id)
-    if mark is None or event.seq <= mark.seq:
+    if mark is None or event.seq is None or event.seq <= mark.seq:
         return
-    if event.action == "patient_month.set" and (after or {}).get("month") == month:
+    if event.action == "patient_month.set" and after and after.get("month") == month:
         flags = ", ".join(f"{k.replace('_', ' ')} {'yes' if v else 'no'}"
                           for k, v in after.items()
                           if k != "month" and (before or {}).get(k) != v)
@@ -174,7 +188,7 @@ def _elsewhere(session: Session, marks: Mapping[str, Mark], found: dict,
     """Versions written on another workstation and imported (no audit event here)."""
     since = min(m.at for m in marks.values())
     lo, hi = bounds
-    rows = session.exec(text(
+    rows = session.connection().execute(text(
         "SELECT e.origin_id, e.patient_id, e.created_at, e.category_id, e.clinician_id, "
         "MIN(i.start_utc) FROM time_entry e JOIN interval i ON i.entry_id = e.id "
         "WHERE e.superseded_at IS NULL AND e.created_at > :since AND e.workstation <> :me "
@@ -214,7 +228,7 @@ def _month(month: str) -> YearMonth:
         raise UserError(sentence(exc)) from None
 
 
-def states(ctx, month: str, mrn: str | None = None) -> list[ApprovalState]:
+def states(ctx: AppContext, month: str, mrn: str | None = None) -> list[ApprovalState]:
     """Every patient of the month report with its approval, reopened when changed since."""
     ym = _month(month)
     report = month_report_on(ctx.engine, ym, ctx.zone, ctx.now(), mrn)
@@ -232,7 +246,7 @@ def states(ctx, month: str, mrn: str | None = None) -> list[ApprovalState]:
     return out
 
 
-def approve(ctx, month: str, mrn: str | None = None,
+def approve(ctx: AppContext, month: str, mrn: str | None = None,
             approver: str | None = None) -> list[ApprovalState]:
     """Approve the month's patients (or one): who and when, with an audit event each."""
     ym = _month(month)
@@ -250,7 +264,7 @@ def approve(ctx, month: str, mrn: str | None = None,
             raise UserError(f"No patient has care-management time in {ym}; nothing to "
                             "approve.")
         ids = [p.patient_id for p in chosen]
-        running = session.exec(text(
+        running = session.connection().execute(text(
             "SELECT COUNT(*) FROM time_entry WHERE superseded_at IS NULL AND state <> 'STOPPED' "
             f"AND patient_id IN ({', '.join(':p' + str(i) for i in range(len(ids)))})"
         ).bindparams(**{f"p{i}": pid.hex for i, pid in enumerate(ids)})).one()[0]

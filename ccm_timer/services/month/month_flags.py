@@ -7,12 +7,13 @@ the audit trail holds only real attestations.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sqlmodel import select
 
 from ccm_timer.core.month import parse_month
 from ccm_timer.errors import UserError, sentence
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import clinicians, patients
 from ccm_timer.services.security import audit
 from ccm_timer.store.models import PatientMonth
@@ -49,7 +50,7 @@ def _recorded(view: MonthFlagsView) -> dict[str, bool | str]:
     return {"month": view.month, **{name: getattr(view, name) for name in FLAG_NAMES}}
 
 
-def get_flags(ctx, mrn: str, month: str) -> MonthFlagsView:
+def get_flags(ctx: AppContext, mrn: str, month: str) -> MonthFlagsView:
     month = _month(month)
     with ctx.read() as session:
         patient = patients.find(session, mrn)
@@ -59,7 +60,7 @@ def get_flags(ctx, mrn: str, month: str) -> MonthFlagsView:
 
 
 def set_flags(
-    ctx,
+    ctx: AppContext,
     mrn: str,
     month: str,
     *,
@@ -80,7 +81,7 @@ def set_flags(
         row = session.exec(select(PatientMonth).where(
             PatientMonth.patient_id == patient.id, PatientMonth.month == month)).first()
         before = MonthFlagsView(patient.mrn, month, **_flags(row))
-        after = replace(before, **wanted)
+        after = MonthFlagsView(patient.mrn, month, **{**_flags(row), **wanted})
         if after == before:
             return before
         if row is None:

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from ccm_timer.core.parse import check_text
 from ccm_timer.errors import NotFound, UserError
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.security import audit
 from ccm_timer.store.models import Clinician, Role
 
@@ -53,7 +54,8 @@ def parse_role(text: str) -> Role:
 
 
 def add(
-    ctx, *, name: str, credential: str, role: str, npi: str | None = None, default: bool = False
+    ctx: AppContext, *, name: str, credential: str, role: str, npi: str | None = None,
+    default: bool = False,
 ) -> ClinicianView:
     try:
         name = check_text(name, "clinician name", 100)
@@ -91,13 +93,13 @@ def add(
     return _view(row, ctx.settings.default_clinician)
 
 
-def list_clinicians(ctx) -> list[ClinicianView]:
+def list_clinicians(ctx: AppContext) -> list[ClinicianView]:
     with ctx.read() as session:
         rows = session.exec(select(Clinician).where(Clinician.active).order_by(col(Clinician.name)))
         return [_view(r, ctx.settings.default_clinician) for r in rows]
 
 
-def find(session: Session, ctx, name_or_id: str | None) -> Clinician:
+def find(session: Session, ctx: AppContext, name_or_id: str | None) -> Clinician:
     """The clinician named (by name or id), or the default one."""
     if not name_or_id:
         if not ctx.settings.default_clinician:
@@ -119,7 +121,7 @@ def find(session: Session, ctx, name_or_id: str | None) -> Clinician:
     return row
 
 
-def set_default(ctx, name_or_id: str) -> ClinicianView:
+def set_default(ctx: AppContext, name_or_id: str) -> ClinicianView:
     with ctx.read() as session:
         row = find(session, ctx, name_or_id)
     ctx.update_settings(default_clinician=str(row.id))

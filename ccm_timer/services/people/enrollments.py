@@ -10,6 +10,7 @@ from datetime import date
 from sqlmodel import Session, select
 
 from ccm_timer.errors import UserError
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.security import audit
 from ccm_timer.store.models import Enrollment, Patient, Program
 
@@ -52,7 +53,7 @@ def parse_program(text: str) -> Program:
 
 def enroll(
     session: Session,
-    ctx,
+    ctx: AppContext,
     patient: Patient,
     program: Program,
     *,

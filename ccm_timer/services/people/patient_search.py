@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ccm_timer.core.parse import fold
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import patients
 from ccm_timer.services.people.patients import PatientView
 
@@ -53,7 +54,7 @@ class PatientIndex:
         self._items = [(p, _keys(p)) for p in found]
 
     @classmethod
-    def load(cls, ctx) -> PatientIndex:
+    def load(cls, ctx: AppContext) -> PatientIndex:
         return cls(patients.list_patients(ctx))
 
     def __len__(self) -> int:

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from ccm_timer.core.parse import check_mrn, fold, parse_person_name
 from ccm_timer.errors import NotFound, UserError
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import enrollments
 from ccm_timer.services.people.enrollments import EnrollmentView
 from ccm_timer.services.security import audit
@@ -66,7 +67,7 @@ def validate(mrn: str, name: str) -> tuple[str, str, str]:
 
 
 def add(
-    ctx,
+    ctx: AppContext,
     *,
     mrn: str,
     name: str,
@@ -111,13 +112,13 @@ def find(session: Session, mrn: str) -> Patient:
     return row
 
 
-def get(ctx, mrn: str) -> PatientView:
+def get(ctx: AppContext, mrn: str) -> PatientView:
     with ctx.read() as session:
         row = find(session, mrn)
         return view(row, enrollments.for_patient(session, row.id))
 
 
-def list_patients(ctx, query: str = "") -> list[PatientView]:
+def list_patients(ctx: AppContext, query: str = "") -> list[PatientView]:
     with ctx.read() as session:
         rows = list(
             session.exec(
@@ -134,7 +135,7 @@ def list_patients(ctx, query: str = "") -> list[PatientView]:
 
 
 def set_consent(
-    ctx, mrn: str, program: str, consent: date | None, method: str | None = None,
+    ctx: AppContext, mrn: str, program: str, consent: date | None, method: str | None = None,
     actor: str = "admin",
 ) -> PatientView:
     the_program = enrollments.parse_program(program)
@@ -147,7 +148,7 @@ def set_consent(
         return view(row, enrollments.for_patient(session, row.id))
 
 
-def set_billing_practitioner(ctx, mrn: str, practitioner: str, actor: str = "admin"
+def set_billing_practitioner(ctx: AppContext, mrn: str, practitioner: str, actor: str = "admin"
                              ) -> PatientView:
     """Name the practitioner who bills for this patient (one per patient-month)."""
     from ccm_timer.services.people import clinicians

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from ccm_timer.errors import NotFound, UserError
 from ccm_timer.paths import resource
+from ccm_timer.services.context import AppContext
 from ccm_timer.store.models import Category, Program
 
 
@@ -36,7 +37,7 @@ def load_seed() -> list[dict]:
         ) from exc
 
 
-def seed(ctx) -> int:
+def seed(ctx: AppContext) -> int:
     """Add seed categories missing by slug; existing ones are never changed. Returns added."""
     seeds = load_seed()
     with ctx.read() as session:
@@ -62,7 +63,7 @@ def seed(ctx) -> int:
     return len(missing)
 
 
-def list_categories(ctx) -> list[CategoryView]:
+def list_categories(ctx: AppContext) -> list[CategoryView]:
     with ctx.read() as session:
         rows = session.exec(
             select(Category).where(Category.active).order_by(col(Category.sort_order))

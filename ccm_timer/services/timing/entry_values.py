@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ccm_timer.core.month import whole_seconds
+from ccm_timer.core.timer import TimerState
 
 
 def mask(family: str, given: str, mrn: str) -> str:
@@ -32,7 +33,7 @@ class EntryRow:
     clinician: str
     clinician_role: str
     source: str
-    state: str
+    state: TimerState  # running, paused or stopped
     note: str
     voided: bool
     void_reason: str | None
@@ -60,7 +61,7 @@ class EntryView:
     end: datetime | None  # None while running or paused
     seconds: int
     source: str
-    state: str
+    state: TimerState  # running, paused or stopped
     note: str
     voided: bool
     void_reason: str | None
@@ -119,7 +120,7 @@ def build_view(
         # The latest end, not the last interval's: after the clock stepped back, an interval
         # can start earlier yet end later than another.
         end=max((e for _, e in spans if e is not None), default=None)
-        if row.state == "stopped" else None,
+        if row.state == TimerState.STOPPED else None,
         seconds=seconds,
         source=row.source,
         state=row.state,
@@ -136,7 +137,7 @@ def build_view(
 
 @dataclass(frozen=True)
 class Status:
-    state: str  # idle, running or paused
+    state: TimerState  # idle, running or paused
     clinician: str | None
     entry: EntryView | None
     warning: str | None = None  # e.g. left running while no app was watching

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import col, select
 
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import clinicians
 from ccm_timer.services.timing.entry_values import mask
 from ccm_timer.store.models import Category, Patient, TimeEntry
@@ -22,7 +23,7 @@ class RecentPair:
     category_label: str
 
 
-def recent_pairs(ctx, clinician: str | None = None, limit: int = 5) -> list[RecentPair]:
+def recent_pairs(ctx: AppContext, clinician: str | None = None, limit: int = 5) -> list[RecentPair]:
     """Newest first, each pair once; program-level time (no patient) is left out, and so
     are voided entries and inactive patients or categories."""
     with ctx.read() as session:
@@ -58,5 +59,5 @@ def recent_pairs(ctx, clinician: str | None = None, limit: int = 5) -> list[Rece
         return out
 
 
-def _uuid(value) -> uuid.UUID:
+def _uuid(value: object) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))

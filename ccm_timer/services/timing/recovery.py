@@ -18,6 +18,7 @@ from enum import StrEnum
 from sqlmodel import Session, col, select
 
 from ccm_timer.errors import UserError
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import clinicians
 from ccm_timer.services.security import audit
 from ccm_timer.services.timing import entries, liveness
@@ -40,7 +41,7 @@ class Orphan:
     reason: str
 
 
-def mark_alive(session: Session, ctx, *, pid: int | None = None) -> None:
+def mark_alive(session: Session, ctx: AppContext, *, pid: int | None = None) -> None:
     """Upsert this workstation's heartbeat inside the caller's transaction."""
     row = session.get(Heartbeat, ctx.workstation) or Heartbeat(
         workstation=ctx.workstation, last_seen_utc=ctx.now(), monotonic_ns=0
@@ -52,13 +53,13 @@ def mark_alive(session: Session, ctx, *, pid: int | None = None) -> None:
     session.add(row)
 
 
-def beat(ctx, *, pid: int | None = None) -> None:
+def beat(ctx: AppContext, *, pid: int | None = None) -> None:
     """Record that the app on this workstation is alive (its own small transaction)."""
     with ctx.write() as session:
         mark_alive(session, ctx, pid=pid)
 
 
-def release(ctx) -> None:
+def release(ctx: AppContext) -> None:
     """The app quits cleanly: anything it leaves running becomes an orphan at next start."""
     with ctx.write() as session:
         row = session.get(Heartbeat, ctx.workstation)
@@ -68,7 +69,7 @@ def release(ctx) -> None:
             session.add(row)
 
 
-def _orphan_row(session: Session, ctx, entry: TimeEntry) -> tuple[datetime, str] | None:
+def _orphan_row(session: Session, ctx: AppContext, entry: TimeEntry) -> tuple[datetime, str] | None:
     row = session.get(Heartbeat, entry.workstation)
     if row is None:
         return None
@@ -80,14 +81,14 @@ def _orphan_row(session: Session, ctx, entry: TimeEntry) -> tuple[datetime, str]
     return (row.last_seen_utc, reason) if reason else None
 
 
-def orphan_of(session: Session, ctx, entry: TimeEntry) -> Orphan | None:
+def orphan_of(session: Session, ctx: AppContext, entry: TimeEntry) -> Orphan | None:
     found = _orphan_row(session, ctx, entry)
     if found is None:
         return None
     return Orphan(entries.view_of(session, ctx, entry.id), *found)
 
 
-def pending(ctx) -> list[Orphan]:
+def pending(ctx: AppContext) -> list[Orphan]:
     with ctx.read() as session:
         live = session.exec(
             select(TimeEntry).where(
@@ -98,7 +99,7 @@ def pending(ctx) -> list[Orphan]:
         return [o for e in live if (o := orphan_of(session, ctx, e)) is not None]
 
 
-def resolve(ctx, ref: str, choice: Choice | str, actor: str | None = None) -> EntryView:
+def resolve(ctx: AppContext, ref: str, choice: Choice | str, actor: str | None = None) -> EntryView:
     choice = Choice(choice)
     if choice is Choice.DISCARD:
         # The void and the decision are one transaction: a crash keeps both or neither.

@@ -14,9 +14,11 @@ from sqlmodel import Session
 
 from ccm_timer.core.clock_watch import Gap, GapKind
 from ccm_timer.errors import UserError
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import clinicians
 from ccm_timer.services.security import audit
 from ccm_timer.services.timing import entries
+from ccm_timer.services.timing.entry_values import EntryView
 from ccm_timer.store.models import EntryState, Interval, TimeEntry
 
 
@@ -53,8 +55,9 @@ def _live(session: Session, entry_id: uuid.UUID) -> TimeEntry:
 
 
 def resolve(
-    ctx, entry_id: uuid.UUID, gap: Gap, choice: GapChoice | str, actor: str | None = None
-):
+    ctx: AppContext, entry_id: uuid.UUID, gap: Gap, choice: GapChoice | str,
+    actor: str | None = None,
+) -> EntryView:
     """Apply the user's decision about `gap` to the live entry and audit it."""
     choice = GapChoice(choice)
     with ctx.write() as session:

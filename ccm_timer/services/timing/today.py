@@ -8,9 +8,11 @@ to now.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from ccm_timer.core.month import clip_seconds
+from ccm_timer.core.timer import TimerState
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import clinicians
 from ccm_timer.services.timing import entries
 from ccm_timer.services.timing.entry_values import EntryView
@@ -23,7 +25,7 @@ class DayEntry:
 
     @property
     def live(self) -> bool:
-        return self.entry.state != "stopped"
+        return self.entry.state != TimerState.STOPPED
 
 
 @dataclass(frozen=True)
@@ -43,14 +45,15 @@ class DaySummary:
         return sum(e.seconds for e in self.entries if e.entry.patient_mrn is not None)
 
 
-def day_bounds_utc(day: date, zone) -> tuple[datetime, datetime]:
+def day_bounds_utc(day: date, zone: tzinfo) -> tuple[datetime, datetime]:
     """[start, end) of a local calendar day as UTC instants (23 or 25 hours at a DST change)."""
     start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
     return start, end
 
 
-def day_summary(ctx, clinician: str | None = None, day: date | None = None) -> DaySummary:
+def day_summary(ctx: AppContext, clinician: str | None = None,
+                day: date | None = None) -> DaySummary:
     """`clinician` is a name or id (the default clinician if None); `day` defaults to today
     in the clinic's time zone."""
     zone = ctx.zone

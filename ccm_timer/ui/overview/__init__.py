@@ -5,10 +5,15 @@ reference is garbage collected) and call its `present()` to bring it back."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtWidgets import QWidget
 
+if TYPE_CHECKING:  # the windows (and the database) load on first open
+    from ccm_timer.services.context import AppContext
 
-def open_overview(ctx, parent: QWidget | None = None, month: str | None = None,
+
+def open_overview(ctx: AppContext, parent: QWidget | None = None, month: str | None = None,
                   clinician: str | None = None) -> QWidget:
     """The month overview for `month` (YYYY-MM; default: this clinic month). `clinician`
     (a name or id; None: the default clinician) is who approves months from it; change it
@@ -20,7 +25,7 @@ def open_overview(ctx, parent: QWidget | None = None, month: str | None = None,
     return window
 
 
-def open_today(ctx, clinician: str | None, parent: QWidget | None = None) -> QWidget:
+def open_today(ctx: AppContext, clinician: str | None, parent: QWidget | None = None) -> QWidget:
     """Today's entries of `clinician` (a name or id; None: the default clinician)."""
     from ccm_timer.ui.overview.today_window import TodayView
 

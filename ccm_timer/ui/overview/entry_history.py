@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.security import audit
 from ccm_timer.services.timing import entries
 from ccm_timer.services.timing.entry_values import EntryView
@@ -55,7 +56,7 @@ def changes(old: EntryView, new: EntryView, zone) -> str:
     return text[:1].upper() + text[1:]
 
 
-def version_rows(ctx, entry_id: str) -> list[VersionRow]:
+def version_rows(ctx: AppContext, entry_id: str) -> list[VersionRow]:
     """Oldest first."""
     versions = entries.history(ctx, entry_id)
     if not versions:

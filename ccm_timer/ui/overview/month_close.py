@@ -15,6 +15,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
 
 from ccm_timer.errors import UserError
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.month import approvals
 from ccm_timer.services.month.approvals import ApprovalState
 from ccm_timer.services.people import clinicians
@@ -31,7 +32,8 @@ STAFF_HINT = ("In the app: choose the practitioner under Clinician in the tray m
 class MonthCloseBar(QWidget):
     changed = Signal()  # an approval was recorded
 
-    def __init__(self, ctx, month: Callable[[], str], patient: Callable[[], tuple[str, str] | None],
+    def __init__(self, ctx: AppContext, month: Callable[[], str],
+                 patient: Callable[[], tuple[str, str] | None],
                  *, every_patient: bool, parent: QWidget | None = None) -> None:
         """`patient()` is the (MRN, name) acted on, or None when none is selected."""
         super().__init__(parent)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from ccm_timer.errors import UserError
+from ccm_timer.services.context import AppContext
 from ccm_timer.ui.overview.month_close import MonthCloseBar
 from ccm_timer.ui.overview.month_loader import MonthLoader, MonthRows
 from ccm_timer.ui.overview.month_names import month_title, recent_months
@@ -56,7 +57,7 @@ BUSY_AFTER_MS = 200  # a quick refresh shows no indicator, only the new rows
 class MonthOverview(QWidget):
     reloaded = Signal()  # the month's new rows are shown
 
-    def __init__(self, ctx, parent: QWidget | None = None, month: str | None = None,
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, month: str | None = None,
                  clinician: str | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.ctx = ctx

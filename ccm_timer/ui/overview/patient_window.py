@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from ccm_timer.errors import UserError
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.month import approvals, month_flags
 from ccm_timer.services.month.billing_rules import rules_for_month
 from ccm_timer.services.month.report import month_report
@@ -51,7 +52,8 @@ APPROVAL_STYLES = {APPROVED: "color: #15803d; font-weight: bold;",
 class PatientMonthView(QWidget):
     changed = Signal()  # something of this patient-month was saved
 
-    def __init__(self, ctx, mrn: str, month: str, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, mrn: str, month: str,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.ctx, self.mrn, self.month = ctx, mrn, month
         self.result = None

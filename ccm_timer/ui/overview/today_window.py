@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from ccm_timer.errors import UserError
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.timing.today import DaySummary, day_summary
 from ccm_timer.ui.overview.entry_tables import RowTable, plain_table
 from ccm_timer.ui.overview.month_names import local_clock
@@ -55,7 +56,8 @@ def total_text(summary: DaySummary) -> str:
 
 
 class TodayView(QWidget):
-    def __init__(self, ctx, clinician: str | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, clinician: str | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.ctx, self.clinician = ctx, clinician
         self.summary: DaySummary | None = None

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ccm_timer.errors import UserError
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import clinicians
 from ccm_timer.services.timing import recent, timers
 from ccm_timer.services.timing.recent import RecentPair
+from ccm_timer.ui.presenters.tray_state import TrayState
 
 RECENT_COUNT = 5
 
@@ -26,7 +28,7 @@ class ClinicianChoice:
 
 @dataclass(frozen=True)
 class TrayStatus:
-    state: str  # "setup" (no clinician yet), "idle", "running" or "paused"
+    state: TrayState
     clinician_id: str | None = None
     clinician_name: str | None = None
     clinicians: tuple[ClinicianChoice, ...] = ()
@@ -40,16 +42,19 @@ class TrayStatus:
     # should leave one running unseen after switching to their own.
     others_live: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:  # a plain "running" is taken; an unknown state is not
+        object.__setattr__(self, "state", TrayState(self.state))
+
     @property
     def live(self) -> bool:
-        return self.state in ("running", "paused")
+        return self.state in (TrayState.RUNNING, TrayState.PAUSED)
 
     def elapsed(self, mono_ns: int) -> int:
         """Seconds timed so far; a running timer counts on from the read, in monotonic
         time, without another read."""
         if self.entry is None:
             return 0
-        if self.state != "running":
+        if self.state is not TrayState.RUNNING:
             return int(self.entry.seconds)
         return int(self.entry.seconds + max(0, mono_ns - self.read_mono_ns) // 1_000_000_000)
 
@@ -59,27 +64,27 @@ def _active(found: list[clinicians.ClinicianView], wanted: str | None, default: 
     return by_id.get(wanted or "") or by_id.get(default) or (found[0] if found else None)
 
 
-def snapshot(ctx, clinician_id: str | None = None) -> TrayStatus:
+def snapshot(ctx: AppContext, clinician_id: str | None = None) -> TrayStatus:
     """The status for `clinician_id`, else the default clinician, else the first one."""
     mask = ctx.settings.mask_patients
     try:
         found = clinicians.list_clinicians(ctx)
         who = _active(found, clinician_id, ctx.settings.default_clinician)
         if who is None:
-            return TrayStatus("setup", mask_patients=mask)
+            return TrayStatus(TrayState.SETUP, mask_patients=mask)
         choices = tuple(ClinicianChoice(str(c.id), c.name, c.credential) for c in found)
         mono = ctx.clock.monotonic_ns()
         status = timers.status(ctx, str(who.id))
         pairs = recent.recent_pairs(ctx, str(who.id), RECENT_COUNT + 1)
         others = timers.others_live(ctx, str(who.id)) if len(found) > 1 else ()
     except UserError as exc:
-        return TrayStatus("idle", mask_patients=mask, problem=str(exc))
+        return TrayStatus(TrayState.IDLE, mask_patients=mask, problem=str(exc))
     entry = status.entry
     if entry is not None:
         pairs = [p for p in pairs if (p.patient_mrn, p.category) != (
             entry.patient_mrn, entry.category)]
     return TrayStatus(
-        state=status.state, clinician_id=str(who.id), clinician_name=who.name,
+        state=TrayState(status.state), clinician_id=str(who.id), clinician_name=who.name,
         clinicians=choices, entry=entry, recent=tuple(pairs[:RECENT_COUNT]),
         mask_patients=mask, read_mono_ns=mono, others_live=others,
     )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ccm_timer.ui.presenters.tray_state import TrayState
+
 if TYPE_CHECKING:  # only for hints: the tray shows its icon before the database is loaded
     from ccm_timer.ui.presenters.tray_status import TrayStatus
 
@@ -48,15 +50,15 @@ def pair_label(pair, mask: bool) -> str:
 
 def headline(status: TrayStatus, elapsed: int) -> str:
     """First line of the menu and the tooltip: the state at a glance."""
-    if status.state == "setup":
+    if status.state is TrayState.SETUP:
         return "No clinician set up yet"
     if status.problem:
         return "Cannot read the timers"
     if status.pending_recovery:
         return "Timer left running: decide"
-    if status.state == "running":
+    if status.state is TrayState.RUNNING:
         return f"Running {clock(elapsed)}"
-    if status.state == "paused":
+    if status.state is TrayState.PAUSED:
         return f"Paused at {clock(elapsed)}"
     return "No timer running"
 

@@ -5,7 +5,7 @@ Revises: 0003
 """
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 from ccm_timer.store.types import UTCDateTime
