@@ -7,17 +7,22 @@ exhaustion. So on top of `ImmutableSandboxedEnvironment`:
 - whitelists: the attributes, filters and globals a plain-text note needs, nothing else
   (no `str.format`, no `attr`, no `namespace`, no `include`);
 - every operation that can grow a value (`*`, `+`, `**`, `~`, `join`, `indent`, `replace`,
-  `sum`, `range`) checks the size of its result *before* building it;
+  `sum`, `range`, list and dict literals, captured blocks) checks the size of its result
+  *before* building it, counting nested values as often as they appear (`[[1] * 9999] *
+  9999` holds 10**8 items through shared references), and every filter's result after;
 - a time budget enforced inside the template's own frames (a line tracer), so a loop that
-  prints nothing still stops.
+  prints nothing still stops. Work in C or in library frames (a filter chain consumed by
+  `in`) is out of its reach: services/exports/render_worker.py runs a user's template in a
+  process it kills at the deadline.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from jinja2 import StrictUndefined, nodes
@@ -26,6 +31,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.filters import FILTERS
 from jinja2.runtime import LoopContext
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.utils import _PassArg
 
 MAX_CHARS = 200_000  # any text or list a template builds, and the whole output
 MAX_RANGE = 10_000
@@ -33,6 +39,7 @@ MAX_INT_BITS = 4_096
 # Each nested macro call costs several C frames: stop long before the C stack could
 # overflow (a crash, not an exception) whatever the interpreter's recursion limit is.
 MAX_CALL_DEPTH = 40
+MAX_NESTING = 100  # lists in lists; deeper is no note, and would recurse in repr()
 TEMPLATE_FILENAME = "<template>"  # the code filename Jinja gives templates from strings
 
 
@@ -84,6 +91,41 @@ def _check_chars(count: int) -> None:
                      f"(at most {MAX_CHARS:,})")
 
 
+def weight(value: Any, limit: int = MAX_CHARS) -> int:
+    """The characters and items `value` holds, a nested value counted each time it appears
+    (about what printing it costs). A value met again is looked up, not walked, and counting
+    stops past `limit`: the cost is bounded by the distinct values, not the printed size."""
+    seen: dict[int, int] = {}
+
+    def walk(item: Any, depth: int) -> int:
+        if isinstance(item, str):
+            return len(item)
+        if isinstance(item, int) and not isinstance(item, bool):
+            digits = item.bit_length() * 3 // 10
+            return digits if digits > 20 else 1  # an item, or a number as long as a text
+        if not isinstance(item, list | tuple | dict):
+            return 1
+        if id(item) in seen:
+            return seen[id(item)]
+        if depth >= MAX_NESTING:
+            raise TooBig(f"it nests lists more than {MAX_NESTING} deep")
+        parts = (p for pair in item.items() for p in pair) if isinstance(item, dict) else item
+        total = 0
+        for part in parts:
+            total += max(1, walk(part, depth + 1))
+            if total > limit:
+                break
+        seen[id(item)] = total
+        return total
+
+    return walk(value, 0)
+
+
+def _check_weight(value: Any) -> Any:
+    _check_chars(weight(value))
+    return value
+
+
 def _check_number(value: Any) -> None:
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > (
         MAX_INT_BITS
@@ -101,8 +143,17 @@ def bounded_range(*args: int) -> range:
 
 
 def _materialized(value: Any) -> list[Any]:
-    items = list(value)
-    _check_chars(len(items))
+    """A list of `value`'s items, refused as soon as they grow past the limit (a filter
+    chain such as `map` yields items no one has counted yet)."""
+    if not isinstance(value, Iterator):
+        items = list(value)
+        _check_chars(len(items))
+        return items
+    items, total = [], 0
+    for item in value:
+        total += max(1, weight(item))
+        _check_chars(total)
+        items.append(item)
     return items
 
 
@@ -110,7 +161,7 @@ def _pre_join(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
     eval_ctx, value, *rest = args  # the filter takes the eval context first
     items = _materialized(value)
     sep = rest[0] if rest else kwargs.get("d", "")
-    _check_chars(sum(len(str(i)) for i in items) + len(str(sep)) * max(0, len(items) - 1))
+    _check_chars(sum(weight(i) for i in items) + weight(sep) * max(0, len(items) - 1))
     return (eval_ctx, items, *rest), kwargs
 
 
@@ -138,7 +189,7 @@ def _pre_replace(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
 
 def _pre_sum(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
     items = _materialized(args[1])  # the filter takes the environment first
-    _check_chars(sum(_size(i) for i in items) + _size(kwargs.get("start")))
+    _check_chars(sum(weight(i) for i in items) + weight(kwargs.get("start", 0)))
     return (args[0], items, *args[2:]), kwargs
 
 
@@ -157,21 +208,30 @@ _PRE: dict[str, Callable[[tuple, dict], tuple[tuple, dict]]] = {
 }
 
 
+# Filters that pass an iterator on lazily; every other filter gets its input as a list
+# counted while it is built.
+_LAZY = frozenset({"map", "select", "reject", "selectattr", "rejectattr", "batch", "first"})
+
+
 def _guarded(name: str, func: Callable) -> Callable:
     check = _PRE.get(name)
-    if check is None:
-        return func
+    at = 0 if _PassArg.from_obj(func) is None else 1  # the value follows a passed context
+    lazy = name in _LAZY
 
     @functools.wraps(func)  # keeps Jinja's pass_context/pass_environment marker
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        args, kwargs = check(args, kwargs)
-        return func(*args, **kwargs)
+        if not lazy and len(args) > at and isinstance(args[at], Iterator):
+            args = (*args[:at], _materialized(args[at]), *args[at + 1:])
+        if check is not None:
+            args, kwargs = check(args, kwargs)
+        return _check_weight(func(*args, **kwargs))
 
     return wrapper
 
 
-class _BoundedConcat(CodeGenerator):
-    """`a ~ b` goes through the environment, which checks the size first."""
+class _BoundedBuilds(CodeGenerator):
+    """`a ~ b` and list, tuple and dict literals go through the environment, which checks
+    their size (`[a, a, a]` with a big `a`, ten times over, is a value too)."""
 
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
         self.write("environment.bounded_concat((")
@@ -180,13 +240,29 @@ class _BoundedConcat(CodeGenerator):
             self.write(", ")
         self.write("))")
 
+    def _checked(self, visit: Callable, node: nodes.Node, frame: Frame) -> None:
+        self.write("environment.checked(")
+        visit(node, frame)
+        self.write(")")
+
+    def visit_List(self, node: nodes.List, frame: Frame) -> None:
+        self._checked(super().visit_List, node, frame)
+
+    def visit_Dict(self, node: nodes.Dict, frame: Frame) -> None:
+        self._checked(super().visit_Dict, node, frame)
+
+    def visit_Tuple(self, node: nodes.Tuple, frame: Frame) -> None:
+        if node.ctx != "load":  # `{% for a, b in ... %}`: an assignment target
+            return super().visit_Tuple(node, frame)
+        self._checked(super().visit_Tuple, node, frame)
+
 
 _calls = threading.local()  # call depth per rendering thread
 
 
 class NoteSandbox(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "+", "**", "%"})
-    code_generator_class = _BoundedConcat
+    code_generator_class = _BoundedBuilds
 
     def __init__(self) -> None:
         super().__init__(undefined=StrictUndefined, autoescape=False, trim_blocks=True,
@@ -194,6 +270,19 @@ class NoteSandbox(ImmutableSandboxedEnvironment):
         self.globals.clear()  # no lipsum, cycler, joiner, namespace, dict
         self.globals["range"] = bounded_range
         self.filters = {name: _guarded(name, FILTERS[name]) for name in _SAFE_FILTERS}
+        self.finalize = _check_weight  # `{{ value }}`: sized before str() prints it
+
+    checked = staticmethod(_check_weight)
+
+    @staticmethod
+    def concat(parts: Iterable[str]) -> str:
+        """A captured block (`{% set x %}`, a macro's body) joined, counting as it goes."""
+        texts, total = [], 0
+        for text in parts:
+            total += len(text)
+            _check_chars(total)
+            texts.append(text)
+        return "".join(texts)
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if not super().is_safe_attribute(obj, attr, value):
@@ -216,7 +305,7 @@ class NoteSandbox(ImmutableSandboxedEnvironment):
             raise TooDeep(f"calls nest more than {MAX_CALL_DEPTH} deep")
         _calls.depth = depth + 1
         try:
-            return super().call(__context, __obj, *args, **kwargs)
+            return _check_weight(super().call(__context, __obj, *args, **kwargs))
         finally:
             _calls.depth = depth
 
@@ -229,10 +318,13 @@ class NoteSandbox(ImmutableSandboxedEnvironment):
                     raise TooBig(f"a number has more than {MAX_INT_BITS} bits")
             elif isinstance(right, int) and _size(left):
                 _check_chars(_size(left) * right)
+                _check_chars(weight(left) * right)
             elif isinstance(left, int) and _size(right):
                 _check_chars(_size(right) * left)
+                _check_chars(weight(right) * left)
         elif operator == "+" and _size(left) and _size(right):
             _check_chars(_size(left) + _size(right))
+            _check_chars(weight(left) + weight(right))
         elif operator == "**" and isinstance(left, int) and isinstance(right, int):
             if right > 0 and abs(left) > 1 and left.bit_length() * right > MAX_INT_BITS:
                 raise TooBig(f"a number has more than {MAX_INT_BITS} bits")
@@ -241,6 +333,8 @@ class NoteSandbox(ImmutableSandboxedEnvironment):
         return result
 
     def bounded_concat(self, parts: Iterable[Any]) -> str:
+        parts = list(parts)
+        _check_chars(sum(weight(p) for p in parts))  # before str() of a nested list
         texts = [str(p) for p in parts]
         _check_chars(sum(len(t) for t in texts))
         return "".join(texts)
@@ -264,6 +358,11 @@ class Budget:
     def check(self) -> None:
         if time.monotonic() > self.deadline:
             raise RenderTimeout(f"it ran past its time limit of {self.seconds:g} s")
+
+    def disarm(self) -> None:
+        """After the render: closing its generators must not raise a timeout nobody can
+        catch ("Exception ignored in generator")."""
+        self.deadline = math.inf
 
     def _local(self, frame: Any, event: str, arg: Any) -> Any:
         if event == "line":

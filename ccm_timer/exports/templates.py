@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jinja2 import Template, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
@@ -144,9 +144,10 @@ def render_source(source: TemplateSource, context: Mapping[str, Any],
     previous = sys.gettrace()
     parts: list[str] = []
     size = 0
+    stream = cast(Generator[str, None, None], template.generate(dict(context)))
     sys.settrace(clock.tracer)
     try:
-        for chunk in template.generate(dict(context)):
+        for chunk in stream:
             size += len(chunk)
             if size > sandbox.MAX_CHARS:
                 raise sandbox.TooBig(f"its output passed {sandbox.MAX_CHARS:,} characters")
@@ -159,6 +160,8 @@ def render_source(source: TemplateSource, context: Mapping[str, Any],
         raise TemplateProblem(f"The note template {source.name} ({where}) failed{at}: "
                               f"{_explain(exc)}; {fix}.") from None
     finally:
+        clock.disarm()
+        stream.close()  # now, not whenever it is collected
         sys.settrace(previous)
     return tidy("".join(parts))
 

@@ -10,14 +10,15 @@ from ccm_timer.core.month import month_of
 from ccm_timer.errors import UserError
 from ccm_timer.exports import document, templates
 from ccm_timer.services.exports.gather import build, people_by_name, template_dir
+from ccm_timer.services.exports.render_worker import render_note, render_notes
 from ccm_timer.services.timing import entries
 
 
 def month_summary(ctx, month: str, mrn: str) -> str:
     """The patient-month summary note, ready to paste into the chart."""
     doc, _ = build(ctx, month, mrn)
-    return templates.render(templates.MONTH_SUMMARY, _summary_context(doc, doc["patients"][0]),
-                            template_dir(ctx))
+    return render_note(templates.MONTH_SUMMARY, _summary_context(doc, doc["patients"][0]),
+                       template_dir(ctx))
 
 
 def _summary_context(doc: dict, patient: dict) -> dict[str, Any]:
@@ -44,7 +45,7 @@ def note_for_entry(ctx, entry_id: str | uuid.UUID) -> str:
         with ctx.read() as session:
             entry = document.entry_item({**view.__dict__}, ctx.zone, people_by_name(session))
     context = {**_summary_context(doc, patient), "entry": entry}
-    return templates.render(templates.ENTRY_NOTE, context, template_dir(ctx))
+    return render_note(templates.ENTRY_NOTE, context, template_dir(ctx))
 
 
 def note_for_last_entry(ctx, clinician: str | None = None) -> str:
@@ -62,6 +63,6 @@ def note_for_last_entry(ctx, clinician: str | None = None) -> str:
 
 def ehr_text(ctx, doc: dict[str, Any]) -> bytes:
     """Every patient's month summary, one after the other."""
-    notes = [templates.render(templates.MONTH_SUMMARY, _summary_context(doc, p),
-                              template_dir(ctx)) for p in doc["patients"]]
+    notes = render_notes(templates.MONTH_SUMMARY,
+                         [_summary_context(doc, p) for p in doc["patients"]], template_dir(ctx))
     return ("\n" + "=" * 60 + "\n\n").join(notes).encode("utf-8")
