@@ -9,6 +9,8 @@ done again. Pushes are serialised on the hub with an advisory lock.
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, col, func, select
 
@@ -50,6 +52,44 @@ def _plain(exc: Exception) -> str:
     return "the clinic hub refused the push"
 
 
+def _on_this_machine(host: str) -> bool:
+    """libpq's default or a named Unix socket, localhost, or a loopback address."""
+    if not host or host.startswith(("/", "@")) or host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def secure_url(url: str) -> URL:
+    """The hub URL for psycopg, with TLS required: records carry PHI, and libpq's default
+    (`sslmode=prefer`) quietly falls back to plain text. Off this machine the server's
+    certificate and name are checked (verify-full, against the system's CAs unless the URL
+    names `sslrootcert`); a URL that asks for less there is refused before any connection."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise HubError(f"{url!r} is not a database URL.") from None
+    if parsed.get_backend_name() not in ("postgresql", "postgres"):
+        raise HubError("The clinic hub must be a postgresql:// URL.")
+    query = {k: v if isinstance(v, str) else ",".join(v) for k, v in parsed.query.items()}
+    # Every host libpq may reach: the URL's, the query's, or the environment's (PGHOST).
+    hosts = ",".join(filter(None, (
+        parsed.host or query.get("host") or os.environ.get("PGHOST", ""),
+        query.get("hostaddr") or os.environ.get("PGHOSTADDR", ""))))
+    remote = [h for h in hosts.split(",") if not _on_this_machine(h.strip())]
+    if remote:
+        mode = query.get("sslmode", "verify-full")
+        if mode != "verify-full":
+            raise HubError(
+                f"The clinic hub {remote[0].strip()} is not on this machine, so its "
+                f"connection must be encrypted and its certificate checked: take "
+                f"sslmode={mode} out of the hub URL (verify-full is used).")
+        query = {"sslrootcert": "system", **query, "sslmode": "verify-full"}
+    return parsed.set(drivername="postgresql+psycopg", query=query)
+
+
 def open_engine(url: str, password: str | None = None, *, create: bool = True,
                 connect_timeout: int = 10) -> Engine:
     """A SQLAlchemy engine on the hub (psycopg 3), its tables created if missing.
@@ -57,16 +97,10 @@ def open_engine(url: str, password: str | None = None, *, create: bool = True,
     The password, when given, comes from the keyring and is set on the URL object, which
     SQLAlchemy masks whenever the URL is shown.
     """
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise HubError(f"{url!r} is not a database URL.") from None
-    if parsed.get_backend_name() not in ("postgresql", "postgres"):
-        raise HubError("The clinic hub must be a postgresql:// URL.")
-    parsed = parsed.set(drivername="postgresql+psycopg")
+    parsed = secure_url(url)
     if password:
         parsed = parsed.set(password=password)
-    engine = create_engine(parsed, pool_pre_ping=True,
+    engine = create_engine(parsed, pool_pre_ping=True, hide_parameters=True,  # see store/engine
                            connect_args={"connect_timeout": connect_timeout})
     if create:
         try:

@@ -81,6 +81,9 @@ def validate(kind: str, url: str) -> str:
                 "Leave the password out of the hub URL: it is asked for and kept in the "
                 "keyring."
             )
+        from ccm_timer.services.delivery.hub import secure_url  # hub imports this module
+
+        secure_url(url)  # refused now, not at the first push
         return url
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise UserError(f"{url!r} is not an https:// URL; check --url.")
