@@ -64,7 +64,7 @@ def _from_hub(ctx: AppContext, args) -> dict:
     from ccm_timer.services.delivery import hub, targets
 
     target = targets.get(ctx, args.hub)
-    if target.kind != "hub":
+    if target.kind != targets.TargetKind.HUB:
         raise UserError(f"The target {args.hub!r} is a {target.kind} target, not a hub; "
                         "see `ccm-timer target list`.")
     engine = hub.open_engine(target.url, targets.get_secret(target.name), create=False)

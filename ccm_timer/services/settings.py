@@ -20,6 +20,7 @@ import tomllib
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +29,22 @@ from ccm_timer.errors import UserError
 from ccm_timer.exports.fhir import MRN_SYSTEM
 from ccm_timer.services.settings_upgrade import VERSION, VERSION_KEY, upgrade
 
-# Where exports can go, and how each kind is named in a sentence a person reads.
+
+class TargetKind(StrEnum):
+    """Where exports can go."""
+
+    FOLDER = "folder"
+    HTTPS = "https"
+    FHIR = "fhir"
+    HUB = "hub"
+
+
+# How each kind is named in a sentence a person reads.
 TARGET_KINDS = {
-    "folder": "the export folder",
-    "https": "the billing server",
-    "fhir": "the FHIR server",
-    "hub": "the clinic hub",
+    TargetKind.FOLDER: "the export folder",
+    TargetKind.HTTPS: "the billing server",
+    TargetKind.FHIR: "the FHIR server",
+    TargetKind.HUB: "the clinic hub",
 }
 DOS_RULES = ("month_end", "threshold")  # a billing line's date of service (see below)
 
@@ -44,7 +55,7 @@ class Target:
     its token or password lives only in the OS keyring, never in the file."""
 
     name: str
-    kind: str
+    kind: TargetKind
     url: str
 
     @property
@@ -67,7 +78,7 @@ def _targets_from_toml(value: Any) -> tuple[Target, ...]:
         if not isinstance(table, dict) or table.get("kind") not in TARGET_KINDS or (
                 not isinstance(table.get("url"), str)):
             raise _Bad(f"the target {name!r} needs kind ({', '.join(TARGET_KINDS)}) and url")
-        found.append(Target(name, table["kind"], table["url"]))
+        found.append(Target(name, TargetKind(table["kind"]), table["url"]))
     return tuple(found)
 
 

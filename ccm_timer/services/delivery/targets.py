@@ -18,12 +18,12 @@ from ccm_timer.errors import NotFound, UserError
 from ccm_timer.services import settings as settings_file
 from ccm_timer.services.security import secret_store
 from ccm_timer.services.security.secret_store import SecretStoreError
-from ccm_timer.services.settings import TARGET_KINDS, Target
+from ccm_timer.services.settings import Target, TargetKind
 
 if TYPE_CHECKING:  # the command line's parser imports this module: no ORM at start-up
     from ccm_timer.services.context import AppContext
 
-KINDS = tuple(TARGET_KINDS)
+KINDS = tuple(TargetKind)
 KEYRING_SERVICE = "ccm-timer-target"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
@@ -65,13 +65,13 @@ def validate(kind: str, url: str) -> str:
     url = url.strip()
     if not url:
         raise UserError("Give the target's --url (a folder path for a folder target).")
-    if kind == "folder":
+    if kind == TargetKind.FOLDER:
         path = Path(url).expanduser()
         if not path.is_absolute():
             raise UserError(f"The folder {url!r} is not an absolute path; give the full path.")
         return str(path)
     parts = urlsplit(url)
-    if kind == "hub":
+    if kind == TargetKind.HUB:
         if parts.scheme not in ("postgresql", "postgres") or not parts.path.strip("/"):
             raise UserError(
                 "A hub URL looks like postgresql://USER@HOST:5432/DATABASE; check --url."
@@ -105,7 +105,7 @@ def add(ctx: AppContext, name: str, *, kind: str, url: str, secret: str | None =
     url = validate(kind, url)
     if secret is not None:
         set_secret(name, secret)
-    target = Target(name, kind, url)
+    target = Target(name, TargetKind(kind), url)
     ctx.update_settings(targets=(*(t for t in _current(ctx) if t.name != name), target))
     return target
 
