@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json
+
+if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
+    from ccm_timer.services.context import AppContext
 
 audit = lazy("ccm_timer.services.security.audit")
 
@@ -20,7 +24,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(handler=doctor)
 
 
-def audit_verify(ctx, args) -> None:
+def audit_verify(ctx: AppContext, args) -> None:
     with ctx.read() as session:
         report = audit.verify(session)
     if args.json:
@@ -36,7 +40,7 @@ def audit_verify(ctx, args) -> None:
         raise SystemExit(1)
 
 
-def doctor(ctx, args) -> None:
+def doctor(ctx: AppContext, args) -> None:
     from ccm_timer.services.security import backups, integrity
 
     with ctx.read() as session:

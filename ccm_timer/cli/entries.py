@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from ccm_timer.cli.args import month_arg
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import duration, emit_json, local, table
 from ccm_timer.core.parse import parse_instant
 from ccm_timer.errors import UserError
+
+if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
+    from ccm_timer.services.context import AppContext
 
 entries = lazy("ccm_timer.services.timing.entries")
 
@@ -53,7 +57,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(handler=history)
 
 
-def _instant(ctx, text: str | None, what: str):
+def _instant(ctx: AppContext, text: str | None, what: str):
     if text is None:
         return None
     try:
@@ -62,7 +66,7 @@ def _instant(ctx, text: str | None, what: str):
         raise UserError(f"The {what} time is wrong: {exc}.") from None
 
 
-def _rows(ctx, views):
+def _rows(ctx: AppContext, views):
     return [
         (str(v.id)[:13], local(v.start, ctx.zone), duration(v.seconds), v.patient_mrn or "-",
          v.category, v.clinician, v.source, f"v{v.version}" + (" VOID" if v.voided else ""),
@@ -74,7 +78,7 @@ def _rows(ctx, views):
 HEADERS = ["ID", "START", "TIME", "PATIENT", "CATEGORY", "CLINICIAN", "SOURCE", "VER", "NOTE"]
 
 
-def _print(ctx, args, view, verb: str) -> None:
+def _print(ctx: AppContext, args, view, verb: str) -> None:
     if args.json:
         emit_json(view.to_dict())
     else:
@@ -82,7 +86,7 @@ def _print(ctx, args, view, verb: str) -> None:
               f"{view.category_label}, {duration(view.seconds)}.")
 
 
-def add(ctx, args) -> None:
+def add(ctx: AppContext, args) -> None:
     view = entries.add_manual(
         ctx, patient_mrn=args.patient, category_slug=args.category,
         start=_instant(ctx, args.start, "start"), end=_instant(ctx, args.end, "end"),
@@ -91,7 +95,7 @@ def add(ctx, args) -> None:
     _print(ctx, args, view, "Added")
 
 
-def list_(ctx, args) -> None:
+def list_(ctx: AppContext, args) -> None:
     views = entries.list_entries(ctx, month=args.month, patient_mrn=args.patient,
                                  clinician=args.clinician, include_voided=args.voided)
     if args.json:
@@ -105,7 +109,7 @@ def list_(ctx, args) -> None:
           "in total.")
 
 
-def edit(ctx, args) -> None:
+def edit(ctx: AppContext, args) -> None:
     view = entries.edit(
         ctx, args.id, reason=args.reason, patient_mrn=args.patient,
         category_slug=args.category, start=_instant(ctx, args.start, "start"),
@@ -115,11 +119,11 @@ def edit(ctx, args) -> None:
     _print(ctx, args, view, "Edited")
 
 
-def void(ctx, args) -> None:
+def void(ctx: AppContext, args) -> None:
     _print(ctx, args, entries.void(ctx, args.id, reason=args.reason, actor=args.by), "Voided")
 
 
-def history(ctx, args) -> None:
+def history(ctx: AppContext, args) -> None:
     views = entries.history(ctx, args.id)
     if args.json:
         emit_json([v.to_dict() for v in views])

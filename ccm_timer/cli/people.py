@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ccm_timer.cli.args import date_arg
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, table
+
+if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
+    from ccm_timer.services.context import AppContext
 
 categories = lazy("ccm_timer.services.timing.categories")
 clinicians = lazy("ccm_timer.services.people.clinicians")
@@ -75,7 +79,7 @@ def _print_patient(args, view) -> None:
         print(f"Added {view.mrn}: {view.display_name}" + (f"; {programs}" if programs else ""))
 
 
-def patient_add(ctx, args) -> None:
+def patient_add(ctx: AppContext, args) -> None:
     if args.billing_practitioner:  # check before adding: all or nothing
         with ctx.read() as session:
             clinicians.find(session, ctx, args.billing_practitioner)
@@ -88,7 +92,7 @@ def patient_add(ctx, args) -> None:
     _print_patient(args, view)
 
 
-def patient_practitioner(ctx, args) -> None:
+def patient_practitioner(ctx: AppContext, args) -> None:
     view = patients.set_billing_practitioner(ctx, args.mrn, args.practitioner)
     if args.json:
         emit_json(view.to_dict())
@@ -96,7 +100,7 @@ def patient_practitioner(ctx, args) -> None:
         print(f"{args.practitioner} now bills for {view.mrn}.")
 
 
-def patient_import(ctx, args) -> None:
+def patient_import(ctx: AppContext, args) -> None:
     count = roster.import_file(ctx, args.file)
     if args.json:
         emit_json({"imported": count})
@@ -104,7 +108,7 @@ def patient_import(ctx, args) -> None:
         print(f"Imported {count} patient(s).")
 
 
-def patient_list(ctx, args) -> None:
+def patient_list(ctx: AppContext, args) -> None:
     rows = patients.list_patients(ctx, args.search)
     if args.json:
         emit_json([p.to_dict() for p in rows])
@@ -126,7 +130,7 @@ def patient_list(ctx, args) -> None:
     )
 
 
-def patient_consent(ctx, args) -> None:
+def patient_consent(ctx: AppContext, args) -> None:
     view = patients.set_consent(ctx, args.mrn, args.program, args.consent, args.method)
     if args.json:
         emit_json(view.to_dict())
@@ -134,7 +138,7 @@ def patient_consent(ctx, args) -> None:
         print(f"Consent for {args.program.upper()} recorded for {view.mrn} on {args.consent}.")
 
 
-def clinician_add(ctx, args) -> None:
+def clinician_add(ctx: AppContext, args) -> None:
     view = clinicians.add(
         ctx, name=args.name, credential=args.credential, role=args.role, npi=args.npi,
         default=args.default,
@@ -146,7 +150,7 @@ def clinician_add(ctx, args) -> None:
         print(f"Added {view.name}, {view.credential}, {view.role.value}{suffix}.")
 
 
-def clinician_list(ctx, args) -> None:
+def clinician_list(ctx: AppContext, args) -> None:
     rows = clinicians.list_clinicians(ctx)
     if args.json:
         emit_json([c.to_dict() for c in rows])
@@ -160,7 +164,7 @@ def clinician_list(ctx, args) -> None:
     )
 
 
-def clinician_default(ctx, args) -> None:
+def clinician_default(ctx: AppContext, args) -> None:
     view = clinicians.set_default(ctx, args.clinician)
     if args.json:
         emit_json(view.to_dict())
@@ -168,7 +172,7 @@ def clinician_default(ctx, args) -> None:
         print(f"{view.name} is now the default clinician.")
 
 
-def category_list(ctx, args) -> None:
+def category_list(ctx: AppContext, args) -> None:
     rows = categories.list_categories(ctx)
     if args.json:
         emit_json([c.to_dict() for c in rows])

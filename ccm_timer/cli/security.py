@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json
 from ccm_timer.errors import UserError
+
+if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
+    from ccm_timer.services.context import AppContext
 
 backups = lazy("ccm_timer.services.security.backups")
 keys = lazy("ccm_timer.services.security.keys")
@@ -43,7 +47,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(handler=backup)
 
 
-def _opened_by_quick(ctx, args) -> None:  # never called: the quick hook always answers
+def _opened_by_quick(ctx: AppContext, args) -> None:  # never called: the quick hook always answers
     raise UserError("This command cannot run here.")
 
 
@@ -52,7 +56,7 @@ def show_recovery_key(folder, recovery_key: str) -> None:
     print(f"\n    {recovery_key}\n", file=sys.stderr)
 
 
-def notices(ctx) -> None:
+def notices(ctx: AppContext) -> None:
     """After a command opened the database: say it is read-only, and show a new database's
     recovery key once, on a terminal only (never into a log or a pipe)."""
     if ctx.read_only:
@@ -168,7 +172,7 @@ def _with(prefs, **changes):
     return replace(prefs, **changes)
 
 
-def _audit(ctx, action: str, after: dict) -> None:
+def _audit(ctx: AppContext, action: str, after: dict) -> None:
     from ccm_timer.services.security import audit
 
     with ctx.write() as session:
@@ -177,7 +181,7 @@ def _audit(ctx, action: str, after: dict) -> None:
                      if ctx.protection.record else "-", after=after)
 
 
-def backup(ctx, args) -> None:
+def backup(ctx: AppContext, args) -> None:
     path = backups.take(ctx, args.out)
     if ctx.read_only is None:
         _audit(ctx, "database.backup", {"file": path.name})

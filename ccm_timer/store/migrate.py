@@ -38,6 +38,7 @@ def backup_database(engine: Engine, target: Path) -> Path:
     tmp.unlink(missing_ok=True)
     with engine.connect() as conn:
         source = conn.connection.dbapi_connection
+        assert source is not None  # a connection just checked out is live
         import sqlcipher3.dbapi2 as sqlcipher
 
         dest = sqlcipher.connect(str(tmp))

@@ -20,9 +20,11 @@ from ccm_timer.core.reminder import Reminder
 from ccm_timer.errors import UserError
 from ccm_timer.platform import autostart
 from ccm_timer.services.change_watch import DataVersion
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import clinicians
 from ccm_timer.services.timing import entries, recovery, sleep_gaps, timers, totals
 from ccm_timer.ui.presenters import tray_status
+from ccm_timer.ui.presenters.tray_state import TrayState
 from ccm_timer.ui.presenters.tray_status import TrayStatus
 
 log = logging.getLogger("ccm_timer.tray")
@@ -42,13 +44,13 @@ class TimerController(QObject):
     gap_detected = Signal(object)  # GapQuestion: asked before the gap is counted
     reminder_due = Signal(object)  # TrayStatus: the timer has run reminder_minutes more
 
-    def __init__(self, ctx, *, clinician_id: str | None = None, tick_ms: int = 1000,
+    def __init__(self, ctx: AppContext, *, clinician_id: str | None = None, tick_ms: int = 1000,
                  heartbeat_ms: int = recovery.HEARTBEAT_SECONDS * 1000,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self._clinician_id = clinician_id
-        self._status = TrayStatus("idle", mask_patients=ctx.settings.mask_patients)
+        self._status = TrayStatus(TrayState.IDLE, mask_patients=ctx.settings.mask_patients)
         self._orphans: list[recovery.Orphan] = []
         self._gaps: list[GapQuestion] = []
         self._clock_watch = ClockWatch(ctx.clock, tick_ms / 1000)
@@ -83,8 +85,8 @@ class TimerController(QObject):
             self._clinician_id = snap.clinician_id
         same = old.entry is not None and snap.entry is not None and (
             old.entry.origin_id == snap.entry.origin_id)
-        if snap.state == "running" and not snap.pending_recovery:
-            if not self._tick.isActive() or not (old.state == "running" and same):
+        if snap.state is TrayState.RUNNING and not snap.pending_recovery:
+            if not self._tick.isActive() or not (old.state is TrayState.RUNNING and same):
                 self._clock_watch.reset()  # a start or resume: nothing before it counts
                 self._tick.start()
         else:
@@ -96,7 +98,7 @@ class TimerController(QObject):
 
     def tick(self) -> None:
         """Once a second while a timer runs: show the time, notice gaps, remind."""
-        if self._status.state != "running":
+        if self._status.state is not TrayState.RUNNING:
             return
         gap = self._clock_watch.check()
         if gap is not None:
@@ -212,7 +214,7 @@ class TimerController(QObject):
         return view
 
     def toggle_pause(self):
-        if self._status.state == "paused":
+        if self._status.state is TrayState.PAUSED:
             view = timers.resume(self.ctx, self._clinician_id, watched_by_app=self._watching)
         else:
             view = timers.pause(self.ctx, self._clinician_id)

@@ -13,6 +13,10 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the tray shows its icon before the database is loaded
+    from ccm_timer.services.context import AppContext
 
 log = logging.getLogger("ccm_timer.tray")
 TRAY_WAIT_MS = int(os.environ.get("CCM_TIMER_TRAY_WAIT_MS", "2000"))
@@ -84,7 +88,7 @@ def _early_icon(app):
     return view
 
 
-def _guard_patient_data(app, ctx, tray) -> None:
+def _guard_patient_data(app, ctx: AppContext, tray) -> None:
     """The security parts of start-up: the one-time recovery key, plain-words warnings
     (unencrypted, read-only, stale backup), and the privacy lock that covers open windows
     after a while without use."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ccm_timer.errors import UserError
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.delivery import bundle_format as bundle
 from ccm_timer.services.delivery import hub
 from ccm_timer.services.security import audit
@@ -37,8 +38,8 @@ class ImportReport:
                 "entries": self.entries, "into": self.into, "changed": self.changed}
 
 
-def import_bundle(ctx, path: Path, *, hub_url: str | None = None, password: str | None = None,
-                  actor: str = ACTOR) -> ImportReport:
+def import_bundle(ctx: AppContext, path: Path, *, hub_url: str | None = None,
+                  password: str | None = None, actor: str = ACTOR) -> ImportReport:
     try:
         manifest, rows = bundle.verify(Path(path))
     except bundle.BundleError as exc:

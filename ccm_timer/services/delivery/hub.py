@@ -26,6 +26,7 @@ from sqlmodel import Session, SQLModel, col, func, select
 from ccm_timer.core import backoff
 from ccm_timer.core.month import as_zone, clip_seconds, month_bounds_utc, parse_month
 from ccm_timer.errors import UserError, sentence
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.delivery import targets
 from ccm_timer.services.security import audit
 from ccm_timer.store import merge as records
@@ -131,7 +132,7 @@ class PushReport:
     audit_seq: int = 0
 
 
-def push(ctx, hub_url: str, password: str | None = None,
+def push(ctx: AppContext, hub_url: str, password: str | None = None,
          engine: Engine | None = None) -> PushReport:
     """Push every patient, entry version, interval, enrollment and audit event of this
     workstation to the hub. Nothing local changes."""
@@ -149,12 +150,12 @@ def push(ctx, hub_url: str, password: str | None = None,
     return PushReport(sum(len(v) for v in rows.values()), changed, head)
 
 
-def _audit_head(ctx) -> int:
+def _audit_head(ctx: AppContext) -> int:
     with ctx.read() as session:
         return int(session.exec(select(func.max(AuditEvent.seq))).one() or 0)
 
 
-def push_target(ctx, target: targets.Target, *, force: bool = False,
+def push_target(ctx: AppContext, target: targets.Target, *, force: bool = False,
                 rng: random.Random | None = None) -> PushReport | None:
     """Push to a configured hub target when due, recording the result for the tray.
 
@@ -250,23 +251,24 @@ def verify_chains(engine: Engine) -> list[ChainCheck]:
         by_prev[event.prev_hash].append(event)
     checks = []
     for root in by_prev.get(audit.GENESIS, []):
-        count, event, problem = 0, root, ""
-        while event is not None:
+        count, problem = 0, ""
+        link: AuditEvent | None = root
+        while link is not None:
             count += 1
-            copy = AuditEvent(**{**event.model_dump(), "seq": count})
-            if audit.digest(copy) != event.hash:
+            copy = AuditEvent(**{**link.model_dump(), "seq": count})
+            if audit.digest(copy) != link.hash:
                 problem = f"event {count} was changed after writing"
                 break
-            following = by_prev.get(event.hash, [])
+            following = by_prev.get(link.hash, [])
             if len(following) > 1:
                 problem = f"event {count} has two successors"
                 break
-            event = following[0] if following else None
+            link = following[0] if following else None
         checks.append(ChainCheck(root.workstation, count, not problem, problem))
     return sorted(checks, key=lambda c: c.workstation)
 
 
-def status(ctx) -> list[dict[str, Any]]:
+def status(ctx: AppContext) -> list[dict[str, Any]]:
     with ctx.read() as session:
         return [
             {"target": s.target, "last_success_at": s.last_success_at,

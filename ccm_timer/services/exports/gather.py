@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -15,18 +16,17 @@ from sqlmodel import Session, col, select
 from ccm_timer.core.month import YearMonth, month_bounds_utc, parse_month
 from ccm_timer.errors import UserError, sentence
 from ccm_timer.exports import document
+from ccm_timer.exports.formats import BILLING_FORMATS
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.month import approvals
 from ccm_timer.services.month.approvals import Mark
 from ccm_timer.services.month.billing_rules import rules_for_month
 from ccm_timer.services.month.report import month_report
 from ccm_timer.services.timing import entries
-from ccm_timer.store.models import AuditEvent, Clinician, Enrollment, Patient
-
-FORMATS = ("ehr-text", "csv", "json", "fhir", "pdf")
-BILLING_FORMATS = ("csv", "json", "fhir", "pdf")
+from ccm_timer.store.models import AuditEvent, Clinician, Enrollment, MonthApproval, Patient
 
 
-def template_dir(ctx) -> Path:
+def template_dir(ctx: AppContext) -> Path:
     """Where a user's own templates override the defaults (same file names)."""
     return ctx.paths.settings_dir / "templates"
 
@@ -42,7 +42,7 @@ def audit_head(session: Session) -> int:
     return int(session.exec(select(func.max(AuditEvent.seq))).one() or 0)
 
 
-def _dos_rule(ctx) -> str:
+def _dos_rule(ctx: AppContext) -> str:
     return ctx.settings.date_of_service  # declared with its choices, checked when read
 
 
@@ -90,7 +90,7 @@ def _month_seconds(session: Session, views: list, lo, hi) -> dict[uuid.UUID, int
     return out
 
 
-def build(ctx, month: str, mrn: str | None = None, *, draft: bool = False,
+def build(ctx: AppContext, month: str, mrn: str | None = None, *, draft: bool = False,
           billing: bool = False, actor: str = "") -> tuple[dict[str, Any], int]:
     """The month document (exports/document.py) and the audit head it was read at."""
     ym = month_arg(month)
@@ -171,7 +171,7 @@ def build(ctx, month: str, mrn: str | None = None, *, draft: bool = False,
     return doc, basis
 
 
-def chain_head(ctx, seq: int) -> str:
+def chain_head(ctx: AppContext, seq: int) -> str:
     """The hash of audit event `seq`: a file that carries it can be checked against the
     trail (`ccm-timer audit verify`, `doctor`) long after it left the clinic."""
     with ctx.read() as session:
@@ -179,7 +179,8 @@ def chain_head(ctx, seq: int) -> str:
     return found or "0" * 64
 
 
-def _approval(row, changed: list, zone) -> dict[str, Any] | None:
+def _approval(row: MonthApproval | None, changed: list[approvals.Change],
+              zone: tzinfo) -> dict[str, Any] | None:
     if row is None:
         return None
     return {"by": row.approved_by, "at": row.approved_at.isoformat(),

@@ -22,11 +22,12 @@ from sqlmodel import Session, col, select
 
 from ccm_timer.core.month import parse_month
 from ccm_timer.errors import NotFound, UserError, sentence
+from ccm_timer.exports.formats import FORMATS
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.security import audit
 from ccm_timer.store.models import AuditEvent, Export
 from ccm_timer.store.types import new_id
 
-FORMATS = ("csv", "json", "fhir", "ehr-text", "pdf")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,120}")
 
 
@@ -37,7 +38,7 @@ def _chain_head(session: Session) -> str:
 
 def record_export(
     session: Session,
-    ctx,
+    ctx: AppContext,
     *,
     month: str,
     scope: str,

@@ -12,11 +12,11 @@ from typing import Any
 from ccm_timer import fsio
 from ccm_timer.errors import UserError
 from ccm_timer.exports import csv_file, fhir, filenames, json_file, templates
+from ccm_timer.exports.formats import BILLING_FORMATS, FORMATS, ExportFormat
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.delivery import outbox
 from ccm_timer.services.exports import history as export_records
 from ccm_timer.services.exports.gather import (
-    BILLING_FORMATS,
-    FORMATS,
     audit_head,
     build,
     month_arg,
@@ -58,21 +58,21 @@ class _Changed(Exception):
     """Something was written between reading the month and recording its export."""
 
 
-def render(ctx, doc: dict[str, Any], fmt: str) -> bytes:
-    if fmt == "ehr-text":
+def render(ctx: AppContext, doc: dict[str, Any], fmt: str) -> bytes:
+    if fmt == ExportFormat.EHR_TEXT:
         return ehr_text(ctx, doc)
-    if fmt == "csv":
+    if fmt == ExportFormat.CSV:
         return csv_file.render(doc)
-    if fmt == "json":
+    if fmt == ExportFormat.JSON:
         return json_file.render(doc)
-    if fmt == "fhir":
+    if fmt == ExportFormat.FHIR:
         return fhir.render(doc, ctx.settings.fhir_mrn_system)
     from ccm_timer.exports import pdf  # Qt: only the PDF pays for importing it
 
     return pdf.render(doc)
 
 
-def _actor(ctx, actor: str | None) -> str:
+def _actor(ctx: AppContext, actor: str | None) -> str:
     from ccm_timer.services.people import clinicians
 
     try:
@@ -84,9 +84,9 @@ def _actor(ctx, actor: str | None) -> str:
         return getpass.getuser() or "unknown user"
 
 
-def export_month(ctx, month: str, fmt: str, *, mrn: str | None = None, draft: bool = False,
-                 send: str | None = None, out: Path | None = None, to_stdout: bool = False,
-                 actor: str | None = None) -> ExportResult:
+def export_month(ctx: AppContext, month: str, fmt: str, *, mrn: str | None = None,
+                 draft: bool = False, send: str | None = None, out: Path | None = None,
+                 to_stdout: bool = False, actor: str | None = None) -> ExportResult:
     """Render, record (and queue) one export, and write its file atomically: a failure
     leaves neither a record nor a partial file."""
     if fmt not in FORMATS:
@@ -111,7 +111,7 @@ def export_month(ctx, month: str, fmt: str, *, mrn: str | None = None, draft: bo
     raise UserError("Entries keep changing while the export is made; try again in a moment.")
 
 
-def _record(ctx, doc: dict[str, Any], content: bytes, fmt: str, basis: int, *, who: str,
+def _record(ctx: AppContext, doc: dict[str, Any], content: bytes, fmt: str, basis: int, *, who: str,
             send: str | None, out: Path | None, to_stdout: bool) -> ExportResult:
     pending: fsio.PendingFile | None = None
     try:
@@ -157,9 +157,9 @@ def _record(ctx, doc: dict[str, Any], content: bytes, fmt: str, basis: int, *, w
                         len(doc["left_out"]), send)
 
 
-def _custom_templates(ctx, fmt: str) -> dict[str, str]:
+def _custom_templates(ctx: AppContext, fmt: str) -> dict[str, str]:
     """The SHA-256 of any user template used: the audit trail shows which text made it."""
-    if fmt != "ehr-text":
+    if fmt != ExportFormat.EHR_TEXT:
         return {}
     source = templates.load(templates.MONTH_SUMMARY, template_dir(ctx))
     return {source.name: source.sha256} if source.custom else {}

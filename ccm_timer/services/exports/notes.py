@@ -9,12 +9,13 @@ from typing import Any
 from ccm_timer.core.month import month_of
 from ccm_timer.errors import UserError
 from ccm_timer.exports import document, templates
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.exports.gather import build, people_by_name, template_dir
 from ccm_timer.services.exports.render_worker import render_note, render_notes
 from ccm_timer.services.timing import entries
 
 
-def month_summary(ctx, month: str, mrn: str) -> str:
+def month_summary(ctx: AppContext, month: str, mrn: str) -> str:
     """The patient-month summary note, ready to paste into the chart."""
     doc, _ = build(ctx, month, mrn)
     return render_note(templates.MONTH_SUMMARY, _summary_context(doc, doc["patients"][0]),
@@ -26,7 +27,7 @@ def _summary_context(doc: dict, patient: dict) -> dict[str, Any]:
                                    "rules_year")}, "patient": patient}
 
 
-def note_for_entry(ctx, entry_id: str | uuid.UUID) -> str:
+def note_for_entry(ctx: AppContext, entry_id: str | uuid.UUID) -> str:
     """The note for one entry (its current version), ready to paste into the chart."""
     with ctx.read() as session:
         row = entries.find_entry(session, str(entry_id))
@@ -48,7 +49,7 @@ def note_for_entry(ctx, entry_id: str | uuid.UUID) -> str:
     return render_note(templates.ENTRY_NOTE, context, template_dir(ctx))
 
 
-def note_for_last_entry(ctx, clinician: str | None = None) -> str:
+def note_for_last_entry(ctx: AppContext, clinician: str | None = None) -> str:
     """The note for the clinician's (default: this workstation's) most recent entry."""
     with ctx.read() as session:
         who = ctx.settings.default_clinician if clinician is None else clinician
@@ -61,7 +62,7 @@ def note_for_last_entry(ctx, clinician: str | None = None) -> str:
     return note_for_entry(ctx, recent[-1].id)
 
 
-def ehr_text(ctx, doc: dict[str, Any]) -> bytes:
+def ehr_text(ctx: AppContext, doc: dict[str, Any]) -> bytes:
     """Every patient's month summary, one after the other."""
     notes = render_notes(templates.MONTH_SUMMARY,
                          [_summary_context(doc, p) for p in doc["patients"]], template_dir(ctx))

@@ -31,6 +31,7 @@ from ccm_timer.core.billing import (
 )
 from ccm_timer.core.month import YearMonth, month_bounds_utc, parse_month
 from ccm_timer.errors import NotFound, UserError, sentence
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.month.billing_rules import MissingBillingRules, rules_for_month
 from ccm_timer.store.instants import to_db_text
 
@@ -278,7 +279,7 @@ def month_report_on(
     return MonthReport(str(ym), zone.key, rules.to_dict(), reports, program_level)
 
 
-def month_report(ctx, month: str, patient_mrn: str | None = None) -> MonthReport:
+def month_report(ctx: AppContext, month: str, patient_mrn: str | None = None) -> MonthReport:
     return month_report_on(ctx.engine, month, ctx.zone, ctx.now(), patient_mrn)
 
 

@@ -18,6 +18,7 @@ from sqlmodel import select
 
 from ccm_timer.core.parse import check_mrn, check_text, parse_date, parse_person_name
 from ccm_timer.errors import UserError
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import enrollments
 from ccm_timer.services.security import audit
 from ccm_timer.store.models import Patient, Program
@@ -164,7 +165,7 @@ def parse(text: str) -> tuple[list[RosterRow], list[tuple[int, str]]]:
     return rows, problems
 
 
-def import_file(ctx, path: Path) -> int:
+def import_file(ctx: AppContext, path: Path) -> int:
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from ccm_timer.services.context import AppContext
 from ccm_timer.store.models import AuditEvent
 from ccm_timer.store.types import new_id, to_db_text
 
@@ -50,7 +51,7 @@ def _dump(value: Any) -> str | None:
 def append(
     session: Session,
     *,
-    ctx: Any,
+    ctx: AppContext,
     actor: str,
     action: str,
     entity: str,
@@ -114,7 +115,7 @@ def history(session: Session, entity_id: Any) -> list[AuditEvent]:
     return list(session.exec(rows.order_by(col(AuditEvent.seq))))
 
 
-def authors(ctx: Any, entity_id: Any) -> dict[str, str]:
+def authors(ctx: AppContext, entity_id: Any) -> dict[str, str]:
     """Entry version id -> who first recorded it, from the entity's audit events."""
     found: dict[str, str] = {}
     with ctx.read() as session:

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from ccm_timer.errors import DatabaseError, UserError
+from ccm_timer.services.context import AppContext
 from ccm_timer.store import migrate
 from ccm_timer.store.connection import key_pragma
 
@@ -77,7 +78,7 @@ def _settle_and_verify(path: Path, key: bytes | None) -> None:
         )
 
 
-def take(ctx, out: Path | None = None) -> Path:
+def take(ctx: AppContext, out: Path | None = None) -> Path:
     """A verified backup at `out` (never over an existing file), or a new file in the data
     folder's backups."""
     if out is None:
@@ -92,20 +93,20 @@ def take(ctx, out: Path | None = None) -> Path:
     return _write(ctx, target)
 
 
-def _write(ctx, target: Path) -> Path:
+def _write(ctx: AppContext, target: Path) -> Path:
     migrate.backup_database(ctx.engine, target)
     os.chmod(target, 0o600)
     _settle_and_verify(target, getattr(ctx.engine, "ccm_key", None))
     return target
 
 
-def due(ctx) -> bool:
+def due(ctx: AppContext) -> bool:
     today = ctx.now().astimezone(UTC).date()
     days = [b.daily for b in list_backups(ctx.paths.backups) if b.daily is not None]
     return not days or max(days) < today
 
 
-def daily(ctx) -> Path | None:
+def daily(ctx: AppContext) -> Path | None:
     """Take today's backup if none was taken today, then keep only the newest seven."""
     if not due(ctx):
         return None
@@ -117,9 +118,8 @@ def daily(ctx) -> Path | None:
 
 def rotate(folder: Path, keep: int = DAILY_KEEP) -> list[Path]:
     """Remove daily backups beyond the newest `keep` (by their date); returns what went."""
-    dailies = sorted((b for b in list_backups(folder) if b.daily is not None),
-                     key=lambda b: b.daily)
-    gone = [b.path for b in dailies[:-keep]] if len(dailies) > keep else []
+    dailies = sorted((b.daily, b.path) for b in list_backups(folder) if b.daily is not None)
+    gone = [path for _, path in dailies[:-keep]] if len(dailies) > keep else []
     for path in gone:
         path.unlink(missing_ok=True)
     return gone

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from ccm_timer.errors import DatabaseError
+from ccm_timer.services.context import AppContext
 from ccm_timer.store.connection import key_pragma
 
 
@@ -128,7 +129,7 @@ def cipher_settings(engine: Engine) -> dict[str, str]:
     return found
 
 
-def warnings(ctx: Any) -> list[str]:
+def warnings(ctx: AppContext) -> list[str]:
     """What the tray (a warning icon and menu line) and `doctor` must tell the user about how
     the data is kept; empty when all is well."""
     from ccm_timer.services.security import backups, keys
@@ -163,7 +164,7 @@ def warnings(ctx: Any) -> list[str]:
     return found
 
 
-def _first_event_at(ctx: Any) -> Any:
+def _first_event_at(ctx: AppContext) -> Any:
     from sqlmodel import col, select
 
     from ccm_timer.store.models import AuditEvent
@@ -173,7 +174,7 @@ def _first_event_at(ctx: Any) -> Any:
     return first.at_utc if first else None
 
 
-def export_anchors(ctx: Any) -> tuple[int, list[str]]:
+def export_anchors(ctx: AppContext) -> tuple[int, list[str]]:
     """Every export recorded the audit chain head it was made at (and billing holds a copy).
     A chain rewritten afterwards, even with every hash recomputed so that `audit verify`
     passes, no longer contains those heads. Returns (exports checked, problems)."""

@@ -26,18 +26,22 @@ import uuid
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ccm_timer import fsio
 from ccm_timer.errors import DatabaseError
 from ccm_timer.paths import AppPaths
+
+if TYPE_CHECKING:  # services/context.py imports this module: a runtime import would cycle
+    from ccm_timer.services.context import AppContext
+    from ccm_timer.services.security.secret_store import SecretStore
 
 RECORD_FILE = "ccm-timer.keyinfo.json"
 SERVICE = "ccm-timer"
 ENV_PASSPHRASE = "CCM_TIMER_PASSPHRASE"
 MIN_PASSPHRASE = 10
 # OWASP's scrypt floor (N=2^17, r=8, p=1: 128 MiB, under a second); paid once per process.
-SCRYPT = {"n": 2**17, "r": 8, "p": 1}
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
 _CHECK_BYTES = 3
 PASSPHRASE_WHERE = f"a passphrase ({ENV_PASSPHRASE} or typed at start); scrypt, salt on file"
 _GROUP = 4
@@ -224,8 +228,8 @@ def new_key(passphrase: str | None, *, no_keyring: str, shown: bool = False) -> 
                 f"The passphrase must be at least {MIN_PASSPHRASE} characters long; choose a "
                 "longer one. Nothing was changed.", needs_passphrase=True,
                 wrong_passphrase=True)
-        record = KeyRecord(uuid.uuid4().hex, "passphrase", now_text(),
-                           salt=secrets.token_hex(16), recovery_key_shown=shown, **SCRYPT)
+        record = KeyRecord(uuid.uuid4().hex, "passphrase", now_text(), salt=secrets.token_hex(16),
+                           recovery_key_shown=shown, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
         return Protection(derive(phrase, record), "passphrase", PASSPHRASE_WHERE, record,
                           created=True)
     store = store_or_explain(no_keyring, needs_passphrase=True)
@@ -257,7 +261,7 @@ def _from_passphrase(record: KeyRecord, passphrase: str | None) -> Protection:
     return Protection(derive(phrase, record), "passphrase", PASSPHRASE_WHERE, record)
 
 
-def store_or_explain(template: str, **flags: bool):
+def store_or_explain(template: str, **flags: bool) -> SecretStore:
     from ccm_timer.services.security.secret_store import SecretStoreError, open_store
 
     try:
@@ -266,7 +270,7 @@ def store_or_explain(template: str, **flags: bool):
         raise KeyUnavailable(template.format(why=exc.why), **flags) from None
 
 
-def put_key(store, record: KeyRecord, key: bytes) -> None:
+def put_key(store: SecretStore, record: KeyRecord, key: bytes) -> None:
     from ccm_timer.services.security.secret_store import SecretStoreError
 
     try:
@@ -367,7 +371,7 @@ def recovery_key_pending(protection: Protection) -> bool:
     return bool(protection.encrypted and record is not None and not record.recovery_key_shown)
 
 
-def audit_new_key(ctx: Any) -> None:
+def audit_new_key(ctx: AppContext) -> None:
     """Record, once, that this database got its key and where it is kept (never the key)."""
     protection: Protection = ctx.protection
     if not protection.created or protection.record is None:
@@ -381,13 +385,13 @@ def audit_new_key(ctx: Any) -> None:
                      after={"kept_in": record.kept_in, "backend": record.backend or None})
 
 
-def pending_recovery_key(ctx: Any) -> str | None:
+def pending_recovery_key(ctx: AppContext) -> str | None:
     """The recovery key to show once (tray dialog, or the CLI on a terminal), until
     `recovery_key_was_shown` is called; None when it was shown or there is no key."""
     return ctx.protection.recovery_key() if recovery_key_pending(ctx.protection) else None
 
 
-def recovery_key_was_shown(ctx: Any) -> None:
+def recovery_key_was_shown(ctx: AppContext) -> None:
     mark_recovery_key_shown(ctx.paths)
     if ctx.protection.record is not None:
         ctx.protection = replace(

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any  # sqlcipher3 has no stubs
 
 import sqlcipher3.dbapi2 as sqlcipher
 
+from ccm_timer.core.timer import TimerState
 from ccm_timer.errors import UnreadableError
 from ccm_timer.paths import AppPaths
 from ccm_timer.services.settings import Settings
@@ -34,7 +36,7 @@ WHERE e.clinician_id = ? AND e.superseded_at IS NULL AND e.state IN ('RUNNING', 
 """
 
 
-def _clinician(cur, settings: Settings, wanted: str | None) -> tuple | None:
+def _clinician(cur: Any, settings: Settings, wanted: str | None) -> tuple | None:
     ref = wanted or settings.default_clinician
     if not ref:
         return None
@@ -85,7 +87,7 @@ def _read(
         clinician_id, name, role, _active = who
         row = cur.execute(_LIVE_ENTRY, (clinician_id,)).fetchone()
         if row is None:
-            return Status("idle", name, None)
+            return Status(TimerState.IDLE, name, None)
         spans = [
             (from_db_text(s), from_db_text(e) if e else None)
             for s, e in cur.execute(
@@ -107,7 +109,7 @@ def _read(
             patient_mrn=row[3], patient_family=row[4], patient_given=row[5],
             category=row[6], category_label=row[7], program=row[8],
             clinician=name, clinician_role=role.lower(), source=row[9].lower(),
-            state=row[10].lower(), note=row[11], voided=bool(row[12]),
+            state=TimerState(row[10].lower()), note=row[11], voided=bool(row[12]),
             void_reason=row[13], change_reason=row[14], workstation=row[15],
             supersedes_id=uuid.UUID(row[16]) if row[16] else None, superseded=False,
             created_at=created_at,

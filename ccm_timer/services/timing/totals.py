@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import or_
 from sqlmodel import col, select
 
 from ccm_timer.core.month import clip_seconds, month_bounds_utc, month_of
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import patients
+from ccm_timer.services.timing.entry_values import EntryView
 from ccm_timer.store.models import Interval, TimeEntry
 
 
-def patient_month_seconds(ctx, mrn: str, at: datetime | None = None) -> int:
+def patient_month_seconds(ctx: AppContext, mrn: str, at: datetime | None = None) -> int:
     now = ctx.now()
     lo, hi = month_bounds_utc(month_of(at or now, ctx.zone), ctx.zone)
     with ctx.read() as session:
@@ -41,11 +42,11 @@ def patient_month_seconds(ctx, mrn: str, at: datetime | None = None) -> int:
 class Recorded:
     """What a stop recorded, for the confirmation: the entry and the patient's month."""
 
-    entry: Any  # EntryView
+    entry: EntryView
     month_seconds: int | None  # None for program-level time (no patient)
 
 
-def recorded(ctx, entry) -> Recorded:
+def recorded(ctx: AppContext, entry: EntryView) -> Recorded:
     if entry.patient_mrn is None:
         return Recorded(entry, None)
     return Recorded(entry, patient_month_seconds(ctx, entry.patient_mrn, entry.end))
