@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ccm_timer.cli.args import month_arg
@@ -15,6 +17,7 @@ if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
     from ccm_timer.services.context import AppContext
 
 entries = lazy("ccm_timer.services.timing.entries")
+checks = lazy("ccm_timer.services.timing.entry_checks")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -28,6 +31,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--clinician")
     p.add_argument("--note", default="")
     p.add_argument("--program")
+    p.add_argument("--yes", action="store_true", help="keep an entry over 12 hours without "
+                   "asking")
     p.set_defaults(handler=add)
     p = esub.add_parser("list", parents=[common], help="list entries")
     p.add_argument("--month", type=month_arg, help="YYYY-MM")
@@ -46,6 +51,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--clinician", help="who did the work")
     p.add_argument("--by", help="who makes the change (default: the default clinician)")
     p.add_argument("--program")
+    p.add_argument("--yes", action="store_true", help="keep an entry over 12 hours without "
+                   "asking")
     p.set_defaults(handler=edit)
     p = esub.add_parser("void", parents=[common], help="void an entry (keeps the original)")
     p.add_argument("id")
@@ -86,12 +93,32 @@ def _print(ctx: AppContext, args, view, verb: str) -> None:
               f"{view.category_label}, {duration(view.seconds)}.")
 
 
+def _confirmed(args, save: Callable, nothing: str):
+    """save(long_ok): an entry over 12 hours is asked about on a terminal; elsewhere it
+    needs --yes. `nothing`: what is said when the person says no."""
+    try:
+        return save(args.yes)
+    except checks.LongEntry as exc:
+        if sys.stdin is None or not sys.stdin.isatty():
+            raise UserError(f"This entry would be {exc.length_text} long, more than "
+                            f"{exc.limit_text}; check the start and end, or pass --yes to "
+                            "keep it as it is.") from None
+        try:
+            answer = input(f"This entry would be {exc.length_text} long, more than "
+                           f"{exc.limit_text}. Keep it? [y/N] ")
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
+            raise UserError(f"{nothing}; check the start and end.") from None
+        return save(True)
+
+
 def add(ctx: AppContext, args) -> None:
-    view = entries.add_manual(
-        ctx, patient_mrn=args.patient, category_slug=args.category,
-        start=_instant(ctx, args.start, "start"), end=_instant(ctx, args.end, "end"),
-        clinician=args.clinician, note=args.note, program=args.program,
-    )
+    start, end = _instant(ctx, args.start, "start"), _instant(ctx, args.end, "end")
+    view = _confirmed(args, lambda long_ok: entries.add_manual(
+        ctx, patient_mrn=args.patient, category_slug=args.category, start=start, end=end,
+        clinician=args.clinician, note=args.note, program=args.program, long_ok=long_ok,
+    ), "Nothing was added")
     _print(ctx, args, view, "Added")
 
 
@@ -110,12 +137,12 @@ def list_(ctx: AppContext, args) -> None:
 
 
 def edit(ctx: AppContext, args) -> None:
-    view = entries.edit(
+    start, end = _instant(ctx, args.start, "start"), _instant(ctx, args.end, "end")
+    view = _confirmed(args, lambda long_ok: entries.edit(
         ctx, args.id, reason=args.reason, patient_mrn=args.patient,
-        category_slug=args.category, start=_instant(ctx, args.start, "start"),
-        end=_instant(ctx, args.end, "end"), note=args.note, clinician=args.clinician,
-        actor=args.by, program=args.program,
-    )
+        category_slug=args.category, start=start, end=end, note=args.note,
+        clinician=args.clinician, actor=args.by, program=args.program, long_ok=long_ok,
+    ), "Nothing was changed")
     _print(ctx, args, view, "Edited")
 
 

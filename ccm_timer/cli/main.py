@@ -59,7 +59,21 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
+def _not_utf8(argv: Sequence[str]) -> int | None:
+    """The position of an argument with bytes that were not UTF-8 (Python keeps them as
+    lone surrogates, which no file, database or terminal can take)."""
+    for position, arg in enumerate(argv, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            return position
+    return None
+
+
 def run(argv: Sequence[str]) -> int:
+    if (position := _not_utf8(argv)) is not None:
+        return _fail(f"Argument {position} is not UTF-8 text; type it again, or set the "
+                     "terminal's character set to UTF-8.", 2)
     parser = build_parser()
     args = parser.parse_args(argv)
     args.data_dir = getattr(args, "data_dir", None)
@@ -134,9 +148,12 @@ def _utf8_streams(platform: str = sys.platform) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from ccm_timer.cli.output import terminal_safe
+
     _utf8_streams()
     try:
-        return run(list(sys.argv[1:] if argv is None else argv))
+        with terminal_safe():
+            return run(list(sys.argv[1:] if argv is None else argv))
     except BrokenPipeError:
         # The reader went away (`ccm-timer entry list | head`): not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -22,6 +22,12 @@ _MRN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{0,29}")
 _FORBIDDEN = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068",
               "\u2069", "\u200e", "\u200f", "\u061c", "\ufeff"}
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# What must not reach a terminal raw: C0 and C1 controls but tab and newline (escape
+# sequences), the characters above, line and paragraph separators, and lone surrogates
+# (bytes of an argument that were not UTF-8).
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff"
+                    + "".join(sorted(_FORBIDDEN)) + "]")
+MAX_NOTE = 4000
 
 
 def parse_date(text: str) -> date:
@@ -48,6 +54,13 @@ def parse_instant(text: str, zone: ZoneInfo) -> datetime:
         )
     except ValueError:
         raise ValueError(f"{text!r} is not a real date and time") from None
+    try:
+        return _to_utc(text, wall, offset, zone)
+    except OverflowError:  # 9999-12-31T23:59 in New York is in the year 10000 in UTC
+        raise ValueError(f"{text!r} is too far from today to be a time") from None
+
+
+def _to_utc(text: str, wall: datetime, offset: str | None, zone: ZoneInfo) -> datetime:
     if offset:
         if offset == "Z":
             return wall.replace(tzinfo=UTC)
@@ -96,6 +109,23 @@ def check_text(text: str, what: str, max_len: int = 200) -> str:
             raise ValueError(f"the {what} contains a control or invalid character")
     if value.startswith(FORMULA_PREFIXES):
         raise ValueError(f"the {what} starts with {value[0]!r} like a spreadsheet formula")
+    return value
+
+
+def check_note(text: str, what: str = "note", max_len: int = MAX_NOTE) -> str:
+    """Free text (a note, a reason): any printable text, tabs and line breaks, but nothing
+    that moves a terminal's cursor, recolours it or reorders what a reader sees."""
+    value = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    bad = UNSAFE.search(value)
+    if bad:
+        ch = bad.group()
+        if "\ud800" <= ch <= "\udfff":
+            raise ValueError(f"the {what} holds bytes that are not UTF-8 text; type it again")
+        kind = "an invisible text-direction" if ch in _FORBIDDEN else "a control"
+        raise ValueError(f"the {what} contains {kind} character (U+{ord(ch):04X}); remove it")
+    value = unicodedata.normalize("NFC", value)
+    if len(value) > max_len:
+        raise ValueError(f"the {what} is longer than {max_len:,} characters; shorten it")
     return value
 
 

@@ -1,11 +1,12 @@
 """Every date and time parser the command line accepts (`--dob`, `--consent`, `--start`,
-`--end`, `--month`, the recovery key), under hypothesis: they accept exactly their format,
+`--end`, `--month`, `--timeout`, the recovery key), and the note check, under hypothesis: they accept exactly their format,
 round-trip what they accept, and refuse anything else with ValueError (never another error,
 never a guess). tests/core/test_parse.py holds the hand-picked cases."""
 
 from __future__ import annotations
 
 import argparse
+import unicodedata
 from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -13,9 +14,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ccm_timer.cli.args import date_arg, month_arg
+from ccm_timer.cli.args import date_arg, month_arg, timeout_arg
+from ccm_timer.core import entry_limits
 from ccm_timer.core.month import YearMonth, parse_month
-from ccm_timer.core.parse import parse_date, parse_instant
+from ccm_timer.core.parse import MAX_NOTE, UNSAFE, check_note, parse_date, parse_instant
 
 ZONES = st.sampled_from([ZoneInfo(z) for z in ("America/New_York", "America/Chicago",
                                                 "America/Los_Angeles", "Pacific/Honolulu",
@@ -121,3 +123,73 @@ def test_other_scripts_digits_are_refused(digit, day):
             with pytest.raises(ValueError):
                 parse_month(hostile[:7])
             break
+
+
+# Issue 13, defect 12: the ends of the calendar, with and without an offset, were
+# OverflowError and a failed strptime; an entry's times and the network timeout had no bounds.
+
+@given(st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})?",
+                     fullmatch=True)
+       | st.sampled_from(["0001-01-01T00:00", "0001-01-01T00:00+05:00", "9999-12-31T23:59",
+                          "9999-12-31T23:59-05:00", "9999-12-31T23:59+00:00"]),
+       ZONES)
+def test_any_instant_shaped_text_is_a_time_or_a_value_error(text, zone):
+    try:
+        instant = parse_instant(text, zone)
+    except ValueError as exc:
+        assert str(exc)
+        return
+    assert instant.tzinfo is UTC
+
+
+@given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
+                    timezones=st.just(UTC)),
+       st.timedeltas(min_value=timedelta(seconds=1), max_value=timedelta(days=5000)),
+       st.booleans())
+def test_entry_times_are_kept_only_within_the_clinical_dates_and_lengths(start, length,
+                                                                        confirmed):
+    try:
+        end = start + length
+    except OverflowError:
+        return
+    within = entry_limits.EARLIEST <= start and length <= entry_limits.LONGEST
+    try:
+        entry_limits.check_times(start, end)
+        entry_limits.check_confirmed(start, end, confirmed)
+    except entry_limits.NeedsConfirmation:
+        assert within and not confirmed and length > entry_limits.CONFIRM_OVER
+        return
+    except ValueError as exc:
+        assert not within
+        assert "is before 2000-01-01, the earliest date an entry may have" in str(exc) or (
+            "more than 24 hours; add one entry per day of work" in str(exc))
+        return
+    assert within and (confirmed or length <= entry_limits.CONFIRM_OVER)
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True).map(repr) | HOSTILE
+       | st.sampled_from(["-1", "nan", "1e308", "inf", "-inf", "0", "120", "120.0001", "1e-9"]))
+def test_a_network_timeout_is_positive_finite_and_at_most_two_minutes(text):
+    try:
+        value = timeout_arg(text)
+    except argparse.ArgumentTypeError as exc:
+        assert str(exc).startswith("the timeout must be a number of seconds above 0 and at "
+                                   "most 120")
+        return
+    assert 0 < value <= 120 and value == float(text)
+
+
+@given(HOSTILE | st.lists(st.sampled_from(["a", " ", "\n", "\t", "\r", "\x1b", "[", "\x9b",
+                                           "\u202e", "\u2066", "\ud8ff", "\u00e9", "e\u0301",
+                                           "\U0001f469\u200d"]), max_size=30).map("".join))
+def test_a_note_is_kept_as_typed_or_refused_in_one_sentence(text):
+    try:
+        note = check_note(text)
+    except ValueError as exc:
+        message = str(exc)
+        assert message.startswith("the note ") and "\n" not in message
+        assert UNSAFE.search(text.replace("\r", "\n")) or len(text) > MAX_NOTE
+        return
+    assert not UNSAFE.search(note)
+    assert note == unicodedata.normalize(
+        "NFC", text.replace("\r\n", "\n").replace("\r", "\n").strip())

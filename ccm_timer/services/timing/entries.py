@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import and_, false, or_, text, true
+from sqlalchemy import or_, text
 from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import Select
 
 from ccm_timer.core.month import month_bounds_utc, parse_month
-from ccm_timer.core.timer import TimerState
 from ccm_timer.errors import NotFound, UserError, sentence
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import clinicians, patients
 from ccm_timer.services.security import audit
-from ccm_timer.services.timing import categories
+from ccm_timer.services.timing import categories, entry_checks
 from ccm_timer.services.timing.entry_values import EntryRow, EntryView, build_view
 from ccm_timer.store.models import (
     Category,
@@ -50,7 +47,7 @@ def intervals_of(session: Session, entry_ids: list[uuid.UUID]) -> dict[uuid.UUID
     return found
 
 
-def _views(session: Session, ctx: AppContext, rows: list[tuple]) -> list[EntryView]:
+def _views(session: Session, ctx, rows: list[tuple]) -> list[EntryView]:
     spans = intervals_of(session, [r[0].id for r in rows])
     now = ctx.now()
     return [
@@ -63,7 +60,7 @@ def _views(session: Session, ctx: AppContext, rows: list[tuple]) -> list[EntryVi
                 category=category.slug, category_label=category.label,
                 program=entry.program.value if entry.program else None,
                 clinician=clinician.name, clinician_role=clinician.role.value,
-                source=entry.source.value, state=TimerState(entry.state), note=entry.note,
+                source=entry.source.value, state=entry.state.value, note=entry.note,
                 voided=entry.voided, void_reason=entry.void_reason,
                 change_reason=entry.change_reason, workstation=entry.workstation,
                 supersedes_id=entry.supersedes_id, superseded=entry.superseded_at is not None,
@@ -76,7 +73,7 @@ def _views(session: Session, ctx: AppContext, rows: list[tuple]) -> list[EntryVi
     ]
 
 
-def _joined() -> Select[TimeEntry, Patient, Category, Clinician]:  # Patient None: outer join
+def _joined():
     return (
         select(TimeEntry, Patient, Category, Clinician)
         .join(Category, col(Category.id) == TimeEntry.category_id)
@@ -85,13 +82,13 @@ def _joined() -> Select[TimeEntry, Patient, Category, Clinician]:  # Patient Non
     )
 
 
-def view_of(session: Session, ctx: AppContext, entry_id: uuid.UUID) -> EntryView:
+def view_of(session: Session, ctx, entry_id: uuid.UUID) -> EntryView:
     rows = list(session.exec(_joined().where(TimeEntry.id == entry_id)))
     return _views(session, ctx, rows)[0]
 
 
 def list_entries(
-    ctx: AppContext,
+    ctx,
     *,
     month: str | None = None,
     patient_mrn: str | None = None,
@@ -160,41 +157,6 @@ def find_entry(session: Session, ref: str) -> TimeEntry:
     return row
 
 
-def check_overlap(
-    session: Session,
-    clinician_id: uuid.UUID,
-    start: datetime,
-    end: datetime,
-    now: datetime,
-    ignore_origin: uuid.UUID | None = None,
-) -> None:
-    """Refuse time that overlaps the same clinician's other (current, not voided) time."""
-    query = (
-        select(Interval, TimeEntry, Category)
-        .join(TimeEntry, col(TimeEntry.id) == Interval.entry_id)
-        .join(Category, col(Category.id) == TimeEntry.category_id)
-        .where(
-            TimeEntry.clinician_id == clinician_id,
-            col(TimeEntry.superseded_at).is_(None),
-            col(TimeEntry.voided).is_(False),
-            col(Interval.start_utc) < end,
-            or_(
-                col(Interval.end_utc) > start,
-                and_(col(Interval.end_utc).is_(None), true() if start < now else false()),
-            ),
-        )
-    )
-    for interval, entry, category in session.exec(query):
-        if ignore_origin is not None and entry.origin_id == ignore_origin:
-            continue
-        other_end = interval.end_utc.isoformat() if interval.end_utc else "now (still running)"
-        raise UserError(
-            f"This time overlaps entry {str(entry.id)[:13]} ({category.label}, "
-            f"{interval.start_utc.isoformat()} to {other_end}); change the times or edit "
-            "that entry."
-        )
-
-
 def _program_for(category: Category, program: str | None) -> Program | None:
     if category.program is None:
         if program:
@@ -245,7 +207,7 @@ def snapshot(entry: TimeEntry, spans: list[Interval]) -> dict:
 
 
 def add_manual(
-    ctx: AppContext,
+    ctx,
     *,
     patient_mrn: str | None,
     category_slug: str,
@@ -254,23 +216,28 @@ def add_manual(
     clinician: str | None = None,
     note: str = "",
     program: str | None = None,
+    long_ok: bool = False,
 ) -> EntryView:
+    """`long_ok`: the person confirmed an entry over 12 hours (else LongEntry)."""
     if end <= start:
         raise UserError("The end is not after the start; check the times.")
     now = ctx.now()
     if end > now:
         raise UserError("The end is in the future; time can be added only once it is spent.")
+    entry_checks.times(start, end)
+    note = entry_checks.text(note)
     with ctx.write() as session:
         who = clinicians.find(session, ctx, clinician)
         category, patient, the_program = resolve_subject(
             session, category_slug, patient_mrn, program
         )
-        check_overlap(session, who.id, start, end, now)
+        entry_checks.overlap(session, who.id, start, end, now)
+        entry_checks.confirmed(start, end, long_ok)
         entry_id = new_id()
         entry = TimeEntry(
             id=entry_id, origin_id=entry_id, clinician_id=who.id,
             patient_id=patient.id if patient else None, category_id=category.id,
-            program=the_program, note=note.strip(),
+            program=the_program, note=note,
             source=EntrySource.MANUAL, state=EntryState.STOPPED, workstation=ctx.workstation,
             tz_name=ctx.settings.clinic_timezone, created_at=now, created_by=who.id,
         )
@@ -286,8 +253,8 @@ def add_manual(
         return view_of(session, ctx, entry.id)
 
 
-def _new_version(session: Session, ctx: AppContext, old: TimeEntry, reason: str, actor: Clinician,
-                 action: str, **changes: Any) -> TimeEntry:
+def _new_version(session: Session, ctx, old: TimeEntry, reason: str, actor: Clinician,
+                 action: str, **changes) -> TimeEntry:
     """Write the next version of `old` with `changes`, stamp `old` superseded, and audit
     both versions under `action`."""
     old_spans = intervals_of(session, [old.id])[old.id]
@@ -319,15 +286,8 @@ def _new_version(session: Session, ctx: AppContext, old: TimeEntry, reason: str,
     return new
 
 
-def _reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise UserError("A reason is required: say why with --reason.")
-    return reason
-
-
 def edit(
-    ctx: AppContext,
+    ctx,
     ref: str,
     *,
     reason: str,
@@ -339,8 +299,10 @@ def edit(
     clinician: str | None = None,
     actor: str | None = None,
     program: str | None = None,
+    long_ok: bool = False,
 ) -> EntryView:
-    reason = _reason(reason)
+    reason = entry_checks.reason(reason)
+    note = None if note is None else entry_checks.text(note)
     now = ctx.now()
     with ctx.write() as session:
         old = find_entry(session, ref)
@@ -352,7 +314,7 @@ def edit(
         old_spans = intervals_of(session, [old.id])[old.id]
         changes: dict = {}
         if patient_mrn is not None or category_slug is not None or program is not None:
-            category = session.get_one(Category, old.category_id)
+            category = session.get(Category, old.category_id)
             old_patient = session.get(Patient, old.patient_id) if old.patient_id else None
             slug = category_slug or category.slug
             mrn = patient_mrn if patient_mrn is not None else (
@@ -373,36 +335,38 @@ def edit(
         if clinician is not None:
             changes["clinician_id"] = clinicians.find(session, ctx, clinician).id
         if note is not None:
-            changes["note"] = note.strip()
+            changes["note"] = note
         if start is not None or end is not None:
             new_start = start or old_spans[0].start_utc
-            new_end = end or max(s.end_utc for s in old_spans if s.end_utc)  # stopped: all set
+            new_end = end or max(s.end_utc for s in old_spans)  # stopped: every end is set
             if new_end <= new_start:
                 raise UserError("The end is not after the start; check the times.")
             if new_end > now:
                 raise UserError("The end is in the future; check the times.")
+            entry_checks.times(new_start, new_end)
             changes["spans"] = [(new_start, new_end)]
         if not changes:
             raise UserError("Nothing to change: give a new --start, --end, --note, "
                             "--patient, --category or --clinician.")
         spans = changes.get("spans") or [(s.start_utc, s.end_utc) for s in old_spans]
         for s, e in spans:
-            check_overlap(session, changes.get("clinician_id", old.clinician_id), s, e, now,
-                          ignore_origin=old.origin_id)
+            entry_checks.overlap(session, changes.get("clinician_id", old.clinician_id), s, e,
+                                 now, ignore_origin=old.origin_id)
+        if "spans" in changes:
+            entry_checks.confirmed(new_start, new_end, long_ok)
         new = _new_version(session, ctx, old, reason, who, "entry.edit", **changes)
         return view_of(session, ctx, new.id)
 
 
 def void(ctx: AppContext, ref: str, *, reason: str, actor: str | None = None) -> EntryView:
-    reason = _reason(reason)
+    reason = entry_checks.reason(reason)
     with ctx.write() as session:
         new = void_in(session, ctx, find_entry(session, ref), reason,
                       clinicians.find(session, ctx, actor))
         return view_of(session, ctx, new.id)
 
 
-def void_in(session: Session, ctx: AppContext, old: TimeEntry, reason: str,
-            who: Clinician) -> TimeEntry:
+def void_in(session: Session, ctx, old: TimeEntry, reason: str, who: Clinician) -> TimeEntry:
     """Void inside the caller's transaction (crash recovery records its decision with it)."""
     if old.voided:
         raise UserError("That entry is already voided.")
@@ -416,7 +380,7 @@ def void_in(session: Session, ctx: AppContext, old: TimeEntry, reason: str,
     return _new_version(session, ctx, old, reason, who, "entry.void", **changes)
 
 
-def history(ctx: AppContext, ref: str) -> list[EntryView]:
+def history(ctx, ref: str) -> list[EntryView]:
     """Every version of an entry, oldest first."""
     with ctx.read() as session:
         current = find_entry(session, ref)

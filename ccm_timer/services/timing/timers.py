@@ -17,10 +17,9 @@ from sqlmodel import Session, col, select
 
 from ccm_timer.core.timer import Span, Timer, TimerError, TimerState
 from ccm_timer.errors import UserError
-from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import clinicians
 from ccm_timer.services.security import audit
-from ccm_timer.services.timing import entries, liveness, recovery
+from ccm_timer.services.timing import entries, entry_checks, liveness, recovery
 from ccm_timer.services.timing.entry_values import EntryView, Status
 from ccm_timer.store.models import Clinician, EntrySource, EntryState, Interval, TimeEntry
 from ccm_timer.store.types import new_id
@@ -67,9 +66,10 @@ def _store(session: Session, entry: TimeEntry, spans: list[Interval], timer: Tim
     session.flush()
 
 
-def _transition(ctx: AppContext, clinician: str | None, action: str, note: str | None = None,
+def _transition(ctx, clinician: str | None, action: str, note: str | None = None,
                 watched_by_app: bool = False) -> EntryView:
     now = ctx.now()
+    note = note and entry_checks.text(note)
     with ctx.write() as session:
         who = clinicians.find(session, ctx, clinician)
         entry = _live_entry(session, who.id)
@@ -82,7 +82,7 @@ def _transition(ctx: AppContext, clinician: str | None, action: str, note: str |
         except TimerError as exc:
             raise UserError(f"The timer for {who.name} is {entry.state.value}: {exc}.") from None
         if note:
-            entry.note = f"{entry.note}\n{note.strip()}".strip()
+            entry.note = f"{entry.note}\n{note}".strip()
         _store(session, entry, spans, timer)
         spans = entries.intervals_of(session, [entry.id])[entry.id]
         audit.append(
@@ -95,9 +95,10 @@ def _transition(ctx: AppContext, clinician: str | None, action: str, note: str |
 
 
 def _start_in(
-    session: Session, ctx: AppContext, who: Clinician, patient_mrn: str | None, category_slug: str,
+    session: Session, ctx, who: Clinician, patient_mrn: str | None, category_slug: str,
     note: str, program: str | None,
 ) -> TimeEntry:
+    note = entry_checks.text(note)
     category, patient, the_program = entries.resolve_subject(
         session, category_slug, patient_mrn, program
     )
@@ -112,7 +113,7 @@ def _start_in(
     entry = TimeEntry(
         id=entry_id, origin_id=entry_id, clinician_id=who.id,
         patient_id=patient.id if patient else None, category_id=category.id,
-        program=the_program, note=note.strip(), source=EntrySource.TIMER,
+        program=the_program, note=note, source=EntrySource.TIMER,
         state=EntryState.RUNNING, workstation=ctx.workstation,
         tz_name=ctx.settings.clinic_timezone, created_at=now, created_by=who.id,
     )
@@ -129,7 +130,7 @@ def _start_in(
 
 
 def start(
-    ctx: AppContext, *, patient_mrn: str | None, category_slug: str, note: str = "",
+    ctx, *, patient_mrn: str | None, category_slug: str, note: str = "",
     clinician: str | None = None, program: str | None = None, watched_by_app: bool = False,
 ) -> EntryView:
     with ctx.write() as session:
@@ -141,7 +142,7 @@ def start(
 
 
 def switch(
-    ctx: AppContext, *, patient_mrn: str | None, category_slug: str, note: str = "",
+    ctx, *, patient_mrn: str | None, category_slug: str, note: str = "",
     clinician: str | None = None, program: str | None = None, watched_by_app: bool = False,
 ) -> tuple[EntryView | None, EntryView]:
     """Stop whatever runs and start the new activity, in one transaction: either both
@@ -167,32 +168,31 @@ def switch(
         return stopped, entries.view_of(session, ctx, entry.id)
 
 
-def pause(ctx: AppContext, clinician: str | None = None) -> EntryView:
+def pause(ctx, clinician: str | None = None) -> EntryView:
     return _transition(ctx, clinician, "pause")
 
 
-def resume(ctx: AppContext, clinician: str | None = None, *,
-           watched_by_app: bool = False) -> EntryView:
+def resume(ctx, clinician: str | None = None, *, watched_by_app: bool = False) -> EntryView:
     return _transition(ctx, clinician, "resume", watched_by_app=watched_by_app)
 
 
-def stop(ctx: AppContext, clinician: str | None = None, note: str | None = None) -> EntryView:
+def stop(ctx, clinician: str | None = None, note: str | None = None) -> EntryView:
     return _transition(ctx, clinician, "stop", note)
 
 
-def status(ctx: AppContext, clinician: str | None = None) -> Status:
+def status(ctx, clinician: str | None = None) -> Status:
     with ctx.read() as session:
         who = clinicians.find(session, ctx, clinician)
         entry = _live_entry(session, who.id)
         if entry is None:
-            return Status(TimerState.IDLE, who.name, None)
+            return Status("idle", who.name, None)
         view = entries.view_of(session, ctx, entry.id)
         orphan = recovery.orphan_of(session, ctx, entry)
     warning = liveness.orphan_warning(orphan.last_seen) if orphan is not None else None
     return Status(view.state, who.name, view, warning)
 
 
-def others_live(ctx: AppContext, clinician_id: str) -> tuple[str, ...]:
+def others_live(ctx, clinician_id: str) -> tuple[str, ...]:
     """Names of the other clinicians with a live timer on this database: on a shared
     workstation nobody should leave one running unseen after switching to their own."""
     with ctx.read() as session:
