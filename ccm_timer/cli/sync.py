@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ccm_timer.cli.args import MAX_TIMEOUT, timeout_arg
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, local, table
 from ccm_timer.errors import UserError
+
+if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
+    from ccm_timer.services.context import AppContext
 
 # Lazy: building the parser must not import the ORM (the fast `status` path).
 bundles = lazy("ccm_timer.services.delivery.bundle_import")
@@ -50,20 +54,20 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(handler=hub_verify)
 
 
-def _hub_targets(ctx, name: str | None) -> list:
+def _hub_targets(ctx: AppContext, name: str | None) -> list:
     if name:
         target = targets.get(ctx, name)
-        if target.kind != "hub":
+        if target.kind != targets.TargetKind.HUB:
             raise UserError(f"{name} is a {target.kind} target, not a clinic hub.")
         return [target]
-    found = [t for t in targets.list_targets(ctx) if t.kind == "hub"]
+    found = [t for t in targets.list_targets(ctx) if t.kind == targets.TargetKind.HUB]
     if not found:
         raise UserError("No clinic hub is set up; add one with "
                         "`ccm-timer target add NAME --kind hub --url postgresql://...`.")
     return found
 
 
-def sync_command(ctx, args) -> None:
+def sync_command(ctx: AppContext, args) -> None:
     if args.retry_failed:
         count = outbox.retry_failed(ctx)
         print(f"Queued {count} failed export(s) again.")
@@ -72,11 +76,12 @@ def sync_command(ctx, args) -> None:
     if args.list:
         _list(ctx, args)
         return
-    from ccm_timer.sync.worker import Worker
+    from ccm_timer.sync.outcome import AttemptKind
+    from ccm_timer.sync.worker import Attempt, Worker
 
-    def line(attempt) -> None:
+    def line(attempt: Attempt) -> None:
         if not args.json:
-            stream = sys.stdout if attempt.kind == "delivered" else sys.stderr
+            stream = sys.stdout if attempt.kind is AttemptKind.DELIVERED else sys.stderr
             print(attempt.sentence(ctx), file=stream, flush=True)
 
     worker = Worker(ctx, timeout=args.timeout, on_attempt=line)
@@ -108,7 +113,7 @@ def sync_command(ctx, args) -> None:
         raise UserError(first + more)
 
 
-def _list(ctx, args) -> None:
+def _list(ctx: AppContext, args) -> None:
     rows = outbox.list_items(ctx, include_delivered=args.all)
     if args.json:
         emit_json([r.to_dict() for r in rows])
@@ -124,7 +129,7 @@ def _list(ctx, args) -> None:
     )
 
 
-def import_bundle(ctx, args) -> None:
+def import_bundle(ctx: AppContext, args) -> None:
     hub_url = password = None
     if args.hub:
         target = _hub_targets(ctx, args.hub)[0]
@@ -141,7 +146,7 @@ def import_bundle(ctx, args) -> None:
               "changed.")
 
 
-def hub_push(ctx, args) -> None:
+def hub_push(ctx: AppContext, args) -> None:
     results = []
     for target in _hub_targets(ctx, args.target):
         report = hub.push_target(ctx, target, force=True)
@@ -155,7 +160,7 @@ def hub_push(ctx, args) -> None:
         emit_json(results)
 
 
-def hub_verify(ctx, args) -> None:
+def hub_verify(ctx: AppContext, args) -> None:
     target = _hub_targets(ctx, args.target)[0]
     engine = hub.open_engine(target.url, targets.get_secret(target.name))
     try:

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ccm_timer.core import backoff
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.delivery import hub, outbox, targets
 from ccm_timer.services.delivery.outbox import Parcel
 from ccm_timer.store.models import OutboxState
-from ccm_timer.sync.outcome import Outcome
+from ccm_timer.sync.outcome import AttemptKind, Outcome
 
 IDLE_POLL_SECONDS = 30.0  # look for items queued by another process this often
 MAX_ITEMS_PER_PASS = 1_000_000  # a guard; a pass ends long before on real data
@@ -38,7 +39,7 @@ class Attempt:
     export_id: uuid.UUID
     target: str
     label: str
-    kind: str  # delivered, retry, failed
+    kind: AttemptKind
     message: str
     attempts: int
     retry_at: datetime | None = None
@@ -48,14 +49,14 @@ class Attempt:
     step: int = 0  # the back-off step the delay was drawn for
 
 
-    def sentence(self, ctx) -> str:
+    def sentence(self, ctx: AppContext) -> str:
         short = str(self.export_id)[:13]
-        if self.kind == "delivered":
+        if self.kind is AttemptKind.DELIVERED:
             return f"Delivered export {short} to {self.target} (attempt {self.attempts})."
         text = self.message if self.message.startswith(self.label) else (
             f"{self.message} ({self.label} {self.target})")
         text = text[0].upper() + text[1:]
-        if self.kind == "failed":
+        if self.kind is AttemptKind.FAILED:
             return f"{text}; export {short} is marked failed and will not be retried."
         when = outbox.clock_text(ctx, self.retry_at) if self.retry_at else "later"
         return f"{text}; the export stays queued and will be retried at {when}."
@@ -69,11 +70,11 @@ class PassReport:
 
     @property
     def delivered(self) -> int:
-        return sum(1 for a in self.attempts if a.kind == "delivered")
+        return sum(1 for a in self.attempts if a.kind is AttemptKind.DELIVERED)
 
     @property
     def problems(self) -> list[Attempt]:
-        return [a for a in self.attempts if a.kind != "delivered"]
+        return [a for a in self.attempts if a.kind is not AttemptKind.DELIVERED]
 
 
 Step = Callable[[str, Parcel], None]
@@ -82,7 +83,7 @@ Step = Callable[[str, Parcel], None]
 class Worker:
     def __init__(
         self,
-        ctx,
+        ctx: AppContext,
         *,
         timeout: float = 30.0,
         lease: timedelta = timedelta(minutes=5),
@@ -120,7 +121,7 @@ class Worker:
         start = ctx.now()
         configured = {t.name: t for t in targets.list_targets(ctx)}
         for target in configured.values():
-            if target.kind == "hub":
+            if target.kind is targets.TargetKind.HUB:
                 self._push_hub(target, force, report)
         down: set[str] = {name for name, until in self._held.items() if until > start}
         deliverers: dict[str, object] = {}
@@ -138,7 +139,7 @@ class Worker:
                 for index, parcel in enumerate(parcels):
                     attempt = self._deliver(parcel, target, deliverers)
                     report.attempts.append(attempt)
-                    if attempt.kind == "retry" and self._target_down:
+                    if attempt.kind is AttemptKind.RETRY and self._target_down:
                         down.add(name)
                         self._held[name] = attempt.retry_at or ctx.now()
                         outbox.release(ctx, self.owner, [p.item_id for p in parcels[index + 1:]])
@@ -160,16 +161,17 @@ class Worker:
                                      f"{changed} new or changed rows.")
 
     def _deliverer(self, target: targets.Target):
-        secret = targets.get_secret(target.name) if target.kind != "folder" else None
-        if target.kind == "https":
+        folder = target.kind is targets.TargetKind.FOLDER
+        secret = None if folder else targets.get_secret(target.name)
+        if target.kind is targets.TargetKind.HTTPS:
             from ccm_timer.sync.https_target import HttpsTarget
 
             return HttpsTarget(target.url, secret, timeout=self.timeout)
-        if target.kind == "fhir":
+        if target.kind is targets.TargetKind.FHIR:
             from ccm_timer.sync.fhir_target import FhirTarget
 
             return FhirTarget(target.url, secret, timeout=self.timeout)
-        if target.kind == "folder":
+        if target.kind is targets.TargetKind.FOLDER:
             from ccm_timer.sync.folder_target import FolderTarget
 
             return FolderTarget(target.url, self.ctx.workstation)
@@ -186,7 +188,8 @@ class Worker:
         self._target_down = False
         step("claimed")
         if target is None:
-            result = Outcome("failed", f"no delivery target named {parcel.target} is set up")
+            result = Outcome(AttemptKind.FAILED,
+                             f"no delivery target named {parcel.target} is set up")
             label = "the target"
         else:
             if target.name not in deliverers:
@@ -202,17 +205,17 @@ class Worker:
 
     def _record(self, parcel: Parcel, result: Outcome, label: str) -> Attempt:
         ctx = self.ctx
-        if result.kind != "retry" or not result.target_down:
+        if result.kind is not AttemptKind.RETRY or not result.target_down:
             self._failures.pop(parcel.target, None)
-        if result.kind == "delivered":
+        if result.kind is AttemptKind.DELIVERED:
             outbox.finish(ctx, self.owner, parcel, state=OutboxState.DELIVERED,
                           receipt=result.receipt)
-            return Attempt(parcel.export_id, parcel.target, label, "delivered", result.message,
+            return Attempt(parcel.export_id, parcel.target, label, result.kind, result.message,
                            parcel.attempts, receipt=result.receipt)
-        if result.kind == "failed":
+        if result.kind is AttemptKind.FAILED:
             outbox.finish(ctx, self.owner, parcel, state=OutboxState.FAILED,
                           error=result.message)
-            return Attempt(parcel.export_id, parcel.target, label, "failed", result.message,
+            return Attempt(parcel.export_id, parcel.target, label, result.kind, result.message,
                            parcel.attempts)
         # The back-off climbs per target when the target is down (one ladder, not one per
         # waiting item), per item otherwise.
@@ -225,7 +228,7 @@ class Worker:
         outbox.finish(ctx, self.owner, parcel, state=OutboxState.PENDING, error=result.message,
                       next_attempt_at=retry_at)
         self._target_down = result.target_down
-        return Attempt(parcel.export_id, parcel.target, label, "retry", result.message,
+        return Attempt(parcel.export_id, parcel.target, label, result.kind, result.message,
                        parcel.attempts, retry_at=retry_at, delay=wait,
                        retry_after=result.retry_after, step=step)
 

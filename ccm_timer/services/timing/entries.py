@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, text
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from ccm_timer.core.month import month_bounds_utc, parse_month
+from ccm_timer.core.timer import TimerState
 from ccm_timer.errors import NotFound, UserError, sentence
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import clinicians, patients
@@ -47,7 +50,7 @@ def intervals_of(session: Session, entry_ids: list[uuid.UUID]) -> dict[uuid.UUID
     return found
 
 
-def _views(session: Session, ctx, rows: list[tuple]) -> list[EntryView]:
+def _views(session: Session, ctx: AppContext, rows: list[tuple]) -> list[EntryView]:
     spans = intervals_of(session, [r[0].id for r in rows])
     now = ctx.now()
     return [
@@ -60,7 +63,7 @@ def _views(session: Session, ctx, rows: list[tuple]) -> list[EntryView]:
                 category=category.slug, category_label=category.label,
                 program=entry.program.value if entry.program else None,
                 clinician=clinician.name, clinician_role=clinician.role.value,
-                source=entry.source.value, state=entry.state.value, note=entry.note,
+                source=entry.source.value, state=TimerState(entry.state), note=entry.note,
                 voided=entry.voided, void_reason=entry.void_reason,
                 change_reason=entry.change_reason, workstation=entry.workstation,
                 supersedes_id=entry.supersedes_id, superseded=entry.superseded_at is not None,
@@ -73,7 +76,7 @@ def _views(session: Session, ctx, rows: list[tuple]) -> list[EntryView]:
     ]
 
 
-def _joined():
+def _joined() -> Select[TimeEntry, Patient, Category, Clinician]:  # Patient None: outer join
     return (
         select(TimeEntry, Patient, Category, Clinician)
         .join(Category, col(Category.id) == TimeEntry.category_id)
@@ -82,13 +85,13 @@ def _joined():
     )
 
 
-def view_of(session: Session, ctx, entry_id: uuid.UUID) -> EntryView:
+def view_of(session: Session, ctx: AppContext, entry_id: uuid.UUID) -> EntryView:
     rows = list(session.exec(_joined().where(TimeEntry.id == entry_id)))
     return _views(session, ctx, rows)[0]
 
 
 def list_entries(
-    ctx,
+    ctx: AppContext,
     *,
     month: str | None = None,
     patient_mrn: str | None = None,
@@ -207,7 +210,7 @@ def snapshot(entry: TimeEntry, spans: list[Interval]) -> dict:
 
 
 def add_manual(
-    ctx,
+    ctx: AppContext,
     *,
     patient_mrn: str | None,
     category_slug: str,
@@ -253,8 +256,8 @@ def add_manual(
         return view_of(session, ctx, entry.id)
 
 
-def _new_version(session: Session, ctx, old: TimeEntry, reason: str, actor: Clinician,
-                 action: str, **changes) -> TimeEntry:
+def _new_version(session: Session, ctx: AppContext, old: TimeEntry, reason: str, actor: Clinician,
+                 action: str, **changes: Any) -> TimeEntry:
     """Write the next version of `old` with `changes`, stamp `old` superseded, and audit
     both versions under `action`."""
     old_spans = intervals_of(session, [old.id])[old.id]
@@ -287,7 +290,7 @@ def _new_version(session: Session, ctx, old: TimeEntry, reason: str, actor: Clin
 
 
 def edit(
-    ctx,
+    ctx: AppContext,
     ref: str,
     *,
     reason: str,
@@ -314,7 +317,7 @@ def edit(
         old_spans = intervals_of(session, [old.id])[old.id]
         changes: dict = {}
         if patient_mrn is not None or category_slug is not None or program is not None:
-            category = session.get(Category, old.category_id)
+            category = session.get_one(Category, old.category_id)
             old_patient = session.get(Patient, old.patient_id) if old.patient_id else None
             slug = category_slug or category.slug
             mrn = patient_mrn if patient_mrn is not None else (
@@ -338,7 +341,7 @@ def edit(
             changes["note"] = note
         if start is not None or end is not None:
             new_start = start or old_spans[0].start_utc
-            new_end = end or max(s.end_utc for s in old_spans)  # stopped: every end is set
+            new_end = end or max(s.end_utc for s in old_spans if s.end_utc)  # stopped: all set
             if new_end <= new_start:
                 raise UserError("The end is not after the start; check the times.")
             if new_end > now:
@@ -366,7 +369,8 @@ def void(ctx: AppContext, ref: str, *, reason: str, actor: str | None = None) ->
         return view_of(session, ctx, new.id)
 
 
-def void_in(session: Session, ctx, old: TimeEntry, reason: str, who: Clinician) -> TimeEntry:
+def void_in(session: Session, ctx: AppContext, old: TimeEntry, reason: str,
+            who: Clinician) -> TimeEntry:
     """Void inside the caller's transaction (crash recovery records its decision with it)."""
     if old.voided:
         raise UserError("That entry is already voided.")
@@ -380,7 +384,7 @@ def void_in(session: Session, ctx, old: TimeEntry, reason: str, who: Clinician) 
     return _new_version(session, ctx, old, reason, who, "entry.void", **changes)
 
 
-def history(ctx, ref: str) -> list[EntryView]:
+def history(ctx: AppContext, ref: str) -> list[EntryView]:
     """Every version of an entry, oldest first."""
     with ctx.read() as session:
         current = find_entry(session, ref)

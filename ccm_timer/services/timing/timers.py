@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from ccm_timer.core.timer import Span, Timer, TimerError, TimerState
 from ccm_timer.errors import UserError
+from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import clinicians
 from ccm_timer.services.security import audit
 from ccm_timer.services.timing import entries, entry_checks, liveness, recovery
@@ -66,7 +67,7 @@ def _store(session: Session, entry: TimeEntry, spans: list[Interval], timer: Tim
     session.flush()
 
 
-def _transition(ctx, clinician: str | None, action: str, note: str | None = None,
+def _transition(ctx: AppContext, clinician: str | None, action: str, note: str | None = None,
                 watched_by_app: bool = False) -> EntryView:
     now = ctx.now()
     note = note and entry_checks.text(note)
@@ -95,7 +96,7 @@ def _transition(ctx, clinician: str | None, action: str, note: str | None = None
 
 
 def _start_in(
-    session: Session, ctx, who: Clinician, patient_mrn: str | None, category_slug: str,
+    session: Session, ctx: AppContext, who: Clinician, patient_mrn: str | None, category_slug: str,
     note: str, program: str | None,
 ) -> TimeEntry:
     note = entry_checks.text(note)
@@ -130,7 +131,7 @@ def _start_in(
 
 
 def start(
-    ctx, *, patient_mrn: str | None, category_slug: str, note: str = "",
+    ctx: AppContext, *, patient_mrn: str | None, category_slug: str, note: str = "",
     clinician: str | None = None, program: str | None = None, watched_by_app: bool = False,
 ) -> EntryView:
     with ctx.write() as session:
@@ -142,7 +143,7 @@ def start(
 
 
 def switch(
-    ctx, *, patient_mrn: str | None, category_slug: str, note: str = "",
+    ctx: AppContext, *, patient_mrn: str | None, category_slug: str, note: str = "",
     clinician: str | None = None, program: str | None = None, watched_by_app: bool = False,
 ) -> tuple[EntryView | None, EntryView]:
     """Stop whatever runs and start the new activity, in one transaction: either both
@@ -168,31 +169,32 @@ def switch(
         return stopped, entries.view_of(session, ctx, entry.id)
 
 
-def pause(ctx, clinician: str | None = None) -> EntryView:
+def pause(ctx: AppContext, clinician: str | None = None) -> EntryView:
     return _transition(ctx, clinician, "pause")
 
 
-def resume(ctx, clinician: str | None = None, *, watched_by_app: bool = False) -> EntryView:
+def resume(ctx: AppContext, clinician: str | None = None, *,
+           watched_by_app: bool = False) -> EntryView:
     return _transition(ctx, clinician, "resume", watched_by_app=watched_by_app)
 
 
-def stop(ctx, clinician: str | None = None, note: str | None = None) -> EntryView:
+def stop(ctx: AppContext, clinician: str | None = None, note: str | None = None) -> EntryView:
     return _transition(ctx, clinician, "stop", note)
 
 
-def status(ctx, clinician: str | None = None) -> Status:
+def status(ctx: AppContext, clinician: str | None = None) -> Status:
     with ctx.read() as session:
         who = clinicians.find(session, ctx, clinician)
         entry = _live_entry(session, who.id)
         if entry is None:
-            return Status("idle", who.name, None)
+            return Status(TimerState.IDLE, who.name, None)
         view = entries.view_of(session, ctx, entry.id)
         orphan = recovery.orphan_of(session, ctx, entry)
     warning = liveness.orphan_warning(orphan.last_seen) if orphan is not None else None
     return Status(view.state, who.name, view, warning)
 
 
-def others_live(ctx, clinician_id: str) -> tuple[str, ...]:
+def others_live(ctx: AppContext, clinician_id: str) -> tuple[str, ...]:
     """Names of the other clinicians with a live timer on this database: on a shared
     workstation nobody should leave one running unseen after switching to their own."""
     with ctx.read() as session:
