@@ -39,6 +39,9 @@ def make_engine(path: Path, key: bytes | None = None, read_only: str | None = No
         # keeps a WAL snapshot or a lock alive behind the app's back.
         poolclass=NullPool,
         creator=lambda: raw_connect(path, key, read_only=read_only is not None),
+        # An error's text names the statement, never its values (a note, a name): it may
+        # reach a log or a screen.
+        hide_parameters=True,
     )
 
     @event.listens_for(engine, "begin")

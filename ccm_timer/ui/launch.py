@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the tray shows its icon before the database is loaded
     from ccm_timer.services.context import AppContext
@@ -27,6 +27,27 @@ def _fail(message: str) -> int:
     return 1
 
 
+class _WithoutData(logging.Formatter):
+    """Exceptions as their types and the lines that raised them, never their text: a
+    message may quote a note, a name or an MRN (a library's KeyError, PostgreSQL's
+    "Key (mrn)=(...)"), and this log may be sent to support."""
+
+    def formatException(self, ei: Any) -> str:
+        import traceback
+
+        chain, exc = [], ei[1]
+        while exc is not None and exc not in chain:
+            chain.append(exc)
+            exc = exc.__cause__ or (None if exc.__suppress_context__ else exc.__context__)
+        lines = []
+        for exc in reversed(chain):
+            errno = f" [Errno {exc.errno}]" if isinstance(exc, OSError) and exc.errno else ""
+            lines += ["Traceback (most recent call last):",
+                      *(f.rstrip("\n") for f in traceback.format_tb(exc.__traceback__)),
+                      f"{type(exc).__module__}.{type(exc).__qualname__}{errno}"]
+        return "\n".join(lines)
+
+
 def _setup_logging(folder: Path) -> None:
     """Events only, never patient identifiers (the log may be sent to support)."""
     try:
@@ -35,7 +56,7 @@ def _setup_logging(folder: Path) -> None:
             folder / "tray.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8")
     except OSError:
         return
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handler.setFormatter(_WithoutData("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
 

@@ -73,7 +73,8 @@ def test_a_note_with_terminal_controls_is_refused_wherever_it_is_typed(clinic, c
 
 
 def test_line_breaks_tabs_and_every_script_are_kept(clinic):
-    typed = "  Called Chloé\tre: meds\r\nNext: 👩\u200d⚕️ follow-up, e\u0301 \u05e9\u05dc\u05d5\u05dd\r"
+    typed = ("  Called Chloé\tre: meds\r\nNext: 👩\u200d⚕️ follow-up, e\u0301 "
+             "\u05e9\u05dc\u05d5\u05dd\r")
     view = timers.start(clinic, patient_mrn="T1001", category_slug="phone-call", note=typed)
     assert view.note == ("Called Chloé\tre: meds\nNext: 👩\u200d⚕️ follow-up, \u00e9 "
                          "\u05e9\u05dc\u05d5\u05dd")

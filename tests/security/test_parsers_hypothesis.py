@@ -1,7 +1,8 @@
 """Every date and time parser the command line accepts (`--dob`, `--consent`, `--start`,
-`--end`, `--month`, `--timeout`, the recovery key), and the note check, under hypothesis: they accept exactly their format,
-round-trip what they accept, and refuse anything else with ValueError (never another error,
-never a guess). tests/core/test_parse.py holds the hand-picked cases."""
+`--end`, `--month`, `--timeout`, the recovery key), and the note check, under hypothesis:
+they accept exactly their format, round-trip what they accept, and refuse anything else with
+ValueError (never another error, never a guess). tests/core/test_parse.py holds the
+hand-picked cases."""
 
 from __future__ import annotations
 
