@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.ui.xdesktop import stop_process as _stop
+from bench.xdesktop import stop_process as _stop
 
 FALLBACK_PASSPHRASE = "bench-passphrase-not-secret"
 # What the test suite puts in the environment must not reach a measured process.

@@ -2,13 +2,13 @@
 
     python -m bench.tray [--seconds 60] [--runs 5] [--bundle dist/ccm-timer/ccm-timer]
 
-Under one Xvfb + trayer (tests/ui/xdesktop.py) it measures, for the bare tray icon of
+Under one Xvfb + trayer (bench/xdesktop.py) it measures, for the bare tray icon of
 bench/tray_floor.py, for CCM Timer from Python (`python -m ccm_timer`) and, when built, for
 the PyInstaller bundle:
 - process start to the icon visible in the tray (median of --runs, taken in turns);
 - resident memory and CPU time over --seconds, all three running side by side, CCM Timer
   with a timer running.
-The measuring code is tests/ui/bench_tray.py's, imported. Run from the repository root;
+The measuring code is bench/tray_alone.py's, imported. Run from the repository root;
 needs Xvfb, trayer and xdotool, and gnome-keyring for a desktop-like key store
 (bench/session.py). Prints figures with ratios to the floor; not a pass/fail test.
 """
@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.session import keyring_session
-from tests.ui.bench_tray import _cli, _cpu_seconds, _icon, _rss_mb
-from tests.ui.xdesktop import ARTIFACTS, XDesktop, wait_for
+from bench.tray_alone import _cli, _cpu_seconds, _icon, _rss_mb
+from bench.xdesktop import ARTIFACTS, XDesktop, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOOR = "bare PySide6 tray icon (floor)"
@@ -43,14 +43,14 @@ class Subject:
     starts: list[float] = field(default_factory=list)
     rss_mb: float = 0.0
     cpu_s: float = 0.0
-    cpu_ticks_s: float = 0.0  # the same, by bench_tray's tick count, to compare with it
+    cpu_ticks_s: float = 0.0  # the same, by tray_alone's tick count, to compare with it
 
     def env(self, d: XDesktop) -> dict[str, str]:
         return d.env(CCM_TIMER_HOME=str(self.home)) if self.home else d.env()
 
     def visible(self, d: XDesktop) -> bool:
         if self.home:
-            return _icon(d)  # bench_tray's test: a small ccm-timer window in the panel
+            return _icon(d)  # tray_alone's test: a small ccm-timer window in the panel
         return any(d.geometry(w)[2] <= 48 and d.geometry(w)[1] < 40
                    for w in d.search("--class", "tray-floor"))
 
@@ -179,7 +179,7 @@ def main() -> None:
         ours = Subject("CCM Timer (python -m ccm_timer)", [sys.executable, "-m", "ccm_timer"],
                        work / "python")
         _cli(ours.home, "clinician", "add", "--name", "Avery Nurse", "--credential", "RN",
-             "--role", "clinical_staff", "--default")  # bench_tray's own setup, then ours
+             "--role", "clinical_staff", "--default")  # tray_alone's own setup, then ours
         _cli(ours.home, "patient", "add", "--mrn", "T1001", "--name", "Testpatient, Alma")
         _cli(ours.home, "unlock", "--show-recovery-key")
         subjects = [Subject(FLOOR, [sys.executable, str(ROOT / "bench" / "tray_floor.py")]),

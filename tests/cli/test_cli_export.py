@@ -7,33 +7,21 @@ import io
 import json
 import os
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from ccm_timer.services.people import clinicians, patients
 from ccm_timer.services.timing import entries
-from tests.conftest import T0, run_cli
-
-
-def ok(home: Path, *args: str) -> str:
-    result = run_cli(home, *args)
-    assert result.returncode == 0, result.stderr
-    assert result.stderr == ""
-    return result.stdout
+from tests.fixtures.cli import ok, run_cli
+from tests.fixtures.clinic import T0, add_people
 
 
 @pytest.fixture
 def setup(home: Path, ctx, clock) -> Path:
     """A nurse (default), a physician and one patient with 25 minutes in November 2026,
     added in-process (fast); the commands under test run as subprocesses."""
-    clinicians.add(ctx, name="Avery Nurse", credential="RN", role="clinical_staff",
-                   default=True)
-    clinicians.add(ctx, name="Dr Blake Test", credential="MD", role="practitioner",
-                   npi="1234567893")
-    patients.add(ctx, mrn="T1001", name="Testpatient, Alma", program="CCM",
-                 consent=date(2026, 1, 5), birth_date=date(1950, 2, 3))
+    add_people(ctx, mrns=("T1001",), born=("T1001",))
     clock.advance(timedelta(hours=1))
     entries.add_manual(ctx, patient_mrn="T1001", category_slug="phone-call",
                        start=T0, end=T0 + timedelta(minutes=25), note="=1+1 BP call")

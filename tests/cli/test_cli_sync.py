@@ -1,36 +1,20 @@
-"""The command line: `target`, `sync`, `import-bundle`, run as real subprocesses."""
+"""The command line: `target`, `sync`, `import-bundle`, run as real subprocesses; target
+tokens go to `token_keyring`, the test's own, for this process and `ccm-timer`'s."""
 
 from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
-
-import pytest
 
 from tests.fixtures.delivery import queue_exports
 
-ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.usefixtures("memory_keyring")  # in-process target tokens
-
-
-@pytest.fixture
-def keyfile(tmp_path, monkeypatch) -> Path:
-    """A keyring the subprocess can use: the real keyring API, a test backend."""
-    path = tmp_path / "keyring.json"
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.sync.memory_keyring.FileKeyring")
-    monkeypatch.setenv("CCM_TEST_KEYRING_FILE", str(path))
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
-    return path
-
-
-def test_target_add_keeps_the_token_out_of_every_file(cli, home, keyfile, server):
+def test_target_add_keeps_the_token_out_of_every_file(cli, home, token_keyring, server):
     done = cli("target", "add", "billing", "--kind", "https", "--url", server.url,
                input="tok-123\n")
     assert done.returncode == 0, done.stderr
     assert "token is in the system keyring" in done.stdout
-    assert json.loads(keyfile.read_text()) == {"ccm-timer-target/billing": "tok-123"}
+    assert token_keyring.items == {("ccm-timer-target", "billing"): "tok-123"}
     for path in home.rglob("*"):
         if path.is_file():
             assert b"tok-123" not in path.read_bytes(), path
@@ -39,7 +23,7 @@ def test_target_add_keeps_the_token_out_of_every_file(cli, home, keyfile, server
                                           "url": server.url}]
 
 
-def test_sync_once_delivers_and_reports_a_500_in_one_sentence(cli, ctx, keyfile, server):
+def test_sync_once_delivers_and_reports_a_500_in_one_sentence(cli, ctx, token_keyring, server):
     server.token = "tok-123"
     assert cli("target", "add", "billing", "--kind", "https", "--url", server.url,
                input="tok-123\n").returncode == 0
@@ -61,7 +45,7 @@ def test_sync_once_delivers_and_reports_a_500_in_one_sentence(cli, ctx, keyfile,
     assert item["attempts"] == 1
 
 
-def test_bad_target_input_is_one_sentence_and_changes_nothing(cli, home, keyfile):
+def test_bad_target_input_is_one_sentence_and_changes_nothing(cli, home, token_keyring):
     done = cli("target", "add", "b", "--kind", "https", "--url", "http://billing.example.org/x",
                input="t\n")
     assert done.returncode == 1
@@ -72,13 +56,13 @@ def test_bad_target_input_is_one_sentence_and_changes_nothing(cli, home, keyfile
     assert done.returncode == 1
     assert "No token was given" in done.stderr
     assert json.loads(cli("target", "list", "--json").stdout) == []
-    assert not keyfile.exists()
+    assert not token_keyring.folder.exists()  # nothing was ever stored
     done = cli("target", "add", "h", "--kind", "hub", "--url", "postgresql://u:pw@db/hub",
                "--no-token")
     assert done.returncode == 1 and "Leave the password out" in done.stderr
 
 
-def test_remove_refuses_while_exports_wait(cli, ctx, keyfile, server):
+def test_remove_refuses_while_exports_wait(cli, ctx, token_keyring, server):
     cli("target", "add", "billing", "--kind", "https", "--url", server.url, "--no-token")
     queue_exports(ctx, "billing", 2)
     done = cli("target", "remove", "billing")
@@ -90,7 +74,7 @@ def test_remove_refuses_while_exports_wait(cli, ctx, keyfile, server):
     assert row["state"] == "failed" and row["last_error"] == "the target billing was removed"
 
 
-def test_import_bundle_command(cli, ctx, clinic, keyfile, tmp_path):
+def test_import_bundle_command(cli, ctx, clinic, token_keyring, tmp_path):
     from datetime import UTC, datetime
 
     from tests.fixtures.delivery import add_minutes

@@ -8,7 +8,7 @@ import pytest
 
 from ccm_timer.core.clock import ManualClock
 from ccm_timer.core.clock_watch import ClockWatch, GapKind, classify, threshold_seconds
-from tests.conftest import T0
+from tests.fixtures.clinic import T0
 
 
 @pytest.fixture

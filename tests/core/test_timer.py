@@ -4,7 +4,7 @@ import pytest
 
 from ccm_timer.core.clock import ManualClock
 from ccm_timer.core.timer import Timer, TimerError, TimerState
-from tests.conftest import T0
+from tests.fixtures.clinic import T0
 
 
 def test_full_cycle_sums_spans_not_ticks():

@@ -13,7 +13,7 @@ from ccm_timer.exports import csv_file
 from ccm_timer.services import exports
 from ccm_timer.services.month import approvals
 from ccm_timer.store.models import Patient
-from tests.exports import clinic
+from tests.fixtures import clinic
 
 HOSTILE = ["=HYPERLINK(\"http://x\")", "+1+2", "-3+4", "@SUM(A1)", "\tTab", "\rReturn",
            "\0Nul", "plain, with \"quotes\"", "line\nbreak", "'already quoted"]

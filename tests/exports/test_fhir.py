@@ -13,7 +13,7 @@ from ccm_timer.exports import fhir
 from ccm_timer.services import exports
 from ccm_timer.services.month import approvals
 from ccm_timer.sync import fhir_target
-from tests.exports import clinic
+from tests.fixtures import clinic
 
 
 def bundle(ctx, **kw) -> dict:

@@ -1,4 +1,4 @@
-"""Golden files: every format for the synthetic clinic (tests/exports/clinic.py), byte for
+"""Golden files: every format for the synthetic clinic (tests/fixtures/clinic.py), byte for
 byte after replacing UUIDs (random per run) with placeholders in order of appearance.
 
 To accept a deliberate change: CCM_UPDATE_GOLDEN=1 pytest tests/exports/test_golden.py,
@@ -16,7 +16,7 @@ import pytest
 from ccm_timer.exports import csv_file, fhir, json_file, pdf
 from ccm_timer.services import exports
 from ccm_timer.services.month import approvals
-from tests.exports import clinic
+from tests.fixtures import clinic
 
 GOLDEN = Path(__file__).parent / "golden"
 _UUID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")

@@ -11,7 +11,7 @@ import pytest
 
 from ccm_timer.services import exports
 from ccm_timer.services.month import approvals
-from tests.exports import clinic
+from tests.fixtures import clinic
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None,
                                 reason="needs pdftotext (poppler-utils; .ci/run installs it)")

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.xdesktop import ARTIFACTS, XDesktop, wait_for
 from ccm_timer import __version__
-from tests.ui.xdesktop import ARTIFACTS, XDesktop, require_tools, wait_for
+from tests.fixtures.desktop_tools import require_tools
 
 pytestmark = [pytest.mark.packaging, pytest.mark.timeout(1800)]
 

@@ -15,7 +15,7 @@ import pytest
 
 from ccm_timer.paths import resource
 from ccm_timer.platform import autostart, desktop_entry
-from tests.platform.test_autostart import _split_exec
+from tests.fixtures.desktop_entry import split_exec
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_ID = "org.ccmtimer.CCMTimer"
@@ -61,7 +61,7 @@ def test_install_writes_entry_and_icon_where_xdg_looks(tmp_path: Path) -> None:
     assert done.icon == tmp_path / "share/icons/hicolor/scalable/apps" / f"{APP_ID}.svg"
     assert done.icon.read_bytes() == resource("icons", f"{APP_ID}.svg").read_bytes()
     entry = _read(done.entry.read_text(encoding="utf-8"))
-    assert _split_exec(entry["Exec"]) == [sys.executable, "-m", "ccm_timer", "--data-dir",
+    assert split_exec(entry["Exec"]) == [sys.executable, "-m", "ccm_timer", "--data-dir",
                                           str(data.resolve())]
     assert entry["TryExec"] == sys.executable
     assert "X-GNOME-Autostart-enabled" not in entry  # a menu entry, not a login item
@@ -98,7 +98,7 @@ def test_the_command_needs_no_database_and_undoes_itself(tmp_path: Path) -> None
     entry = Path(paths["entry"])
     assert entry == tmp_path / "share" / "applications" / f"{APP_ID}.desktop"
     assert Path(paths["icon"]).is_file()
-    assert _split_exec(_read(entry.read_text(encoding="utf-8"))["Exec"]) == [
+    assert split_exec(_read(entry.read_text(encoding="utf-8"))["Exec"]) == [
         sys.executable, "-m", "ccm_timer"]
     assert not (tmp_path / "data").exists()  # no database opened or made for this
     removed = _cli(tmp_path, "install-desktop-entry", "--remove")

@@ -9,28 +9,7 @@ import sys
 from pathlib import Path
 
 from ccm_timer.platform import autostart
-
-
-def _split_exec(value: str) -> list[str]:
-    """Read an Exec value back by the Desktop Entry spec: undo the string escapes, then
-    split on spaces outside double quotes, where \\" \\` \\$ \\\\ stand for the character."""
-    value = value.replace("\\\\", "\\")
-    args, current, quoted, i = [], "", False, 0
-    while i < len(value):
-        c = value[i]
-        if quoted and c == "\\" and i + 1 < len(value) and value[i + 1] in '"`$\\':
-            current += value[i + 1]
-            i += 2
-            continue
-        if c == '"':
-            quoted = not quoted
-        elif c == " " and not quoted:
-            args.append(current)
-            current = ""
-        else:
-            current += c
-        i += 1
-    return [*args, current]
+from tests.fixtures.desktop_entry import split_exec
 
 
 def test_linux_entry_is_written_read_back_and_removed(tmp_path: Path) -> None:
@@ -45,7 +24,7 @@ def test_linux_entry_is_written_read_back_and_removed(tmp_path: Path) -> None:
     parser.read(path, encoding="utf-8")
     entry = parser["Desktop Entry"]
     assert entry["Type"] == "Application" and entry["Name"] == "CCM Timer"
-    argv = _split_exec(entry["Exec"])
+    argv = split_exec(entry["Exec"])
     assert argv == [sys.executable, "-m", "ccm_timer", "--data-dir", str(data.resolve())]
     autostart.disable(platform="linux", env=env)
     assert not path.exists() and not autostart.is_enabled(platform="linux", env=env)

@@ -13,7 +13,8 @@ from ccm_timer.services.context import open_app
 from ccm_timer.services.people import clinicians, patients
 from ccm_timer.services.timing import entries, timers
 from ccm_timer.store.engine import ReadOnlyError
-from tests.security.conftest import fingerprint, setup_clinic
+from tests.fixtures.cli import fingerprint
+from tests.fixtures.clinic import setup_clinic
 
 MARKER = "MARKER-7f3a"
 
@@ -29,7 +30,7 @@ def _scan(folder: Path, *needles: bytes) -> list[str]:
     return found
 
 
-def test_the_marker_is_nowhere_on_disk(home, clock, sh):
+def test_the_marker_is_nowhere_on_disk(home, clock, cli):
     ctx = open_app(str(home), clock=clock)
     held = ctx.engine.raw_connection()  # as the tray holds one: the -wal file stays
     clinicians.add(ctx, name="Avery Nurse", credential="RN", role="clinical_staff",
@@ -52,7 +53,7 @@ def test_the_marker_is_nowhere_on_disk(home, clock, sh):
                  ("export", "--month", "2026-11", "--format", "csv", "--draft"),
                  ("export", "--month", "2026-11", "--format", "ehr-text", "--patient",
                   "T1001", "--out", "-")):
-        done = sh(*args)
+        done = cli(*args)
         assert done.returncode == 0, (args, done.stderr)
     assert MARKER in done.stdout  # the export the user asked for does carry the note
     exports = [p for p in home.rglob("*") if p.is_file() and "export" in str(p.parent)]
@@ -88,20 +89,20 @@ def _flip_a_byte_in(home: Path, table: str) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_a_flipped_byte_opens_read_only_and_nothing_is_repaired(home, sh):
+def test_a_flipped_byte_opens_read_only_and_nothing_is_repaired(home, cli):
     setup_clinic(home, note=MARKER)
     _flip_a_byte_in(home, "time_entry")
     before = fingerprint(home)
-    listed = sh("clinician", "list")  # intact tables can still be read
+    listed = cli("clinician", "list")  # intact tables can still be read
     assert listed.returncode == 0 and "Avery Nurse" in listed.stdout
     assert "read-only" in listed.stderr and "restore the latest backup" in listed.stderr
-    started = sh("start", "--patient", "T1001", "--category", "phone-call")
+    started = cli("start", "--patient", "T1001", "--category", "phone-call")
     assert started.returncode == 1
     assert "nothing can be recorded" in started.stderr.splitlines()[-1]
-    damaged = sh("entry", "list")
+    damaged = cli("entry", "list")
     assert damaged.returncode == 1 and "Traceback" not in damaged.stderr
     assert "damaged database cannot be read" in damaged.stderr
-    doctor = json.loads(sh("doctor", "--json").stdout)
+    doctor = json.loads(cli("doctor", "--json").stdout)
     assert doctor["integrity"]["read_only"]
     assert doctor["integrity"]["cipher_integrity_check"][0].startswith("HMAC verification")
     assert fingerprint(home) == before  # not one byte, not one new file
@@ -121,7 +122,7 @@ def test_read_only_refuses_writes_in_process(home):
 
 @pytest.mark.parametrize("also_last_page", [False, True])
 def test_damage_beyond_the_data_is_reported_as_damage_not_as_a_wrong_key(
-        home, sh, also_last_page):
+        home, cli, also_last_page):
     setup_clinic(home)
     _flip_a_byte_in(home, "alembic_version")
     if also_last_page:  # the schema's own pages (the last ones written by migrations)
@@ -130,7 +131,7 @@ def test_damage_beyond_the_data_is_reported_as_damage_not_as_a_wrong_key(
         data[4096 * (len(data) // 4096 - 1) + 100] ^= 0x01
         path.write_bytes(bytes(data))
     before = fingerprint(home)
-    done = sh("entry", "list")
+    done = cli("entry", "list")
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr

@@ -17,7 +17,7 @@ from ccm_timer.services.security import audit
 from ccm_timer.services.timing import entries
 from ccm_timer.store.connection import raw_connect
 from ccm_timer.store.models import AuditEvent
-from tests.security.conftest import setup_clinic
+from tests.fixtures.clinic import setup_clinic
 
 
 def _raw(home):
@@ -60,12 +60,12 @@ def test_triggers_refuse_changes_to_history(home, sql, words):
         conn.close()
 
 
-def test_a_changed_audit_row_is_named_and_a_rewritten_chain_loses_its_anchor(home, sh):
+def test_a_changed_audit_row_is_named_and_a_rewritten_chain_loses_its_anchor(home, cli):
     setup_clinic(home, note="first call")
     _edit_first_entry(home)
-    exported = sh("export", "--month", "2026-11", "--format", "csv", "--draft")
+    exported = cli("export", "--month", "2026-11", "--format", "csv", "--draft")
     assert exported.returncode == 0, exported.stderr
-    intact = json.loads(sh("doctor", "--json").stdout)["audit_chain"]
+    intact = json.loads(cli("doctor", "--json").stdout)["audit_chain"]
     assert intact["ok"] and intact["exports_checked"] == 1
     assert intact["export_anchors_missing"] == []
 
@@ -75,10 +75,10 @@ def test_a_changed_audit_row_is_named_and_a_rewritten_chain_loses_its_anchor(hom
                  "WHERE seq = (SELECT min(seq) FROM audit_event WHERE action = 'timer.start')")
     seq = conn.execute("SELECT seq FROM audit_event WHERE after LIKE '%other call%'").fetchone()[0]
     conn.close()
-    done = sh("audit", "verify")
+    done = cli("audit", "verify")
     assert done.returncode == 1
     assert f"BROKEN at event {seq}" in done.stderr and "changed after writing" in done.stderr
-    assert json.loads(sh("audit", "verify", "--json").stdout)["broken_seq"] == seq
+    assert json.loads(cli("audit", "verify", "--json").stdout)["broken_seq"] == seq
 
     # Recompute every hash from there on: the chain verifies again, but the head the
     # export carried to billing is gone from it.
@@ -98,20 +98,20 @@ def test_a_changed_audit_row_is_named_and_a_rewritten_chain_loses_its_anchor(hom
     conn = _raw(home)
     conn.executemany("UPDATE audit_event SET prev_hash = ?, hash = ? WHERE seq = ?", fixed)
     conn.close()
-    assert sh("audit", "verify").returncode == 0
-    doctor = json.loads(sh("doctor", "--json").stdout)
+    assert cli("audit", "verify").returncode == 0
+    doctor = json.loads(cli("doctor", "--json").stdout)
     [missing] = doctor["audit_chain"]["export_anchors_missing"]
     assert "no longer in the audit chain" in missing
     assert missing in doctor["warnings"]
 
 
-def test_a_deleted_audit_row_is_named(home, sh):
+def test_a_deleted_audit_row_is_named(home, cli):
     setup_clinic(home)
     conn = _raw(home)
     conn.execute("DROP TRIGGER audit_event_no_delete")
     conn.execute("DELETE FROM audit_event WHERE seq = 2")
     conn.close()
-    done = sh("audit", "verify")
+    done = cli("audit", "verify")
     assert done.returncode == 1 and "BROKEN at event 2" in done.stderr
     assert "missing" in done.stderr
 
@@ -125,7 +125,7 @@ def test_the_audit_trail_keeps_no_key_and_names_where_it_is_kept(home):
             [made] = audit.history(session, ctx.protection.record.database_id)
         assert made.action == "key.create"
         assert json.loads(made.after) == {
-            "kept_in": "keyring", "backend": "tests.security.keyring_backend.FolderKeyring"}
+            "kept_in": "keyring", "backend": "tests.fixtures.keyring.FolderKeyring"}
         with ctx.engine.connect() as conn:
             dump = "".join(str(r) for r in conn.exec_driver_sql("SELECT * FROM audit_event"))
         assert key.hex() not in dump and hashlib.sha256(key).hexdigest() not in dump

@@ -14,7 +14,7 @@ import sqlcipher3.dbapi2 as sqlcipher
 from ccm_timer.services.context import open_app
 from ccm_timer.services.security import backups
 from ccm_timer.services.timing import entries
-from tests.security.conftest import setup_clinic
+from tests.fixtures.clinic import setup_clinic
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "ccm_timer"
@@ -31,10 +31,10 @@ def _rows(path: Path, key: bytes, table: str) -> int:
         conn.close()
 
 
-def test_backup_out_is_encrypted_verified_and_never_overwrites(home, sh, tmp_path):
+def test_backup_out_is_encrypted_verified_and_never_overwrites(home, cli, tmp_path):
     setup_clinic(home)
     out = tmp_path / "copy.db"
-    done = sh("backup", "--out", str(out), "--json")
+    done = cli("backup", "--out", str(out), "--json")
     assert done.returncode == 0, done.stderr
     assert not out.read_bytes().startswith(b"SQLite format 3")
     assert not Path(f"{out}-wal").exists() and not Path(f"{out}-shm").exists()
@@ -44,10 +44,10 @@ def test_backup_out_is_encrypted_verified_and_never_overwrites(home, sh, tmp_pat
     ctx.close()
     assert _rows(out, key, "time_entry") == 1
     before = out.read_bytes()
-    again = sh("backup", "--out", str(out))
+    again = cli("backup", "--out", str(out))
     assert again.returncode == 1 and "already exists" in again.stderr
     assert out.read_bytes() == before
-    missing = sh("backup", "--out", str(tmp_path / "nope" / "x.db"))
+    missing = cli("backup", "--out", str(tmp_path / "nope" / "x.db"))
     assert missing.returncode == 1 and "does not exist" in missing.stderr
     assert len(missing.stderr.strip().splitlines()) == 1
 

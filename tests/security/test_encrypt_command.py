@@ -20,7 +20,8 @@ from ccm_timer.services.context import open_app
 from ccm_timer.services.people import clinicians, patients
 from ccm_timer.services.security import audit, backups, keys
 from ccm_timer.services.timing import entries
-from tests.security.conftest import FAIL, PASSPHRASE, fingerprint
+from tests.fixtures.cli import fingerprint
+from tests.fixtures.keyring import FAIL, PASSPHRASE
 
 MARKER = "MARKER-7f3a"
 
@@ -69,10 +70,10 @@ def _plaintext_left(home: Path) -> list[str]:
     return found
 
 
-def test_an_unencrypted_folder_is_encrypted_in_place(home, clock, sh):
+def test_an_unencrypted_folder_is_encrypted_in_place(home, clock, cli):
     counts = _legacy_folder(home, clock)
     assert set(_plaintext_left(home)) >= {"ccm-timer.db"}
-    done = sh("encrypt")
+    done = cli("encrypt")
     assert done.returncode == 0, done.stderr
     assert "now encrypted" in done.stdout
     assert "Write it down now" in done.stderr
@@ -99,7 +100,7 @@ def test_an_unencrypted_folder_is_encrypted_in_place(home, clock, sh):
         conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
         assert conn.execute("SELECT count(*) FROM time_entry").fetchone()[0] == 3
         conn.close()
-    again = sh("encrypt")
+    again = cli("encrypt")
     assert again.returncode == 1 and "already encrypted" in again.stderr
 
 
@@ -114,7 +115,7 @@ sys.stdin.readline()
 
 
 @pytest.mark.parametrize("holder", ["tray", "reader"])
-def test_encrypt_refuses_while_another_program_has_the_database_open(home, clock, sh, holder):
+def test_encrypt_refuses_while_another_program_has_the_database_open(home, clock, cli, holder):
     _legacy_folder(home, clock)
     if holder == "tray":  # a live tray's lock file (Qt's QLockFile: pid on the first line)
         (home / "ccm-timer.lock").write_text(f"{os.getpid()}\nccm-timer\nhost\n")
@@ -127,7 +128,7 @@ def test_encrypt_refuses_while_another_program_has_the_database_open(home, clock
     entries_before = set(keyring_dir.iterdir())
     before = fingerprint(home)
     try:
-        done = sh("encrypt")
+        done = cli("encrypt")
     finally:
         if other is not None:
             other.communicate("\n", timeout=30)
@@ -142,18 +143,18 @@ def test_encrypt_refuses_while_another_program_has_the_database_open(home, clock
     assert set(keyring_dir.iterdir()) == entries_before  # the unused key was taken back
 
 
-def test_encrypt_without_a_keyring_needs_a_passphrase(home, clock, sh):
+def test_encrypt_without_a_keyring_needs_a_passphrase(home, clock, cli):
     _legacy_folder(home, clock)
     before = fingerprint(home)
-    refused = sh("encrypt", backend=FAIL)
+    refused = cli("encrypt", backend=FAIL)
     assert refused.returncode == 1 and "CCM_TIMER_PASSPHRASE" in refused.stderr
     assert fingerprint(home) == before
-    done = sh("encrypt", backend=FAIL, CCM_TIMER_PASSPHRASE=PASSPHRASE)
+    done = cli("encrypt", backend=FAIL, CCM_TIMER_PASSPHRASE=PASSPHRASE)
     assert done.returncode == 0, done.stderr
     assert _plaintext_left(home) == []
     record = keys.load_record(app_paths.resolve(home))
     assert record is not None and record.kept_in == "passphrase"
-    listed = sh("entry", "list", "--json", backend=FAIL, CCM_TIMER_PASSPHRASE=PASSPHRASE)
+    listed = cli("entry", "list", "--json", backend=FAIL, CCM_TIMER_PASSPHRASE=PASSPHRASE)
     assert len(json.loads(listed.stdout)) == 3
 
 

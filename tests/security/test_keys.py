@@ -18,17 +18,17 @@ from ccm_timer import paths as app_paths
 from ccm_timer.services import settings as settings_file
 from ccm_timer.services.context import open_app
 from ccm_timer.services.security import audit, keys
-from tests.security.conftest import (
+from tests.fixtures.cli import fingerprint
+from tests.fixtures.clinic import setup_clinic
+from tests.fixtures.keyring import (
     FAIL,
     FORGETFUL,
     LOCKED,
     NULL,
     PASSPHRASE,
     PLAINTEXT_GRADE,
-    fingerprint,
-    setup_clinic,
+    FolderKeyring,
 )
-from tests.security.keyring_backend import FolderKeyring
 
 
 def _record(home: Path) -> keys.KeyRecord:
@@ -51,13 +51,13 @@ def _one_sentence(done, *words: str) -> None:
         assert word in done.stderr, done.stderr
 
 
-def test_first_start_keeps_the_key_in_the_keyring_and_nowhere_on_disk(home, sh):
+def test_first_start_keeps_the_key_in_the_keyring_and_nowhere_on_disk(home, cli):
     setup_clinic(home)
     hex_key = _stored_key(home)
     assert len(bytes.fromhex(hex_key)) == 32
     record = json.loads((home / keys.RECORD_FILE).read_text())
     assert record["kept_in"] == "keyring"
-    assert record["backend"] == "tests.security.keyring_backend.FolderKeyring"
+    assert record["backend"] == "tests.fixtures.keyring.FolderKeyring"
     raw = bytes.fromhex(hex_key)
     recovery = keys.format_recovery_key(raw).replace("-", "").encode()
     for path in home.rglob("*"):
@@ -68,36 +68,36 @@ def test_first_start_keeps_the_key_in_the_keyring_and_nowhere_on_disk(home, sh):
     assert not (home / "ccm-timer.db").read_bytes().startswith(b"SQLite format 3")
 
 
-def test_a_wrong_key_changes_nothing_and_says_what_to_do(home, sh):
+def test_a_wrong_key_changes_nothing_and_says_what_to_do(home, cli):
     setup_clinic(home)
     FolderKeyring().set_password(keys.SERVICE, _record(home).keyring_user,
                                  secrets.token_hex(32))
     before = fingerprint(home)
     for args in (("status",), ("entry", "list"), ("start", "--patient", "T1001", "--category",
                                                   "phone-call")):
-        _one_sentence(sh(*args), "cannot be read with the key kept in",
+        _one_sentence(cli(*args), "cannot be read with the key kept in",
                       "Nothing was changed", "unlock --recovery-key")
     assert fingerprint(home) == before
 
 
-def test_a_lost_keyring_entry_comes_back_with_the_recovery_key(home, sh):
+def test_a_lost_keyring_entry_comes_back_with_the_recovery_key(home, cli):
     setup_clinic(home, note="visit 7f3a")
-    shown = sh("unlock", "--show-recovery-key", "--json")
+    shown = cli("unlock", "--show-recovery-key", "--json")
     assert shown.returncode == 0, shown.stderr
     recovery = json.loads(shown.stdout)["recovery_key"]
     assert len(recovery.split("-")) == 14
     FolderKeyring().delete_password(keys.SERVICE, _record(home).keyring_user)
     before = fingerprint(home)
-    _one_sentence(sh("entry", "list"), "missing from the system keyring",
+    _one_sentence(cli("entry", "list"), "missing from the system keyring",
                   "unlock --recovery-key")
     typo = recovery[:-1] + ("A" if recovery[-1] != "A" else "B")
-    _one_sentence(sh("unlock", "--recovery-key", input=typo + "\n"), "typo")
+    _one_sentence(cli("unlock", "--recovery-key", input=typo + "\n"), "typo")
     other = keys.format_recovery_key(secrets.token_bytes(32))
-    _one_sentence(sh("unlock", "--recovery-key", input=other + "\n"), "does not open")
+    _one_sentence(cli("unlock", "--recovery-key", input=other + "\n"), "does not open")
     assert fingerprint(home) == before
-    done = sh("unlock", "--recovery-key", input=recovery.lower().replace("-", " ") + "\n")
+    done = cli("unlock", "--recovery-key", input=recovery.lower().replace("-", " ") + "\n")
     assert done.returncode == 0, done.stderr
-    listed = sh("entry", "list", "--json")
+    listed = cli("entry", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     assert [e["note"] for e in json.loads(listed.stdout)] == ["visit 7f3a"]
     ctx = open_app(str(home))
@@ -118,8 +118,8 @@ def test_a_lost_keyring_entry_comes_back_with_the_recovery_key(home, sh):
     (FORGETFUL, "did not keep the key"),
     ("no.such.Backend", "cannot be loaded"),
 ])
-def test_a_new_folder_without_a_usable_keyring_is_refused(home, sh, backend, words):
-    _one_sentence(sh("clinician", "list", backend=backend), words, "CCM_TIMER_PASSPHRASE")
+def test_a_new_folder_without_a_usable_keyring_is_refused(home, cli, backend, words):
+    _one_sentence(cli("clinician", "list", backend=backend), words, "CCM_TIMER_PASSPHRASE")
     assert not (home / "ccm-timer.db").exists()
     assert not (home / keys.RECORD_FILE).exists()
     assert not any(home.rglob("*.db"))
@@ -131,16 +131,16 @@ def test_a_new_folder_without_a_usable_keyring_is_refused(home, sh, backend, wor
     (LOCKED, "is locked"),
     (PLAINTEXT_GRADE, "not a recommended, secure keyring"),
 ])
-def test_an_existing_database_without_its_keyring_is_left_alone(home, sh, backend, words):
+def test_an_existing_database_without_its_keyring_is_left_alone(home, cli, backend, words):
     setup_clinic(home)
     before = fingerprint(home)
-    _one_sentence(sh("entry", "list", backend=backend), words, "Nothing was changed")
-    _one_sentence(sh("status", backend=backend), words)
+    _one_sentence(cli("entry", "list", backend=backend), words, "Nothing was changed")
+    _one_sentence(cli("status", backend=backend), words)
     assert fingerprint(home) == before
 
 
-def test_passphrase_instead_of_a_keyring(home, sh):
-    done = sh("clinician", "add", "--name", "Avery Nurse", "--credential", "RN", "--role",
+def test_passphrase_instead_of_a_keyring(home, cli):
+    done = cli("clinician", "add", "--name", "Avery Nurse", "--credential", "RN", "--role",
               "clinical_staff", "--default", backend=FAIL, CCM_TIMER_PASSPHRASE=PASSPHRASE)
     assert done.returncode == 0, done.stderr
     record = _record(home)
@@ -149,41 +149,41 @@ def test_passphrase_instead_of_a_keyring(home, sh):
     assert PASSPHRASE.encode() not in b"".join(p.read_bytes() for p in home.rglob("*")
                                                if p.is_file())
     before = fingerprint(home)
-    _one_sentence(sh("clinician", "list", backend=FAIL, CCM_TIMER_PASSPHRASE="wrong one here"),
+    _one_sentence(cli("clinician", "list", backend=FAIL, CCM_TIMER_PASSPHRASE="wrong one here"),
                   "passphrase does not open this database")
-    _one_sentence(sh("clinician", "list", backend=FAIL), "protected by a passphrase",
+    _one_sentence(cli("clinician", "list", backend=FAIL), "protected by a passphrase",
                   "CCM_TIMER_PASSPHRASE")
     assert fingerprint(home) == before
     # A working keyring does not change where this database's key comes from.
-    listed = sh("clinician", "list", CCM_TIMER_PASSPHRASE=PASSPHRASE)
+    listed = cli("clinician", "list", CCM_TIMER_PASSPHRASE=PASSPHRASE)
     assert listed.returncode == 0 and "Avery Nurse" in listed.stdout
 
 
-def test_a_short_new_passphrase_is_refused(home, sh):
-    _one_sentence(sh("clinician", "list", backend=FAIL, CCM_TIMER_PASSPHRASE="short"),
+def test_a_short_new_passphrase_is_refused(home, cli):
+    _one_sentence(cli("clinician", "list", backend=FAIL, CCM_TIMER_PASSPHRASE="short"),
                   "at least 10 characters")
     assert not (home / "ccm-timer.db").exists()
 
 
-def test_unencrypted_only_by_an_explicit_choice(home, sh):
-    off = sh("encrypt", "--off", backend=FAIL)
+def test_unencrypted_only_by_an_explicit_choice(home, cli):
+    off = cli("encrypt", "--off", backend=FAIL)
     assert off.returncode == 0, off.stderr
     assert "anyone who can read" in off.stdout
     assert settings_file.load(home / "settings.toml").encryption == "off"
-    done = sh("clinician", "add", "--name", "Avery Nurse", "--credential", "RN", "--role",
+    done = cli("clinician", "add", "--name", "Avery Nurse", "--credential", "RN", "--role",
               "clinical_staff", backend=FAIL)
     assert done.returncode == 0, done.stderr
     assert (home / "ccm-timer.db").read_bytes().startswith(b"SQLite format 3")
-    doctor = sh("doctor", "--json", backend=FAIL)
+    doctor = cli("doctor", "--json", backend=FAIL)
     info = json.loads(doctor.stdout)
     assert info["encryption"]["encrypted"] is False
     assert any('encryption = "off"' in w for w in info["warnings"])
 
 
-def test_an_encrypted_folder_cannot_be_switched_off(home, sh):
+def test_an_encrypted_folder_cannot_be_switched_off(home, cli):
     setup_clinic(home)
     before = fingerprint(home)
-    _one_sentence(sh("encrypt", "--off"), "already encrypted")
+    _one_sentence(cli("encrypt", "--off"), "already encrypted")
     assert fingerprint(home) == before
 
 
@@ -255,9 +255,9 @@ def test_not_a_recovery_key(text, words):
         keys.parse_recovery_key(text)
 
 
-def test_a_damaged_key_record_is_reported_not_replaced(home, sh):
+def test_a_damaged_key_record_is_reported_not_replaced(home, cli):
     setup_clinic(home)
     (home / keys.RECORD_FILE).write_text("{not json", encoding="utf-8")
     before = fingerprint(home)
-    _one_sentence(sh("entry", "list"), "is damaged", "Nothing was changed")
+    _one_sentence(cli("entry", "list"), "is damaged", "Nothing was changed")
     assert fingerprint(home) == before

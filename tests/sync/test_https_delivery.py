@@ -40,12 +40,12 @@ def _exact_once(ctx, server: BillingServer, exports) -> None:
     assert _states(ctx) == {"delivered": len(exports)}
 
 
-def test_delivers_with_idempotency_key_and_keyring_token(ctx, memory_keyring):
+def test_delivers_with_idempotency_key_and_keyring_token(ctx, token_keyring):
     server = BillingServer(token="s3cret-token")
     try:
         add_https(ctx, server.url, token="s3cret-token")
         exports = queue_exports(ctx, "billing", 5)
-        assert ("ccm-timer-target", "billing") in memory_keyring.items
+        assert ("ccm-timer-target", "billing") in token_keyring.items
         assert "s3cret-token" not in ctx.paths.settings_file.read_text()
         lines = []
         report = Worker(ctx, timeout=5, on_attempt=lines.append).run_once()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from ccm_timer.services.timing import entries, timers
-from tests.ui.conftest import open_menu, trigger
+from tests.fixtures.tray import open_menu, trigger
 
 NBSP = "\u00a0"
 TAIL = ["-", "Add time by &hand…", "-", "Month &overview…", "To&day's time…",

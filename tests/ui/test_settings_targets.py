@@ -9,10 +9,10 @@ from PySide6.QtWidgets import QMessageBox
 
 from ccm_timer.services import exports
 from ccm_timer.services.delivery import outbox, targets
-from tests.ui.conftest import trigger
-from tests.ui.overview.conftest import MONTH, NOV_20, log
+from tests.fixtures.clinic import MONTH, NOV_20, log
+from tests.fixtures.tray import trigger
 
-pytestmark = pytest.mark.usefixtures("memory_keyring")  # target tokens stay in memory
+pytestmark = pytest.mark.usefixtures("token_keyring")  # target tokens of its own
 
 
 def _panel(tray):
@@ -45,7 +45,7 @@ def test_no_target_yet_says_where_the_files_stay(clinic, make_tray) -> None:
 
 
 def test_add_an_https_target_keeps_the_token_in_the_keyring(
-        clinic, make_tray, memory_keyring, qtbot) -> None:
+        clinic, make_tray, token_keyring, qtbot) -> None:
     panel = _panel(make_tray(clinic))
     dialog = panel.show_add()
     assert dialog.secret.echoMode() == dialog.secret.EchoMode.Password
@@ -57,7 +57,7 @@ def test_add_an_https_target_keeps_the_token_in_the_keyring(
     assert not dialog.isVisible()
     assert targets.list_targets(clinic) == [
         targets.Target("billing", "https", "https://billing.example.org/ccm")]
-    assert memory_keyring.get_password(targets.KEYRING_SERVICE, "billing") == "s3cret-token"
+    assert token_keyring.get_password(targets.KEYRING_SERVICE, "billing") == "s3cret-token"
     assert "s3cret" not in clinic.paths.settings_file.read_text()
     assert _rows(panel)[0][0] == "billing" and panel.selected().name == "billing"
 
@@ -98,7 +98,7 @@ def test_a_second_target_of_the_same_name_is_refused(clinic, make_tray, tmp_path
 
 
 def test_remove_asks_first_and_marks_waiting_files(
-        clinic, clock, make_tray, memory_keyring, tmp_path) -> None:
+        clinic, clock, make_tray, token_keyring, tmp_path) -> None:
     clock.advance(NOV_20 - clock.now())
     targets.add(clinic, "billing", kind="https", url="https://billing.example.org/ccm",
                 secret="tok")
@@ -116,5 +116,5 @@ def test_remove_asks_first_and_marks_waiting_files(
     next(b for b in box.buttons() if b.text() == "&Remove").click()
     assert targets.list_targets(clinic) == []
     assert outbox.waiting_count(clinic) == 0
-    assert memory_keyring.get_password(targets.KEYRING_SERVICE, "billing") is None
+    assert token_keyring.get_password(targets.KEYRING_SERVICE, "billing") is None
     assert panel.empty.isVisibleTo(panel)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from PySide6.QtCore import Qt
 
 from ccm_timer.services.timing import entries, recovery, timers
-from tests.ui.conftest import trigger
+from tests.fixtures.tray import trigger
 
 
 def test_enter_skips_the_note_and_the_confirmation_tells_the_month(

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 from ccm_timer.services.timing import entries, timers
-from tests.ui.conftest import trigger
+from tests.fixtures.tray import trigger
 
 
 def test_copy_note_after_a_stop(clinic, clock, make_tray, qtbot) -> None:

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from bench.xdesktop import ARTIFACTS, XDesktop, wait_for
 from ccm_timer.services.security import keys
 from ccm_timer.services.timing import entries, recovery, timers
-from tests.ui.xdesktop import ARTIFACTS, XDesktop, require_tools, wait_for
+from tests.fixtures.desktop_tools import require_tools
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from PySide6.QtCore import QObject
 
 from ccm_timer.services import exports
 from ccm_timer.services.delivery import outbox, targets
-from tests.ui.conftest import open_menu, trigger
-from tests.ui.overview.conftest import MONTH, NOV_20, log
+from tests.fixtures.clinic import MONTH, NOV_20, log
+from tests.fixtures.tray import open_menu, trigger
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QMessageBox
 from ccm_timer.services.timing import timers
 from ccm_timer.ui.overview.overview_window import MonthOverview
 from ccm_timer.ui.overview.today_window import TodayView
-from tests.ui.conftest import open_menu, trigger
+from tests.fixtures.tray import open_menu, trigger
 
 
 def _stopped(clinic, clock, mrn: str = "T1001", minutes: int = 12, **kw) -> None:

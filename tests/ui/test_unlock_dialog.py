@@ -16,7 +16,8 @@ from ccm_timer.ui.unlock_dialog import (
     security_warnings,
     show_recovery_key_once,
 )
-from tests.security.conftest import FAIL, PASSPHRASE, fingerprint
+from tests.fixtures.cli import fingerprint
+from tests.fixtures.keyring import FAIL, PASSPHRASE
 
 OK = QDialogButtonBox.StandardButton.Ok
 

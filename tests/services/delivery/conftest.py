@@ -2,5 +2,5 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _tokens_in_memory(memory_keyring):
-    """Target tokens go to an in-memory keyring in every test here."""
+def _tokens(token_keyring):
+    """Target tokens go to the test's own keyring folder in every test here."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from ccm_timer.services.delivery import hub, targets
 from ccm_timer.services.security import audit
 from ccm_timer.services.timing import entries
 from ccm_timer.sync.worker import Worker
-from tests.fixtures.delivery import add_minutes, open_workstation, queue_exports
+from tests.fixtures.delivery import add_minutes, queue_exports
 
 NOV3 = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)  # 08:00 in New York
 
@@ -28,16 +28,6 @@ def _snapshot(ctx) -> dict[str, list]:
     with ctx.engine.connect() as conn:
         return {t: sorted(map(tuple, conn.execute(text(f"SELECT * FROM {t}"))), key=repr)
                 for t in tables}
-
-
-@pytest.fixture
-def two(tmp_path, clock):
-    clock.advance(timedelta(days=1))  # Nov 4: all of Nov 3 is in the past
-    ws1 = open_workstation(tmp_path / "ws", "ws-north", clock)
-    ws2 = open_workstation(tmp_path / "ws", "ws-south", clock)
-    yield ws1, ws2
-    ws1.close()
-    ws2.close()
 
 
 def _bundle_from(ws, tmp_path: Path, minutes: list[float]) -> tuple[Path, list]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import text
 
 from ccm_timer.core.billing import evaluate_patient_month
@@ -14,20 +13,10 @@ from ccm_timer.services.delivery import hub, outbox, targets
 from ccm_timer.services.month.billing_rules import rules_for_month
 from ccm_timer.services.timing import entries
 from ccm_timer.sync.worker import Worker
-from tests.fixtures.delivery import HUB_PASSWORD, add_minutes, open_workstation, queue_exports
+from tests.fixtures.delivery import HUB_PASSWORD, add_minutes, queue_exports
 
 NOV3 = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
 ZONE = "America/New_York"
-
-
-@pytest.fixture
-def two(tmp_path, clock):
-    clock.advance(timedelta(days=1))
-    ws1 = open_workstation(tmp_path / "ws", "ws-north", clock)
-    ws2 = open_workstation(tmp_path / "ws", "ws-south", clock)
-    yield ws1, ws2
-    ws1.close()
-    ws2.close()
 
 
 def _count(engine, table: str) -> int:

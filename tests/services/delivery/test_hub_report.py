@@ -9,7 +9,6 @@ from ccm_timer.cli.main import run
 from ccm_timer.services.delivery import hub, targets
 from ccm_timer.services.month import report
 from tests.fixtures.delivery import HUB_PASSWORD, add_minutes
-from tests.services.delivery.test_hub import two  # noqa: F401  (fixture)
 
 NOV3 = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
 
@@ -19,7 +18,7 @@ def _billable(month_report, mrn="T1001"):
     return [(line.code, line.units) for line in patient.result.billable_lines]
 
 
-def test_hub_report_crosses_a_threshold_neither_workstation_reaches(two, hub_url):  # noqa: F811
+def test_hub_report_crosses_a_threshold_neither_workstation_reaches(two, hub_url):
     ws1, ws2 = two
     add_minutes(ws1, NOV3, 12)
     add_minutes(ws2, NOV3.replace(hour=14), 10)
@@ -36,7 +35,7 @@ def test_hub_report_crosses_a_threshold_neither_workstation_reaches(two, hub_url
     assert on_hub.patient("T1001").result.seconds_by_role["clinical_staff"] == 22 * 60
 
 
-def test_report_command_from_the_hub(two, hub_url, capsys):  # noqa: F811
+def test_report_command_from_the_hub(two, hub_url, capsys):
     ws1, ws2 = two
     add_minutes(ws1, NOV3, 12)
     add_minutes(ws2, NOV3.replace(hour=14), 10)

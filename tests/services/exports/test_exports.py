@@ -21,8 +21,7 @@ from ccm_timer.services.delivery import targets
 from ccm_timer.services.month import approvals
 from ccm_timer.services.timing import entries, timers
 from ccm_timer.store.models import AuditEvent, Export, OutboxItem
-from tests.exports import clinic
-from tests.exports.conftest import month_clinic  # noqa: F401  (fixture)
+from tests.fixtures import clinic
 
 
 def csv_rows(data: bytes) -> list[dict[str, str]]:
@@ -34,7 +33,7 @@ def records(ctx) -> list[Export]:
         return list(session.exec(select(Export).order_by(Export.created_at)))
 
 
-def test_an_export_is_recorded_and_written_atomically(month_clinic):  # noqa: F811
+def test_an_export_is_recorded_and_written_atomically(month_clinic):
     ctx, _ = month_clinic
     approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
     result = exports.export_month(ctx, clinic.MONTH, "csv", actor="Dr Blake Test")
@@ -55,7 +54,7 @@ def test_an_export_is_recorded_and_written_atomically(month_clinic):  # noqa: F8
                                  f"to {result.path}.")
 
 
-def test_one_patient_and_an_explicit_file(month_clinic, tmp_path):  # noqa: F811
+def test_one_patient_and_an_explicit_file(month_clinic, tmp_path):
     ctx, _ = month_clinic
     approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
     out = tmp_path / "office" / "november.json"
@@ -68,7 +67,7 @@ def test_one_patient_and_an_explicit_file(month_clinic, tmp_path):  # noqa: F811
     assert "T1001" not in records(ctx)[0].filename_hint
 
 
-def test_billing_files_carry_approved_lines_unless_a_draft_is_asked(month_clinic):  # noqa: F811
+def test_billing_files_carry_approved_lines_unless_a_draft_is_asked(month_clinic):
     ctx, _ = month_clinic
     with pytest.raises(UserError, match="No patient-month of 2026-11 is approved for "
                                         "billing; approve with `ccm-timer approve"):
@@ -89,7 +88,7 @@ def test_billing_files_carry_approved_lines_unless_a_draft_is_asked(month_clinic
     assert notes.content.decode().count("Care management monthly summary") == 3
 
 
-def test_an_edit_after_export_makes_the_next_export_an_amendment(month_clinic, clock):  # noqa: F811,E501
+def test_an_edit_after_export_makes_the_next_export_an_amendment(month_clinic, clock):  # noqa: E501
     ctx, made = month_clinic
     approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
     first = exports.export_month(ctx, clinic.MONTH, "csv", actor="Dr Blake Test")
@@ -125,7 +124,7 @@ def test_an_edit_after_export_makes_the_next_export_an_amendment(month_clinic, c
     assert not again.amendment  # nothing changed since the amendment
 
 
-def test_drafts_do_not_count_as_exports(month_clinic):  # noqa: F811
+def test_drafts_do_not_count_as_exports(month_clinic):
     ctx, made = month_clinic
     exports.export_month(ctx, clinic.MONTH, "csv", draft=True)
     entries.edit(ctx, str(made["call1"].id), reason="typo", note="BP log reviewed.")
@@ -133,7 +132,7 @@ def test_drafts_do_not_count_as_exports(month_clinic):  # noqa: F811
     assert not exports.export_month(ctx, clinic.MONTH, "csv").amendment
 
 
-def test_send_queues_in_the_same_transaction(month_clinic, tmp_path):  # noqa: F811
+def test_send_queues_in_the_same_transaction(month_clinic, tmp_path):
     ctx, _ = month_clinic
     approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
     drop = tmp_path / "billing-drop"
@@ -152,7 +151,7 @@ def test_send_queues_in_the_same_transaction(month_clinic, tmp_path):  # noqa: F
         (ctx.paths.data / "exports").iterdir())
 
 
-def test_an_unwritable_folder_leaves_no_record_and_no_partial_file(qapp, month_clinic, tmp_path):  # noqa: F811,E501
+def test_an_unwritable_folder_leaves_no_record_and_no_partial_file(qapp, month_clinic, tmp_path):  # noqa: E501
     ctx, _ = month_clinic
     approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
     blocker = tmp_path / "not-a-folder"
@@ -164,7 +163,7 @@ def test_an_unwritable_folder_leaves_no_record_and_no_partial_file(qapp, month_c
     assert blocker.read_text() == "a file where a folder should be"
 
 
-def test_notes_for_entries(month_clinic):  # noqa: F811
+def test_notes_for_entries(month_clinic):
     ctx, made = month_clinic
     assert exports.note_for_last_entry(ctx).startswith(
         "Care management time: Remote Physiologic Monitoring")  # the nurse's last: RPM
@@ -177,7 +176,7 @@ def test_notes_for_entries(month_clinic):  # noqa: F811
         exports.note_for_entry(ctx, oversight.id)
 
 
-def test_date_of_service_can_be_the_day_the_time_reached_the_code(month_clinic):  # noqa: F811
+def test_date_of_service_can_be_the_day_the_time_reached_the_code(month_clinic):
     ctx, _ = month_clinic
     approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
     first = csv_rows(exports.export_month(ctx, clinic.MONTH, "csv", to_stdout=True).content)
@@ -196,7 +195,7 @@ def test_date_of_service_can_be_the_day_the_time_reached_the_code(month_clinic):
         ("99490", "2026-11-04"), ("99439", "2026-11-09")]
 
 
-def test_nothing_to_export_and_unknown_formats(month_clinic):  # noqa: F811
+def test_nothing_to_export_and_unknown_formats(month_clinic):
     ctx, _ = month_clinic
     with pytest.raises(UserError, match="No patient has time or an enrollment in 2025-01"):
         exports.export_month(ctx, "2025-01", "csv", draft=True)
@@ -205,7 +204,7 @@ def test_nothing_to_export_and_unknown_formats(month_clinic):  # noqa: F811
     assert records(ctx) == []
 
 
-def test_every_billing_file_carries_the_audit_chain_head(month_clinic):  # noqa: F811
+def test_every_billing_file_carries_the_audit_chain_head(month_clinic):
     ctx, _ = month_clinic
     approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
     data = json.loads(exports.export_month(ctx, clinic.MONTH, "json").content)

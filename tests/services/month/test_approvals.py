@@ -14,15 +14,14 @@ from ccm_timer.services.month import approvals, month_flags
 from ccm_timer.services.security import audit
 from ccm_timer.services.timing import entries, timers
 from ccm_timer.store.models import AuditEvent, MonthApproval
-from tests.exports import clinic
-from tests.exports.conftest import month_clinic  # noqa: F401  (fixture)
+from tests.fixtures import clinic
 
 
 def by_mrn(states):
     return {s.mrn: s for s in states}
 
 
-def test_approval_records_who_when_and_an_audit_event(month_clinic):  # noqa: F811
+def test_approval_records_who_when_and_an_audit_event(month_clinic):
     ctx, _ = month_clinic
     before = by_mrn(approvals.states(ctx, clinic.MONTH))
     assert {m: s.approved for m, s in before.items()} == {
@@ -43,7 +42,7 @@ def test_approval_records_who_when_and_an_audit_event(month_clinic):  # noqa: F8
     assert not by_mrn(approvals.states(ctx, clinic.MONTH))["T1002"].approved
 
 
-def test_only_a_practitioner_approves(month_clinic):  # noqa: F811
+def test_only_a_practitioner_approves(month_clinic):
     ctx, _ = month_clinic
     with pytest.raises(UserError, match="Avery Nurse is clinical staff; the billing "
                                         "practitioner approves"):
@@ -54,7 +53,7 @@ def test_only_a_practitioner_approves(month_clinic):  # noqa: F811
         assert session.exec(select(MonthApproval)).all() == []
 
 
-def test_an_edit_after_approval_reopens_only_that_patient_month(month_clinic, clock):  # noqa: F811
+def test_an_edit_after_approval_reopens_only_that_patient_month(month_clinic, clock):
     ctx, made = month_clinic
     approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
     clock.advance(timedelta(hours=2))
@@ -72,7 +71,7 @@ def test_an_edit_after_approval_reopens_only_that_patient_month(month_clinic, cl
     assert by_mrn(approvals.states(ctx, clinic.MONTH))["T1001"].approved
 
 
-def test_voids_moves_flags_and_consent_reopen_too(month_clinic):  # noqa: F811
+def test_voids_moves_flags_and_consent_reopen_too(month_clinic):
     ctx, made = month_clinic
     approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
     entries.void(ctx, str(made["call1"].id), reason="duplicate", actor="Avery Nurse")
@@ -87,7 +86,7 @@ def test_voids_moves_flags_and_consent_reopen_too(month_clinic):  # noqa: F811
         "edited", "month flags changed (interactive contact yes)"]
 
 
-def test_a_running_timer_blocks_approval(month_clinic):  # noqa: F811
+def test_a_running_timer_blocks_approval(month_clinic):
     ctx, _ = month_clinic
     timers.start(ctx, patient_mrn="T1002", category_slug="phone-call")
     with pytest.raises(UserError, match="A timer is still running"):
@@ -95,7 +94,7 @@ def test_a_running_timer_blocks_approval(month_clinic):  # noqa: F811
     approvals.approve(ctx, clinic.MONTH, "T1001", approver="Dr Blake Test")
 
 
-def test_approvals_are_never_changed_or_deleted(month_clinic):  # noqa: F811
+def test_approvals_are_never_changed_or_deleted(month_clinic):
     ctx, _ = month_clinic
     approvals.approve(ctx, clinic.MONTH, "T1001", approver="Dr Blake Test")
     for sql in ("UPDATE month_approval SET approved_by = 'someone else'",
@@ -104,7 +103,7 @@ def test_approvals_are_never_changed_or_deleted(month_clinic):  # noqa: F811
             session.exec(text(sql))
 
 
-def test_time_imported_from_another_workstation_reopens(month_clinic, clock):  # noqa: F811
+def test_time_imported_from_another_workstation_reopens(month_clinic, clock):
     """A bundle import writes other workstations' versions without a local audit event per
     entry; their created_at after the approval is what reopens the month."""
     from ccm_timer.store.models import (

@@ -9,7 +9,6 @@ import pytest
 
 from ccm_timer import paths
 from ccm_timer.core.billing import RulesError
-from ccm_timer.services.month import billing_rules
 from ccm_timer.services.month.billing_rules import (
     MissingBillingRules,
     load_rules,

@@ -12,7 +12,7 @@ from ccm_timer.services.timing import entries
 from ccm_timer.ui.overview import open_overview
 from ccm_timer.ui.overview.overview_model import NAMES
 from ccm_timer.ui.overview.overview_window import MonthOverview
-from tests.ui.overview.conftest import MONTH, log
+from tests.fixtures.clinic import MONTH, log
 
 DOCTOR = "Dr Blake Test"
 

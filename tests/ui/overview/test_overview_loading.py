@@ -20,7 +20,7 @@ from ccm_timer.services.people import patients
 from ccm_timer.ui.overview import open_overview
 from ccm_timer.ui.overview.overview_model import NAMES
 from ccm_timer.ui.overview.overview_window import MonthOverview
-from tests.ui.overview.conftest import log
+from tests.fixtures.clinic import log
 
 MONTH_SQL = "time_entry"  # the table the month's minutes are summed from
 HOLD_S = 20  # a worker held longer than this goes on, so a failed test never hangs

@@ -8,8 +8,7 @@ from ccm_timer.services.people import patients
 from ccm_timer.ui.overview import open_overview
 from ccm_timer.ui.overview.overview_model import NAMES
 from ccm_timer.ui.overview.overview_window import MonthOverview
-from tests.ui.overview import synthetic_clinic
-from tests.ui.overview.conftest import MONTH, log
+from tests.fixtures.clinic import MONTH, log
 
 
 def _overview(qtbot, ctx) -> MonthOverview:
@@ -117,9 +116,8 @@ def test_a_month_without_billing_rules_is_explained_not_a_crash(qtbot, nov, sett
     assert window.model.rows == []
 
 
-def test_the_synthetic_clinic_reads_as_a_billing_clerk_expects(qtbot, ctx, clock):
-    synthetic_clinic.build(ctx, clock)
-    window = _overview(qtbot, ctx)
+def test_the_synthetic_clinic_reads_as_a_billing_clerk_expects(qtbot, busy_clinic):
+    window = _overview(qtbot, busy_clinic)
     assert window.summary.text() == ("16 patients · 9 with billable codes · 6 within 5 minutes "
                                      "of a threshold · 3 missing consent")
     assert _cell(window, "T2014", "Next threshold") == "1 min to 99490"  # 19 min 40 s

@@ -11,7 +11,7 @@ from ccm_timer.ui.overview import open_overview
 from ccm_timer.ui.overview.entry_dialogs import EditEntryDialog, VoidEntryDialog
 from ccm_timer.ui.overview.overview_model import NAMES
 from ccm_timer.ui.overview.patient_window import PatientMonthView
-from tests.ui.overview.conftest import log
+from tests.fixtures.clinic import log
 
 
 def _open(qtbot, ctx, mrn: str):

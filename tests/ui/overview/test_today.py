@@ -9,7 +9,7 @@ from ccm_timer.services.timing import entries, timers
 from ccm_timer.services.timing.today import day_bounds_utc, day_summary
 from ccm_timer.ui.overview import open_today
 from ccm_timer.ui.overview.today_window import TodayView
-from tests.ui.overview.conftest import log
+from tests.fixtures.clinic import log
 
 NOV_20 = date(2026, 11, 20)
 

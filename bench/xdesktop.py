@@ -1,33 +1,19 @@
-"""A real X desktop for end-to-end tray tests: Xvfb, optionally trayer as the tray host,
-xdotool to click and type, ImageMagick `import` for screenshots in test-artifacts/."""
+"""A real X desktop for the tray benchmarks and the end-to-end tray tests: Xvfb, optionally
+trayer as the tray host, xdotool to click and type, ImageMagick `import` for screenshots in
+test-artifacts/. The tests skip without these tools (tests/fixtures/desktop_tools.py)."""
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 TOOLS = ("Xvfb", "trayer", "xdotool", "import")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-def require_tools() -> None:
-    """Skip with the reason when the X tools are missing; on CI, fail instead."""
-    missing = [t for t in TOOLS if shutil.which(t) is None]
-    if not missing:
-        return
-    reason = (f"end-to-end tray tests need {', '.join(missing)}: apt-get install xvfb xauth "
-              "trayer xdotool imagemagick")
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
 def wait_for(check: Callable[[], object], timeout: float, what: str) -> object:
