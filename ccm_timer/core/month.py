@@ -116,7 +116,8 @@ def clip_seconds(start: datetime, end: datetime, lo: datetime, hi: datetime) -> 
 def split_seconds_by_month(
     intervals: Iterable[tuple[datetime, datetime]], zone: ZoneInfo | str
 ) -> dict[YearMonth, int]:
-    """Seconds per clinic-calendar month for UTC intervals [start, end).
+    """Seconds per clinic-calendar month for UTC intervals [start, end): how
+    store/month_time.py counts the entries that run or cross a month edge.
 
     An interval crossing a local month boundary is cut at that boundary's instant, so no
     second is counted in two months. Months with no time are absent. Sub-second remainders

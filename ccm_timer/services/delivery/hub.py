@@ -14,23 +14,24 @@ import os
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
-from sqlmodel import Session, SQLModel, col, func, select
+from sqlmodel import Session, SQLModel, func, select
 
 from ccm_timer.core import backoff
-from ccm_timer.core.month import as_zone, clip_seconds, month_bounds_utc, parse_month
+from ccm_timer.core.month import as_zone, parse_month
 from ccm_timer.errors import UserError, sentence
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.delivery import targets
 from ccm_timer.services.security import audit
 from ccm_timer.store import merge as records
-from ccm_timer.store.models import AuditEvent, Clinician, HubPush, Interval, Patient, TimeEntry
+from ccm_timer.store.models import AuditEvent, HubPush, Patient
+from ccm_timer.store.month_time import month_time
 
 LOCK_KEY = 7_301_925_004  # pg_advisory_xact_lock key for merges into the hub
 FULL_PUSH_EVERY = timedelta(hours=1)  # push even when nothing changed locally, now and then
@@ -194,33 +195,22 @@ def push_target(ctx: AppContext, target: targets.Target, *, force: bool = False,
     return report
 
 
-def month_seconds(engine: Engine, month: str, zone: ZoneInfo | str
-                  ) -> dict[str, dict[tuple[str, str | None], int]]:
+def month_seconds(engine: Engine, month: str, zone: ZoneInfo | str,
+                  now: datetime | None = None) -> dict[str, dict[tuple[str, str | None], int]]:
     """Per patient MRN, seconds by (role, program) in the clinic-calendar month, from any
-    database with our tables (a workstation's SQLite or the hub's PostgreSQL).
-
-    Counts current, not voided entry versions and closed intervals only (a running timer's
-    open interval is not yet time spent); each interval is clipped to the month. The keys
-    match `PatientMonthTotals.seconds` of the billing engine.
+    database with our tables (a workstation's SQLite or the hub's PostgreSQL), counted by
+    store/month_time.py. Without `now` only closed intervals count (a timer still running
+    has spent nothing yet); with it, running time counts up to `now`. The keys match
+    `PatientMonthTotals.seconds` of the billing engine; patients without time are absent.
     """
-    lo, hi = month_bounds_utc(parse_month(month), as_zone(zone))
-    query = (
-        select(Patient.mrn, Clinician.role, TimeEntry.program, Interval.start_utc,
-               Interval.end_utc)
-        .join(TimeEntry, col(TimeEntry.id) == Interval.entry_id)
-        .join(Patient, col(Patient.id) == TimeEntry.patient_id)
-        .join(Clinician, col(Clinician.id) == TimeEntry.clinician_id)
-        .where(col(TimeEntry.superseded_at).is_(None), col(TimeEntry.voided).is_(False),
-               col(Interval.end_utc).is_not(None), col(Interval.start_utc) < hi,
-               col(Interval.end_utc) > lo)
-    )
     out: dict[str, dict[tuple[str, str | None], int]] = defaultdict(dict)
-    with Session(engine) as session:
-        for mrn, role, program, start, end in session.exec(query):
-            seconds = clip_seconds(start, end, lo, hi)
-            if seconds:
-                key = (role.value, program.value if program else None)
-                out[mrn][key] = out[mrn].get(key, 0) + seconds
+    with engine.connect() as conn:
+        time = month_time(conn, parse_month(month), as_zone(zone), now,
+                          by=("patient", "role", "program"))
+        mrns = {pid: mrn for pid, mrn in conn.execute(select(Patient.id, Patient.mrn))}
+    for (pid, role, program), seconds in time.seconds.items():
+        if pid is not None and seconds:
+            out[mrns[pid]][(role, program)] = seconds
     return dict(out)
 
 

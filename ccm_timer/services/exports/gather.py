@@ -4,7 +4,6 @@ approvals and earlier exports, gathered and handed to exports/document.py as pla
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from ccm_timer.core.month import YearMonth, month_bounds_utc, parse_month
+from ccm_timer.core.month import YearMonth, parse_month
 from ccm_timer.errors import UserError, sentence
 from ccm_timer.exports import document
 from ccm_timer.exports.formats import BILLING_FORMATS
@@ -21,9 +20,10 @@ from ccm_timer.services.context import AppContext
 from ccm_timer.services.month import approvals
 from ccm_timer.services.month.approvals import Mark
 from ccm_timer.services.month.billing_rules import rules_for_month
-from ccm_timer.services.month.report import month_report
+from ccm_timer.services.month.report import EnrollmentRow, month_report_on
 from ccm_timer.services.timing import entries
-from ccm_timer.store.models import AuditEvent, Clinician, Enrollment, MonthApproval, Patient
+from ccm_timer.store.models import AuditEvent, Clinician, MonthApproval
+from ccm_timer.store.month_time import month_time
 
 
 def template_dir(ctx: AppContext) -> Path:
@@ -77,53 +77,43 @@ def people_by_name(session: Session) -> dict[str, dict[str, Any]]:
             for c in session.exec(select(Clinician))}
 
 
-def _month_seconds(session: Session, views: list, lo, hi) -> dict[uuid.UUID, int]:
-    """Seconds inside the month of the few entries that cross its edges."""
-    crossing = [v.id for v in views if v.start is None or v.start < lo or v.end is None
-                or v.end > hi]
-    spans = entries.intervals_of(session, crossing)
-    out = {}
-    for entry_id, items in spans.items():
-        out[entry_id] = sum(
-            max(0, int((min(i.end_utc or hi, hi) - max(i.start_utc, lo)).total_seconds()))
-            for i in items)
-    return out
-
-
 def build(ctx: AppContext, month: str, mrn: str | None = None, *, draft: bool = False,
           billing: bool = False, actor: str = "") -> tuple[dict[str, Any], int]:
     """The month document (exports/document.py) and the audit head it was read at."""
-    ym = month_arg(month)
-    zone = ctx.zone
     with ctx.read() as session:
-        basis = audit_head(session)
-    report = month_report(ctx, str(ym), mrn)
-    views = [v for v in entries.list_entries(ctx, month=str(ym), patient_mrn=mrn)
-             if v.patient_mrn]
+        return build_in(session, ctx, month, mrn, draft=draft, billing=billing, actor=actor)
+
+
+def build_in(session: Session, ctx: AppContext, month: str, mrn: str | None = None, *,
+             draft: bool = False, billing: bool = False,
+             actor: str = "") -> tuple[dict[str, Any], int]:
+    """`build` inside the caller's read transaction: the report, the entries, approvals,
+    earlier exports and the audit head all come from its one snapshot (SQLite WAL), so the
+    document is the month exactly as it stood at that head."""
+    ym = month_arg(month)
+    zone, now = ctx.zone, ctx.now()
+    basis = audit_head(session)
+    conn = session.connection()
+    report = month_report_on(conn, ym, zone, now, mrn)
+    views = [v for v in entries.list_entries(ctx, month=str(ym), patient_mrn=mrn,
+                                             session=session) if v.patient_mrn]
+    # The part of each entry inside the month, counted as the report counts it.
+    only = report.patients[0].patient_id if mrn and report.patients else None
+    inside = month_time(conn, ym, zone, now, by=("entry",), patient_id=only).seconds
     rules = rules_for_month(ym)
     codes = {code: {**data, "name": rules.codes[code].name}
              for code, data in rules.to_dict()["codes"].items()}
-    lo, hi = month_bounds_utc(ym, zone)
-    ids = [p.patient_id for p in report.patients]
-    with ctx.read() as session:
-        people = people_by_name(session)
-        by_id = {c["id"]: c for c in people.values()}
-        rows = {p.id: p for p in session.exec(select(Patient).where(col(Patient.id).in_(ids)))}
-        enrolled: dict[uuid.UUID, list[dict]] = {}
-        for e in session.exec(select(Enrollment).where(col(Enrollment.patient_id).in_(ids))):
-            enrolled.setdefault(e.patient_id, []).append({
-                "program": e.program.value, "consent_method": e.consent_method,
-                **{k: getattr(e, k).isoformat() if getattr(e, k) else None
-                   for k in ("consent_date", "start_date", "end_date")}})
-        approved = approvals.latest(session, str(ym))
-        reopened = approvals.changes_since(
-            session, ym, zone, {pid: Mark(a.audit_seq, a.approved_at)
-                                for pid, a in approved.items()}, ctx.workstation)
-        exported = export_marks(session, str(ym))
-        amended = approvals.changes_since(session, ym, zone,
-                                          {pid: e.mark for pid, e in exported.items()},
-                                          ctx.workstation)
-        clipped = _month_seconds(session, views, lo, hi)
+    people = people_by_name(session)
+    by_id = {c["id"]: c for c in people.values()}
+    approved = approvals.latest(session, str(ym))
+    reopened = approvals.changes_since(
+        session, ym, zone, {pid: Mark(a.audit_seq, a.approved_at)
+                            for pid, a in approved.items()}, ctx.workstation)
+    exported = export_marks(session, str(ym))
+    amended = approvals.changes_since(session, ym, zone,
+                                      {pid: e.mark for pid, e in exported.items()},
+                                      ctx.workstation)
+    head = _chain_head_at(session, basis)
     rule = _dos_rule(ctx)
     patients, left_out, amends = [], [], {}
     for p in report.patients:
@@ -135,14 +125,13 @@ def build(ctx: AppContext, month: str, mrn: str | None = None, *, draft: bool = 
             why = "changed after approval; approve it again" if approval else "not approved"
             left_out.append({"mrn": p.mrn, "name": p.display_name, "reason": why})
             continue
-        row = rows[p.patient_id]
-        chooser = by_id.get(row.billing_practitioner_id) or (
+        chooser = by_id.get(p.billing_practitioner_id) or (
             by_id.get(approval.approver_id) if approval else None)
         changes = amended.get(pid, [])
         touched = {c.origin_id for c in changes}
         again = {c.origin_id for c in changed}
         items = [document.entry_item({
-            **v.__dict__, "month_seconds": clipped.get(v.id, v.seconds),
+            **v.__dict__, "month_seconds": inside.get((v.id,), 0),
             "amended_after_export": str(v.origin_id) in touched,
             "changed_after_approval": str(v.origin_id) in again,
         }, zone, people) for v in views if v.patient_mrn == p.mrn]
@@ -152,31 +141,37 @@ def build(ctx: AppContext, month: str, mrn: str | None = None, *, draft: bool = 
         if before and (changes or withdrawn):
             amends[before.export_id] = before.mark.at
         patients.append(document.patient_month(
-            patient={"id": pid, "mrn": row.mrn, "family_name": row.family_name,
-                     "given_name": row.given_name,
-                     "birth_date": row.birth_date.isoformat() if row.birth_date else None},
-            result=p.result.to_dict(), entries=items, enrollments=enrolled.get(row.id, []),
+            patient={"id": pid, "mrn": p.mrn, "family_name": p.family_name,
+                     "given_name": p.given_name,
+                     "birth_date": p.birth_date.isoformat() if p.birth_date else None},
+            result=p.result.to_dict(), entries=items,
+            enrollments=[_enrollment(e) for e in p.enrollments],
             codes=codes, billing=document.person(chooser),
             approval=_approval(approval, changed, zone), draft=draft, month=ym,
             changes=[{**c.to_dict(), "at_label": c.at.astimezone(zone).strftime(
                 "%m/%d/%Y %H:%M")} for c in changes],
             withdrawn=withdrawn, dos_rule=rule))
     doc = document.month_document(
-        month=ym, zone=zone, generated_at=ctx.now(), generated_by=actor,
+        month=ym, zone=zone, generated_at=now, generated_by=actor,
         scope=mrn or "all", draft=draft, patients=patients, left_out=left_out,
         amends=[{"export_id": k, "at": v.isoformat()} for k, v in amends.items()],
         program_level_seconds=report.program_level_seconds if not mrn else 0,
         rules_year=rules.year, dos_rule=rule)
-    doc["audit_chain_head"] = chain_head(ctx, basis)
+    doc["audit_chain_head"] = head
     return doc, basis
 
 
-def chain_head(ctx: AppContext, seq: int) -> str:
+def _chain_head_at(session: Session, seq: int) -> str:
     """The hash of audit event `seq`: a file that carries it can be checked against the
     trail (`ccm-timer audit verify`, `doctor`) long after it left the clinic."""
-    with ctx.read() as session:
-        found = session.exec(select(AuditEvent.hash).where(AuditEvent.seq == seq)).first()
+    found = session.exec(select(AuditEvent.hash).where(AuditEvent.seq == seq)).first()
     return found or "0" * 64
+
+
+def _enrollment(row: EnrollmentRow) -> dict[str, Any]:
+    return {"program": row.program, "consent_method": row.consent_method,
+            **{k: getattr(row, k).isoformat() if getattr(row, k) else None
+               for k in ("consent_date", "start_date", "end_date")}}
 
 
 def _approval(row: MonthApproval | None, changed: list[approvals.Change],

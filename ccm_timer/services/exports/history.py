@@ -47,8 +47,10 @@ def record_export(
     actor: str,
     filename_hint: str,
     amendment: bool = False,
+    chain_head: str | None = None,
 ) -> Export:
-    """Store one export's bytes inside the caller's write transaction; audit it."""
+    """Store one export's bytes inside the caller's write transaction; audit it.
+    `chain_head`: the audit head the content was read at (default: the head now)."""
     try:
         month = str(parse_month(month))
     except ValueError as exc:
@@ -79,7 +81,7 @@ def record_export(
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
         amendment=amendment,
-        chain_head=_chain_head(session),
+        chain_head=chain_head or _chain_head(session),
         content=data,
     )
     session.add(export)

@@ -1,5 +1,11 @@
-"""Billing files and recorded exports: render, record (and queue) in one transaction, then
-put the file in place atomically."""
+"""Billing files and recorded exports: read the month in one transaction, render, record
+(and queue) in one more, then put the file in place atomically.
+
+The read is one snapshot (SQLite WAL): the report, the entries, approvals, earlier exports
+and the audit head the file carries are the month as it stood at that head. The record
+names that head as its basis, so a change written while the file renders is simply a change
+after the export (the next export lists it as an amendment); nothing has to be read again.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlmodel import Session
+
 from ccm_timer import fsio
 from ccm_timer.errors import UserError
 from ccm_timer.exports import csv_file, fhir, filenames, json_file, templates
@@ -16,12 +24,7 @@ from ccm_timer.exports.formats import BILLING_FORMATS, FORMATS, ExportFormat
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.delivery import outbox
 from ccm_timer.services.exports import history as export_records
-from ccm_timer.services.exports.gather import (
-    audit_head,
-    build,
-    month_arg,
-    template_dir,
-)
+from ccm_timer.services.exports.gather import build_in, month_arg, template_dir
 from ccm_timer.services.exports.notes import ehr_text
 from ccm_timer.services.security import audit
 
@@ -54,10 +57,6 @@ class ExportResult:
         return text + "."
 
 
-class _Changed(Exception):
-    """Something was written between reading the month and recording its export."""
-
-
 def render(ctx: AppContext, doc: dict[str, Any], fmt: str) -> bytes:
     if fmt == ExportFormat.EHR_TEXT:
         return ehr_text(ctx, doc)
@@ -72,12 +71,11 @@ def render(ctx: AppContext, doc: dict[str, Any], fmt: str) -> bytes:
     return pdf.render(doc)
 
 
-def _actor(ctx: AppContext, actor: str | None) -> str:
+def _actor(session: Session, ctx: AppContext, actor: str | None) -> str:
     from ccm_timer.services.people import clinicians
 
     try:
-        with ctx.read() as session:
-            return clinicians.find(session, ctx, actor).name
+        return clinicians.find(session, ctx, actor).name
     except UserError:
         if actor:
             raise
@@ -92,23 +90,19 @@ def export_month(ctx: AppContext, month: str, fmt: str, *, mrn: str | None = Non
     if fmt not in FORMATS:
         raise UserError(f"The export format {fmt!r} is unknown; use one of {', '.join(FORMATS)}.")
     ym = str(month_arg(month))
-    who = _actor(ctx, actor)
     billing = fmt in BILLING_FORMATS
-    for _attempt in range(3):
-        doc, basis = build(ctx, ym, mrn, draft=draft, billing=billing, actor=who)
-        if not doc["patients"] and not doc["left_out"]:
-            raise UserError(f"No patient has time or an enrollment in {ym}; there is nothing "
-                            "to export.")
-        if billing and not doc["patients"]:
-            raise UserError(f"No patient-month of {ym} is approved for billing; approve with "
-                            f"`ccm-timer approve --month {ym}` or export a draft with --draft.")
-        content = render(ctx, doc, fmt)
-        try:
-            return _record(ctx, doc, content, fmt, basis, who=who, send=send, out=out,
-                           to_stdout=to_stdout)
-        except _Changed:
-            continue
-    raise UserError("Entries keep changing while the export is made; try again in a moment.")
+    with ctx.read() as session:
+        who = _actor(session, ctx, actor)
+        doc, basis = build_in(session, ctx, ym, mrn, draft=draft, billing=billing, actor=who)
+    if not doc["patients"] and not doc["left_out"]:
+        raise UserError(f"No patient has time or an enrollment in {ym}; there is nothing "
+                        "to export.")
+    if billing and not doc["patients"]:
+        raise UserError(f"No patient-month of {ym} is approved for billing; approve with "
+                        f"`ccm-timer approve --month {ym}` or export a draft with --draft.")
+    content = render(ctx, doc, fmt)
+    return _record(ctx, doc, content, fmt, basis, who=who, send=send, out=out,
+                   to_stdout=to_stdout)
 
 
 def _record(ctx: AppContext, doc: dict[str, Any], content: bytes, fmt: str, basis: int, *, who: str,
@@ -116,12 +110,11 @@ def _record(ctx: AppContext, doc: dict[str, Any], content: bytes, fmt: str, basi
     pending: fsio.PendingFile | None = None
     try:
         with ctx.write() as session:
-            if audit_head(session) != basis:
-                raise _Changed
             export = export_records.record_export(
                 session, ctx, month=doc["month"], scope=doc["scope"], fmt=fmt,
                 content=content, actor=who, amendment=doc["amendment"],
-                filename_hint=filenames.filename_hint(doc["month"], fmt, doc["draft"]))
+                filename_hint=filenames.filename_hint(doc["month"], fmt, doc["draft"]),
+                chain_head=doc["audit_chain_head"])
             audit.append(session, ctx=ctx, actor=who, action="export.content",
                          entity="export", entity_id=export.id, after={
                              "month": doc["month"], "format": fmt, "scope": doc["scope"],

@@ -10,7 +10,7 @@ from ccm_timer.core.month import month_of
 from ccm_timer.errors import UserError
 from ccm_timer.exports import document, templates
 from ccm_timer.services.context import AppContext
-from ccm_timer.services.exports.gather import build, people_by_name, template_dir
+from ccm_timer.services.exports.gather import build, build_in, people_by_name, template_dir
 from ccm_timer.services.exports.render_worker import render_note, render_notes
 from ccm_timer.services.timing import entries
 
@@ -29,22 +29,22 @@ def _summary_context(doc: dict, patient: dict) -> dict[str, Any]:
 
 def note_for_entry(ctx: AppContext, entry_id: str | uuid.UUID) -> str:
     """The note for one entry (its current version), ready to paste into the chart."""
-    with ctx.read() as session:
+    with ctx.read() as session:  # the entry and its month from one snapshot
         row = entries.find_entry(session, str(entry_id))
         view = entries.view_of(session, ctx, row.id)
-    if view.start is None:
-        raise UserError("That entry has no time yet; start it before copying its note.")
-    if view.patient_mrn is None:
-        raise UserError("That entry is program-level time with no patient; it has no chart "
-                        "note.")
-    month = str(month_of(view.start, ctx.zone))
-    doc, _ = build(ctx, month, view.patient_mrn)
+        if view.start is None:
+            raise UserError("That entry has no time yet; start it before copying its note.")
+        if view.patient_mrn is None:
+            raise UserError("That entry is program-level time with no patient; it has no "
+                            "chart note.")
+        month = str(month_of(view.start, ctx.zone))
+        doc, _ = build_in(session, ctx, month, view.patient_mrn)
+        people = people_by_name(session)
     patient = doc["patients"][0]
     entry = next((e for e in patient["entries"] if e["origin_id"] == str(view.origin_id)),
                  None)
     if entry is None:  # not in the month's log (voided); still a note of what it was
-        with ctx.read() as session:
-            entry = document.entry_item({**view.__dict__}, ctx.zone, people_by_name(session))
+        entry = document.entry_item({**view.__dict__}, ctx.zone, people)
     context = {**_summary_context(doc, patient), "entry": entry}
     return render_note(templates.ENTRY_NOTE, context, template_dir(ctx))
 

@@ -1,22 +1,25 @@
 """The month report: per patient, minutes by role and program, claim lines, next thresholds
 and warnings, from the billing engine in core/billing.
 
-The database does the heavy lifting: one aggregate query sums every interval clipped to the
-clinic's calendar month (in exact whole seconds), and two more find the rare long and
-overlapping entries, so a clinic month of a million intervals never becomes a million Python
-objects. The SQL runs on SQLite (a workstation) and PostgreSQL (the clinic hub) alike.
+The database does the heavy lifting: the month's seconds by role and program and its long
+entries come from store/month_time.py (the one month-time function), and two more queries
+find the rare overlapping entries, so a clinic month of a million intervals never becomes a
+million Python objects. The SQL runs on SQLite (a workstation) and PostgreSQL (the clinic
+hub) alike.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 
 from ccm_timer.core.billing import (
     LONG_ENTRY_SECONDS,
@@ -34,6 +37,21 @@ from ccm_timer.errors import NotFound, UserError, sentence
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.month.billing_rules import MissingBillingRules, rules_for_month
 from ccm_timer.store.instants import to_db_text
+from ccm_timer.store.models import Program
+from ccm_timer.store.month_time import month_time
+
+_PROGRAMS = {p.name: p.value for p in Program}  # as stored (the name) -> its value
+
+
+@dataclass(frozen=True)
+class EnrollmentRow:
+    """One enrollment as stored (a hub holds each workstation's copy)."""
+
+    program: str
+    consent_date: date | None
+    consent_method: str | None
+    start_date: date | None
+    end_date: date | None
 
 
 @dataclass(frozen=True)
@@ -44,6 +62,10 @@ class PatientReport:
     given_name: str
     billing_practitioner: str | None
     result: PatientMonthResult
+    # What the exports need besides the result, read with it (one snapshot, no re-query).
+    birth_date: date | None = None
+    billing_practitioner_id: uuid.UUID | None = None
+    enrollments: tuple[EnrollmentRow, ...] = ()
 
     @property
     def display_name(self) -> str:
@@ -99,60 +121,23 @@ def _micros(dialect: str, column: str) -> str:
     )
 
 
-def _concat(dialect: str, expr: str) -> str:
-    if dialect == "postgresql":
-        return f"string_agg({expr}, ',')"
-    return f"group_concat({expr})"
-
-
-def _id_text(dialect: str, column: str) -> str:
-    return f"CAST({column} AS TEXT)" if dialect == "postgresql" else column
-
-
-_CURRENT = "e.superseded_at IS NULL AND e.voided = :false {patient_filter}"
-# Stopped entries wholly inside the month: their stored span seconds are the answer.
-_INSIDE = "e.span_start >= :lo AND e.span_end <= :hi"
-# Entries running now, or crossing a month boundary: their intervals are clipped one by one.
-_EDGE = (
-    "(e.span_end IS NULL OR e.span_end > :lo) AND e.span_start < :hi "
-    "AND (e.span_end IS NULL OR e.span_start < :lo OR e.span_end > :hi)"
-)
-
-
-def _queries(dialect: str, patient_filter: str) -> dict[str, str]:
-    current = _CURRENT.format(patient_filter=patient_filter)
-    start = "CASE WHEN i.start_utc < :lo THEN :lo ELSE i.start_utc END"
-    end = "CASE WHEN COALESCE(i.end_utc, :now) > :hi THEN :hi ELSE COALESCE(i.end_utc, :now) END"
-    # Whole seconds per interval, never rounded up (19:59.9 is not 20 minutes).
-    clipped = f"(({_micros(dialect, end)} - {_micros(dialect, start)}) / 1000000)"
-    long_ids = _concat(
-        dialect,
-        f"CASE WHEN e.span_seconds > {LONG_ENTRY_SECONDS} THEN "
-        f"{_id_text(dialect, 'e.id')} || ':' || CAST(e.span_seconds AS TEXT) END",
-    )
-    return {
-        "inside": f"SELECT e.patient_id, e.clinician_id, e.program, SUM(e.span_seconds), "
-        f"{long_ids} FROM time_entry e WHERE {current} AND {_INSIDE} "
-        "GROUP BY e.patient_id, e.clinician_id, e.program",
-        "edge": f"SELECT e.patient_id, e.clinician_id, e.program, e.id, SUM({clipped}) "
-        "FROM time_entry e JOIN interval i ON i.entry_id = e.id "
-        f"WHERE {current} AND {_EDGE} AND i.start_utc < :hi AND i.start_utc < :now "
-        "AND COALESCE(i.end_utc, :now) > :lo "
-        "GROUP BY e.patient_id, e.clinician_id, e.program, e.id",
-        # Each entry against the furthest end reached by the same patient's earlier entries:
-        # a sweep in SQL, no pairwise join. Candidates are confirmed on intervals below.
-        "overlaps": "SELECT patient_id, id, span_start, span_stop, reach FROM ("
+def _overlaps(patient_filter: str) -> str:
+    """Each entry against the furthest end reached by the same patient's earlier entries: a
+    sweep in SQL, no pairwise join. Candidates are confirmed on intervals (`_partners`)."""
+    return (
+        "SELECT patient_id, id, span_start, span_stop, reach FROM ("
         "SELECT e.patient_id, e.id, e.span_start, COALESCE(e.span_end, :now) AS span_stop, "
         "MAX(COALESCE(e.span_end, :now)) OVER (PARTITION BY e.patient_id "
         "ORDER BY e.span_start, e.id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach "
-        f"FROM time_entry e WHERE {current} AND e.patient_id IS NOT NULL "
+        "FROM time_entry e WHERE e.superseded_at IS NULL AND e.voided = :false "
+        f"{patient_filter} AND e.patient_id IS NOT NULL "
         "AND e.span_start < :hi AND (e.span_end IS NULL OR e.span_end > :lo)) AS swept "
-        "WHERE span_start < reach",
-    }
+        "WHERE span_start < reach"
+    )
 
 
-def _partners(conn, params: dict, patient_id: Any, entry_id: Any, dialect: str
-              ) -> list[tuple[Any, int]]:
+def _partners(conn: Connection, params: dict[str, Any], patient_id: Any, entry_id: Any,
+              dialect: str) -> list[tuple[Any, int]]:
     """The patient's other entries whose intervals overlap this entry's, with the seconds
     they share (a paused gap is not an overlap)."""
     o_end, m_end = "COALESCE(o.end_utc, :now)", "COALESCE(m.end_utc, :now)"
@@ -177,14 +162,29 @@ def _hex(value: Any) -> str:
     return value.hex if isinstance(value, uuid.UUID) else str(value).replace("-", "")
 
 
+def _number(value: Any) -> int:
+    """A stored id as its 128-bit number (SQLite keeps 32 hex digits, PostgreSQL a UUID)."""
+    return value.int if isinstance(value, uuid.UUID) else int(str(value).replace("-", ""), 16)
+
+
+@contextmanager
+def _connected(source: Engine | Connection) -> Iterator[Connection]:
+    if isinstance(source, Connection):
+        yield source  # the caller's transaction, and so its snapshot
+        return
+    with source.connect() as conn:
+        yield conn
+
+
 def month_report_on(
-    engine: Engine,
+    source: Engine | Connection,
     month: str | YearMonth,
     zone: ZoneInfo,
     now: datetime,
     patient_mrn: str | None = None,
 ) -> MonthReport:
-    """The report from any database with our tables: a workstation's or the clinic hub's."""
+    """The report from any database with our tables: a workstation's or the clinic hub's.
+    Given a connection, it reads inside that connection's transaction."""
     try:
         ym = parse_month(month) if isinstance(month, str) else month
         rules = rules_for_month(ym)
@@ -193,62 +193,56 @@ def month_report_on(
     except MissingBillingRules as exc:
         raise UserError(str(exc)) from None
     lo, hi = month_bounds_utc(ym, zone)
-    dialect = engine.dialect.name
     params: dict[str, Any] = {"lo": to_db_text(lo), "hi": to_db_text(hi),
                               "now": to_db_text(now), "false": False}
-    with engine.connect() as conn:
+    only: uuid.UUID | None = None
+    with _connected(source) as conn:
+        dialect = conn.dialect.name
         patient_filter = ""
         if patient_mrn:
             row = conn.execute(text("SELECT id FROM patient WHERE mrn = :mrn"),
                                {"mrn": patient_mrn.strip()}).first()
             if row is None:
                 raise NotFound(f"No patient has MRN {patient_mrn.strip()!r}; check the number.")
-            params["only"] = row[0]
+            params["only"], only = row[0], _as_uuid(row[0])
             patient_filter = "AND e.patient_id = :only"
-        queries = _queries(dialect, patient_filter)
-        roles = {r[0]: r[1].lower() for r in conn.execute(text("SELECT id, role FROM clinician"))}
-        seconds: dict[Any, dict] = defaultdict(dict)
-        longs: dict[Any, list[LongEntry]] = defaultdict(list)
+        time = month_time(conn, ym, zone, now, by=("patient", "role", "program"),
+                          patient_id=only, entries_over=LONG_ENTRY_SECONDS)
+        # Patients are keyed by their ids' 128-bit number here: it hashes in C, a UUID in
+        # Python, and a clinic month makes tens of thousands of lookups.
+        seconds: dict[int, dict[tuple[str, str | None], int]] = defaultdict(dict)
+        ids: dict[int, uuid.UUID] = {}
         program_level = 0
-
-        def add(pid: Any, clinician: Any, program: str | None, secs: int) -> None:
-            nonlocal program_level
-            if pid is None:
+        for (patient, role, program), secs in time.seconds.items():
+            if patient is None:
                 program_level += secs
-                return
-            key = (roles[clinician], program)
-            seconds[pid][key] = seconds[pid].get(key, 0) + secs
-
-        for pid, clinician, program, secs, long_ids in conn.execute(
-            text(queries["inside"]), params
-        ):
-            add(pid, clinician, program, int(secs))
-            for item in (long_ids or "").split(","):
-                if item and pid is not None:
-                    eid, secs_text = item.split(":")
-                    longs[pid].append(LongEntry(str(uuid.UUID(eid)), int(secs_text)))
-        for pid, clinician, program, eid, secs in conn.execute(text(queries["edge"]), params):
-            add(pid, clinician, program, int(secs))
-            if pid is not None and secs > LONG_ENTRY_SECONDS:
-                longs[pid].append(LongEntry(str(uuid.UUID(_hex(eid))), int(secs)))
-        overlaps: dict[Any, list[Overlap]] = defaultdict(list)
-        for pid, eid, *_ in conn.execute(text(queries["overlaps"]), params).all():
+            else:
+                seconds[patient.int][(role, program)] = secs
+                ids[patient.int] = patient
+        longs: dict[int, list[LongEntry]] = defaultdict(list)
+        for (patient, *_), found in time.entries_over.items():
+            if patient is not None:
+                longs[patient.int].extend(LongEntry(str(eid), secs) for eid, secs in found)
+        overlaps: dict[int, list[Overlap]] = defaultdict(list)
+        for pid, eid, *_ in conn.execute(text(_overlaps(patient_filter)), params).all():
             for other, shared in _partners(conn, params, pid, eid, dialect):
-                pair = sorted((str(uuid.UUID(_hex(eid))), str(uuid.UUID(_hex(other)))))
-                overlaps[pid].append(Overlap(pair[0], pair[1], max(0, shared)))
+                pair = sorted((str(_as_uuid(eid)), str(_as_uuid(other))))
+                overlaps[_number(pid)].append(Overlap(pair[0], pair[1], max(0, shared)))
         patients_sql = (
-            "SELECT p.id, p.mrn, p.family_name, p.given_name, c.name FROM patient p "
+            "SELECT p.id, p.mrn, p.family_name, p.given_name, c.name, p.birth_date, "
+            "p.billing_practitioner_id FROM patient p "
             "LEFT JOIN clinician c ON c.id = p.billing_practitioner_id"
         )
-        people = {r[0]: r for r in conn.execute(text(patients_sql))}
-        enrolled: dict[Any, list[EnrollmentInput]] = defaultdict(list)
-        for pid, program, consent, start, end in conn.execute(text(
-            "SELECT patient_id, program, consent_date, start_date, end_date FROM enrollment"
+        people = {_number(r[0]): r for r in conn.execute(text(patients_sql))}
+        enrolled: dict[int, list[EnrollmentRow]] = defaultdict(list)
+        for pid, program, consent, method, start, end in conn.execute(text(
+            "SELECT patient_id, program, consent_date, consent_method, start_date, end_date "
+            "FROM enrollment"
         )):
-            enrolled[pid].append(EnrollmentInput(program, _date(consent), _date(start),
-                                                 _date(end)))
+            enrolled[_number(pid)].append(EnrollmentRow(
+                _PROGRAMS[program], _date(consent), method, _date(start), _date(end)))
         flags = {
-            r[0]: MonthFlags(bool(r[1]), bool(r[2]), bool(r[3]))
+            _number(r[0]): MonthFlags(bool(r[1]), bool(r[2]), bool(r[3]))
             for r in conn.execute(text(
                 "SELECT patient_id, complex_mdm, care_plan_revised, interactive_contact "
                 "FROM patient_month WHERE month = :m"), {"m": str(ym)})
@@ -257,8 +251,8 @@ def month_report_on(
     for pid, items in enrolled.items():  # enrolled this month: shown even with no time yet
         if any(_active(e, ym) for e in items):
             wanted.add(pid)
-    if patient_mrn:
-        wanted = {params["only"]}
+    if only is not None:
+        wanted = {only.int}
     order = sorted(wanted, key=lambda pid: (people[pid][2].casefold(), people[pid][3].casefold(),
                                             people[pid][1]))
     inputs = [
@@ -272,9 +266,12 @@ def month_report_on(
     ]
     results = evaluate_many(inputs, ym, rules)
     reports = tuple(
-        PatientReport(_as_uuid(pid), people[pid][1], people[pid][2], people[pid][3],
-                      people[pid][4], result)
-        for pid, result in zip(order, results, strict=True)
+        PatientReport(ids.get(pid) or uuid.UUID(int=pid), row[1], row[2], row[3], row[4],
+                      result, _date(row[5]),
+                      _as_uuid(row[6]) if row[6] is not None else None,
+                      tuple(enrolled.get(pid, ())))
+        for pid, row, result in zip(order, (people[pid] for pid in order), results,
+                                    strict=True)
     )
     return MonthReport(str(ym), zone.key, rules.to_dict(), reports, program_level)
 
@@ -289,22 +286,23 @@ def _date(value: Any) -> date | None:
     return date.fromisoformat(str(value))
 
 
-def _active(enrollment: EnrollmentInput, ym: YearMonth) -> bool:
+def _active(enrollment: EnrollmentRow, ym: YearMonth) -> bool:
     starts_before_end = enrollment.start_date is None or enrollment.start_date <= ym.last_day
     ends_after_start = enrollment.end_date is None or enrollment.end_date >= ym.first_day
     return starts_before_end and ends_after_start
 
 
-def _one_per_program(items: list[EnrollmentInput]) -> tuple[EnrollmentInput, ...]:
+def _one_per_program(items: list[EnrollmentRow]) -> tuple[EnrollmentInput, ...]:
     """A hub holds each workstation's copy of an enrollment: keep one per program, the one
     with the earliest consent on file (no consent anywhere stays no consent)."""
-    best: dict[str, EnrollmentInput] = {}
+    best: dict[str, EnrollmentRow] = {}
     for item in items:
         kept = best.get(item.program)
         if kept is None or (item.consent_date is not None and (
                 kept.consent_date is None or item.consent_date < kept.consent_date)):
             best[item.program] = item
-    return tuple(best.values())
+    return tuple(EnrollmentInput(e.program, e.consent_date, e.start_date, e.end_date)
+                 for e in best.values())
 
 
 def _dedupe(found: list[Overlap]) -> tuple[Overlap, ...]:

@@ -8,6 +8,7 @@ triggers then refuse any change to the old row (migration 0002).
 from __future__ import annotations
 
 import uuid
+from contextlib import nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -99,22 +100,24 @@ def list_entries(
     since: datetime | None = None,
     until: datetime | None = None,
     include_voided: bool = False,
+    session: Session | None = None,
 ) -> list[EntryView]:
-    """Current versions, oldest first; a month is the clinic's calendar month."""
+    """Current versions, oldest first; a month is the clinic's calendar month. With
+    `session`, read inside its transaction (an export reads its month in one snapshot)."""
     if month:
         try:
             since, until = month_bounds_utc(parse_month(month), ctx.zone)
         except ValueError as exc:
             raise UserError(sentence(exc)) from None
-    with ctx.read() as session:
+    with nullcontext(session) if session is not None else ctx.read() as reading:
         query = _joined().where(col(TimeEntry.superseded_at).is_(None))
         if not include_voided:
             query = query.where(col(TimeEntry.voided).is_(False))
         if patient_mrn:
-            query = query.where(TimeEntry.patient_id == patients.find(session, patient_mrn).id)
+            query = query.where(TimeEntry.patient_id == patients.find(reading, patient_mrn).id)
         if clinician:
             query = query.where(
-                TimeEntry.clinician_id == clinicians.find(session, ctx, clinician).id
+                TimeEntry.clinician_id == clinicians.find(reading, ctx, clinician).id
             )
         if since is not None and until is not None:
             touching = (
@@ -123,8 +126,8 @@ def list_entries(
                 .where(or_(col(Interval.end_utc).is_(None), col(Interval.end_utc) > since))
             )
             query = query.where(col(TimeEntry.id).in_(touching))
-        rows = list(session.exec(query))
-        views = _views(session, ctx, rows)
+        rows = list(reading.exec(query))
+        views = _views(reading, ctx, rows)
     return sorted(views, key=lambda v: (v.start or v.created_at, str(v.id)))
 
 

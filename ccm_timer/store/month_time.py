@@ -1,0 +1,147 @@
+"""Seconds of time in one clinic-calendar month: the one place they are computed, for the
+month report, the tray's totals, the exports and the clinic hub, from any database with our
+tables (a workstation's SQLite, the hub's PostgreSQL).
+
+What counts: current, not voided entry versions. A running interval counts up to `now`,
+never to the month's end; an interval crossing a month edge counts only its part inside the
+month, the edges being the clinic's local midnights (core/month.py, exact across DST).
+Whole seconds per interval, never rounded up.
+
+How: a stopped entry wholly inside the month carries its whole seconds on its own row
+(time_entry.span_seconds, kept by the triggers of migration 0005), so one indexed aggregate
+sums nearly every entry of a month without reading an interval. Only the few entries running
+or crossing an edge are read interval by interval and split by core/month.py. A month
+rollup (issue 18) belongs under `month_time`, behind the same signature.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, TextClause, Uuid, bindparam, text
+
+from ccm_timer.core.month import YearMonth, month_bounds_utc, split_seconds_by_month
+from ccm_timer.store.instants import from_db_text, to_db_text
+from ccm_timer.store.models import Program, Role
+
+Group = Literal["patient", "role", "program", "entry"]
+Key = tuple[Any, ...]
+
+
+_COLUMNS = {"patient": "e.patient_id", "role": "c.role", "program": "e.program",
+            "entry": "e.id"}
+# Enums are stored by name; the keys carry their values.
+_ROLES = {r.name: r.value for r in Role}
+_PROGRAMS: dict[Any, str | None] = {None: None, **{p.name: p.value for p in Program}}
+_CURRENT = "e.superseded_at IS NULL AND e.voided = :false"
+# Stopped entries wholly inside the month: their stored span seconds are the answer.
+_INSIDE = "e.span_start >= :lo AND e.span_end <= :hi"
+# Entries running, or crossing a month edge: their intervals are split one by one.
+_EDGE = (
+    "(e.span_end IS NULL OR e.span_end > :lo) AND e.span_start < :hi "
+    "AND (e.span_end IS NULL OR e.span_start < :lo OR e.span_end > :hi)"
+)
+
+
+@dataclass(frozen=True)
+class MonthTime:
+    """Seconds per group, keyed in the order of `by`; a group with a counted interval in
+    the month is present even at 0 seconds. `entries_over`: per group, the entries with more
+    than the asked seconds inside the month, as (entry id, seconds)."""
+
+    seconds: dict[Key, int]
+    entries_over: dict[Key, list[tuple[uuid.UUID, int]]]
+
+
+def month_time(conn: Connection, month: YearMonth, zone: ZoneInfo, now: datetime | None, *,
+               by: Sequence[Group] = ("patient",), patient_id: uuid.UUID | None = None,
+               entries_over: int | None = None) -> MonthTime:
+    """The month's seconds per group of `by` (one patient's with `patient_id`). `now` None
+    counts closed intervals only: a timer still running has spent nothing yet."""
+    lo, hi = month_bounds_utc(month, zone)
+    params: dict[str, Any] = {"lo": to_db_text(lo), "hi": to_db_text(hi), "false": False,
+                              "over": entries_over or 0, "patient": patient_id}
+    inside, edge = _statements(by, conn.dialect.name, patient_id is not None,
+                               entries_over is not None, closed_only=now is None)
+    key_of = _keys(by)
+    seconds: dict[Key, int] = {}
+    over: dict[Key, list[tuple[uuid.UUID, int]]] = defaultdict(list)
+    for row in conn.execute(inside, params):
+        if row[-2] is None:
+            continue  # no entry at all (an aggregate without groups still gives a row)
+        key = key_of(row)
+        seconds[key] = int(row[-2])
+        for item in (row[-1] or "").split(","):
+            if item:
+                entry_id, secs = item.split(":")
+                over[key].append((_as_uuid(entry_id), int(secs)))
+    spans: dict[Any, tuple[Key, list[tuple[datetime, datetime]]]] = {}
+    for row in conn.execute(edge, params):
+        *_, entry_id, start, end = row
+        key, pieces = spans.setdefault(entry_id, (key_of(row), []))
+        finish = from_db_text(end) if end is not None else now
+        if finish is not None:
+            pieces.append((from_db_text(start), finish))
+    for entry_id, (key, pieces) in spans.items():
+        secs = split_seconds_by_month(pieces, zone).get(month, 0)
+        seconds[key] = seconds.get(key, 0) + secs
+        if entries_over is not None and secs > entries_over:
+            over[key].append((_as_uuid(entry_id), secs))
+    return MonthTime(seconds, dict(over))
+
+
+def _statements(by: Sequence[Group], dialect: str, one_patient: bool, listing: bool, *,
+                closed_only: bool) -> tuple[TextClause, TextClause]:
+    """The aggregate over entries inside the month, and the intervals of the others."""
+    columns = "".join(f"{_COLUMNS[g]}, " for g in by)
+    join = " JOIN clinician c ON c.id = e.clinician_id" if "role" in by else ""
+    where = _CURRENT + (" AND e.patient_id = :patient" if one_patient else "")
+    group_by = f" GROUP BY {', '.join(_COLUMNS[g] for g in by)}" if by else ""
+    inside = (f"SELECT {columns}SUM(e.span_seconds), {_listed(dialect) if listing else 'NULL'} "
+              f"FROM time_entry e{join} WHERE {where} AND {_INSIDE}{group_by}")
+    edge = (f"SELECT {columns}e.id, i.start_utc, i.end_utc FROM time_entry e{join} "
+            f"JOIN interval i ON i.entry_id = e.id WHERE {where} AND {_EDGE} "
+            "AND i.start_utc < :hi AND (i.end_utc IS NULL OR i.end_utc > :lo)"
+            + (" AND i.end_utc IS NOT NULL" if closed_only else ""))
+    binds = [bindparam("patient", type_=Uuid())] if one_patient else []
+    return text(inside).bindparams(*binds), text(edge).bindparams(*binds)
+
+
+def _listed(dialect: str) -> str:
+    """Per group, the entries over :over seconds, as "id:seconds,id:seconds"."""
+    entry_id = "CAST(e.id AS TEXT)" if dialect == "postgresql" else "e.id"
+    item = (f"CASE WHEN e.span_seconds > :over THEN {entry_id} || ':' || "
+            "CAST(e.span_seconds AS TEXT) END")
+    return f"string_agg({item}, ',')" if dialect == "postgresql" else f"group_concat({item})"
+
+
+def _keys(by: Sequence[Group]) -> Callable[[Sequence[Any]], Key]:
+    """A row's leading columns as a key: ids as UUIDs (patient None for program-level time),
+    each made once per call (a month repeats a patient in many groups)."""
+    ids: dict[Any, uuid.UUID | None] = {None: None}
+
+    def an_id(value: Any) -> uuid.UUID | None:
+        if value not in ids:
+            ids[value] = _as_uuid(value)
+        return ids[value]
+
+    table: dict[str, Callable[[Any], Any]] = {
+        "patient": an_id, "entry": an_id, "role": _ROLES.__getitem__,
+        "program": _PROGRAMS.__getitem__}
+    convert = [table[g] for g in by]
+
+    def key_of(row: Sequence[Any]) -> Key:
+        return tuple([f(v) for f, v in zip(convert, row, strict=False)])
+
+    return key_of
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    # SQLite keeps ids as 32 hex digits; PostgreSQL hands back UUIDs.
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
