@@ -1,16 +1,24 @@
-"""The `fhir` target: the FHIR export goes to a FHIR R4 server under ids we assign.
+"""The `fhir` target: the FHIR export goes to a FHIR R4 server, each resource found by an
+identifier we assign, never by an id the server may not keep.
 
-Every resource is written with `PUT [type]/[id]` (update-as-create), wrapped in one
-`transaction` Bundle when the export holds several, so the server applies all or none and a
-retry after a lost answer overwrites the same resources instead of creating duplicates:
-conditional creates race on common servers (HAPI #3141, Microsoft #1382), PUT by id does not
-(reliability R5.4). Each resource carries the export id in `meta.tag`.
+Every resource is written with a conditional update, `PUT [type]?identifier=SYSTEM|ID`
+(FHIR R4 http.html#cond-update): the server searches, updates the one match or creates the
+resource when there is none, so a retry after a lost answer updates what the first try made,
+on any server, whether or not it keeps client-assigned ids or honours Idempotency-Key. The
+body carries no `id` (a server that assigns its own would refuse ours); references between
+the resources of one export point at their `urn:uuid:` fullUrls, which the server rewrites
+to whatever ids it gave. Several resources go in one `transaction` Bundle, applied all or
+none. Conditional *creates* race on common servers (HAPI #3141, Microsoft #1382); a
+conditional update by an identifier only we write has one writer per resource (reliability
+R5.4). Each resource carries the export id in `meta.tag`.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
+from urllib.parse import quote
 
 from ccm_timer.services.delivery.outbox import Parcel, receipt_text
 from ccm_timer.sync import outcome
@@ -19,6 +27,7 @@ from ccm_timer.sync.https_target import judge
 from ccm_timer.sync.outcome import Outcome
 
 TAG_SYSTEM = "urn:ccm-timer:export"
+ID_SYSTEM = "urn:ccm-timer:resource-id"  # our id for a resource, whatever the server's is
 _CONTAINERS = ("transaction", "batch", "collection")
 
 
@@ -27,6 +36,7 @@ class FhirContentError(ValueError):
 
 
 def _tagged(resource: dict[str, Any], export_id: str) -> dict[str, Any]:
+    """The resource as sent: tagged with the export, identified by ID_SYSTEM, without `id`."""
     if not isinstance(resource, dict) or not resource.get("resourceType"):
         raise FhirContentError("an entry has no resourceType")
     if not resource.get("id"):
@@ -34,11 +44,33 @@ def _tagged(resource: dict[str, Any], export_id: str) -> dict[str, Any]:
             f"a {resource['resourceType']} has no id (ids are assigned so a retry cannot "
             "duplicate it)"
         )
-    out = dict(resource)
+    out = {k: v for k, v in resource.items() if k != "id"}
     meta = dict(out.get("meta") or {})
     tags = [t for t in meta.get("tag", []) if t.get("system") != TAG_SYSTEM]
     meta["tag"] = [*tags, {"system": TAG_SYSTEM, "code": export_id}]
     out["meta"] = meta
+    idents = [i for i in out.get("identifier") or [] if i.get("system") != ID_SYSTEM]
+    out["identifier"] = [*idents, {"system": ID_SYSTEM, "value": str(resource["id"])}]
+    return out
+
+
+def conditional_url(resource_type: str, rid: str) -> str:
+    """`Type?identifier=SYSTEM|ID`, encoded as a query (the `|` too)."""
+    return f"{resource_type}?identifier={quote(f'{ID_SYSTEM}|{rid}', safe=':')}"
+
+
+def _pointed(value: Any, full_urls: dict[str, str]) -> Any:
+    """`value` with every `reference` to a resource of the export made its fullUrl, and any
+    other of our `Type/ID` references a conditional one (resolved by the server)."""
+    if isinstance(value, list):
+        return [_pointed(v, full_urls) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: _pointed(v, full_urls) for k, v in value.items()}
+    ref = out.get("reference")
+    if isinstance(ref, str) and ref.count("/") == 1 and "?" not in ref and ":" not in ref:
+        kind, rid = ref.split("/")
+        out["reference"] = full_urls.get(ref, conditional_url(kind, rid))
     return out
 
 
@@ -51,16 +83,28 @@ def plan(content: bytes, export_id: str) -> tuple[str, str, bytes]:
     if not isinstance(doc, dict) or not doc.get("resourceType"):
         raise FhirContentError("the FHIR export is not a FHIR resource")
     if doc["resourceType"] == "Bundle" and doc.get("type") in _CONTAINERS:
+        given = [entry.get("resource") for entry in doc.get("entry") or []]
+        full_urls = {f"{r['resourceType']}/{r['id']}": _full_url(r["resourceType"], r["id"])
+                     for r in given if isinstance(r, dict) and r.get("id")}
         entries = []
-        for entry in doc.get("entry") or []:
-            resource = _tagged(entry.get("resource"), export_id)
-            url = f"{resource['resourceType']}/{resource['id']}"
-            entries.append({"fullUrl": entry.get("fullUrl") or url, "resource": resource,
-                            "request": {"method": "PUT", "url": url}})
+        for original in given:
+            resource = _pointed(_tagged(original, export_id), full_urls)
+            kind, rid = original["resourceType"], str(original["id"])
+            entries.append({"fullUrl": full_urls[f"{kind}/{rid}"], "resource": resource,
+                            "request": {"method": "PUT", "url": conditional_url(kind, rid)}})
         body = {"resourceType": "Bundle", "type": "transaction", "entry": entries}
         return "POST", "", _dump(body)
     resource = _tagged(doc, export_id)
-    return "PUT", f"{resource['resourceType']}/{resource['id']}", _dump(resource)
+    return "PUT", conditional_url(doc["resourceType"], str(doc["id"])), _dump(resource)
+
+
+def _full_url(kind: str, rid: Any) -> str:
+    """A `urn:uuid:` for the resource within the transaction: its id when that is a UUID
+    (the export's are), else one derived from it."""
+    try:
+        return f"urn:uuid:{uuid.UUID(str(rid))}"
+    except ValueError:
+        return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'{ID_SYSTEM}/{kind}/{rid}')}"
 
 
 def _dump(value: Any) -> bytes:

@@ -1,5 +1,7 @@
-"""FHIR delivery: ids we assign, written with PUT in one transaction, so a retry after a lost
-answer overwrites instead of duplicating (reliability R5.4, T21 without HAPI)."""
+"""FHIR delivery: each resource a conditional update by the identifier we assign, in one
+transaction, so a retry after a lost answer updates instead of duplicating (reliability
+R5.4, T21 without HAPI). tests/security/test_receivers.py sends a month's real export to a
+server that keeps no client ids."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from datetime import timedelta
 
 from ccm_timer.services.delivery import outbox, targets
 from ccm_timer.services.exports import history as export_records
-from ccm_timer.sync.fhir_target import TAG_SYSTEM, plan
+from ccm_timer.sync.fhir_target import ID_SYSTEM, TAG_SYSTEM, plan
 from ccm_timer.sync.worker import Worker
 
 
@@ -29,7 +31,8 @@ def _queue(ctx, doc: dict, name: str = "fhir") -> object:
     return export
 
 
-def test_transaction_of_puts_survives_a_reset_after_commit(ctx, clock, fhir_server):
+def test_a_transaction_of_conditional_updates_survives_a_reset_after_commit(ctx, clock,
+                                                                           fhir_server):
     targets.add(ctx, "fhir", kind="fhir", url=fhir_server.url, secret="tok")
     doc = {"resourceType": "Bundle", "type": "collection",
            "entry": [{"resource": _observation("ccm-a1", 22)},
@@ -41,19 +44,23 @@ def test_transaction_of_puts_survives_a_reset_after_commit(ctx, clock, fhir_serv
     assert [a.kind for a in first.attempts] == ["retry"]
     clock.advance(first.attempts[0].delay + 0.001)
     assert worker.run_once().delivered == 1
-    assert sorted(fhir_server.resources) == ["Observation/ccm-a1", "Observation/ccm-a2"]
-    assert fhir_server.posts == 2  # sent twice, still one resource per id
-    tags = fhir_server.resources["Observation/ccm-a1"]["meta"]["tag"]
+    [a1] = fhir_server.find("Observation", ID_SYSTEM, "ccm-a1")
+    [a2] = fhir_server.find("Observation", ID_SYSTEM, "ccm-a2")
+    assert sorted(fhir_server.resources) == sorted([a1, a2])
+    assert fhir_server.posts == 2  # sent twice, still one resource per identifier
+    assert fhir_server.versions == {a1: 2, a2: 2}  # the retry updated what the first made
+    tags = fhir_server.resources[a1]["meta"]["tag"]
     assert tags == [{"system": TAG_SYSTEM, "code": str(export.id)}]
     [item] = outbox.list_items(ctx, include_delivered=True)
-    assert "Observation/ccm-a1/_history/2" in item.receipt
+    assert f"{a1}/_history/2" in item.receipt
 
 
-def test_single_resource_is_put_by_id(ctx, fhir_server):
+def test_a_single_resource_is_one_conditional_update(ctx, fhir_server):
     targets.add(ctx, "fhir", kind="fhir", url=fhir_server.url, secret="tok")
     _queue(ctx, _observation("ccm-b1", 40))
     assert Worker(ctx, timeout=2).run_once().delivered == 1
-    assert list(fhir_server.resources) == ["Observation/ccm-b1"]
+    assert list(fhir_server.resources) == fhir_server.find("Observation", ID_SYSTEM, "ccm-b1")
+    assert fhir_server.requests == [("PUT", f"Observation?identifier={ID_SYSTEM}|ccm-b1")]
     assert fhir_server.posts == 0
 
 
@@ -74,5 +81,8 @@ def test_the_same_export_always_plans_the_same_bytes():
     assert plan(doc, "e1") == plan(doc, "e1")
     method, path, body = plan(doc, "e1")
     assert (method, path) == ("POST", "")
-    assert json.loads(body)["entry"][0]["request"] == {"method": "PUT",
-                                                        "url": "Observation/x1"}
+    [entry] = json.loads(body)["entry"]
+    assert entry["request"] == {"method": "PUT",
+                                "url": "Observation?identifier=urn:ccm-timer:resource-id%7Cx1"}
+    assert "id" not in entry["resource"]  # the server's id, whatever it is, is kept
+    assert entry["resource"]["identifier"] == [{"system": ID_SYSTEM, "value": "x1"}]
