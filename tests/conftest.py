@@ -26,7 +26,7 @@ atexit.register(shutil.rmtree, KEYRING_ENV["CCM_TEST_KEYRING_DIR"], True)
 pytest_plugins = [
     "tests.fixtures.clinic",
     "tests.fixtures.cli",
-    "tests.fixtures.keyring",
+    "tests.fixtures.keyring_fixtures",
     "tests.fixtures.delivery",
     "tests.fixtures.tray",
 ]
