@@ -21,6 +21,23 @@ class UnreadableError(DatabaseError):
     """The first read failed: the key is wrong or missing, or the file is not a database."""
 
 
+class DamagedError(DatabaseError):
+    """The right key, but a page fails its check (bit rot, a stray write, a torn copy):
+    the database may only be read from here on. `detail` names what failed."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail or message
+
+
+class TruncatedError(DamagedError):
+    """The file is shorter than the database it holds: pages at its end are missing."""
+
+
+class DiskFullError(DatabaseError):
+    """The disk has no room for the write; it was rolled back, nothing was changed."""
+
+
 def sentence(exc: BaseException | str) -> str:
     """A library's lower-case message ("month must be YYYY-MM") as a sentence."""
     text = str(exc).strip().rstrip(".")

@@ -28,6 +28,29 @@ def sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+def owner_only(*paths: Path) -> None:
+    """Read and write for the owner alone (0600), whatever the umask was when a library
+    created the file: the database and its -wal and -shm, logs, backups. Missing files are
+    skipped. POSIX only: on Windows the data folder's ACL (paths.AppPaths.ensure) covers
+    every file created inside it."""
+    if os.name != "posix":
+        return
+    for path in paths:
+        with contextlib.suppress(OSError):  # gone, or another user's: nothing to tighten
+            if os.stat(path).st_mode & 0o077:
+                os.chmod(path, 0o600)
+
+
+def create_owner_only(path: Path) -> bool:
+    """Create an empty file that is 0600 from its first byte (SQLite and logging would
+    create it 0644 under the usual umask); False when it already exists."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        return False
+    return True
+
+
 class PendingFile:
     """A file written and synced under a temporary name; `commit` renames it into place,
     `discard` removes it. Nothing appears at the final path until `commit`."""

@@ -9,6 +9,7 @@ redirected folder (reliability R1.6).
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,9 +35,48 @@ class AppPaths:
         return self.settings_dir / "settings.toml"
 
     def ensure(self) -> AppPaths:
-        for folder in (self.data, self.settings_dir, self.logs, self.outbox, self.backups):
+        """Create the folders, each for its owner alone: 0700 on POSIX, set after mkdir so no
+        umask loosens it (folders an older version left 0755 are tightened here too); on
+        Windows an ACL granting the user alone full control, inherited by every file."""
+        folders = list(dict.fromkeys(
+            (self.data, self.settings_dir, self.logs, self.outbox, self.backups)))
+        created = False
+        for folder in folders:
+            created = created or not folder.is_dir()
             folder.mkdir(parents=True, exist_ok=True)
+            if sys.platform != "win32":
+                info = folder.stat()
+                if info.st_mode & 0o077 and info.st_uid == os.geteuid():
+                    folder.chmod(0o700)
+        if sys.platform == "win32" and (created or not (self.data / ACL_SET).exists()):
+            _owner_only_acl(folders, self.data / ACL_SET)
         return self
+
+
+ACL_SET = "ccm-timer.acl"  # in the data folder: the folders' Windows ACLs were set
+
+
+def windows_acl_command(folder: Path, user: str) -> list[str]:
+    """icacls: drop the inherited entries and grant `user` alone full control, inherited
+    by every file and folder made inside (the database, its -wal, logs, backups)."""
+    return ["icacls", str(folder), "/inheritance:r", "/grant:r", f"{user}:(OI)(CI)F"]
+
+
+def _owner_only_acl(folders: list[Path], done: Path) -> None:
+    # Runs on Windows only; the tests check the command lines it builds with sys.platform
+    # and subprocess.run faked, since icacls cannot run on the CI's Linux.
+    import subprocess
+
+    user = os.environ.get("USERNAME")
+    if not user:
+        return
+    domain = os.environ.get("USERDOMAIN")
+    who = f"{domain}\\{user}" if domain else user
+    flags = getattr(subprocess, "CREATE_NO_WINDOW", 0)  # the windowed tray shows no console
+    results = [subprocess.run(windows_acl_command(folder, who), capture_output=True,
+                              check=False, creationflags=flags) for folder in folders]
+    if all(r.returncode == 0 for r in results):
+        done.touch()  # else the next start tries again
 
 
 def resolve(data_dir: str | os.PathLike[str] | None = None) -> AppPaths:

@@ -29,4 +29,5 @@ pytest_plugins = [
     "tests.fixtures.keyring_fixtures",
     "tests.fixtures.delivery",
     "tests.fixtures.tray",
+    "tests.fixtures.full_disk",
 ]

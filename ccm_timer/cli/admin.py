@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json
@@ -25,15 +25,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 
 def audit_verify(ctx: AppContext, args) -> None:
-    with ctx.read() as session:
-        report = audit.verify(session)
+    report = audit.check(ctx)  # the chain, every entry's evidence hash, the head kept outside
     if args.json:
         emit_json({"ok": report.ok, "events": report.events, "head": report.head,
                    "broken_seq": report.broken_seq, "problem": report.problem})
     elif report.ok:
         print(f"Audit trail intact: {report.events} events, head {report.head[:16]}.")
     else:
-        print(f"Audit trail BROKEN at event {report.broken_seq}: {report.problem}. "
+        print(f"Audit trail BROKEN{report.where()}: {report.problem}. "
               "Keep this database as evidence and contact your administrator.",
               file=sys.stderr)
     if not report.ok:
@@ -41,17 +40,24 @@ def audit_verify(ctx: AppContext, args) -> None:
 
 
 def doctor(ctx: AppContext, args) -> None:
-    from ccm_timer.services.security import backups, integrity
+    from ccm_timer.errors import DatabaseError
+    from ccm_timer.services.security import backups, integrity, lost_commits
 
-    with ctx.read() as session:
-        report = audit.verify(session)
+    quick = integrity.quick_check(ctx.engine)
+    macs = integrity.cipher_check(ctx.engine)
+    integrity.record_check(ctx, quick + macs)  # a failure: read-only, never vouched for
+    try:
+        report = audit.check(ctx)
+    except DatabaseError:  # a damaged page under the trail: doctor still reports the rest
+        report = audit.ChainReport(0, audit.GENESIS, None, "the audit trail cannot be read "
+                                   "from the damaged database")
     protection = ctx.protection
     record = protection.record
     newest = backups.latest(ctx.paths.backups)
-    quick = integrity.quick_check(ctx.engine)
-    macs = integrity.cipher_check(ctx.engine)
     exported, anchors = integrity.export_anchors(ctx)
-    info = {
+    lost = lost_commits.warning(ctx.paths)
+    failed = bool(quick or macs or ctx.read_only or lost or anchors or not report.ok)
+    info: dict[str, Any] = {
         "data_folder": str(ctx.paths.data),
         "database": str(ctx.paths.database),
         "settings": str(ctx.paths.settings_file),
@@ -78,12 +84,17 @@ def doctor(ctx: AppContext, args) -> None:
         "last_backup": {"path": str(newest.path), "taken": newest.taken.isoformat()}
         if newest else None,
         "audit_chain": {"ok": report.ok, "events": report.events,
-                        "broken_seq": report.broken_seq, "head": report.head,
+                        "broken_seq": report.broken_seq, "problem": report.problem,
+                        "head": report.head,
                         "exports_checked": exported, "export_anchors_missing": anchors},
-        "warnings": integrity.warnings(ctx) + anchors,
+        "committed_work_missing": lost,
+        "warnings": integrity.warnings(ctx, chain=report) + anchors,
+        "ok": not failed,
     }
     if args.json:
         emit_json(info)
+        if failed:
+            raise SystemExit(1)
         return
     print(f"Data folder:      {info['data_folder']}")
     print(f"Database:         {info['database']}")
@@ -110,13 +121,17 @@ def doctor(ctx: AppContext, args) -> None:
     if protection.encrypted:
         state += ", page MACs ok" if not macs else f", page MACs FAILED ({macs[0]})"
     print(f"Integrity:        {state}" + ("; open READ-ONLY" if ctx.read_only else ""))
+    print("Committed work:   " + ("FAILED (some may be missing; see the warning)" if lost
+                                  else "ok (every acknowledged commit is in the database)"))
     if newest:
         print(f"Last backup:      {newest.path} "
               f"({newest.taken.strftime('%Y-%m-%d %H:%M')} UTC)")
     else:
         print("Last backup:      none yet (a daily one is taken automatically)")
-    chain = "intact" if report.ok else f"BROKEN at event {report.broken_seq}"
+    chain = "intact" if report.ok else f"BROKEN{report.where()}"
     print(f"Audit chain:      {chain}, {report.events} events, head {report.head[:16]}; "
           f"{exported - len(anchors)} of {exported} export(s) anchored")
     for line in info["warnings"]:
         print(f"Warning:          {line}")
+    if failed:
+        raise SystemExit(1)  # any failure above: a script or a scheduler must see it

@@ -57,10 +57,15 @@ def show_recovery_key(folder, recovery_key: str) -> None:
 
 
 def notices(ctx: AppContext) -> None:
-    """After a command opened the database: say it is read-only, and show a new database's
-    recovery key once, on a terminal only (never into a log or a pipe)."""
-    if ctx.read_only:
-        print(f"ccm-timer: warning: {ctx.read_only}", file=sys.stderr)
+    """After a command opened the database: say it is read-only, that committed work may be
+    missing, or that today's backup was skipped; and show a new database's recovery key
+    once, on a terminal only (never into a log or a pipe)."""
+    from ccm_timer.services.security import lost_commits
+
+    lost = lost_commits.warning(ctx.paths)
+    for line in [ctx.read_only, lost, *ctx.notices]:
+        if line:
+            print(f"ccm-timer: warning: {line}", file=sys.stderr)
     pending = keys.pending_recovery_key(ctx)
     if pending and sys.stderr.isatty():
         show_recovery_key(ctx.paths.data, pending)
@@ -110,13 +115,22 @@ def unlock(args) -> bool:
         raise UserError(f"That recovery key does not open the database in {where.data}. "
                         "Nothing was changed; check what you wrote down.") from None
     try:
-        record = keys.restore(ctx.paths, key)
-        from ccm_timer.services.security import audit
+        from ccm_timer.services.security import audit, chain_anchor
 
+        before = keys.Protection(key, record=keys.load_record(ctx.paths))
+        try:  # the chain head kept beside the old key, if the keyring still has it
+            kept = chain_anchor.read(ctx.paths, before)
+        except chain_anchor.AnchorError:
+            kept = None
+        record = keys.restore(ctx.paths, key)
+        if kept is not None:  # beside the new key from now on
+            chain_anchor.write_quietly(ctx.paths, ctx.protection, kept)
+            chain_anchor.forget(ctx.paths, before)
         with ctx.write() as session:
             audit.append(session, ctx=ctx, actor="admin", action="key.restore",
                          entity="database", entity_id=record.database_id,
                          after={"kept_in": record.kept_in, "backend": record.backend})
+        chain_anchor.anchor_if_missing(ctx.paths, ctx.protection, ctx.engine)
     finally:
         ctx.close()
     print(f"The recovery key opened the database; its key is kept again in the system "

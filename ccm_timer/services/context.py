@@ -16,13 +16,21 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+from ccm_timer import fsio
 from ccm_timer import paths as app_paths
 from ccm_timer.core.clock import Clock, SystemClock
-from ccm_timer.errors import DatabaseError, UnreadableError, UserError
+from ccm_timer.errors import DamagedError, DatabaseError, UnreadableError, UserError
 from ccm_timer.services import settings as settings_file
 from ccm_timer.services.security import keys
-from ccm_timer.store import migrate
-from ccm_timer.store.engine import check_engine, make_engine, read_session, write_session
+from ccm_timer.store import commit_ledger, migrate
+from ccm_timer.store.engine import (
+    ReadOnlyError,
+    check_engine,
+    checkpoint,
+    make_engine,
+    read_session,
+    write_session,
+)
 
 
 @dataclass
@@ -34,16 +42,46 @@ class AppContext:
     pragmas: dict[str, Any] = field(default_factory=dict)
     protection: keys.Protection = field(default_factory=keys.Protection)
     read_only: str | None = None  # why the database may only be read (failed integrity)
+    checked_at: datetime | None = None  # the last full check that vouches for the files
+    notices: list[str] = field(default_factory=list)  # said once at open (a skipped backup)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        with write_session(self.engine) as session:
-            yield session
+        try:
+            with write_session(self.engine) as session:
+                yield session
+        except DamagedError as exc:
+            raise self.damaged(exc.detail) from exc
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with read_session(self.engine) as session:
-            yield session
+        try:
+            with read_session(self.engine) as session:
+                yield session
+        except DamagedError as exc:
+            raise self.damaged(exc.detail) from exc
+
+    def damaged(self, problem: str) -> DatabaseError:
+        """A page failed its check (SQLCipher verifies each page as it is read, and a full
+        check may find one): from here on the database is only read, and this session never
+        vouches for the files at close. Returns the error to raise."""
+        from ccm_timer.services.security import integrity
+
+        if self.read_only is not None:
+            return DatabaseError(integrity.part_unreadable(self.paths.backups))
+        self.read_only = integrity.read_only_reason(self.paths.backups, [problem])
+        self.engine.dispose()
+        self.engine = make_engine(self.paths.database, self.protection.key,
+                                  read_only=self.read_only)
+        integrity.forget_clean_close(self.paths.database)
+        return ReadOnlyError(self.read_only)
+
+    def checkpoint(self) -> bool:
+        """Copy every commit from the -wal file into the database (the tray at its end)."""
+        try:
+            return checkpoint(self.engine)
+        except DatabaseError:
+            return False
 
     @property
     def workstation(self) -> str:
@@ -75,7 +113,7 @@ class AppContext:
         if self.read_only is None:  # opened checked (or unchanged since a checked close)
             from ccm_timer.services.security import integrity
 
-            integrity.remember_clean_close(self.paths.database)
+            integrity.remember_clean_close(self.paths.database, self.checked_at)
 
 
 def open_app(
@@ -86,10 +124,10 @@ def open_app(
 
     The key comes from where the data folder's key record says (services/security/keys.py), or is
     made on first use; `key` bypasses that, `passphrase` stands in for CCM_TIMER_PASSPHRASE.
-    A database that fails its quick integrity check is opened read-only, as it is.
+    A used folder whose database is missing or empty is refused (first_use.py). A database
+    that fails its quick integrity check is opened read-only, as it is.
     """
-    from ccm_timer.services.security import backups, integrity
-    from ccm_timer.services.timing import categories
+    from ccm_timer.services.security import first_use, integrity, lost_commits
 
     paths = app_paths.resolve(data_dir)
     try:
@@ -99,6 +137,8 @@ def open_app(
             f"Cannot create the data folder {paths.data} ({exc.strerror}); choose another "
             "with --data-dir or CCM_TIMER_HOME."
         ) from exc
+    first_use.refuse_if_gone(paths)
+    _owner_only(paths)
     loaded = settings_file.load(paths.settings_file)
     if not paths.settings_file.exists():
         settings_file.save(paths.settings_file, loaded)  # pin the workstation name and zone
@@ -106,54 +146,84 @@ def open_app(
     protection = keys.given(key) if key is not None else keys.unlock(
         paths, loaded, passphrase=passphrase)
     engine = make_engine(paths.database, protection.key)
+    acknowledged = commit_ledger.written(paths.database)  # before the database's own number
     try:
         pragmas = check_engine(engine)
     except UnreadableError:
         engine.dispose()
-        damage = integrity.damaged_pages(paths.database, protection.key) if (
-            protection.key is not None) else []
-        if damage:
-            raise DatabaseError(
-                f"The database file is damaged ({damage[0]}; {len(damage)} page(s) in all), "
-                "so it cannot be opened; nothing was changed. Keep it as evidence and ask "
-                f"your administrator to restore the latest backup from {paths.backups}."
-            ) from None
-        raise keys.unreadable(protection) from None
+        raise keys.unreadable(protection) from None  # page 1 fails: another key
+    clock = clock or SystemClock()
+    # quick_check reads every page: at each tray start, and on the command line whenever
+    # the files are not exactly as a checked session closed them or the last check is a
+    # day old (a 1M-entry database takes seconds, which `status` must not pay each time).
+    checked_at = None if always_check else integrity.trusted_check(paths.database, clock.now())
+    problems = integrity.quick_check(engine) if existed and checked_at is None else []
     read_only = None
-    # quick_check reads every page: at each tray start, but a command-line call skips it
-    # when the files are exactly as a checked session closed them (a 1M-entry database
-    # takes seconds to check, and `report` or `status` would pay that every time).
-    skip = not always_check and integrity.unchanged_since_clean_close(paths.database)
-    problems = integrity.quick_check(engine) if existed and not skip else []
-    if not problems:
-        integrity.forget_clean_close(paths.database)  # a crash in this session re-checks
+    if not problems or integrity.unchanged_since_clean_close(paths.database):
+        # A crash in this session re-checks; a damaged file is otherwise left as it is.
+        integrity.forget_clean_close(paths.database)
     if problems:
         engine.dispose()
         read_only = integrity.read_only_reason(paths.backups, problems)
-        engine = make_engine(paths.database, protection.key, read_only=read_only)
-        pragmas = check_engine(engine)
-        try:
-            revision = migrate.current_revision(engine)
-        except DBAPIError:
-            revision = None  # the damage reaches the schema version itself
-        if revision != migrate.SCHEMA_HEAD:
-            engine.dispose()
-            raise DatabaseError(
-                f"The database failed its integrity check ({problems[0]}) and its schema "
-                "version is unreadable or older, so it cannot even be opened read-only; "
-                "nothing was changed. Ask your administrator to restore the latest backup "
-                f"from {paths.backups}."
-            )
+        engine, pragmas = _open_read_only(paths, protection, read_only, problems)
     else:
-        migrate.upgrade(engine, paths.backups)
-    ctx = AppContext(paths, engine, loaded, clock or SystemClock(), pragmas, protection,
-                     read_only)
+        checked_at = checked_at or clock.now()
+        if migrate.upgrade(engine, paths.backups) is not None:  # an existing database
+            from ccm_timer.services.security import chain_anchor
+
+            chain_anchor.anchor_if_missing(paths, protection, engine)
+    ctx = AppContext(paths, engine, loaded, clock, pragmas, protection, read_only, checked_at)
     if read_only is None:
-        categories.seed(ctx)
-        keys.audit_new_key(ctx)
-        if existed:
-            try:
-                backups.daily(ctx)
-            except (OSError, DatabaseError):
-                pass  # never block time-keeping on a backup; doctor and the tray show its age
+        lost_commits.check(ctx, acknowledged)  # before this session's own writes
+        _set_up(ctx, existed)
     return ctx
+
+
+def _owner_only(paths: app_paths.AppPaths) -> None:
+    """Files an older version left 0644 (the folder is 0700 now, but a copy of it, or a
+    folder opened up later, would show them): the database's own are tightened as they
+    are opened, tray.log by its handler, these here."""
+    from ccm_timer.services.security import integrity, lost_commits
+
+    fsio.owner_only(paths.settings_file, keys.record_path(paths), lost_commits.notice_path(
+        paths), commit_ledger.ledger_path(paths.database), paths.data / integrity.CHECKED,
+        *paths.backups.glob("*.db"))
+
+
+def _open_read_only(paths: app_paths.AppPaths, protection: keys.Protection, reason: str,
+                    problems: list[str]) -> tuple[Engine, dict[str, Any]]:
+    engine = make_engine(paths.database, protection.key, read_only=reason)
+    pragmas = check_engine(engine)
+    try:
+        revision = migrate.current_revision(engine)
+    except (DBAPIError, DatabaseError):
+        revision = None  # the damage reaches the schema version itself
+    if revision != migrate.SCHEMA_HEAD:
+        engine.dispose()
+        raise DatabaseError(
+            f"The database failed its integrity check ({problems[0]}) and its schema "
+            "version is unreadable or older, so it cannot even be opened read-only; "
+            "nothing was changed. Ask your administrator to restore the latest backup "
+            f"from {paths.backups}."
+        )
+    return engine, pragmas
+
+
+def _set_up(ctx: AppContext, existed: bool) -> None:
+    """Seed what a new database needs, and take the day's backup. A backup never blocks
+    time-keeping: when it cannot be taken (a full disk) the user is told and work goes on."""
+    from ccm_timer.services.people import roster_batches
+    from ccm_timer.services.security import backups
+    from ccm_timer.services.timing import categories
+
+    categories.seed(ctx)
+    keys.audit_new_key(ctx)
+    if existed:
+        roster_batches.take_back_interrupted(ctx)  # a roster import killed part-way
+        try:
+            backups.daily(ctx)
+        except DatabaseError as exc:
+            ctx.notices.append(str(exc))
+        except OSError as exc:
+            ctx.notices.append(f"Today's backup was not taken ({exc.strerror or exc}); fix "
+                               f"{ctx.paths.backups}, then run `ccm-timer backup`.")

@@ -6,20 +6,20 @@ fast read path (services/timing/quick_status.py) uses it directly, without impor
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
 import sqlcipher3.dbapi2 as sqlcipher
 
+from ccm_timer import fsio
 from ccm_timer.errors import DatabaseError, UnreadableError
+from ccm_timer.store import faults
+from ccm_timer.store.faults import UNREADABLE
 
 BUSY_TIMEOUT_MS = 10_000
 MIN_SQLITE = (3, 44, 0)
 EXPECTED_PRAGMAS = {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1}
-UNREADABLE = (
-    "The database file cannot be read: it is encrypted with another key or is not a CCM "
-    "Timer database. Nothing was changed."
-)
 
 
 def key_pragma(key: bytes) -> str:
@@ -52,6 +52,10 @@ def apply_pragmas(dbapi_conn: Any, key: bytes | None, read_only: bool = False) -
 
 
 def raw_connect(path: Path, key: bytes | None = None, read_only: bool = False) -> Any:
+    size = path.stat().st_size if path.exists() else 0
+    if key is not None and size % faults.PAGE:
+        # SQLCipher writes whole pages only: the end of this file is missing.
+        raise faults.truncated(path, size)
     if read_only:
         # With no -wal file everything is in the main file: `immutable` reads it without
         # locks and without creating -wal/-shm beside it. A -wal may hold the last commits,
@@ -61,13 +65,19 @@ def raw_connect(path: Path, key: bytes | None = None, read_only: bool = False) -
         conn = sqlcipher.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
                                  check_same_thread=False)
     else:
+        with contextlib.suppress(OSError):  # no folder: sqlcipher says so below
+            fsio.create_owner_only(path)  # SQLite would create it 0644
         conn = sqlcipher.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000,
                                  check_same_thread=False)
     try:
         apply_pragmas(conn, key, read_only)
     except sqlcipher.DatabaseError as exc:
         conn.close()
-        raise UnreadableError(UNREADABLE) from exc
+        raise faults.at_open(exc, path, key) from exc
+    # SQLite creates -wal and -shm with the database's own mode, so a database made 0600
+    # keeps them 0600; this tightens files that an older version left 0644.
+    fsio.owner_only(path, path.with_name(path.name + "-wal"),
+                    path.with_name(path.name + "-shm"))
     return conn
 
 
@@ -83,6 +93,7 @@ def read_pragmas(dbapi_conn: Any, read_only: bool = False) -> dict[str, Any]:
             for name in (*EXPECTED_PRAGMAS, "busy_timeout")
         }
         cipher = cur.execute("PRAGMA cipher_version").fetchone()
+        found["user_version"] = cur.execute("PRAGMA user_version").fetchone()[0]
     except sqlcipher.DatabaseError as exc:
         raise UnreadableError(UNREADABLE) from exc
     finally:

@@ -19,10 +19,11 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from ccm_timer.errors import DatabaseError
+from ccm_timer.store import commit_ledger, faults
 from ccm_timer.store.connection import raw_connect, read_pragmas
 
-__all__ = ["DatabaseError", "ReadOnlyError", "check_engine", "make_engine", "read_session",
-           "write_session"]
+__all__ = ["DatabaseError", "ReadOnlyError", "check_engine", "checkpoint", "make_engine",
+           "read_session", "write_session"]
 
 
 class ReadOnlyError(DatabaseError):
@@ -49,6 +50,13 @@ def make_engine(path: Path, key: bytes | None = None, read_only: str | None = No
         mode = "IMMEDIATE" if conn.get_execution_options().get("ccm_write") else "DEFERRED"
         conn.exec_driver_sql(f"BEGIN {mode}")
 
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: Any) -> BaseException | None:
+        # A full disk, a damaged page or a failing disk becomes our error with its sentence
+        # wherever a statement or a commit meets it; locks and constraints stay as they are.
+        return faults.translate(context.original_exception, path)
+
+    engine.ccm_database = path  # type: ignore[attr-defined]
     engine.ccm_key = key  # type: ignore[attr-defined]  # the backup API needs it
     engine.ccm_read_only = read_only  # type: ignore[attr-defined]
     return engine
@@ -90,14 +98,24 @@ def write_session(engine: Engine, attempts: int = 6) -> Iterator[Session]:
                 ) from exc
             time.sleep(min(2.0, 0.05 * 2**attempt) * (0.5 + random.random()))
             continue
+        except BaseException:  # a full disk or a damaged page, already in our words
+            session.close()
+            raise
+        dbapi = session.connection().connection.dbapi_connection
+        assert dbapi is not None  # the connection that just began the transaction
+        changes = dbapi.total_changes
         try:
             yield session
+            session.flush()  # the body's pending rows: counted before the commit
+            number = commit_ledger.bump(dbapi, changes)
             session.commit()
         except BaseException:
             session.rollback()
             raise
         finally:
             session.close()
+        if number is not None:
+            commit_ledger.record(engine.ccm_database, number)  # type: ignore[attr-defined]
         return
 
 
@@ -108,3 +126,18 @@ def read_session(engine: Engine) -> Iterator[Session]:
         yield session
     finally:
         session.close()
+
+
+def checkpoint(engine: Engine) -> bool:
+    """Copy every commit from the -wal file into the database and empty the -wal file, so
+    that nothing lives in it alone (a long session's clean end). False when a reader of
+    another connection still needs it, or the database is only read."""
+    if getattr(engine, "ccm_read_only", None) is not None:
+        return False
+    with engine.connect() as conn:  # the DB-API connection: no BEGIN around the pragma
+        cur = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            busy, _, _ = cur.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        finally:
+            cur.close()
+    return busy == 0

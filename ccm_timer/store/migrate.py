@@ -15,8 +15,8 @@ from ccm_timer.errors import DatabaseError
 if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
     from sqlalchemy import Engine
 
-SCHEMA_HEAD = "0005"  # tests/store check that this is Alembic's head
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
+SCHEMA_HEAD = "0008"  # tests/store check that this is Alembic's head
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -33,23 +33,34 @@ def current_revision(engine: Engine) -> str | None:
 
 def backup_database(engine: Engine, target: Path) -> Path:
     """Copy the live database through the SQLite backup API (never a file copy: R1.5)."""
+    import sqlcipher3.dbapi2 as sqlcipher
+
+    from ccm_timer import fsio
+    from ccm_timer.store import faults
+
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".partial")
     tmp.unlink(missing_ok=True)
-    with engine.connect() as conn:
-        source = conn.connection.dbapi_connection
-        assert source is not None  # a connection just checked out is live
-        import sqlcipher3.dbapi2 as sqlcipher
-
-        dest = sqlcipher.connect(str(tmp))
-        try:
-            key = getattr(engine, "ccm_key", None)
-            if key is not None:
-                dest.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
-            source.backup(dest)
-        finally:
-            dest.close()
-    tmp.replace(target)
+    try:
+        fsio.create_owner_only(tmp)  # 0600 from the first page copied
+        with engine.connect() as conn:
+            source = conn.connection.dbapi_connection
+            assert source is not None  # a connection just checked out is live
+            dest = sqlcipher.connect(str(tmp))
+            try:
+                key = getattr(engine, "ccm_key", None)
+                if key is not None:
+                    dest.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+                source.backup(dest)
+            finally:
+                dest.close()
+        tmp.replace(target)
+    except BaseException as exc:
+        tmp.unlink(missing_ok=True)  # never a half-written copy left behind
+        if isinstance(exc, (sqlcipher.Error, OSError)) and faults.is_disk_full(
+                exc, target.parent):
+            raise faults.disk_full(target.parent) from exc
+        raise
     return target
 
 

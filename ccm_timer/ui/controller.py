@@ -22,6 +22,7 @@ from ccm_timer.platform import autostart
 from ccm_timer.services.change_watch import DataVersion
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import clinicians
+from ccm_timer.services.security import integrity
 from ccm_timer.services.timing import entries, recovery, sleep_gaps, timers, totals
 from ccm_timer.ui.presenters import tray_status
 from ccm_timer.ui.presenters.tray_state import TrayState
@@ -151,6 +152,9 @@ class TimerController(QObject):
             recovery.beat(self.ctx)
         except UserError as exc:  # a busy database: the next beat will do
             log.warning("heartbeat skipped: %s", exc)
+        # A tray that runs for days checks every page at least daily, as a start would.
+        if integrity.scheduled_check(self.ctx):
+            log.warning("the daily integrity check failed: the database is now read-only")
 
     def watch(self) -> None:
         """Watch the database files; a commit from another process triggers a refresh."""

@@ -27,6 +27,21 @@ def _fail(message: str) -> int:
     return 1
 
 
+class _OwnerOnlyLog(logging.handlers.RotatingFileHandler):
+    """tray.log and each file a rotation starts: 0600, whatever the umask."""
+
+    def _open(self):  # logging's own signature
+        from ccm_timer import fsio
+
+        path = Path(self.baseFilename)
+        if not fsio.create_owner_only(path):
+            fsio.owner_only(path)  # a log an older version left 0644
+        return super()._open()
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        pass  # a full disk must not print a traceback per log line; the event is lost
+
+
 class _WithoutData(logging.Formatter):
     """Exceptions as their types and the lines that raised them, never their text: a
     message may quote a note, a name or an MRN (a library's KeyError, PostgreSQL's
@@ -52,7 +67,7 @@ def _setup_logging(folder: Path) -> None:
     """Events only, never patient identifiers (the log may be sent to support)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(
+        handler = _OwnerOnlyLog(
             folder / "tray.log", maxBytes=1_000_000, backupCount=3, encoding="utf-8")
     except OSError:
         return
@@ -181,13 +196,22 @@ def launch(data_dir: str | None) -> int:
                        app_paths.ENV_HOME)) else None)
     instance.message.connect(tray.handle_message)
     app.aboutToQuit.connect(tray.shutdown)  # also on a session logout: clocks, deliveries
-    tray.begin()
-    _guard_patient_data(app, ctx, tray)
-    log.info("icon shown after %.0f ms, ready after %.0f ms (%s)", icon_ms,
-             (time.perf_counter() - started) * 1000,
-             "system tray" if use_tray else "fallback window")
+    from ccm_timer.ui.session_end import SessionEnd
+
+    # A logout's SIGTERM or SIGHUP quits as the menu's Quit does (the timer left running
+    # is asked about at the next start), even while a first-start dialog waits; the
+    # session manager's own request checkpoints.
+    ending = SessionEnd(app, quit=lambda: tray.finish(stop=False), save=ctx.checkpoint)
     try:
-        return app.exec()
+        tray.begin()
+        _guard_patient_data(app, ctx, tray)
+        log.info("icon shown after %.0f ms, ready after %.0f ms (%s)", icon_ms,
+                 (time.perf_counter() - started) * 1000,
+                 "system tray" if use_tray else "fallback window")
+        return 0 if ending.ended else app.exec()
     finally:
+        if ending.received is not None:
+            log.info("ended by signal %d", ending.received)
+        ctx.checkpoint()  # nothing left in the -wal file alone
         instance.release()
         ctx.close()

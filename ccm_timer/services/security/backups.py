@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from ccm_timer.errors import DatabaseError, UserError
+from ccm_timer.errors import DatabaseError, DiskFullError, UserError
 from ccm_timer.services.context import AppContext
-from ccm_timer.store import migrate
+from ccm_timer.store import faults, migrate
 from ccm_timer.store.connection import key_pragma
 
 DAILY_KEEP = 7
+# Room a backup must leave on the disk: the commits after it (a stop, an entry) need the
+# space more than the copy does.
+RESERVE = 1 << 20
 _DAILY = re.compile(r"daily-([0-9]{4}-[0-9]{2}-[0-9]{2})\.db")
 
 
@@ -69,9 +73,11 @@ def _settle_and_verify(path: Path, key: bytes | None) -> None:
             conn.close()
     except sqlcipher.Error as exc:
         result = [(f"unreadable: {type(exc).__name__}",)]
+        if faults.is_disk_full(exc, path.parent):
+            _remove(path)
+            raise faults.disk_full(path.parent) from exc
     if result != [("ok",)]:
-        for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-            leftover.unlink(missing_ok=True)
+        _remove(path)
         raise DatabaseError(
             "The backup could not be verified after writing, so it was removed; check the "
             "disk and try again."
@@ -93,7 +99,42 @@ def take(ctx: AppContext, out: Path | None = None) -> Path:
     return _write(ctx, target)
 
 
-def _write(ctx: AppContext, target: Path) -> Path:
+def _remove(path: Path) -> None:
+    for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        leftover.unlink(missing_ok=True)
+
+
+def _room(ctx: AppContext, folder: Path, daily: bool) -> None:
+    """Refuse before writing a byte when the copy would not fit with RESERVE to spare."""
+    live = ctx.paths.database
+    size = sum(p.stat().st_size for p in (live, live.with_name(live.name + "-wal"))
+               if p.exists())
+    free = shutil.disk_usage(folder).free
+    if free < size + RESERVE:
+        what = "Today's backup was skipped" if daily else "No backup was taken"
+        raise DiskFullError(
+            f"{what}: the disk holding {folder} has {free // 1024} KB free and a backup needs "
+            f"about {(size + RESERVE) // 1024} KB; free space, then run `ccm-timer backup`.")
+
+
+def _audit_events(path: Path, key: bytes | None) -> int | None:
+    import sqlcipher3.dbapi2 as sqlcipher
+
+    try:
+        conn = sqlcipher.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        try:
+            conn.execute("PRAGMA cipher_log_level = NONE")
+            if key is not None:
+                conn.execute(key_pragma(key))
+            return int(conn.execute("SELECT count(*) FROM audit_event").fetchone()[0])
+        finally:
+            conn.close()
+    except sqlcipher.Error:
+        return None
+
+
+def _write(ctx: AppContext, target: Path, daily: bool = False) -> Path:
+    _room(ctx, target.parent, daily)
     migrate.backup_database(ctx.engine, target)
     os.chmod(target, 0o600)
     _settle_and_verify(target, getattr(ctx.engine, "ccm_key", None))
@@ -111,7 +152,20 @@ def daily(ctx: AppContext) -> Path | None:
     if not due(ctx):
         return None
     today = ctx.now().astimezone(UTC).date()
-    made = _write(ctx, ctx.paths.backups / f"daily-{today.isoformat()}.db")
+    earlier = [b for b in list_backups(ctx.paths.backups) if b.daily is not None]
+    made = _write(ctx, ctx.paths.backups / f"daily-{today.isoformat()}.db", daily=True)
+    if earlier:
+        # The audit trail only grows: a database with fewer events than yesterday's copy
+        # is not the one that was backed up (a new or older one): keep every good backup.
+        last = max(earlier, key=lambda b: b.daily or today)
+        key = getattr(ctx.engine, "ccm_key", None)
+        now_events, then_events = _audit_events(made, key), _audit_events(last.path, key)
+        if now_events is not None and then_events is not None and now_events < then_events:
+            ctx.notices.append(
+                f"Today's backup holds fewer audit events ({now_events}) than the backup of "
+                f"{last.daily} ({then_events}), so no older backup was removed; check with "
+                "`ccm-timer doctor` that this is the database you expect.")
+            return made
     rotate(ctx.paths.backups)
     return made
 

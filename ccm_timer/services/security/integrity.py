@@ -1,4 +1,6 @@
-"""Is the database whole? A quick check at every open, the page MACs with every backup.
+"""Is the database whole? A full quick check at every tray start and at least once a day,
+the page MACs with every backup and `doctor`, and every page a command reads verified by
+SQLCipher as it is read (a failure there switches the session to read-only).
 
 On any failure the database is opened read-only and left exactly as it is (reliability
 R1.7): the app never repairs, deletes or recreates it on its own; a person restores a backup.
@@ -6,15 +8,19 @@ R1.7): the app never repairs, deletes or recreates it on its own; a person resto
 
 from __future__ import annotations
 
+import os
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from ccm_timer.errors import DatabaseError
 from ccm_timer.services.context import AppContext
-from ccm_timer.store.connection import key_pragma
+
+if TYPE_CHECKING:
+    from ccm_timer.services.security.audit import ChainReport
 
 
 def _rows(engine: Engine, pragma: str) -> list[str]:
@@ -22,7 +28,10 @@ def _rows(engine: Engine, pragma: str) -> list[str]:
         return [str(r[0]) for r in conn.exec_driver_sql(f"PRAGMA {pragma}").fetchall()]
 
 
-_SEEN = "ccm-timer.checked"  # the file set as a clean session left it (sizes, mtimes)
+CHECKED = "ccm-timer.checked"  # the file set as a clean session left it, and the last check
+# A file's size and mtime are no proof that its bytes are unchanged (a flipped bit keeps
+# both), so the command line may skip the full check for a day at most after the last one.
+CHECK_EVERY = timedelta(days=1)
 
 
 def _fingerprint(database: Path) -> str:
@@ -37,7 +46,7 @@ def _fingerprint(database: Path) -> str:
 
 
 def _marker(database: Path) -> Path:
-    return database.parent / _SEEN
+    return database.parent / CHECKED
 
 
 def unchanged_since_clean_close(database: Path) -> bool:
@@ -45,15 +54,35 @@ def unchanged_since_clean_close(database: Path) -> bool:
     them: nothing (no crash, no other program, no flipped byte) has touched them since."""
     marker = _marker(database)
     try:
-        return marker.read_text(encoding="utf-8") == _fingerprint(database)
+        return marker.read_text(encoding="utf-8").partition("\n")[0] == _fingerprint(database)
     except OSError:
         return False
 
 
-def remember_clean_close(database: Path) -> None:
+def trusted_check(database: Path, now: datetime) -> datetime | None:
+    """When the last full check ran, if it still vouches for the files: they are exactly
+    as a session after it left them, and it ran less than CHECK_EVERY ago by this clock (a
+    check dated in the future vouches for nothing). None means: check now."""
+    try:
+        fingerprint, _, stamp = _marker(database).read_text(encoding="utf-8").partition("\n")
+        at = datetime.fromisoformat(stamp.removeprefix("checked ").strip())
+    except (OSError, ValueError):
+        return None
+    if fingerprint != _fingerprint(database) or at.tzinfo is None:
+        return None
+    return at if timedelta(0) <= now - at < CHECK_EVERY else None
+
+
+def remember_clean_close(database: Path, checked_at: datetime | None) -> None:
+    """At a clean close: the files as they are now, and when they were last fully checked
+    (not now: a session that skipped the check carries the old time forward)."""
+    if checked_at is None:
+        return
     marker = _marker(database)
     try:
-        marker.write_text(_fingerprint(database), encoding="utf-8")
+        flags = os.O_CREAT | os.O_TRUNC | os.O_WRONLY | getattr(os, "O_BINARY", 0)
+        with os.fdopen(os.open(marker, flags, 0o600), "wb") as handle:
+            handle.write(f"{_fingerprint(database)}\nchecked {checked_at.isoformat()}".encode())
     except OSError:
         pass  # then the next open simply checks again
 
@@ -82,27 +111,13 @@ def cipher_check(engine: Engine) -> list[str]:
         return [f"a page cannot be read ({_cause(exc)})"]
 
 
-def damaged_pages(path: Path, key: bytes) -> list[str]:
-    """When a database will not open with its key: SQLCipher's page MACs, checked without
-    reading the schema (read-only; nothing is created). Pages failing but not page 1 mean
-    the key is right and the file is damaged; an empty list means no such finding."""
-    import sqlcipher3.dbapi2 as sqlcipher
+def restore_hint(backups: Any) -> str:
+    return f"restore the latest backup from {backups} with `ccm-timer restore`"
 
-    try:
-        conn = sqlcipher.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlcipher.Error:
-        return []
-    try:
-        conn.execute("PRAGMA cipher_log_level = NONE")
-        conn.execute(key_pragma(key))
-        found = [str(r[0]) for r in conn.execute("PRAGMA cipher_integrity_check")]
-    except sqlcipher.Error:
-        return []
-    finally:
-        conn.close()
-    if any(line.rstrip().endswith(" page 1") for line in found):
-        return []  # page 1 too: most likely another key, not damage
-    return found
+
+def part_unreadable(backups: Any) -> str:
+    return ("That part of the damaged database cannot be read; nothing was changed. Ask your "
+            f"administrator to {restore_hint(backups)}.")
 
 
 def _cause(exc: Exception) -> str:
@@ -110,11 +125,31 @@ def _cause(exc: Exception) -> str:
     return str(orig).splitlines()[0][:200]
 
 
+def record_check(ctx: AppContext, problems: list[str]) -> list[str]:
+    """After a full check (`doctor`, the schedule): a pass vouches for the files from now
+    on, a failure switches the session to read-only. Returns `problems`."""
+    if problems:
+        ctx.damaged(problems[0])
+    else:
+        ctx.checked_at = ctx.now()
+    return problems
+
+
+def scheduled_check(ctx: AppContext) -> list[str]:
+    """The tray's check for a session longer than CHECK_EVERY: a full quick_check when
+    the last one is that old (cheap to call often; it runs about once a day)."""
+    last = ctx.checked_at
+    if ctx.read_only is not None or (
+            last is not None and timedelta(0) <= ctx.now() - last < CHECK_EVERY):
+        return []
+    return record_check(ctx, quick_check(ctx.engine))
+
+
 def read_only_reason(backups: Any, problems: list[str]) -> str:
     return (
         f"The database failed its integrity check ({problems[0]}), so it is open read-only: "
         "nothing can be recorded and nothing was repaired or deleted. Keep the file as "
-        f"evidence and ask your administrator to restore the latest backup from {backups}."
+        f"evidence and ask your administrator to {restore_hint(backups)}."
     )
 
 
@@ -129,14 +164,24 @@ def cipher_settings(engine: Engine) -> dict[str, str]:
     return found
 
 
-def warnings(ctx: AppContext) -> list[str]:
+def warnings(ctx: AppContext, chain: ChainReport | None = None) -> list[str]:
     """What the tray (a warning icon and menu line) and `doctor` must tell the user about how
-    the data is kept; empty when all is well."""
-    from ccm_timer.services.security import backups, keys
+    the data is kept; empty when all is well. `chain`: the audit check already made (else
+    it is made here: the whole chain, as at every tray start)."""
+    from ccm_timer.services.security import audit, backups, keys, lost_commits
 
     found: list[str] = []
     if ctx.read_only:
         found.append(ctx.read_only)
+    if chain is None and ctx.read_only is None:  # a damaged file: said above, read no more
+        chain = audit.check(ctx)
+    broken = audit.broken_warning(chain) if chain is not None else None
+    if broken:
+        found.append(broken)
+    lost = lost_commits.warning(ctx.paths)
+    if lost:
+        found.append(lost)
+    found += ctx.notices
     if not ctx.protection.encrypted:
         if getattr(ctx.settings, "encryption", "on") == "off":
             found.append(f'The database is not encrypted (encryption = "off"): anyone who can '

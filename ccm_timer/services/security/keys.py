@@ -125,7 +125,8 @@ def load_record(paths: AppPaths) -> KeyRecord | None:
 def save_record(paths: AppPaths, record: KeyRecord, *, only_if_absent: bool = False) -> bool:
     """Write atomically. With `only_if_absent`, False when another process wrote one first
     (two first starts at once must not make two keys for one database)."""
-    pending = fsio.PendingFile(record_path(paths), json.dumps(asdict(record), indent=2).encode())
+    pending = fsio.PendingFile(record_path(paths), json.dumps(asdict(record), indent=2).encode(),
+                               mode=0o600)  # the scrypt salt: the owner alone
     if only_if_absent:
         return pending.link_if_absent()
     pending.commit()
@@ -319,7 +320,7 @@ def unreadable(protection: Protection) -> KeyUnavailable:
     if protection.kept_in == "keyring":
         return KeyUnavailable(
             f"The database cannot be read with the key kept in {protection.where} (the key "
-            "belongs to another database, or the file is damaged). Nothing was changed; run "
+            "belongs to another database). Nothing was changed; run "
             "`ccm-timer unlock --recovery-key` with the recovery key you wrote down.")
     if protection.kept_in == "given":
         return KeyUnavailable("The database cannot be read with the key given. Nothing was "

@@ -16,11 +16,13 @@ from typing import Any  # sqlcipher3 has no stubs
 import sqlcipher3.dbapi2 as sqlcipher
 
 from ccm_timer.core.timer import TimerState
-from ccm_timer.errors import UnreadableError
+from ccm_timer.errors import DatabaseError
 from ccm_timer.paths import AppPaths
+from ccm_timer.services.security import lost_commits
 from ccm_timer.services.settings import Settings
 from ccm_timer.services.timing import liveness
 from ccm_timer.services.timing.entry_values import EntryRow, Status, build_view
+from ccm_timer.store import commit_ledger
 from ccm_timer.store.connection import raw_connect, read_pragmas
 from ccm_timer.store.instants import from_db_text
 from ccm_timer.store.migrate import SCHEMA_HEAD
@@ -57,12 +59,17 @@ def read_status(
     paths: AppPaths, settings: Settings, clinician: str | None, key: bytes | None = None,
     now: datetime | None = None,
 ) -> Status | None:
-    if not paths.database.exists():
+    try:
+        if not paths.database.stat().st_size:
+            return None  # new, or emptied: the full path sets it up or refuses
+    except FileNotFoundError:
         return None
+    if lost_commits.notice_path(paths).exists():
+        return None  # the full path says committed work may be missing
     try:
         return _read(paths, settings, clinician, key, now)
-    except (sqlcipher.DatabaseError, UnreadableError):
-        return None  # a wrong key or a damaged page: the full path checks and words it
+    except (sqlcipher.DatabaseError, DatabaseError):
+        return None  # a wrong key, a damaged page, a full disk: the full path words it
 
 
 def _read(
@@ -74,6 +81,9 @@ def _read(
         read_pragmas(conn)
         cur = conn.cursor()
         cur.execute("BEGIN")  # one consistent snapshot for every read below
+        number = cur.execute("PRAGMA user_version").fetchone()[0]
+        if number < (commit_ledger.written(paths.database) or 0):
+            return None  # commits are missing: the full path notices and says so
         has_version = cur.execute(
             "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
         ).fetchone()
