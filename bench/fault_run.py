@@ -171,8 +171,9 @@ def disk_run(sizes_kb: list[int]) -> None:
                              ("export", "--month", "2026-10", "--format", "csv", "--draft",
                               "--out", str(mount / "out.csv"))):
                     done = cli(home, *args)
-                    rows.append(f"{args[0]}{' ' + args[1] if args[0] == 'entry' else ''}"
-                                f"={done.returncode}{'+TRACEBACK' if 'Traceback' in done.stderr else ''}")
+                    name = f"{args[0]}{' ' + args[1] if args[0] == 'entry' else ''}"
+                    crash = "+TRACEBACK" if "Traceback" in done.stderr else ""
+                    rows.append(f"{name}={done.returncode}{crash}")
                 left = leftovers(home)
                 ballast.unlink()
                 after = cli(home, "entry", "list")

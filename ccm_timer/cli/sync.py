@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
 bundles = lazy("ccm_timer.services.delivery.bundle_import")
 hub = lazy("ccm_timer.services.delivery.hub")
 outbox = lazy("ccm_timer.services.delivery.outbox")
+outbox_status = lazy("ccm_timer.services.delivery.outbox_status")
 targets = lazy("ccm_timer.services.delivery.targets")
 
 
@@ -90,7 +91,7 @@ def sync_command(ctx: AppContext, args) -> None:
         try:
             worker.run()
         except KeyboardInterrupt:
-            print(outbox.summary(ctx) + ".")
+            print(outbox_status.summary(ctx) + ".")
         return
     report = worker.run_once()
     for message in report.hub_pushes:
@@ -101,9 +102,9 @@ def sync_command(ctx: AppContext, args) -> None:
                    "attempts": [{"export": str(a.export_id), "target": a.target,
                                  "result": a.kind, "message": a.message,
                                  "retry_at": a.retry_at} for a in report.attempts],
-                   "hub_errors": report.hub_errors, "summary": outbox.summary(ctx)})
+                   "hub_errors": report.hub_errors, "summary": outbox_status.summary(ctx)})
     else:
-        print(f"Delivered {report.delivered} export(s). {outbox.summary(ctx)}.")
+        print(f"Delivered {report.delivered} export(s). {outbox_status.summary(ctx)}.")
     if report.hub_errors:
         raise UserError(f"{report.hub_errors[0]}; the records stay here and the push will "
                         "be tried again.")
@@ -114,12 +115,12 @@ def sync_command(ctx: AppContext, args) -> None:
 
 
 def _list(ctx: AppContext, args) -> None:
-    rows = outbox.list_items(ctx, include_delivered=args.all)
+    rows = outbox_status.list_items(ctx, include_delivered=args.all)
     if args.json:
         emit_json([r.to_dict() for r in rows])
         return
     if not rows:
-        print(outbox.summary(ctx) + ".")
+        print(outbox_status.summary(ctx) + ".")
         return
     zone = ctx.zone
     table(

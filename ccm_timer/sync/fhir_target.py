@@ -20,7 +20,8 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
-from ccm_timer.services.delivery.outbox import Parcel, receipt_text
+from ccm_timer.services.delivery.outbox import Parcel
+from ccm_timer.services.delivery.outbox_status import receipt_text
 from ccm_timer.sync import outcome
 from ccm_timer.sync.http_client import HttpClient, TransportError
 from ccm_timer.sync.https_target import judge

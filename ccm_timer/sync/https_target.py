@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from ccm_timer.core.backoff import parse_retry_after
 from ccm_timer.exports.formats import ExportFormat
-from ccm_timer.services.delivery.outbox import Parcel, receipt_text
+from ccm_timer.services.delivery.outbox import Parcel
+from ccm_timer.services.delivery.outbox_status import receipt_text
 from ccm_timer.sync import outcome
 from ccm_timer.sync.http_client import HttpClient, Response, TransportError
 from ccm_timer.sync.outcome import Outcome

@@ -9,7 +9,7 @@ per item, and is left alone until its back-off ends. `run` repeats passes until 
 sleeping until the next item is due; `wake()` is the tray's *Sync now*.
 
 Thread use: `Worker` holds no database connection between calls; `run` may run in a
-`threading.Thread` while the UI thread calls `wake()` and `outbox.summary(ctx)`.
+`threading.Thread` while the UI thread calls `wake()` and `outbox_status.summary(ctx)`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from ccm_timer.core import backoff
 from ccm_timer.services.context import AppContext
-from ccm_timer.services.delivery import hub, outbox, targets
+from ccm_timer.services.delivery import hub, outbox, outbox_status, targets
 from ccm_timer.services.delivery.outbox import Parcel
 from ccm_timer.store.models import OutboxState
 from ccm_timer.sync.outcome import AttemptKind, Outcome
@@ -58,7 +58,7 @@ class Attempt:
         text = text[0].upper() + text[1:]
         if self.kind is AttemptKind.FAILED:
             return f"{text}; export {short} is marked failed and will not be retried."
-        when = outbox.clock_text(ctx, self.retry_at) if self.retry_at else "later"
+        when = outbox_status.clock_text(ctx, self.retry_at) if self.retry_at else "later"
         return f"{text}; the export stays queued and will be retried at {when}."
 
 

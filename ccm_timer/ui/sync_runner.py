@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from ccm_timer.errors import UserError
 from ccm_timer.services.context import AppContext
-from ccm_timer.services.delivery import outbox, targets
+from ccm_timer.services.delivery import outbox, outbox_status, targets
 
 log = logging.getLogger("ccm_timer.tray")
 RETRY_AFTER_CRASH_S = 30.0  # a pass that raised (a locked or closed database) is tried again
@@ -120,6 +120,6 @@ class SyncRunner(QObject):
             configured = bool(targets.list_targets(self.ctx))
             if not configured and not outbox.waiting_count(self.ctx):
                 return None
-            return SyncLine(outbox.summary(self.ctx), configured)
+            return SyncLine(outbox_status.summary(self.ctx), configured)
         except UserError as exc:
             return SyncLine(f"Deliveries unknown: {exc}", False)

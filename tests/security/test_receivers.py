@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ccm_timer.services import exports
-from ccm_timer.services.delivery import outbox, targets
+from ccm_timer.services.delivery import outbox_status, targets
 from ccm_timer.sync import fhir_target, https_target
 from ccm_timer.sync.fhir_target import ID_SYSTEM, TAG_SYSTEM
 from ccm_timer.sync.worker import Worker
@@ -62,7 +62,7 @@ def test_a_months_fhir_export_is_held_once_after_retries(month_clinic, clock, fo
     # References point at what the server holds, under the ids it chose.
     refs = re.findall(r'"reference": "([^"]+)"', json.dumps(list(held.values())))
     assert refs and all(ref in held for ref in refs), refs
-    [item] = outbox.list_items(ctx, include_delivered=True)
+    [item] = outbox_status.list_items(ctx, include_delivered=True)
     assert item.state == "delivered"
 
 

@@ -9,7 +9,7 @@ import json
 import random
 from datetime import timedelta
 
-from ccm_timer.services.delivery import outbox, targets
+from ccm_timer.services.delivery import outbox, outbox_status, targets
 from ccm_timer.services.exports import history as export_records
 from ccm_timer.sync.fhir_target import ID_SYSTEM, TAG_SYSTEM, plan
 from ccm_timer.sync.worker import Worker
@@ -51,7 +51,7 @@ def test_a_transaction_of_conditional_updates_survives_a_reset_after_commit(ctx,
     assert fhir_server.versions == {a1: 2, a2: 2}  # the retry updated what the first made
     tags = fhir_server.resources[a1]["meta"]["tag"]
     assert tags == [{"system": TAG_SYSTEM, "code": str(export.id)}]
-    [item] = outbox.list_items(ctx, include_delivered=True)
+    [item] = outbox_status.list_items(ctx, include_delivered=True)
     assert f"{a1}/_history/2" in item.receipt
 
 

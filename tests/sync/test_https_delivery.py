@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from ccm_timer.core import backoff
-from ccm_timer.services.delivery import outbox, targets
+from ccm_timer.services.delivery import outbox, outbox_status, targets
 from ccm_timer.services.security import audit
 from ccm_timer.store.models import Export, OutboxItem, OutboxState
 from ccm_timer.sync.worker import Worker
@@ -131,7 +131,7 @@ def test_a_week_offline_then_everything_once(ctx, clock):
     # One knock per back-off, capped at an hour: a week costs a few hundred tries, not 30x.
     assert 7 * 24 <= len(attempts) <= 7 * 24 * 4
     assert all(a.delay <= backoff.CAP_SECONDS for a in attempts)
-    assert "the oldest has waited 7 days" in outbox.summary(ctx)
+    assert "the oldest has waited 7 days" in outbox_status.summary(ctx)
     server = BillingServer(port=port)
     try:
         for _ in range(20):

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from ccm_timer.core.billing import evaluate_patient_month
 from ccm_timer.core.billing.inputs import EnrollmentInput, PatientMonthTotals
 from ccm_timer.services.delivery import bundle_import as bundles
-from ccm_timer.services.delivery import hub, outbox, targets
+from ccm_timer.services.delivery import hub, outbox_status, targets
 from ccm_timer.services.month.billing_rules import rules_for_month
 from ccm_timer.services.timing import entries
 from ccm_timer.sync.worker import Worker
@@ -108,7 +108,7 @@ def test_an_unreachable_hub_is_reported_not_raised(two, hub_url):
     targets.add(ws1, "hub", kind="hub", url=hub_url, secret="wrong-password")
     report = Worker(ws1, timeout=5).run_once()
     assert report.hub_errors and "refused the user or password" in report.hub_errors[0]
-    assert "hub hub not reached yet: the clinic hub refused" in outbox.summary(ws1)
+    assert "hub hub not reached yet: the clinic hub refused" in outbox_status.summary(ws1)
     assert "wrong-password" not in report.hub_errors[0]
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import select
 
 from ccm_timer.errors import UserError
-from ccm_timer.services.delivery import outbox
+from ccm_timer.services.delivery import outbox, outbox_status
 from ccm_timer.services.exports import history as export_records
 from ccm_timer.services.security import audit
 from ccm_timer.store.models import Export, OutboxItem, OutboxState
@@ -79,7 +79,7 @@ def test_exports_are_frozen_and_names_carry_no_mrn(ctx, server):
 
 
 def test_summary_says_what_waits_and_why(ctx, clock):
-    assert outbox.summary(ctx) == "No exports waiting"
+    assert outbox_status.summary(ctx) == "No exports waiting"
     # A target on a port nothing listens on: the normal offline case.
     import socket
 
@@ -88,12 +88,12 @@ def test_summary_says_what_waits_and_why(ctx, clock):
         dead = s.getsockname()[1]
     add_https(ctx, f"http://127.0.0.1:{dead}/exports")
     queue_exports(ctx, "billing", 3)
-    assert outbox.summary(ctx) == "3 exports waiting, not tried yet"
+    assert outbox_status.summary(ctx) == "3 exports waiting, not tried yet"
     report = Worker(ctx, timeout=2).run_once()
     assert [a.kind for a in report.attempts] == ["retry"]  # one knock per pass, not three
-    assert outbox.summary(ctx) == "3 exports waiting, last try 10:00: no connection"
+    assert outbox_status.summary(ctx) == "3 exports waiting, last try 10:00: no connection"
     clock.advance(timedelta(days=2))
-    assert outbox.summary(ctx).endswith("; the oldest has waited 2 days")
+    assert outbox_status.summary(ctx).endswith("; the oldest has waited 2 days")
 
 
 def test_summary_names_refused_exports(ctx, server):
@@ -104,13 +104,13 @@ def test_summary_names_refused_exports(ctx, server):
     assert sorted(a.kind for a in report.attempts) == ["delivered", "failed"]
     failed = [a for a in report.attempts if a.kind == "failed"][0]
     assert "refused the export (422" in failed.message
-    assert outbox.summary(ctx) == (
+    assert outbox_status.summary(ctx) == (
         "1 export refused and not retried: see `ccm-timer sync --list`")
-    [row] = [r for r in outbox.list_items(ctx) if r.state == "failed"]
+    [row] = [r for r in outbox_status.list_items(ctx) if r.state == "failed"]
     assert "injected" in row.last_error
     assert outbox.retry_failed(ctx) == 1
     assert Worker(ctx, timeout=2).run_once().delivered == 1
-    assert outbox.summary(ctx) == "All exports delivered, the last at 10:00"
+    assert outbox_status.summary(ctx) == "All exports delivered, the last at 10:00"
     assert len(server.stored) == 2
     body = json.loads(server.stored[str(failed.export_id)])
     assert body["synthetic"] is True
