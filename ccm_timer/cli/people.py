@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from ccm_timer.cli.args import date_arg
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, table
+from ccm_timer.errors import UserError
 
 if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
     from ccm_timer.services.context import AppContext
@@ -32,6 +33,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(handler=patient_add)
     p = psub.add_parser("import", parents=[common], help="import a roster CSV (all or none)")
     p.add_argument("file", type=Path)
+    p.add_argument("--encoding", default="utf-8",
+                   help="how the file is encoded (default utf-8; cp1252 for most files saved "
+                   "by Excel as plain CSV)")
+    p.add_argument("--preview", action="store_true",
+                   help="show the columns found, the rows and every bad row; write nothing")
     p.set_defaults(handler=patient_import)
     p = psub.add_parser("list", parents=[common], help="list patients")
     p.add_argument("--search", default="", help="part of an MRN or name")
@@ -101,11 +107,31 @@ def patient_practitioner(ctx: AppContext, args) -> None:
 
 
 def patient_import(ctx: AppContext, args) -> None:
-    count = roster.import_file(ctx, args.file)
+    if args.preview:
+        _preview(roster.check(ctx, args.file, args.encoding), args)
+        return
+    result = roster.import_roster(ctx, args.file, encoding=args.encoding)
     if args.json:
-        emit_json({"imported": count})
+        emit_json({"imported": result.imported, "import": result.import_id,
+                   "writes": result.writes,
+                   "longest_write_seconds": round(result.longest_write, 3)})
     else:
-        print(f"Imported {count} patient(s).")
+        print(f"Imported {result.imported} patient(s).")
+
+
+def _preview(checked, args) -> None:
+    if args.json:
+        emit_json(checked.to_dict())
+    else:
+        print(f"Encoding: {checked.encoding}")
+        print("Columns: " + ", ".join(f"{k}: {v}" for k, v in checked.parsed.columns.items()))
+        print(f"{checked.parsed.total} row(s): {checked.good} good, "
+              f"{checked.parsed.total - checked.good} bad.")
+        for problem in checked.problems:
+            print(f"  {problem}")
+    if checked.problems:
+        raise UserError(f"{checked.parsed.total - checked.good} row(s) would be refused; "
+                        "fix them, then import (nothing was written).")
 
 
 def patient_list(ctx: AppContext, args) -> None:

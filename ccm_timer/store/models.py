@@ -253,3 +253,33 @@ class MonthApproval(SQLModel, table=True):
     approver_id: uuid.UUID = Field(foreign_key="clinician.id")
     audit_seq: int  # the approval's own audit event: entry events after it reopen the month
     lines: str  # JSON: the claim lines the approver saw
+
+
+# --- Roster imports (issue 13) ----------------------------------------------------------------
+
+
+class RosterImport(SQLModel, table=True):
+    """One roster import, written in short batches (services/people/roster_batches.py).
+    While its state is "writing", a failure or a killed process means its patients are
+    taken back: by the importer itself, or at the next start once `owner` is gone."""
+
+    __tablename__ = "roster_import"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    started_at: datetime = Field(sa_column=_instant())
+    updated_at: datetime = Field(sa_column=_instant())  # each batch: a live import is fresh
+    finished_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    state: str = "writing"  # "writing", "done" or "taken back"
+    owner: str  # workstation#pid of the importing process
+    rows: int
+    written: int = 0
+
+
+class RosterImportPatient(SQLModel, table=True):
+    """Which import wrote a patient, so an import stopped part-way can be taken back."""
+
+    __tablename__ = "roster_import_patient"
+
+    patient_id: uuid.UUID = Field(foreign_key="patient.id", primary_key=True)
+    import_id: uuid.UUID = Field(foreign_key="roster_import.id", index=True)
+

@@ -2,9 +2,10 @@
 the rules say, with a line and a reason, and nothing is ever imported in part.
 
 Already covered in tests/services/people/test_roster.py, and not repeated here:
-- UTF-8 with a BOM, UTF-16 with its BOM, cp1252 ("Zoë"): test_accepted_encodings_and_headers,
-  test_accents_survive;
-- bytes that are neither UTF-8 nor cp1252, and broken UTF-16: test_rejected_with_reason...;
+- UTF-8 with a BOM, UTF-16 with its BOM, cp1252 when named ("Zoë"):
+  test_accepted_encodings_and_headers, test_accents_survive;
+- bytes that are not UTF-8, and broken UTF-16: test_rejected_with_reason...; a cp1252 byte
+  in a UTF-8 file, FIFOs, devices and size limits: test_roster_import_safety.py;
 - a newline inside a quoted *name*: test_newline_inside_a_quoted_field_is_a_bad_name;
 - a NUL byte in UTF-8, `=HYPERLINK(` as a family name, U+202E, a duplicate MRN in the file
   and one already in the database, a missing mrn or name column: test_rejected_with_reason...,
@@ -34,10 +35,10 @@ def _csv(rows: list[tuple[str, str, str]]) -> str:
     return "mrn,name\r\n" + "".join(f'{m},"{f}, {g}"\r\n' for m, f, g in rows)
 
 
-def _import(ctx, tmp_path: Path, data: bytes) -> int:
+def _import(ctx, tmp_path: Path, data: bytes, **options) -> int:
     path = tmp_path / "roster.csv"
     path.write_bytes(data)
-    return roster.import_file(ctx, path)
+    return roster.import_file(ctx, path, **options)
 
 
 def _refused(ctx, tmp_path: Path, data: bytes, reason: str) -> None:
@@ -59,7 +60,8 @@ def test_accented_names_arrive_intact_in_every_accepted_encoding(clinic, tmp_pat
         data = b"\xfe\xff" + text.encode("utf-16-be")
     else:
         data = text.encode(encoding)
-    assert _import(clinic, tmp_path, data) == len(ACCENTED)
+    named = {"encoding": "cp1252"} if encoding == "cp1252" else {}  # never guessed
+    assert _import(clinic, tmp_path, data, **named) == len(ACCENTED)
     for mrn, family, first in ACCENTED:
         stored = patients.get(clinic, mrn)
         assert (stored.family_name, stored.given_name) == (family, first)  # no mojibake

@@ -92,6 +92,9 @@ def test_entry_spans_are_filled_for_existing_entries(tmp_path: Path, home: Path)
         conn.execute(text("DROP INDEX ix_time_entry_span_end"))
         for column in ("span_start", "span_end", "span_seconds"):
             conn.execute(text(f"ALTER TABLE time_entry DROP COLUMN {column}"))
+        # ...and what the later revisions added: 0006 roster imports.
+        conn.execute(text("DROP TABLE roster_import_patient"))
+        conn.execute(text("DROP TABLE roster_import"))
         conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))
     engine.dispose()
 
@@ -100,5 +103,38 @@ def test_entry_spans_are_filled_for_existing_entries(tmp_path: Path, home: Path)
         with ctx.read() as s:
             row = s.exec(text("SELECT span_start, span_end, span_seconds FROM time_entry")).one()
         assert row[2] == 21 * 60 and row[0].startswith("2026-11-02T15:00:00")
+    finally:
+        ctx.close()
+
+
+def test_the_migrations_build_exactly_the_models_tables(tmp_path: Path):
+    """Every table, column and index a model declares comes from a migration, and nothing
+    else: a new table (roster imports, bundle keys and conflicts) needs its revision."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    engine = make_engine(tmp_path / "new.db")
+    migrate.upgrade(engine, tmp_path / "backups")
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
+    engine.dispose()
+
+
+def test_roster_import_tables_arrive_on_a_0005_database(tmp_path: Path, home: Path):
+    engine = make_engine(home / "ccm-timer.db")
+    migrate.upgrade(engine, tmp_path / "unused", revision="0005")
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO patient (id, mrn, family_name, given_name, active) "
+            "VALUES ('0193aaaa000070008000000000000002', 'T1', 'Test', 'Ann', 1)"))
+    engine.dispose()
+    ctx = open_app(str(home))
+    try:
+        assert {"roster_import", "roster_import_patient"} <= set(
+            migrate.table_names(ctx.engine))
+        with ctx.read() as s:
+            assert s.exec(text("SELECT mrn FROM patient")).one()[0] == "T1"
+            assert s.exec(text("SELECT count(*) FROM roster_import")).one()[0] == 0
     finally:
         ctx.close()

@@ -1,29 +1,32 @@
 """Roster import: every row or none.
 
-The file is decoded strictly (UTF-16 or UTF-8 by their BOM, else UTF-8, else cp1252), every
-row is checked, and only when all rows pass are they written, in one transaction. Every bad
-row is reported with its line number and reason.
+The file is read safely and decoded in the encoding the user chose (roster_file.py), every
+row is checked, and only when all rows pass are they written, in short batches that never
+keep a timer waiting (roster_batches.py). Every bad row is reported with its line number
+and reason; a preview shows the same without writing anything.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import select
+from sqlalchemy import text as sql
 
 from ccm_timer.core.parse import check_mrn, check_text, parse_date, parse_person_name
 from ccm_timer.errors import UserError
 from ccm_timer.services.context import AppContext
-from ccm_timer.services.people import enrollments
-from ccm_timer.services.security import audit
-from ccm_timer.store.models import Patient, Program
+from ccm_timer.services.people import roster_batches, roster_file
+from ccm_timer.services.people.roster_batches import ImportResult
+from ccm_timer.store.models import Program
 
-MAX_BYTES = 20 * 1024 * 1024
+MAX_BYTES = roster_file.MAX_BYTES
+MAX_ROWS = 200_000
 MAX_FIELD = 1_000  # no roster cell is legitimately longer; a 10 MB field is refused
 COLUMNS = {
     "mrn": ("mrn", "medical record number", "patient id"),
@@ -58,27 +61,15 @@ class RosterError(UserError):
         )
 
 
-def decode(raw: bytes) -> str:
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError:
-            raise RosterError(["the file says UTF-16 but has invalid bytes"]) from None
-    if raw.startswith(b"\xef\xbb\xbf"):
-        try:
-            return raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise RosterError([f"invalid UTF-8 at byte {exc.start}"]) from None
+def decode(raw: bytes, encoding: str = roster_file.DEFAULT_ENCODING) -> str:
+    return _decode(raw, encoding)[0]
+
+
+def _decode(raw: bytes, encoding: str) -> tuple[str, str]:
     try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("cp1252")
-    except UnicodeDecodeError as exc:
-        raise RosterError(
-            [f"byte {exc.start} is neither UTF-8 nor Windows-1252; save the file as UTF-8"]
-        ) from None
+        return roster_file.decode(raw, encoding)
+    except roster_file.DecodeError as exc:
+        raise RosterError([str(exc)]) from None
 
 
 def _columns(header: list[str]) -> dict[str, int]:
@@ -123,8 +114,21 @@ def _row(line: int, cells: list[str], cols: dict[str, int]) -> RosterRow:
     return RosterRow(line, mrn, family, given, birth, program, consent)
 
 
+@dataclass(frozen=True)
+class Parsed:
+    columns: dict[str, str]  # what each column means -> its header, as written in the file
+    rows: list[RosterRow]  # the good rows
+    problems: list[tuple[int, str]]  # (line, reason) for every bad one
+    total: int  # data rows, blank ones left out
+
+
 def parse(text: str) -> tuple[list[RosterRow], list[tuple[int, str]]]:
     """The good rows, and (line, problem) for every bad one."""
+    parsed = parse_table(text)
+    return parsed.rows, parsed.problems
+
+
+def parse_table(text: str) -> Parsed:
     if "\x00" in text:
         raise RosterError(["the file contains NUL bytes; it is not a text CSV file"])
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -138,6 +142,7 @@ def parse(text: str) -> tuple[list[RosterRow], list[tuple[int, str]]]:
         raise RosterError([f"line 1: {exc}"]) from None
     cols = _columns(header)
     seen: dict[str, int] = {}
+    total = 0
     while True:
         try:
             cells = next(reader)
@@ -145,10 +150,15 @@ def parse(text: str) -> tuple[list[RosterRow], list[tuple[int, str]]]:
             break
         except csv.Error as exc:
             problems.append((reader.line_num, str(exc)))
+            total += 1
             break  # the CSV structure is broken from here on
         line = reader.line_num
         if not any(c.strip() for c in cells):
             continue
+        total += 1
+        if total > MAX_ROWS:
+            raise UserError(f"The roster has more than {MAX_ROWS:,} rows (the limit for one "
+                            "import); split it and import the parts.")
         try:
             row = _row(line, cells, cols)
         except ValueError as exc:
@@ -162,44 +172,59 @@ def parse(text: str) -> tuple[list[RosterRow], list[tuple[int, str]]]:
         rows.append(row)
     if not rows and not problems:
         raise RosterError(["the file has a header but no patients"])
-    return rows, problems
+    return Parsed({c: header[i].strip() for c, i in sorted(cols.items(), key=lambda c: c[1])},
+                  rows, problems, total)
 
 
-def import_file(ctx: AppContext, path: Path) -> int:
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise UserError(f"The roster {path} is larger than 20 MB; split it and import parts.")
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"There is no file {path}; check the path.") from None
-    except IsADirectoryError:
-        raise UserError(f"{path} is a folder; give the roster CSV file.") from None
-    except OSError as exc:
-        raise UserError(f"Cannot read {path} ({exc.strerror}).") from None
+@dataclass(frozen=True)
+class Checked:
+    """A roster read, decoded and checked against the database; nothing written."""
+
+    encoding: str  # how the file was decoded, for people
+    parsed: Parsed
+    problems: list[str] = field(default_factory=list)  # "line N: why", the database's too
+    mark: int = 0  # the highest patient rowid when checked (roster_batches watches above it)
+
+    @property
+    def good(self) -> int:
+        return self.parsed.total - len({p.split(":")[0] for p in self.problems})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"encoding": self.encoding, "columns": self.parsed.columns,
+                "rows": self.parsed.total, "good": self.good, "problems": self.problems}
+
+
+def check(ctx: AppContext, path: Path, encoding: str = roster_file.DEFAULT_ENCODING) -> Checked:
+    """Everything an import would refuse, without writing: the preview, and the import's
+    first step."""
+    text, label = _decode(roster_file.read(Path(path)), encoding)
     csv.field_size_limit(max(csv.field_size_limit(), MAX_BYTES))
-    rows, problems = parse(decode(raw))
-    with ctx.write() as session:
-        wanted = [r.mrn.upper() for r in rows]
-        existing = set()
-        for start in range(0, len(wanted), 500):  # stay under SQLite's variable limit
-            chunk = wanted[start : start + 500]
-            found = session.exec(select(Patient.mrn).where(func.upper(Patient.mrn).in_(chunk)))
-            existing |= {m.upper() for m in found}
-        problems += [(r.line, f"MRN {r.mrn} is already in the database")
-                     for r in rows if r.mrn.upper() in existing]
-        if problems:
-            raise RosterError([f"line {line}: {why}" for line, why in sorted(problems)])
-        for r in rows:
-            patient = Patient(
-                mrn=r.mrn, family_name=r.family, given_name=r.given, birth_date=r.birth_date
-            )
-            session.add(patient)
-            session.flush()
-            if r.program:
-                enrollments.enroll(session, ctx, patient, r.program, consent_date=r.consent)
-        audit.append(
-            session, ctx=ctx, actor="admin", action="patient.import", entity="roster",
-            entity_id="-", after={"patients": len(rows)},
-        )
-    return len(rows)
+    parsed = parse_table(text)
+    with ctx.read() as session:  # one snapshot: the MRNs and the mark agree
+        conn = session.connection()
+        mark = int(conn.execute(sql("SELECT coalesce(max(rowid), 0) FROM patient")).scalar_one())
+        existing = {m.upper() for (m,) in conn.execute(sql("SELECT mrn FROM patient"))}
+    clashes = [(r.line, f"MRN {r.mrn} is already in the database")
+               for r in parsed.rows if r.mrn.upper() in existing]
+    problems = [f"line {line}: {why}" for line, why in sorted(parsed.problems + clashes)]
+    return Checked(label, parsed, problems, mark)
+
+
+def import_roster(ctx: AppContext, path: Path, *, encoding: str = roster_file.DEFAULT_ENCODING,
+                  on_batch: Callable[[int], None] | None = None,
+                  batch_rows: int | None = None) -> ImportResult:
+    checked = check(ctx, path, encoding)
+    if checked.problems:
+        raise RosterError(checked.problems)
+    try:
+        return roster_batches.write(ctx, checked.parsed.rows, checked.mark, on_batch=on_batch,
+                                    batch_rows=batch_rows)
+    except roster_batches.Clash as exc:
+        if exc.kept:
+            raise UserError(f"The import was taken back, except {exc.kept} patient(s) who got "
+                            f"time recorded meanwhile: {exc}.") from None
+        raise RosterError([str(exc)]) from None
+
+
+def import_file(ctx: AppContext, path: Path, **options: Any) -> int:
+    return import_roster(ctx, path, **options).imported
