@@ -43,15 +43,12 @@ from ccm_timer.store.month_time import month_time
 _PROGRAMS = {p.name: p.value for p in Program}  # as stored (the name) -> its value
 
 
-@dataclass(frozen=True)
-class EnrollmentRow:
-    """One enrollment as stored (a hub holds each workstation's copy)."""
+@dataclass(frozen=True, slots=True)
+class EnrollmentRow(EnrollmentInput):
+    """One enrollment as stored (a hub holds each workstation's copy): what the billing
+    engine reads, and how consent was given, for the exports."""
 
-    program: str
-    consent_date: date | None
-    consent_method: str | None
-    start_date: date | None
-    end_date: date | None
+    consent_method: str | None = None
 
 
 @dataclass(frozen=True)
@@ -240,7 +237,7 @@ def month_report_on(
             "FROM enrollment"
         )):
             enrolled[_number(pid)].append(EnrollmentRow(
-                _PROGRAMS[program], _date(consent), method, _date(start), _date(end)))
+                _PROGRAMS[program], _date(consent), _date(start), _date(end), method))
         flags = {
             _number(r[0]): MonthFlags(bool(r[1]), bool(r[2]), bool(r[3]))
             for r in conn.execute(text(
@@ -301,8 +298,7 @@ def _one_per_program(items: list[EnrollmentRow]) -> tuple[EnrollmentInput, ...]:
         if kept is None or (item.consent_date is not None and (
                 kept.consent_date is None or item.consent_date < kept.consent_date)):
             best[item.program] = item
-    return tuple(EnrollmentInput(e.program, e.consent_date, e.start_date, e.end_date)
-                 for e in best.values())
+    return tuple(best.values())
 
 
 def _dedupe(found: list[Overlap]) -> tuple[Overlap, ...]:
