@@ -108,6 +108,7 @@ def export_month(ctx: AppContext, month: str, fmt: str, *, mrn: str | None = Non
 def _record(ctx: AppContext, doc: dict[str, Any], content: bytes, fmt: str, basis: int, *, who: str,
             send: str | None, out: Path | None, to_stdout: bool) -> ExportResult:
     pending: fsio.PendingFile | None = None
+    path: Path | None = None
     try:
         with ctx.write() as session:
             export = export_records.record_export(
@@ -130,21 +131,29 @@ def _record(ctx: AppContext, doc: dict[str, Any], content: bytes, fmt: str, basi
             # Queued for a target and no file asked for: the content stays only in the
             # encrypted database and the outbox, never as a plaintext copy in the data folder.
             if not to_stdout and (out is not None or not send):
-                target = out or ctx.paths.data / "exports" / filenames.export_filename(
-                    doc["month"], fmt, str(export.id), doc["draft"])
+                name = filenames.export_filename(doc["month"], fmt, str(export.id),
+                                                 doc["draft"])
+                # An existing folder given as --out receives the file under its usual name.
+                target = (out / name if out.is_dir() else out) if out is not None else (
+                    ctx.paths.data / "exports" / name)
                 try:
                     pending = fsio.PendingFile(target, content)
+                    # The file is in place before the record commits: a failed write or
+                    # rename rolls the export and its audit events back (and fsio removes
+                    # the partial), so there is never a record without its file.
+                    path = pending.commit()
                 except OSError as exc:
                     raise UserError(
                         f"Cannot write the export to {target.parent} "
                         f"({exc.strerror or exc}); free some space or choose another folder "
-                        "with --out.") from None
+                        "with --out. Nothing was recorded.") from None
             export_id, digest = export.id, export.sha256
     except BaseException:
-        if pending is not None:
+        if path is not None:
+            path.unlink(missing_ok=True)  # the record did not commit: no file without it
+        elif pending is not None:
             pending.discard()
         raise
-    path = pending.commit() if pending is not None else None
     return ExportResult(export_id, fmt, doc["month"], content, digest, path, doc["draft"],
                         doc["amendment"], len(doc["patients"]), doc["totals"]["lines"],
                         len(doc["left_out"]), send)
