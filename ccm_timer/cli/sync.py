@@ -138,13 +138,22 @@ def import_bundle(ctx: AppContext, args) -> None:
     report = bundles.import_bundle(ctx, args.path, hub_url=hub_url, password=password)
     if args.json:
         emit_json(report.to_dict())
-    elif report.changed_rows:
+        return
+    if report.changed_rows:
         print(f"Imported bundle {report.bundle} from {report.workstation} into "
               f"{report.into}: {report.entries} entry version(s), "
               f"{report.changed_rows} new or changed row(s).")
     else:
         print(f"Bundle {report.bundle} was already imported into {report.into}; nothing "
               "changed.")
+    if report.skipped_live:
+        print(f"{report.skipped_live} running timer(s) of other clinicians were left out; "
+              "they arrive, stopped, with a later bundle.")
+    if report.conflicts:
+        print(f"{len(report.conflicts)} conflict(s): the bundle wanted to change what is "
+              "here, and CCM Timer kept the local records (see `ccm-timer conflicts list`):")
+        for c in report.conflicts:
+            print(f"  {c.id[:8]} {c.kind}: {c.summary}")
 
 
 def hub_push(ctx: AppContext, args) -> None:

@@ -9,6 +9,10 @@ pointing at them are remapped to the receiving database's row.
 Entry versions already superseded are evidence and never change; a current version may
 (a timer stopped, an entry superseded later), so it is updated in place, intervals before
 the version is marked superseded (the SQLite triggers of migration 0002 require that order).
+
+That holds for a workstation's own pushes to the hub. Rows from a bundle come with a
+`Guard` (merge_guard.py), which only ever adds: what would rewrite or hide a row already
+here becomes a recorded conflict instead.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Table, or_, select
 from sqlalchemy import types as satypes
@@ -28,6 +32,9 @@ from sqlmodel import SQLModel
 from ccm_timer.core.month import month_bounds_utc
 from ccm_timer.store import models  # noqa: F401  (registers the tables)
 from ccm_timer.store.types import UTCDateTime
+
+if TYPE_CHECKING:
+    from ccm_timer.store.merge_guard import Guard
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -195,9 +202,10 @@ def _diff(old: dict, new: dict, skip: Iterable[str] = ()) -> dict[str, Any]:
 
 
 class _Merge:
-    def __init__(self, conn: Connection, keep_audit: bool) -> None:
+    def __init__(self, conn: Connection, keep_audit: bool, guard: Guard | None = None) -> None:
         self.conn = conn
         self.keep_audit = keep_audit
+        self.guard = guard
         self.changed: dict[str, int] = {}
         self.patient_map: dict[uuid.UUID, uuid.UUID] = {}
         self.category_map: dict[uuid.UUID, uuid.UUID] = {}
@@ -225,7 +233,11 @@ class _Merge:
         if not frozen:
             for row in incoming:
                 if row["id"] in existing:
-                    self._update(name, row["id"], _diff(existing[row["id"]], row, ("id",)))
+                    changes = _diff(existing[row["id"]], row, ("id",))
+                    if self.guard is not None:
+                        self.guard.changed(name, existing[row["id"]], changes)
+                    else:
+                        self._update(name, row["id"], changes)
         return existing
 
     def natural(self, name: str, incoming: list[dict], key: str) -> dict[uuid.UUID, uuid.UUID]:
@@ -238,11 +250,15 @@ class _Merge:
         for row in incoming:
             if row["id"] in by_id:
                 mapping[row["id"]] = row["id"]
-                if name == "patient":  # only the workstation that made this row edits it
+                if name == "patient" and self.guard is not None:
+                    self.guard.patient(by_id[row["id"]], row)
+                elif name == "patient":  # only the workstation that made this row edits it
                     self._update(name, row["id"],
                                  _diff(by_id[row["id"]], row, ("id", key)))
             elif row[key] in by_key:
                 mapping[row["id"]] = by_key[row[key]]["id"]
+                if name == "patient" and self.guard is not None:
+                    self.guard.patient(by_key[row[key]], row)
             else:
                 mapping[row["id"]] = row["id"]
                 by_key[row[key]] = row
@@ -313,14 +329,19 @@ class _Merge:
         self._insert("audit_event", fresh)
 
 
-def merge(conn: Connection, rows: Rows, *, keep_audit: bool) -> dict[str, int]:
+def merge(conn: Connection, rows: Rows, *, keep_audit: bool,
+          guard: Guard | None = None) -> dict[str, int]:
     """Bring `rows` into the database behind `conn` (inside the caller's transaction).
 
     Returns the number of rows inserted or changed per table: all zero when the receiving
     side already had everything. `keep_audit` False (a workstation's own database) leaves
     its audit chain alone; the caller records one event for the whole import instead.
+    With a `guard` (rows from a bundle), nothing here is rewritten or hidden: see
+    merge_guard.py.
     """
-    m = _Merge(conn, keep_audit)
+    m = _Merge(conn, keep_audit, guard)
+    if guard is not None:
+        guard.start(conn)
     m.by_id("clinician", rows.get("clinician", []))
     m.category_map = m.natural("category", rows.get("category", []), "slug")
     m.patient_map = m.natural("patient", rows.get("patient", []), "mrn")
@@ -329,10 +350,15 @@ def merge(conn: Connection, rows: Rows, *, keep_audit: bool) -> dict[str, int]:
         for r in rows.get("enrollment", [])
     ])
     m.patient_months(rows.get("patient_month", []))
-    m.entries(rows.get("time_entry", []), rows.get("interval", []))
+    if guard is not None:
+        guard.entries(m, rows.get("time_entry", []), rows.get("interval", []))
+    else:
+        m.entries(rows.get("time_entry", []), rows.get("interval", []))
     if keep_audit:
         m.audit(rows.get("audit_event", []))
     m.by_id("export", rows.get("export", []), frozen=True)
+    if guard is not None:
+        guard.record(conn)
     return m.changed
 
 

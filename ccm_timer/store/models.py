@@ -283,3 +283,43 @@ class RosterImportPatient(SQLModel, table=True):
     patient_id: uuid.UUID = Field(foreign_key="patient.id", primary_key=True)
     import_id: uuid.UUID = Field(foreign_key="roster_import.id", index=True)
 
+
+# --- Bundles between workstations (issue 13) ---------------------------------------------------
+
+
+class BundleKey(SQLModel, table=True):
+    """A public key bundles are signed or sealed with: this workstation's signing key
+    ("workstation"), the clinic's sealing key ("clinic") and the senders this clinic trusts
+    ("trusted"). A private half, when this workstation holds one, is in the keyring (or
+    wrapped under the database key); `private_in` says which. Retired keys stay, dated."""
+
+    __tablename__ = "bundle_key"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    kind: str  # "workstation", "clinic" or "trusted"
+    name: str  # the workstation's name; "clinic" for the clinic key
+    public_key: str  # "ccm-ed25519:..." or "ccm-x25519:..."
+    fingerprint: str = Field(index=True)
+    private_in: str = ""  # "keyring", "wrapped" or "" (public half only)
+    added_at: datetime = Field(sa_column=_instant())
+    added_by: str
+    retired_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+
+
+class BundleConflict(SQLModel, table=True):
+    """What an imported bundle wanted to change here and was not allowed to: a question
+    for a person (`ccm-timer conflicts list`), never a silent winner (store/merge_guard.py)."""
+
+    __tablename__ = "bundle_conflict"
+    __table_args__ = (UniqueConstraint("bundle", "kind", "entity", "entity_id"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    recorded_at: datetime = Field(sa_column=_instant())
+    bundle: str  # the bundle's name (its export id)
+    sender: str  # the workstation that signed it
+    kind: str  # "changed", "hidden", "superseded", "renamed", "live timer", ...
+    entity: str  # the table: time_entry, interval, patient, ...
+    entity_id: str  # the local row the bundle wanted to change
+    summary: str  # one line for people
+    incoming: str  # JSON: the bundle's row, as it came
+    resolved_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))

@@ -174,7 +174,7 @@ class Worker:
         if target.kind is targets.TargetKind.FOLDER:
             from ccm_timer.sync.folder_target import FolderTarget
 
-            return FolderTarget(target.url, self.ctx.workstation)
+            return FolderTarget(target.url, self.ctx)
         from ccm_timer.sync.hub_target import HubTarget
 
         return HubTarget(self.ctx, target.url, secret)

@@ -81,6 +81,7 @@ def test_import_bundle_command(cli, ctx, clinic, token_keyring, tmp_path):
 
     drop = tmp_path / "usb"
     drop.mkdir()
+    assert cli("clinic", "key", "init").returncode == 0  # this workstation imports, too
     assert cli("target", "add", "usb", "--kind", "folder", "--url", str(drop)).returncode == 0
     add_minutes(ctx, datetime(2026, 11, 3, 13, 0, tzinfo=UTC), 12)
     [export] = queue_exports(ctx, "usb", 1)
@@ -89,9 +90,9 @@ def test_import_bundle_command(cli, ctx, clinic, token_keyring, tmp_path):
     done = cli("import-bundle", str(path))
     assert done.returncode == 0, done.stderr
     assert "was already imported into this workstation; nothing changed" in done.stdout
-    (path / "records.json").write_bytes(b"{}")
+    (path / "sealed.bin").write_bytes(b"{}")
     done = cli("import-bundle", str(path))
     assert done.returncode == 1
     assert done.stderr.strip() == (
-        "ccm-timer: The bundle was refused, nothing was imported: records.json does not "
+        "ccm-timer: The bundle was refused, nothing was imported: sealed.bin does not "
         "match its SHA-256 in the manifest.")

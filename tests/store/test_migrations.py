@@ -95,6 +95,8 @@ def test_entry_spans_are_filled_for_existing_entries(tmp_path: Path, home: Path)
         # ...and what the later revisions added: 0006 roster imports.
         conn.execute(text("DROP TABLE roster_import_patient"))
         conn.execute(text("DROP TABLE roster_import"))
+        conn.execute(text("DROP TABLE bundle_conflict"))  # 0008 signed bundles
+        conn.execute(text("DROP TABLE bundle_key"))
         conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))
     engine.dispose()
 

@@ -17,9 +17,9 @@ from sqlmodel import select
 
 from ccm_timer.services.delivery import bundle_format as bundle
 from ccm_timer.services.delivery import targets
-from ccm_timer.services.security import audit
+from ccm_timer.services.security import audit, bundle_keys
 from ccm_timer.store.models import OutboxItem, OutboxState
-from tests.fixtures.delivery import add_https, queue_exports
+from tests.fixtures.delivery import add_https, provision_bundles, queue_exports
 
 CHILD = Path(__file__).with_name("sync_child.py")
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,6 +101,7 @@ def _complete(folder: Path) -> list[str]:
 def test_folder_kill_at_each_step_never_shows_a_partial_bundle(ctx, home, tmp_path, step):
     drop = tmp_path / "drop"
     drop.mkdir()
+    provision_bundles(ctx)
     targets.add(ctx, "usb", kind="folder", url=str(drop))
     exports = queue_exports(ctx, "usb", 2)
     code, output = _run(home, step)
@@ -113,8 +114,7 @@ def test_folder_kill_at_each_step_never_shows_a_partial_bundle(ctx, home, tmp_pa
     assert names == sorted(bundle.name_for(e.id) for e in exports)
     assert not any(p.name.endswith(".partial") for p in drop.iterdir())
     for e in exports:
-        manifest, _ = bundle.verify(drop / bundle.name_for(e.id))
-        [export_file] = [f for f in manifest["files"] if f["name"].startswith("export-")]
-        assert export_file["sha256"] == e.sha256
+        opened = bundle.open_bundle(drop / bundle.name_for(e.id), bundle_keys.opening_key(ctx))
+        assert hashlib.sha256(opened.export).hexdigest() == e.sha256
     assert _states(ctx) == [OutboxState.DELIVERED] * 2
     _healthy(ctx)

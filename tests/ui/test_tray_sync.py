@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject
 from ccm_timer.services import exports
 from ccm_timer.services.delivery import outbox, targets
 from tests.fixtures.clinic import MONTH, NOV_20, log
+from tests.fixtures.delivery import provision_bundles
 from tests.fixtures.tray import open_menu, trigger
 
 
@@ -34,6 +35,7 @@ class ThreadSeen(QObject):
 
 def _queued(ctx, folder: Path) -> None:
     folder.mkdir()
+    provision_bundles(ctx)  # bundles are sealed for the clinic key (here, its own)
     targets.add(ctx, "shared", kind="folder", url=str(folder))
     log(ctx, "T1001", 25)
     exports.export_month(ctx, MONTH, "csv", draft=True, send="shared")

@@ -30,6 +30,7 @@ from ccm_timer.services.context import AppContext
 from ccm_timer.services.delivery import targets
 from ccm_timer.services.security import audit
 from ccm_timer.store import merge as records
+from ccm_timer.store.merge_guard import Guard
 from ccm_timer.store.models import AuditEvent, HubPush, Patient
 from ccm_timer.store.month_time import month_time
 
@@ -116,12 +117,14 @@ def open_engine(url: str, password: str | None = None, *, create: bool = True,
     return engine
 
 
-def merge_into(engine: Engine, rows: records.Rows) -> dict[str, int]:
-    """Merge rows into the hub in one transaction; the changed-row counts per table."""
+def merge_into(engine: Engine, rows: records.Rows,
+               guard: Guard | None = None) -> dict[str, int]:
+    """Merge rows into the hub in one transaction; the changed-row counts per table. A
+    bundle's rows come with a `guard`: only added, conflicts recorded on the hub."""
     try:
         with engine.begin() as conn:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
-            return records.merge(conn, rows, keep_audit=True)
+            return records.merge(conn, rows, keep_audit=True, guard=guard)
     except (DBAPIError, SQLAlchemyError, OSError) as exc:
         raise HubError(sentence(_plain(exc))) from None
 

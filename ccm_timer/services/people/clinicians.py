@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from ccm_timer.core.parse import check_text
-from ccm_timer.errors import NotFound, UserError
+from ccm_timer.errors import NotFound, UserError, sentence
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.security import audit
 from ccm_timer.store.models import Clinician, Role
@@ -53,6 +53,28 @@ def parse_role(text: str) -> Role:
         raise UserError(f"The role must be clinical_staff or practitioner, not {text!r}.") from None
 
 
+def check_credential(credential: str, role: Role) -> str:
+    """The credential as CREDENTIALS spells it, or ValueError saying which fit `role`."""
+    credential = credential.strip()
+    known = {c.upper(): c for c in CREDENTIALS[role]}
+    if credential.upper() not in known:
+        other = Role.PRACTITIONER if role is Role.CLINICAL_STAFF else Role.CLINICAL_STAFF
+        hint = (
+            f" ({credential} is a {other.value} credential)"
+            if credential.upper() in {c.upper() for c in CREDENTIALS[other]}
+            else ""
+        )
+        raise ValueError(f"the credential {credential!r} does not fit the role "
+                         f"{role.value}{hint}; use one of {', '.join(CREDENTIALS[role])}")
+    return known[credential.upper()]
+
+
+def check_npi(npi: str | None) -> str | None:
+    if npi is not None and not re.fullmatch(r"\d{10}", npi):
+        raise ValueError(f"the NPI {npi!r} is not valid; an NPI is exactly 10 digits")
+    return npi
+
+
 def add(
     ctx: AppContext, *, name: str, credential: str, role: str, npi: str | None = None,
     default: bool = False,
@@ -62,25 +84,15 @@ def add(
     except ValueError as exc:
         raise UserError(f"Cannot add the clinician: {exc}.") from None
     the_role = parse_role(role)
-    credential = credential.strip()
-    known = {c.upper(): c for c in CREDENTIALS[the_role]}
-    if credential.upper() not in known:
-        other = Role.PRACTITIONER if the_role is Role.CLINICAL_STAFF else Role.CLINICAL_STAFF
-        hint = (
-            f" ({credential} is a {other.value} credential)"
-            if credential.upper() in {c.upper() for c in CREDENTIALS[other]}
-            else ""
-        )
-        raise UserError(
-            f"The credential {credential!r} does not fit the role {the_role.value}{hint}; "
-            f"use one of {', '.join(CREDENTIALS[the_role])}."
-        )
-    if npi is not None and not re.fullmatch(r"\d{10}", npi):
-        raise UserError(f"The NPI {npi!r} is not valid; an NPI is exactly 10 digits.")
+    try:
+        credential = check_credential(credential, the_role)
+        npi = check_npi(npi)
+    except ValueError as exc:
+        raise UserError(sentence(exc)) from None
     with ctx.write() as session:
         if session.exec(select(Clinician).where(Clinician.name == name)).first():
             raise UserError(f"A clinician named {name!r} already exists; use another name.")
-        row = Clinician(name=name, credential=known[credential.upper()], role=the_role, npi=npi)
+        row = Clinician(name=name, credential=credential, role=the_role, npi=npi)
         session.add(row)
         session.flush()
         audit.append(

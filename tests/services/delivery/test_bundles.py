@@ -1,7 +1,9 @@
-"""Folder bundles: atomic appearance, manifest verification, idempotent import."""
+"""Folder bundles: atomic appearance, manifest verification, idempotent import. The keys
+and the attacks on them: tests/security/test_bundle_keys.py, test_bundle_forgery.py."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from datetime import UTC, datetime
@@ -14,10 +16,10 @@ from ccm_timer.errors import UserError
 from ccm_timer.services.delivery import bundle_format as bundle
 from ccm_timer.services.delivery import bundle_import as bundles
 from ccm_timer.services.delivery import hub, targets
-from ccm_timer.services.security import audit
+from ccm_timer.services.security import audit, bundle_keys
 from ccm_timer.services.timing import entries
 from ccm_timer.sync.worker import Worker
-from tests.fixtures.delivery import add_minutes, queue_exports
+from tests.fixtures.delivery import add_minutes, provision_bundles, queue_exports
 
 NOV3 = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)  # 08:00 in New York
 
@@ -41,6 +43,7 @@ def _bundle_from(ws, tmp_path: Path, minutes: list[float]) -> tuple[Path, list]:
 
 
 def test_reader_polling_the_folder_never_sees_a_partial_bundle(ctx, clinic, tmp_path):
+    provision_bundles(ctx)
     drop = tmp_path / "drop"
     drop.mkdir()
     targets.add(ctx, "usb", kind="folder", url=str(drop))
@@ -80,6 +83,7 @@ def test_reader_polling_the_folder_never_sees_a_partial_bundle(ctx, clinic, tmp_
 
 
 def test_bundle_manifest_lists_entries_and_hashes(ctx, clinic, tmp_path):
+    provision_bundles(ctx)
     drop = tmp_path / "drop"
     drop.mkdir()
     targets.add(ctx, "usb", kind="folder", url=str(drop))
@@ -87,16 +91,21 @@ def test_bundle_manifest_lists_entries_and_hashes(ctx, clinic, tmp_path):
     edited = entries.edit(ctx, str(view.id), end=NOV3.replace(minute=15), reason="shorter")
     [export] = queue_exports(ctx, "usb", 1)
     Worker(ctx, timeout=2).run_once()
-    manifest, rows = bundle.verify(drop / bundle.name_for(export.id))
+    path = drop / bundle.name_for(export.id)
+    manifest = bundle.verify(path)
     assert {(e["id"], e["version"]) for e in manifest["entries"]} == {
         (str(view.id), 1), (str(edited.id), 2)}
-    assert sorted(f["name"] for f in manifest["files"]) == sorted(
-        [f"export-{export.id}.json", "records.json"])
+    assert [f["name"] for f in manifest["files"]] == ["sealed.bin"]
     assert manifest["export_id"] == str(export.id)
+    opened = bundle.open_bundle(path, bundle_keys.opening_key(ctx))
+    assert opened.export_name == f"export-{export.id}.json"
+    assert hashlib.sha256(opened.export).hexdigest() == export.sha256
+    assert {r["id"] for r in opened.rows["time_entry"]} == {view.id, edited.id}
 
 
 def test_import_on_another_workstation_adds_up_and_twice_changes_nothing(two, tmp_path):
     ws1, ws2 = two
+    provision_bundles(ws2, ws1)
     path, _ = _bundle_from(ws1, tmp_path, [12])
     add_minutes(ws2, NOV3.replace(hour=20), 10)
     before = hub.month_seconds(ws2.engine, "2026-11", "America/New_York")
@@ -119,6 +128,7 @@ def test_import_on_another_workstation_adds_up_and_twice_changes_nothing(two, tm
 
 def test_an_edit_after_import_travels_in_the_next_bundle(two, tmp_path):
     ws1, ws2 = two
+    provision_bundles(ws2, ws1)
     path, [view] = _bundle_from(ws1, tmp_path, [12])
     bundles.import_bundle(ws2, path)
     entries.edit(ws1, str(view.id), end=NOV3.replace(hour=13, minute=25), reason="longer call")
@@ -132,25 +142,28 @@ def test_an_edit_after_import_travels_in_the_next_bundle(two, tmp_path):
 
 
 @pytest.mark.parametrize("tamper, reason", [
-    ("edit_records", "records.json does not match its SHA-256"),
-    ("edit_export", "does not match its SHA-256"),
+    ("edit_sealed", "sealed.bin does not match its SHA-256"),
+    ("extend_sealed", "does not match its SHA-256"),
     ("extra_file", "notes.txt is in the bundle but not in its manifest"),
-    ("missing_file", "records.json is missing"),
-    ("manifest_entries", "entries in records.json differ"),
+    ("missing_file", "sealed.bin is missing"),
+    # The manifest is signed: its entries can no longer be changed to match edited records.
+    ("manifest_entries", "its signature does not match"),
 ])
 def test_a_tampered_bundle_is_refused_with_the_reason(two, tmp_path, tamper, reason):
     ws1, ws2 = two
+    provision_bundles(ws2, ws1)
     path, _ = _bundle_from(ws1, tmp_path, [12])
-    records_file = path / "records.json"
-    if tamper == "edit_records":
-        records_file.write_bytes(records_file.read_bytes().replace(b'"version":1', b'"version":2'))
-    elif tamper == "edit_export":
-        [export_file] = path.glob("export-*")
-        export_file.write_bytes(export_file.read_bytes() + b" ")
+    sealed = path / "sealed.bin"
+    if tamper == "edit_sealed":
+        data = bytearray(sealed.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        sealed.write_bytes(bytes(data))
+    elif tamper == "extend_sealed":
+        sealed.write_bytes(sealed.read_bytes() + b" ")
     elif tamper == "extra_file":
         (path / "notes.txt").write_text("hello")
     elif tamper == "missing_file":
-        records_file.unlink()
+        sealed.unlink()
     else:
         manifest = json.loads((path / "manifest.json").read_text())
         manifest["entries"][0]["version"] = 7

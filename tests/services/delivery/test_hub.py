@@ -13,7 +13,7 @@ from ccm_timer.services.delivery import hub, outbox_status, targets
 from ccm_timer.services.month.billing_rules import rules_for_month
 from ccm_timer.services.timing import entries
 from ccm_timer.sync.worker import Worker
-from tests.fixtures.delivery import HUB_PASSWORD, add_minutes, queue_exports
+from tests.fixtures.delivery import HUB_PASSWORD, add_minutes, provision_bundles, queue_exports
 
 NOV3 = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
 ZONE = "America/New_York"
@@ -114,6 +114,7 @@ def test_an_unreachable_hub_is_reported_not_raised(two, hub_url):
 
 def test_bundle_imported_into_the_hub_twice_changes_nothing(two, hub_url, tmp_path):
     ws1, ws2 = two
+    provision_bundles(ws2, ws1)
     drop = tmp_path / "usb"
     drop.mkdir()
     targets.add(ws1, "usb", kind="folder", url=str(drop))
