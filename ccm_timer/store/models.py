@@ -163,6 +163,9 @@ class AuditEvent(SQLModel, table=True):
     after: str | None = None  # JSON
     prev_hash: str
     hash: str
+    # JSON {origin id: hash} of the entries this event wrote (store/hashes.py); None for
+    # events that write no entry.
+    evidence: str | None = None
 
 
 # --- Exports and their delivery (issue 7, offline sync) -------------------------------------
@@ -232,6 +235,19 @@ class HubPush(SQLModel, table=True):
     last_success_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
     last_error: str | None = None
     pushed_audit_seq: int = 0  # the audit head at the last successful push
+
+
+class ChainHead(SQLModel, table=True):
+    """On the clinic hub: the newest audit event of each workstation's chain at its last
+    push. A later push whose chain no longer holds it was cut short or rewritten."""
+
+    __tablename__ = "chain_head"
+
+    chain: str = Field(primary_key=True)  # the hash of the chain's first event
+    workstation: str
+    seq: int
+    hash: str
+    pushed_at: datetime = Field(sa_column=_instant())
 
 
 # --- Month close (issue 5, exports) ---------------------------------------------------------

@@ -92,9 +92,12 @@ def test_entry_spans_are_filled_for_existing_entries(tmp_path: Path, home: Path)
         conn.execute(text("DROP INDEX ix_time_entry_span_end"))
         for column in ("span_start", "span_end", "span_seconds"):
             conn.execute(text(f"ALTER TABLE time_entry DROP COLUMN {column}"))
-        # ...and what the later revisions added: 0006 roster imports.
+        # ...and what the later revisions added: 0006 roster imports, 0007 evidence hashes,
+        # 0008 bundle keys and conflicts.
         conn.execute(text("DROP TABLE roster_import_patient"))
         conn.execute(text("DROP TABLE roster_import"))
+        conn.execute(text("DROP TABLE chain_head"))
+        conn.execute(text("ALTER TABLE audit_event DROP COLUMN evidence"))
         conn.execute(text("DROP TABLE bundle_conflict"))  # 0008 signed bundles
         conn.execute(text("DROP TABLE bundle_key"))
         conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))

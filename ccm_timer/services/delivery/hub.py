@@ -27,7 +27,7 @@ from ccm_timer.core import backoff
 from ccm_timer.core.month import as_zone, parse_month
 from ccm_timer.errors import UserError, sentence
 from ccm_timer.services.context import AppContext
-from ccm_timer.services.delivery import targets
+from ccm_timer.services.delivery import chain_heads, targets
 from ccm_timer.services.security import audit
 from ccm_timer.store import merge as records
 from ccm_timer.store.merge_guard import Guard
@@ -111,6 +111,9 @@ def open_engine(url: str, password: str | None = None, *, create: bool = True,
                 # Two workstations meeting a fresh hub must not both create the tables.
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
                 SQLModel.metadata.create_all(conn)
+                # A hub made before events carried evidence hashes (migration 0007).
+                conn.execute(text("ALTER TABLE audit_event ADD COLUMN IF NOT EXISTS evidence "
+                                  "VARCHAR"))
         except (DBAPIError, SQLAlchemyError, OSError) as exc:
             engine.dispose()
             raise HubError(sentence(_plain(exc))) from None
@@ -118,15 +121,21 @@ def open_engine(url: str, password: str | None = None, *, create: bool = True,
 
 
 def merge_into(engine: Engine, rows: records.Rows,
+               head: chain_heads.PushedHead | None = None,
                guard: Guard | None = None) -> dict[str, int]:
-    """Merge rows into the hub in one transaction; the changed-row counts per table. A
-    bundle's rows come with a `guard`: only added, conflicts recorded on the hub."""
+    """Merge rows into the hub in one transaction; the changed-row counts per table. With
+    `head` (a workstation's full push), its chain must still hold the head pushed before.
+    A bundle's rows come with a `guard`: only added, conflicts recorded on the hub."""
     try:
         with engine.begin() as conn:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
+            if head is not None:
+                chain_heads.hold(conn, rows, head)
             return records.merge(conn, rows, keep_audit=True, guard=guard)
     except (DBAPIError, SQLAlchemyError, OSError) as exc:
         raise HubError(sentence(_plain(exc))) from None
+    except UserError as exc:
+        raise HubError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -147,7 +156,7 @@ def push(ctx: AppContext, hub_url: str, password: str | None = None,
     own = engine is None
     engine = engine or open_engine(hub_url, password)
     try:
-        changed = merge_into(engine, rows)
+        changed = merge_into(engine, rows, chain_heads.of_rows(rows, ctx.workstation, ctx.now()))
     finally:
         if own:
             engine.dispose()
@@ -239,6 +248,7 @@ def verify_chains(engine: Engine) -> list[ChainCheck]:
     hashes cover, so every pushed chain can still be verified link by link."""
     with Session(engine) as session:
         events = list(session.exec(select(AuditEvent)))
+        heads = chain_heads.recorded(session.connection())
     by_prev: dict[str, list[AuditEvent]] = defaultdict(list)
     for event in events:
         by_prev[event.prev_hash].append(event)
@@ -246,8 +256,10 @@ def verify_chains(engine: Engine) -> list[ChainCheck]:
     for root in by_prev.get(audit.GENESIS, []):
         count, problem = 0, ""
         link: AuditEvent | None = root
+        held: dict[int, str] = {}  # position in the chain -> hash
         while link is not None:
             count += 1
+            held[count] = link.hash
             copy = AuditEvent(**{**link.model_dump(), "seq": count})
             if audit.digest(copy) != link.hash:
                 problem = f"event {count} was changed after writing"
@@ -257,6 +269,9 @@ def verify_chains(engine: Engine) -> list[ChainCheck]:
                 problem = f"event {count} has two successors"
                 break
             link = following[0] if following else None
+        pushed = heads.get(root.hash)
+        if not problem and pushed is not None and held.get(pushed["seq"]) != pushed["hash"]:
+            problem = f"it no longer holds event {pushed['seq']}, its head at the last push"
         checks.append(ChainCheck(root.workstation, count, not problem, problem))
     return sorted(checks, key=lambda c: c.workstation)
 

@@ -91,6 +91,8 @@ def export_month(ctx: AppContext, month: str, fmt: str, *, mrn: str | None = Non
         raise UserError(f"The export format {fmt!r} is unknown; use one of {', '.join(FORMATS)}.")
     ym = str(month_arg(month))
     billing = fmt in BILLING_FORMATS
+    if billing:
+        audit.refuse_if_broken(ctx)  # a claim file is evidence: never from a failing trail
     with ctx.read() as session:
         who = _actor(session, ctx, actor)
         doc, basis = build_in(session, ctx, ym, mrn, draft=draft, billing=billing, actor=who)

@@ -20,7 +20,7 @@ import sqlcipher3.dbapi2 as sqlcipher
 
 from ccm_timer.errors import DatabaseError, UserError
 from ccm_timer.paths import AppPaths
-from ccm_timer.services.security import keys
+from ccm_timer.services.security import chain_anchor, keys
 from ccm_timer.store.connection import key_pragma, raw_connect
 
 IN_PROGRESS = ".encrypting"
@@ -189,6 +189,10 @@ def encrypt(paths: AppPaths, settings: Any, *, passphrase: str | None = None,
         raise UserError(
             "The database is encrypted but this folder has no record of its key; run "
             "`ccm-timer unlock --recovery-key` instead. Nothing was changed.")
+    try:  # the unencrypted database's chain head, kept on under the new key
+        old_head = chain_anchor.read(paths, keys.Protection())
+    except chain_anchor.AnchorError:
+        old_head = None  # damaged: `audit verify` will say the head is missing
     fresh = keys.new_key(
         passphrase, shown=True,
         no_keyring="No usable keyring can keep the new key: {why}. Nothing was changed; set "
@@ -207,6 +211,10 @@ def encrypt(paths: AppPaths, settings: Any, *, passphrase: str | None = None,
     def commit() -> None:
         keys.save_record(paths, record)
         switched.append(True)
+        if old_head is not None:
+            chain_anchor.write_quietly(paths, fresh, old_head)
+            if fresh.kept_in == "keyring":
+                (paths.data / chain_anchor.HEAD_FILE).unlink(missing_ok=True)
 
     try:
         leftover = _convert(db, key, True, announce, commit)
