@@ -286,7 +286,9 @@ class _Merge:
                 self._count("patient_month", 1)
         self._insert("patient_month", fresh)
 
-    def entries(self, incoming: list[dict], intervals: list[dict]) -> None:
+    def remapped(self, incoming: list[dict]) -> list[dict]:
+        """Entry rows pointing at this database's patient and category rows (matched by MRN
+        and slug before), as copies: the incoming rows stay as they came."""
         rows = []
         for r in incoming:
             row = dict(r)
@@ -294,6 +296,10 @@ class _Merge:
                 row["patient_id"] = self.patient_map.get(row["patient_id"], row["patient_id"])
             row["category_id"] = self.category_map.get(row["category_id"], row["category_id"])
             rows.append(row)
+        return rows
+
+    def entries(self, incoming: list[dict], intervals: list[dict]) -> None:
+        rows = self.remapped(incoming)
         te = table("time_entry")
         existing = _by(_select_in(self.conn, te, "id", [r["id"] for r in rows]), "id")
         # 1. Versions: new ones go in as current (marked superseded in step 3, once their

@@ -101,13 +101,7 @@ class Guard:
     def entries(self, m: Any, incoming: list[dict[str, Any]],
                 intervals: list[dict[str, Any]]) -> None:
         conn: Connection = m.conn
-        rows = []
-        for r in incoming:
-            row = dict(r)
-            if row["patient_id"] is not None:
-                row["patient_id"] = m.patient_map.get(row["patient_id"], row["patient_id"])
-            row["category_id"] = m.category_map.get(row["category_id"], row["category_id"])
-            rows.append(row)
+        rows = m.remapped(incoming)
         te = records.table("time_entry")
         here = records._by(records._select_in(conn, te, "id", [r["id"] for r in rows] + [
             r["supersedes_id"] for r in rows if r["supersedes_id"]]), "id")  # and their targets
