@@ -17,6 +17,7 @@ from ccm_timer.core.billing.inputs import (
     Overlap,
     PatientMonthInput,
     PatientMonthTotals,
+    RecordInput,
     find_overlaps,
     totals_from_entries,
     totals_from_rows,
@@ -28,15 +29,26 @@ from ccm_timer.core.billing.results import (
     PatientMonthResult,
     TrackChoice,
 )
-from ccm_timer.core.billing.rules import CodeRule, Confidence, RuleSet, TimeBasis, Track
-from ccm_timer.core.billing.rules_parser import RulesError, parse_rules
+from ccm_timer.core.billing.inputs import CONSENT_ELEMENTS
+from ccm_timer.core.billing.rules import (
+    CodeRule,
+    Confidence,
+    Eligibility,
+    RuleSet,
+    RulesError,
+    TimeBasis,
+    Track,
+)
+from ccm_timer.core.billing.rules_parser import parse_rules
 
 __all__ = [
     "LONG_ENTRY_SECONDS",
+    "CONSENT_ELEMENTS",
     "BillingWarning",
     "ClaimLine",
     "CodeRule",
     "Confidence",
+    "Eligibility",
     "EnrollmentInput",
     "EntryInput",
     "EntryRow",
@@ -47,6 +59,7 @@ __all__ = [
     "PatientMonthInput",
     "PatientMonthResult",
     "PatientMonthTotals",
+    "RecordInput",
     "RuleSet",
     "RulesError",
     "TimeBasis",

@@ -12,7 +12,8 @@ Decisions, in order:
    most by the rule file's payments is chosen (on a tie a staff-time track, then the
    earlier-listed one). Only the chosen track makes lines, so no second feeds two codes.
 3. Lines are held (kept, marked not billable, with a reason) when the patient is not enrolled
-   or has no consent, when a required month fact is missing (RPM interactive contact), or
+   or has no consent, when the consent or the chronic conditions on file fall short of the
+   program's eligibility rule (eligibility.py), when a required month fact is missing (RPM interactive contact), or
    when the code cannot be billed in the same month with a code of another program that
    was kept (see exclusions.py for which is kept).
 """
@@ -24,6 +25,7 @@ from datetime import date
 from functools import cache
 
 from ccm_timer.core.billing import warnings as warn
+from ccm_timer.core.billing.eligibility import judge
 from ccm_timer.core.billing.exclusions import resolve_exclusions
 from ccm_timer.core.billing.inputs import (
     EnrollmentInput,
@@ -31,6 +33,7 @@ from ccm_timer.core.billing.inputs import (
     MonthFlags,
     PatientMonthInput,
     PatientMonthTotals,
+    RecordInput,
     totals_from_entries,
 )
 from ccm_timer.core.billing.money import cents
@@ -55,8 +58,9 @@ def _flags_on(flags: MonthFlags) -> frozenset[str]:
 
 def _consent_status(
     program: str, enrollments: Sequence[EnrollmentInput], first: date, last: date
-) -> tuple[str, date | None]:
-    """("ok" | "no_consent" | "not_enrolled", the consent date that decided it)."""
+) -> tuple[str, date | None, EnrollmentInput | None]:
+    """("ok" | "no_consent" | "not_enrolled", the consent date that decided it, and for
+    "ok" the consented enrollment)."""
     covering = [
         e for e in enrollments
         if e.program == program
@@ -64,12 +68,13 @@ def _consent_status(
         and (e.end_date is None or e.end_date >= first)
     ]
     if not covering:
-        return "not_enrolled", None
+        return "not_enrolled", None, None
     dated = [e.consent_date for e in covering if e.consent_date is not None]
-    valid = [d for d in dated if d <= last]
+    valid = [e for e in covering if e.consent_date is not None and e.consent_date <= last]
     if valid:
-        return "ok", min(valid)
-    return "no_consent", min(dated) if dated else None
+        first_valid = min(valid, key=lambda e: e.consent_date or last)
+        return "ok", first_valid.consent_date, first_valid
+    return "no_consent", min(dated) if dated else None, None
 
 
 def _flags_text(rules: RuleSet, flags: Iterable[str]) -> str:
@@ -114,13 +119,14 @@ def evaluate_patient_month(
     flags: MonthFlags | None,
     month: YearMonth | tuple[int, int] | str,
     rules: RuleSet,
+    record: RecordInput | None = None,
 ) -> PatientMonthResult:
     """Claim lines, next thresholds and warnings for one patient's calendar month.
 
     `totals.seconds` maps (role, program) to seconds already clipped to the month; minutes
     never carry over between months because each month is evaluated on its own totals.
     """
-    return _evaluate(totals, enrollments, flags, _month_context(month, rules), rules)
+    return _evaluate(totals, enrollments, flags, _month_context(month, rules), rules, record)
 
 
 def _evaluate(
@@ -129,6 +135,7 @@ def _evaluate(
     flags: MonthFlags | None,
     context: tuple[YearMonth, date, date],
     rules: RuleSet,
+    record: RecordInput | None = None,
 ) -> PatientMonthResult:
     ym, first_day, last_day = context
     on = _flags_on(flags or _NO_FLAGS)
@@ -201,7 +208,8 @@ def _evaluate(
                                            o is chosen))
 
         reasons: list[str] = []
-        status, consent = _consent_status(program, enrollments, first_day, last_day)
+        status, consent, consented = _consent_status(program, enrollments, first_day,
+                                                      last_day)
         line_count = int(chosen.base_units > 0) + int(chosen.addon_units > 0)
         if status == "not_enrolled":
             reasons.append(f"not enrolled in {program} this month")
@@ -213,6 +221,10 @@ def _evaluate(
                 warnings.append(warn.no_consent(program, line_count, consent))
         elif consent is not None and consent > first_day and seconds:
             warnings.append(warn.consent_during_month(program, consent))
+        if (rule := rules.eligibility.get(program)) is not None:
+            held, found = judge(rule, consented, record, line_count, seconds, last_day)
+            reasons.extend(held)
+            warnings.extend(found)
         missing = [f for f in chosen.track.hold_unless if f not in on]
         if missing:
             needs = _flags_text(rules, missing)
@@ -270,4 +282,5 @@ def evaluate_many(
 ) -> list[PatientMonthResult]:
     """Evaluate many patient-months against one rule set; results keep the input order."""
     context = _month_context(month, rules)
-    return [_evaluate(p.totals, p.enrollments, p.flags, context, rules) for p in patients]
+    return [_evaluate(p.totals, p.enrollments, p.flags, context, rules, p.record)
+            for p in patients]

@@ -42,12 +42,31 @@ class EntryInput:
 _AS_ROW = attrgetter("entry_id", "seconds", "role", "program", "start_utc", "end_utc")
 
 
+# What a complete consent records besides its date (eligibility.py; the rule file says
+# which each program needs).
+CONSENT_ELEMENTS: tuple[str, ...] = (
+    "method", "obtained_by", "cost_sharing", "one_practitioner", "right_to_stop")
+
+
 @dataclass(frozen=True, slots=True)
 class EnrollmentInput:
     program: str
     consent_date: date | None
     start_date: date | None = None
     end_date: date | None = None
+    # The consent elements on file. The default (all of them) serves unit tests of the time
+    # rules; the month report always passes what is stored.
+    consent_recorded: frozenset[str] = frozenset(CONSENT_ELEMENTS)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordInput:
+    """The patient's clinical record as the month saw it: what eligibility is judged on."""
+
+    chronic_conditions: int = 0  # chronic conditions on file in the month
+    conditions: int = 0  # all conditions on file in the month
+    care_plan_items: int = 0  # care-plan items current at the month's end
+    care_plan_reviewed: date | None = None  # the last review on or before the month's end
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +110,9 @@ class PatientMonthInput:
     totals: PatientMonthTotals
     enrollments: tuple[EnrollmentInput, ...] = ()
     flags: MonthFlags = field(default_factory=MonthFlags)
+    # None: eligibility beyond consent is not judged (unit tests of the time rules only;
+    # the month report always passes the record).
+    record: RecordInput | None = None
 
 
 def _sweep(ordered: Iterable[EntryRow], found: list[Overlap]) -> None:

@@ -9,9 +9,13 @@ exclusions, payments) is data read from `resources/billing_rules/<year>.toml`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+
+class RulesError(ValueError):
+    """A rules table that cannot be used; the message names the key at fault."""
 
 
 class TimeBasis(StrEnum):
@@ -95,6 +99,20 @@ class Track:
 
 
 @dataclass(frozen=True, slots=True)
+class Eligibility:
+    """What a program needs beyond time before its lines are billed."""
+
+    program: str
+    chronic_conditions: int  # at least this many chronic conditions on file in the month
+    consent: tuple[str, ...]  # consent elements that must be recorded (inputs.CONSENT_ELEMENTS)
+    care_plan: bool  # a care plan is needed; none, or no review within review_months, warns
+    care_plan_review_months: int
+    cite: str  # the short source named in warnings ("CMS MLN909188")
+    source: str  # the full citation
+    confidence: Confidence
+
+
+@dataclass(frozen=True, slots=True)
 class RuleSet:
     year: int
     conversion_factor_usd: float
@@ -105,6 +123,7 @@ class RuleSet:
     tracks_by_program: Mapping[str, tuple[Track, ...]]  # file order; earlier wins a tie
     conflicts: Mapping[str, frozenset[str]]  # symmetric closure of every code's not_with
     source: str = ""
+    eligibility: Mapping[str, Eligibility] = field(default_factory=dict)
 
     def program_rank(self, program: str) -> int:
         try:
@@ -131,5 +150,16 @@ class RuleSet:
                     "confidence": str(c.confidence),
                 }
                 for c in self.codes.values()
+            },
+            "eligibility": {
+                e.program: {
+                    "chronic_conditions": e.chronic_conditions,
+                    "consent": list(e.consent),
+                    "care_plan": e.care_plan,
+                    "care_plan_review_months": e.care_plan_review_months,
+                    "source": e.source,
+                    "confidence": str(e.confidence),
+                }
+                for e in self.eligibility.values()
             },
         }

@@ -10,9 +10,19 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from ccm_timer.core.billing.rules import FLAGS, CodeRule, Confidence, RuleSet, TimeBasis, Track
+from ccm_timer.core.billing.eligibility import parse_eligibility
+from ccm_timer.core.billing.rules import (
+    FLAGS,
+    CodeRule,
+    Confidence,
+    RuleSet,
+    RulesError,
+    TimeBasis,
+    Track,
+)
 
 SCHEMA = 1
+__all__ = ["SCHEMA", "RulesError", "parse_rules"]
 E = TypeVar("E", TimeBasis, Confidence)
 _CODE_KEYS = frozenset(
     {
@@ -25,13 +35,9 @@ _CODE_KEYS = frozenset(
 _TOP_KEYS = frozenset(
     {
         "schema", "year", "conversion_factor_usd", "conversion_factor_source", "programs",
-        "flags", "codes", "source", "note",
+        "flags", "codes", "source", "note", "eligibility",
     }
 )
-
-
-class RulesError(ValueError):
-    """A rules table that cannot be used; the message names the key at fault."""
 
 
 def _str(d: Mapping[str, Any], key: str, where: str, default: str | None = None) -> str:
@@ -211,4 +217,5 @@ def parse_rules(data: Mapping[str, Any], source: str = "") -> RuleSet:
         tracks_by_program=MappingProxyType({p: tuple(t) for p, t in tracks.items()}),
         conflicts=MappingProxyType({c: frozenset(s) for c, s in conflicts.items()}),
         source=source or _str(data, "source", "rules", default=""),
+        eligibility=MappingProxyType(parse_eligibility(data.get("eligibility", {}), programs)),
     )

@@ -11,7 +11,7 @@ from datetime import date
 
 from ccm_timer.core.billing.inputs import LongEntry, Overlap
 from ccm_timer.core.billing.results import BillingWarning
-from ccm_timer.core.billing.rules import TimeBasis
+from ccm_timer.core.billing.rules import Eligibility, TimeBasis
 from ccm_timer.core.billing.tracks import TrackOutcome
 
 NO_CONSENT = "no_consent"
@@ -26,6 +26,19 @@ FLAG_MISSING = "flag_missing"  # lines held until a month flag is set (RPM conta
 FLAG_REQUIRED = "flag_required"  # a track not considered because a flag is unset
 BOTH_ROLES = "both_roles"
 UNKNOWN_PROGRAM = "unknown_program"
+CONSENT_INCOMPLETE = "consent_incomplete"
+TOO_FEW_CONDITIONS = "too_few_conditions"
+CARE_PLAN_NOT_REVIEWED = "care_plan_not_reviewed"
+CARE_PLAN_STALE = "care_plan_stale"
+
+# How each consent element (inputs.CONSENT_ELEMENTS) is named in a sentence.
+CONSENT_WORDS = {
+    "method": "how it was given (verbal or written)",
+    "obtained_by": "who obtained it",
+    "cost_sharing": "that cost sharing applies",
+    "one_practitioner": "that only one practitioner can bill the service in a month",
+    "right_to_stop": "that the patient may stop at any time",
+}
 
 
 def duration(seconds: int) -> str:
@@ -171,4 +184,58 @@ def unknown_program(program: str, seconds: int, year: int) -> BillingWarning:
         f"{duration(seconds)} was logged for {program}, which has no codes in the {year} "
         "rules; it is reported, not billed.",
         program,
+    )
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _held(line_count: int, until: str) -> str:
+    if line_count:
+        return f"{_lines(line_count)} held until {until}"
+    return f"its time cannot be billed until {until}"
+
+
+def consent_incomplete(rule: Eligibility, missing: list[str], line_count: int) -> BillingWarning:
+    told = [CONSENT_WORDS[m] for m in missing]
+    return BillingWarning(
+        CONSENT_INCOMPLETE,
+        f"The {rule.program} consent on file does not record {_and(told)}; "
+        f"{_held(line_count, 'the consent is completed in the patient record')} "
+        f"({rule.cite}).",
+        rule.program,
+    )
+
+
+def too_few_conditions(rule: Eligibility, found: int, line_count: int) -> BillingWarning:
+    need = rule.chronic_conditions
+    have = "none is" if found == 0 else ("1 is" if found == 1 else f"{found} are")
+    return BillingWarning(
+        TOO_FEW_CONDITIONS,
+        f"{rule.program} needs {need} chronic condition{'s' if need != 1 else ''} on file and "
+        f"{have} recorded; {_held(line_count, 'they are added to the patient record')} "
+        f"({rule.cite}).",
+        rule.program,
+    )
+
+
+def care_plan_not_reviewed(rule: Eligibility, items: int) -> BillingWarning:
+    what = ("No care plan is on file" if items == 0
+            else "The care plan has never been reviewed")
+    return BillingWarning(
+        CARE_PLAN_NOT_REVIEWED,
+        f"{what}: {rule.program} needs a comprehensive care plan for every billed month; "
+        f"record it and its review before billing ({rule.cite}).",
+        rule.program,
+    )
+
+
+def care_plan_stale(rule: Eligibility, reviewed: date) -> BillingWarning:
+    return BillingWarning(
+        CARE_PLAN_STALE,
+        f"The care plan was last reviewed on {reviewed.isoformat()}, more than "
+        f"{rule.care_plan_review_months} months before this month's end: review it before "
+        f"billing {rule.program} ({rule.cite}).",
+        rule.program,
     )

@@ -35,7 +35,10 @@ from ccm_timer.core.billing import (
 from ccm_timer.core.month import YearMonth, month_bounds_utc, parse_month
 from ccm_timer.errors import NotFound, UserError, sentence
 from ccm_timer.services.context import AppContext
+from ccm_timer.core.conditions import ChronicList
 from ccm_timer.services.month.billing_rules import MissingBillingRules, rules_for_month
+from ccm_timer.services.month.month_record import PatientRecord, month_records
+from ccm_timer.services.people.chronic_list import chronic_list
 from ccm_timer.store.instants import to_db_text
 from ccm_timer.store.models import Program
 from ccm_timer.store.month_time import month_time
@@ -49,6 +52,28 @@ class EnrollmentRow(EnrollmentInput):
     engine reads, and how consent was given, for the exports."""
 
     consent_method: str | None = None
+    consent_by: str | None = None
+    disclosures: tuple[str, ...] = ()  # the disclosures recorded, in CONSENT_ELEMENTS order
+    withdrawn_on: date | None = None
+    has_document: bool = False  # a scanned written consent is kept with the record
+
+
+_DISCLOSURE_COLUMNS = (("cost_sharing", "disclosed_cost_sharing"),
+                       ("one_practitioner", "disclosed_one_practitioner"),
+                       ("right_to_stop", "disclosed_right_to_stop"))
+
+
+def _enrollment_row(row: Any) -> EnrollmentRow:
+    disclosures = tuple(name for name, column in _DISCLOSURE_COLUMNS if row[column])
+    recorded = set(disclosures)
+    if row["consent_method"] in ("verbal", "written"):
+        recorded.add("method")
+    if row["consent_by"]:
+        recorded.add("obtained_by")
+    return EnrollmentRow(
+        _PROGRAMS[row["program"]], _date(row["consent_date"]), _date(row["start_date"]),
+        _date(row["end_date"]), frozenset(recorded), row["consent_method"], row["consent_by"],
+        disclosures, _date(row["withdrawn_on"]), row["consent_document_id"] is not None)
 
 
 @dataclass(frozen=True)
@@ -63,6 +88,8 @@ class PatientReport:
     birth_date: date | None = None
     billing_practitioner_id: uuid.UUID | None = None
     enrollments: tuple[EnrollmentRow, ...] = ()
+    record: PatientRecord = PatientRecord()
+    qmb: bool | None = None
 
     @property
     def display_name(self) -> str:
@@ -179,9 +206,11 @@ def month_report_on(
     zone: ZoneInfo,
     now: datetime,
     patient_mrn: str | None = None,
+    chronic: ChronicList | None = None,
 ) -> MonthReport:
     """The report from any database with our tables: a workstation's or the clinic hub's.
-    Given a connection, it reads inside that connection's transaction."""
+    Given a connection, it reads inside that connection's transaction. `chronic` is the
+    clinic's chronic-condition list (None: the shipped one)."""
     try:
         ym = parse_month(month) if isinstance(month, str) else month
         rules = rules_for_month(ym)
@@ -227,17 +256,14 @@ def month_report_on(
                 overlaps[_number(pid)].append(Overlap(pair[0], pair[1], max(0, shared)))
         patients_sql = (
             "SELECT p.id, p.mrn, p.family_name, p.given_name, c.name, p.birth_date, "
-            "p.billing_practitioner_id FROM patient p "
+            "p.billing_practitioner_id, p.qmb FROM patient p "
             "LEFT JOIN clinician c ON c.id = p.billing_practitioner_id"
         )
         people = {_number(r[0]): r for r in conn.execute(text(patients_sql))}
         enrolled: dict[int, list[EnrollmentRow]] = defaultdict(list)
-        for pid, program, consent, method, start, end in conn.execute(text(
-            "SELECT patient_id, program, consent_date, consent_method, start_date, end_date "
-            "FROM enrollment"
-        )):
-            enrolled[_number(pid)].append(EnrollmentRow(
-                _PROGRAMS[program], _date(consent), _date(start), _date(end), method))
+        for stored in conn.execute(text("SELECT * FROM enrollment")).mappings():
+            enrolled[_number(stored["patient_id"])].append(_enrollment_row(stored))
+        records = month_records(conn, ym, zone, chronic or chronic_list(), only)
         flags = {
             _number(r[0]): MonthFlags(bool(r[1]), bool(r[2]), bool(r[3]))
             for r in conn.execute(text(
@@ -257,7 +283,8 @@ def month_report_on(
             PatientMonthTotals(seconds.get(pid, {}), _dedupe(overlaps.get(pid, [])),
                                tuple(longs.get(pid, []))),
             _one_per_program(enrolled.get(pid, [])),
-            flags.get(pid, MonthFlags()),
+            _with_revision(flags.get(pid, MonthFlags()), records.get(pid)),
+            records.get(pid, _NO_RECORD).engine_input(zone),
         )
         for pid in order
     ]
@@ -266,7 +293,8 @@ def month_report_on(
         PatientReport(ids.get(pid) or uuid.UUID(int=pid), row[1], row[2], row[3], row[4],
                       result, _date(row[5]),
                       _as_uuid(row[6]) if row[6] is not None else None,
-                      tuple(enrolled.get(pid, ())))
+                      tuple(enrolled.get(pid, ())), records.get(pid, _NO_RECORD),
+                      None if row[7] is None else bool(row[7]))
         for pid, row, result in zip(order, (people[pid] for pid in order), results,
                                     strict=True)
     )
@@ -274,7 +302,19 @@ def month_report_on(
 
 
 def month_report(ctx: AppContext, month: str, patient_mrn: str | None = None) -> MonthReport:
-    return month_report_on(ctx.engine, month, ctx.zone, ctx.now(), patient_mrn)
+    return month_report_on(ctx.engine, month, ctx.zone, ctx.now(), patient_mrn,
+                           chronic_list(ctx.paths.settings_dir))
+
+
+_NO_RECORD = PatientRecord()
+
+
+def _with_revision(flags: MonthFlags, record: PatientRecord | None) -> MonthFlags:
+    """The care plan revised in the month (month_record.py) sets the flag; the flag set by
+    hand stays set either way."""
+    if record is None or not record.revised_in_month or flags.care_plan_revised:
+        return flags
+    return MonthFlags(flags.complex_mdm, True, flags.interactive_contact)
 
 
 def _date(value: Any) -> date | None:

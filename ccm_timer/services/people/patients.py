@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -16,7 +17,7 @@ from ccm_timer.services.people import enrollments
 from ccm_timer.services.people.enrollments import EnrollmentView
 from ccm_timer.services.security import audit
 from ccm_timer.services.timing.entry_values import mask
-from ccm_timer.store.models import Enrollment, Patient
+from ccm_timer.store.models import Clinician, Enrollment, Patient
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class PatientView:
     given_name: str
     birth_date: date | None
     enrollments: tuple[EnrollmentView, ...] = field(default=())
+    qmb: bool | None = None
 
     @property
     def display_name(self) -> str:
@@ -50,12 +52,14 @@ class PatientView:
             "given_name": self.given_name,
             "birth_date": self.birth_date.isoformat() if self.birth_date else None,
             "enrollments": [e.to_dict() for e in self.enrollments],
+            "qmb": self.qmb,
         }
 
 
 def view(row: Patient, enrolled: list[EnrollmentView] | tuple = ()) -> PatientView:
     return PatientView(
-        row.id, row.mrn, row.family_name, row.given_name, row.birth_date, tuple(enrolled)
+        row.id, row.mrn, row.family_name, row.given_name, row.birth_date, tuple(enrolled),
+        row.qmb,
     )
 
 
@@ -74,6 +78,10 @@ def add(
     birth_date: date | None = None,
     program: str | None = None,
     consent: date | None = None,
+    consent_method: str | None = None,
+    consent_by: str | None = None,
+    disclosures: str | Iterable[str] = (),
+    qmb: bool | None = None,
 ) -> PatientView:
     try:
         mrn, family, given = validate(mrn, name)
@@ -81,12 +89,18 @@ def add(
         raise UserError(f"Cannot add the patient: {exc}.") from None
     if consent and not program:
         raise UserError("--consent needs --program: say which program the consent is for.")
+    if (consent_method or consent_by or disclosures) and not consent:
+        raise UserError("How consent was given, by whom and what was disclosed need its date "
+                        "(--consent).")
     the_program = enrollments.parse_program(program) if program else None
+    told = enrollments.parse_disclosures(disclosures)
+    enrollments.parse_method(consent_method)
     with ctx.write() as session:
         clash = session.exec(select(Patient).where(func.upper(Patient.mrn) == mrn.upper())).first()
         if clash:
             raise UserError(f"A patient with MRN {clash.mrn} already exists; check the number.")
-        row = Patient(mrn=mrn, family_name=family, given_name=given, birth_date=birth_date)
+        row = Patient(mrn=mrn, family_name=family, given_name=given, birth_date=birth_date,
+                      qmb=qmb)
         session.add(row)
         session.flush()
         audit.append(
@@ -94,8 +108,17 @@ def add(
             entity_id=row.id, after={"mrn": mrn},
         )
         if the_program:
-            enrollments.enroll(session, ctx, row, the_program, consent_date=consent)
+            by = _obtainer(session, ctx, consent_by)
+            enrollments.enroll(session, ctx, row, the_program, consent_date=consent,
+                               consent_method=consent_method, consent_by=by, disclosures=told)
         return view(row, enrollments.for_patient(session, row.id))
+
+
+def _obtainer(session: Session, ctx: AppContext, name: str | None) -> Clinician | None:
+    """The clinician who obtained a consent, by name or id; None when not given."""
+    from ccm_timer.services.people import clinicians
+
+    return clinicians.find(session, ctx, name) if name else None
 
 
 def find(session: Session, mrn: str) -> Patient:
@@ -136,15 +159,84 @@ def list_patients(ctx: AppContext, query: str = "") -> list[PatientView]:
 
 def set_consent(
     ctx: AppContext, mrn: str, program: str, consent: date | None, method: str | None = None,
-    actor: str = "admin",
+    actor: str = "admin", *, by: str | None = None,
+    disclosures: str | Iterable[str] | None = None,
+    document: tuple[bytes, str] | None = None,
 ) -> PatientView:
+    """Record a program's consent. `document`: (the scanned written consent, its media type),
+    kept in the encrypted database."""
     the_program = enrollments.parse_program(program)
+    told = None if disclosures is None else enrollments.parse_disclosures(disclosures)
+    if consent is not None and consent > ctx.now().astimezone(ctx.zone).date():
+        raise UserError(f"The consent date {consent.isoformat()} is in the future; record "
+                        "consent once it is given.")
+    method_given = enrollments.parse_method(method)
+    if document is not None and method_given is not enrollments.ConsentMethod.WRITTEN:
+        raise UserError("A scanned consent belongs to a written consent; give --method "
+                        "written.")
     with ctx.write() as session:
         row = find(session, mrn)
+        doc_id = None
+        if document is not None:
+            from ccm_timer.services.people import consent_documents
+
+            doc_id = consent_documents.store(session, ctx, row, *document, actor=actor).id
         enrollments.enroll(
             session, ctx, row, the_program, consent_date=consent, consent_method=method,
-            actor=actor,
+            actor=actor, consent_by=_obtainer(session, ctx, by), disclosures=told,
+            document_id=doc_id,
         )
+        return view(row, enrollments.for_patient(session, row.id))
+
+
+def withdraw_consent(ctx: AppContext, mrn: str, program: str, on: date, reason: str,
+                     actor: str = "admin") -> PatientView:
+    from ccm_timer.core.parse import check_note
+
+    the_program = enrollments.parse_program(program)
+    try:
+        why = check_note(reason, "reason", 500).strip()
+    except ValueError as exc:
+        raise UserError(f"{exc}.") from None
+    if not why:
+        raise UserError("Give the reason the consent was withdrawn (--reason).")
+    with ctx.write() as session:
+        row = find(session, mrn)
+        enrollments.withdraw(session, ctx, row, the_program, on, why, actor)
+        return view(row, enrollments.for_patient(session, row.id))
+
+
+def update(ctx: AppContext, mrn: str, *, name: str | None = None,
+           birth_date: date | None = None, qmb: bool | None = None,
+           actor: str = "admin") -> PatientView:
+    """Change a patient's name, birth date or QMB status; what is not given stays."""
+    family = given = None
+    if name is not None:
+        try:
+            family, given = parse_person_name(name)
+        except ValueError as exc:
+            raise UserError(f"Cannot change the name: {exc}.") from None
+    if birth_date is not None and birth_date > ctx.now().astimezone(ctx.zone).date():
+        raise UserError(f"The birth date {birth_date.isoformat()} is in the future; check it.")
+    if name is None and birth_date is None and qmb is None:
+        raise UserError("Say what to change: --name, --dob or --qmb.")
+    with ctx.write() as session:
+        row = find(session, mrn)
+        before = {"name": f"{row.family_name}, {row.given_name}",
+                  "birth_date": row.birth_date.isoformat() if row.birth_date else None,
+                  "qmb": row.qmb}
+        if family is not None and given is not None:
+            row.family_name, row.given_name = family, given
+        if birth_date is not None:
+            row.birth_date = birth_date
+        if qmb is not None:
+            row.qmb = qmb
+        session.add(row)
+        audit.append(session, ctx=ctx, actor=actor, action="patient.update", entity="patient",
+                     entity_id=row.id, before=before,
+                     after={"name": f"{row.family_name}, {row.given_name}",
+                            "birth_date": row.birth_date.isoformat() if row.birth_date
+                            else None, "qmb": row.qmb})
         return view(row, enrollments.for_patient(session, row.id))
 
 
