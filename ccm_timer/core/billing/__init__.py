@@ -8,6 +8,7 @@
 
 from ccm_timer.core.billing.engine import evaluate_entries, evaluate_many, evaluate_patient_month
 from ccm_timer.core.billing.inputs import (
+    CONSENT_ELEMENTS,
     LONG_ENTRY_SECONDS,
     EnrollmentInput,
     EntryInput,
@@ -29,13 +30,12 @@ from ccm_timer.core.billing.results import (
     PatientMonthResult,
     TrackChoice,
 )
-from ccm_timer.core.billing.inputs import CONSENT_ELEMENTS
 from ccm_timer.core.billing.rules import (
     CodeRule,
     Confidence,
     Eligibility,
-    RuleSet,
     RulesError,
+    RuleSet,
     TimeBasis,
     Track,
 )

@@ -13,9 +13,9 @@ Decisions, in order:
    earlier-listed one). Only the chosen track makes lines, so no second feeds two codes.
 3. Lines are held (kept, marked not billable, with a reason) when the patient is not enrolled
    or has no consent, when the consent or the chronic conditions on file fall short of the
-   program's eligibility rule (eligibility.py), when a required month fact is missing (RPM interactive contact), or
-   when the code cannot be billed in the same month with a code of another program that
-   was kept (see exclusions.py for which is kept).
+   program's eligibility rule (eligibility.py), when a required month fact is missing (RPM
+   interactive contact), or when the code cannot be billed in the same month with a code of
+   another program that was kept (see exclusions.py for which is kept).
 """
 
 from __future__ import annotations

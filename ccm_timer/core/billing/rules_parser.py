@@ -15,8 +15,8 @@ from ccm_timer.core.billing.rules import (
     FLAGS,
     CodeRule,
     Confidence,
-    RuleSet,
     RulesError,
+    RuleSet,
     TimeBasis,
     Track,
 )

@@ -32,10 +32,10 @@ from ccm_timer.core.billing import (
     PatientMonthTotals,
     evaluate_many,
 )
+from ccm_timer.core.conditions import ChronicList
 from ccm_timer.core.month import YearMonth, month_bounds_utc, parse_month
 from ccm_timer.errors import NotFound, UserError, sentence
 from ccm_timer.services.context import AppContext
-from ccm_timer.core.conditions import ChronicList
 from ccm_timer.services.month.billing_rules import MissingBillingRules, rules_for_month
 from ccm_timer.services.month.month_record import PatientRecord, month_records
 from ccm_timer.services.people.chronic_list import chronic_list
