@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import text as sql
 from sqlmodel import Session, col, select
 
 from ccm_timer.core.conditions import normalise
@@ -175,24 +176,40 @@ def add(ctx: AppContext, mrn: str, kind: str, text: str, condition: str | None =
         return _item_view(row, notice)
 
 
-def _item_id(item_id: str | uuid.UUID) -> uuid.UUID:
-    try:
-        return item_id if isinstance(item_id, uuid.UUID) else uuid.UUID(str(item_id).strip())
-    except ValueError:
-        raise UserError(f"{str(item_id).strip()!r} is not a care-plan item id; copy it from "
-                        "`ccm-timer careplan show --mrn MRN` (nothing was written).") from None
+def find_item(session: Session, ref: str | uuid.UUID) -> CarePlanItem:
+    """An item by its id, or a prefix of at least 8 characters (what `careplan show`
+    prints)."""
+    if isinstance(ref, uuid.UUID):
+        row = session.get(CarePlanItem, ref)
+    else:
+        ref = str(ref).strip().lower()
+        try:
+            row = session.get(CarePlanItem, uuid.UUID(ref))
+        except ValueError:
+            hexed = ref.replace("-", "")
+            if len(hexed) < 8 or any(c not in "0123456789abcdef" for c in hexed):
+                raise UserError(f"{ref!r} is not a care-plan item id; copy it from "
+                                "`ccm-timer careplan show --mrn MRN` (nothing was "
+                                "written).") from None
+            # Ids are stored as 32 hex digits; a prefix search uses the primary-key index.
+            matches = list(session.exec(select(CarePlanItem).where(
+                sql("care_plan_item.id LIKE :p")).params(p=hexed + "%")).all()[:2])
+            if len(matches) > 1:
+                raise UserError(f"The id {ref!r} matches several care-plan items; give "
+                                "more of it (nothing was written).") from None
+            row = matches[0] if matches else None
+    if row is None:
+        raise NotFound(f"There is no care-plan item {str(ref)!r}; see `ccm-timer careplan "
+                       "show --mrn MRN` (nothing was written).")
+    return row
 
 
 def end(ctx: AppContext, item_id: str | uuid.UUID, reason: str,
         actor: str | None = None) -> CarePlanItemView:
     """End an item (met, resolved, no longer planned); it stays in the history."""
-    wanted = _item_id(item_id)
     why = _checked(reason, "reason", MAX_REASON)
     with ctx.write() as session:
-        row = session.get(CarePlanItem, wanted)
-        if row is None:
-            raise NotFound(f"There is no care-plan item {wanted}; see `ccm-timer careplan "
-                           "show --mrn MRN` (nothing was written).")
+        row = find_item(session, item_id)
         if row.ended_at is not None:
             raise UserError(f"That {CarePlanKind(row.kind).value} was already ended on "
                             f"{row.ended_at.astimezone(ctx.zone).date().isoformat()} by "
