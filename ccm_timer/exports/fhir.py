@@ -5,7 +5,9 @@
 - Procedure for each supporting time entry (who, when, what), id derived from the entry's
   origin so an edited entry overwrites its earlier version on the server;
 - ChargeItem for each claim line: CPT/HCPCS code, quantity, the month as occurrence period,
-  performers, the Procedures as supporting information.
+  performers, its ICD-10-CM diagnoses as `reason` (in the line's order: the diagnosis
+  pointers), the Procedures and the diagnoses' Conditions as supporting information;
+- the patient's record (exports/fhir_record.py): Condition, CarePlan with Goals, Consent.
 
 Every id is a UUID derived from ours (document.stable_id): the same patient-month and code
 always map to the same ChargeItem, so an amendment replaces what was sent before.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ccm_timer.exports import fhir_record
 from ccm_timer.exports.document import stable_id
 
 CPT = "http://www.ama-assn.org/go/cpt"
@@ -104,9 +107,13 @@ def _charge_item(doc: dict[str, Any], p: dict[str, Any], line: dict[str, Any],
     notes = ["Draft: not approved for billing." if line["draft"] else "Approved."]
     if p["amended"]:
         notes.append("Amended after export: " + "; ".join(c["summary"] for c in p["changes"]))
+    if p["qmb"]:
+        notes.append("QMB: the patient is a Qualified Medicare Beneficiary; no Medicare "
+                     "cost-sharing may be collected.")
     notes += line["warnings"]
     by_id = {e["id"]: e for e in p["entries"]}
-    return {
+    reasons, conditions = fhir_record.diagnoses(p, line)
+    res = {
         "resourceType": "ChargeItem",
         "id": line["id"],
         "status": "planned" if line["draft"] else "billable",
@@ -119,9 +126,12 @@ def _charge_item(doc: dict[str, Any], p: dict[str, Any], line: dict[str, Any],
         "enteredDate": doc["generated_at"],
         "supportingInformation": [
             _ref("Procedure", stable_id("Procedure", by_id[i]["origin_id"]))
-            for i in line["entry_ids"]],
+            for i in line["entry_ids"]] + conditions,
         "note": [{"text": n} for n in notes],
     }
+    if reasons:
+        res["reason"] = reasons
+    return res
 
 
 def _withdrawn(line: dict[str, Any], patient_ref: dict[str, str]) -> dict[str, Any]:
@@ -140,14 +150,13 @@ def _withdrawn(line: dict[str, Any], patient_ref: dict[str, str]) -> dict[str, A
 
 
 def resources(doc: dict[str, Any], mrn_system: str = MRN_SYSTEM) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
     people: dict[str, dict[str, Any]] = {}
+    sent: list[tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]] = []
     for p in doc["patients"]:
         if not p["lines"] and not p["withdrawn_lines"]:
             continue
         patient = _patient(p, mrn_system)
         ref = _ref("Patient", patient["id"])
-        out.append(patient)
         used: set[str] = set()
         charges = []
         for line in p["lines"]:
@@ -156,12 +165,19 @@ def resources(doc: dict[str, Any], mrn_system: str = MRN_SYSTEM) -> list[dict[st
             for person in (*line["rendering"], line["supervising"], line["billing"]):
                 if person:
                     people.setdefault(person["id"], person)
-        out += [_procedure(e, ref) for e in p["entries"] if e["id"] in used]
         for e in p["entries"]:
             if e["id"] in used:
                 people.setdefault(e["clinician"]["id"], e["clinician"])
-        out += charges + [_withdrawn(line, ref) for line in p["withdrawn_lines"]]
-    return [_practitioner(people[k]) for k in sorted(people)] + out
+        sent.append((p, patient, [_procedure(e, ref) for e in p["entries"] if e["id"] in used]
+                     + charges + [_withdrawn(line, ref) for line in p["withdrawn_lines"]]))
+    # The record once everyone on a line is known: who obtained a consent is then a
+    # reference to their Practitioner when the bundle holds it.
+    by_name = {person["name"]: person for person in people.values()}
+    out = [_practitioner(people[k]) for k in sorted(people)]
+    for p, patient, rest in sent:
+        ref = _ref("Patient", patient["id"])
+        out += [patient, *fhir_record.record(p, ref, doc["month_label"], by_name), *rest]
+    return out
 
 
 def render(doc: dict[str, Any], mrn_system: str = MRN_SYSTEM) -> bytes:

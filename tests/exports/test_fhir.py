@@ -47,8 +47,12 @@ def test_valid_r4_bundle_with_patients_charge_items_and_time(month_clinic):
                                               "end": "2026-11-30T23:59:59-05:00"}
     procedures = {p["id"]: p for p in by_type(doc, "Procedure")}
     assert len(procedures) == 4  # the three calls and the care-plan review
-    refs = {r["reference"].split("/")[1] for r in charges[0]["supportingInformation"]}
-    assert refs == set(procedures)
+    refs = [r["reference"].split("/") for r in charges[0]["supportingInformation"]]
+    assert {rid for kind, rid in refs if kind == "Procedure"} == set(procedures)
+    # After the time, the conditions the line's diagnoses name (issue 14).
+    conditions = {c["id"]: c["code"]["coding"][0]["code"] for c in by_type(doc, "Condition")}
+    assert [conditions[rid] for kind, rid in refs if kind == "Condition"] == ["E11.9", "I10"]
+    assert [r["coding"][0]["code"] for r in charges[0]["reason"]] == ["E11.9", "I10"]
     plan = procedures[fhir.stable_id("Procedure", made["plan"].origin_id)]
     assert plan["performedPeriod"] == {"start": "2026-11-09T15:00:00+00:00",
                                        "end": "2026-11-09T15:31:20+00:00"}
