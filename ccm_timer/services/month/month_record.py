@@ -3,10 +3,15 @@ the care plan current at the month's end, its last review, and whether the plan 
 substantially revised in the month. Read inside the report's snapshot, on a workstation
 (SQLite) or the clinic hub (PostgreSQL) alike.
 
-A condition is on file in a month when its since-date (if any) is not after the month's end
-and it was not removed before the month began. A month's care plan counts as substantially
-revised (complex CCM) when a review in the month says so, or when a problem or goal was
-added or ended in the month; interventions alone carry the plan out, they do not revise it.
+A condition is on file in a month when its since-date is not after the month's end (or, with
+no since-date, it was recorded before the month ended: the record is then the only evidence)
+and it was not removed before the month began. A diagnosis recorded after the month with its
+real date counts for it: billing is done after the month, and the held line's warning asks
+for exactly that.
+
+A month's care plan counts as substantially revised (complex CCM) when a review in the month
+says so, or when a problem or goal was added or ended in the month; interventions alone
+carry the plan out, they do not revise it.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Table, or_, select
+from sqlalchemy import Connection, Table, and_, or_, select
 from sqlmodel import SQLModel
 
 from ccm_timer.core.billing import RecordInput
@@ -95,9 +100,10 @@ def month_records(conn: Connection, ym: YearMonth, zone: ZoneInfo, chronic: Chro
 
     conditions: dict[int, dict[str, ConditionRow]] = defaultdict(dict)
     for row in conn.execute(select(cond).where(
-            only(cond), or_(cond.c.since.is_(None), cond.c.since <= ym.last_day),
-            or_(cond.c.removed_at.is_(None), cond.c.removed_at >= lo),
-            cond.c.added_at < hi).order_by(cond.c.code, cond.c.added_at)).mappings():
+            only(cond), or_(cond.c.since <= ym.last_day,
+                            and_(cond.c.since.is_(None), cond.c.added_at < hi)),
+            or_(cond.c.removed_at.is_(None), cond.c.removed_at >= lo))
+            .order_by(cond.c.code, cond.c.added_at)).mappings():
         found = conditions[_key(row["patient_id"])]
         if row["code"] not in found:  # a hub may hold one copy per workstation
             found[row["code"]] = ConditionRow(row["code"], row["description"], row["since"],
