@@ -108,8 +108,8 @@ def _charge_item(doc: dict[str, Any], p: dict[str, Any], line: dict[str, Any],
     if p["amended"]:
         notes.append("Amended after export: " + "; ".join(c["summary"] for c in p["changes"]))
     if p["qmb"]:
-        notes.append("QMB: the patient is a Qualified Medicare Beneficiary; no Medicare "
-                     "cost-sharing may be collected.")
+        notes.append("QMB: the patient is a Qualified Medicare Beneficiary and may not be "
+                     "billed Medicare cost-sharing (deductible or coinsurance).")
     notes += line["warnings"]
     by_id = {e["id"]: e for e in p["entries"]}
     reasons, conditions = fhir_record.diagnoses(p, line)
