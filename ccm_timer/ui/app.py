@@ -145,9 +145,10 @@ class TrayApp(QObject):
     show_switch = show_start  # the dialog switches while a timer runs
 
     def _make_start(self) -> QDialog:
+        from ccm_timer.services.people.record_status import record_status
         from ccm_timer.ui.start_dialog import StartDialog
 
-        dialog = StartDialog()
+        dialog = StartDialog(record_status=lambda mrn: record_status(self.ctx, mrn))
         dialog.submitted.connect(self._submit_start)
         dialog.pause_requested.connect(lambda: (self.toggle_pause(), dialog.accept()))
         dialog.stop_requested.connect(lambda: (dialog.accept(), self.show_stop()))

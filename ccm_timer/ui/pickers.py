@@ -25,6 +25,7 @@ def _is(event: QEvent, keys: tuple) -> bool:
 
 class PatientPicker(QWidget):
     confirmed = Signal()  # Enter on a highlighted patient
+    highlighted = Signal(object)  # the PatientView now highlighted, or None
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -42,6 +43,7 @@ class PatientPicker(QWidget):
         self.search.installEventFilter(self)
         self.results.installEventFilter(self)
         self.results.itemDoubleClicked.connect(lambda _item: self.confirmed.emit())
+        self.results.currentItemChanged.connect(lambda *_: self.highlighted.emit(self.chosen()))
 
     def set_index(self, index: PatientIndex) -> None:
         self._index = index

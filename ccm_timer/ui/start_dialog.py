@@ -4,9 +4,16 @@ Built for the phone ringing: the search field has focus, typing narrows the pati
 takes the highlighted one and moves to the activities, Enter there starts. While a timer
 runs the same dialog switches (stop and start in one step) and offers Pause and Stop, so the
 keyboard shortcut that opens it is all a nurse needs.
+
+The patient highlighted shows their programs and, when their record cannot bill yet (too
+few chronic conditions, a consent incomplete, a care plan never reviewed), a warning sign
+with what is missing: one small read per patient (services/people/record_status.py, never
+the ICD-10-CM code set), kept for the dialog's use.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -17,16 +24,21 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
 
+from ccm_timer.errors import UserError
 from ccm_timer.services.people.patient_search import PatientIndex
+from ccm_timer.services.people.record_status import RecordStatus
 from ccm_timer.ui.pickers import ActivityList, PatientPicker
-from ccm_timer.ui.presenters import tray_text
+from ccm_timer.ui.presenters import patient_record, tray_text
 from ccm_timer.ui.presenters.tray_state import TrayState
 from ccm_timer.ui.presenters.tray_status import TrayStatus
 from ccm_timer.ui.style import ERROR_STYLE, TITLE_STYLE
+
+WARNING_STYLE = "color: #92400e; font-weight: bold;"
 
 
 class StartDialog(QDialog):
@@ -34,8 +46,11 @@ class StartDialog(QDialog):
     pause_requested = Signal()
     stop_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None,
+                 record_status: Callable[[str], RecordStatus] | None = None) -> None:
         super().__init__(parent)
+        self._record_status = record_status
+        self._statuses: dict[str, RecordStatus | None] = {}  # read once per use
         self.setWindowTitle("Start timer")
         self.setMinimumWidth(460)
         self.now_label = QLabel()
@@ -56,6 +71,20 @@ class StartDialog(QDialog):
         self.note = QLineEdit(placeholderText="Note (optional)")
         self.note.setAccessibleName("Note")
         self.patient_hint = QLabel()
+        self.programs = QLabel()
+        self.programs.setAccessibleName("Patient's programs")
+        self.record_icon = QLabel()
+        size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
+        self.record_icon.setPixmap(self.style().standardIcon(
+            QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(size, size))
+        self.record_warning = QLabel(styleSheet=WARNING_STYLE, wordWrap=True)
+        self.record_warning.setAccessibleName("Record warning")
+        record_row = QHBoxLayout()
+        record_row.setContentsMargins(0, 0, 0, 0)
+        record_row.addWidget(self.record_icon, 0, Qt.AlignmentFlag.AlignTop)
+        record_row.addWidget(self.record_warning, 1)
+        self.record_box = QWidget()
+        self.record_box.setLayout(record_row)
         self.error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
         self.error.hide()
         buttons = QDialogButtonBox()
@@ -70,6 +99,8 @@ class StartDialog(QDialog):
         layout.addWidget(self.now_box)
         layout.addWidget(QLabel("&Patient", buddy=self.picker.search, styleSheet=TITLE_STYLE))
         layout.addWidget(self.picker)
+        layout.addWidget(self.programs)
+        layout.addWidget(self.record_box)
         layout.addWidget(QLabel("&Activity", buddy=self.activities, styleSheet=TITLE_STYLE))
         layout.addWidget(self.activities)
         layout.addWidget(self.patient_hint)
@@ -82,6 +113,7 @@ class StartDialog(QDialog):
         self.setTabOrder(self.activities, self.note)
 
         self.picker.confirmed.connect(self.activities.setFocus)
+        self.picker.highlighted.connect(self.show_record)
         self.activities.confirmed.connect(self.submit)
         self.activities.currentItemChanged.connect(self._activity_changed)
         self.note.returnPressed.connect(self.submit)
@@ -98,11 +130,34 @@ class StartDialog(QDialog):
             self.now_label.setText(f"Now: {tray_text.subject(status)} — "
                                    f"{tray_text.clock(elapsed)}")
             self.pause_button.setText("&Resume" if status.state is TrayState.PAUSED else "Pa&use")
+        self._statuses.clear()  # the record may have changed since the last use
         self.picker.set_index(index)
+        self.show_record(self.picker.chosen())
         self.activities.set_categories(categories, last_category)
         self.note.clear()
         self.show_error(None)
         self.picker.search.setFocus()
+
+    def show_record(self, patient) -> None:
+        """The highlighted patient's programs, and the warning sign if their record is
+        incomplete for billing."""
+        status = self._status(patient.mrn) if patient is not None else None
+        self.programs.setVisible(status is not None)
+        if status is not None:
+            self.programs.setText(patient_record.programs_text(status))
+        warning = patient_record.record_warning(status)
+        self.record_warning.setText(warning or "")
+        self.record_box.setVisible(bool(warning))
+
+    def _status(self, mrn: str) -> RecordStatus | None:
+        if self._record_status is None:
+            return None
+        if mrn not in self._statuses:
+            try:
+                self._statuses[mrn] = self._record_status(mrn)
+            except UserError:  # the start itself will say what is wrong
+                self._statuses[mrn] = None
+        return self._statuses[mrn]
 
     def _activity_changed(self) -> None:
         category = self.activities.chosen()

@@ -42,7 +42,7 @@ def describe(view: EntryView, zone) -> str:
             f"({exact(view.seconds)}), {view.clinician}")
 
 
-class _ReasonDialog(QDialog):
+class ReasonDialog(QDialog):
     """The shared frame: what is being changed, the fields, a reason, an error line."""
 
     def __init__(self, title: str, action: str, parent: QWidget | None = None) -> None:
@@ -85,7 +85,7 @@ class _ReasonDialog(QDialog):
         raise NotImplementedError
 
 
-class EditEntryDialog(_ReasonDialog):
+class EditEntryDialog(ReasonDialog):
     # start and end (naive wall times in the clinic zone, None if unchanged), note or None,
     # reason
     submitted = Signal(object, object, object, str)
@@ -127,7 +127,7 @@ class EditEntryDialog(_ReasonDialog):
         self.submitted.emit(start, end, note_change, reason)
 
 
-class VoidEntryDialog(_ReasonDialog):
+class VoidEntryDialog(ReasonDialog):
     submitted = Signal(str)  # reason
 
     def __init__(self, view: EntryView, zone, parent: QWidget | None = None) -> None:

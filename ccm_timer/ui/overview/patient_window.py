@@ -1,13 +1,13 @@
 """One patient's month: the figures, the entries and their history, corrections (edit or
-void, with a reason), the month flags, consent, and month close (approval state, approve,
-copy the month summary). Every change recomputes the patient's report at once, and tells
-the overview (`changed`) so its row follows.
+void, with a reason), the month flags, month close (approval state, approve, copy the month
+summary), and the clinical record beside the entries (record_tabs.py: conditions, care plan,
+consent). Every change recomputes the patient's report at once, and tells the overview
+(`changed`) so its row follows.
 """
 
 from __future__ import annotations
 
 import html
-from datetime import date
 
 from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -28,13 +28,13 @@ from ccm_timer.services.month.report import month_report
 from ccm_timer.services.people import clinicians, patients
 from ccm_timer.services.timing import entries, local_times
 from ccm_timer.services.timing.entry_values import EntryView
-from ccm_timer.ui.overview.consent_panel import ConsentPanel
 from ccm_timer.ui.overview.entry_dialogs import EditEntryDialog, VoidEntryDialog
 from ccm_timer.ui.overview.entry_history import version_rows
 from ccm_timer.ui.overview.entry_tables import EntriesModel, VersionsModel, plain_table
 from ccm_timer.ui.overview.month_close import MonthCloseBar
 from ccm_timer.ui.overview.month_names import month_title
 from ccm_timer.ui.overview.month_panels import FiguresPanel, FlagsPanel
+from ccm_timer.ui.overview.record_tabs import RecordTabs
 from ccm_timer.ui.overview.rows import (
     APPROVED,
     NOTHING,
@@ -74,7 +74,6 @@ class PatientMonthView(QWidget):
         self.error.hide()
         self.figures = FiguresPanel()
         self.flags = FlagsPanel()
-        self.consent = ConsentPanel()
         self.entries = EntriesModel(ctx.zone, self)
         self.versions = VersionsModel(ctx.zone, self)
         self.entry_table = plain_table(self.entries)
@@ -86,7 +85,6 @@ class PatientMonthView(QWidget):
         self.entry_table.activated.connect(lambda _i: self.edit_selected())
         self.entry_table.selectionModel().selectionChanged.connect(self._selected)
         self.flags.toggled.connect(self.set_flag)
-        self.consent.saved.connect(self.save_consent)
         QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.reload)
         self._layout()
         self.reload()
@@ -100,7 +98,6 @@ class PatientMonthView(QWidget):
         panels = QHBoxLayout()
         panels.addWidget(self.figures, 5)
         panels.addWidget(self.flags, 3)
-        panels.addWidget(self.consent, 3)
         entry_bar = QHBoxLayout()
         entry_bar.addWidget(QLabel("Entries this month", styleSheet=TITLE_STYLE))
         entry_bar.addStretch(1)
@@ -121,11 +118,16 @@ class PatientMonthView(QWidget):
         split.addWidget(entry_box)
         split.addWidget(history_box)
         split.setSizes([300, 140])
+        self.record = RecordTabs(self.ctx, self.mrn, self._actor, split)
+        self.record.changed.connect(self._saved)
+        self.conditions, self.care_plan = self.record.conditions, self.record.care_plan
+        self.consent = self.record.consent
         layout = QVBoxLayout(self)
         layout.addLayout(head)
+        layout.addWidget(self.record.banner)
         layout.addWidget(self.error)
         layout.addLayout(panels)
-        layout.addWidget(split, 1)
+        layout.addWidget(self.record, 1)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -152,9 +154,7 @@ class PatientMonthView(QWidget):
         self.figures.show_result(self.result, rules)
         self.flags.set_rules(rules)
         self.flags.show_flags(flags)
-        self.consent.set_programs(rules.programs)
-        self.consent.show_enrollments(person.enrollments,
-                                      self.ctx.now().astimezone(self.ctx.zone).date())
+        self.record.reload(person, rules, self.ctx.now().astimezone(self.ctx.zone).date())
         self.entries.set_rows(listed)
         self.entry_table.resizeColumnsToContents()
         self._select(keep)
@@ -275,16 +275,11 @@ class PatientMonthView(QWidget):
             return
         self._saved()
 
-    def save_consent(self, program: str, consent: date | None, method: str | None) -> None:
-        try:
-            patients.set_consent(self.ctx, self.mrn, program, consent, method,
-                                 actor=self._actor())
-        except UserError as exc:
-            self.show_error(str(exc))
-            return
-        self._saved()
-
     def _actor(self) -> str:
-        """Who is at this workstation: the default clinician, as the audit trail names it."""
-        chosen = [c.name for c in clinicians.list_clinicians(self.ctx) if c.is_default]
+        """Who is at this workstation: the clinician the tray is set to (else the default),
+        by name, as the record and the audit trail name them."""
+        wanted = self.close_bar.clinician
+        found = clinicians.list_clinicians(self.ctx)
+        chosen = [c.name for c in found if wanted in (str(c.id), c.name)] or [
+            c.name for c in found if c.is_default]
         return chosen[0] if chosen else "admin"
