@@ -1,4 +1,5 @@
-"""Argument types: strict, with messages argparse prints as one line."""
+"""Argument types: strict, with messages argparse prints as one line; and command groups
+that more than one module adds to."""
 
 from __future__ import annotations
 
@@ -8,6 +9,28 @@ from datetime import date
 
 from ccm_timer.core.month import parse_month
 from ccm_timer.core.parse import parse_date
+
+_ACTIONS = "_ccm_actions"  # where a group's parser keeps its sub-parsers
+
+
+def group(sub: argparse._SubParsersAction, name: str, help: str) -> argparse._SubParsersAction:
+    """The sub-parsers of the command group `name` (`patient`), made on first use: a group
+    may span modules (cli/patients.py, cli/record.py), whichever registers first."""
+    parser = sub.choices.get(name)
+    if parser is None:
+        parser = sub.add_parser(name, help=help)
+        setattr(parser, _ACTIONS, parser.add_subparsers(dest="action", required=True,
+                                                        metavar="ACTION"))
+    return getattr(parser, _ACTIONS)
+
+
+def yes_no(text: str) -> bool:
+    answer = text.strip().lower()
+    if answer in ("yes", "y", "true"):
+        return True
+    if answer in ("no", "n", "false"):
+        return False
+    raise argparse.ArgumentTypeError(f"say yes or no, not {text!r}")
 
 
 def date_arg(text: str) -> date:

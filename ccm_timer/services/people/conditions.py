@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from types import ModuleType
 from typing import Any
 
@@ -37,21 +37,30 @@ def _code_set() -> ModuleType:
     return simple_icd_10_cm
 
 
+@lru_cache(maxsize=4096)  # a roster repeats a few codes many times
+def lookup(text: str) -> tuple[str, str]:
+    """(the code with its dot, its description), or ValueError with the reason (for a
+    roster row); check_code says the same as one sentence for people."""
+    code = normalise(text)
+    icd = _code_set()
+    if not icd.is_valid_item(code):
+        raise ValueError(f"{code} is not in the ICD-10-CM code set; check the code")
+    if not icd.is_leaf(code):
+        leaves = [c for c in icd.get_descendants(code) if icd.is_leaf(c)]
+        examples = ", ".join(icd.add_dot(c) for c in leaves[:3])
+        raise ValueError(f"{code} is a category, not a billable code; use one of its codes "
+                         f"such as {examples}")
+    return code, icd.get_description(code)
+
+
 def check_code(text: str) -> tuple[str, str]:
     """(the code with its dot, its description), or UserError in one sentence."""
     try:
-        code = normalise(text)
+        return lookup(text)
     except ValueError as exc:
-        raise UserError(f"{str(exc)[0].upper()}{str(exc)[1:]}; nothing was written.") from None
-    icd = _code_set()
-    if not icd.is_valid_item(code):
-        raise UserError(f"{code} is not in the ICD-10-CM code set; check the code (nothing "
-                        "was written).")
-    if not icd.is_leaf(code):
-        examples = ", ".join(icd.add_dot(c) for c in icd.get_children(code)[:3])
-        raise UserError(f"{code} is a category, not a billable code; use one of its codes "
-                        f"such as {examples} (nothing was written).")
-    return code, icd.get_description(code)
+        why = str(exc)
+        tail = "; nothing was written." if why.endswith(")") else " (nothing was written)."
+        raise UserError(f"{why[0].upper()}{why[1:]}{tail}") from None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,13 +23,14 @@ from sqlalchemy import text as sql
 from ccm_timer.core.parse import check_mrn, check_text, parse_date, parse_person_name
 from ccm_timer.errors import UserError
 from ccm_timer.services.context import AppContext
-from ccm_timer.services.people import roster_batches, roster_file
+from ccm_timer.services.people import enrollments, roster_batches, roster_file
 from ccm_timer.services.people.roster_batches import ImportResult
 from ccm_timer.store.models import Program
 
 MAX_BYTES = roster_file.MAX_BYTES
 MAX_ROWS = 200_000
 MAX_FIELD = 1_000  # no roster cell is legitimately longer; a 10 MB field is refused
+MAX_CODES = 50  # conditions in one cell
 COLUMNS = {
     "mrn": ("mrn", "medical record number", "patient id"),
     "name": ("name", "patient name", "patient"),
@@ -36,7 +39,13 @@ COLUMNS = {
     "dob": ("dob", "birth date", "birth_date", "date of birth"),
     "program": ("program",),
     "consent": ("consent", "consent date", "consent_date"),
+    # Optional: the patient's ICD-10-CM codes ("E11.9;I10") and the rest of the consent.
+    "conditions": ("conditions", "condition", "icd10", "icd-10", "icd-10-cm", "diagnoses"),
+    "method": ("consent method", "consent_method", "method"),
+    "consent_by": ("consent by", "consent_by", "obtained by", "consent obtained by"),
+    "disclosures": ("disclosures", "consent disclosures"),
 }
+_LIST = re.compile(r"[;,\s]+")  # "E11.9;I10", "E11.9, I10": a CSV cell's list
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,10 @@ class RosterRow:
     birth_date: date | None
     program: Program | None
     consent: date | None
+    conditions: tuple[tuple[str, str], ...] = ()  # (code, description), checked
+    consent_method: str | None = None
+    consent_by: str | None = None  # a clinician's name, found in the database by check()
+    disclosures: frozenset[str] = frozenset()
 
 
 class RosterError(UserError):
@@ -111,7 +124,45 @@ def _row(line: int, cells: list[str], cols: dict[str, int]) -> RosterRow:
     consent = parse_date(cell("consent")) if cell("consent") else None
     if consent and not program:
         raise ValueError("a consent date needs a program")
-    return RosterRow(line, mrn, family, given, birth, program, consent)
+    method, told = _consent(cell("method"), cell("disclosures"))
+    by = cell("consent_by") or None
+    if (method or by or told) and not consent:
+        raise ValueError("how consent was given, who obtained it and the disclosures need a "
+                         "consent date")
+    return RosterRow(line, mrn, family, given, birth, program, consent,
+                     _conditions(cell("conditions")), method, by, told)
+
+
+def _consent(method: str, disclosures: str) -> tuple[str | None, frozenset[str]]:
+    try:
+        given = enrollments.parse_method(method) if method else None
+        told = enrollments.parse_disclosures(_LIST.split(disclosures)) if disclosures \
+            else frozenset()
+    except UserError as exc:
+        raise ValueError(_reason(exc)) from None
+    return (given.value if given else None), told
+
+
+def _conditions(text: str) -> tuple[tuple[str, str], ...]:
+    """The cell's codes, each checked against the code set (read only when a cell has one)."""
+    from ccm_timer.services.people import conditions
+
+    found: dict[str, str] = {}
+    codes = [c for c in _LIST.split(text) if c]
+    if len(codes) > MAX_CODES:
+        raise ValueError(f"more than {MAX_CODES} conditions in one row")
+    for typed in codes:
+        code, description = conditions.lookup(typed)
+        if code in found:
+            raise ValueError(f"the condition {code} is listed twice")
+        found[code] = description
+    return tuple(found.items())
+
+
+def _reason(exc: Exception) -> str:
+    """A service's sentence as a roster row's reason: lower case, no full stop."""
+    text = str(exc).rstrip(".")
+    return text[:1].lower() + text[1:]
 
 
 @dataclass(frozen=True)
@@ -184,6 +235,8 @@ class Checked:
     parsed: Parsed
     problems: list[str] = field(default_factory=list)  # "line N: why", the database's too
     mark: int = 0  # the highest patient rowid when checked (roster_batches watches above it)
+    # consent_by as written -> (the clinician's id, their name as the clinician list has it)
+    obtainers: dict[str, tuple[uuid.UUID, str]] = field(default_factory=dict)
 
     @property
     def good(self) -> int:
@@ -204,10 +257,38 @@ def check(ctx: AppContext, path: Path, encoding: str = roster_file.DEFAULT_ENCOD
         conn = session.connection()
         mark = int(conn.execute(sql("SELECT coalesce(max(rowid), 0) FROM patient")).scalar_one())
         existing = {m.upper() for (m,) in conn.execute(sql("SELECT mrn FROM patient"))}
+        staff = [(uuid.UUID(str(i)), n) for i, n in conn.execute(
+            sql("SELECT id, name FROM clinician WHERE active"))]
     clashes = [(r.line, f"MRN {r.mrn} is already in the database")
                for r in parsed.rows if r.mrn.upper() in existing]
-    problems = [f"line {line}: {why}" for line, why in sorted(parsed.problems + clashes)]
-    return Checked(label, parsed, problems, mark)
+    obtainers, unknown = _obtainers(parsed.rows, staff)
+    problems = [f"line {line}: {why}" for line, why in
+                sorted(parsed.problems + clashes + unknown)]
+    return Checked(label, parsed, problems, mark, obtainers)
+
+
+def _obtainers(rows: list[RosterRow], staff: list[tuple[uuid.UUID, str]]
+               ) -> tuple[dict[str, tuple[uuid.UUID, str]], list[tuple[int, str]]]:
+    """Who obtained each consent: the consent_by name -> (clinician id, name as the
+    clinician list spells it), matched exactly, else the one name that differs only in
+    case; and (line, why) for a name no clinician has."""
+    exact = {name: (cid, name) for cid, name in staff}
+    folded: dict[str, list[tuple[uuid.UUID, str]]] = {}
+    for cid, name in staff:
+        folded.setdefault(name.casefold(), []).append((cid, name))
+    found: dict[str, tuple[uuid.UUID, str]] = {}
+    unknown = []
+    for row in rows:
+        who = row.consent_by
+        if who is None or who in found:
+            continue
+        matches = [exact[who]] if who in exact else folded.get(who.casefold(), [])
+        if len(matches) == 1:
+            found[who] = matches[0]
+        else:
+            unknown.append((row.line, f"there is no clinician {who!r} (who obtained the "
+                            "consent); add them first with `ccm-timer clinician add`"))
+    return found, unknown
 
 
 def import_roster(ctx: AppContext, path: Path, *, encoding: str = roster_file.DEFAULT_ENCODING,
@@ -218,7 +299,7 @@ def import_roster(ctx: AppContext, path: Path, *, encoding: str = roster_file.DE
         raise RosterError(checked.problems)
     try:
         return roster_batches.write(ctx, checked.parsed.rows, checked.mark, on_batch=on_batch,
-                                    batch_rows=batch_rows)
+                                    batch_rows=batch_rows, obtainers=checked.obtainers)
     except roster_batches.Clash as exc:
         if exc.kept:
             raise UserError(f"The import was taken back, except {exc.kept} patient(s) who got "

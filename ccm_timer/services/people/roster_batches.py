@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -31,8 +31,10 @@ from sqlalchemy import Table, delete, select, text, update
 from sqlmodel import Session, SQLModel, col
 
 from ccm_timer.services.context import AppContext
+from ccm_timer.services.people.enrollments import DISCLOSURES
 from ccm_timer.services.security import audit
 from ccm_timer.store.models import (
+    Condition,
     Enrollment,
     MonthApproval,
     Patient,
@@ -59,6 +61,7 @@ class ImportResult:
     imported: int
     import_id: str
     write_seconds: tuple[float, ...] = field(default=())  # each batch, BEGIN to COMMIT
+    conditions: int = 0  # the patients' conditions written with them
 
     @property
     def writes(self) -> int:
@@ -118,25 +121,48 @@ class _Batch:
     rows: Sequence[RosterRow]
     people: list[dict[str, Any]]
     enrolled: list[dict[str, Any]]
+    conditions: list[dict[str, Any]]
     audit_after: dict[str, Any]
 
 
-def _prepare(import_id: uuid.UUID, rows: Sequence[RosterRow]) -> _Batch:
+def _enrollment(row: RosterRow, pid: uuid.UUID,
+                obtainers: Mapping[str, tuple[uuid.UUID, str]]) -> dict[str, Any]:
+    by_id, by = obtainers[row.consent_by] if row.consent_by else (None, None)
+    return {"id": new_id(), "patient_id": pid, "program": row.program,
+            "consent_date": row.consent, "consent_method": row.consent_method,
+            "start_date": row.consent, "end_date": None, "consent_by": by,
+            "consent_by_id": by_id,
+            **{column: name in row.disclosures for name, column in DISCLOSURES.items()},
+            "consent_document_id": None, "withdrawn_on": None, "withdrawal_reason": None}
+
+
+def _prepare(ctx: AppContext, rows: Sequence[RosterRow],
+             obtainers: Mapping[str, tuple[uuid.UUID, str]]) -> _Batch:
     people: list[dict[str, Any]] = []
     enrolled: list[dict[str, Any]] = []
+    coded: list[dict[str, Any]] = []
+    now = ctx.now()
     for row in rows:
         pid = new_id()
         people.append({"id": pid, "mrn": row.mrn, "family_name": row.family,
                        "given_name": row.given, "birth_date": row.birth_date,
                        "billing_practitioner_id": None, "active": True})
         if row.program is not None:
-            enrolled.append({"id": new_id(), "patient_id": pid, "program": row.program,
-                             "consent_date": row.consent, "consent_method": None,
-                             "start_date": row.consent, "end_date": None})
+            enrolled.append(_enrollment(row, pid, obtainers))
+        coded += [{"id": new_id(), "patient_id": pid, "code": code, "description": text,
+                   "since": None, "added_at": now, "added_by": ACTOR, "removed_at": None,
+                   "removed_by": None, "removal_reason": None}
+                  for code, text in row.conditions]
     after = {"patients": [{"id": str(p["id"]), "mrn": p["mrn"]} for p in people],
              "enrollments": [{"patient": str(e["patient_id"]), "program": e["program"].value,
-                              "consent_date": e["consent_date"]} for e in enrolled]}
-    return _Batch(rows, people, enrolled, after)
+                              "consent_date": e["consent_date"],
+                              "consent_method": e["consent_method"],
+                              "consent_by": e["consent_by"],
+                              "disclosures": [n for n, c in DISCLOSURES.items() if e[c]]}
+                             for e in enrolled],
+             "conditions": [{"patient": str(c["patient_id"]), "condition": str(c["id"]),
+                             "code": c["code"]} for c in coded]}
+    return _Batch(rows, people, enrolled, coded, after)
 
 
 def _write_batch(session: Session, ctx: AppContext, import_id: uuid.UUID, batch: _Batch,
@@ -152,6 +178,8 @@ def _write_batch(session: Session, ctx: AppContext, import_id: uuid.UUID, batch:
                  [{"patient_id": p["id"], "import_id": import_id} for p in batch.people])
     if batch.enrolled:
         conn.execute(_table(Enrollment).insert(), batch.enrolled)
+    if batch.conditions:
+        conn.execute(_table(Condition).insert(), batch.conditions)
     conn.execute(update(RosterImport).where(col(RosterImport.id) == import_id)
                  .values(written=written + len(batch.rows), updated_at=ctx.now()))
     audit.append(session, ctx=ctx, actor=ACTOR, action="patient.import.batch", entity="roster",
@@ -164,14 +192,18 @@ def _table(model: type[SQLModel]) -> Table:
 
 def write(ctx: AppContext, rows: Sequence[RosterRow], mark: int, *,
           on_batch: Callable[[int], None] | None = None,
-          batch_rows: int | None = None) -> ImportResult:
+          batch_rows: int | None = None,
+          obtainers: Mapping[str, tuple[uuid.UUID, str]] | None = None) -> ImportResult:
     """Write `rows` (every one checked) in batches; `mark` is the highest patient rowid when
-    they were checked against the database. Any failure takes back what was written."""
+    they were checked against the database; `obtainers` the clinician of each consent_by
+    name. Any failure takes back what was written."""
     import_id = _begin(ctx, len(rows))
     watch, seconds, size, done = _Watch(mark), [], batch_rows or FIRST_BATCH, 0
+    coded = 0
     try:
         while done < len(rows):
-            batch = _prepare(import_id, rows[done:done + size])
+            batch = _prepare(ctx, rows[done:done + size], obtainers or {})
+            coded += len(batch.conditions)
             with ctx.write() as session:
                 session.connection()  # BEGIN IMMEDIATE: the lock is held from here
                 started = time.monotonic()
@@ -196,7 +228,7 @@ def write(ctx: AppContext, rows: Sequence[RosterRow], mark: int, *,
         if isinstance(exc, Clash):
             exc.kept = kept
         raise
-    return ImportResult(len(rows), str(import_id), tuple(seconds))
+    return ImportResult(len(rows), str(import_id), tuple(seconds), coded)
 
 
 def take_back(ctx: AppContext, import_id: uuid.UUID, why: str) -> int:
@@ -217,6 +249,7 @@ def take_back(ctx: AppContext, import_id: uuid.UUID, why: str) -> int:
             session.execute(delete(RosterImportPatient)
                             .where(col(RosterImportPatient.patient_id).in_(ids)))
             if gone:
+                session.execute(delete(Condition).where(col(Condition.patient_id).in_(gone)))
                 session.execute(delete(Enrollment).where(col(Enrollment.patient_id).in_(gone)))
                 session.execute(delete(Patient).where(col(Patient.id).in_(gone)))
         time.sleep(PAUSE)

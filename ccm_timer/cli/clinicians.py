@@ -1,0 +1,83 @@
+"""`clinician` and `category` commands: the two lists an entry names its clinician and
+its activity from. Patients are in patients.py and record.py."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from ccm_timer.cli.lazy import lazy
+from ccm_timer.cli.output import emit_json, table
+
+if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
+    from ccm_timer.services.context import AppContext
+
+categories = lazy("ccm_timer.services.timing.categories")
+clinicians = lazy("ccm_timer.services.people.clinicians")
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    clinician = sub.add_parser("clinician", help="add and list clinicians")
+    csub = clinician.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = csub.add_parser("add", parents=[common], help="add a clinician")
+    p.add_argument("--name", required=True)
+    p.add_argument("--credential", required=True, help="RN, LPN, MA, MD, DO, NP, PA, ...")
+    p.add_argument("--role", required=True, choices=["clinical_staff", "practitioner"])
+    p.add_argument("--npi")
+    p.add_argument("--default", action="store_true", help="use this clinician by default")
+    p.set_defaults(handler=clinician_add)
+    p = csub.add_parser("list", parents=[common], help="list clinicians")
+    p.set_defaults(handler=clinician_list)
+    p = csub.add_parser("default", parents=[common], help="choose the default clinician")
+    p.add_argument("clinician", help="name or id")
+    p.set_defaults(handler=clinician_default)
+
+    category = sub.add_parser("category", help="list activity categories")
+    gsub = category.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = gsub.add_parser("list", parents=[common], help="list activity categories")
+    p.set_defaults(handler=category_list)
+
+
+def clinician_add(ctx: AppContext, args) -> None:
+    view = clinicians.add(
+        ctx, name=args.name, credential=args.credential, role=args.role, npi=args.npi,
+        default=args.default,
+    )
+    if args.json:
+        emit_json(view.to_dict())
+    else:
+        suffix = " (default)" if view.is_default else ""
+        print(f"Added {view.name}, {view.credential}, {view.role.value}{suffix}.")
+
+
+def clinician_list(ctx: AppContext, args) -> None:
+    rows = clinicians.list_clinicians(ctx)
+    if args.json:
+        emit_json([c.to_dict() for c in rows])
+        return
+    if not rows:
+        print("No clinicians yet: add one with `ccm-timer clinician add`.")
+    table(
+        ["NAME", "CREDENTIAL", "ROLE", "NPI", "DEFAULT"],
+        [(c.name, c.credential, c.role.value, c.npi or "", "yes" if c.is_default else "")
+         for c in rows],
+    )
+
+
+def clinician_default(ctx: AppContext, args) -> None:
+    view = clinicians.set_default(ctx, args.clinician)
+    if args.json:
+        emit_json(view.to_dict())
+    else:
+        print(f"{view.name} is now the default clinician.")
+
+
+def category_list(ctx: AppContext, args) -> None:
+    rows = categories.list_categories(ctx)
+    if args.json:
+        emit_json([c.to_dict() for c in rows])
+        return
+    table(
+        ["SLUG", "PROGRAM", "LABEL"],
+        [(c.slug, c.program or "(program-level)", c.label) for c in rows],
+    )
