@@ -3,6 +3,10 @@
 Quoted per RFC 4180 by the csv module; UTF-8 with a BOM so Excel reads names right; a text
 cell a spreadsheet would run as a formula gets a leading single quote (OWASP CSV
 injection, reliability R6.2). Numeric columns stay numbers and are never prefixed.
+
+The first row names the columns; a reader should find them by name. A new column is added
+at the end (audit_chain_head, then diagnoses), so a reader by position keeps its columns.
+`diagnoses`: the claim line's ICD-10-CM codes, separated by ";" ("E11.9;I10").
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ COLUMNS = (
     "program", "units", "minutes", "rendering_clinician", "rendering_npi", "other_clinicians",
     "billing_practitioner", "billing_npi", "supervising_practitioner", "supervising_npi",
     "status", "approved_by", "approved_at", "amendment", "changes", "warnings",
-    "audit_chain_head",
+    "audit_chain_head", "diagnoses",
 )
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
 
@@ -61,6 +65,7 @@ def rows(doc: dict[str, Any]) -> list[list[Any]]:
                 line["status"], approval.get("by"), approval.get("at"), amendment,
                 " | ".join(c["summary"] for c in p["changes"]),
                 " | ".join(line["warnings"]), doc["audit_chain_head"],
+                ";".join(line["diagnoses"]),
             )])
         for line in p["withdrawn_lines"]:  # sent before, no longer supported: undo it
             out.append([_cell(v) for v in (
@@ -68,6 +73,7 @@ def rows(doc: dict[str, Any]) -> list[list[Any]]:
                 line["name"], line["program"], 0, 0, "", "", "", "", "", "", "", "withdrawn",
                 approval.get("by"), approval.get("at"), amendment,
                 " | ".join(c["summary"] for c in p["changes"]), "", doc["audit_chain_head"],
+                "",
             )])
     return out
 

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ccm_timer.core.month import YearMonth, month_bounds_utc
+from ccm_timer.exports import record_items
 
 PROGRAM_NAMES = {
     "CCM": "Chronic Care Management",
@@ -129,7 +130,8 @@ def _threshold_day(line: Mapping[str, Any], support: Sequence[Mapping[str, Any]]
 def claim_line(line: Mapping[str, Any], *, patient_id: str, month: str,
                entries: Sequence[Mapping[str, Any]], codes: Mapping[str, Any],
                warnings: Sequence[Mapping[str, Any]], billing: dict | None,
-               draft: bool, dos_rule: str, last_day: date) -> dict[str, Any]:
+               draft: bool, dos_rule: str, last_day: date,
+               diagnoses: Sequence[str] = ()) -> dict[str, Any]:
     rule = codes.get(line["code"], {})
     basis = rule.get("time") or "staff"
     support = [e for e in entries if _supports(line, e, basis)]
@@ -165,6 +167,8 @@ def claim_line(line: Mapping[str, Any], *, patient_id: str, month: str,
         "warnings": [w["message"] for w in warnings
                      if w.get("program") in (None, line["program"])],
         "entry_ids": [e["id"] for e in support],
+        # The ICD-10-CM codes the claim points to (record_items.diagnoses), for the office.
+        "diagnoses": list(diagnoses),
     }
 
 
@@ -173,24 +177,37 @@ def patient_month(*, patient: Mapping[str, Any], result: Mapping[str, Any],
                   codes: Mapping[str, Any], billing: dict | None,
                   approval: Mapping[str, Any] | None, changes: Sequence[Mapping],
                   draft: bool, month: YearMonth, withdrawn: Sequence[str] = (),
-                  dos_rule: str = "month_end") -> dict:
-    """One patient's month: totals, the lines the time supports, held lines, the log.
-    `withdrawn`: codes the last export sent that the time no longer supports."""
+                  dos_rule: str = "month_end", conditions: Sequence[Mapping] = (),
+                  care_plan: Mapping[str, Any] | None = None, qmb: bool | None = None,
+                  consent_rules: Mapping[str, Sequence[str]] | None = None,
+                  labels: Mapping[str, str] | None = None) -> dict:
+    """One patient's month: totals, the lines the time supports, held lines, the log, and
+    the record the month saw (record_items.py: `conditions` and `care_plan` as built there).
+    `withdrawn`: codes the last export sent that the time no longer supports;
+    `consent_rules`: per program, the consent elements its rule asks for; `labels`: a
+    person's name -> "Name, RN"."""
     pid = str(patient["id"])
+    on_file = list(conditions)
     lines = [claim_line(line, patient_id=pid, month=str(month), entries=entries,
                         codes=codes, warnings=result["warnings"], billing=billing,
-                        draft=draft, dos_rule=dos_rule, last_day=month.last_day)
+                        draft=draft, dos_rule=dos_rule, last_day=month.last_day,
+                        diagnoses=record_items.diagnoses(line["program"], on_file))
              for line in result["lines"]]
     staff = result["seconds"]["by_role"].get("clinical_staff", 0)
     pract = result["seconds"]["by_role"].get("practitioner", 0)
+    shown = [e for e in enrollments
+             if e["program"] in result["seconds"]["by_program"] or _active(e, month)]
     programs = [
         {"program": e["program"], "program_name": PROGRAM_NAMES.get(e["program"], e["program"]),
          "consent_date": e["consent_date"], "consent_method": e["consent_method"],
          "consent_label": date_label(date.fromisoformat(e["consent_date"]))
          if e["consent_date"] else "not on file"}
-        for e in enrollments
-        if e["program"] in result["seconds"]["by_program"] or _active(e, month)
+        for e in shown
     ]
+    rules = consent_rules or {}
+    consents = [record_items.consent(e, PROGRAM_NAMES.get(e["program"], e["program"]),
+                                     rules.get(e["program"], ()), labels)
+                for e in record_items.one_per_program(shown)]
     birth = patient.get("birth_date")
     return {
         "id": pid,
@@ -201,6 +218,11 @@ def patient_month(*, patient: Mapping[str, Any], result: Mapping[str, Any],
         "birth_date": birth,
         "birth_date_label": date_label(date.fromisoformat(birth)) if birth else "",
         "programs": programs,
+        "qmb": qmb,
+        "conditions": on_file,
+        "care_plan": dict(care_plan) if care_plan else record_items.care_plan(
+            (), None, False, ZoneInfo("UTC")),
+        "consents": consents,
         "billing_practitioner": billing,
         "approval": dict(approval) if approval else None,
         "amended": bool(changes or withdrawn),

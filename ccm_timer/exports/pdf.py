@@ -58,6 +58,7 @@ p { margin-top: 2px; margin-bottom: 2px; }
 th { background-color: #e6e6e6; text-align: left; font-weight: bold; font-size: 8.5pt; }
 .banner { color: #b00000; font-weight: bold; font-size: 11pt; }
 .muted { color: #444444; }
+.alert { color: #b00000; font-weight: bold; }
 .num { text-align: right; }
 """
 
@@ -101,8 +102,9 @@ def _summary(doc: dict) -> str:
                  f"<b>{_n(t['units'], 'unit')}</b>", "", "", ""])
     html = [
         f"<h1>Care management report: {_e(doc['month_label'])}</h1>",
-        f"<p class='muted'>Prepared {_e(doc['generated_label'])} by {_e(doc['generated_by'])}"
-        f"; times in {_e(doc['time_zone'])}; Medicare rules {_e(doc['rules_year'])}; "
+        f"<p class='muted'>Prepared {_e(doc['generated_label'])}"
+        + (f" by {_e(doc['generated_by'])}" if doc["generated_by"] else "")
+        + f"; times in {_e(doc['time_zone'])}; Medicare rules {_e(doc['rules_year'])}; "
         f"date of service: {_e(_dos(doc))}; audit chain head "
         f"{_e(doc['audit_chain_head'][:16])}.</p>",
         _banners(doc),
@@ -136,7 +138,8 @@ def _patient(doc: dict, p: dict) -> str:
     facts = [f"MRN {_e(p['mrn'])}"]
     if p["birth_date"]:
         facts.append(f"DOB {_e(p['birth_date_label'])}")
-    facts += [f"{_e(x['program'])} consent {_e(x['consent_label'])}" for x in p["programs"]]
+    if p["qmb"] is not None:
+        facts.append("QMB: yes, bill no cost sharing to the patient" if p["qmb"] else "QMB: no")
     html = [
         f"<h2 style='page-break-before: always;'>{_e(p['name'])}: {_e(doc['month_label'])}"
         f"{' (DRAFT)' if doc['draft'] else ''}</h2>",
@@ -147,14 +150,16 @@ def _patient(doc: dict, p: dict) -> str:
         f"<p><b>Total {_e(p['minutes_text']['total'])}</b>: clinical staff "
         f"{_e(p['minutes_text']['clinical_staff'])}, practitioner "
         f"{_e(p['minutes_text']['practitioner'])}.</p>",
+        _record(p),
         "<h3>Codes this time supports</h3>",
     ]
     if p["lines"]:
         html.append(_table(
-            ["Code", "Description", "Units", "Min", "Date of service", "Status"],
+            ["Code", "Description", "Units", "Min", "Diagnoses", "Date of service", "Status"],
             [[_e(x["code"]), _e(x["name"]), str(x["units"]), str(x["minutes"]),
-              _e(_us_date(x["date_of_service"])), _e(x["status"])] for x in p["lines"]], {2, 3},
-            [9, 44, 8, 8, 17, 14]))
+              _e(", ".join(x["diagnoses"])) or "none", _e(_us_date(x["date_of_service"])),
+              _e(x["status"])] for x in p["lines"]], {2, 3},
+            [9, 35, 7, 6, 17, 14, 12]))
     else:
         html.append("<p>None yet.</p>")
     if p["held_lines"]:
@@ -182,6 +187,51 @@ def _patient(doc: dict, p: dict) -> str:
           + ("<br/><i>amended after export</i>" if x["amended_after_export"] else "")]
          for x in p["entries"]], {2}, [14, 13, 13, 19, 41], nowrap={1, 2})
         if p["entries"] else "<p>No time this month.</p>")
+    return "".join(html)
+
+
+def _consent(c: dict) -> str:
+    if not c["date"]:
+        return f"<b>{_e(c['program'])}</b>: <span class='alert'>no consent on file.</span>"
+    text = f"<b>{_e(c['program'])}</b>: {_e(c['date_label'])}"
+    if c["method"]:
+        text += f", {_e(c['method'])}"
+    if c["obtained_by"]:
+        text += f", obtained by {_e(c['obtained_by_label'])}"
+    if c["has_document"]:
+        text += " (scanned form on file)"
+    if c["disclosure_labels"]:
+        text += f". Disclosed: {_e('; '.join(c['disclosure_labels']))}"
+    if not c["complete"]:
+        text += f". <span class='alert'>Incomplete: missing {_e(', '.join(c['missing']))}</span>"
+    if c["withdrawn_on"]:
+        text += f". <span class='alert'>Withdrawn {_e(c['withdrawn_label'])}</span>"
+    return text + "."
+
+
+def _record(p: dict) -> str:
+    """Consent, conditions and the care plan's review: what the claim rests on."""
+    html = ["<h3>Consent</h3><p>" + ("<br/>".join(_consent(c) for c in p["consents"])
+                                     or "Not enrolled.") + "</p>",
+            "<h3>Conditions on file</h3>"]
+    if p["conditions"]:
+        html.append(_table(
+            ["Code", "Description", "Chronic", "Since"],
+            [[_e(c["code"]), _e(c["description"]),
+              _e(f"yes ({c['category']})" if c["chronic"] else "no"), _e(c["since_label"])]
+             for c in p["conditions"]], widths=[10, 52, 25, 13], nowrap={0}))
+    else:
+        html.append("<p>None recorded.</p>")
+    review, plan = p["care_plan"]["last_review"], p["care_plan"]
+    if review:
+        text = (f"Last reviewed {_e(review['at_label'])} by "
+                f"{_e(review['by_label'])}" + (" (substantial revision)"
+                                                 if review["substantial"] else "") + ".")
+    else:
+        text = "No care plan review on file."  # a warning says so where it matters
+    if plan["revised_in_month"]:
+        text += " Substantially revised this month."
+    html.append(f"<h3>Care plan</h3><p>{text}</p>")
     return "".join(html)
 
 

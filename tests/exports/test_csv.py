@@ -35,7 +35,8 @@ def _doc(name: str, warning: str) -> dict:
               "role_label": "clinical staff", "npi": "", "label": name}
     line = {"code": "99490", "name": "CCM", "program": "CCM", "units": 1, "minutes": 20,
             "date_of_service": "2026-11-30", "rendering": [person], "billing": person,
-            "supervising": None, "status": "approved", "warnings": [warning]}
+            "supervising": None, "status": "approved", "warnings": [warning],
+            "diagnoses": ["E11.9", "I10"]}
     patient = {"mrn": "T1", "name": name, "birth_date": None, "approval": None,
                "amended": False, "changes": [], "lines": [line],
                "withdrawn_lines": []}
@@ -49,12 +50,15 @@ def test_round_trip_gives_the_value_plus_the_prefix(value):
     assert row["patient_name"] == row["rendering_clinician"] == row["warnings"] == prefixed
     assert row["billing_practitioner"] == prefixed
     assert row["units"] == "1" and row["minutes"] == "20"
+    assert row["diagnoses"] == "E11.9;I10"
 
 
 def test_numbers_stay_unquoted_numbers():
     text = csv_file.render(_doc("=x", "-y")).decode("utf-8-sig")
     assert ',1,20,' in text  # QUOTE_NONNUMERIC: numbers bare, every text cell quoted
     assert text.splitlines()[0].startswith('"mrn","patient_name"')
+    # New columns go at the end, so a reader by position keeps the ones it knew.
+    assert text.splitlines()[0].endswith('"warnings","audit_chain_head","diagnoses"')
 
 
 def test_a_hostile_name_from_the_database_is_neutralized(month_clinic):
@@ -69,5 +73,5 @@ def test_a_hostile_name_from_the_database_is_neutralized(month_clinic):
     doc, _ = exports.build(ctx, clinic.MONTH, billing=True)
     rows = read(csv_file.render(doc))
     assert [r["patient_name"] for r in rows] == ["'=cmd|' /C calc'!A0, Alma"] * 2
-    assert [(r["code"], r["units"], r["minutes"]) for r in rows] == [
-        ("99490", "1", "20"), ("99439", "2", "40")]
+    assert [(r["code"], r["units"], r["minutes"], r["diagnoses"]) for r in rows] == [
+        ("99490", "1", "20", "E11.9;I10"), ("99439", "2", "40", "E11.9;I10")]

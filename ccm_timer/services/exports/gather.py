@@ -4,23 +4,26 @@ approvals and earlier exports, gathered and handed to exports/document.py as pla
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from ccm_timer.core.month import YearMonth, parse_month
 from ccm_timer.errors import UserError, sentence
-from ccm_timer.exports import document
+from ccm_timer.exports import document, record_items
 from ccm_timer.exports.formats import BILLING_FORMATS
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.month import approvals
 from ccm_timer.services.month.approvals import Mark
 from ccm_timer.services.month.billing_rules import rules_for_month
+from ccm_timer.services.month.month_record import PatientRecord
 from ccm_timer.services.month.report import EnrollmentRow, month_report_on
+from ccm_timer.services.people.chronic_list import chronic_list
 from ccm_timer.services.timing import entries
 from ccm_timer.store.models import AuditEvent, Clinician, MonthApproval
 from ccm_timer.store.month_time import month_time
@@ -94,16 +97,21 @@ def build_in(session: Session, ctx: AppContext, month: str, mrn: str | None = No
     zone, now = ctx.zone, ctx.now()
     basis = audit_head(session)
     conn = session.connection()
-    report = month_report_on(conn, ym, zone, now, mrn)
+    # The clinic's own chronic-condition list, as `ccm-timer report` reads it.
+    report = month_report_on(conn, ym, zone, now, mrn, chronic_list(ctx.paths.settings_dir))
     views = [v for v in entries.list_entries(ctx, month=str(ym), patient_mrn=mrn,
                                              session=session) if v.patient_mrn]
     # The part of each entry inside the month, counted as the report counts it.
     only = report.patients[0].patient_id if mrn and report.patients else None
     inside = month_time(conn, ym, zone, now, by=("entry",), patient_id=only).seconds
     rules = rules_for_month(ym)
+    rule_data = rules.to_dict()
     codes = {code: {**data, "name": rules.codes[code].name}
-             for code, data in rules.to_dict()["codes"].items()}
+             for code, data in rule_data["codes"].items()}
+    consent_rules = {program: tuple(e["consent"])
+                     for program, e in rule_data["eligibility"].items()}
     people = people_by_name(session)
+    labels = {name: who["label"] for name, row in people.items() if (who := document.person(row))}
     by_id = {c["id"]: c for c in people.values()}
     approved = approvals.latest(session, str(ym))
     reopened = approvals.changes_since(
@@ -150,7 +158,10 @@ def build_in(session: Session, ctx: AppContext, month: str, mrn: str | None = No
             approval=_approval(approval, changed, zone), draft=draft, month=ym,
             changes=[{**c.to_dict(), "at_label": c.at.astimezone(zone).strftime(
                 "%m/%d/%Y %H:%M")} for c in changes],
-            withdrawn=withdrawn, dos_rule=rule))
+            withdrawn=withdrawn, dos_rule=rule,
+            conditions=record_items.conditions([asdict(c) for c in p.record.conditions]),
+            care_plan=_care_plan(p.record, zone, labels), qmb=p.qmb,
+            consent_rules=consent_rules, labels=labels))
     doc = document.month_document(
         month=ym, zone=zone, generated_at=now, generated_by=actor,
         scope=mrn or "all", draft=draft, patients=patients, left_out=left_out,
@@ -170,8 +181,19 @@ def _chain_head_at(session: Session, seq: int) -> str:
 
 def _enrollment(row: EnrollmentRow) -> dict[str, Any]:
     return {"program": row.program, "consent_method": row.consent_method,
+            "consent_by": row.consent_by, "has_document": row.has_document,
+            # the names the command line uses (cost-sharing), as record_items lists them
+            "disclosures": [d.replace("_", "-") for d in row.disclosures],
             **{k: getattr(row, k).isoformat() if getattr(row, k) else None
-               for k in ("consent_date", "start_date", "end_date")}}
+               for k in ("consent_date", "start_date", "end_date", "withdrawn_on")}}
+
+
+def _care_plan(record: PatientRecord, zone: ZoneInfo,
+               labels: dict[str, str]) -> dict[str, Any]:
+    review = record.last_review
+    return record_items.care_plan([asdict(i) for i in record.care_plan],
+                                  asdict(review) if review else None,
+                                  record.revised_in_month, zone, labels)
 
 
 def _approval(row: MonthApproval | None, changed: list[approvals.Change],
