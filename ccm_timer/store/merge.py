@@ -4,7 +4,12 @@ One code path serves the clinic hub (PostgreSQL) and bundles carried on a USB st
 hub or another workstation (SQLite). Rows are keyed by UUID, so merging the same rows twice
 changes nothing. Two keys are natural rather than UUID, because every workstation seeds or
 adds its own row for them: a patient is the same patient by MRN, a category by slug; rows
-pointing at them are remapped to the receiving database's row.
+pointing at them (entries, enrollments, the patient's conditions, care-plan items, reviews
+and scanned consents) are remapped to the receiving database's row.
+
+A scanned consent never changes once stored, so a row already here is left alone. The rest
+of a workstation's record is updated in place by its own pushes: a condition removed, a
+care-plan item ended, a consent completed or withdrawn.
 
 Entry versions already superseded are evidence and never change; a current version may
 (a timer stopped, an entry superseded later), so it is updated in place, intervals before
@@ -17,176 +22,37 @@ here becomes a recorded conflict instead.
 
 from __future__ import annotations
 
-import base64
-import json
 import uuid
-from collections.abc import Callable, Iterable
-from datetime import date, datetime
-from enum import Enum
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Table, or_, select
-from sqlalchemy import types as satypes
-from sqlmodel import SQLModel
+from sqlalchemy import Connection
 
-from ccm_timer.core.month import month_bounds_utc
-from ccm_timer.store import models  # noqa: F401  (registers the tables)
-from ccm_timer.store.types import UTCDateTime
+# The rows and their JSON form live in record_rows.py; callers use them through here too.
+from ccm_timer.store.record_rows import (  # noqa: F401
+    MERGED,
+    PUSHED,
+    RECORD,
+    RECORDS_FORMAT,
+    Rows,
+    _select_in,
+    collect_all,
+    collect_month,
+    document_ids,
+    document_sizes,
+    documents,
+    encode,
+    entry_versions,
+    from_json,
+    table,
+    to_json,
+)
 
 if TYPE_CHECKING:
     from ccm_timer.store.merge_guard import Guard
 
-Rows = dict[str, list[dict[str, Any]]]
-
-# Order matters: a row comes after the rows it points at.
-PUSHED = ("clinician", "category", "patient", "enrollment", "patient_month", "time_entry",
-          "interval", "audit_event")
-MERGED = (*PUSHED, "export")
-RECORDS_FORMAT = "ccm-timer-records/1"
-_CHUNK = 500  # ids per IN (...) list: well under every driver's parameter limit
 _FLAGS = ("complex_mdm", "care_plan_revised", "interactive_contact")
-
-
-def table(name: str) -> Table:
-    return SQLModel.metadata.tables[name]
-
-
-def _chunks(values: list[Any]) -> Iterable[list[Any]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
-
-
-def _select_in(conn: Connection, tbl: Table, column: str, values: Iterable[Any]) -> list[dict]:
-    out: list[dict] = []
-    for chunk in _chunks(sorted(set(values), key=str)):
-        out.extend(dict(r) for r in conn.execute(select(tbl).where(tbl.c[column].in_(chunk)))
-                   .mappings())
-    return out
-
-
-def _all(conn: Connection, name: str) -> list[dict]:
-    tbl = table(name)
-    order = tbl.c.seq if name == "audit_event" else list(tbl.primary_key.columns)[0]
-    return [dict(r) for r in conn.execute(select(tbl).order_by(order)).mappings()]
-
-
-# --- reading -----------------------------------------------------------------------------
-
-
-def collect_all(conn: Connection) -> Rows:
-    """Every row a hub needs from this workstation."""
-    rows = {name: _all(conn, name) for name in PUSHED}
-    rows["time_entry"].sort(key=lambda r: (r["version"], str(r["id"])))
-    return rows
-
-
-def collect_month(conn: Connection, month: str, zone: Any, patient_id: uuid.UUID | None) -> Rows:
-    """The rows behind one month's export (one patient's, or everyone's): every version of
-    every entry with time in the month, and what those versions point at."""
-    lo, hi = month_bounds_utc(month, zone)
-    te, iv = table("time_entry"), table("interval")
-    touching = select(iv.c.entry_id).where(
-        iv.c.start_utc < hi, or_(iv.c.end_utc.is_(None), iv.c.end_utc > lo)
-    )
-    query = select(te.c.origin_id).where(te.c.id.in_(touching)).distinct()
-    if patient_id is not None:
-        query = query.where(te.c.patient_id == patient_id)
-    origins = [r[0] for r in conn.execute(query)]
-    entries = _select_in(conn, te, "origin_id", origins)
-    entries.sort(key=lambda r: (r["version"], str(r["id"])))
-    entry_ids = [r["id"] for r in entries]
-    patient_ids = {r["patient_id"] for r in entries if r["patient_id"]}
-    if patient_id is not None:
-        patient_ids.add(patient_id)
-    patients = _select_in(conn, table("patient"), "id", patient_ids)
-    clinician_ids = {r["clinician_id"] for r in entries} | {
-        r["created_by"] for r in entries if r["created_by"]
-    } | {p["billing_practitioner_id"] for p in patients if p["billing_practitioner_id"]}
-    months = [r for r in _select_in(conn, table("patient_month"), "patient_id", patient_ids)
-              if r["month"] == month]
-    audit_ids = [str(i) for i in entry_ids] + [str(i) for i in origins]
-    audit = [r for r in _select_in(conn, table("audit_event"), "entity_id", audit_ids)
-             if r["entity"] == "time_entry"]
-    return {
-        "clinician": _select_in(conn, table("clinician"), "id", clinician_ids),
-        "category": _select_in(conn, table("category"), "id", {r["category_id"] for r in entries}),
-        "patient": patients,
-        "enrollment": _select_in(conn, table("enrollment"), "patient_id", patient_ids),
-        "patient_month": months,
-        "time_entry": entries,
-        "interval": sorted(_select_in(conn, iv, "entry_id", entry_ids),
-                           key=lambda r: (r["start_utc"], str(r["id"]))),
-        "audit_event": sorted(audit, key=lambda r: r["seq"]),
-    }
-
-
-# --- JSON, for bundles -------------------------------------------------------------------
-
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, datetime):
-        return UTCDateTime().process_bind_param(value, None)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, bytes):
-        return base64.b64encode(value).decode("ascii")
-    return value
-
-
-def _decoder(column_type: Any) -> Callable[[Any], Any] | None:
-    if isinstance(column_type, UTCDateTime):
-        return lambda v: UTCDateTime().process_result_value(v, None)
-    if isinstance(column_type, satypes.Enum) and column_type.enum_class is not None:
-        return column_type.enum_class
-    if isinstance(column_type, satypes.Uuid):
-        return uuid.UUID
-    if isinstance(column_type, satypes.Date):
-        return date.fromisoformat
-    if isinstance(column_type, satypes.LargeBinary):
-        return base64.b64decode
-    return None
-
-
-def to_json(rows: Rows, **header: Any) -> bytes:
-    """Deterministic bytes: the same rows always give the same file (and SHA-256)."""
-    body = {"format": RECORDS_FORMAT, **header,
-            "rows": {name: [{k: _encode(v) for k, v in r.items()} for r in rows.get(name, [])]
-                     for name in MERGED if name in rows}}
-    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def from_json(data: bytes) -> tuple[dict[str, Any], Rows]:
-    """(header, rows), or ValueError saying what is wrong."""
-    try:
-        body = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"the records file is not JSON ({exc})") from None
-    if not isinstance(body, dict) or body.get("format") != RECORDS_FORMAT:
-        raise ValueError("the records file is not in the CCM Timer records format")
-    rows: Rows = {}
-    for name, items in (body.get("rows") or {}).items():
-        if name not in MERGED or not isinstance(items, list):
-            raise ValueError(f"the records file has an unknown table {name!r}")
-        columns = table(name).c
-        decoded = []
-        for item in items:
-            if not isinstance(item, dict) or set(item) - set(columns.keys()):
-                raise ValueError(f"a {name} row has unknown fields")
-            row = {}
-            for key, value in item.items():
-                decode = _decoder(columns[key].type)
-                try:
-                    row[key] = decode(value) if decode and value is not None else value
-                except (ValueError, TypeError) as exc:
-                    raise ValueError(f"a {name} row has a bad {key} ({exc})") from None
-            decoded.append(row)
-        rows[name] = decoded
-    header = {k: v for k, v in body.items() if k != "rows"}
-    return header, rows
+_encode = encode  # the name merge_guard.py and older callers use
 
 
 # --- merging -----------------------------------------------------------------------------
@@ -226,18 +92,20 @@ class _Merge:
             self._count(name, 1)
 
     def by_id(self, name: str, incoming: list[dict], frozen: bool = False) -> dict[Any, dict]:
-        """Insert rows missing by id; update changed ones unless `frozen`."""
+        """Insert rows missing by id; update changed ones unless `frozen` (a bundle's
+        differing row is still the guard's to judge: a conflict, or a later state)."""
         existing = _by(_select_in(self.conn, table(name), "id", [r["id"] for r in incoming]),
                        "id")
         self._insert(name, [r for r in incoming if r["id"] not in existing])
-        if not frozen:
-            for row in incoming:
-                if row["id"] in existing:
-                    changes = _diff(existing[row["id"]], row, ("id",))
-                    if self.guard is not None:
-                        self.guard.changed(name, existing[row["id"]], changes)
-                    else:
-                        self._update(name, row["id"], changes)
+        if frozen and self.guard is None:
+            return existing
+        for row in incoming:
+            if row["id"] in existing:
+                changes = _diff(existing[row["id"]], row, ("id",))
+                if self.guard is not None:  # only what a later state adds
+                    changes = self.guard.changed(name, existing[row["id"]], changes)
+                if not frozen:
+                    self._update(name, row["id"], changes)
         return existing
 
     def natural(self, name: str, incoming: list[dict], key: str) -> dict[uuid.UUID, uuid.UUID]:
@@ -266,10 +134,15 @@ class _Merge:
         self._insert(name, fresh)
         return mapping
 
+    def of_patients(self, incoming: list[dict]) -> list[dict]:
+        """Rows pointing at a patient, as copies pointing at this database's row for the
+        patient's MRN (an enrollment, a condition, a care-plan item, a review, a scan)."""
+        return [{**r, "patient_id": self.patient_map.get(r["patient_id"], r["patient_id"])}
+                for r in incoming]
+
     def patient_months(self, incoming: list[dict]) -> None:
         tbl = table("patient_month")
-        rows = [{**r, "patient_id": self.patient_map.get(r["patient_id"], r["patient_id"])}
-                for r in incoming]
+        rows = self.of_patients(incoming)
         existing = _select_in(self.conn, tbl, "patient_id", [r["patient_id"] for r in rows])
         by_key = {(r["patient_id"], r["month"]): r for r in existing}
         fresh = []
@@ -351,10 +224,10 @@ def merge(conn: Connection, rows: Rows, *, keep_audit: bool,
     m.by_id("clinician", rows.get("clinician", []))
     m.category_map = m.natural("category", rows.get("category", []), "slug")
     m.patient_map = m.natural("patient", rows.get("patient", []), "mrn")
-    m.by_id("enrollment", [
-        {**r, "patient_id": m.patient_map.get(r["patient_id"], r["patient_id"])}
-        for r in rows.get("enrollment", [])
-    ])
+    # A scan never changes once stored; the rest of the record may reach a later state.
+    m.by_id("consent_document", m.of_patients(rows.get("consent_document", [])), frozen=True)
+    for name in ("enrollment", *RECORD):
+        m.by_id(name, m.of_patients(rows.get(name, [])))
     m.patient_months(rows.get("patient_month", []))
     if guard is not None:
         guard.entries(m, rows.get("time_entry", []), rows.get("interval", []))
@@ -366,10 +239,4 @@ def merge(conn: Connection, rows: Rows, *, keep_audit: bool,
     if guard is not None:
         guard.record(conn)
     return m.changed
-
-
-def entry_versions(rows: Rows) -> list[dict[str, str | int]]:
-    """What a bundle manifest lists: every entry version it carries."""
-    return [{"id": str(r["id"]), "origin_id": str(r["origin_id"]), "version": r["version"]}
-            for r in rows.get("time_entry", [])]
 

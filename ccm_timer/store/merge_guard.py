@@ -19,10 +19,27 @@ person to look at, with the local row left exactly as it was:
 
 A version's later state arrives as a new version, never as an edit of an old one, so a
 trusted sender's genuine bundles raise no conflict: their entries are new here, or equal.
+
+The clinical record is different: its rows are changed in place, but only forward, each
+column of a later state going once from empty to a value (see _LATER). So a row of it that
+differs from the one here with the same UUID is judged column by column:
+
+- a later state recorded elsewhere is taken: a condition removed (when, by whom, why), a
+  care-plan item ended, a consent completed (how, by whom, a disclosure, the scan) or
+  withdrawn (its date, the reason, the enrolment's end). Each adds a fact someone
+  recorded; none can make up time, and a sender could add a whole new enrolment anyway;
+- an earlier state is nothing to do: the local row already went further (a bundle made
+  before the removal, carried after it), so it is kept as it is, without a conflict;
+- anything else is "changed", a conflict, and the local row is kept whole: a rewritten
+  code, description, since-date or author of a condition, the text or kind of a care-plan
+  item, any field of a review (a review is never edited), a scanned consent's bytes or
+  hash (a scan never changes), a consent's date or method once recorded, a removal or
+  withdrawal recorded here with other details, or any row moved to another patient.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field, replace
@@ -37,6 +54,19 @@ from ccm_timer.store.types import new_id
 
 _DERIVED = ("id", "superseded_at", "span_start", "span_end", "span_seconds")
 _PERSON = ("family_name", "given_name", "birth_date")
+# Per table, the columns that go once from empty to a value as the row reaches a later state.
+_LATER = {
+    "patient_condition": ("removed_at", "removed_by", "removal_reason"),
+    "care_plan_item": ("ended_at", "ended_by", "end_reason"),
+    "enrollment": ("consent_date", "consent_method", "consent_by", "consent_by_id",
+                   "disclosed_cost_sharing", "disclosed_one_practitioner",
+                   "disclosed_right_to_stop", "consent_document_id", "start_date",
+                   "end_date", "withdrawn_on", "withdrawal_reason"),
+}
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value is False  # a disclosure not recorded is False
 
 
 @dataclass(frozen=True)
@@ -54,8 +84,15 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:60] + "…"
 
 
+def _kept(value: Any) -> Any:
+    """A value as a conflict keeps it: a scan's bytes by their size and hash, not whole."""
+    if isinstance(value, bytes):
+        return {"bytes": len(value), "sha256": hashlib.sha256(value).hexdigest()}
+    return records.encode(value)
+
+
 def _fields(changes: dict[str, Any]) -> str:
-    return ", ".join(f"{k} {_short(records._encode(v))!r}" for k, v in sorted(changes.items()))
+    return ", ".join(f"{k} {_short(_kept(v))!r}" for k, v in sorted(changes.items()))
 
 
 @dataclass
@@ -76,14 +113,26 @@ class Guard:
     def note(self, kind: str, entity: str, entity_id: Any, summary: str,
              incoming: dict[str, Any]) -> None:
         self.conflicts.append(Conflict(kind, entity, str(entity_id), summary,
-                                       {k: records._encode(v) for k, v in incoming.items()}))
+                                       {k: _kept(v) for k, v in incoming.items()}))
 
     # --- rows keyed by UUID, and patients ---------------------------------------------
 
-    def changed(self, name: str, old: dict[str, Any], changes: dict[str, Any]) -> None:
-        if changes:
+    def changed(self, name: str, old: dict[str, Any],
+                changes: dict[str, Any]) -> dict[str, Any]:
+        """What of `changes` (a bundle's row against the local one) to write here: the
+        columns of a later state (_LATER); nothing, with a conflict, when anything else
+        differs."""
+        later = _LATER.get(name, ())
+        fills = {k: v for k, v in changes.items()
+                 if k in later and _empty(old.get(k)) and not _empty(v)}
+        earlier = {k for k, v in changes.items()
+                   if k in later and _empty(v) and not _empty(old.get(k))}
+        rewritten = {k: v for k, v in changes.items() if k not in fills and k not in earlier}
+        if rewritten:
             self.note("changed", name, old["id"], f"{name} {old['id']}: the bundle has "
-                      f"{_fields(changes)}; kept the local row", {"id": old["id"], **changes})
+                      f"{_fields(rewritten)}; kept the local row", {"id": old["id"], **changes})
+            return {}
+        return fills
 
     def patient(self, old: dict[str, Any], row: dict[str, Any]) -> None:
         person = {k: row[k] for k in _PERSON if old.get(k) != row.get(k)}
@@ -127,7 +176,7 @@ class Guard:
             if row["state"] is not EntryState.STOPPED:
                 if row["clinician_id"] in self.local_clinicians:
                     self.note("live timer", "time_entry", row["id"], f"a {row['state'].value} "
-                              f"timer started {_short(records._encode(row['created_at']))} "
+                              f"timer started {_short(records.encode(row['created_at']))} "
                               "for a clinician of this workstation; not started here", row)
                 else:
                     self.skipped_live += 1

@@ -37,14 +37,18 @@ def of_rows(rows: records.Rows, workstation: str, at: datetime) -> PushedHead | 
                       at)
 
 
-def hold(conn: Connection, rows: records.Rows, head: PushedHead) -> None:
+def hold(conn: Connection, rows: records.Rows, head: PushedHead, *,
+         record: bool = True) -> None:
     """Inside the push's transaction on the hub: refuse a chain that lost the head pushed
-    before, else record the new head. UserError (the caller's HubError) when refused."""
+    before, else record the new head (unless not `record`: a part sent ahead of the push's
+    rows, whose events are not on the hub yet). UserError (the caller's HubError) when
+    refused."""
     tbl = records.table("chain_head")
     kept = conn.execute(select(tbl).where(tbl.c.chain == head.chain)).mappings().first()
     if kept is None:
-        conn.execute(tbl.insert().values(chain=head.chain, workstation=head.workstation,
-                                         seq=head.seq, hash=head.hash, pushed_at=head.at))
+        if record:
+            conn.execute(tbl.insert().values(chain=head.chain, workstation=head.workstation,
+                                             seq=head.seq, hash=head.hash, pushed_at=head.at))
         return
     if not any(r["seq"] == kept["seq"] and r["hash"] == kept["hash"]
                for r in rows["audit_event"]):
@@ -53,7 +57,7 @@ def hold(conn: Connection, rows: records.Rows, head: PushedHead) -> None:
             f"pushed to the clinic hub on {kept['pushed_at']:%Y-%m-%d}: it was cut short or "
             "rewritten outside CCM Timer. Nothing was pushed; run `ccm-timer audit verify` "
             "and ask your administrator.")
-    if head.seq > kept["seq"]:
+    if record and head.seq > kept["seq"]:
         conn.execute(tbl.update().where(tbl.c.chain == head.chain).values(
             workstation=head.workstation, seq=head.seq, hash=head.hash, pushed_at=head.at))
 

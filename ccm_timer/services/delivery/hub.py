@@ -5,6 +5,15 @@ clinician's time for the patient).
 The hub has the same SQLModel tables as a workstation. A push is idempotent by UUID (see
 store/merge.py): pushing twice changes nothing, and a push that died half-way is simply
 done again. Pushes are serialised on the hub with an advisory lock.
+
+Scanned consents (up to consent_documents.MAX_BYTES each) never change, so a push sends only
+the ones the hub lacks, a few at a time, before the rest: an hourly push does not carry
+every scan again, and a first push does not hold them all in memory at once.
+
+Until the hub has migrations of its own (issue 19), `open_engine` creates missing tables and
+adds the columns later revisions gave older tables; a hub that still lacks one (a user
+without the right to change its tables, or a report opened without creating) is refused
+with one sentence rather than failing half-way through a push.
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ from ccm_timer.core import backoff
 from ccm_timer.core.month import as_zone, parse_month
 from ccm_timer.errors import UserError, sentence
 from ccm_timer.services.context import AppContext
-from ccm_timer.services.delivery import chain_heads, targets
+from ccm_timer.services.delivery import chain_heads, hub_schema, targets
 from ccm_timer.services.security import audit
 from ccm_timer.store import merge as records
 from ccm_timer.store.merge_guard import Guard
@@ -36,6 +45,8 @@ from ccm_timer.store.month_time import month_time
 
 LOCK_KEY = 7_301_925_004  # pg_advisory_xact_lock key for merges into the hub
 FULL_PUSH_EVERY = timedelta(hours=1)  # push even when nothing changed locally, now and then
+DOCUMENT_BATCH_BYTES = 64 * 1024 * 1024  # scans per transaction of a push, by their size
+
 
 
 class HubError(UserError):
@@ -50,6 +61,9 @@ def _plain(exc: Exception) -> str:
         return "the clinic hub has no such database"
     if "timeout" in text_ or "timed out" in text_:
         return "no answer from the clinic hub"
+    if "must be owner" in text_ or "permission denied" in text_:
+        return ("the clinic hub's user may not create or change its tables; have the hub's "
+                "owner push once with this version")
     if "connect" in text_ or "connection" in text_ or "server" in text_:
         return "no connection to the clinic hub"
     return "the clinic hub refused the push"
@@ -95,7 +109,8 @@ def secure_url(url: str) -> URL:
 
 def open_engine(url: str, password: str | None = None, *, create: bool = True,
                 connect_timeout: int = 10) -> Engine:
-    """A SQLAlchemy engine on the hub (psycopg 3), its tables created if missing.
+    """A SQLAlchemy engine on the hub (psycopg 3), its tables created if missing (with
+    `create`) and checked to hold what this version writes and reads (hub_schema.py).
 
     The password, when given, comes from the keyring and is set on the URL object, which
     SQLAlchemy masks whenever the URL is shown.
@@ -105,32 +120,43 @@ def open_engine(url: str, password: str | None = None, *, create: bool = True,
         parsed = parsed.set(password=password)
     engine = create_engine(parsed, pool_pre_ping=True, hide_parameters=True,  # see store/engine
                            connect_args={"connect_timeout": connect_timeout})
-    if create:
-        try:
-            with engine.begin() as conn:
+    try:
+        with engine.begin() as conn:
+            if create:
                 # Two workstations meeting a fresh hub must not both create the tables.
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
                 SQLModel.metadata.create_all(conn)
-                # A hub made before events carried evidence hashes (migration 0007).
-                conn.execute(text("ALTER TABLE audit_event ADD COLUMN IF NOT EXISTS evidence "
-                                  "VARCHAR"))
-        except (DBAPIError, SQLAlchemyError, OSError) as exc:
-            engine.dispose()
-            raise HubError(sentence(_plain(exc))) from None
+                hub_schema.add_columns(conn)
+            lacking = hub_schema.lacking(conn)
+    except (DBAPIError, SQLAlchemyError, OSError) as exc:
+        engine.dispose()
+        raise HubError(sentence(_plain(exc))) from None
+    if lacking == hub_schema.EMPTY:
+        engine.dispose()
+        raise HubError("The clinic hub holds no CCM Timer records yet; push to it once "
+                       "(`ccm-timer hub push`), then try again.")
+    if lacking:
+        engine.dispose()
+        raise HubError(f"The clinic hub's database is older than this version of CCM Timer "
+                       f"({lacking}); push to it once with this version as the hub's owner "
+                       "(`ccm-timer hub push`), then try again.")
     return engine
 
 
 def merge_into(engine: Engine, rows: records.Rows,
                head: chain_heads.PushedHead | None = None,
-               guard: Guard | None = None) -> dict[str, int]:
+               guard: Guard | None = None, *,
+               chain: records.Rows | None = None) -> dict[str, int]:
     """Merge rows into the hub in one transaction; the changed-row counts per table. With
-    `head` (a workstation's full push), its chain must still hold the head pushed before.
-    A bundle's rows come with a `guard`: only added, conflicts recorded on the hub."""
+    `head` (a workstation's full push), its chain must still hold the head pushed before,
+    and `head` becomes the new one; with `chain` too (the push's rows, when `rows` are
+    scans sent ahead of them), it is only checked. A bundle's rows come with a `guard`:
+    only added, conflicts recorded on the hub."""
     try:
         with engine.begin() as conn:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
             if head is not None:
-                chain_heads.hold(conn, rows, head)
+                chain_heads.hold(conn, chain or rows, head, record=chain is None)
             return records.merge(conn, rows, keep_audit=True, guard=guard)
     except (DBAPIError, SQLAlchemyError, OSError) as exc:
         raise HubError(sentence(_plain(exc))) from None
@@ -147,20 +173,61 @@ class PushReport:
 
 def push(ctx: AppContext, hub_url: str, password: str | None = None,
          engine: Engine | None = None) -> PushReport:
-    """Push every patient, entry version, interval, enrollment and audit event of this
-    workstation to the hub. Nothing local changes."""
+    """Push every patient, entry version, interval, enrollment, the clinical record and
+    audit event of this workstation to the hub, and the scanned consents it lacks. Nothing
+    local changes."""
     with ctx.read() as session:
         conn = session.connection()
-        rows = records.collect_all(conn)
+        rows = records.collect_all(conn, documents=False)
+        scans = records.document_ids(conn)
         head = max((r["seq"] for r in rows["audit_event"]), default=0)
+    pushed = chain_heads.of_rows(rows, ctx.workstation, ctx.now())
     own = engine is None
     engine = engine or open_engine(hub_url, password)
     try:
-        changed = merge_into(engine, rows, chain_heads.of_rows(rows, ctx.workstation, ctx.now()))
+        changed, sent = _push_documents(ctx, engine, rows, scans, pushed)
+        for name, count in merge_into(engine, rows, pushed).items():
+            changed[name] = changed.get(name, 0) + count
     finally:
         if own:
             engine.dispose()
-    return PushReport(sum(len(v) for v in rows.values()), changed, head)
+    return PushReport(sum(len(v) for v in rows.values()) + sent, changed, head)
+
+
+def _push_documents(ctx: AppContext, engine: Engine, rows: records.Rows,
+                    scans: list[Any], head: chain_heads.PushedHead | None,
+                    ) -> tuple[dict[str, int], int]:
+    """The scans the hub lacks, in transactions of at most DOCUMENT_BATCH_BYTES (one scan
+    alone may be larger), each with the patients and clinicians they point at. The
+    changed-row counts, and the number of scans sent."""
+    changed: dict[str, int] = {}
+    if not scans:
+        return changed, 0
+    try:
+        with engine.connect() as conn:
+            there = {r["id"] for r in records._select_in(
+                conn, records.table("consent_document"), "id", scans)}
+    except (DBAPIError, SQLAlchemyError, OSError) as exc:
+        raise HubError(sentence(_plain(exc))) from None
+    wanted = [i for i in scans if i not in there]
+    with ctx.read() as session:
+        sizes = records.document_sizes(session.connection(), wanted)
+    batches: list[list[Any]] = [[]]
+    filled = 0
+    for doc_id in wanted:
+        if batches[-1] and filled + sizes[doc_id] > DOCUMENT_BATCH_BYTES:
+            batches.append([])
+            filled = 0
+        batches[-1].append(doc_id)
+        filled += sizes[doc_id]
+    for batch in filter(None, batches):
+        with ctx.read() as session:
+            found = records.documents(session.connection(), batch)
+        part = {"clinician": rows["clinician"], "patient": rows["patient"],
+                "consent_document": found}
+        for name, count in merge_into(engine, part, head, chain=rows).items():
+            changed[name] = changed.get(name, 0) + count
+    return changed, len(wanted)
 
 
 def _audit_head(ctx: AppContext) -> int:

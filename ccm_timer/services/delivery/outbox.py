@@ -50,6 +50,7 @@ def enqueue(session: Session, ctx: AppContext, export: Export, target_name: str)
             patient_id = patient.id
         rows = records.collect_month(session.connection(), export.month, ctx.zone, patient_id)
         bundle = records.to_json(rows, workstation=ctx.workstation, export_id=str(export.id))
+        _fits_a_bundle(bundle, export)
     item = OutboxItem(export_id=export.id, target=target.name, created_at=now,
                       next_attempt_at=now, bundle_records=bundle)
     session.add(item)
@@ -57,6 +58,19 @@ def enqueue(session: Session, ctx: AppContext, export: Export, target_name: str)
     audit.append(session, ctx=ctx, actor=export.actor, action="export.queue", entity="export",
                  entity_id=export.id, after={"target": target.name, "kind": target.kind})
     return item
+
+
+def _fits_a_bundle(records_json: bytes, export: Export) -> None:
+    """Refuse now, not at every delivery, a bundle larger than a receiver opens: a month of
+    every patient with their scanned consents can be (base64 inside the sealed file)."""
+    from ccm_timer.services.delivery.bundle_format import MAX_SEALED
+
+    sealed = (len(records_json) + len(export.content)) * 4 // 3 + 64 * 1024
+    if sealed > MAX_SEALED:
+        raise UserError(
+            f"The bundle would be about {sealed // (1024 * 1024)} MB, more than a bundle may "
+            f"hold ({MAX_SEALED // (1024 * 1024)} MB), mostly scanned consents; export the "
+            "month one patient at a time (--patient MRN) for this folder.")
 
 
 # --- leases ------------------------------------------------------------------------------

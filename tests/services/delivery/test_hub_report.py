@@ -1,13 +1,17 @@
-"""`report --hub`: the month report computed on the clinic hub adds up every workstation."""
+"""`report --hub`: the month report computed on the clinic hub adds up every workstation,
+its minutes and its clinical record (conditions recorded on either count)."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+
+import pytest
 
 from ccm_timer.cli.main import run
 from ccm_timer.services.delivery import hub, targets
 from ccm_timer.services.month import report
+from ccm_timer.services.people import conditions, patients
 from tests.fixtures.delivery import HUB_PASSWORD, add_minutes
 
 NOV3 = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
@@ -18,25 +22,83 @@ def _billable(month_report, mrn="T1001"):
     return [(line.code, line.units) for line in patient.result.billable_lines]
 
 
-def test_hub_report_crosses_a_threshold_neither_workstation_reaches(two, hub_url):
+def _held(month_report, mrn="T1001"):
+    result = month_report.patient(mrn).result
+    return ([(line.code, line.held) for line in result.lines],
+            sorted({w.code for w in result.warnings}))
+
+
+def _consent(ws) -> None:
+    patients.set_consent(ws, "T1001", "CCM", date(2026, 1, 5), "verbal",
+                         by=f"Nurse {ws.workstation}",
+                         disclosures="cost-sharing,one-practitioner,right-to-stop")
+
+
+def _on_hub(hub_url, ws):
+    engine = hub.open_engine(hub_url, HUB_PASSWORD)
+    try:
+        return report.month_report_on(engine, "2026-11", ws.zone, ws.now())
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def recorded(two):
+    """T1001 with a complete consent on both workstations and one chronic condition on
+    each: diabetes on ws-north, hypertension on ws-south."""
     ws1, ws2 = two
+    for ws, code in ((ws1, "E11.9"), (ws2, "I10")):
+        _consent(ws)
+        conditions.add(ws, "T1001", code, date(2019, 4, 1))
+    return ws1, ws2
+
+
+def test_hub_report_crosses_a_threshold_neither_workstation_reaches(recorded, hub_url):
+    ws1, ws2 = recorded
     add_minutes(ws1, NOV3, 12)
     add_minutes(ws2, NOV3.replace(hour=14), 10)
     assert _billable(report.month_report(ws1, "2026-11")) == []
     assert _billable(report.month_report(ws2, "2026-11")) == []
     hub.push(ws1, hub_url, HUB_PASSWORD)
     hub.push(ws2, hub_url, HUB_PASSWORD)
-    engine = hub.open_engine(hub_url, HUB_PASSWORD)
-    try:
-        on_hub = report.month_report_on(engine, "2026-11", ws1.zone, ws1.now())
-    finally:
-        engine.dispose()
+    on_hub = _on_hub(hub_url, ws1)
     assert _billable(on_hub) == [("99490", 1)]
     assert on_hub.patient("T1001").result.seconds_by_role["clinical_staff"] == 22 * 60
+    assert [c.code for c in on_hub.patient("T1001").record.conditions] == ["E11.9", "I10"]
 
 
-def test_report_command_from_the_hub(two, hub_url, capsys):
+def test_the_hub_counts_conditions_pushed_from_two_workstations(two, hub_url):
     ws1, ws2 = two
+    add_minutes(ws1, NOV3, 12)
+    add_minutes(ws2, NOV3.replace(hour=14), 10)
+    for ws in (ws1, ws2):
+        _consent(ws)
+    conditions.add(ws1, "T1001", "E11.9", date(2019, 4, 1))
+    hub.push(ws1, hub_url, HUB_PASSWORD)
+    hub.push(ws2, hub_url, HUB_PASSWORD)
+    # 22 minutes on the hub, but one chronic condition on file: 99490 held, and said why.
+    assert _held(_on_hub(hub_url, ws1)) == ([("99490", True)], ["care_plan_not_reviewed",
+                                                                 "too_few_conditions"])
+    # ws-south records the second one: two chronic conditions, from two desks, bill.
+    conditions.add(ws2, "T1001", "I10", date(2015, 6, 1))
+    assert _held(report.month_report(ws2, "2026-11"))[1].count("too_few_conditions") == 1
+    hub.push(ws2, hub_url, HUB_PASSWORD)
+    assert _held(_on_hub(hub_url, ws1)) == ([("99490", False)], ["care_plan_not_reviewed"])
+    # Its removal travels too: on file in November still (it was, part of the month), no
+    # longer in December, which is one chronic condition short again.
+    conditions.remove(ws2, "T1001", "I10", "ruled out at the visit")
+    hub.push(ws2, hub_url, HUB_PASSWORD)
+    assert _held(_on_hub(hub_url, ws1))[0] == [("99490", False)]
+    engine = hub.open_engine(hub_url, HUB_PASSWORD)
+    try:
+        december = report.month_report_on(engine, "2026-12", ws1.zone, ws1.now())
+    finally:
+        engine.dispose()
+    assert [c.code for c in december.patient("T1001").record.conditions] == ["E11.9"]
+
+
+def test_report_command_from_the_hub(recorded, hub_url, capsys):
+    ws1, ws2 = recorded
     add_minutes(ws1, NOV3, 12)
     add_minutes(ws2, NOV3.replace(hour=14), 10)
     for ws in (ws1, ws2):
