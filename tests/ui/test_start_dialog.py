@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from PySide6.QtCore import Qt
 
+from ccm_timer.services.people import care_plan, patients
 from ccm_timer.services.timing import entries, timers
 
 
@@ -136,3 +139,60 @@ def test_pause_and_stop_from_the_switch_dialog(clinic, clock, make_tray, qtbot) 
     assert dialog.pause_button.text() == "&Resume"
     dialog.stop_button.click()
     assert tray.dialogs["stop"].isVisible()
+
+
+def _highlight(dialog, qtbot, text: str) -> None:
+    dialog.picker.search.clear()
+    qtbot.keyClicks(dialog.picker.search, text)
+
+
+def test_the_patients_programs_and_the_warning_sign(tray, qtbot, clinic) -> None:
+    dialog = _open(tray, qtbot)
+    assert not dialog.programs.isVisible() and not dialog.record_box.isVisible()  # no one yet
+    _highlight(dialog, qtbot, "jose")
+    assert dialog.programs.text() == "Programs: CCM"
+    assert dialog.record_box.isVisible() and not dialog.record_icon.pixmap().isNull()
+    assert dialog.record_warning.text() == (
+        "Record incomplete: no chronic condition (CCM needs 2), no CCM consent, no care plan")
+    _highlight(dialog, qtbot, "chloe")  # RPM with a complete consent: nothing missing
+    assert dialog.programs.text() == "Programs: RPM" and not dialog.record_box.isVisible()
+    _highlight(dialog, qtbot, "zzz")
+    assert not dialog.programs.isVisible() and not dialog.record_box.isVisible()
+
+
+def test_the_warning_sign_goes_as_the_record_is_completed(tray, qtbot, clinic) -> None:
+    # A new consent date without who obtained it: the consent is incomplete.
+    patients.set_consent(clinic, "T1001", "CCM", date(2026, 1, 6), "verbal",
+                         disclosures="cost-sharing,one-practitioner,right-to-stop")
+    dialog = _open(tray, qtbot)
+    _highlight(dialog, qtbot, "alma")
+    assert dialog.record_warning.text() == (
+        "Record incomplete: CCM consent missing who obtained it, no care plan")
+    patients.set_consent(clinic, "T1001", "CCM", date(2026, 1, 6), "verbal", by="Avery Nurse")
+    care_plan.add(clinic, "T1001", "problem", "Type 2 diabetes", "E11.9",
+                  actor="Dr Blake Test")
+    dialog.reject()
+    dialog = _open(tray, qtbot)  # read again at each use
+    _highlight(dialog, qtbot, "alma")
+    assert dialog.record_warning.text() == "Record incomplete: care plan never reviewed"
+    care_plan.review(clinic, "T1001", as_name="Dr Blake Test")
+    dialog.reject()
+    dialog = _open(tray, qtbot)
+    _highlight(dialog, qtbot, "alma")
+    assert dialog.programs.text() == "Programs: CCM" and not dialog.record_box.isVisible()
+    qtbot.keyClick(dialog.picker.search, Qt.Key.Key_Return)  # the two-click path is unchanged
+    qtbot.keyClick(dialog.activities, Qt.Key.Key_Return)
+    assert timers.status(clinic).entry.patient_mrn == "T1001"
+
+
+def test_one_record_read_per_patient_per_use(tray, qtbot, clinic) -> None:
+    """Typing moves the highlight at every key: the record is read once per patient."""
+    dialog = _open(tray, qtbot)
+    asked: list[str] = []
+    read = dialog._record_status
+    dialog._record_status = lambda mrn: (asked.append(mrn), read(mrn))[1]
+    for text in ("t", "t1", "t10", "t100", "t1002", "t100", "t1"):
+        _highlight(dialog, qtbot, text)
+    qtbot.keyClick(dialog.picker.search, Qt.Key.Key_Down)
+    qtbot.keyClick(dialog.picker.search, Qt.Key.Key_Down)
+    assert sorted(asked) == sorted(set(asked)) and len(asked) <= 3

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QDate, QDateTime, Qt
 
-from ccm_timer.services.people import patients
+from ccm_timer.services.people import conditions, patients
 from ccm_timer.services.timing import entries
 from ccm_timer.ui.overview import open_overview
 from ccm_timer.ui.overview.entry_dialogs import EditEntryDialog, VoidEntryDialog
@@ -132,6 +132,8 @@ def test_interactive_contact_releases_a_held_rpm_line(qtbot, nov):
 
 
 def test_recording_consent_moves_the_line_from_held_to_billable(qtbot, nov, settled):
+    for code in ("J44.9", "I10"):  # CCM's two chronic conditions: only consent is missing
+        conditions.add(nov, "T1002", code)
     log(nov, "T1002", 25)
     overview, view = _open(qtbot, nov, "T1002")
     assert view.figures.held.text().startswith("Held: 99490 (no CCM consent")
@@ -143,9 +145,17 @@ def test_recording_consent_moves_the_line_from_held_to_billable(qtbot, nov, sett
     panel.has_consent.setChecked(True)
     panel.day.setDate(QDate(2026, 11, 2))
     panel.method.setCurrentText("written")
+    panel.save.click()  # who obtained it (the nurse, shown) but nothing explained yet
+    assert view.figures.held.text().startswith("Held: 99490 (the CCM consent is incomplete")
+    assert ("Lines are held until the cost-sharing disclosure, the one-practitioner "
+            "disclosure and the right-to-stop disclosure are recorded.") in (
+        view.consent.listing.text())
+    for box in panel.told.values():
+        box.setChecked(True)
     panel.save.click()
     assert view.figures.billable.text() == "Billable: 99490"
-    assert view.consent.listing.text() == "CCM: consent 2026-11-02, written"
+    assert view.consent.listing.text() == ("CCM: consent 2026-11-02, written, obtained by "
+                                           "Avery Nurse, all three disclosures")
     assert "inside this month" in view.figures.warnings.text()  # check earlier time
     assert settled(overview).visible_mrns() == []  # no longer missing consent
     assert patients.get(nov, "T1002").enrollments[0].consent_method == "written"
