@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from PySide6.QtCore import Qt
 
-from ccm_timer.services.people import patients
+from ccm_timer.services.people import conditions, patients
 from ccm_timer.ui.overview import open_overview
 from ccm_timer.ui.overview.overview_model import NAMES
 from ccm_timer.ui.overview.overview_window import MonthOverview
-from tests.fixtures.clinic import MONTH, log
+from tests.fixtures.clinic import (
+    BUSY_EXTRA_ENROLLMENTS,
+    BUSY_PATIENTS,
+    CONSENT,
+    MONTH,
+    NURSE,
+    log,
+)
+
+# Chronic conditions on file, enough for each program's eligibility (issue 14).
+CHRONIC = {"CCM": ("E11.9", "I10"), "PCM": ("I50.9",)}
 
 
 def _overview(qtbot, ctx) -> MonthOverview:
@@ -17,6 +29,15 @@ def _overview(qtbot, ctx) -> MonthOverview:
     assert isinstance(window, MonthOverview)
     qtbot.waitUntil(lambda: not window.loading, timeout=10_000)  # rows come from a thread
     return window
+
+
+def _complete_record(ctx, mrn: str, program: str, consent: date) -> None:
+    """A whole consent (how, by whom, the three disclosures) and the program's chronic
+    conditions, so the month bills on its minutes alone."""
+    patients.set_consent(ctx, mrn, program, consent, CONSENT["consent_method"], by=NURSE,
+                         disclosures=CONSENT["disclosures"])
+    for code in CHRONIC.get(program, ()):
+        conditions.add(ctx, mrn, code)
 
 
 def _cell(window: MonthOverview, mrn: str, column: str) -> str:
@@ -66,8 +87,8 @@ def test_filters_near_a_threshold_missing_consent_and_search(qtbot, nov):
 
 
 def test_columns_sort_by_seconds_and_value_not_by_text(qtbot, nov):
-    patients.add(nov, mrn="T1004", name="Aaron, Zed", program="CCM",
-                 consent=nov.now().date().replace(day=1))
+    patients.add(nov, mrn="T1004", name="Aaron, Zed", program="CCM")
+    _complete_record(nov, "T1004", "CCM", nov.now().date().replace(day=1))
     log(nov, "T1001", 45)  # 99490 + 99439; 15 min to the second 99439
     log(nov, "T1002", 100, day=5)  # no consent: held; capped, nothing ahead
     log(nov, "T1003", 10, day=6, category="rpm-treatment")  # 99470 held; 10 min to 99457
@@ -117,6 +138,11 @@ def test_a_month_without_billing_rules_is_explained_not_a_crash(qtbot, nov, sett
 
 
 def test_the_synthetic_clinic_reads_as_a_billing_clerk_expects(qtbot, busy_clinic):
+    for mrn, _name, program, consent, _work in BUSY_PATIENTS:
+        if consent:  # enrolled with consent: the record complete, as a clinic keeps it
+            _complete_record(busy_clinic, mrn, program, date.fromisoformat(consent))
+    for mrn, program, consent in BUSY_EXTRA_ENROLLMENTS:
+        _complete_record(busy_clinic, mrn, program, date.fromisoformat(consent))
     window = _overview(qtbot, busy_clinic)
     assert window.summary.text() == ("16 patients · 9 with billable codes · 6 within 5 minutes "
                                      "of a threshold · 3 missing consent")
