@@ -48,6 +48,27 @@ def test_summary_page_then_one_section_per_patient_with_totals(qapp, month_clini
     assert "99490" in pages[0] and "99457" in pages[0]  # held codes are on the summary
 
 
+def test_each_patient_page_shows_consent_conditions_and_the_care_plan_review(
+        qapp, month_clinic, tmp_path):
+    ctx, _ = month_clinic
+    approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
+    pages = text_of(exports.export_month(ctx, clinic.MONTH, "pdf").content,
+                    tmp_path).split("\f")
+    alma = " ".join(next(p for p in pages if "Testpatient, Alma: November" in p).split())
+    assert "CCM: 01/05/2026, verbal, obtained by Avery Nurse, RN. Disclosed: cost sharing;" \
+        in alma
+    assert "E11.9 Type 2 diabetes mellitus without complications yes (Diabetes) 04/01/2019" \
+        in alma
+    assert "J06.9 Acute upper respiratory infection, unspecified no 11/02/2026" in alma
+    assert ("Last reviewed 11/09/2026 by Dr Blake Test, MD (substantial revision). "
+            "Substantially revised this month.") in alma
+    assert "99490 CCM, clinical staff, first 20 min 1 20 E11.9, I10 11/30/2026" in alma
+    jose = " ".join(next(p for p in pages if "Sample, José: November" in p).split())
+    assert "CCM: no consent on file." in jose
+    assert "Conditions on file None recorded." in jose
+    assert "No care plan review on file." in jose
+
+
 def test_draft_pages_say_draft(qapp, month_clinic, tmp_path):
     ctx, _ = month_clinic
     result = exports.export_month(ctx, clinic.MONTH, "pdf", draft=True)
