@@ -59,6 +59,7 @@ class CarePlanPanel(QWidget):
         self.tree.setHeaderLabels(list(COLUMNS))
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.setRootIsDecorated(False)
+        self.tree.setAlternatingRowColors(True)  # a row's text and its who/when, far apart
         self.show_ended = QCheckBox("Show e&nded items")
         self.end_button = QPushButton("E&nd selected…")
         self.kind = QComboBox()
@@ -67,6 +68,11 @@ class CarePlanPanel(QWidget):
         self.text = QLineEdit(placeholderText="Problem, measurable goal or intervention")
         self.text.setAccessibleName("Care-plan item")
         self.condition = QComboBox()
+        # Short in the row (the text field needs the room), whole in the open list.
+        self.condition.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.condition.setMinimumContentsLength(22)
+        self.condition.view().setMinimumWidth(420)
         self.condition.setAccessibleName("Linked condition")
         self.by = QComboBox()
         self.by.setAccessibleName("Recorded as")
@@ -118,7 +124,7 @@ class CarePlanPanel(QWidget):
             plan = care_plan.show(self.ctx, self.mrn)
             shown = (care_plan.history(self.ctx, self.mrn) if self.show_ended.isChecked()
                      else list(plan.items))
-            codes = [c.code for c in conditions.list_for(self.ctx, self.mrn)]
+            codes = {c.code: c.description for c in conditions.list_for(self.ctx, self.mrn)}
             names = [c.name for c in clinicians.list_clinicians(self.ctx)]
         except UserError as exc:
             self.show_error(str(exc))
@@ -132,11 +138,11 @@ class CarePlanPanel(QWidget):
         self.review_button.setEnabled(bool(plan.items))
         self.review_button.setToolTip("" if plan.items else
                                       "Add the plan's problems, goals and interventions first")
-        self._fill_tree(shown)
-        self._choices(self.condition, [NO_CONDITION, *codes])
+        self._fill_tree(shown, codes)
+        self._conditions(codes)
         self._choices(self.by, names, default=self.actor())
 
-    def _fill_tree(self, shown: list[CarePlanItemView]) -> None:
+    def _fill_tree(self, shown: list[CarePlanItemView], codes: dict[str, str]) -> None:
         self.tree.clear()
         for kind, items in words.grouped(shown).items():
             group = QTreeWidgetItem([f"{words.KIND_TITLES.get(kind, kind)} ({len(items)})"])
@@ -151,6 +157,7 @@ class CarePlanPanel(QWidget):
                     cells[0] = f"{cells[0]} — {words.ended_text(item, self.ctx.zone)}"
                 row = QTreeWidgetItem(cells)
                 row.setData(0, ROLE, item)
+                row.setToolTip(1, codes.get(item.condition_code or "", ""))
                 if item.ended_at is not None:
                     for column in range(len(COLUMNS)):
                         row.setForeground(column, self.palette().placeholderText())
@@ -163,6 +170,18 @@ class CarePlanPanel(QWidget):
         for column in range(1, len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self._selected()
+
+    def _conditions(self, codes: dict[str, str]) -> None:
+        """The current conditions to link a problem to, by code and description."""
+        keep = self.condition.currentData()
+        self.condition.blockSignals(True)
+        self.condition.clear()
+        self.condition.addItem(NO_CONDITION, None)
+        for code, description in codes.items():
+            self.condition.addItem(f"{code} — {description}", code)
+        found = self.condition.findData(keep)
+        self.condition.setCurrentIndex(max(found, 0))
+        self.condition.blockSignals(False)
 
     @staticmethod
     def _choices(box: QComboBox, names: list[str], default: str | None = None) -> None:
@@ -193,12 +212,10 @@ class CarePlanPanel(QWidget):
     # -- changing ----------------------------------------------------------------------
 
     def add(self) -> None:
-        condition = self.condition.currentText()
         self.show_error(None)
         try:
             added = care_plan.add(self.ctx, self.mrn, self.kind.currentText(),
-                                  self.text.text(),
-                                  None if condition in ("", NO_CONDITION) else condition,
+                                  self.text.text(), self.condition.currentData(),
                                   actor=self.by.currentText() or None)
         except UserError as exc:
             self.show_error(str(exc))

@@ -111,12 +111,16 @@ class ConsentPanel(QWidget):
         on_file.addWidget(QLabel("On file", styleSheet=TITLE_STYLE))
         on_file.addWidget(self.listing)
         on_file.addStretch(1)
+        on_file_box = QWidget()
+        on_file_box.setLayout(on_file)
+        on_file_box.setMaximumWidth(480)
         form_box = QWidget()
         form_box.setLayout(editor)
-        form_box.setMaximumWidth(620)  # a form, not a banner: fields no wider than they need
+        form_box.setMaximumWidth(600)  # a form, not a banner: fields no wider than they need
         layout = QHBoxLayout(self)
-        layout.addLayout(on_file, 1)
+        layout.addWidget(on_file_box, 1)
         layout.addWidget(form_box, 1)
+        layout.addStretch(0)
 
     # -- showing -----------------------------------------------------------------------
 

@@ -250,7 +250,10 @@ def test_the_care_plan_added_reviewed_and_ended_through_the_panel(qtbot, nov) ->
     assert not panel.review_button.isEnabled()  # nothing to review yet
     assert "no care plan" in view.record.banner.text()
     panel.kind.setCurrentText("problem")
-    panel.condition.setCurrentText("E11.9")
+    assert [panel.condition.itemText(i) for i in range(panel.condition.count())] == [
+        "(no condition)", "E11.9 — Type 2 diabetes mellitus without complications",
+        "I10 — Essential (primary) hypertension"]
+    panel.condition.setCurrentIndex(1)
     panel.by.setCurrentText("Dr Blake Test")
     qtbot.keyClicks(panel.text, "Type 2 diabetes, A1c 8.4")
     _click(qtbot, panel.add_button)
