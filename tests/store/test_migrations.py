@@ -1,3 +1,6 @@
+"""Migrations: the head, a new database, backups, a newer database refused, the models and
+the scripts in step. Every earlier revision upgraded with its records: test_migration_paths.py."""
+
 import sqlite3
 from pathlib import Path
 

@@ -130,8 +130,9 @@ def downgrade() -> None:
         for name in ("withdrawal_reason", "withdrawn_on", "consent_document_id",
                      *reversed(_DISCLOSURES), "consent_by_id", "consent_by"):
             batch_op.drop_column(name)
-    with op.batch_alter_table("patient") as batch_op:
-        batch_op.drop_column("qmb")
+    # A plain DROP COLUMN: a batch copy drops and recreates `patient`, which every table
+    # with a patient_id refers to, and SQLite refuses that with foreign keys on.
+    op.drop_column("patient", "qmb")
     with op.batch_alter_table("consent_document") as batch_op:
         batch_op.drop_index("ix_consent_document_patient_id")
     op.drop_table("consent_document")
