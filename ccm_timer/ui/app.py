@@ -152,6 +152,7 @@ class TrayApp(QObject):
         dialog.submitted.connect(self._submit_start)
         dialog.pause_requested.connect(lambda: (self.toggle_pause(), dialog.accept()))
         dialog.stop_requested.connect(lambda: (dialog.accept(), self.show_stop()))
+        dialog.record_requested.connect(self.windows.show_patient)
         return dialog
 
     def _submit_start(self, mrn: str | None, slug: str, note: str) -> None:

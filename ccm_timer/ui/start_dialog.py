@@ -45,6 +45,7 @@ class StartDialog(QDialog):
     submitted = Signal(object, str, str)  # patient MRN or None, category slug, note
     pause_requested = Signal()
     stop_requested = Signal()
+    record_requested = Signal(str)  # the MRN whose record to open
 
     def __init__(self, parent: QWidget | None = None,
                  record_status: Callable[[str], RecordStatus] | None = None) -> None:
@@ -83,6 +84,11 @@ class StartDialog(QDialog):
         record_row.setContentsMargins(0, 0, 0, 0)
         record_row.addWidget(self.record_icon, 0, Qt.AlignmentFlag.AlignTop)
         record_row.addWidget(self.record_warning, 1)
+        self.open_record = QPushButton("Open r&ecord…")
+        self.open_record.setAutoDefault(False)
+        self.open_record.setToolTip("The patient view: conditions, care plan and consent")
+        self.open_record.clicked.connect(self._open_record)
+        record_row.addWidget(self.open_record, 0, Qt.AlignmentFlag.AlignTop)
         self.record_box = QWidget()
         self.record_box.setLayout(record_row)
         self.error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
@@ -148,6 +154,10 @@ class StartDialog(QDialog):
         warning = patient_record.record_warning(status)
         self.record_warning.setText(warning or "")
         self.record_box.setVisible(bool(warning))
+
+    def _open_record(self) -> None:
+        if (patient := self.picker.chosen()) is not None:
+            self.record_requested.emit(patient.mrn)
 
     def _status(self, mrn: str) -> RecordStatus | None:
         if self._record_status is None:

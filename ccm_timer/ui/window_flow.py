@@ -50,6 +50,10 @@ class WindowFlow:
             self.overview.present()
         return self.overview
 
+    def show_patient(self, mrn: str) -> QWidget:
+        """One patient's view of this month (opened from the overview, which comes too)."""
+        return self.show_overview().open_patient(mrn)
+
     def follow_clinician(self) -> None:
         """An open overview approves as whoever the tray is set to now."""
         if self.overview is not None:

@@ -196,3 +196,15 @@ def test_one_record_read_per_patient_per_use(tray, qtbot, clinic) -> None:
     qtbot.keyClick(dialog.picker.search, Qt.Key.Key_Down)
     qtbot.keyClick(dialog.picker.search, Qt.Key.Key_Down)
     assert sorted(asked) == sorted(set(asked)) and len(asked) <= 3
+
+
+def test_open_record_shows_the_patient_view_to_complete_it(tray, qtbot, clinic) -> None:
+    dialog = _open(tray, qtbot)
+    _highlight(dialog, qtbot, "jose")
+    dialog.open_record.click()
+    overview = tray.windows.overview
+    qtbot.addWidget(overview)
+    view = overview.patient_windows[("T1002", "2026-11")]
+    assert view.isVisible() and view.name.text() == "Sample, José"
+    assert view.record.banner.text().startswith("⚠ Record incomplete: no chronic condition")
+    assert dialog.isVisible()  # the start is still one Enter away

@@ -34,6 +34,7 @@ from ccm_timer.ui.overview.entry_tables import EntriesModel, VersionsModel, plai
 from ccm_timer.ui.overview.month_close import MonthCloseBar
 from ccm_timer.ui.overview.month_names import month_title
 from ccm_timer.ui.overview.month_panels import FiguresPanel, FlagsPanel
+from ccm_timer.ui.overview.record_dialogs import PatientDetailsDialog
 from ccm_timer.ui.overview.record_tabs import RecordTabs
 from ccm_timer.ui.overview.rows import (
     APPROVED,
@@ -56,7 +57,7 @@ class PatientMonthView(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.ctx, self.mrn, self.month = ctx, mrn, month
-        self.result = None
+        self.result = self.person = None
         self.dialog = None  # the open edit or void dialog, if any
         # No patient identifier in the title: a shared screen broadcasts it.
         self.setWindowTitle(f"Patient month — {month_title(month)}")
@@ -64,6 +65,8 @@ class PatientMonthView(QWidget):
         self.name = QLabel(styleSheet=BIG_STYLE)
         self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details = QLabel()
+        self.details_button = QPushButton("Patient &details…")
+        self.details_button.clicked.connect(self.edit_details)
         self.approval = QLabel(wordWrap=True, textFormat=Qt.TextFormat.RichText)
         self.approval.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.close_bar = MonthCloseBar(ctx, lambda: self.month,
@@ -92,7 +95,10 @@ class PatientMonthView(QWidget):
     def _layout(self) -> None:
         head = QVBoxLayout()
         head.addWidget(self.name)
-        head.addWidget(self.details)
+        details = QHBoxLayout()
+        details.addWidget(self.details, 1)
+        details.addWidget(self.details_button)
+        head.addLayout(details)
         head.addWidget(self.approval)
         head.addWidget(self.close_bar)
         panels = QHBoxLayout()
@@ -145,11 +151,12 @@ class PatientMonthView(QWidget):
         except UserError as exc:
             self.show_error(str(exc))
             return
-        self.result = report.patients[0].result
+        self.result, self.person = report.patients[0].result, person
         born = f" · born {person.birth_date.isoformat()}" if person.birth_date else ""
+        qmb = "" if person.qmb is None else " · QMB" if person.qmb else " · not QMB"
         self.name.setText(person.display_name)
-        self.details.setText(f"MRN {person.mrn}{born} · {month_title(self.month)} · times in "
-                             f"{self.ctx.zone.key}")
+        self.details.setText(f"MRN {person.mrn}{born}{qmb} · {month_title(self.month)} · "
+                             f"times in {self.ctx.zone.key}")
         self._show_approval(state)
         self.figures.show_result(self.result, rules)
         self.flags.set_rules(rules)
@@ -265,6 +272,24 @@ class PatientMonthView(QWidget):
         self.dialog = dialog
         dialog.show()
         return dialog
+
+    def edit_details(self) -> PatientDetailsDialog | None:
+        if self.person is None:
+            return None  # not read: the error line says why
+        dialog = PatientDetailsDialog(self.person, self.ctx.now().astimezone(self.ctx.zone)
+                                      .date(), self)
+        dialog.submitted.connect(lambda name, born, qmb: self._details(dialog, name, born, qmb))
+        return self._open(dialog)
+
+    def _details(self, dialog: PatientDetailsDialog, name, born, qmb) -> None:
+        try:
+            patients.update(self.ctx, self.mrn, name=name, birth_date=born, qmb=qmb,
+                            actor=self._actor())
+        except UserError as exc:
+            dialog.show_error(str(exc))
+            return
+        dialog.accept()
+        self._saved()
 
     def set_flag(self, name: str, on: bool) -> None:
         try:

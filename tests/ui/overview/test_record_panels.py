@@ -302,3 +302,28 @@ def test_staff_establishing_the_plan_see_the_notice_and_an_empty_text_is_refused
     assert panel.notice.isVisibleTo(panel)
     assert panel.notice.text().startswith("Avery Nurse is clinical staff")
     assert "--as" not in panel.notice.text()
+
+
+# -- the patient's details --------------------------------------------------------------
+
+
+def test_patient_details_set_qmb_and_the_birth_date(qtbot, nov) -> None:
+    view = _view(qtbot, nov, "T1003")
+    assert "QMB" not in view.details.text()
+    dialog = view.edit_details()
+    dialog.submit()
+    assert dialog.isVisible() and dialog.error.text().startswith("Nothing was changed")
+    assert not dialog.born.isEnabled()  # no birth date on file
+    dialog.qmb.setCurrentIndex(dialog.qmb.findData(True))
+    dialog.has_born.setChecked(True)
+    dialog.born.setDate(QDate(1944, 5, 6))
+    dialog.submit()
+    assert not dialog.isVisible()
+    person = patients.get(nov, "T1003")
+    assert (person.qmb, person.birth_date) == (True, date(1944, 5, 6))
+    assert view.details.text().startswith("MRN T1003 · born 1944-05-06 · QMB ·")
+    dialog = view.edit_details()
+    dialog.name.setText("Nocomma")
+    dialog.submit()
+    assert dialog.isVisible() and dialog.error.text().startswith("Cannot change the name")
+    assert patients.get(nov, "T1003").display_name == "Example, Chloé"
