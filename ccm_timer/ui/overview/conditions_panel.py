@@ -80,7 +80,7 @@ class ConditionsPanel(QWidget):
         self.code.returnPressed.connect(self.add)
         self.add_button.clicked.connect(self.add)
         codes = loader()
-        codes.ready.connect(lambda: self._typed(self.code.text()))
+        codes.ready.connect(self._code_set_ready)  # a bound slot: dropped with the panel
         codes.start()  # now, so it is read by the time a code is typed
 
     def _layout(self) -> None:
@@ -146,6 +146,9 @@ class ConditionsPanel(QWidget):
     def _selected(self) -> None:
         chosen = self.selected()
         self.remove_button.setEnabled(chosen is not None and chosen.removed_at is None)
+
+    def _code_set_ready(self) -> None:
+        self._typed(self.code.text())
 
     def _typed(self, text: str) -> None:
         """Say what the code typed is, once it has a code's shape and the set is read."""
