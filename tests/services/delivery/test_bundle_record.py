@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from ccm_timer.errors import UserError
 from ccm_timer.services.delivery import bundle_format as bundle
 from ccm_timer.services.delivery import bundle_import as bundles
 from ccm_timer.services.delivery import targets
@@ -137,3 +138,16 @@ def test_a_later_state_is_taken_and_an_older_bundle_after_it_changes_nothing(car
     older = bundles.import_bundle(ws2, first)
     assert older.changed == {} and older.conflicts == []
     assert _snapshot(ws2) == snap
+
+
+def test_a_bundle_too_large_to_open_is_refused_when_queued(carried, monkeypatch):
+    ws1, _, drop, _ = carried
+    monkeypatch.setattr(bundle, "MAX_SEALED", len(SCAN))  # the scan alone is over the bound
+    queued = "SELECT (SELECT count(*) FROM export), (SELECT count(*) FROM outbox_item)"
+    before = _rows(ws1, queued)
+    with pytest.raises(UserError) as caught:
+        queue_exports(ws1, "usb", 1)
+    message = str(caught.value)
+    assert message.startswith("The bundle would be about") and "--patient MRN" in message
+    assert len(message.splitlines()) == 1
+    assert _rows(ws1, queued) == before  # neither the export nor its delivery recorded

@@ -11,9 +11,13 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import text
 
-from ccm_timer.services.delivery import hub
+from ccm_timer.services.delivery import bundle_format as bundle
+from ccm_timer.services.delivery import bundle_import as bundles
+from ccm_timer.services.delivery import hub, targets
+from ccm_timer.services.month import report
 from ccm_timer.services.people import care_plan, conditions, patients
-from tests.fixtures.delivery import HUB_PASSWORD
+from ccm_timer.sync.worker import Worker
+from tests.fixtures.delivery import HUB_PASSWORD, add_minutes, provision_bundles, queue_exports
 
 NOV3 = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
 SCAN = b"%PDF-1.4\n% synthetic consent form, no real person\n" + bytes(range(256)) * 40
@@ -70,6 +74,38 @@ def test_the_record_made_on_a_workstation_arrives_on_the_hub(two, hub_url, engin
                         "ORDER BY consent_by NULLS LAST")
     assert consents[0] == ("written", "Nurse ws-north", True, True, True, True, patient[0])
     assert consents[1][6] == patient[0]  # ws-south's own copy, remapped by MRN too
+    # The month report on the hub reads the record from PostgreSQL as a workstation does.
+    record = report.month_report_on(engine, "2026-11", ws1.zone, ws1.now()).patient(
+        "T1001").record
+    assert [c.code for c in record.conditions] == ["E11.9"] and record.conditions[0].chronic
+    assert sorted(i.kind for i in record.care_plan) == ["goal", "problem"]
+    assert record.last_review is not None and record.last_review.by == "Nurse ws-north"
+    assert record.revised_in_month  # a substantial review in November
+
+
+def test_a_bundle_of_the_record_imported_into_the_hub_twice_changes_nothing(
+        two, hub_url, engine, tmp_path):
+    ws1, ws2 = two
+    provision_bundles(ws2, ws1)
+    drop = tmp_path / "usb"
+    drop.mkdir()
+    targets.add(ws1, "usb", kind="folder", url=str(drop))
+    record_on(ws1)
+    add_minutes(ws1, NOV3, 12)
+    [export] = queue_exports(ws1, "usb", 1)
+    assert Worker(ws1, timeout=2).run_once().delivered == 1
+    hub.push(ws2, hub_url, HUB_PASSWORD)
+    path = drop / bundle.name_for(export.id)
+    first = bundles.import_bundle(ws2, path, hub_url=hub_url, password=HUB_PASSWORD)
+    assert first.conflicts == []
+    assert {n: first.changed.get(n) for n in ("patient_condition", "consent_document",
+                                              "care_plan_review")} == {
+        "patient_condition": 1, "consent_document": 1, "care_plan_review": 1}
+    assert bundles.import_bundle(ws2, path, hub_url=hub_url,
+                                 password=HUB_PASSWORD).changed == {}
+    [(patient,)] = hub_rows(engine, "SELECT id FROM patient")  # ws-south's, by MRN
+    assert hub_rows(engine, "SELECT patient_id FROM patient_condition UNION SELECT "
+                    "patient_id FROM consent_document") == [(patient,)]
 
 
 def test_pushing_twice_changes_nothing_and_sends_no_scan_again(two, hub_url, engine):
