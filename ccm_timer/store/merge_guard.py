@@ -7,7 +7,7 @@ when they are new, and everything else becomes a conflict, recorded (bundle_conf
 person to look at, with the local row left exactly as it was:
 
 - "changed": a row with a UUID already here whose content differs (an entry, an interval,
-  a clinician, an enrollment, a patient's other fields);
+  a clinician, a patient's other fields; an enrollment and the clinical record: below);
 - "renamed": a patient with an MRN (or UUID) already here under another name or birth date;
 - "superseded": a new version of an entry that was not made by the sending workstation
   (only the workstation that made an entry amends it); "diverged": a second, different
