@@ -69,6 +69,7 @@ def run_spec(platform: str, work: Path, monkeypatch: pytest.MonkeyPatch) -> dict
     hooks = types.ModuleType("PyInstaller.utils.hooks")
     hooks.collect_submodules = lambda name: [f"{name}.(submodules)"]
     hooks.copy_metadata = lambda name: [(f"/site/{name}.dist-info", f"{name}.dist-info")]
+    hooks.collect_data_files = lambda name: [(f"/site/{name}/data", f"{name}/data")]
     namespace = {
         "__name__": "__main__", "__file__": str(SPEC),
         "SPECPATH": str(SPEC.parent), "workpath": str(work), "DISTPATH": str(work / "dist"),
@@ -148,6 +149,8 @@ def test_every_platform_bundles_resources_where_the_wheel_has_them(tmp_path, mon
         for source in sources:
             rel = source.parent.relative_to(ROOT / "resources")
             assert bundled[source] == Path("ccm_timer/resources") / rel, source
+        # The ICD-10-CM code set's data files, which the package reads by resource name.
+        assert bundled[Path("/site/simple_icd_10_cm/data")] == Path("simple_icd_10_cm/data")
 
 
 # ---- icons ---------------------------------------------------------------------------------
