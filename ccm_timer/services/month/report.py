@@ -14,7 +14,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -330,14 +330,22 @@ def _active(enrollment: EnrollmentRow, ym: YearMonth) -> bool:
 
 
 def _one_per_program(items: list[EnrollmentRow]) -> tuple[EnrollmentInput, ...]:
-    """A hub holds each workstation's copy of an enrollment: keep one per program, the one
-    with the earliest consent on file (no consent anywhere stays no consent)."""
+    """A hub (or a workstation that imported a bundle) holds each workstation's copy of an
+    enrollment: keep one per program, the one with the earliest consent on file and, on the
+    same date, the most complete (no consent anywhere stays no consent). A withdrawal on
+    any copy, after that consent, ends it."""
     best: dict[str, EnrollmentRow] = {}
+    for item in sorted(items, key=lambda e: (e.consent_date is None, e.consent_date or
+                                             date.max, -len(e.consent_recorded))):
+        best.setdefault(item.program, item)
     for item in items:
-        kept = best.get(item.program)
-        if kept is None or (item.consent_date is not None and (
-                kept.consent_date is None or item.consent_date < kept.consent_date)):
-            best[item.program] = item
+        kept = best[item.program]
+        withdrawn = item.withdrawn_on
+        if withdrawn is None or item is kept or kept.withdrawn_on is not None or (
+                kept.consent_date is not None and withdrawn < kept.consent_date):
+            continue
+        end = withdrawn if kept.end_date is None else min(kept.end_date, withdrawn)
+        best[item.program] = replace(kept, end_date=end, withdrawn_on=withdrawn)
     return tuple(best.values())
 
 

@@ -150,16 +150,20 @@ def remove(ctx: AppContext, mrn: str, code: str, reason: str,
         raise UserError(f"{str(exc)[0].upper()}{str(exc)[1:]}; nothing was written.") from None
     with ctx.write() as session:
         patient = patients.find(session, mrn)
-        row = next((c for c in current(session, patient.id) if c.code == wanted), None)
+        # A bundle from another workstation may have brought its own row of the same code:
+        # removing the code removes every current row of it.
+        rows = [c for c in current(session, patient.id) if c.code == wanted]
+        row = rows[0] if rows else None
         if row is None:
             raise NotFound(f"{wanted} is not on {patient.mrn}'s problem list; see `ccm-timer "
                            "patient condition list`.")
-        row.removed_at, row.removed_by, row.removal_reason = ctx.now(), actor, why
-        session.add(row)
-        audit.append(session, ctx=ctx, actor=actor, action="condition.remove",
-                     entity="patient", entity_id=patient.id,
-                     before={"condition": str(row.id), "code": row.code},
-                     after={"condition": str(row.id), "reason": why})
+        for each in rows:
+            each.removed_at, each.removed_by, each.removal_reason = ctx.now(), actor, why
+            session.add(each)
+            audit.append(session, ctx=ctx, actor=actor, action="condition.remove",
+                         entity="patient", entity_id=patient.id,
+                         before={"condition": str(each.id), "code": each.code},
+                         after={"condition": str(each.id), "reason": why})
         return _view(row, chronic_list(ctx.paths.settings_dir))
 
 
@@ -170,8 +174,9 @@ def list_for(ctx: AppContext, mrn: str, *, history: bool = False) -> list[Condit
     chronic = chronic_list(ctx.paths.settings_dir)
     with ctx.read() as session:
         patient = patients.find(session, mrn)
-        if not history:
-            return [_view(r, chronic) for r in current(session, patient.id)]
+        if not history:  # one row per code, however many workstations recorded it
+            unique = {r.code: r for r in reversed(current(session, patient.id))}
+            return [_view(unique[code], chronic) for code in sorted(unique)]
         rows = session.exec(select(Condition).where(Condition.patient_id == patient.id)
                             .order_by(col(Condition.added_at)))
         return [_view(r, chronic) for r in rows]

@@ -211,3 +211,36 @@ def test_a_consent_without_its_disclosures_holds_ccm(ctx, clock):
     patients.set_consent(ctx, "T2001", "CCM", date(2025, 9, 2), "verbal", by=NURSE,
                          disclosures=DISCLOSURES)
     assert billable(month(ctx, "2025-10")) == ["99490"]
+
+
+def _copy(ctx, mrn: str, **fields) -> None:
+    """Another workstation's copy of the patient's CCM enrollment, as a bundle brings it."""
+    from ccm_timer.store.models import Enrollment, Program
+
+    with ctx.write() as s:
+        pid = patients.find(s, mrn).id
+        s.add(Enrollment(patient_id=pid, program=Program.CCM, **fields))
+
+
+def test_of_two_copies_of_a_consent_the_complete_one_decides(ctx, clock) -> None:
+    """Same consent date on two workstations, one copy recorded without its disclosures:
+    the report reads the complete copy, whichever row comes first."""
+    patient(ctx, codes=(("E11.9", None), ("I10", None)), disclosures="")  # stored first
+    _copy(ctx, "T2001", consent_date=date(2025, 9, 2), start_date=date(2025, 9, 2),
+          consent_method="verbal", consent_by=NURSE, disclosed_cost_sharing=True,
+          disclosed_one_practitioner=True, disclosed_right_to_stop=True)
+    log(ctx, clock, date(2025, 10, 6))
+    assert billable(month(ctx, "2025-10")) == ["99490"]
+
+
+def test_a_withdrawal_recorded_on_another_copy_ends_the_enrollment(ctx, clock) -> None:
+    patient(ctx, codes=(("E11.9", None), ("I10", None)))
+    _copy(ctx, "T2001", consent_date=date(2025, 9, 2), start_date=date(2025, 9, 2),
+          end_date=date(2025, 10, 20), withdrawn_on=date(2025, 10, 20),
+          withdrawal_reason="patient asked to stop")
+    log(ctx, clock, date(2025, 10, 6))
+    log(ctx, clock, date(2025, 11, 4))
+    assert billable(month(ctx, "2025-10")) == ["99490"]  # withdrawn late in the month
+    november = month(ctx, "2025-11")
+    assert billable(november) == []
+    assert "not_enrolled" in {w.code for w in november.result.warnings}

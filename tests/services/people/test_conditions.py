@@ -133,3 +133,22 @@ def test_a_broken_override_file_is_one_sentence(clinic) -> None:
     (clinic.paths.settings_dir / FILE_NAME).write_text("schema = [", encoding="utf-8")
     with pytest.raises(UserError, match="is not valid TOML"):
         conditions.list_for(clinic, "T1002")
+
+
+def test_a_code_recorded_on_two_workstations_is_listed_and_removed_once(clinic) -> None:
+    """A bundle from another workstation brings its own row of a code this one has too
+    (merge_guard keeps both, by id): the list shows the code once, and removing it removes
+    every current row of it, so it never lingers on the problem list."""
+    conditions.add(clinic, "T1002", "E11.9", date(2019, 4, 1))
+    with clinic.write() as s:  # the other workstation's copy, as a bundle import writes it
+        pid = patients.find(s, "T1002").id
+        s.add(Condition(patient_id=pid, code="E11.9", description="Type 2 diabetes mellitus "
+                        "without complications", since=date(2019, 4, 1),
+                        added_at=clinic.now(), added_by="ws-other"))
+    assert [c.code for c in conditions.list_for(clinic, "T1002")] == ["E11.9"]
+    conditions.remove(clinic, "T1002", "E11.9", "entered in error")
+    assert conditions.list_for(clinic, "T1002") == []
+    with clinic.read() as s:
+        rows = s.exec(select(Condition).where(Condition.patient_id == pid)).all()
+    assert len(rows) == 2 and all(r.removal_reason == "entered in error" for r in rows)
+    assert len(_events(clinic, "condition.remove")) == 2
