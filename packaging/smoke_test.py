@@ -7,7 +7,8 @@ wheel, `dist/ccm-timer/ccm-timer` of the Linux bundle, `dist/ccm-timer/ccm-timer
 Windows, `dist/CCM Timer.app/Contents/MacOS/ccm-timer` on macOS. It runs from a temporary
 folder with a new data folder (--data-dir) whose key comes from CCM_TIMER_PASSPHRASE, so no
 keyring and no source checkout is involved: --version, category list, a clinician, two
-patients (one named outside the Windows ANSI code page), a 25-minute entry, the month report
+patients (one named outside the Windows ANSI code page), two ICD-10-CM conditions and a
+reviewed care plan, a 25-minute entry, the month report
 with 99490, the EHR note and a PDF export, then doctor, the audit trail and, on Linux, the
 menu entry (into temporary XDG folders). Every step needs something the install must carry:
 the category file, the billing rules, the note templates, the Alembic scripts, Qt for the
@@ -90,7 +91,18 @@ def smoke(program: Path, work: Path, expect_version: str | None) -> int:
     s.run("clinician", "add", "--name", "Avery Nurse", "--credential", "RN",
           "--role", "clinical_staff", "--default")
     s.run("patient", "add", "--mrn", "T1001", "--name", "Testpatient, Alma",
-          "--program", "CCM", "--consent", "2026-01-05")
+          "--program", "CCM", "--consent", "2026-01-05", "--method", "verbal",
+          "--by", "Avery Nurse", "--disclosures", "cost-sharing,one-practitioner,right-to-stop")
+    # The ICD-10-CM code set (a package's data files) and the chronic-condition list.
+    s.run("patient", "condition", "add", "--mrn", "T1001", "--icd10", "E11.9",
+          "--since", "2019-04-01")
+    s.run("patient", "condition", "add", "--mrn", "T1001", "--icd10", "I10")
+    listed = json.loads(s.run("--json", "patient", "condition", "list", "--mrn", "T1001"))
+    check([(c["code"], c["chronic"]) for c in listed] == [("E11.9", True), ("I10", True)],
+          f"conditions: {listed}")
+    s.run("careplan", "add", "--mrn", "T1001", "--kind", "problem", "--text",
+          "Type 2 diabetes", "--condition", "E11.9")
+    s.run("careplan", "review", "--mrn", "T1001")
     # A name outside the ANSI code page: printing it must work through a pipe on Windows too.
     s.run("patient", "add", "--mrn", "T1002", "--name", "Testpatient, Ngọc Ánh",
           "--program", "CCM")
@@ -103,13 +115,14 @@ def smoke(program: Path, work: Path, expect_version: str | None) -> int:
     check("99490" in table and "T1001" in table, f"report:\n{table}")
     report = json.loads(s.run("--json", "report", "--month", MONTH))
     patient = next(p for p in report["patients"] if p["mrn"] == "T1001")
-    codes = [line["code"] for line in patient["lines"]]
-    check(codes == ["99490"], f"report codes for 25 minutes of CCM: {codes}")
+    codes = [line["code"] for line in patient["lines"] if not line["held"]]
+    check(codes == ["99490"], f"report codes for 25 minutes of CCM: {patient['lines']}")
 
     note_file = work / "note.txt"  # resources/templates/month-summary.txt
     s.run("export", "--month", MONTH, "--format", "ehr-text", "--out", str(note_file))
     note = note_file.read_text(encoding="utf-8")
-    check("Total time this month: 25 min" in note and "99490" in note, f"note:\n{note}")
+    check("Total time this month: 25 min" in note and "99490" in note and "E11.9" in note,
+          f"note:\n{note}")
 
     pdf = work / "month.pdf"  # drawn by Qt, offscreen
     s.run("export", "--month", MONTH, "--format", "pdf", "--draft", "--out", str(pdf))
