@@ -33,6 +33,8 @@ class Program(StrEnum):
     RPM = "RPM"
     CPO_HOME_HEALTH = "CPO_HOME_HEALTH"
     CPO_HOSPICE = "CPO_HOSPICE"
+    APCM = "APCM"  # Advanced Primary Care Management (G0556-G0558), from 2025
+    COCM = "COCM"  # Psychiatric Collaborative Care Model (99492-99494, G2214)
 
 
 class EntrySource(StrEnum):
