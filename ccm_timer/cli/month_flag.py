@@ -1,0 +1,146 @@
+"""`month-flag set|show`: the facts about a patient-month that time cannot show (complex
+medical decision making, care plan established or revised, interactive contact), which
+complex CCM (99487/99489) and RPM (99457/99458/99470) need. Written through the same
+service as the tray's month-facts boxes, so the audit event is the same.
+
+Who may attest: complex medical decision making is the billing practitioner's ("moderate-
+or high-complexity medical decision making by the billing practitioner", CMS MLN909188), so
+clinical staff may not set or clear it, nor another practitioner when the patient has a
+billing practitioner on file. Clinical staff may revise a care plan (Noridian JE CCM Q&A:
+an RN or LPN may revise and monitor the plan) and make RPM's interactive contact (staff,
+physician or QHP, CY 2021 PFS final rule), so those two are anyone's. Until sign-in (issue
+16) the clinician is the one named with --as, recorded as the audit event's actor.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from ccm_timer.cli.args import group, month_arg
+from ccm_timer.cli.lazy import lazy
+from ccm_timer.cli.output import emit_json
+from ccm_timer.errors import UserError
+
+if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
+    from ccm_timer.services.context import AppContext
+
+billing_rules = lazy("ccm_timer.services.month.billing_rules")
+clinicians = lazy("ccm_timer.services.people.clinicians")
+month_flags = lazy("ccm_timer.services.month.month_flags")
+patients = lazy("ccm_timer.services.people.patients")
+
+# The command line's spelling -> the service's field (month_flags.FLAG_NAMES).
+FLAGS = {
+    "complex-mdm": "complex_mdm",
+    "care-plan-revised": "care_plan_revised",
+    "interactive-contact": "interactive_contact",
+}
+PRACTITIONER_ONLY = ("complex_mdm",)
+# Used when the year has no rules file to describe the flags.
+WORDS = {
+    "complex_mdm": "moderate or high complexity medical decision making",
+    "care_plan_revised": "a comprehensive care plan established or substantially revised",
+    "interactive_contact": "a real-time interactive (audio or video) communication with the "
+                           "patient or caregiver this month",
+}
+
+
+def flag_arg(text: str) -> str:
+    name = text.strip().lower().replace("_", "-")
+    if name not in FLAGS:
+        raise argparse.ArgumentTypeError(
+            f"there is no month flag {text!r}; use {', '.join(FLAGS)}")
+    return FLAGS[name]
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    fsub = group(sub, "month-flag", "a patient-month's facts for complex CCM and RPM: "
+                 "complex MDM, care plan revised, interactive contact")
+    p = fsub.add_parser(
+        "set", parents=[common], help="set (or with --off clear) a month flag, audited",
+        description="Attest a fact about the patient's month. complex-mdm is the billing "
+        "practitioner's own decision making (CMS MLN909188): clinical staff may not set it. "
+        "A substantial care-plan review in the month counts as care-plan-revised without it.")
+    p.add_argument("--mrn", required=True)
+    p.add_argument("--month", type=month_arg, required=True, help="YYYY-MM")
+    p.add_argument("--flag", dest="flags", type=flag_arg, action="append", required=True,
+                   metavar="|".join(FLAGS), help="the flag (may be given more than once)")
+    p.add_argument("--off", action="store_true", help="clear the flag instead of setting it")
+    p.add_argument("--as", dest="as_name", metavar="NAME",
+                   help="the clinician who attests it (name or id; default: the default "
+                   "clinician)")
+    p.set_defaults(handler=flag_set)
+    p = fsub.add_parser("show", parents=[common], help="a patient-month's flags")
+    p.add_argument("--mrn", required=True)
+    p.add_argument("--month", type=month_arg, required=True, help="YYYY-MM")
+    p.set_defaults(handler=flag_show)
+
+
+def _spelled(field: str) -> str:
+    return next(cli for cli, name in FLAGS.items() if name == field)
+
+
+def _attester(ctx: AppContext, mrn: str, as_name: str | None, fields: list[str]):
+    """The clinician named (or the default), refused for a flag that is not theirs to
+    attest; read before the write, which finds them again by id."""
+    with ctx.read() as session:
+        patient = patients.find(session, mrn)
+        who = clinicians.find(session, ctx, as_name)
+        billing = (session.get(type(who), patient.billing_practitioner_id)
+                   if patient.billing_practitioner_id else None)
+    own = [f for f in fields if f in PRACTITIONER_ONLY]
+    if own and who.role.value != "practitioner":
+        raise UserError(
+            f"{who.name} is clinical staff, and {_spelled(own[0])} is the billing "
+            "practitioner's own medical decision making (CMS MLN909188); pass --as with "
+            "the practitioner's name.")
+    if own and billing is not None and billing.id != who.id:
+        raise UserError(
+            f"{_spelled(own[0])} is the billing practitioner's own medical decision making "
+            f"(CMS MLN909188), and {patient.mrn}'s billing practitioner is {billing.name}, "
+            f"not {who.name}; pass --as \"{billing.name}\".")
+    return who
+
+
+def flag_set(ctx: AppContext, args) -> None:
+    fields = list(dict.fromkeys(args.flags))
+    who = _attester(ctx, args.mrn, args.as_name, fields)
+    before = month_flags.get_flags(ctx, args.mrn, args.month)
+    wanted = {name: not args.off for name in fields}
+    after = month_flags.set_flags(ctx, args.mrn, args.month, actor=str(who.id), **wanted)
+    changed = [name for name in fields if getattr(before, name) != getattr(after, name)]
+    if args.json:
+        emit_json({**after.to_dict(), "changed": changed, "by": who.name})
+        return
+    state = "off" if args.off else "on"
+    words = ", ".join(_spelled(name) for name in fields)
+    if not changed:
+        print(f"{after.mrn} {after.month}: {words} already {state}; nothing written.")
+        return
+    verb = "cleared" if args.off else "attested"
+    print(f"{after.mrn} {after.month}: {', '.join(_spelled(n) for n in changed)} {state}, "
+          f"{verb} by {who.name}.")
+
+
+def _descriptions(month: str) -> dict[str, str]:
+    try:
+        rules = billing_rules.rules_for_month(month)
+    except (LookupError, ValueError):  # no rules for the year, or a file that cannot be read
+        return WORDS
+    return {**WORDS, **rules.flag_descriptions}
+
+
+def flag_show(ctx: AppContext, args) -> None:
+    view = month_flags.get_flags(ctx, args.mrn, args.month)
+    if args.json:
+        emit_json(view.to_dict())
+        return
+    words = _descriptions(view.month)
+    print(f"{view.mrn} {view.month}:")
+    width = max(len(cli) for cli in FLAGS)
+    for cli, name in FLAGS.items():
+        state = "on " if getattr(view, name) else "off"
+        print(f"  {cli.ljust(width)}  {state}  {words.get(name, '')}")
+    print("A substantial care-plan review in the month, or a problem or goal added or ended "
+          "in it, also counts as care plan revised (see `ccm-timer careplan show`).")
