@@ -65,7 +65,8 @@ def test_over_the_last_unit_cap(seconds: int, warns: bool) -> None:
     assert ("over_cap" in codes(result)) is warns
     if warns:
         message = result.warnings[codes(result).index("over_cap")].message
-        assert "99439 is capped at 2" in message
+        assert "99439 is billed at most 2 times a month" in message
+        assert "ccm_staff" not in message and "track" not in message
 
 
 def test_over_cap_message_names_the_unbilled_time() -> None:
@@ -126,7 +127,8 @@ def test_program_level_time_is_reported_never_billed() -> None:
     result = run({("practitioner", None): 45 * 60, ("clinical_staff", "CCM"): 10 * 60})
     assert result.program_level_seconds == 45 * 60
     assert result.lines == ()
-    assert result.seconds_by_role == {"clinical_staff": 600, "practitioner": 0}
+    assert result.seconds_by_role == {"clinical_staff": 600, "practitioner": 0,
+                                      "other_practitioner": 0}
     assert codes(result) == ["program_level_time"]
     assert result.warnings[0].message.startswith("45 min of program-level oversight time")
 
@@ -135,20 +137,24 @@ def test_both_roles_names_the_choice() -> None:
     result = run({("clinical_staff", "CCM"): 25 * 60, ("practitioner", "CCM"): 35 * 60})
     warning = result.warnings[0]
     assert warning.code == "both_roles"
-    assert "ccm_staff ($151.86) rather than ccm_practitioner ($82.16)" in warning.message
+    # In plain words: the codes and whose time they count, never a track's internal name.
+    assert ("99490/99439 on clinical-staff time ($151.86) rather than 99491/99437 on the "
+            "billing practitioner's own time ($82.16)") in warning.message
+    assert "ccm_" not in warning.message
     # One role only: nothing to explain.
     assert run({("practitioner", "CCM"): 35 * 60}).warnings == ()
     # The practitioner track wins: the staff minutes go unbilled, and the sentence says so.
     result = run({("clinical_staff", "CCM"): 5 * 60, ("practitioner", "CCM"): 90 * 60})
     both = [w for w in result.warnings if w.code == "both_roles"]
     assert both[0].message.endswith(
-        "ccm_practitioner ($196.66) rather than ccm_staff ($151.86), so the clinical staff "
-        "minutes are not billed this month."
+        "99491/99437 on the billing practitioner's own time ($196.66) rather than "
+        "99490/99439 on clinical-staff time ($151.86), so the clinical-staff minutes are not "
+        "billed this month."
     )
     # The practitioner track earns nothing yet: no comparison to make.
     result = run({("clinical_staff", "CCM"): 25 * 60, ("practitioner", "CCM"): 5 * 60})
     assert result.warnings[0].message.endswith(
-        "the practitioner's minutes count toward the ccm_staff track."
+        "the billing practitioner's minutes count with the staff's toward 99490/99439."
     )
 
 
@@ -182,11 +188,14 @@ def test_to_dict_is_plain_json_with_the_documented_keys() -> None:
     data = result.to_dict()
     assert json.loads(json.dumps(data)) == data
     assert set(data) == {"month", "rules_year", "seconds", "minutes", "lines", "next", "tracks",
-                         "warnings"}
-    assert data["seconds"] == {"by_role": {"clinical_staff": 1800, "practitioner": 1200},
+                         "warnings", "other_practitioners"}
+    assert data["seconds"] == {"by_role": {"clinical_staff": 1800, "practitioner": 1200,
+                                           "other_practitioner": 0},
                                "by_program": {"CCM": 3000}, "program_level": 600,
-                               "total": 3000}
-    assert data["minutes"]["by_role"] == {"clinical_staff": 30, "practitioner": 20}
+                               "total": 3000, "before_consent": {}}
+    assert data["minutes"]["by_role"] == {"clinical_staff": 30, "practitioner": 20,
+                                          "other_practitioner": 0}
+    assert data["other_practitioners"] == []
     assert [(x["code"], x["units"], x["held"]) for x in data["lines"]] == [
         ("99490", 1, False), ("99439", 1, False)
     ]

@@ -8,6 +8,10 @@ example in SQL).
 Decisions, in order:
 1. Each entry's program decides which code family its seconds feed, so no second reaches
    two programs. Program-level oversight time (program None) is reported, never billed.
+   Whose seconds they are decides which tracks count them (whose_time.py): a code that
+   needs the billing practitioner's own time never counts another practitioner's, and
+   time before a program's consent day is left out by the caller and shown apart
+   (consent.py).
 2. Per program, every available track is scored on its own pool of seconds; the one worth
    most by the rule file's payments is chosen (on a tie a staff-time track, then the
    earlier-listed one). Only the chosen track makes lines, so no second feeds two codes.
@@ -25,6 +29,7 @@ from datetime import date
 from functools import cache
 
 from ccm_timer.core.billing import warnings as warn
+from ccm_timer.core.billing.consent import consent_status
 from ccm_timer.core.billing.eligibility import judge
 from ccm_timer.core.billing.exclusions import resolve_exclusions
 from ccm_timer.core.billing.inputs import (
@@ -44,8 +49,9 @@ from ccm_timer.core.billing.results import (
     PatientMonthResult,
     TrackChoice,
 )
-from ccm_timer.core.billing.rules import FLAGS, ROLES, RuleSet, TimeBasis
+from ccm_timer.core.billing.rules import FLAGS, RuleSet, TimeBasis
 from ccm_timer.core.billing.tracks import TrackOutcome, evaluate_track, pool_seconds
+from ccm_timer.core.billing.whose_time import pools
 from ccm_timer.core.month import YearMonth, as_month
 
 _NO_FLAGS = MonthFlags()
@@ -54,27 +60,6 @@ _NO_FLAGS = MonthFlags()
 @cache
 def _flags_on(flags: MonthFlags) -> frozenset[str]:
     return frozenset(f for f in FLAGS if getattr(flags, f))
-
-
-def _consent_status(
-    program: str, enrollments: Sequence[EnrollmentInput], first: date, last: date
-) -> tuple[str, date | None, EnrollmentInput | None]:
-    """("ok" | "no_consent" | "not_enrolled", the consent date that decided it, and for
-    "ok" the consented enrollment)."""
-    covering = [
-        e for e in enrollments
-        if e.program == program
-        and (e.start_date is None or e.start_date <= last)
-        and (e.end_date is None or e.end_date >= first)
-    ]
-    if not covering:
-        return "not_enrolled", None, None
-    dated = [e.consent_date for e in covering if e.consent_date is not None]
-    valid = [e for e in covering if e.consent_date is not None and e.consent_date <= last]
-    if valid:
-        first_valid = min(valid, key=lambda e: e.consent_date or last)
-        return "ok", first_valid.consent_date, first_valid
-    return "no_consent", min(dated) if dated else None, None
 
 
 def _flags_text(rules: RuleSet, flags: Iterable[str]) -> str:
@@ -140,29 +125,14 @@ def _evaluate(
     ym, first_day, last_day = context
     on = _flags_on(flags or _NO_FLAGS)
 
-    by_role = dict.fromkeys(ROLES, 0)
-    staff: dict[str, int] = {}
-    practitioner: dict[str, int] = {}
-    program_level = 0
-    for (role, program), seconds in totals.seconds.items():
-        if role not in by_role:
-            raise ValueError(f"unknown role {role!r}; expected one of {ROLES}")
-        if seconds < 0:
-            raise ValueError(f"negative seconds for ({role}, {program})")
-        if program is None:
-            program_level += seconds
-            continue
-        by_role[role] += seconds
-        side = practitioner if role == "practitioner" else staff
-        side[program] = side.get(program, 0) + seconds
-
+    whose = pools(totals)
+    # staff: what clinical-staff codes count; practitioner: the billing practitioner's own.
+    by_role, staff, practitioner = whose.by_role, whose.staff, whose.own
+    program_level = whose.program_level
     known = rules.programs
-    extra = sorted({*staff, *practitioner}.difference(known))
-    by_program: dict[str, int] = {}
-    for p in (*known, *extra):
-        total = staff.get(p, 0) + practitioner.get(p, 0)
-        if total:
-            by_program[p] = total
+    by_program = whose.by_program(known)
+    extra = [p for p in by_program if p not in known]
+    before_consent = totals.before_consent
     enrolled_programs = {e.program for e in enrollments}
 
     warnings: list[BillingWarning] = []
@@ -208,19 +178,34 @@ def _evaluate(
                                            o is chosen))
 
         reasons: list[str] = []
-        status, consent, consented = _consent_status(program, enrollments, first_day,
-                                                      last_day)
+        status, consent, consented = consent_status(program, enrollments, first_day,
+                                                    last_day)
         line_count = int(chosen.base_units > 0) + int(chosen.addon_units > 0)
         if status == "not_enrolled":
             reasons.append(f"not enrolled in {program} this month")
             if seconds:
                 warnings.append(warn.not_enrolled(program, seconds, line_count))
         elif status == "no_consent":
-            reasons.append(f"no {program} consent on file for this month")
+            reasons.append(f"{program} consent dated after this month" if consent is not None
+                           else f"no {program} consent on file for this month")
             if seconds:
                 warnings.append(warn.no_consent(program, line_count, consent))
-        elif consent is not None and consent > first_day and seconds:
-            warnings.append(warn.consent_during_month(program, consent))
+        elif consent is not None and consent > first_day:
+            if before_consent is None:
+                if seconds:  # the caller did not split the month at the consent day
+                    warnings.append(warn.consent_unsplit(program, consent))
+            elif before_consent.get(program):
+                warnings.append(warn.consent_during_month(program, consent,
+                                                          before_consent[program]))
+        if not totals.billing_practitioner and s_prac:
+            own = [o for o in (*available, *gated)
+                   if o.track.time is TimeBasis.PRACTITIONER and o.earned]
+            if chosen.track.time is TimeBasis.PRACTITIONER:
+                reasons.append("no billing practitioner is named for the patient")
+            if own:
+                warnings.append(warn.no_billing_practitioner(
+                    program, s_prac, own[0].track.codes,
+                    line_count if chosen.track.time is TimeBasis.PRACTITIONER else 0))
         if (rule := rules.eligibility.get(program)) is not None:
             held, found = judge(rule, consented, record, line_count, seconds, last_day)
             reasons.extend(held)
@@ -246,6 +231,11 @@ def _evaluate(
 
     for program in extra:
         warnings.append(warn.unknown_program(program, by_program[program], rules.year))
+    order = {p: i for i, p in enumerate((*known, *extra))}
+    for item in sorted(whose.others, key=lambda o: (order.get(o.program, len(order)),
+                                                     o.name)):
+        warnings.append(warn.other_practitioner(item,
+                                                rules.tracks_by_program.get(item.program, ())))
     warnings.extend(warn.overlap(o) for o in totals.overlaps)
     warnings.extend(warn.long_entry(e) for e in totals.long_entries)
     if program_level:
@@ -261,6 +251,8 @@ def _evaluate(
         next=tuple(nexts),
         tracks=tuple(tracks),
         warnings=tuple(warnings),
+        seconds_before_consent={p: s for p, s in (before_consent or {}).items() if s},
+        others=tuple(whose.others),
     )
 
 

@@ -32,7 +32,7 @@ class EntryInput:
 
     entry_id: str
     seconds: int
-    role: str  # "clinical_staff" or "practitioner"
+    role: str  # "clinical_staff", "practitioner" (the billing one) or "other_practitioner"
     program: str | None  # None: program-level oversight, never billed per patient
     category: str
     start_utc: datetime
@@ -95,12 +95,39 @@ class LongEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class OtherPractitionerTime:
+    """One practitioner's minutes on a patient whose billing practitioner they are not, for
+    one program. Never counted toward a code that needs the billing practitioner's own time
+    (99491/99437, 99424/99425, G0181/G0182); toward clinical-staff codes only when
+    `as_staff` (the clinic's setting other_practitioner_time, with the practitioner's
+    incident-to status, decides; `why` says which, in words, for the warning)."""
+
+    name: str  # the clinician as the clinic names them (never a patient identifier)
+    program: str
+    seconds: int
+    as_staff: bool = False
+    why: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class PatientMonthTotals:
-    """Seconds by (role, program) for one patient-month, with the data-quality findings."""
+    """Seconds by (role, program) for one patient-month, with the data-quality findings.
+
+    Roles (rules.ROLES): "clinical_staff"; "practitioner", the billing practitioner's own
+    time; "other_practitioner", another practitioner's, counted toward no code. `others`
+    names other practitioners' time one by one (added to the "other_practitioner" role; an
+    item `as_staff` also feeds clinical-staff codes). `before_consent`: per program, the
+    seconds before its consent day, already left out of `seconds` (None: the caller did not
+    split them, and a consent inside the month is only pointed out). `billing_practitioner`
+    False: the patient has none named, so whose own time "practitioner" is cannot be told
+    and codes that need it are held."""
 
     seconds: Mapping[SecondsKey, int]
     overlaps: tuple[Overlap, ...] = ()
     long_entries: tuple[LongEntry, ...] = ()
+    others: tuple[OtherPractitionerTime, ...] = ()
+    before_consent: Mapping[str, int] | None = None
+    billing_practitioner: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from ccm_timer.core.billing.inputs import OtherPractitionerTime
 
 
 def minutes_floor(seconds: int) -> int:
@@ -111,13 +113,19 @@ class BillingWarning:
 class PatientMonthResult:
     month: str  # "YYYY-MM"
     rules_year: int
-    seconds_by_role: Mapping[str, int]  # both roles; program time only, not oversight
+    # every role of rules.ROLES (other_practitioner: shown apart, see `others`); program
+    # time from each program's consent day on, not oversight
+    seconds_by_role: Mapping[str, int]
     seconds_by_program: Mapping[str, int]  # programs with time, in rule-file order
     program_level_seconds: int  # oversight time: reported, never billed per patient
     lines: tuple[ClaimLine, ...]
     next: tuple[NextThreshold, ...]
     tracks: tuple[TrackChoice, ...]
     warnings: tuple[BillingWarning, ...]
+    # Per program, the seconds before its consent day: shown apart, never counted.
+    seconds_before_consent: Mapping[str, int] = field(default_factory=dict)
+    # Other practitioners' time, one item per practitioner and program (whose_time.py).
+    others: tuple[OtherPractitionerTime, ...] = ()
 
     @property
     def total_seconds(self) -> int:
@@ -143,13 +151,21 @@ class PatientMonthResult:
                 "by_program": dict(self.seconds_by_program),
                 "program_level": self.program_level_seconds,
                 "total": self.total_seconds,
+                "before_consent": dict(self.seconds_before_consent),
             },
             "minutes": {
                 "by_role": {k: minutes_floor(v) for k, v in self.seconds_by_role.items()},
                 "by_program": {k: minutes_floor(v) for k, v in self.seconds_by_program.items()},
                 "program_level": minutes_floor(self.program_level_seconds),
                 "total": minutes_floor(self.total_seconds),
+                "before_consent": {k: minutes_floor(v)
+                                   for k, v in self.seconds_before_consent.items()},
             },
+            "other_practitioners": [
+                {"name": o.name, "program": o.program, "seconds": o.seconds,
+                 "minutes": minutes_floor(o.seconds), "counted_as_staff": o.as_staff}
+                for o in self.others
+            ],
             "lines": [line.to_dict() for line in self.lines],
             "next": [n.to_dict() for n in self.next],
             "tracks": [t.to_dict() for t in self.tracks],

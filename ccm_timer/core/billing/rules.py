@@ -31,7 +31,9 @@ class Confidence(StrEnum):
     UNCERTAIN = "U"
 
 
-ROLES: tuple[str, ...] = ("clinical_staff", "practitioner")
+# Whose time: clinical staff; the patient's billing practitioner personally; any other
+# practitioner (inputs.PatientMonthTotals says how their time is counted).
+ROLES: tuple[str, ...] = ("clinical_staff", "practitioner", "other_practitioner")
 # Month flags a rule may name; they are the fields of `MonthFlags`.
 FLAGS: tuple[str, ...] = ("complex_mdm", "care_plan_revised", "interactive_contact")
 

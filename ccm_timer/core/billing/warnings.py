@@ -6,12 +6,12 @@ reworded. No patient identifier ever appears here: entry ids are opaque.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 
-from ccm_timer.core.billing.inputs import LongEntry, Overlap
+from ccm_timer.core.billing.inputs import LongEntry, OtherPractitionerTime, Overlap
 from ccm_timer.core.billing.results import BillingWarning
-from ccm_timer.core.billing.rules import Eligibility, TimeBasis
+from ccm_timer.core.billing.rules import Eligibility, TimeBasis, Track
 from ccm_timer.core.billing.tracks import TrackOutcome
 
 NO_CONSENT = "no_consent"
@@ -30,6 +30,8 @@ CONSENT_INCOMPLETE = "consent_incomplete"
 TOO_FEW_CONDITIONS = "too_few_conditions"
 CARE_PLAN_NOT_REVIEWED = "care_plan_not_reviewed"
 CARE_PLAN_STALE = "care_plan_stale"
+OTHER_PRACTITIONER = "other_practitioner"  # another practitioner's time, shown apart
+NO_BILLING_PRACTITIONER = "no_billing_practitioner"
 
 # How each consent element (inputs.CONSENT_ELEMENTS) is named in a sentence.
 CONSENT_WORDS = {
@@ -60,11 +62,27 @@ def _lines(count: int) -> str:
     return "1 claim line is" if count == 1 else f"{count} claim lines are"
 
 
+def codes(track: Track) -> str:
+    """A track as people name it: its codes, "99490/99439"."""
+    return "/".join(track.codes)
+
+
+def _families(tracks: Iterable[Track]) -> str:
+    return " or ".join(codes(t) for t in tracks)
+
+
+def _whose(track: Track) -> str:
+    if track.time is TimeBasis.PRACTITIONER:
+        return "the billing practitioner's own time"
+    return "clinical-staff time"
+
+
 def no_consent(program: str, line_count: int, consent: date | None) -> BillingWarning:
     why = (
         f"No {program} consent is on file"
         if consent is None
-        else f"The {program} consent is dated {consent.isoformat()}, after this month"
+        else f"The {program} consent is dated {consent.isoformat()}: consent dated after "
+        "this month"
     )
     if line_count:
         tail = f"{_lines(line_count)} held, not billable, until consent is documented."
@@ -73,11 +91,23 @@ def no_consent(program: str, line_count: int, consent: date | None) -> BillingWa
     return BillingWarning(NO_CONSENT, f"{why}: {tail}", program)
 
 
-def consent_during_month(program: str, consent: date) -> BillingWarning:
+def consent_during_month(program: str, consent: date, seconds: int) -> BillingWarning:
+    """Time logged before a consent dated inside the month: shown apart, never counted."""
     return BillingWarning(
         CONSENT_DURING_MONTH,
-        f"The {program} consent is dated {consent.isoformat()}, inside this month: check that "
-        "no time before that date was counted.",
+        f"The {program} consent is dated {consent.isoformat()}: the {duration(seconds)} "
+        f"logged for {program} before that day is shown apart and not counted, because "
+        "consent is obtained before the service is furnished (Noridian JE).",
+        program,
+    )
+
+
+def consent_unsplit(program: str, consent: date) -> BillingWarning:
+    """A consent inside the month when the caller did not split the time at its day."""
+    return BillingWarning(
+        CONSENT_DURING_MONTH,
+        f"The {program} consent is dated {consent.isoformat()}, inside this month: time "
+        "before that day does not count; check that none of it was counted.",
         program,
     )
 
@@ -95,10 +125,12 @@ def not_enrolled(program: str, seconds: int, line_count: int) -> BillingWarning:
 def over_cap(outcome: TrackOutcome) -> BillingWarning:
     track = outcome.track
     assert track.addon is not None
+    units = track.addon.max_units
     return BillingWarning(
         OVER_CAP,
-        f"{track.program} time on the {track.name} track is {duration(outcome.pool_seconds)}; "
-        f"{track.addon.code} is capped at {track.addon.max_units} unit(s) a month, so "
+        f"{track.program} has {duration(outcome.pool_seconds)} of {_whose(track)} toward "
+        f"{codes(track)}; {track.addon.code} is billed at most {units} "
+        f"time{'s' if units != 1 else ''} a month, so "
         f"{duration(outcome.over_cap_seconds)} cannot be billed.",
         track.program,
     )
@@ -164,18 +196,55 @@ def flag_required(outcome: TrackOutcome, needs: str) -> BillingWarning:
 def both_roles(
     program: str, staff: int, practitioner: int, chosen: TrackOutcome, other: TrackOutcome
 ) -> BillingWarning:
-    head = (f"{program} has {duration(staff)} of clinical staff time and "
-            f"{duration(practitioner)} of practitioner time")
+    head = (f"{program} has {duration(staff)} of clinical-staff time and "
+            f"{duration(practitioner)} of the billing practitioner's own time")
     if chosen.track.time is TimeBasis.STAFF and other.value_usd <= 0:
-        tail = f"the practitioner's minutes count toward the {chosen.track.name} track."
+        tail = (f"the billing practitioner's minutes count with the staff's toward "
+                f"{codes(chosen.track)}.")
     else:
-        tail = (f"only one {program} track is billed: {chosen.track.name} "
-                f"({money(chosen.value_usd)}) rather than {other.track.name} "
-                f"({money(other.value_usd)})")
+        tail = (f"{program} is billed one way a month: {codes(chosen.track)} on "
+                f"{_whose(chosen.track)} ({money(chosen.value_usd)}) rather than "
+                f"{codes(other.track)} on {_whose(other.track)} ({money(other.value_usd)})")
         if chosen.track.time is TimeBasis.PRACTITIONER:
-            tail += ", so the clinical staff minutes are not billed this month"
+            tail += ", so the clinical-staff minutes are not billed this month"
         tail += "."
     return BillingWarning(BOTH_ROLES, f"{head}; {tail}", program)
+
+
+def other_practitioner(item: OtherPractitionerTime, tracks: Sequence[Track]) -> BillingWarning:
+    """Another practitioner's minutes: never the billing practitioner's own (NGS Medicare:
+    "time only the billing practitioner spends"); clinical-staff time only `as_staff`."""
+    own = [t for t in tracks if t.time is TimeBasis.PRACTITIONER]
+    staff = [t for t in tracks if t.time is TimeBasis.STAFF]
+    head = (f"{item.name}'s {duration(item.seconds)} of {item.program} time "
+            f"{'is' if item.seconds < 120 else 'are'} not the billing practitioner's own time")
+    parts = [f"they are not counted toward {_families(own)}"] if own else []
+    why = f" ({item.why})" if item.why else ""
+    if staff and item.as_staff:
+        parts.append(f"they count as clinical-staff time toward {_families(staff)}{why}")
+    elif staff:
+        parts.append(f"nor toward {_families(staff)} as clinical-staff time{why}" if own
+                     else f"they are not counted toward {_families(staff)}{why}")
+    elif why:
+        parts[-1] += why
+    tail = ", ".join(parts) if parts else "they are not counted"
+    return BillingWarning(OTHER_PRACTITIONER, f"{head}; {tail}.", item.program)
+
+
+def no_billing_practitioner(program: str, seconds: int, track_codes: Sequence[str],
+                            line_count: int) -> BillingWarning:
+    """Practitioner time on a patient with no billing practitioner named: whose own time it
+    is cannot be told, so the codes that need it are not billed."""
+    held = (f"{_lines(line_count)} held" if line_count
+            else f"{'/'.join(track_codes)} cannot be billed")
+    return BillingWarning(
+        NO_BILLING_PRACTITIONER,
+        f"{duration(seconds)} of {program} practitioner time was logged, but the patient has "
+        f"no billing practitioner named, so whether it is the billing practitioner's own "
+        f"time cannot be told: {held} until one is named with `ccm-timer patient "
+        "practitioner --mrn MRN --practitioner NAME`.",
+        program,
+    )
 
 
 def unknown_program(program: str, seconds: int, year: int) -> BillingWarning:
