@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from ccm_timer.cli.args import yes_no
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, table
 
@@ -17,7 +18,7 @@ clinicians = lazy("ccm_timer.services.people.clinicians")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    clinician = sub.add_parser("clinician", help="add and list clinicians")
+    clinician = sub.add_parser("clinician", help="add, list and change clinicians")
     csub = clinician.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = csub.add_parser("add", parents=[common], help="add a clinician")
     p.add_argument("--name", required=True)
@@ -31,6 +32,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p = csub.add_parser("default", parents=[common], help="choose the default clinician")
     p.add_argument("clinician", help="name or id")
     p.set_defaults(handler=clinician_default)
+    p = csub.add_parser("set", parents=[common], help="change what is recorded of a clinician")
+    p.add_argument("--name", required=True, help="name or id")
+    p.add_argument("--incident-to", type=yes_no, metavar="yes|no", required=True,
+                   help="a practitioner who works incident to the billing practitioner: the "
+                        "setting other_practitioner_time decides whether their minutes on "
+                        "another practitioner's patient count as clinical-staff time")
+    p.set_defaults(handler=clinician_set)
 
     category = sub.add_parser("category", help="list activity categories")
     gsub = category.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -58,9 +66,9 @@ def clinician_list(ctx: AppContext, args) -> None:
     if not rows:
         print("No clinicians yet: add one with `ccm-timer clinician add`.")
     table(
-        ["NAME", "CREDENTIAL", "ROLE", "NPI", "DEFAULT"],
-        [(c.name, c.credential, c.role.value, c.npi or "", "yes" if c.is_default else "")
-         for c in rows],
+        ["NAME", "CREDENTIAL", "ROLE", "NPI", "DEFAULT", "INCIDENT-TO"],
+        [(c.name, c.credential, c.role.value, c.npi or "", "yes" if c.is_default else "",
+          "yes" if c.incident_to else "") for c in rows],
     )
 
 
@@ -70,6 +78,18 @@ def clinician_default(ctx: AppContext, args) -> None:
         emit_json(view.to_dict())
     else:
         print(f"{view.name} is now the default clinician.")
+
+
+def clinician_set(ctx: AppContext, args) -> None:
+    view = clinicians.set_incident_to(ctx, args.name, args.incident_to)
+    if args.json:
+        emit_json(view.to_dict())
+    elif view.incident_to:
+        print(f"{view.name} works incident to the billing practitioner: the setting "
+              "other_practitioner_time decides whether their minutes count as clinical-staff "
+              "time (never as the billing practitioner's own).")
+    else:
+        print(f"{view.name} does not work incident to the billing practitioner.")
 
 
 def category_list(ctx: AppContext, args) -> None:

@@ -47,6 +47,15 @@ TARGET_KINDS = {
     TargetKind.HUB: "the clinic hub",
 }
 DOS_RULES = ("month_end", "threshold")  # a billing line's date of service (see below)
+# Minutes a practitioner other than the patient's billing practitioner logs never count
+# toward a code that needs the billing practitioner's own time (99491/99437, 99424/99425,
+# G0181/G0182: NGS Medicare, "time only the billing practitioner spends"). Whether they count
+# as clinical-staff time under general supervision is the clinic's to decide:
+# "incident_to": only a practitioner recorded as working incident to the billing
+#   practitioner (`ccm-timer clinician set --incident-to yes`); the default;
+# "never": toward no code at all;
+# "staff": every other practitioner's minutes count as clinical-staff time.
+OTHER_PRACTITIONER_TIME = ("incident_to", "never", "staff")
 
 
 @dataclass(frozen=True)
@@ -123,6 +132,11 @@ class Settings:
     date_of_service: str = _setting(
         "month_end", "a billing line's date of service: the month's last day, or the day "
         "its time reached the code", choices=DOS_RULES)
+    other_practitioner_time: str = _setting(
+        "incident_to", "another practitioner's minutes on a patient count as clinical-staff "
+        "time: incident_to (only one working incident to the billing practitioner), never, "
+        "or staff (always); never as the billing practitioner's own",
+        choices=OTHER_PRACTITIONER_TIME)
     fhir_mrn_system: str = _setting(
         MRN_SYSTEM, "identifier system URI of the clinic's MRNs in FHIR exports")
     targets: tuple[Target, ...] = _setting(

@@ -56,6 +56,11 @@ class Clinician(SQLModel, table=True):
     role: Role
     npi: str | None = None
     active: bool = True
+    # A practitioner who works incident to the patients' billing practitioner (under their
+    # general supervision): the clinic's setting other_practitioner_time may then count
+    # their minutes as clinical-staff time. Never toward a code that needs the billing
+    # practitioner's own time.
+    incident_to: bool = False
 
 
 class Patient(SQLModel, table=True):

@@ -1,7 +1,7 @@
 """Every earlier schema version upgrades to the current one with its records intact (issue
 14, point 8; ARCHITECTURE: "a table or column ... tested from every earlier revision").
 
-For each revision 0001..0008 a database is built at that revision by Alembic, encrypted with
+For each revision 0001..0009 a database is built at that revision by Alembic, encrypted with
 the data folder's own key as the app would have left it, and given the rows a clinic had
 then: a clinician, a patient, a CCM enrollment with its consent (date and method, as they
 were recorded before 0009), a 21-minute call with its interval, and the audit chain that
@@ -10,7 +10,7 @@ upgrading to head), and everything must be there: the rows as they were, the old
 with its date and method and no disclosures (so the month holds its CCM line: intended,
 the earlier record never said they were made), the clinical record's tables empty, the
 schema exactly the models', and `audit verify` intact. And 0009 goes back down to 0008 on a
-database full of the new records.
+database full of the new records; 0010 (a clinician's incident-to status) down to 0009.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from ccm_timer.store.engine import make_engine
 from ccm_timer.store.types import to_db_text
 from tests.fixtures.cli import run_cli
 
-EARLIER = [r for r in migrate.KNOWN_REVISIONS if r < "0009"]
+EARLIER = [r for r in migrate.KNOWN_REVISIONS if r < "0010"]
 RECORD = ("patient_condition", "care_plan_item", "care_plan_review", "consent_document")
 WHEN = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 NURSE, PATIENT, ENROLLMENT, CATEGORY, ENTRY, SPAN = (
@@ -55,8 +55,9 @@ NURSE, PATIENT, ENROLLMENT, CATEGORY, ENTRY, SPAN = (
 
 
 def test_every_earlier_revision_is_tried():
-    assert EARLIER == ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008"]
-    assert migrate.SCHEMA_HEAD == "0009"  # a new head: add the revision before it here
+    assert EARLIER == ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008",
+                       "0009"]
+    assert migrate.SCHEMA_HEAD == "0010"  # a new head: add the revision before it here
 
 
 def _key(home: Path) -> bytes:
@@ -113,7 +114,10 @@ def _old_clinic(conn: Connection) -> None:
     _insert(conn, "enrollment", {"id": ENROLLMENT.hex, "patient_id": PATIENT.hex,
                                  "program": "CCM", "consent_date": "2026-01-05",
                                  "consent_method": "verbal", "start_date": "2026-01-05",
-                                 "end_date": None})
+                                 "end_date": None,
+                                 # 0009 on: the disclosures, none recorded yet
+                                 "disclosed_cost_sharing": 0, "disclosed_one_practitioner": 0,
+                                 "disclosed_right_to_stop": 0})
     _event(conn, "patient.add", "patient", str(PATIENT), {"mrn": "T9001"})
     _insert(conn, "category", {"id": CATEGORY.hex, "slug": "phone-call",
                                "label": "Phone call", "program": "CCM", "sort_order": 0,
@@ -162,6 +166,9 @@ def test_a_database_at_each_earlier_revision_upgrades_with_its_records(home, clo
         assert consent.consent_missing == (
             "who obtained it", "the cost-sharing disclosure",
             "the one-practitioner disclosure", "the right-to-stop disclosure")
+        # 0010: an existing clinician works incident to nobody until someone says so.
+        [nurse] = clinicians.list_clinicians(ctx)
+        assert nurse.name == "Old Nurse" and nurse.incident_to is False
         [entry] = entries.list_entries(ctx, month="2026-11")
         assert (entry.seconds, entry.note) == (21 * 60, "call from an old version")
         # The month holds its CCM line: the old consent never recorded the disclosures.
@@ -174,7 +181,7 @@ def test_a_database_at_each_earlier_revision_upgrades_with_its_records(home, clo
         assert chain.events >= 3
     finally:
         ctx.close()
-    if revision in ("0001", "0008"):  # the command itself, on the oldest and the newest
+    if revision in ("0001", "0009"):  # the command itself, on the oldest and the newest
         done = run_cli(home, "audit", "verify")
         assert done.returncode == 0 and "Audit trail intact" in done.stdout, done.stderr
 
@@ -238,5 +245,36 @@ def test_0009_goes_back_to_0008_on_a_database_full_of_the_new_records(home, cloc
         assert view.enrollments[0].consent_method == "written"
         assert view.enrollments[0].disclosures == ()
         assert conditions.list_for(ctx, "T1001") == []
+    finally:
+        ctx.close()
+
+
+def test_0010_goes_back_to_0009_keeping_the_clinicians(home, clock):
+    ctx = open_app(str(home), clock=clock)
+    try:
+        key = ctx.engine.ccm_key
+        clinicians.add(ctx, name="Dr Nia Other", credential="NP", role="practitioner")
+        clinicians.set_incident_to(ctx, "Dr Nia Other", True)
+    finally:
+        ctx.close()
+    engine = make_engine(home / "ccm-timer.db", key)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrate.MIGRATIONS))
+    with engine.execution_options(ccm_write=True).begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0009")
+    try:
+        assert migrate.current_revision(engine) == "0009"
+        with engine.connect() as conn:
+            assert "incident_to" not in _columns(conn, "clinician")
+            assert conn.exec_driver_sql("SELECT name FROM clinician").all() == [
+                ("Dr Nia Other",)]
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+    finally:
+        engine.dispose()
+    ctx = open_app(str(home), clock=clock)  # up again: incident to nobody, as 0010 starts
+    try:
+        [view] = clinicians.list_clinicians(ctx)
+        assert view.incident_to is False
     finally:
         ctx.close()

@@ -15,9 +15,10 @@ from sqlalchemy import Connection, text
 from ccm_timer.store import merge as records
 
 # Columns later revisions gave tables an older hub already has (create_all adds tables,
-# never columns): 0007 evidence hashes, 0009 the clinical record.
+# never columns): 0007 evidence hashes, 0009 the clinical record, 0010 incident-to.
 ADDED_COLUMNS = (
     ("audit_event", "evidence", "VARCHAR"),
+    ("clinician", "incident_to", "BOOLEAN NOT NULL DEFAULT false"),
     ("patient", "qmb", "BOOLEAN"),
     ("enrollment", "consent_by", "VARCHAR"),
     ("enrollment", "consent_by_id", "UUID REFERENCES clinician (id)"),

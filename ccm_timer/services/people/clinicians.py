@@ -28,6 +28,7 @@ class ClinicianView:
     role: Role
     npi: str | None
     is_default: bool = False
+    incident_to: bool = False  # works incident to the billing practitioner (practitioners)
 
     def to_dict(self) -> dict:
         return {
@@ -37,12 +38,14 @@ class ClinicianView:
             "role": self.role.value,
             "npi": self.npi,
             "default": self.is_default,
+            "incident_to": self.incident_to,
         }
 
 
 def _view(row: Clinician, default_id: str = "") -> ClinicianView:
     return ClinicianView(
-        row.id, row.name, row.credential, row.role, row.npi, str(row.id) == default_id
+        row.id, row.name, row.credential, row.role, row.npi, str(row.id) == default_id,
+        row.incident_to,
     )
 
 
@@ -138,3 +141,25 @@ def set_default(ctx: AppContext, name_or_id: str) -> ClinicianView:
         row = find(session, ctx, name_or_id)
     ctx.update_settings(default_clinician=str(row.id))
     return _view(row, str(row.id))
+
+
+def set_incident_to(ctx: AppContext, name_or_id: str, incident_to: bool,
+                    actor: str = "admin") -> ClinicianView:
+    """Record whether a practitioner works incident to the billing practitioner (under their
+    general supervision). The month report reads it with the clinic's setting
+    other_practitioner_time: it may count their minutes on another practitioner's patient as
+    clinical-staff time, never as that practitioner's own. Audited."""
+    with ctx.write() as session:
+        row = find(session, ctx, name_or_id)
+        if row.role is not Role.PRACTITIONER:
+            raise UserError(f"{row.name} is clinical staff, whose minutes always count as "
+                            "clinical-staff time; incident-to is set for practitioners only.")
+        if row.incident_to != incident_to:
+            before = row.incident_to
+            row.incident_to = incident_to
+            session.add(row)
+            session.flush()
+            audit.append(session, ctx=ctx, actor=actor, action="clinician.incident_to",
+                         entity="clinician", entity_id=row.id,
+                         before={"incident_to": before}, after={"incident_to": incident_to})
+        return _view(row, ctx.settings.default_clinician)
