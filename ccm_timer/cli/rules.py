@@ -35,7 +35,10 @@ CONSENT_WORDS = {"method": "how it was given", "obtained_by": "who obtained it",
 SHOWN = frozenset({"code", "name", "program", "time", "threshold_minutes", "addon",
                    "addon_to", "increment_minutes", "max_units", "only_below_minutes",
                    "requires", "hold_unless", "not_with", "payment_usd", "payment_source",
-                   "payment_confidence", "confidence", "note", "edit_units"})
+                   "payment_confidence", "confidence", "note", "edit_units",
+                   "also_addon_to", "monthly", "chronic_conditions_min",
+                   "chronic_conditions_max", "qmb", "first_month", "billed_with",
+                   "work_program", "work_minutes", "mirrors"})
 ELIGIBILITY_SHOWN = frozenset({"program", "chronic_conditions", "consent", "care_plan",
                                "care_plan_review_months", "cite", "source", "confidence"})
 
@@ -123,18 +126,37 @@ def _minutes(value: int | None) -> str:
     return f"{value} min" if value is not None else ""
 
 
+def _bases(rule: Any) -> list[str]:
+    return [b for b in (getattr(rule, "addon_to", None), *_tuple(rule, "also_addon_to")) if b]
+
+
+def _tuple(rule: Any, name: str) -> tuple:
+    return tuple(getattr(rule, name, ()) or ())
+
+
 def _first_unit(rule: Any) -> str:
-    if getattr(rule, "addon_to", None):
-        return f"add-on to {rule.addon_to}"
+    if bases := _bases(rule):
+        return f"add-on to {'/'.join(bases)}"
+    if with_codes := _tuple(rule, "billed_with"):
+        return f"with {'/'.join(with_codes)}"
+    if getattr(rule, "monthly", False):
+        return "monthly"
     threshold = getattr(rule, "threshold_minutes", None)
     return _minutes(threshold) if threshold is not None else "no time"
 
 
 def _cap(rule: Any) -> str:
     cap = getattr(rule, "max_units", None)
-    text = str(cap) if cap is not None else "none found"
     edit = getattr(rule, "edit_units", None)
-    return f"{text}, warn past {edit}" if edit is not None else text
+    parts = [str(cap)] if cap is not None else []
+    if edit is not None:
+        parts.append(f"warn past {edit}")
+    return ", ".join(parts) or "none found"
+
+
+def _timed(rule: Any) -> bool:
+    """Whether minutes earn the code (APCM's monthly codes and their add-ons: no)."""
+    return not (getattr(rule, "monthly", False) or _tuple(rule, "billed_with"))
 
 
 def _value(rule: Any, name: str) -> str:
@@ -144,7 +166,8 @@ def _value(rule: Any, name: str) -> str:
 
 def _code_rows(rules: Any) -> list[list[str]]:
     ordered = sorted(rules.codes.values(), key=lambda r: rules.program_rank(r.program))
-    return [[rule.code, rule.program, _value(rule, "time"), _first_unit(rule),
+    return [[rule.code, rule.program, _value(rule, "time") if _timed(rule) else "",
+             _first_unit(rule),
              _minutes(getattr(rule, "increment_minutes", None)), _cap(rule),
              f"${rule.payment_usd:,.2f}", _value(rule, "payment_confidence"),
              _value(rule, "confidence")] for rule in ordered]
@@ -154,27 +177,64 @@ def _listed(rule: Any, name: str) -> str:
     return ", ".join(str(v) for v in getattr(rule, name, ()) or ())
 
 
-def _code_details(rule: Any) -> list[str]:
-    lines = [f"{rule.code}  {rule.name}"]
-    whose = WHOSE.get(_value(rule, "time"), _value(rule, "time"))
-    facts = [whose]
-    if getattr(rule, "addon_to", None):
-        facts.append(f"add-on to {rule.addon_to}")
+def _conditions(low: int | None, high: int | None) -> str:
+    if low is not None and high is not None:
+        return f"for {low} to {_plural(high, 'chronic condition')} on file"
+    if low is not None:
+        return f"for {low} or more chronic conditions on file"
+    return f"for at most {_plural(high or 0, 'chronic condition')} on file"
+
+
+def _kind(rule: Any) -> list[str]:
+    """What earns the code: minutes, the month itself, or another code of the month."""
+    facts = []
+    if bases := _bases(rule):
+        facts.append(f"add-on to {' or '.join(bases)}")
+    elif with_codes := _tuple(rule, "billed_with"):
+        facts.append(f"an add-on to {' or '.join(with_codes)} by the same practitioner in "
+                     "the same month, not time-based")
+    elif getattr(rule, "monthly", False):
+        facts.append("billed once a month, no time threshold")
     elif (threshold := getattr(rule, "threshold_minutes", None)) is not None:
         facts.append(f"first unit at {threshold} min")
     else:
         facts.append("no time threshold")
+    low = getattr(rule, "chronic_conditions_min", None)
+    high = getattr(rule, "chronic_conditions_max", None)
+    if low is not None or high is not None:
+        facts.append(_conditions(low, high))
+    if getattr(rule, "qmb", False):
+        facts.append("only for a Qualified Medicare Beneficiary (recorded with `patient set "
+                     "--qmb yes`)")
+    first = getattr(rule, "first_month", None)
+    if first is not None:
+        facts.append("only in the enrolment's first month" if first
+                     else "only in months after the enrolment's first")
+    if program := getattr(rule, "work_program", None):
+        below = getattr(rule, "work_minutes", None)
+        facts.append(f"on the month's {program} work" + (
+            f", held below {below} min of it" if below else ""))
+    if mirrors := getattr(rule, "mirrors", None):
+        facts.append(f"valued like {mirrors}")
+    return facts
+
+
+def _code_details(rule: Any) -> list[str]:
+    lines = [f"{rule.code}  {rule.name}"]
+    whose = WHOSE.get(_value(rule, "time"), _value(rule, "time")) if _timed(rule) else ""
+    facts = [whose, *_kind(rule)]
     if getattr(rule, "addon", None):
         facts.append(f"add-on {rule.addon}")
     if getattr(rule, "increment_minutes", None):
         facts.append(f"each further unit {rule.increment_minutes} min")
     facts.append(_units(rule.max_units) if getattr(rule, "max_units", None)
-                 else "no cap found (payer edits apply)")
+                 else "no CPT cap found")
     if getattr(rule, "edit_units", None) is not None:
         facts.append(f"a warning past {_plural(rule.edit_units, 'unit')} (payer edit)")
     if getattr(rule, "only_below_minutes", None):
         facts.append(f"only for a month below {rule.only_below_minutes} min")
-    lines.append("  " + "; ".join(f for f in facts if f) + ".")
+    text = "; ".join(f for f in facts if f)
+    lines.append(f"  {text[:1].upper()}{text[1:]}.")
     for name, words in (("requires", "Considered only with the month flags"),
                         ("hold_unless", "Held unless the month flags")):
         if flags := [f.replace("_", "-") for f in getattr(rule, name, ()) or ()]:
