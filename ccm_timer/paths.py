@@ -104,6 +104,20 @@ def resolve(data_dir: str | os.PathLike[str] | None = None) -> AppPaths:
     )
 
 
+ENV_CACHE = "CCM_TIMER_CACHE"
+
+
+def cache_dir() -> Path:
+    """Where public reference data derived from an installed package is kept between runs
+    (the ICD-10-CM index, services/people/code_set.py): the per-user cache folder, shared
+    by every data folder because it holds nothing of a clinic's. CCM_TIMER_CACHE moves it."""
+    if os.environ.get(ENV_CACHE):
+        return Path(os.environ[ENV_CACHE]).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir(APP_NAME, APP_AUTHOR))
+
+
 def resource_root() -> Path:
     """Where the resources are (billing rules, categories, note templates, icons, the menu
     entry template): the one answer, for every caller.

@@ -9,8 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache, lru_cache
-from types import ModuleType
+from functools import lru_cache
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -19,6 +18,7 @@ from ccm_timer.core.conditions import ChronicList, normalise
 from ccm_timer.core.parse import check_note
 from ccm_timer.errors import NotFound, UserError
 from ccm_timer.services.context import AppContext
+from ccm_timer.services.people import code_set
 from ccm_timer.services.people.chronic_list import chronic_list
 from ccm_timer.services.security import audit
 from ccm_timer.store.models import Condition, Patient
@@ -26,31 +26,18 @@ from ccm_timer.store.models import Condition, Patient
 MAX_REASON = 500
 
 
-@cache
-def _code_set() -> ModuleType:
-    """The ICD-10-CM code set (read once; about two seconds, so only when a code is typed)."""
-    import warnings
-
-    with warnings.catch_warnings():  # it reads its data with a deprecated importlib call
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import simple_icd_10_cm
-    return simple_icd_10_cm
-
-
 @lru_cache(maxsize=4096)  # a roster repeats a few codes many times
 def lookup(text: str) -> tuple[str, str]:
     """(the code with its dot, its description), or ValueError with the reason (for a
     roster row); check_code says the same as one sentence for people."""
     code = normalise(text)
-    icd = _code_set()
-    if not icd.is_valid_item(code):
+    found = code_set.find(code)
+    if found is None:
         raise ValueError(f"{code} is not in the ICD-10-CM code set; check the code")
-    if not icd.is_leaf(code):
-        leaves = [c for c in icd.get_descendants(code) if icd.is_leaf(c)]
-        examples = ", ".join(icd.add_dot(c) for c in leaves[:3])
+    if not found.billable:
         raise ValueError(f"{code} is a category, not a billable code; use one of its codes "
-                         f"such as {examples}")
-    return code, icd.get_description(code)
+                         f"such as {', '.join(found.examples)}")
+    return code, found.description
 
 
 def check_code(text: str) -> tuple[str, str]:
