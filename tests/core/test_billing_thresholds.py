@@ -108,16 +108,17 @@ def test_complex_ccm_never_without_the_flag(staff: str) -> None:
         ("ccm_complex", "60:00", (1, 0)),
         ("ccm_complex", "89:59", (1, 0)),
         ("ccm_complex", "90:00", (1, 1)),
-        ("ccm_complex", "390:00", (1, 10)),  # MUE of 10 reported by a vendor
-        ("ccm_complex", "500:00", (1, 10)),
+        # 99489's 10 is a payer edit (MUE), not a CPT cap: counted past it, with a warning.
+        ("ccm_complex", "390:00", (1, 11)),
+        ("ccm_complex", "500:00", (1, 14)),
         ("ccm_practitioner", "29:59", (0, 0)),
         ("ccm_practitioner", "30:00", (1, 0)),
         ("ccm_practitioner", "59:59", (1, 0)),
         ("ccm_practitioner", "60:00", (1, 1)),
         ("ccm_practitioner", "90:00", (1, 2)),
-        ("ccm_practitioner", "600:00", (1, 19)),  # no cap found for 99437
-        ("pcm_staff", "120:00", (1, 2)),
-        ("pcm_staff", "150:00", (1, 2)),
+        ("ccm_practitioner", "600:00", (1, 19)),  # no CPT cap for 99437 (MUE 2: a warning)
+        ("pcm_staff", "120:00", (1, 3)),  # 99427's 2 is from vendor pages: an edit, warned
+        ("pcm_staff", "150:00", (1, 4)),
         ("pcm_practitioner", "150:00", (1, 4)),
     ],
 )
@@ -157,7 +158,7 @@ def test_ccm_practitioner_only_time_2025(
         ("60:00", [("99426", 1), ("99427", 1)]),
         ("89:59", [("99426", 1), ("99427", 1)]),
         ("90:00", [("99426", 1), ("99427", 2)]),
-        ("150:00", [("99426", 1), ("99427", 2)]),
+        ("150:00", [("99426", 1), ("99427", 4)]),  # past the payer edit of 2: warned
     ],
 )
 def test_pcm_staff_track(year: int, staff: str, expected: list[tuple[str, int]]) -> None:

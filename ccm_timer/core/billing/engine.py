@@ -28,7 +28,9 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from functools import cache
 
+from ccm_timer.core.billing import program_warnings
 from ccm_timer.core.billing import warnings as warn
+from ccm_timer.core.billing.apcm_addons import add_bh_addons
 from ccm_timer.core.billing.consent import consent_status
 from ccm_timer.core.billing.eligibility import judge
 from ccm_timer.core.billing.exclusions import resolve_exclusions
@@ -42,6 +44,7 @@ from ccm_timer.core.billing.inputs import (
     totals_from_entries,
 )
 from ccm_timer.core.billing.money import cents
+from ccm_timer.core.billing.month_conditions import applicable
 from ccm_timer.core.billing.results import (
     BillingWarning,
     ClaimLine,
@@ -148,7 +151,7 @@ def _evaluate(
         s_staff, s_prac = staff.get(program, 0), practitioner.get(program, 0)
         available: list[TrackOutcome] = []
         gated: list[TrackOutcome] = []  # tracks a month flag would have made available
-        for track in rules.tracks_by_program[program]:
+        for track in applicable(rules, program, record, enrollments, first_day, last_day):
             outcome = evaluate_track(track, pool_seconds(track, s_staff, s_prac))
             if on.issuperset(track.requires):
                 available.append(outcome)
@@ -227,7 +230,11 @@ def _evaluate(
         if lines:
             groups[program] = (lines, chosen.value_usd, bool(reasons))
 
+    warnings.extend(program_warnings.held_without_time(groups, by_program, rules))
     lines = resolve_exclusions(groups, rules, warnings)
+    lines = add_bh_addons(lines, rules, by_program, enrollments, (first_day, last_day), record,
+                          warnings)
+    warnings.extend(program_warnings.for_lines(lines, rules, record))
 
     for program in extra:
         warnings.append(warn.unknown_program(program, by_program[program], rules.year))

@@ -1,4 +1,5 @@
-"""Same-month exclusions between programs (PCM with CCM, CPO with CCM)."""
+"""Same-month exclusions between programs (PCM with CCM, CPO with CCM, APCM with CCM and
+PCM, CoCM with general BHI)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from ccm_timer.core.billing.rules import RuleSet
 Groups = dict[str, tuple[list[ClaimLine], float, bool]]
 
 
-def _hold(lines: list[ClaimLine], reason: str) -> list[ClaimLine]:
+def hold_lines(lines: list[ClaimLine], reason: str) -> list[ClaimLine]:
+    """The lines marked held, `reason` added to any reason they already had."""
     return [
         ClaimLine(x.code, x.program, x.track, x.units, x.seconds, x.payment_usd, True,
                   reason if x.hold_reason is None else f"{x.hold_reason}; {reason}")
@@ -80,6 +82,6 @@ def resolve_exclusions(
             for o in sorted(rules.conflicts.get(c, frozenset())) if o in codes[j]
         )
         warnings.append(warn.excluded(program, code, other, other_program))
-        out.extend(_hold(lines, f"cannot be billed with {other} ({other_program}) in the same "
+        out.extend(hold_lines(lines, f"cannot be billed with {other} ({other_program}) in the same "
                                 "month by the same practitioner"))
     return out

@@ -67,6 +67,7 @@ class RecordInput:
     conditions: int = 0  # all conditions on file in the month
     care_plan_items: int = 0  # care-plan items current at the month's end
     care_plan_reviewed: date | None = None  # the last review on or before the month's end
+    qmb: bool | None = None  # a Qualified Medicare Beneficiary (APCM G0558); None: unknown
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,19 @@ class CodeRule:
     payment_confidence: Confidence
     confidence: Confidence
     note: str = ""
+    # Units past this are a payer edit (an MUE), not a CPT cap: billed, with a warning.
+    edit_units: int | None = None
+    also_addon_to: tuple[str, ...] = ()  # add-ons of more than one base (99494)
+    # Kinds of rule without minutes (month_conditions.py, apcm_addons.py):
+    monthly: bool = False  # billed once a month with no time threshold (APCM)
+    chronic_conditions_min: int | None = None  # the level's chronic conditions on file
+    chronic_conditions_max: int | None = None
+    qmb: bool = False  # only for a Qualified Medicare Beneficiary (recorded as such)
+    first_month: bool | None = None  # True: the enrolment's first month only; False: later
+    billed_with: tuple[str, ...] = ()  # an add-on to any of these monthly codes (G0568)
+    work_program: str | None = None  # the program whose month of work it bills
+    work_minutes: int | None = None  # below this the add-on is held (unconfirmed rule)
+    mirrors: str | None = None  # the code it is valued and described like
 
     @property
     def is_addon(self) -> bool:
@@ -82,6 +95,8 @@ class Track:
 
     @property
     def threshold_seconds(self) -> int:
+        if self.base.monthly:
+            return 0  # no time threshold: earned by the month itself
         assert self.base.threshold_minutes is not None
         return self.base.threshold_minutes * 60
 
@@ -126,6 +141,7 @@ class RuleSet:
     conflicts: Mapping[str, frozenset[str]]  # symmetric closure of every code's not_with
     source: str = ""
     eligibility: Mapping[str, Eligibility] = field(default_factory=dict)
+    monthly_addons: tuple[CodeRule, ...] = ()  # codes with billed_with, in file order
 
     def program_rank(self, program: str) -> int:
         try:
@@ -148,7 +164,12 @@ class RuleSet:
                     "addon_to": c.addon_to,
                     "increment_minutes": c.increment_minutes,
                     "max_units": c.max_units,
+                    "edit_units": c.edit_units,
+                    "monthly": c.monthly,
+                    "first_month": c.first_month,
+                    "billed_with": list(c.billed_with),
                     "payment_usd": c.payment_usd,
+                    "payment_confidence": str(c.payment_confidence),
                     "confidence": str(c.confidence),
                 }
                 for c in self.codes.values()

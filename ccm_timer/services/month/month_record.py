@@ -73,13 +73,15 @@ class PatientRecord:
     last_review: ReviewRow | None = None
     revised_in_month: bool = False
 
-    def engine_input(self, zone: tzinfo) -> RecordInput:
+    def engine_input(self, zone: tzinfo, qmb: bool | None = None) -> RecordInput:
+        """`qmb` is the patient's recorded QMB status (None: not recorded)."""
         return RecordInput(
             chronic_conditions=len({c.code for c in self.conditions if c.chronic}),
             conditions=len({c.code for c in self.conditions}),
             care_plan_items=len(self.care_plan),
             care_plan_reviewed=(self.last_review.at.astimezone(zone).date()
                                 if self.last_review else None),
+            qmb=qmb,
         )
 
 

@@ -284,7 +284,8 @@ def month_report_on(
                                tuple(longs.get(pid, []))),
             _one_per_program(enrolled.get(pid, [])),
             _with_revision(flags.get(pid, MonthFlags()), records.get(pid)),
-            records.get(pid, _NO_RECORD).engine_input(zone),
+            records.get(pid, _NO_RECORD).engine_input(
+                zone, None if people[pid][7] is None else bool(people[pid][7])),  # QMB
         )
         for pid in order
     ]
