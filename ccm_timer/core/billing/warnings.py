@@ -78,17 +78,17 @@ def _whose(track: Track) -> str:
 
 
 def no_consent(program: str, line_count: int, consent: date | None) -> BillingWarning:
-    why = (
-        f"No {program} consent is on file"
-        if consent is None
-        else f"The {program} consent is dated {consent.isoformat()}: consent dated after "
-        "this month"
-    )
+    if consent is not None:  # time before consent never counts (Noridian JE)
+        tail = (f"so {_lines(line_count)} held, not billable." if line_count
+                else "so its time cannot be billed.")
+        return BillingWarning(
+            NO_CONSENT, f"{program} consent dated after this month ({consent.isoformat()}): "
+            f"time before consent never counts, {tail}", program)
     if line_count:
         tail = f"{_lines(line_count)} held, not billable, until consent is documented."
     else:
         tail = "its time is recorded but cannot be billed until consent is documented."
-    return BillingWarning(NO_CONSENT, f"{why}: {tail}", program)
+    return BillingWarning(NO_CONSENT, f"No {program} consent is on file: {tail}", program)
 
 
 def consent_during_month(program: str, consent: date, seconds: int) -> BillingWarning:
