@@ -5,13 +5,15 @@ database opened."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tomllib
 from datetime import date
 
 import pytest
 
 from ccm_timer import paths
-from tests.fixtures.cli import fails, js, ok, run_cli
+from tests.fixtures.cli import fails, js, ok
 
 RULE_FILES = paths.resource_root() / "billing_rules"
 
@@ -86,11 +88,19 @@ def test_the_table_and_details_in_words(home):
     assert "Month flags (`ccm-timer month-flag set`):" in text
 
 
-def test_no_database_is_opened(tmp_path):
+def test_no_database_is_opened_nor_the_orm_imported(tmp_path):
     empty = tmp_path / "nothing-here"
     empty.mkdir()
-    result = run_cli(empty, "rules", "show", "--year", "2026")
+    code = ("import sys; import ccm_timer.cli.main as m; rc = m.main(sys.argv[1:]);"
+            "bad = sorted({n.split('.')[0] for n in sys.modules} & "
+            "{'sqlalchemy', 'sqlmodel', 'sqlcipher3', 'PySide6'});"
+            "print(','.join(bad), file=sys.stderr); sys.exit(rc)")
+    result = subprocess.run([sys.executable, "-c", code, "rules", "show", "--year", "2026"],
+                            capture_output=True, text=True,
+                            env={"CCM_TIMER_HOME": str(empty), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == ""  # none of them imported
+    assert "99490" in result.stdout
     assert list(empty.iterdir()) == []  # no database, key or settings file made
 
 
