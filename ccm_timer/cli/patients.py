@@ -27,7 +27,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--mrn", required=True)
     p.add_argument("--name", required=True, help='"Family, Given"')
     p.add_argument("--dob", type=date_arg, help="YYYY-MM-DD")
-    p.add_argument("--program", help="CCM, PCM, BHI, RPM, CPO_HOME_HEALTH or CPO_HOSPICE")
+    p.add_argument("--program", help="CCM, PCM, APCM, BHI, COCM, RPM, CPO_HOME_HEALTH or "
+                   "CPO_HOSPICE")
     add_consent_options(p, date_required=False)
     p.add_argument("--qmb", type=yes_no, metavar="yes|no",
                    help="a Qualified Medicare Beneficiary (no cost sharing may be billed)")

@@ -22,6 +22,8 @@ PROGRAM_NAMES = {
     "RPM": "Remote Physiologic Monitoring treatment management",
     "CPO_HOME_HEALTH": "Care Plan Oversight (home health)",
     "CPO_HOSPICE": "Care Plan Oversight (hospice)",
+    "APCM": "Advanced Primary Care Management",
+    "COCM": "Psychiatric Collaborative Care Management",
 }
 ROLE_NAMES = {"clinical_staff": "clinical staff", "practitioner": "practitioner"}
 # Stable ids: the same patient-month and code always get the same line id, so a receiver

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Enum, text
+from sqlmodel import SQLModel
 
 from ccm_timer.store import merge as records
 
@@ -47,6 +48,27 @@ def add_columns(conn: Connection) -> None:
     for name, column, kind in ADDED_COLUMNS:
         if column not in found.get(name, set()):
             conn.execute(text(f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {column} {kind}"))
+    add_enum_values(conn)
+
+
+def add_enum_values(conn: Connection) -> None:
+    """A PostgreSQL enum type an older version made lacks the values added since (the
+    programs APCM and COCM, issue 15), and create_all never changes a type that exists:
+    add them. The values are our own enums' names, never user input."""
+    kinds = {c.type.name: c.type.enums for t in SQLModel.metadata.tables.values()
+             for c in t.columns if isinstance(c.type, Enum) and c.type.name}
+    rows = conn.execute(text(
+        "SELECT t.typname, e.enumlabel FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid "
+        "JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = current_schema()"))
+    have: dict[str, set[str]] = defaultdict(set)
+    for name, label in rows:
+        have[name].add(label)
+    for name, labels in kinds.items():
+        if name not in have:
+            continue  # not made on this hub yet: create_all makes it whole
+        for label in labels:
+            if label not in have[name]:
+                conn.execute(text(f"ALTER TYPE {name} ADD VALUE IF NOT EXISTS '{label}'"))
 
 
 EMPTY = "it has no tables"
