@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from ccm_timer.cli.args import date_arg, group
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, local, table
+from ccm_timer.errors import UserError
 
 if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
     from ccm_timer.services.context import AppContext
@@ -72,6 +73,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--on", type=date_arg, required=True, help="YYYY-MM-DD")
     p.add_argument("--reason", required=True)
     p.set_defaults(handler=patient_withdraw)
+    p = psub.add_parser("consent-scan", parents=[common],
+                        help="write a program's scanned consent to a file (the read is "
+                        "audited)")
+    p.add_argument("--mrn", required=True)
+    p.add_argument("--program", required=True)
+    p.add_argument("--out", type=Path, required=True, metavar="FILE",
+                   help="the file to write; it must not exist yet")
+    p.set_defaults(handler=patient_consent_scan)
 
 
 def add_consent_options(p: argparse.ArgumentParser, *, date_required: bool) -> None:
@@ -198,3 +207,24 @@ def patient_withdraw(ctx: AppContext, args) -> None:
         return
     print(f"{view.mrn} withdrew {args.program.strip().upper()} consent; the enrolment ends on "
           f"{args.on}.")
+
+
+def patient_consent_scan(ctx: AppContext, args) -> None:
+    """The scan out of the encrypted store, to a new file only the user can read (it holds
+    the patient's name and signature); an existing file is never overwritten."""
+    from ccm_timer import fsio
+
+    out: Path = args.out
+    if out.exists():
+        raise UserError(f"{out} already exists; give a new file name (nothing was written).")
+    if not out.parent.is_dir():
+        raise UserError(f"The folder {out.parent} does not exist; create it or give another "
+                        "file name.")
+    doc = consent_documents.fetch(ctx, args.mrn, args.program)
+    fsio.write_atomic(out, doc.content, mode=0o600)
+    if args.json:
+        emit_json({"file": str(out), "media_type": doc.media_type, "size": doc.size,
+                   "sha256": doc.sha256})
+        return
+    print(f"Wrote the scanned {args.program.strip().upper()} consent ({doc.media_type}, "
+          f"{doc.size} bytes) to {out}.")

@@ -163,6 +163,18 @@ def test_a_scanned_written_consent(cli_clinic, tmp_path):
     assert PDF not in b"".join(p.read_bytes() for p in cli_clinic.rglob("*") if p.is_file())
     assert _audit_actions(cli_clinic)[-2:] == ["consent_document.add", "enrollment.set"]
     assert "intact" in ok(cli_clinic, "audit", "verify")
+    # The compliance officer reads it back: the same bytes, the read audited.
+    out = tmp_path / "out" / "consent.pdf"
+    out.parent.mkdir()
+    shown = js(cli_clinic, "patient", "consent-scan", "--mrn", "T1002", "--program", "CCM",
+               "--out", str(out))
+    assert out.read_bytes() == PDF and shown["media_type"] == "application/pdf"
+    assert out.stat().st_mode & 0o077 == 0
+    assert _audit_actions(cli_clinic)[-1] == "consent_document.read"
+    fails(cli_clinic, "patient", "consent-scan", "--mrn", "T1002", "--program", "CCM",
+          "--out", str(out), match="already exists")
+    fails(cli_clinic, "patient", "consent-scan", "--mrn", "T1001", "--program", "CCM",
+          "--out", str(tmp_path / "x.pdf"), match="No scanned CCM consent is kept for T1001")
 
 
 def test_bad_scans_and_consents_are_one_sentence_and_nothing_written(cli_clinic, tmp_path):
