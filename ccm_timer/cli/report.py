@@ -69,8 +69,9 @@ def _from_hub(ctx: AppContext, args) -> dict:
                         "see `ccm-timer target list`.")
     engine = hub.open_engine(target.url, targets.get_secret(target.name), create=False)
     try:
-        return report.month_report_on(engine, args.month, ctx.zone, ctx.now(),
-                                      args.patient).to_dict()
+        return report.month_report_on(
+            engine, args.month, ctx.zone, ctx.now(), args.patient,
+            other_time=ctx.settings.other_practitioner_time).to_dict()
     finally:
         engine.dispose()
 

@@ -80,6 +80,11 @@ def _local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
 
 
+def day_start_utc(day: date, zone: ZoneInfo | str) -> datetime:
+    """The instant a clinic day begins (its local midnight, or the end of a DST gap)."""
+    return _local_midnight_utc(day, as_zone(zone))
+
+
 def month_bounds_utc(
     month: YearMonth | tuple[int, int] | str, zone: ZoneInfo | str
 ) -> tuple[datetime, datetime]:

@@ -12,30 +12,41 @@ How: a stopped entry wholly inside the month carries its whole seconds on its ow
 sums nearly every entry of a month without reading an interval. Only the few entries running
 or crossing an edge are read interval by interval and split by core/month.py. A month
 rollup (issue 18) belongs under `month_time`, behind the same signature.
+
+Time before consent (issue 15): `counted_from` gives, per (patient, program), the instant
+from which time counts (the start of a consent day inside the month). Those few patients'
+intervals are read once more and clipped there; what falls before is moved from `seconds`
+to `before`. The part counted is the whole seconds of each interval from that instant on,
+so a split second goes to `before`, never to the counted side.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, TextClause, Uuid, bindparam, text
 
-from ccm_timer.core.month import YearMonth, month_bounds_utc, split_seconds_by_month
+from ccm_timer.core.month import (
+    YearMonth,
+    clip_seconds,
+    month_bounds_utc,
+    split_seconds_by_month,
+)
 from ccm_timer.store.instants import from_db_text, to_db_text
 from ccm_timer.store.models import Program, Role
 
-Group = Literal["patient", "role", "program", "entry"]
+Group = Literal["patient", "role", "program", "entry", "clinician"]
 Key = tuple[Any, ...]
 
 
 _COLUMNS = {"patient": "e.patient_id", "role": "c.role", "program": "e.program",
-            "entry": "e.id"}
+            "entry": "e.id", "clinician": "e.clinician_id"}
 # Enums are stored by name; the keys carry their values.
 _ROLES = {r.name: r.value for r in Role}
 _PROGRAMS: dict[Any, str | None] = {None: None, **{p.name: p.value for p in Program}}
@@ -53,17 +64,25 @@ _EDGE = (
 class MonthTime:
     """Seconds per group, keyed in the order of `by`; a group with a counted interval in
     the month is present even at 0 seconds. `entries_over`: per group, the entries with more
-    than the asked seconds inside the month, as (entry id, seconds)."""
+    than the asked seconds inside the month, as (entry id, seconds). `before`: per group of
+    a (patient, program) given in `counted_from`, the seconds before that instant, which
+    `seconds` leaves out."""
 
     seconds: dict[Key, int]
     entries_over: dict[Key, list[tuple[uuid.UUID, int]]]
+    before: dict[Key, int] = field(default_factory=dict)
 
 
 def month_time(conn: Connection, month: YearMonth, zone: ZoneInfo, now: datetime | None, *,
                by: Sequence[Group] = ("patient",), patient_id: uuid.UUID | None = None,
-               entries_over: int | None = None) -> MonthTime:
+               entries_over: int | None = None,
+               counted_from: Mapping[tuple[uuid.UUID, str], datetime] | None = None,
+               ) -> MonthTime:
     """The month's seconds per group of `by` (one patient's with `patient_id`). `now` None
-    counts closed intervals only: a timer still running has spent nothing yet."""
+    counts closed intervals only: a timer still running has spent nothing yet.
+    `counted_from`: per (patient id, program value), the UTC instant before which that
+    patient's time in that program is moved to `before`; `by` must then hold "patient" and
+    "program"."""
     lo, hi = month_bounds_utc(month, zone)
     params: dict[str, Any] = {"lo": to_db_text(lo), "hi": to_db_text(hi), "false": False,
                               "over": entries_over or 0, "patient": patient_id}
@@ -93,7 +112,50 @@ def month_time(conn: Connection, month: YearMonth, zone: ZoneInfo, now: datetime
         seconds[key] = seconds.get(key, 0) + secs
         if entries_over is not None and secs > entries_over:
             over[key].append((_as_uuid(entry_id), secs))
-    return MonthTime(seconds, dict(over))
+    before: dict[Key, int] = {}
+    cuts = {k: min(max(at, lo), hi) for k, at in (counted_from or {}).items() if at > lo}
+    if cuts:
+        if "patient" not in by or "program" not in by:
+            raise ValueError("counted_from needs the patient and program groups")
+        _split_at_cuts(conn, by, params, cuts, (lo, hi), now, seconds, before)
+    return MonthTime(seconds, dict(over), before)
+
+
+def _split_at_cuts(conn: Connection, by: Sequence[Group], params: dict[str, Any],
+                   cuts: Mapping[tuple[uuid.UUID, str], datetime],
+                   bounds: tuple[datetime, datetime], now: datetime | None,
+                   seconds: dict[Key, int], before: dict[Key, int]) -> None:
+    """Move the seconds before each cut from `seconds` to `before`, reading only the cut
+    patients' intervals of the month (the same entries the aggregate counted)."""
+    lo, hi = bounds
+    patient_at, program_at = by.index("patient"), by.index("program")
+    columns = "".join(f"{_COLUMNS[g]}, " for g in by)
+    join = " JOIN clinician c ON c.id = e.clinician_id" if "role" in by else ""
+    query = text(
+        f"SELECT {columns}i.start_utc, i.end_utc FROM time_entry e{join} "
+        f"JOIN interval i ON i.entry_id = e.id WHERE {_CURRENT} "
+        "AND e.patient_id IN :cut_patients AND e.span_start < :hi "
+        "AND (e.span_end IS NULL OR e.span_end > :lo) "
+        "AND i.start_utc < :hi AND (i.end_utc IS NULL OR i.end_utc > :lo)"
+        + (" AND i.end_utc IS NOT NULL" if now is None else "")
+    ).bindparams(bindparam("cut_patients", expanding=True, type_=Uuid()))
+    key_of = _keys(by)
+    counted: dict[Key, int] = {}
+    rows = conn.execute(query, {**params, "cut_patients": sorted({p for p, _ in cuts})})
+    for row in rows:
+        key = key_of(row)
+        cut = cuts.get((key[patient_at], key[program_at]))
+        if cut is None:
+            continue
+        start, end = from_db_text(row[-2]), from_db_text(row[-1]) if row[-1] else now
+        assert end is not None  # closed intervals only when `now` is None
+        counted[key] = counted.get(key, 0) + clip_seconds(start, end, cut, hi)
+    for key, total in seconds.items():
+        if (key[patient_at], key[program_at]) in cuts:
+            kept = min(total, counted.get(key, 0))
+            seconds[key] = kept
+            if total - kept:
+                before[key] = total - kept
 
 
 def _statements(by: Sequence[Group], dialect: str, one_patient: bool, listing: bool, *,
@@ -132,7 +194,7 @@ def _keys(by: Sequence[Group]) -> Callable[[Sequence[Any]], Key]:
         return ids[value]
 
     table: dict[str, Callable[[Any], Any]] = {
-        "patient": an_id, "entry": an_id, "role": _ROLES.__getitem__,
+        "patient": an_id, "entry": an_id, "clinician": an_id, "role": _ROLES.__getitem__,
         "program": _PROGRAMS.__getitem__}
     convert = [table[g] for g in by]
 

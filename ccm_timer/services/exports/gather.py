@@ -98,7 +98,8 @@ def build_in(session: Session, ctx: AppContext, month: str, mrn: str | None = No
     basis = audit_head(session)
     conn = session.connection()
     # The clinic's own chronic-condition list, as `ccm-timer report` reads it.
-    report = month_report_on(conn, ym, zone, now, mrn, chronic_list(ctx.paths.settings_dir))
+    report = month_report_on(conn, ym, zone, now, mrn, chronic_list(ctx.paths.settings_dir),
+                             ctx.settings.other_practitioner_time)
     views = [v for v in entries.list_entries(ctx, month=str(ym), patient_mrn=mrn,
                                              session=session) if v.patient_mrn]
     # The part of each entry inside the month, counted as the report counts it.

@@ -231,7 +231,8 @@ def _month(month: str) -> YearMonth:
 def states(ctx: AppContext, month: str, mrn: str | None = None) -> list[ApprovalState]:
     """Every patient of the month report with its approval, reopened when changed since."""
     ym = _month(month)
-    report = month_report_on(ctx.engine, ym, ctx.zone, ctx.now(), mrn)
+    report = month_report_on(ctx.engine, ym, ctx.zone, ctx.now(), mrn,
+                             other_time=ctx.settings.other_practitioner_time)
     with ctx.read() as session:
         approved = latest(session, str(ym))
         marks = {pid: Mark(a.audit_seq, a.approved_at) for pid, a in approved.items()}
@@ -257,7 +258,8 @@ def approve(ctx: AppContext, month: str, mrn: str | None = None,
                             "a month: pass --as with a practitioner's name.")
         # Read through the engine while holding the write lock: nothing can change between
         # what is approved and the approval.
-        report = month_report_on(ctx.engine, ym, ctx.zone, ctx.now(), mrn)
+        report = month_report_on(ctx.engine, ym, ctx.zone, ctx.now(), mrn,
+                                 other_time=ctx.settings.other_practitioner_time)
         # An enrolled patient without time this month has nothing to bill or approve.
         chosen = [p for p in report.patients if p.result.total_seconds or p.result.lines]
         if not chosen:

@@ -1,11 +1,13 @@
 """The month report: per patient, minutes by role and program, claim lines, next thresholds
 and warnings, from the billing engine in core/billing.
 
-The database does the heavy lifting: the month's seconds by role and program and its long
-entries come from store/month_time.py (the one month-time function), and two more queries
-find the rare overlapping entries, so a clinic month of a million intervals never becomes a
-million Python objects. The SQL runs on SQLite (a workstation) and PostgreSQL (the clinic
-hub) alike.
+The database does the heavy lifting: the month's seconds by clinician and program, split at
+each consent day inside the month, and its long entries come from store/month_time.py (the
+one month-time function), and two more queries find the rare overlapping entries, so a
+clinic month of a million intervals never becomes a million Python objects. Whose minutes
+they are (the billing practitioner's own, clinical staff's, another practitioner's) is
+sorted in whose_minutes.py. The SQL runs on SQLite (a workstation) and PostgreSQL (the
+clinic hub) alike.
 """
 
 from __future__ import annotations
@@ -38,6 +40,13 @@ from ccm_timer.errors import NotFound, UserError, sentence
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.month.billing_rules import MissingBillingRules, rules_for_month
 from ccm_timer.services.month.month_record import PatientRecord, month_records
+from ccm_timer.services.month.whose_minutes import (
+    GROUPS,
+    PatientTime,
+    clinicians,
+    consent_cuts,
+    sort_time,
+)
 from ccm_timer.services.people.chronic_list import chronic_list
 from ccm_timer.store.instants import to_db_text
 from ccm_timer.store.models import Program
@@ -103,6 +112,10 @@ class PatientReport:
             "billing_practitioner": self.billing_practitioner,
             "minutes": data["minutes"]["by_role"],
             "minutes_by_program": data["minutes"]["by_program"],
+            # Shown apart, never counted: time before a consent day, by program, and other
+            # practitioners' time one by one (whether it counted as clinical-staff time).
+            "minutes_before_consent": data["minutes"]["before_consent"],
+            "other_practitioners": data["other_practitioners"],
             "seconds": data["seconds"],
             "lines": data["lines"],
             "next": data["next"],
@@ -207,10 +220,12 @@ def month_report_on(
     now: datetime,
     patient_mrn: str | None = None,
     chronic: ChronicList | None = None,
+    other_time: str = "incident_to",
 ) -> MonthReport:
     """The report from any database with our tables: a workstation's or the clinic hub's.
     Given a connection, it reads inside that connection's transaction. `chronic` is the
-    clinic's chronic-condition list (None: the shipped one)."""
+    clinic's chronic-condition list (None: the shipped one); `other_time` the clinic's
+    setting other_practitioner_time (whose_minutes.py)."""
     try:
         ym = parse_month(month) if isinstance(month, str) else month
         rules = rules_for_month(ym)
@@ -232,19 +247,24 @@ def month_report_on(
                 raise NotFound(f"No patient has MRN {patient_mrn.strip()!r}; check the number.")
             params["only"], only = row[0], _as_uuid(row[0])
             patient_filter = "AND e.patient_id = :only"
-        time = month_time(conn, ym, zone, now, by=("patient", "role", "program"),
-                          patient_id=only, entries_over=LONG_ENTRY_SECONDS)
+        patients_sql = (
+            "SELECT p.id, p.mrn, p.family_name, p.given_name, c.name, p.birth_date, "
+            "p.billing_practitioner_id, p.qmb FROM patient p "
+            "LEFT JOIN clinician c ON c.id = p.billing_practitioner_id"
+        )
         # Patients are keyed by their ids' 128-bit number here: it hashes in C, a UUID in
         # Python, and a clinic month makes tens of thousands of lookups.
-        seconds: dict[int, dict[tuple[str, str | None], int]] = defaultdict(dict)
-        ids: dict[int, uuid.UUID] = {}
-        program_level = 0
-        for (patient, role, program), secs in time.seconds.items():
-            if patient is None:
-                program_level += secs
-            else:
-                seconds[patient.int][(role, program)] = secs
-                ids[patient.int] = patient
+        people = {_number(r[0]): r for r in conn.execute(text(patients_sql))}
+        enrolled: dict[int, list[EnrollmentRow]] = defaultdict(list)
+        for stored in conn.execute(text("SELECT * FROM enrollment")).mappings():
+            enrolled[_number(stored["patient_id"])].append(_enrollment_row(stored))
+        consents = {pid: _one_per_program(items) for pid, items in enrolled.items()
+                    if only is None or pid == only.int}
+        time = month_time(conn, ym, zone, now, by=GROUPS, patient_id=only,
+                          entries_over=LONG_ENTRY_SECONDS,
+                          counted_from=consent_cuts(consents, rules.programs, ym, zone))
+        sorted_time, program_level = sort_time(
+            time, clinicians(conn), {pid: row[6] for pid, row in people.items()}, other_time)
         longs: dict[int, list[LongEntry]] = defaultdict(list)
         for (patient, *_), found in time.entries_over.items():
             if patient is not None:
@@ -254,15 +274,6 @@ def month_report_on(
             for other, shared in _partners(conn, params, pid, eid, dialect):
                 pair = sorted((str(_as_uuid(eid)), str(_as_uuid(other))))
                 overlaps[_number(pid)].append(Overlap(pair[0], pair[1], max(0, shared)))
-        patients_sql = (
-            "SELECT p.id, p.mrn, p.family_name, p.given_name, c.name, p.birth_date, "
-            "p.billing_practitioner_id, p.qmb FROM patient p "
-            "LEFT JOIN clinician c ON c.id = p.billing_practitioner_id"
-        )
-        people = {_number(r[0]): r for r in conn.execute(text(patients_sql))}
-        enrolled: dict[int, list[EnrollmentRow]] = defaultdict(list)
-        for stored in conn.execute(text("SELECT * FROM enrollment")).mappings():
-            enrolled[_number(stored["patient_id"])].append(_enrollment_row(stored))
         records = month_records(conn, ym, zone, chronic or chronic_list(), only)
         flags = {
             _number(r[0]): MonthFlags(bool(r[1]), bool(r[2]), bool(r[3]))
@@ -270,7 +281,7 @@ def month_report_on(
                 "SELECT patient_id, complex_mdm, care_plan_revised, interactive_contact "
                 "FROM patient_month WHERE month = :m"), {"m": str(ym)})
         }
-    wanted = set(seconds)
+    wanted = set(sorted_time)
     for pid, items in enrolled.items():  # enrolled this month: shown even with no time yet
         if any(_active(e, ym) for e in items):
             wanted.add(pid)
@@ -280,9 +291,9 @@ def month_report_on(
                                             people[pid][1]))
     inputs = [
         PatientMonthInput(
-            PatientMonthTotals(seconds.get(pid, {}), _dedupe(overlaps.get(pid, [])),
-                               tuple(longs.get(pid, []))),
-            _one_per_program(enrolled.get(pid, [])),
+            _totals(sorted_time.get(pid), _dedupe(overlaps.get(pid, [])),
+                    tuple(longs.get(pid, [])), people[pid][6] is not None),
+            consents.get(pid, ()),
             _with_revision(flags.get(pid, MonthFlags()), records.get(pid)),
             records.get(pid, _NO_RECORD).engine_input(
                 zone, None if people[pid][7] is None else bool(people[pid][7])),  # QMB
@@ -291,7 +302,7 @@ def month_report_on(
     ]
     results = evaluate_many(inputs, ym, rules)
     reports = tuple(
-        PatientReport(ids.get(pid) or uuid.UUID(int=pid), row[1], row[2], row[3], row[4],
+        PatientReport(uuid.UUID(int=pid), row[1], row[2], row[3], row[4],
                       result, _date(row[5]),
                       _as_uuid(row[6]) if row[6] is not None else None,
                       tuple(enrolled.get(pid, ())), records.get(pid, _NO_RECORD),
@@ -304,10 +315,19 @@ def month_report_on(
 
 def month_report(ctx: AppContext, month: str, patient_mrn: str | None = None) -> MonthReport:
     return month_report_on(ctx.engine, month, ctx.zone, ctx.now(), patient_mrn,
-                           chronic_list(ctx.paths.settings_dir))
+                           chronic_list(ctx.paths.settings_dir),
+                           ctx.settings.other_practitioner_time)
 
 
 _NO_RECORD = PatientRecord()
+_NO_TIME = PatientTime()
+
+
+def _totals(time: PatientTime | None, overlaps: tuple[Overlap, ...],
+            longs: tuple[LongEntry, ...], has_billing_practitioner: bool) -> PatientMonthTotals:
+    mine = time or _NO_TIME
+    return PatientMonthTotals(mine.seconds, overlaps, longs, tuple(mine.others),
+                              mine.before_consent, has_billing_practitioner)
 
 
 def _with_revision(flags: MonthFlags, record: PatientRecord | None) -> MonthFlags:

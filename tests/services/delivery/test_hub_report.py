@@ -4,14 +4,15 @@ its minutes and its clinical record (conditions recorded on either count)."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from ccm_timer.cli.main import run
 from ccm_timer.services.delivery import hub, targets
 from ccm_timer.services.month import report
-from ccm_timer.services.people import conditions, patients
+from ccm_timer.services.people import clinicians, conditions, patients
+from ccm_timer.services.timing import entries
 from tests.fixtures.delivery import HUB_PASSWORD, add_minutes
 
 NOV3 = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
@@ -114,3 +115,37 @@ def test_report_command_from_the_hub(recorded, hub_url, capsys):
     assert hub_data["patients"][0]["minutes"]["clinical_staff"] == 22
     assert [(x["code"], x["held"]) for x in hub_data["patients"][0]["lines"]] == [
         ("99490", False)]
+
+
+def test_the_hub_counts_whose_minutes_and_consent_as_a_workstation_does(two, hub_url, clock):
+    """Issue 15 on PostgreSQL: the same month_time split at a consent day, the same roles.
+    NGS Medicare: 99491/99437 count only the billing practitioner's own time; Noridian JE:
+    consent comes before the service, so no second before its day counts."""
+    ws1, ws2 = two
+    clock.advance(datetime(2026, 12, 2, 15, 0, tzinfo=UTC) - clock.now())
+    for ws, code in ((ws1, "E11.9"), (ws2, "I10")):
+        patients.set_consent(ws, "T1001", "CCM", date(2026, 11, 10), "verbal",
+                             by=f"Nurse {ws.workstation}",
+                             disclosures="cost-sharing,one-practitioner,right-to-stop")
+        conditions.add(ws, "T1001", code, date(2019, 4, 1))
+    clinicians.add(ws1, name="Dr Ada Bill", credential="MD", role="practitioner")
+    patients.set_billing_practitioner(ws1, "T1001", "Dr Ada Bill")
+    clinicians.add(ws2, name="Dr Nia Other", credential="NP", role="practitioner")
+    # Before the consent day (5 November): 15 nurse minutes, shown apart on both.
+    add_minutes(ws1, datetime(2026, 11, 5, 15, 0, tzinfo=UTC), 15)
+    # After it: Dr Ada Bill 30 minutes on ws-north, Dr Nia Other 40 on ws-south.
+    for ws, who, day, minutes in ((ws1, "Dr Ada Bill", 12, 30), (ws2, "Dr Nia Other", 13, 40)):
+        start = datetime(2026, 11, day, 15, 0, tzinfo=UTC)
+        entries.add_manual(ws, patient_mrn="T1001", category_slug="phone-call", start=start,
+                           end=start + timedelta(minutes=minutes), clinician=who)
+    for ws in (ws1, ws2):
+        hub.push(ws, hub_url, HUB_PASSWORD)
+    result = _on_hub(hub_url, ws1).patient("T1001").result
+    assert dict(result.seconds_before_consent) == {"CCM": 15 * 60}
+    assert dict(result.seconds_by_role) == {"clinical_staff": 0, "practitioner": 30 * 60,
+                                            "other_practitioner": 40 * 60}
+    # Dr Ada Bill's own 30 minutes: 99491, or 99490 on the same 30 (the rule file decides);
+    # never 99437, which the pooled 70 minutes would have made.
+    assert "99437" not in {x.code for x in result.lines}
+    assert sum(x.seconds for x in result.lines) <= 30 * 60
+    assert {w.code for w in result.warnings} >= {"other_practitioner", "consent_during_month"}

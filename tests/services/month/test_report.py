@@ -111,6 +111,7 @@ def test_json_contract(clinic):
     data = report.month_report(clinic, "2026-11").to_dict()
     assert data["month"] == "2026-11" and data["rules"]["year"] == 2026
     p = next(p for p in data["patients"] if p["mrn"] == "T1001")
-    assert p["minutes"] == {"clinical_staff": 25, "practitioner": 0}
+    assert p["minutes"] == {"clinical_staff": 25, "practitioner": 0, "other_practitioner": 0}
+    assert p["minutes_before_consent"] == {} and p["other_practitioners"] == []
     assert {"code": "99490", "units": 1}.items() <= p["lines"][0].items()
     assert isinstance(p["next"], list) and isinstance(p["warnings"], list)
