@@ -44,10 +44,7 @@ class FiguresPanel(QGroupBox):
         layout.addStretch(1)
 
     def show_result(self, result: PatientMonthResult, rules: RuleSet) -> None:
-        staff = result.seconds_by_role.get("clinical_staff", 0)
-        prac = result.seconds_by_role.get("practitioner", 0)
-        self.minutes.setText(f"Clinical staff {exact(staff)} · Practitioner {exact(prac)} · "
-                             f"Total {exact(result.total_seconds)}")
+        self.minutes.setText(minutes_text(result))
         billable = [line_text(x) for x in result.lines if not x.held]
         held = [f"{line_text(x)} ({x.hold_reason})" for x in result.lines if x.held]
         self.billable.setText(f"Billable: {', '.join(billable)}" if billable else
@@ -59,6 +56,20 @@ class FiguresPanel(QGroupBox):
         items = "".join(f"<li>{_escape(w.message)}</li>" for w in result.warnings)
         self.warnings.setText(f"<ul style='margin-left: -20px'>{items}</ul>" if items else "")
         self.warnings.setVisible(bool(items))
+
+
+def minutes_text(result: PatientMonthResult) -> str:
+    """The month's minutes by whose they are; another practitioner's time and time before
+    consent apart, as the report counts them (neither is the billing practitioner's)."""
+    roles = result.seconds_by_role
+    parts = [f"Clinical staff {exact(roles.get('clinical_staff', 0))}",
+             f"Practitioner {exact(roles.get('practitioner', 0))}"]
+    if other := roles.get("other_practitioner", 0):
+        parts.append(f"Other practitioners {exact(other)}")
+    parts.append(f"Total {exact(result.total_seconds)}")
+    if before := sum(result.seconds_before_consent.values()):
+        parts.append(f"Before consent {exact(before)} (not counted)")
+    return " · ".join(parts)
 
 
 def flag_uses(rules: RuleSet) -> dict[str, list[str]]:

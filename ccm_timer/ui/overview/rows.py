@@ -21,7 +21,9 @@ CONSENT_WARNINGS = (warn.NO_CONSENT, warn.NOT_ENROLLED)
 _SHORT = {
     warn.NO_CONSENT: "No {program} consent",
     warn.NOT_ENROLLED: "Not enrolled in {program}",
-    warn.CONSENT_DURING_MONTH: "{program} consent mid-month",
+    warn.CONSENT_DURING_MONTH: "{program} time before consent",
+    warn.OTHER_PRACTITIONER: "Another practitioner's time",
+    warn.NO_BILLING_PRACTITIONER: "No billing practitioner",
     warn.OVER_CAP: "{program} over the cap",
     warn.OVERLAP: "Overlapping entries",
     warn.LONG_ENTRY: "Entry over 4 hours",
@@ -131,7 +133,12 @@ class OverviewRow:
 
     @property
     def practitioner_seconds(self) -> int:
+        """The billing practitioner's own time (another practitioner's is shown apart)."""
         return self.report.result.seconds_by_role.get("practitioner", 0)
+
+    @property
+    def other_practitioner_seconds(self) -> int:
+        return self.report.result.seconds_by_role.get("other_practitioner", 0)
 
     @property
     def total_seconds(self) -> int:

@@ -32,10 +32,12 @@ def _overview(qtbot, ctx) -> MonthOverview:
 
 
 def _complete_record(ctx, mrn: str, program: str, consent: date) -> None:
-    """A whole consent (how, by whom, the three disclosures) and the program's chronic
-    conditions, so the month bills on its minutes alone."""
+    """A whole consent (how, by whom, the three disclosures), the program's chronic
+    conditions and the billing practitioner (Dr Blake Test, whose own minutes then count
+    toward 99491: issue 15), so the month bills on its minutes alone."""
     patients.set_consent(ctx, mrn, program, consent, CONSENT["consent_method"], by=NURSE,
                          disclosures=CONSENT["disclosures"])
+    patients.set_billing_practitioner(ctx, mrn, "Dr Blake Test")
     for code in CHRONIC.get(program, ()):
         conditions.add(ctx, mrn, code)
 
