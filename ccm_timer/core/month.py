@@ -149,3 +149,15 @@ def split_seconds_by_month(
                 break
             ym = ym.next()
     return out
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day `months` earlier (the month's last day when it has fewer days): how a
+    care plan's review is found stale, by the engine and the tray alike."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    for d in (day.day, 30, 29, 28):
+        try:
+            return date(year, month + 1, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")

@@ -17,6 +17,7 @@ from ccm_timer.core.billing import warnings as warn
 from ccm_timer.core.billing.inputs import CONSENT_ELEMENTS, EnrollmentInput, RecordInput
 from ccm_timer.core.billing.results import BillingWarning
 from ccm_timer.core.billing.rules import Confidence, Eligibility, RulesError
+from ccm_timer.core.month import months_before
 
 _KEYS = frozenset({"chronic_conditions", "consent", "care_plan", "care_plan_review_months",
                    "cite", "source", "confidence", "note"})
@@ -75,18 +76,6 @@ def parse_eligibility(raw: Any, programs: tuple[str, ...]) -> dict[str, Eligibil
     return out
 
 
-def _months_before(day: date, months: int) -> date:
-    """The same day `months` earlier (the month's last day when it has fewer days)."""
-    index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(index, 12)
-    for d in (day.day, 30, 29, 28):
-        try:
-            return date(year, month + 1, d)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
 def judge(
     rule: Eligibility,
     enrollment: EnrollmentInput | None,
@@ -117,6 +106,6 @@ def judge(
         reviewed = record.care_plan_reviewed
         if reviewed is None:
             warnings.append(warn.care_plan_not_reviewed(rule, record.care_plan_items))
-        elif reviewed < _months_before(last_day, rule.care_plan_review_months):
+        elif reviewed < months_before(last_day, rule.care_plan_review_months):
             warnings.append(warn.care_plan_stale(rule, reviewed))
     return reasons, warnings

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from ccm_timer.core.billing.inputs import CONSENT_ELEMENTS
 from ccm_timer.core.billing.rules import Eligibility
+from ccm_timer.core.month import months_before
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.month.billing_rules import MissingBillingRules, rules_for_month
 from ccm_timer.services.people import conditions, enrollments, patients
@@ -66,18 +67,6 @@ def active(e: EnrollmentView, today: date) -> bool:
     if e.withdrawn_on is not None and e.withdrawn_on <= today:
         return False
     return e.end_date is None or e.end_date >= today
-
-
-def months_before(day: date, months: int) -> date:
-    """The same day `months` earlier (the month's last day when it has fewer), as the
-    billing engine counts a stale review."""
-    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
-    for d in (day.day, 30, 29, 28):
-        try:
-            return date(year, month + 1, d)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
 
 
 def _short(missing: tuple[str, ...]) -> str:
