@@ -91,6 +91,10 @@ def entry_item(row: Mapping[str, Any], zone: ZoneInfo, people: Mapping[str, Any]
         "minutes": seconds // 60,
         "minutes_text": minutes_text(seconds),
         "entry_seconds": int(row["seconds"]),
+        # Issue 15: the seconds counted (from the program's consent day on) and the time
+        # bases ("staff", "practitioner") they may count toward; none: shown, not counted.
+        **({"counted_seconds": int(row["counted_seconds"]), "counts": list(row["counts"])}
+           if "counts" in row else {}),
         "clinician": who,
         "category": row["category"],
         "activity": row["category_label"],
@@ -103,9 +107,17 @@ def entry_item(row: Mapping[str, Any], zone: ZoneInfo, people: Mapping[str, Any]
     }
 
 
+def _counted(entry: Mapping[str, Any]) -> int:
+    """The entry's seconds the month counted (none before its program's consent day)."""
+    return int(entry.get("counted_seconds", entry["seconds"]))
+
+
 def _supports(line: Mapping[str, Any], entry: Mapping[str, Any], basis: str) -> bool:
     if entry["program"] != line["program"]:
         return False
+    counts = entry.get("counts")
+    if counts is not None:  # whose time it is, as the month report counted it (issue 15)
+        return basis in counts and _counted(entry) > 0
     return basis != "practitioner" or entry["clinician"]["role"] == "practitioner"
 
 
@@ -123,7 +135,7 @@ def _threshold_day(line: Mapping[str, Any], support: Sequence[Mapping[str, Any]]
         return None
     total = 0
     for entry in sorted(support, key=lambda e: e["start_utc"] or ""):
-        total += entry["seconds"]
+        total += _counted(entry)
         if total >= target:
             return entry["date"]
     return None
@@ -140,7 +152,7 @@ def claim_line(line: Mapping[str, Any], *, patient_id: str, month: str,
     by_person: dict[str, list] = {}
     for entry in support:
         slot = by_person.setdefault(entry["clinician"]["name"], [entry["clinician"], 0])
-        slot[1] += entry["seconds"]
+        slot[1] += _counted(entry)
     rendering = [p for p, _ in sorted(by_person.values(), key=lambda s: (-s[1], s[0]["name"]))]
     has_staff = any(p["role"] == "clinical_staff" for p in rendering)
     day = _threshold_day(line, support, codes) if dos_rule == "threshold" else None

@@ -23,6 +23,7 @@ from ccm_timer.services.month.approvals import Mark
 from ccm_timer.services.month.billing_rules import rules_for_month
 from ccm_timer.services.month.month_record import PatientRecord
 from ccm_timer.services.month.report import EnrollmentRow, month_report_on
+from ccm_timer.services.month.whose_minutes import counts_toward
 from ccm_timer.services.people.chronic_list import chronic_list
 from ccm_timer.services.timing import entries
 from ccm_timer.store.models import AuditEvent, Clinician, MonthApproval
@@ -104,7 +105,11 @@ def build_in(session: Session, ctx: AppContext, month: str, mrn: str | None = No
                                              session=session) if v.patient_mrn]
     # The part of each entry inside the month, counted as the report counts it.
     only = report.patients[0].patient_id if mrn and report.patients else None
-    inside = month_time(conn, ym, zone, now, by=("entry",), patient_id=only).seconds
+    # Split at each consent day as the report split it: the time counted, and before.
+    split = month_time(conn, ym, zone, now, by=("patient", "program", "entry"),
+                       patient_id=only, counted_from=report.counted_from)
+    inside = {key[2]: secs for key, secs in split.seconds.items()}
+    pre_consent = {key[2]: secs for key, secs in split.before.items()}
     rules = rules_for_month(ym)
     rule_data = rules.to_dict()
     codes = {code: {**data, "name": rules.codes[code].name}
@@ -139,8 +144,16 @@ def build_in(session: Session, ctx: AppContext, month: str, mrn: str | None = No
         changes = amended.get(pid, [])
         touched = {c.origin_id for c in changes}
         again = {c.origin_id for c in changed}
+        as_staff = {(o.name, o.program): o.as_staff for o in p.result.others}
         items = [document.entry_item({
-            **v.__dict__, "month_seconds": inside.get((v.id,), 0),
+            **v.__dict__,
+            "month_seconds": inside.get(v.id, 0) + pre_consent.get(v.id, 0),
+            "counted_seconds": inside.get(v.id, 0),
+            "counts": counts_toward(
+                v.clinician_role == "practitioner",
+                p.billing_practitioner_id is None or (people.get(v.clinician) or {}).get(
+                    "id") == p.billing_practitioner_id,
+                as_staff.get((v.clinician, v.program or ""), False)),
             "amended_after_export": str(v.origin_id) in touched,
             "changed_after_approval": str(v.origin_id) in again,
         }, zone, people) for v in views if v.patient_mrn == p.mrn]

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -131,6 +131,9 @@ class MonthReport:
     rules: dict[str, Any]
     patients: tuple[PatientReport, ...]
     program_level_seconds: int
+    # Per (patient, program), the instant its time counts from (a consent day inside the
+    # month), as month_time split it: the exports split each entry the same way.
+    counted_from: Mapping[tuple[uuid.UUID, str], datetime] = field(default_factory=dict)
 
     def patient(self, mrn: str) -> PatientReport | None:
         return next((p for p in self.patients if p.mrn == mrn), None)
@@ -260,9 +263,9 @@ def month_report_on(
             enrolled[_number(stored["patient_id"])].append(_enrollment_row(stored))
         consents = {pid: _one_per_program(items) for pid, items in enrolled.items()
                     if only is None or pid == only.int}
+        cuts = consent_cuts(consents, rules.programs, ym, zone)
         time = month_time(conn, ym, zone, now, by=GROUPS, patient_id=only,
-                          entries_over=LONG_ENTRY_SECONDS,
-                          counted_from=consent_cuts(consents, rules.programs, ym, zone))
+                          entries_over=LONG_ENTRY_SECONDS, counted_from=cuts)
         sorted_time, program_level = sort_time(
             time, clinicians(conn), {pid: row[6] for pid, row in people.items()}, other_time)
         longs: dict[int, list[LongEntry]] = defaultdict(list)
@@ -310,7 +313,7 @@ def month_report_on(
         for pid, row, result in zip(order, (people[pid] for pid in order), results,
                                     strict=True)
     )
-    return MonthReport(str(ym), zone.key, rules.to_dict(), reports, program_level)
+    return MonthReport(str(ym), zone.key, rules.to_dict(), reports, program_level, cuts)
 
 
 def month_report(ctx: AppContext, month: str, patient_mrn: str | None = None) -> MonthReport:

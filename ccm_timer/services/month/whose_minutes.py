@@ -135,6 +135,18 @@ def sort_time(time: MonthTime, staff: Mapping[int, Clinician],
     return dict(out), program_level
 
 
+def counts_toward(practitioner: bool, is_billing: bool, as_staff: bool) -> tuple[str, ...]:
+    """Which time bases (rules.TimeBasis values) one clinician's minutes on a patient may
+    count toward, as sort_time counts them: the exports list an entry as a claim line's
+    support only for these. `is_billing`: the patient's billing practitioner, or no billing
+    practitioner named (the engine then holds the practitioner-time lines)."""
+    if not practitioner:
+        return ("staff",)
+    if is_billing:
+        return ("staff", "practitioner")
+    return ("staff",) if as_staff else ()
+
+
 def _number(value: Any) -> int:
     """A stored id as its 128-bit number (SQLite keeps 32 hex digits, PostgreSQL a UUID)."""
     return value.int if isinstance(value, uuid.UUID) else int(str(value).replace("-", ""), 16)
