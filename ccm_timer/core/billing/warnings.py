@@ -43,6 +43,16 @@ CONSENT_WORDS = {
 }
 
 
+# Programs whose stored name is not how people say it; the others (CCM, PCM, BHI, RPM,
+# APCM...) are said as they are.
+PROGRAM_WORDS = {"CPO_HOME_HEALTH": "care plan oversight (home health)",
+                 "CPO_HOSPICE": "care plan oversight (hospice)", "COCM": "CoCM"}
+
+
+def _said(program: str) -> str:
+    return PROGRAM_WORDS.get(program, program)
+
+
 def duration(seconds: int) -> str:
     """"19 min 59 s", "75 min", "5 h 10 min": exact, never rounded up."""
     minutes, secs = divmod(seconds, 60)
@@ -82,21 +92,21 @@ def no_consent(program: str, line_count: int, consent: date | None) -> BillingWa
         tail = (f"so {_lines(line_count)} held, not billable." if line_count
                 else "so its time cannot be billed.")
         return BillingWarning(
-            NO_CONSENT, f"{program} consent dated after this month ({consent.isoformat()}): "
+            NO_CONSENT, f"{_said(program)} consent dated after this month ({consent.isoformat()}): "
             f"time before consent never counts, {tail}", program)
     if line_count:
         tail = f"{_lines(line_count)} held, not billable, until consent is documented."
     else:
         tail = "its time is recorded but cannot be billed until consent is documented."
-    return BillingWarning(NO_CONSENT, f"No {program} consent is on file: {tail}", program)
+    return BillingWarning(NO_CONSENT, f"No {_said(program)} consent is on file: {tail}", program)
 
 
 def consent_during_month(program: str, consent: date, seconds: int) -> BillingWarning:
     """Time logged before a consent dated inside the month: shown apart, never counted."""
     return BillingWarning(
         CONSENT_DURING_MONTH,
-        f"The {program} consent is dated {consent.isoformat()}: the {duration(seconds)} "
-        f"logged for {program} before that day is shown apart and not counted, because "
+        f"The {_said(program)} consent is dated {consent.isoformat()}: the {duration(seconds)} "
+        f"logged for {_said(program)} before that day is shown apart and not counted, because "
         "consent is obtained before the service is furnished (Noridian JE).",
         program,
     )
@@ -106,7 +116,7 @@ def consent_unsplit(program: str, consent: date) -> BillingWarning:
     """A consent inside the month when the caller did not split the time at its day."""
     return BillingWarning(
         CONSENT_DURING_MONTH,
-        f"The {program} consent is dated {consent.isoformat()}, inside this month: time "
+        f"The {_said(program)} consent is dated {consent.isoformat()}, inside this month: time "
         "before that day does not count; check that none of it was counted.",
         program,
     )
@@ -116,8 +126,8 @@ def not_enrolled(program: str, seconds: int, line_count: int) -> BillingWarning:
     tail = f"{_lines(line_count)} held." if line_count else "it cannot be billed."
     return BillingWarning(
         NOT_ENROLLED,
-        f"{duration(seconds)} was logged for {program}, but the patient is not enrolled in "
-        f"{program} this month; {tail}",
+        f"{duration(seconds)} was logged for {_said(program)}, but the patient is not enrolled in "
+        f"{_said(program)} this month; {tail}",
         program,
     )
 
@@ -128,7 +138,7 @@ def over_cap(outcome: TrackOutcome) -> BillingWarning:
     units = track.addon.max_units
     return BillingWarning(
         OVER_CAP,
-        f"{track.program} has {duration(outcome.pool_seconds)} of {_whose(track)} toward "
+        f"{_said(track.program)} has {duration(outcome.pool_seconds)} of {_whose(track)} toward "
         f"{codes(track)}; {track.addon.code} is billed at most {units} "
         f"time{'s' if units != 1 else ''} a month, so "
         f"{duration(outcome.over_cap_seconds)} cannot be billed.",
@@ -167,8 +177,8 @@ def program_level_time(seconds: int) -> BillingWarning:
 def excluded(program: str, code: str, other_code: str, other_program: str) -> BillingWarning:
     return BillingWarning(
         EXCLUDED_SAME_MONTH,
-        f"{program} ({code}) cannot be billed in the same month as {other_program} "
-        f"({other_code}) by the same practitioner: the {program} lines are held; bill them "
+        f"{_said(program)} ({code}) cannot be billed in the same month as {_said(other_program)} "
+        f"({other_code}) by the same practitioner: the {_said(program)} lines are held; bill them "
         "only if a different practitioner furnished them.",
         program,
     )
@@ -177,7 +187,8 @@ def excluded(program: str, code: str, other_code: str, other_program: str) -> Bi
 def flag_missing(program: str, codes: Iterable[str], needs: str) -> BillingWarning:
     return BillingWarning(
         FLAG_MISSING,
-        f"{program} {', '.join(codes)} needs {needs}; none is recorded, so the line is held.",
+        f"{_said(program)} {', '.join(codes)} needs {needs}; none is recorded, so the line "
+        "is held.",
         program,
     )
 
@@ -186,7 +197,7 @@ def flag_required(outcome: TrackOutcome, needs: str) -> BillingWarning:
     track = outcome.track
     return BillingWarning(
         FLAG_REQUIRED,
-        f"{track.program} time ({duration(outcome.pool_seconds)}) would support "
+        f"{_said(track.program)} time ({duration(outcome.pool_seconds)}) would support "
         f"{track.base.code} ({track.base.name}), worth {money(outcome.value_usd)}, which needs "
         f"{needs}; flag the month if that applies.",
         track.program,
@@ -196,13 +207,13 @@ def flag_required(outcome: TrackOutcome, needs: str) -> BillingWarning:
 def both_roles(
     program: str, staff: int, practitioner: int, chosen: TrackOutcome, other: TrackOutcome
 ) -> BillingWarning:
-    head = (f"{program} has {duration(staff)} of clinical-staff time and "
+    head = (f"{_said(program)} has {duration(staff)} of clinical-staff time and "
             f"{duration(practitioner)} of the billing practitioner's own time")
     if chosen.track.time is TimeBasis.STAFF and other.value_usd <= 0:
         tail = (f"the billing practitioner's minutes count with the staff's toward "
                 f"{codes(chosen.track)}.")
     else:
-        tail = (f"{program} is billed one way a month: {codes(chosen.track)} on "
+        tail = (f"{_said(program)} is billed one way a month: {codes(chosen.track)} on "
                 f"{_whose(chosen.track)} ({money(chosen.value_usd)}) rather than "
                 f"{codes(other.track)} on {_whose(other.track)} ({money(other.value_usd)})")
         if chosen.track.time is TimeBasis.PRACTITIONER:
@@ -216,7 +227,7 @@ def other_practitioner(item: OtherPractitionerTime, tracks: Sequence[Track]) -> 
     "time only the billing practitioner spends"); clinical-staff time only `as_staff`."""
     own = [t for t in tracks if t.time is TimeBasis.PRACTITIONER]
     staff = [t for t in tracks if t.time is TimeBasis.STAFF]
-    head = (f"{item.name}'s {duration(item.seconds)} of {item.program} time "
+    head = (f"{item.name}'s {duration(item.seconds)} of {_said(item.program)} time "
             f"{'is' if item.seconds < 120 else 'are'} not the billing practitioner's own time")
     parts = [f"they are not counted toward {_families(own)}"] if own else []
     why = f" ({item.why})" if item.why else ""
@@ -239,9 +250,10 @@ def no_billing_practitioner(program: str, seconds: int, track_codes: Sequence[st
             else f"{'/'.join(track_codes)} cannot be billed")
     return BillingWarning(
         NO_BILLING_PRACTITIONER,
-        f"{duration(seconds)} of {program} practitioner time was logged, but the patient has "
-        f"no billing practitioner named, so whether it is the billing practitioner's own "
-        f"time cannot be told: {held} until one is named with `ccm-timer patient "
+        f"{duration(seconds)} of {_said(program)} practitioner time was logged, but the "
+        "patient has no billing practitioner named, so whether it is the billing "
+        f"practitioner's own time cannot be told: {held} until one is named with `ccm-timer "
+        "patient "
         "practitioner --mrn MRN --practitioner NAME`.",
         program,
     )
@@ -250,7 +262,7 @@ def no_billing_practitioner(program: str, seconds: int, track_codes: Sequence[st
 def unknown_program(program: str, seconds: int, year: int) -> BillingWarning:
     return BillingWarning(
         UNKNOWN_PROGRAM,
-        f"{duration(seconds)} was logged for {program}, which has no codes in the {year} "
+        f"{duration(seconds)} was logged for {_said(program)}, which has no codes in the {year} "
         "rules; it is reported, not billed.",
         program,
     )
@@ -270,7 +282,7 @@ def consent_incomplete(rule: Eligibility, missing: list[str], line_count: int) -
     told = [CONSENT_WORDS[m] for m in missing]
     return BillingWarning(
         CONSENT_INCOMPLETE,
-        f"The {rule.program} consent on file does not record {_and(told)}; "
+        f"The {_said(rule.program)} consent on file does not record {_and(told)}; "
         f"{_held(line_count, 'the consent is completed in the patient record')} "
         f"({rule.cite}).",
         rule.program,
@@ -282,8 +294,8 @@ def too_few_conditions(rule: Eligibility, found: int, line_count: int) -> Billin
     have = "none is" if found == 0 else ("1 is" if found == 1 else f"{found} are")
     return BillingWarning(
         TOO_FEW_CONDITIONS,
-        f"{rule.program} needs {need} chronic condition{'s' if need != 1 else ''} on file and "
-        f"{have} recorded; {_held(line_count, 'they are added to the patient record')} "
+        f"{_said(rule.program)} needs {need} chronic condition{'s' if need != 1 else ''} on "
+        f"file and {have} recorded; {_held(line_count, 'they are added to the patient record')} "
         f"({rule.cite}).",
         rule.program,
     )
@@ -294,7 +306,7 @@ def care_plan_not_reviewed(rule: Eligibility, items: int) -> BillingWarning:
             else "The care plan has never been reviewed")
     return BillingWarning(
         CARE_PLAN_NOT_REVIEWED,
-        f"{what}: {rule.program} needs a comprehensive care plan for every billed month; "
+        f"{what}: {_said(rule.program)} needs a comprehensive care plan for every billed month; "
         f"record it and its review before billing ({rule.cite}).",
         rule.program,
     )
@@ -305,6 +317,6 @@ def care_plan_stale(rule: Eligibility, reviewed: date) -> BillingWarning:
         CARE_PLAN_STALE,
         f"The care plan was last reviewed on {reviewed.isoformat()}, more than "
         f"{rule.care_plan_review_months} months before this month's end: review it before "
-        f"billing {rule.program} ({rule.cite}).",
+        f"billing {_said(rule.program)} ({rule.cite}).",
         rule.program,
     )

@@ -152,8 +152,8 @@ def test_g0181_is_not_made_from_two_physicians_minutes():
                      others=(dr_b("CPO_HOME_HEALTH", 15, as_staff, ""),))
         assert result.lines == ()
         assert warning(result, "other_practitioner") == (
-            "Dr B's 15 min of CPO_HOME_HEALTH time are not the billing practitioner's own "
-            "time; they are not counted toward G0181.")
+            "Dr B's 15 min of care plan oversight (home health) time are not the billing "
+            "practitioner's own time; they are not counted toward G0181.")  # plain words
         assert [(n.code, n.seconds_needed) for n in result.next] == [("G0181", 10 * MIN)]
     assert lines(run("CPO_HOME_HEALTH", own=30 * MIN)) == [("G0181", 1, False)]
 
