@@ -112,8 +112,11 @@ def _counted(entry: Mapping[str, Any]) -> int:
     return int(entry.get("counted_seconds", entry["seconds"]))
 
 
-def _supports(line: Mapping[str, Any], entry: Mapping[str, Any], basis: str) -> bool:
-    if entry["program"] != line["program"]:
+def _supports(line: Mapping[str, Any], entry: Mapping[str, Any], basis: str,
+              work_program: str | None = None) -> bool:
+    """Whether an entry is time behind a line: its program's (or, for a code billed on
+    another program's month of work such as APCM's G0568-G0570, that program's)."""
+    if entry["program"] not in (line["program"], work_program):
         return False
     counts = entry.get("counts")
     if counts is not None:  # whose time it is, as the month report counted it (issue 15)
@@ -148,7 +151,7 @@ def claim_line(line: Mapping[str, Any], *, patient_id: str, month: str,
                diagnoses: Sequence[str] = ()) -> dict[str, Any]:
     rule = codes.get(line["code"], {})
     basis = rule.get("time") or "staff"
-    support = [e for e in entries if _supports(line, e, basis)]
+    support = [e for e in entries if _supports(line, e, basis, rule.get("work_program"))]
     by_person: dict[str, list] = {}
     for entry in support:
         slot = by_person.setdefault(entry["clinician"]["name"], [entry["clinician"], 0])

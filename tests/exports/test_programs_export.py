@@ -50,6 +50,9 @@ def test_apcm_and_its_add_on_in_every_billing_format(month_clinic):
     assert [x["code"] for x in patient["held_lines"]] == ["99493"]
     line = patient["lines"][0]
     assert (line["minutes"], line["rendering"], line["held"]) == (0, [], False)  # no minutes
+    # The add-on bills CoCM's month of work: that work is the time behind it.
+    addon = patient["lines"][1]
+    assert len(addon["entry_ids"]) == 1 and addon["rendering_label"].startswith(clinic.NURSE)
     assert {e["program"]: e["program_name"] for e in patient["programs"]} == {
         "APCM": "Advanced Primary Care Management",
         "COCM": "Psychiatric Collaborative Care Management"}

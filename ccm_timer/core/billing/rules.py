@@ -168,6 +168,7 @@ class RuleSet:
                     "monthly": c.monthly,
                     "first_month": c.first_month,
                     "billed_with": list(c.billed_with),
+                    "work_program": c.work_program,
                     "payment_usd": c.payment_usd,
                     "payment_confidence": str(c.payment_confidence),
                     "confidence": str(c.confidence),
