@@ -96,7 +96,9 @@ def smoke(program: Path, work: Path, expect_version: str | None) -> int:
     # The ICD-10-CM code set (a package's data files) and the chronic-condition list.
     s.run("patient", "condition", "add", "--mrn", "T1001", "--icd10", "E11.9",
           "--since", "2019-04-01")
-    s.run("patient", "condition", "add", "--mrn", "T1001", "--icd10", "I10")
+    # A condition without a since-date counts from the day it is recorded, after November.
+    s.run("patient", "condition", "add", "--mrn", "T1001", "--icd10", "I10",
+          "--since", "2015-06-01")
     listed = json.loads(s.run("--json", "patient", "condition", "list", "--mrn", "T1001"))
     check([(c["code"], c["chronic"]) for c in listed] == [("E11.9", True), ("I10", True)],
           f"conditions: {listed}")
