@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from ccm_timer.core.conditions import ChronicList, normalise
 from ccm_timer.core.parse import check_note
-from ccm_timer.errors import NotFound, UserError
+from ccm_timer.errors import NotFound, UserError, sentence
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import code_set
 from ccm_timer.services.people.chronic_list import chronic_list
@@ -47,7 +47,7 @@ def check_code(text: str) -> tuple[str, str]:
     except ValueError as exc:
         why = str(exc)
         tail = "; nothing was written." if why.endswith(")") else " (nothing was written)."
-        raise UserError(f"{why[0].upper()}{why[1:]}{tail}") from None
+        raise UserError(f"{sentence(why)[:-1]}{tail}") from None
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ def remove(ctx: AppContext, mrn: str, code: str, reason: str,
     try:
         wanted = normalise(code)
     except ValueError as exc:
-        raise UserError(f"{str(exc)[0].upper()}{str(exc)[1:]}; nothing was written.") from None
+        raise UserError(f"{sentence(exc)[:-1]}; nothing was written.") from None
     with ctx.write() as session:
         patient = patients.find(session, mrn)
         # A bundle from another workstation may have brought its own row of the same code:
