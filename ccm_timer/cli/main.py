@@ -14,7 +14,7 @@ from ccm_timer import __version__
 
 # Every module of this package that defines `register(sub, common)` adds its commands;
 # a new command group is a new module, with no edit here.
-_NOT_COMMANDS = {"main", "output", "args", "lazy"}
+_NOT_COMMANDS = {"main", "output", "args", "lazy", "secret"}
 
 
 class _Parser(argparse.ArgumentParser):

@@ -125,6 +125,10 @@ class Settings:
         60, "remind that a timer is still running after this many minutes (0: never)")
     privacy_lock_minutes: int = _setting(
         10, "cover patient data in open windows after this many idle minutes (0: never)")
+    credential_min_length: int = _setting(
+        8, "the shortest password or PIN a person may set (never fewer than 6)")
+    signin_lock_minutes: int = _setting(
+        15, "minutes a person's sign-in stays locked after five wrong credentials in a row")
     start_at_login: bool = _setting(False, "start the tray when the user logs in")
     encryption: str = _setting(
         "on", "off only by `ccm-timer encrypt --off`, which keeps the database unencrypted",

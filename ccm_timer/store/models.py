@@ -22,8 +22,12 @@ def _instant(nullable: bool = False, index: bool = False) -> Column:
 
 
 class Role(StrEnum):
+    """The clinical role: which codes a person's minutes feed. OFFICE times no care (the
+    billing office, an administrator); what anyone may do is in core/access.py."""
+
     CLINICAL_STAFF = "clinical_staff"
     PRACTITIONER = "practitioner"
+    OFFICE = "office"
 
 
 class Program(StrEnum):
@@ -61,6 +65,9 @@ class Clinician(SQLModel, table=True):
     # their minutes as clinical-staff time. Never toward a code that needs the billing
     # practitioner's own time.
     incident_to: bool = False
+    # Duties granted beside the role, comma-separated core.access.Duty values (billing,
+    # admin); a person's credential is in signin_models.Credential.
+    duties: str = ""
 
 
 class Patient(SQLModel, table=True):
@@ -376,4 +383,5 @@ from ccm_timer.store.record_models import (  # noqa: E402, F401  (re-exported)
     Condition,
     ConsentDocument,
 )
+from ccm_timer.store.signin_models import Credential  # noqa: E402, F401  (re-exported)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
@@ -14,9 +15,14 @@ from ccm_timer.services.context import AppContext
 from ccm_timer.services.security import audit
 from ccm_timer.store.models import Clinician, Role
 
+if TYPE_CHECKING:
+    from ccm_timer.services.people.access import Signer
+
 CREDENTIALS = {
     Role.CLINICAL_STAFF: ("RN", "LPN", "MA", "CMA", "LCSW", "CNA", "PharmD", "RD"),
     Role.PRACTITIONER: ("MD", "DO", "NP", "PA", "CNS", "CNM"),
+    # No clinical role: the billing office and administration (coders, billers, managers).
+    Role.OFFICE: ("CPC", "CCS", "CBCS", "CPB", "RHIT", "RHIA", "Office"),
 }
 
 
@@ -29,6 +35,7 @@ class ClinicianView:
     npi: str | None
     is_default: bool = False
     incident_to: bool = False  # works incident to the billing practitioner (practitioners)
+    duties: tuple[str, ...] = ()  # granted beside the role: billing, admin
 
     def to_dict(self) -> dict:
         return {
@@ -39,13 +46,14 @@ class ClinicianView:
             "npi": self.npi,
             "default": self.is_default,
             "incident_to": self.incident_to,
+            "duties": list(self.duties),
         }
 
 
 def _view(row: Clinician, default_id: str = "") -> ClinicianView:
     return ClinicianView(
         row.id, row.name, row.credential, row.role, row.npi, str(row.id) == default_id,
-        row.incident_to,
+        row.incident_to, tuple(d for d in row.duties.split(",") if d),
     )
 
 
@@ -53,7 +61,8 @@ def parse_role(text: str) -> Role:
     try:
         return Role(text)
     except ValueError:
-        raise UserError(f"The role must be clinical_staff or practitioner, not {text!r}.") from None
+        raise UserError("The role must be clinical_staff, practitioner or office (no clinical "
+                        f"role), not {text!r}.") from None
 
 
 def check_credential(credential: str, role: Role) -> str:
@@ -61,12 +70,9 @@ def check_credential(credential: str, role: Role) -> str:
     credential = credential.strip()
     known = {c.upper(): c for c in CREDENTIALS[role]}
     if credential.upper() not in known:
-        other = Role.PRACTITIONER if role is Role.CLINICAL_STAFF else Role.CLINICAL_STAFF
-        hint = (
-            f" ({credential} is a {other.value} credential)"
-            if credential.upper() in {c.upper() for c in CREDENTIALS[other]}
-            else ""
-        )
+        other = next((r for r in CREDENTIALS if r is not role and credential.upper() in
+                      {c.upper() for c in CREDENTIALS[r]}), None)
+        hint = f" ({credential} is a {other.value} credential)" if other else ""
         raise ValueError(f"the credential {credential!r} does not fit the role "
                          f"{role.value}{hint}; use one of {', '.join(CREDENTIALS[role])}")
     return known[credential.upper()]
@@ -80,8 +86,12 @@ def check_npi(npi: str | None) -> str | None:
 
 def add(
     ctx: AppContext, *, name: str, credential: str, role: str, npi: str | None = None,
-    default: bool = False,
+    default: bool = False, duties: tuple[str, ...] = (), by: Signer | None = None,
 ) -> ClinicianView:
+    """Add a person: an administrator's task once the clinic has one (access.py)."""
+    from ccm_timer.core.access import Action
+    from ccm_timer.services.people import access
+
     try:
         name = check_text(name, "clinician name", 100)
     except ValueError as exc:
@@ -92,18 +102,22 @@ def add(
         npi = check_npi(npi)
     except ValueError as exc:
         raise UserError(sentence(exc)) from None
+    granted = access.check_duties(duties)
+    actor = access.require_admin(ctx, by, Action.PEOPLE)
     with ctx.write() as session:
         if session.exec(select(Clinician).where(Clinician.name == name)).first():
             raise UserError(f"A clinician named {name!r} already exists; use another name.")
-        row = Clinician(name=name, credential=credential, role=the_role, npi=npi)
+        row = Clinician(name=name, credential=credential, role=the_role, npi=npi,
+                        duties=",".join(granted))
         session.add(row)
         session.flush()
         audit.append(
-            session, ctx=ctx, actor="admin", action="clinician.add", entity="clinician",
+            session, ctx=ctx, actor=actor, action="clinician.add", entity="clinician",
             entity_id=row.id, after={"name": name, "credential": row.credential,
-                                     "role": the_role.value, "npi": npi},
+                                     "role": the_role.value, "npi": npi,
+                                     "duties": list(granted)},
         )
-    if default or not ctx.settings.default_clinician:
+    if (default or not ctx.settings.default_clinician) and the_role is not Role.OFFICE:
         ctx.update_settings(default_clinician=str(row.id))
     return _view(row, ctx.settings.default_clinician)
 
@@ -137,18 +151,26 @@ def find(session: Session, ctx: AppContext, name_or_id: str | None) -> Clinician
 
 
 def set_default(ctx: AppContext, name_or_id: str) -> ClinicianView:
+    """The person this workstation times as when no one is signed in at a tray."""
     with ctx.read() as session:
         row = find(session, ctx, name_or_id)
+    if row.role is Role.OFFICE:
+        raise UserError(f"{row.name} times no care-management work (role office); choose "
+                        "a clinician.")
     ctx.update_settings(default_clinician=str(row.id))
     return _view(row, str(row.id))
 
 
 def set_incident_to(ctx: AppContext, name_or_id: str, incident_to: bool,
-                    actor: str = "admin") -> ClinicianView:
+                    by: Signer | None = None) -> ClinicianView:
     """Record whether a practitioner works incident to the billing practitioner (under their
     general supervision). The month report reads it with the clinic's setting
     other_practitioner_time: it may count their minutes on another practitioner's patient as
-    clinical-staff time, never as that practitioner's own. Audited."""
+    clinical-staff time, never as that practitioner's own. Audited; an administrator's."""
+    from ccm_timer.core.access import Action
+    from ccm_timer.services.people import access
+
+    actor = access.require_admin(ctx, by, Action.PEOPLE)
     with ctx.write() as session:
         row = find(session, ctx, name_or_id)
         if row.role is not Role.PRACTITIONER:

@@ -1,0 +1,55 @@
+"""Passwords on the command line: typed at a hidden prompt on a terminal, or one line each
+from standard input otherwise (a script pipes it). Never an argument: arguments show in
+`ps` and in the shell's history."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from typing import TYPE_CHECKING
+
+from ccm_timer.cli.lazy import lazy
+from ccm_timer.errors import UserError
+
+if TYPE_CHECKING:
+    from ccm_timer.core.access import Action
+    from ccm_timer.services.context import AppContext
+    from ccm_timer.services.people.access import Signer
+
+credentials = lazy("ccm_timer.services.security.credentials")
+access = lazy("ccm_timer.services.people.access")
+
+
+def read_secret(prompt: str, *, twice: bool = False) -> str:
+    if sys.stdin is not None and sys.stdin.isatty():
+        first = getpass.getpass(prompt)
+        if twice and getpass.getpass("Type it again: ") != first:
+            raise UserError("The two passwords differ; nothing was changed.")
+        return first
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    if not line:
+        raise UserError("No password was given: type it when asked, or give it as one line "
+                        "on standard input.")
+    return line.rstrip("\r\n")
+
+
+def acting(ctx: AppContext, name: str | None) -> str:
+    """Who acts: the name given with --as, or the person signed in at the tray, or the
+    workstation's default clinician."""
+    if name:
+        return name
+    return access.named(ctx, access.tray_person(ctx)).name
+
+
+def attest(ctx: AppContext, name: str | None, action: Action) -> Signer:
+    """The acting person (see `acting`) proven for `action` with the password typed now."""
+    who = acting(ctx, name)
+    return credentials.attest(ctx, who, read_secret(f"Password for {who}: "), action)
+
+
+def admin(ctx: AppContext, name: str | None) -> Signer | None:
+    """The administrator named with --as, proven; None when no --as was given (the services
+    then allow it only while the clinic has no administrator yet)."""
+    if not name:
+        return None
+    return credentials.verify(ctx, name, read_secret(f"Password for {name}: "))

@@ -1,0 +1,203 @@
+"""Who is acting, and whether they may: the person behind each change.
+
+A `Signer` is a person as the app knows them at that moment: signed in at the tray (their
+credential given at sign-in), attested (their credential given just now, for one action;
+credentials.attest) or only named (the workstation's default clinician timing a call from
+the command line, which never asks for a password). What each duty may do is the table in
+core/access.py; this module applies it to people and patients.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import uuid
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from ccm_timer import fsio
+from ccm_timer.core.access import DUTY_NAMES, GRANTED, RULES, WHAT, Action, Duty, may, who_may
+from ccm_timer.errors import UserError
+from ccm_timer.services.context import AppContext
+from ccm_timer.services.people import clinicians
+from ccm_timer.services.security import audit
+from ccm_timer.store.models import Clinician, Credential, Patient, Role
+
+
+class Refused(UserError):
+    """The person may not do this (their duties), or has not proven who they are."""
+
+
+@dataclass(frozen=True)
+class Signer:
+    id: uuid.UUID
+    name: str
+    role: Role
+    duties: frozenset[Duty]
+    attested: Action | None = None  # the action their credential was given for, just now
+    signed_in: bool = False  # their credential was given at the tray's sign-in
+
+    def may(self, action: Action) -> bool:
+        return may(self.duties, action)
+
+
+def duties_of(row: Clinician) -> frozenset[Duty]:
+    found = {Duty(d) for d in row.duties.split(",") if d in {g.value for g in GRANTED}}
+    if row.role is Role.CLINICAL_STAFF:
+        found.add(Duty.CLINICAL_STAFF)
+    elif row.role is Role.PRACTITIONER:
+        found.add(Duty.PRACTITIONER)
+    return frozenset(found)
+
+
+def signer_of(row: Clinician, *, attested: Action | None = None,
+              signed_in: bool = False) -> Signer:
+    return Signer(row.id, row.name, row.role, duties_of(row), attested, signed_in)
+
+
+def named(ctx: AppContext, name_or_id: str | None) -> Signer:
+    """The person named (or the default clinician), unproven: for timing only."""
+    with ctx.read() as session:
+        return signer_of(clinicians.find(session, ctx, name_or_id))
+
+
+def has_admin(session: Session) -> bool:
+    """Whether an administrator who can prove it exists. Until one does, the clinic is being
+    set up and managing people and settings is open (the first administrator is named with
+    `clinician grant NAME --duty admin`)."""
+    rows = session.exec(select(Clinician.duties).join(
+        Credential, col(Credential.clinician_id) == col(Clinician.id))
+        .where(Clinician.active, col(Credential.secret_hash).is_not(None)))
+    return any(Duty.ADMIN.value in duties.split(",") for duties in rows)
+
+
+def require(signer: Signer, action: Action, session: Session | None = None,
+            patient_id: uuid.UUID | None = None) -> None:
+    """Refuse, in one sentence, what `signer` may not do; an attested action also needs the
+    credential given for it. `patient_id` checks an approval's billing practitioner."""
+    rule = RULES[action]
+    if not signer.may(action):
+        held = ", ".join(DUTY_NAMES[d] for d in Duty if d in signer.duties) or "no duty"
+        raise Refused(f"{signer.name} ({held}) may not {WHAT[action]}: only {who_may(action)} "
+                      "may; ask an administrator to grant the duty if it is theirs.")
+    if rule.attested and signer.attested is not action:
+        raise Refused(f"To {WHAT[action]}, {signer.name} must give their password at that "
+                      "moment; on the command line pass --as NAME and type it when asked.")
+    if action is Action.APPROVE and patient_id is not None and session is not None:
+        patient = session.get(Patient, patient_id)
+        billing = patient.billing_practitioner_id if patient else None
+        if billing is not None and billing != signer.id:
+            owner = session.get(Clinician, billing)
+            raise Refused(f"{signer.name} is not the billing practitioner of patient "
+                          f"{patient.mrn if patient else '?'}; "
+                          f"{owner.name if owner else 'their billing practitioner'} approves "
+                          "that patient's month.")
+
+
+def require_admin(ctx: AppContext, signer: Signer | None, action: Action) -> str:
+    """Managing people or settings: an administrator, or anyone while the clinic has none
+    (setting up). Returns the name to audit the change under."""
+    with ctx.read() as session:
+        open_setup = not has_admin(session)
+    if open_setup:
+        return signer.name if signer else "setup"
+    if signer is None:
+        raise Refused(f"Only an administrator may {WHAT[action]}: pass --as with an "
+                      "administrator's name and type their password when asked.")
+    require(signer, action)
+    if not (signer.attested or signer.signed_in):
+        raise Refused(f"{signer.name} must give their password to {WHAT[action]}.")
+    return signer.name
+
+
+def check_duties(duties: tuple[str, ...]) -> tuple[str, ...]:
+    """The granted duties named (billing, admin), checked and sorted."""
+    known = {d.value for d in GRANTED}
+    wrong = [d for d in duties if d not in known]
+    if wrong:
+        raise UserError(f"The duty must be billing or admin, not {wrong[0]!r}; clinical "
+                        "duties follow the person's role.")
+    return tuple(sorted(set(duties)))
+
+
+def grant(ctx: AppContext, name_or_id: str, duty: str, granted: bool,
+          by: Signer | None) -> frozenset[Duty]:
+    """Give (or take back) the billing-office or administrator duty. Audited."""
+    [name] = check_duties((duty,))
+    the_duty = Duty(name)
+    actor = require_admin(ctx, by, Action.PEOPLE)
+    with ctx.write() as session:
+        row = clinicians.find(session, ctx, name_or_id)
+        before = duties_of(row)
+        held = {d for d in row.duties.split(",") if d}
+        if granted:
+            held.add(the_duty.value)
+        else:
+            if the_duty is Duty.ADMIN and the_duty.value in held:
+                _keep_one_admin(session, row)
+            held.discard(the_duty.value)
+        row.duties = ",".join(sorted(held))
+        session.add(row)
+        session.flush()
+        after = duties_of(row)
+        if after != before:
+            audit.append(session, ctx=ctx, actor=actor, action="clinician.duties",
+                         entity="clinician", entity_id=row.id,
+                         before={"duties": sorted(before)}, after={"duties": sorted(after)})
+        return after
+
+
+def _keep_one_admin(session: Session, leaving: Clinician) -> None:
+    others = session.exec(select(Clinician).where(Clinician.active,
+                                                  col(Clinician.id) != leaving.id))
+    if not any(Duty.ADMIN in duties_of(o) for o in others):
+        raise UserError(f"{leaving.name} is the clinic's only administrator; grant the duty "
+                        "to someone else first.")
+
+
+# Who is signed in at this workstation's tray, for the command line's timing commands
+# (which never ask for a password). The tray writes it at sign-in and removes it at sign-out
+# and quit; a tray that died leaves it, and its process id then shows it stale.
+SIGNED_IN = "signed-in.json"
+
+
+def remember_signed_in(ctx: AppContext, signer: Signer | None) -> None:
+    path = ctx.paths.data / SIGNED_IN
+    if signer is None:
+        path.unlink(missing_ok=True)
+        return
+    fsio.write_atomic(path, json.dumps({"id": str(signer.id), "pid": os.getpid()}).encode(),
+                      mode=0o600)
+
+
+def tray_person(ctx: AppContext) -> str | None:
+    """The id of the person signed in at a running tray, or None."""
+    try:
+        found = json.loads((ctx.paths.data / SIGNED_IN).read_text(encoding="utf-8"))
+        person, pid = str(found["id"]), int(found["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return person if _alive(pid) else None
+
+
+def _alive(pid: int) -> bool:
+    if sys.platform == "win32":  # os.kill(pid, 0) would send CTRL_C_EVENT there
+        import ctypes
+
+        kernel = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        handle = kernel.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return False
+        code = ctypes.c_ulong()
+        kernel.GetExitCodeProcess(handle, ctypes.byref(code))
+        kernel.CloseHandle(handle)
+        return code.value == 259  # STILL_ACTIVE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
