@@ -221,7 +221,10 @@ def merge(conn: Connection, rows: Rows, *, keep_audit: bool,
     m = _Merge(conn, keep_audit, guard)
     if guard is not None:
         guard.start(conn)
-    m.by_id("clinician", rows.get("clinician", []))
+    # Duties (billing office, administrator) are granted on each workstation, as its
+    # credentials are kept there: neither a bundle nor the hub grants or takes one away.
+    m.by_id("clinician", [{k: v for k, v in r.items() if k != "duties"}
+                          for r in rows.get("clinician", [])])
     m.category_map = m.natural("category", rows.get("category", []), "slug")
     m.patient_map = m.natural("patient", rows.get("patient", []), "mrn")
     # A scan never changes once stored; the rest of the record may reach a later state.
