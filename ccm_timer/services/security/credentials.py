@@ -65,14 +65,15 @@ def set_secret(ctx: AppContext, name_or_id: str, secret: str, *,
         person = clinicians.find(session, ctx, name_or_id)
         row = session.get(Credential, person.id)
         had = bool(row and row.secret_hash)
-    if had:
-        if current is None:
-            raise UserError(f"{person.name} already has a password; give the current one to "
-                            "change it, or ask an administrator to reset it.")
-        verify(ctx, person.name, current)
+    if had and current is None:
+        raise UserError(f"{person.name} already has a password; give the current one to "
+                        "change it, or ask an administrator to reset it.")
+    # The policy before the current one: a refused new one spends no try and leaves no event.
     problem = policy_problem(ctx, person.name, secret)
     if problem:
         raise UserError(f"That password cannot be used: {problem}.")
+    if had:
+        verify(ctx, person.name, current or "")
     hashed = _HASHER.hash(_normal(secret))
     with ctx.write() as session:
         row = session.get(Credential, person.id) or Credential(clinician_id=person.id)
