@@ -63,13 +63,16 @@ def named(ctx: AppContext, name_or_id: str | None) -> Signer:
         return signer_of(clinicians.find(session, ctx, name_or_id))
 
 
-def has_admin(session: Session) -> bool:
-    """Whether an administrator who can prove it exists. Until one does, the clinic is being
-    set up and managing people and settings is open (the first administrator is named with
-    `clinician grant NAME --duty admin`)."""
-    rows = session.exec(select(Clinician.duties).join(
-        Credential, col(Credential.clinician_id) == col(Clinician.id))
-        .where(Clinician.active, col(Credential.secret_hash).is_not(None)))
+def has_admin(session: Session, besides: uuid.UUID | None = None) -> bool:
+    """Whether an administrator who can prove it exists (`besides`: other than that person).
+    Until one does, the clinic is being set up and managing people and settings is open (the
+    first administrator is named with `clinician grant NAME --duty admin`)."""
+    query = select(Clinician.duties).join(
+        Credential, col(Credential.clinician_id) == col(Clinician.id)).where(
+        Clinician.active, col(Credential.secret_hash).is_not(None))
+    if besides is not None:
+        query = query.where(col(Clinician.id) != besides)
+    rows = session.exec(query)
     return any(Duty.ADMIN.value in duties.split(",") for duties in rows)
 
 
@@ -155,6 +158,11 @@ def _keep_one_admin(session: Session, leaving: Clinician) -> None:
     if not any(Duty.ADMIN in duties_of(o) for o in others):
         raise UserError(f"{leaving.name} is the clinic's only administrator; grant the duty "
                         "to someone else first.")
+    # Leaving only administrators without a password would reopen the set-up (has_admin):
+    # anyone could then grant themselves the duty.
+    if has_admin(session) and not has_admin(session, besides=leaving.id):
+        raise UserError(f"{leaving.name} is the clinic's only administrator with a password; "
+                        "another administrator must set theirs first.")
 
 
 # Who is signed in at this workstation's tray, for the command line's timing commands
