@@ -7,9 +7,11 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ccm_timer.cli import secret
 from ccm_timer.cli.args import month_arg
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import duration, emit_json, local, table
+from ccm_timer.core.access import Action  # a plain enum: nothing else is loaded
 from ccm_timer.core.parse import parse_instant
 from ccm_timer.errors import UserError
 
@@ -49,7 +51,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--end")
     p.add_argument("--note")
     p.add_argument("--clinician", help="who did the work")
-    p.add_argument("--by", help="who makes the change (default: the default clinician)")
+    _corrector(p)
     p.add_argument("--program")
     p.add_argument("--yes", action="store_true", help="keep an entry over 12 hours without "
                    "asking")
@@ -57,11 +59,20 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p = esub.add_parser("void", parents=[common], help="void an entry (keeps the original)")
     p.add_argument("id")
     p.add_argument("--reason", required=True)
-    p.add_argument("--by")
+    _corrector(p)
     p.set_defaults(handler=void)
     p = esub.add_parser("history", parents=[common], help="every version of an entry")
     p.add_argument("id")
     p.set_defaults(handler=history)
+
+
+def _corrector(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--as", dest="as_name", metavar="NAME",
+                   help="who makes the change (default: the person signed in at the tray, "
+                   "else the default clinician): their own entry, or one on a patient they "
+                   "bill for; their password is asked, on the terminal or as one line of "
+                   "standard input, never as an argument")
+    p.add_argument("--by", dest="as_name", help=argparse.SUPPRESS)  # before sign-in's --as
 
 
 def _instant(ctx: AppContext, text: str | None, what: str):
@@ -138,16 +149,18 @@ def list_(ctx: AppContext, args) -> None:
 
 def edit(ctx: AppContext, args) -> None:
     start, end = _instant(ctx, args.start, "start"), _instant(ctx, args.end, "end")
+    by = secret.attest(ctx, args.as_name, Action.CORRECT_ENTRY)  # once, if asked twice
     view = _confirmed(args, lambda long_ok: entries.edit(
         ctx, args.id, reason=args.reason, patient_mrn=args.patient,
         category_slug=args.category, start=start, end=end, note=args.note,
-        clinician=args.clinician, actor=args.by, program=args.program, long_ok=long_ok,
+        clinician=args.clinician, by=by, program=args.program, long_ok=long_ok,
     ), "Nothing was changed")
     _print(ctx, args, view, "Edited")
 
 
 def void(ctx: AppContext, args) -> None:
-    _print(ctx, args, entries.void(ctx, args.id, reason=args.reason, actor=args.by), "Voided")
+    by = secret.attest(ctx, args.as_name, Action.CORRECT_ENTRY)
+    _print(ctx, args, entries.void(ctx, args.id, reason=args.reason, by=by), "Voided")
 
 
 def history(ctx: AppContext, args) -> None:

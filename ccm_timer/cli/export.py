@@ -8,15 +8,18 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ccm_timer.cli import secret
 from ccm_timer.cli.args import month_arg
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json
-from ccm_timer.exports.formats import FORMATS  # a plain enum: no renderer is loaded
+from ccm_timer.core.access import Action  # a plain enum: nothing else is loaded
+from ccm_timer.exports.formats import BILLING_FORMATS, FORMATS  # no renderer is loaded
 
 if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
     from ccm_timer.services.context import AppContext
 
 exports = lazy("ccm_timer.services.exports")
+access = lazy("ccm_timer.services.people.access")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -35,8 +38,19 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                    help="include patient-months not approved yet; every line is marked draft")
     p.add_argument("--send", metavar="TARGET", help="also queue the export for this target")
     p.add_argument("--as", dest="actor", metavar="NAME", help="who exports (default: the "
-                   "default clinician)")
+                   "person signed in at the tray, else the default clinician); a billing "
+                   "file asks for their password, on the terminal or as one line of "
+                   "standard input, never as an argument; notes and drafts do not")
     p.set_defaults(handler=export)
+
+
+def _exporter(ctx: AppContext, args):
+    """A billing file's exporter, proven by their password now; for notes and drafts the
+    person named or signed in at the tray (None: the default clinician), never asked."""
+    if args.format in BILLING_FORMATS and not args.draft:
+        return secret.attest(ctx, args.actor, Action.EXPORT)
+    who = args.actor or access.tray_person(ctx)
+    return access.named(ctx, who) if who else None
 
 
 def export(ctx: AppContext, args) -> None:
@@ -44,7 +58,7 @@ def export(ctx: AppContext, args) -> None:
     out = None if to_stdout or not args.out else Path(args.out).expanduser()
     result = exports.export_month(ctx, args.month, args.format, mrn=args.patient,
                                   draft=args.draft, send=args.send, out=out,
-                                  to_stdout=to_stdout, actor=args.actor)
+                                  to_stdout=to_stdout, by=_exporter(ctx, args))
     if to_stdout:
         sys.stdout.buffer.write(result.content)
         sys.stdout.flush()

@@ -8,8 +8,9 @@ or high-complexity medical decision making by the billing practitioner", CMS MLN
 clinical staff may not set or clear it, nor another practitioner when the patient has a
 billing practitioner on file. Clinical staff may revise a care plan (Noridian JE CCM Q&A:
 an RN or LPN may revise and monitor the plan) and make RPM's interactive contact (staff,
-physician or QHP, CY 2021 PFS final rule), so those two are anyone's. Until sign-in (issue
-16) the clinician is the one named with --as, recorded as the audit event's actor.
+physician or QHP, CY 2021 PFS final rule), so those two are anyone's. The service checks it
+(services/month/month_flags.py); the clinician is the one named with --as, else the person
+signed in at the tray, else the default clinician: no password is asked (issue 16).
 """
 
 from __future__ import annotations
@@ -17,18 +18,17 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from ccm_timer.cli import secret
 from ccm_timer.cli.args import group, month_arg
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json
-from ccm_timer.errors import UserError
 
 if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
     from ccm_timer.services.context import AppContext
 
+access = lazy("ccm_timer.services.people.access")
 billing_rules = lazy("ccm_timer.services.month.billing_rules")
-clinicians = lazy("ccm_timer.services.people.clinicians")
 month_flags = lazy("ccm_timer.services.month.month_flags")
-patients = lazy("ccm_timer.services.people.patients")
 
 # The command line's spelling -> the service's field (month_flags.FLAG_NAMES).
 FLAGS = {
@@ -36,7 +36,6 @@ FLAGS = {
     "care-plan-revised": "care_plan_revised",
     "interactive-contact": "interactive_contact",
 }
-PRACTITIONER_ONLY = ("complex_mdm",)
 # Used when the year has no rules file to describe the flags.
 WORDS = {
     "complex_mdm": "moderate or high complexity medical decision making",
@@ -68,8 +67,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                    metavar="|".join(FLAGS), help="the flag (may be given more than once)")
     p.add_argument("--off", action="store_true", help="clear the flag instead of setting it")
     p.add_argument("--as", dest="as_name", metavar="NAME",
-                   help="the clinician who attests it (name or id; default: the default "
-                   "clinician)")
+                   help="the clinician who attests it (name or id; default: the person "
+                   "signed in at the tray, else the default clinician)")
     p.set_defaults(handler=flag_set)
     p = fsub.add_parser("show", parents=[common], help="a patient-month's flags")
     p.add_argument("--mrn", required=True)
@@ -81,34 +80,12 @@ def _spelled(field: str) -> str:
     return next(cli for cli, name in FLAGS.items() if name == field)
 
 
-def _attester(ctx: AppContext, mrn: str, as_name: str | None, fields: list[str]):
-    """The clinician named (or the default), refused for a flag that is not theirs to
-    attest; read before the write, which finds them again by id."""
-    with ctx.read() as session:
-        patient = patients.find(session, mrn)
-        who = clinicians.find(session, ctx, as_name)
-        billing = (session.get(type(who), patient.billing_practitioner_id)
-                   if patient.billing_practitioner_id else None)
-    own = [f for f in fields if f in PRACTITIONER_ONLY]
-    if own and who.role.value != "practitioner":
-        raise UserError(
-            f"{who.name} is clinical staff, and {_spelled(own[0])} is the billing "
-            "practitioner's own medical decision making (CMS MLN909188); pass --as with "
-            "the practitioner's name.")
-    if own and billing is not None and billing.id != who.id:
-        raise UserError(
-            f"{_spelled(own[0])} is the billing practitioner's own medical decision making "
-            f"(CMS MLN909188), and {patient.mrn}'s billing practitioner is {billing.name}, "
-            f"not {who.name}; pass --as \"{billing.name}\".")
-    return who
-
-
 def flag_set(ctx: AppContext, args) -> None:
     fields = list(dict.fromkeys(args.flags))
-    who = _attester(ctx, args.mrn, args.as_name, fields)
+    who = access.named(ctx, secret.acting(ctx, args.as_name))
     before = month_flags.get_flags(ctx, args.mrn, args.month)
     wanted = {name: not args.off for name in fields}
-    after = month_flags.set_flags(ctx, args.mrn, args.month, actor=str(who.id), **wanted)
+    after = month_flags.set_flags(ctx, args.mrn, args.month, by=who, **wanted)
     changed = [name for name in fields if getattr(before, name) != getattr(after, name)]
     if args.json:
         emit_json({**after.to_dict(), "changed": changed, "by": who.name})

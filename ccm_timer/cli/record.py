@@ -8,9 +8,11 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ccm_timer.cli import secret
 from ccm_timer.cli.args import date_arg, group
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, local, table
+from ccm_timer.core.access import Action  # a plain enum: nothing else is loaded
 from ccm_timer.errors import UserError
 
 if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
@@ -55,6 +57,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--icd10", required=True, metavar="CODE")
     p.add_argument("--reason", required=True, help="why, such as 'resolved' or 'coded in "
                    "error'")
+    p.add_argument("--as", dest="as_name", metavar="NAME",
+                   help="who removes it (default: the person signed in at the tray, else the "
+                   "default clinician); their password is asked, on the terminal or as one "
+                   "line of standard input, never as an argument")
     p.set_defaults(handler=condition_remove)
 
     p = psub.add_parser("consent", parents=[common], help="record a program's consent: date, "
@@ -131,7 +137,8 @@ def condition_list(ctx: AppContext, args) -> None:
 
 
 def condition_remove(ctx: AppContext, args) -> None:
-    view = conditions.remove(ctx, args.mrn, args.icd10, args.reason)
+    by = secret.attest(ctx, args.as_name, Action.REMOVE_CONDITION)
+    view = conditions.remove(ctx, args.mrn, args.icd10, args.reason, by=by)
     if args.json:
         emit_json(view.history_dict())
     else:

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ccm_timer.cli import secret
 from ccm_timer.cli.args import MAX_TIMEOUT, timeout_arg
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, local, table
@@ -16,9 +17,10 @@ if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
     from ccm_timer.services.context import AppContext
 
 # Lazy: building the parser must not import the ORM (the fast `status` path).
+access = lazy("ccm_timer.services.people.access")
 bundles = lazy("ccm_timer.services.delivery.bundle_import")
 hub = lazy("ccm_timer.services.delivery.hub")
-outbox = lazy("ccm_timer.services.delivery.outbox")
+export_records = lazy("ccm_timer.services.exports.history")
 outbox_status = lazy("ccm_timer.services.delivery.outbox_status")
 targets = lazy("ccm_timer.services.delivery.targets")
 
@@ -33,7 +35,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                    help="show waiting and failed exports: attempts, last error, receipt")
     p.add_argument("--all", action="store_true", help="with --list: delivered ones too")
     p.add_argument("--retry-failed", action="store_true",
-                   help="queue again the exports a target refused (after fixing the cause)")
+                   help="queue again the exports a target refused (after fixing the cause): "
+                   "someone with the export duty (the billing office or a practitioner)")
+    p.add_argument("--as", dest="as_name", metavar="NAME", help="with --retry-failed: who "
+                   "queues them (default: the person signed in at the tray, else the default "
+                   "clinician); no password, as the files were already made")
     p.add_argument("--timeout", type=timeout_arg, default=30.0,
                    help=f"network timeout in seconds (at most {MAX_TIMEOUT:g})")
     p.set_defaults(handler=sync_command)
@@ -70,7 +76,8 @@ def _hub_targets(ctx: AppContext, name: str | None) -> list:
 
 def sync_command(ctx: AppContext, args) -> None:
     if args.retry_failed:
-        count = outbox.retry_failed(ctx)
+        by = access.named(ctx, secret.acting(ctx, args.as_name))
+        count = export_records.requeue_failed(ctx, by)
         print(f"Queued {count} failed export(s) again.")
         if not args.once:
             return

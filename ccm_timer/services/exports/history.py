@@ -20,10 +20,13 @@ import uuid
 
 from sqlmodel import Session, col, select
 
+from ccm_timer.core.access import WHAT, Action, who_may
 from ccm_timer.core.month import parse_month
 from ccm_timer.errors import NotFound, UserError, sentence
 from ccm_timer.exports.formats import FORMATS
 from ccm_timer.services.context import AppContext
+from ccm_timer.services.delivery import outbox
+from ccm_timer.services.people.access import Refused, Signer
 from ccm_timer.services.security import audit
 from ccm_timer.store.models import AuditEvent, Export
 from ccm_timer.store.types import new_id
@@ -104,3 +107,12 @@ def get(session: Session, export_id: uuid.UUID | str) -> Export:
     if row is None:
         raise NotFound(f"There is no export {export_id!r}.")
     return row
+
+
+def requeue_failed(ctx: AppContext, by: Signer) -> int:
+    """Put the exports that failed for good back in the queue, as `by` (someone with the
+    export duty; a resend of a file already made needs no password). Audited per item."""
+    if not by.may(Action.EXPORT):
+        raise Refused(f"{by.name} may not {WHAT[Action.EXPORT]} or queue them again: only "
+                      f"{who_may(Action.EXPORT)} may; pass --as with one's name.")
+    return outbox.retry_failed(ctx, actor=by.name)

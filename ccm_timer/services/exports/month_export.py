@@ -18,6 +18,7 @@ from typing import Any
 from sqlmodel import Session
 
 from ccm_timer import fsio
+from ccm_timer.core.access import Action
 from ccm_timer.errors import UserError
 from ccm_timer.exports import csv_file, fhir, filenames, json_file, templates
 from ccm_timer.exports.formats import BILLING_FORMATS, FORMATS, ExportFormat
@@ -26,6 +27,8 @@ from ccm_timer.services.delivery import outbox
 from ccm_timer.services.exports import history as export_records
 from ccm_timer.services.exports.gather import build_in, month_arg, template_dir
 from ccm_timer.services.exports.notes import ehr_text
+from ccm_timer.services.people import access
+from ccm_timer.services.people.access import Refused, Signer
 from ccm_timer.services.security import audit
 
 
@@ -71,30 +74,37 @@ def render(ctx: AppContext, doc: dict[str, Any], fmt: str) -> bytes:
     return pdf.render(doc)
 
 
-def _actor(session: Session, ctx: AppContext, actor: str | None) -> str:
+def _actor(session: Session, ctx: AppContext, by: Signer | None) -> str:
     from ccm_timer.services.people import clinicians
 
+    if by is not None:
+        return by.name
     try:
-        return clinicians.find(session, ctx, actor).name
+        return clinicians.find(session, ctx, None).name
     except UserError:
-        if actor:
-            raise
         return getpass.getuser() or "unknown user"
 
 
 def export_month(ctx: AppContext, month: str, fmt: str, *, mrn: str | None = None,
                  draft: bool = False, send: str | None = None, out: Path | None = None,
-                 to_stdout: bool = False, actor: str | None = None) -> ExportResult:
+                 to_stdout: bool = False, by: Signer | None = None) -> ExportResult:
     """Render, record (and queue) one export, and write its file atomically: a failure
-    leaves neither a record nor a partial file."""
+    leaves neither a record nor a partial file. A billing file (not a draft) is exported by
+    `by`, attested for it (the billing office or a practitioner); notes and drafts by `by`
+    or the default clinician."""
     if fmt not in FORMATS:
         raise UserError(f"The export format {fmt!r} is unknown; use one of {', '.join(FORMATS)}.")
     ym = str(month_arg(month))
     billing = fmt in BILLING_FORMATS
+    if billing and not draft:
+        if by is None:
+            raise Refused("A billing file needs the exporter's password at that moment: pass "
+                          "--as NAME and type it when asked, or export a draft with --draft.")
+        access.require(by, Action.EXPORT)  # before anything is read or written
     if billing:
         audit.refuse_if_broken(ctx)  # a claim file is evidence: never from a failing trail
     with ctx.read() as session:
-        who = _actor(session, ctx, actor)
+        who = _actor(session, ctx, by)
         doc, basis = build_in(session, ctx, ym, mrn, draft=draft, billing=billing, actor=who)
     if not doc["patients"] and not doc["left_out"]:
         raise UserError(f"No patient has time or an enrollment in {ym}; there is nothing "

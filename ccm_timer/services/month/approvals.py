@@ -20,11 +20,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
+from ccm_timer.core.access import Action
 from ccm_timer.core.month import YearMonth, month_bounds_utc, parse_month
 from ccm_timer.errors import UserError, sentence
 from ccm_timer.services.context import AppContext
-from ccm_timer.services.month.report import month_report_on
-from ccm_timer.services.people import clinicians
+from ccm_timer.services.month.report import PatientReport, month_report_on
+from ccm_timer.services.people import access, clinicians
+from ccm_timer.services.people.access import Refused, Signer
 from ccm_timer.services.security import audit
 from ccm_timer.store.instants import to_db_text
 from ccm_timer.store.models import (
@@ -32,7 +34,7 @@ from ccm_timer.store.models import (
     Category,
     Clinician,
     MonthApproval,
-    Role,
+    Patient,
 )
 
 _WHAT = {
@@ -247,15 +249,24 @@ def states(ctx: AppContext, month: str, mrn: str | None = None) -> list[Approval
     return out
 
 
-def approve(ctx: AppContext, month: str, mrn: str | None = None,
-            approver: str | None = None) -> list[ApprovalState]:
-    """Approve the month's patients (or one): who and when, with an audit event each."""
+class Approved(list[ApprovalState]):
+    """The patient-months approved, and how many were left for another billing practitioner
+    (their name -> patients), which approving them all skips."""
+
+    def __init__(self, states: list[ApprovalState], left: dict[str, int]) -> None:
+        super().__init__(states)
+        self.left = left
+
+
+def approve(ctx: AppContext, month: str, mrn: str | None = None, *,
+            by: Signer) -> Approved:
+    """Approve the month's patients (or one) as `by`, attested for it: a practitioner
+    approves the patients they are billing practitioner of (or that have none on file);
+    the others are left for theirs. Who and when, with an audit event each."""
     ym = _month(month)
     with ctx.write() as session:
-        who = clinicians.find(session, ctx, approver)
-        if who.role is not Role.PRACTITIONER:
-            raise UserError(f"{who.name} is clinical staff; the billing practitioner approves "
-                            "a month: pass --as with a practitioner's name.")
+        access.require(by, Action.APPROVE, session)
+        who = clinicians.find(session, ctx, str(by.id))
         # Read through the engine while holding the write lock: nothing can change between
         # what is approved and the approval.
         report = month_report_on(ctx.engine, ym, ctx.zone, ctx.now(), mrn,
@@ -265,6 +276,13 @@ def approve(ctx: AppContext, month: str, mrn: str | None = None,
         if not chosen:
             raise UserError(f"No patient has care-management time in {ym}; nothing to "
                             "approve.")
+        if mrn is not None:
+            access.require(by, Action.APPROVE, session, chosen[0].patient_id)
+        chosen, left = _theirs(session, chosen, who)
+        if not chosen:
+            owners = ", ".join(f"{name} ({count})" for name, count in sorted(left.items()))
+            raise Refused(f"None of {ym}'s patients with time is {who.name}'s to approve: "
+                          f"their billing practitioners approve them ({owners}).")
         ids = [p.patient_id for p in chosen]
         running = session.connection().execute(text(
             "SELECT COUNT(*) FROM time_entry WHERE superseded_at IS NULL AND state <> 'STOPPED' "
@@ -285,4 +303,19 @@ def approve(ctx: AppContext, month: str, mrn: str | None = None,
                 lines=json.dumps(lines, sort_keys=True)))
         session.flush()
     done = {p.patient_id for p in chosen}
-    return [s for s in states(ctx, str(ym), mrn) if s.patient_id in done]
+    return Approved([s for s in states(ctx, str(ym), mrn) if s.patient_id in done], left)
+
+
+def _theirs(session: Session, chosen: list[PatientReport],
+            who: Clinician) -> tuple[list[PatientReport], dict[str, int]]:
+    """The patients `who` is billing practitioner of (or that have none), and the count
+    left for each other billing practitioner."""
+    owners = dict(session.exec(
+        select(Patient.id, Clinician.name)
+        .join(Clinician, col(Clinician.id) == col(Patient.billing_practitioner_id))
+        .where(col(Clinician.id) != who.id)).all())
+    left: dict[str, int] = {}
+    for p in chosen:
+        if p.patient_id in owners:
+            left[owners[p.patient_id]] = left.get(owners[p.patient_id], 0) + 1
+    return [p for p in chosen if p.patient_id not in owners], left

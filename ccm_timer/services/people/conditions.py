@@ -10,10 +10,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
+from ccm_timer.core.access import Action
 from ccm_timer.core.conditions import ChronicList, normalise
 from ccm_timer.core.parse import check_note
 from ccm_timer.errors import NotFound, UserError, sentence
@@ -22,6 +23,9 @@ from ccm_timer.services.people import code_set
 from ccm_timer.services.people.chronic_list import chronic_list
 from ccm_timer.services.security import audit
 from ccm_timer.store.models import Condition, Patient
+
+if TYPE_CHECKING:
+    from ccm_timer.services.people.access import Signer
 
 MAX_REASON = 500
 
@@ -120,9 +124,10 @@ def add(ctx: AppContext, mrn: str, code: str, since: date | None = None,
         return _view(row, chronic_list(ctx.paths.settings_dir))
 
 
-def remove(ctx: AppContext, mrn: str, code: str, reason: str,
-           actor: str = "admin") -> ConditionView:
-    from ccm_timer.services.people import patients
+def remove(ctx: AppContext, mrn: str, code: str, reason: str, *,
+           by: Signer) -> ConditionView:
+    """Remove a condition as `by`, attested for it: the row stays, with who, when and why."""
+    from ccm_timer.services.people import access, patients
 
     try:
         why = check_note(reason, "reason", MAX_REASON).strip()
@@ -136,6 +141,8 @@ def remove(ctx: AppContext, mrn: str, code: str, reason: str,
     except ValueError as exc:
         raise UserError(f"{sentence(exc)[:-1]}; nothing was written.") from None
     with ctx.write() as session:
+        access.require(by, Action.REMOVE_CONDITION)
+        actor = by.name
         patient = patients.find(session, mrn)
         # A bundle from another workstation may have brought its own row of the same code:
         # removing the code removes every current row of it.

@@ -21,6 +21,7 @@ from ccm_timer.core.timer import TimerState
 from ccm_timer.errors import NotFound, UserError, sentence
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import clinicians, patients
+from ccm_timer.services.people.access import Signer
 from ccm_timer.services.security import audit
 from ccm_timer.services.timing import categories, entry_checks
 from ccm_timer.services.timing.entry_values import EntryRow, EntryView, build_view
@@ -41,11 +42,8 @@ def intervals_of(session: Session, entry_ids: list[uuid.UUID]) -> dict[uuid.UUID
     found: dict[uuid.UUID, list[Interval]] = {i: [] for i in entry_ids}
     for start in range(0, len(entry_ids), 500):  # stay under SQLite's variable limit
         chunk = entry_ids[start : start + 500]
-        rows = session.exec(
-            select(Interval).where(col(Interval.entry_id).in_(chunk)).order_by(
-                col(Interval.start_utc)
-            )
-        )
+        rows = session.exec(select(Interval).where(col(Interval.entry_id).in_(chunk))
+                            .order_by(col(Interval.start_utc)))
         for row in rows:
             found[row.entry_id].append(row)
     return found
@@ -303,10 +301,11 @@ def edit(
     end: datetime | None = None,
     note: str | None = None,
     clinician: str | None = None,
-    actor: str | None = None,
+    by: Signer,
     program: str | None = None,
     long_ok: bool = False,
 ) -> EntryView:
+    """Correct an entry as `by`, attested for it (entry_checks.corrector)."""
     reason = entry_checks.reason(reason)
     note = None if note is None else entry_checks.text(note)
     now = ctx.now()
@@ -316,7 +315,7 @@ def edit(
             raise UserError("That entry is voided; add a new entry instead.")
         if old.state is not EntryState.STOPPED:
             raise UserError("That timer is still running; stop it before editing it.")
-        who = clinicians.find(session, ctx, actor)
+        who = entry_checks.corrector(session, ctx, by, old)
         old_spans = intervals_of(session, [old.id])[old.id]
         changes: dict = {}
         if patient_mrn is not None or category_slug is not None or program is not None:
@@ -358,17 +357,20 @@ def edit(
         for s, e in spans:
             entry_checks.overlap(session, changes.get("clinician_id", old.clinician_id), s, e,
                                  now, ignore_origin=old.origin_id)
+        entry_checks.in_scope(session, by, changes.get("clinician_id", old.clinician_id),
+                              changes.get("patient_id", old.patient_id))
         if "spans" in changes:
             entry_checks.confirmed(new_start, new_end, long_ok)
         new = _new_version(session, ctx, old, reason, who, "entry.edit", **changes)
         return view_of(session, ctx, new.id)
 
 
-def void(ctx: AppContext, ref: str, *, reason: str, actor: str | None = None) -> EntryView:
+def void(ctx: AppContext, ref: str, *, reason: str, by: Signer) -> EntryView:
+    """Void an entry as `by`, attested for it (entry_checks.corrector)."""
     reason = entry_checks.reason(reason)
     with ctx.write() as session:
-        new = void_in(session, ctx, find_entry(session, ref), reason,
-                      clinicians.find(session, ctx, actor))
+        old = find_entry(session, ref)
+        new = void_in(session, ctx, old, reason, entry_checks.corrector(session, ctx, by, old))
         return view_of(session, ctx, new.id)
 
 

@@ -1,6 +1,7 @@
 """What an entry must be before anything is written: notes and reasons as text a terminal
 or a chart shows as typed (core/parse.py), times within the dates and lengths of
-core/entry_limits.py, and no overlap with the clinician's other time."""
+core/entry_limits.py, no overlap with the clinician's other time, and a correction by
+someone it is theirs to make."""
 
 from __future__ import annotations
 
@@ -11,9 +12,13 @@ from sqlalchemy import and_, false, or_, true
 from sqlmodel import Session, col, select
 
 from ccm_timer.core import entry_limits
+from ccm_timer.core.access import Action, Duty
 from ccm_timer.core.parse import check_note
 from ccm_timer.errors import UserError, sentence
-from ccm_timer.store.models import Category, Interval, TimeEntry
+from ccm_timer.services.context import AppContext
+from ccm_timer.services.people import access, clinicians
+from ccm_timer.services.people.access import Refused, Signer
+from ccm_timer.store.models import Category, Clinician, Interval, Patient, TimeEntry
 
 
 class LongEntry(UserError):
@@ -91,3 +96,29 @@ def overlap(
             f"{interval.start_utc.isoformat()} to {other_end}); change the times or edit "
             "that entry."
         )
+
+
+def corrector(session: Session, ctx: AppContext, by: Signer, old: TimeEntry) -> Clinician:
+    """The person correcting `old`: attested for it, and theirs to correct (in_scope)."""
+    access.require(by, Action.CORRECT_ENTRY)
+    in_scope(session, by, old.clinician_id, old.patient_id)
+    return clinicians.find(session, ctx, str(by.id))
+
+
+def in_scope(session: Session, by: Signer, clinician_id: uuid.UUID,
+             patient_id: uuid.UUID | None) -> None:
+    """A person corrects their own entries; a practitioner also those on the patients they
+    are billing practitioner of (what they attest when approving). Checked on the entry as
+    it was and as it would be, so no one moves time out of anyone's reach."""
+    if clinician_id == by.id:
+        return
+    patient = session.get(Patient, patient_id) if patient_id else None
+    if (Duty.PRACTITIONER in by.duties and patient is not None
+            and patient.billing_practitioner_id == by.id):
+        return
+    owner = session.get(Clinician, clinician_id)
+    theirs = f"{owner.name}'s" if owner else "another person's"
+    also = (", or those on patients they are the billing practitioner of"
+            if Duty.PRACTITIONER in by.duties else "")
+    raise Refused(f"{by.name} may correct only their own entries{also}; this one would be "
+                  f"{theirs}: ask them or the patient's billing practitioner to correct it.")

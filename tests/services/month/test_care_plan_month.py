@@ -10,7 +10,7 @@ import pytest
 
 from ccm_timer.core.clock import ManualClock
 from ccm_timer.services.month import month_flags, report
-from ccm_timer.services.people import care_plan, conditions, patients
+from ccm_timer.services.people import access, care_plan, conditions, patients
 from ccm_timer.services.timing import entries
 from tests.fixtures.clinic import NURSE, PHYSICIAN, add_people
 
@@ -56,7 +56,8 @@ def complex_month(ctx, clock, ym="2025-11", day=date(2025, 11, 4)):
     to(clock, max(clock.now(), start + timedelta(minutes=90)))
     entries.add_manual(ctx, patient_mrn="T2001", category_slug="care-plan", start=start,
                        end=start + timedelta(minutes=90))
-    month_flags.set_flags(ctx, "T2001", ym, complex_mdm=True, actor=PHYSICIAN)
+    month_flags.set_flags(ctx, "T2001", ym, complex_mdm=True,
+                          by=access.named(ctx, PHYSICIAN))
     return bill(ctx, ym)
 
 
@@ -138,7 +139,8 @@ def test_a_change_after_the_month_does_not_revise_it(ctx, clock, plan):
 
 
 def test_the_hand_set_flag_still_works(ctx, clock, plan):
-    month_flags.set_flags(ctx, "T2001", "2025-11", care_plan_revised=True, actor=PHYSICIAN)
+    month_flags.set_flags(ctx, "T2001", "2025-11", care_plan_revised=True,
+                          by=access.named(ctx, PHYSICIAN))
     p = complex_month(ctx, clock)
     assert p.record.revised_in_month is False and billable(p) == COMPLEX
 

@@ -7,11 +7,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from ccm_timer.core.access import Action
 from ccm_timer.core.clock import ManualClock
 from ccm_timer.services.month import report
 from ccm_timer.services.people import conditions, patients
 from ccm_timer.services.timing import entries
-from tests.fixtures.clinic import NURSE, add_people
+from tests.fixtures.clinic import NURSE, add_people, signer
 
 START = datetime(2025, 10, 1, 14, 0, tzinfo=UTC)  # 10:00 in New York
 DISCLOSURES = "cost-sharing,one-practitioner,right-to-stop"
@@ -101,7 +102,8 @@ def test_a_removed_condition_counts_in_its_month_and_not_after(ctx, clock, remov
     patient(ctx, codes=(("E11.9", OLD), ("I10", OLD)))
     log(ctx, clock, date(2025, 10, 6))
     to(clock, removed)
-    conditions.remove(ctx, "T2001", "I10", "entered for the wrong patient")
+    conditions.remove(ctx, "T2001", "I10", "entered for the wrong patient",
+                      by=signer(ctx, NURSE, Action.REMOVE_CONDITION))
     log(ctx, clock, date(2025, 11, 28))
     assert billable(month(ctx, "2025-10")) == ["99490"]  # before the removal
     november = month(ctx, "2025-11")

@@ -2,9 +2,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from ccm_timer.core.access import Action
 from ccm_timer.errors import UserError
 from ccm_timer.services.month import report
 from ccm_timer.services.timing import entries, timers
+from tests.fixtures.clinic import NURSE, signer
 
 # 2026-11-02 10:00 in New York.
 DAY = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
@@ -52,9 +54,11 @@ def test_entry_crossing_month_end_is_split_in_clinic_time(clinic, clock):
 
 def test_voided_and_superseded_versions_do_not_count(clinic):
     a = _add(clinic, DAY, 1500)
-    entries.edit(clinic, str(a.id), reason="shorter", end=DAY + timedelta(minutes=10))
+    nurse = signer(clinic, NURSE, Action.CORRECT_ENTRY)
+    entries.edit(clinic, str(a.id), reason="shorter", end=DAY + timedelta(minutes=10),
+                 by=nurse)
     b = _add(clinic, DAY + timedelta(hours=2), 1500)
-    entries.void(clinic, str(b.id), reason="wrong patient")
+    entries.void(clinic, str(b.id), reason="wrong patient", by=nurse)
     assert _patient(clinic).result.seconds_by_role["clinical_staff"] == 600
 
 
