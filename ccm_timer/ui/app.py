@@ -22,6 +22,7 @@ from ccm_timer.ui.presenters import tray_text
 from ccm_timer.ui.presenters.tray_status import TrayStatus
 from ccm_timer.ui.question_flow import QuestionFlow
 from ccm_timer.ui.record_flow import RecordFlow
+from ccm_timer.ui.signin_flow import AFTER_LOCK, SignInFlow
 from ccm_timer.ui.sync_runner import SyncLine, SyncRunner
 from ccm_timer.ui.window_flow import WindowFlow
 
@@ -64,7 +65,9 @@ class TrayApp(QObject):
         # Each flow gets the controller, the dialogs and the callbacks it needs, never the
         # app: the flows know nothing of each other, and this class composes them.
         notify = self.surface.notify
+        self.signin = SignInFlow(controller, self.host)
         self.windows = WindowFlow(controller, self.host, notify=notify)
+        controller.signer_changed.connect(self.windows.follow_signer)
         self.questions = QuestionFlow(controller, self.host, notify=notify, stop=self.show_stop)
         controller.gap_detected.connect(self.questions.ask_gap)
         controller.reminder_due.connect(self.questions.remind)
@@ -87,7 +90,16 @@ class TrayApp(QObject):
             self.show_recovery()
         else:
             self.controller.start_heartbeat()
+        # Who is working: asked once the icon shows (and after a crash leftover's question).
+        QTimer.singleShot(0, self.signin.ask_at_start)
         QTimer.singleShot(SYNC_START_MS, self.sync.start)
+
+    def attach_lock(self, lock) -> None:
+        """The privacy lock: the menu and tooltip show no patient data while it is on, and
+        coming back needs the signed-in person's password (or a switch)."""
+        lock.locked.connect(lambda: self.controller.set_locked(True))
+        lock.unlocked.connect(lambda: self.controller.set_locked(False))
+        self.signin.attach_lock(lock)
 
     def rebuild_menu(self) -> None:
         usual = self.status.state != "setup" and not self.status.pending_recovery
@@ -102,7 +114,6 @@ class TrayApp(QObject):
 
     def _on_state(self, status: TrayStatus) -> None:
         self.surface.set_status(status, self.controller.elapsed())
-        self.windows.follow_clinician()
         gap = self.dialogs.get("gap")
         if gap is not None and gap.isVisible() and self.controller.pending_gap is None:
             gap.hide()  # settled by a stop or switch
@@ -122,6 +133,19 @@ class TrayApp(QObject):
             return True
         return False
 
+    def needs_signin(self, then) -> bool:
+        """Nobody signed in (asked now, `then` follows), or an office-role person (told why
+        they do not time): True when the timer action must wait."""
+        if self.signin.needed(then):
+            return True
+        from ccm_timer.ui.presenters.signin import time_refusal
+
+        refusal = time_refusal(self.controller.signer)
+        if refusal:
+            self.error(refusal)
+            return True
+        return False
+
     def choices(self) -> tuple[PatientIndex, list] | None:
         """What a start or an entry by hand chooses from; None when the action must wait
         (the user has been told why)."""
@@ -136,7 +160,7 @@ class TrayApp(QObject):
     # -- starting --------------------------------------------------------------------
 
     def show_start(self) -> None:
-        if (found := self.choices()) is None:
+        if self.needs_signin(self.show_start) or (found := self.choices()) is None:
             return
         dialog = self.host.dialog("start", self._make_start)
         dialog.prepare(self.status, self.controller.elapsed(), *found, self._last_category)
@@ -166,7 +190,7 @@ class TrayApp(QObject):
         dialog.accept()
 
     def start_recent(self, pair) -> None:
-        if self.blocked():
+        if self.needs_signin(lambda: self.start_recent(pair)) or self.blocked():
             return
         try:
             self.controller.start(pair.patient_mrn, pair.category)
@@ -174,6 +198,8 @@ class TrayApp(QObject):
             self.error(str(exc))
 
     def toggle_pause(self) -> None:
+        if self.needs_signin(self.toggle_pause):
+            return
         try:
             self.controller.toggle_pause()
         except UserError as exc:
@@ -190,21 +216,28 @@ class TrayApp(QObject):
     # -- stopping and adding by hand (record_flow.py) ------------------------------
 
     def show_stop(self) -> None:
-        self.records.show_stop()
+        if not self.needs_signin(self.show_stop):
+            self.records.show_stop()
 
     def show_manual(self) -> None:
-        self.records.show_manual()
+        if not self.needs_signin(self.show_manual):
+            self.records.show_manual()
 
     # -- windows, notes and deliveries ---------------------------------------------
 
+    # Patient data is shown to, and its reads audited as, the person signed in.
+
     def show_overview(self) -> None:
-        self.windows.show_overview()
+        if not self.signin.needed(self.show_overview):
+            self.windows.show_overview()
 
     def show_today(self) -> None:
-        self.windows.show_today()
+        if not self.signin.needed(self.show_today):
+            self.windows.show_today()
 
     def copy_last_note(self) -> None:
-        self.windows.copy_last_note()
+        if not self.signin.needed(self.copy_last_note):
+            self.windows.copy_last_note()
 
     def sync_now(self) -> None:
         self.sync.sync_now()
@@ -246,11 +279,23 @@ class TrayApp(QObject):
             return
         dialog.accept()
 
-    def use_clinician(self, clinician_id: str) -> None:
-        try:
-            self.controller.use_clinician(clinician_id)
-        except UserError as exc:
-            self.error(str(exc))
+    # -- who works here (signin_flow.py) ---------------------------------------------
+
+    def show_signin(self) -> None:
+        self.signin.show_signin(AFTER_LOCK) if self.controller.locked else (
+            self.signin.show_signin())
+
+    def switch_person(self, person_id: str | None = None) -> None:
+        self.signin.switch(person_id)
+
+    def sign_out(self) -> None:
+        self.signin.sign_out()
+
+    def show_people(self) -> None:
+        self.signin.show_people()
+
+    def show_audit(self) -> None:
+        self.signin.show_audit()
 
     def show_recovery(self) -> None:
         self.questions.show_recovery()
@@ -261,7 +306,7 @@ class TrayApp(QObject):
         """A second `ccm-timer` launch handed over: open what a keyboard shortcut needs."""
         log.info("handed over: %s", message)
         if message == "activate":
-            self.show_start()
+            self.show_signin() if self.controller.locked else self.show_start()
 
     def quit(self) -> None:
         if not self.status.live or self.status.pending_recovery:

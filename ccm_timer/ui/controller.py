@@ -21,10 +21,11 @@ from ccm_timer.errors import UserError
 from ccm_timer.platform import autostart
 from ccm_timer.services.change_watch import DataVersion
 from ccm_timer.services.context import AppContext
-from ccm_timer.services.people import clinicians
+from ccm_timer.services.people import access, clinicians
+from ccm_timer.services.people.access import Signer
 from ccm_timer.services.security import integrity
 from ccm_timer.services.timing import entries, recovery, sleep_gaps, timers, totals
-from ccm_timer.ui.presenters import tray_status
+from ccm_timer.ui.presenters import signin, tray_status
 from ccm_timer.ui.presenters.tray_state import TrayState
 from ccm_timer.ui.presenters.tray_status import TrayStatus
 
@@ -41,6 +42,7 @@ class GapQuestion:
 
 class TimerController(QObject):
     state_changed = Signal(object)  # TrayStatus
+    signer_changed = Signal(object)  # Signer | None: who is signed in at the tray now
     ticked = Signal(int)  # elapsed seconds, once a second while a timer runs
     gap_detected = Signal(object)  # GapQuestion: asked before the gap is counted
     reminder_due = Signal(object)  # TrayStatus: the timer has run reminder_minutes more
@@ -51,6 +53,10 @@ class TimerController(QObject):
         super().__init__(parent)
         self.ctx = ctx
         self._clinician_id = clinician_id
+        # The person signed in at the tray (their password given at sign-in): every timer
+        # action is theirs, and nobody times as another.
+        self.signer: Signer | None = None
+        self.locked = False  # the privacy lock's state, for the menu and tooltip
         self._status = TrayStatus(TrayState.IDLE, mask_patients=ctx.settings.mask_patients)
         self._orphans: list[recovery.Orphan] = []
         self._gaps: list[GapQuestion] = []
@@ -77,7 +83,8 @@ class TimerController(QObject):
     def refresh(self) -> TrayStatus:
         self._version.changed()  # what we are about to read includes every commit so far
         snap = tray_status.snapshot(self.ctx, self._clinician_id)
-        self._apply(replace(snap, pending_recovery=len(self._orphans)))
+        self._apply(replace(snap, pending_recovery=len(self._orphans), signer=self.signer,
+                            locked=self.locked))
         return self._status
 
     def _apply(self, snap: TrayStatus) -> None:
@@ -205,6 +212,7 @@ class TimerController(QObject):
     # the same transaction, so a crash before the next beat is still asked about.
 
     def start(self, patient_mrn: str | None, category: str, note: str = ""):
+        self._may_time()
         if self._status.live:
             self._settle_gaps()
             _, view = timers.switch(self.ctx, patient_mrn=patient_mrn, category_slug=category,
@@ -218,6 +226,7 @@ class TimerController(QObject):
         return view
 
     def toggle_pause(self):
+        self._may_time()
         if self._status.state is TrayState.PAUSED:
             view = timers.resume(self.ctx, self._clinician_id, watched_by_app=self._watching)
         else:
@@ -226,6 +235,7 @@ class TimerController(QObject):
         return view
 
     def stop(self, note: str | None = None) -> totals.Recorded:
+        self._may_time()
         self._settle_gaps()
         view = timers.stop(self.ctx, self._clinician_id, note or None)
         self.refresh()
@@ -233,15 +243,36 @@ class TimerController(QObject):
 
     def add_manual(self, patient_mrn: str | None, category: str, start: datetime,
                    end: datetime, note: str = "") -> totals.Recorded:
+        self._may_time()
         view = entries.add_manual(self.ctx, patient_mrn=patient_mrn, category_slug=category,
                                   start=start, end=end, note=note,
                                   clinician=self._clinician_id)
         self.refresh()
         return totals.recorded(self.ctx, view)
 
-    def use_clinician(self, clinician_id: str) -> None:
-        self._clinician_id = clinician_id
+    def sign_in(self, signer: Signer) -> None:
+        """`signer` (proven by credentials.verify) works at the tray from now on."""
+        self.signer = signer
+        self._clinician_id = str(signer.id)
+        access.remember_signed_in(self.ctx, signer)  # the CLI's timing commands follow
         self.refresh()
+        self.signer_changed.emit(signer)
+
+    def sign_out(self) -> None:
+        """Nobody is signed in; a running timer goes on and still shows."""
+        self.signer = None
+        access.remember_signed_in(self.ctx, None)
+        self.refresh()
+        self.signer_changed.emit(None)
+
+    def set_locked(self, locked: bool) -> None:
+        self.locked = locked
+        self.refresh()
+
+    def _may_time(self) -> None:
+        refusal = signin.time_refusal(self.signer)
+        if refusal:
+            raise UserError(refusal)
 
     def save_settings(self, *, default_clinician: str | None, mask_patients: bool,
                       reminder_minutes: int, start_at_login: bool,
@@ -270,6 +301,8 @@ class TimerController(QObject):
             self._files.deleteLater()
             self._files = None
         self._settle_gaps()
+        if self.signer is not None:
+            access.remember_signed_in(self.ctx, None)  # the CLI no longer times as them
         if self._watching:  # never vouch for time this app did not watch (crash leftovers)
             try:
                 recovery.release(self.ctx)

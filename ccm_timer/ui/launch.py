@@ -127,7 +127,7 @@ def _early_icon(app):
 def _guard_patient_data(app, ctx: AppContext, tray) -> None:
     """The security parts of start-up: the one-time recovery key, plain-words warnings
     (unencrypted, read-only, stale backup), and the privacy lock that covers open windows
-    after a while without use."""
+    after a while without use, and whose way back is the signed-in person's password."""
     from ccm_timer.ui.privacy_lock import PrivacyLock
     from ccm_timer.ui.unlock_dialog import security_warnings, show_recovery_key_once
 
@@ -137,7 +137,9 @@ def _guard_patient_data(app, ctx: AppContext, tray) -> None:
         tray.surface.notify("CCM Timer needs attention", " ".join(warnings))
         log.warning("security warnings at start: %d", len(warnings))
     # Minutes-long idle limit: a check every 10 s is plenty and keeps an idle tray quiet.
-    lock = PrivacyLock(app, ctx.settings.privacy_lock_minutes, check_ms=10_000, parent=app)
+    lock = PrivacyLock(app, ctx.settings.privacy_lock_minutes, check_ms=10_000, parent=app,
+                       who=tray.signin.lock_name, verify=tray.signin.lock_verify)
+    tray.attach_lock(lock)
     app.aboutToQuit.connect(lock.stop)
 
 

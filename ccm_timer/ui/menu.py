@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QMenu, QVBoxLayout, QWidget, QWidgetAction
 
+from ccm_timer.core.access import Action, Duty
 from ccm_timer.services.timing.recent import RecentPair
 from ccm_timer.ui.presenters import tray_text
 from ccm_timer.ui.presenters.tray_state import TrayState
@@ -33,7 +34,11 @@ class MenuHandler(Protocol):
     def show_stop(self) -> None: ...
     def show_switch(self) -> None: ...
     def start_recent(self, pair: RecentPair) -> None: ...
-    def use_clinician(self, clinician_id: str) -> None: ...
+    def show_signin(self) -> None: ...
+    def switch_person(self, person_id: str | None = None) -> None: ...
+    def sign_out(self) -> None: ...
+    def show_people(self) -> None: ...
+    def show_audit(self) -> None: ...
     def show_manual(self) -> None: ...
     def show_settings(self) -> None: ...
     def show_recovery(self) -> None: ...
@@ -114,16 +119,45 @@ def _item(menu: QMenu, text: str, slot) -> QAction:
     return action
 
 
-def _clinicians(menu: QMenu, status: TrayStatus, handler: MenuHandler) -> None:
-    sub = QMenu(f"&Clinician: {status.clinician_name}", menu)
+def _person(menu: QMenu, status: TrayStatus, handler: MenuHandler) -> None:
+    """Who is signed in, and the switch: open the menu, click a name, type the PIN."""
+    _info(menu, tray_text.signed_in(status))
+    if status.signer is None:
+        menu.setDefaultAction(_item(menu, "Sign &in…", handler.show_signin))
+        return
+    sub = QMenu("Switch p&erson", menu)
     for choice in status.clinicians:
+        if choice.id == str(status.signer.id):
+            continue
         running = " (timer running)" if choice.name in status.others_live else ""
-        action = sub.addAction(f"{choice.name}, {choice.credential}{running}")
-        action.setCheckable(True)
-        action.setChecked(choice.id == status.clinician_id)
-        action.triggered.connect(lambda _=False, cid=choice.id: handler.use_clinician(cid))
-    sub.setEnabled(len(status.clinicians) > 1)
+        label = f"{choice.name}, {choice.credential}" if choice.credential else choice.name
+        action = sub.addAction(f"{label}{running}…")
+        action.triggered.connect(lambda _=False, cid=choice.id: handler.switch_person(cid))
+    sub.addSeparator()
+    sub.addAction("Choose from the list…").triggered.connect(
+        lambda _=False: handler.switch_person(None))
     menu.addMenu(sub)
+    _item(menu, "Sign o&ut", handler.sign_out)
+
+
+def _admin(menu: QMenu, status: TrayStatus, handler: MenuHandler) -> None:
+    """Shown only to a signed-in administrator."""
+    if status.signer is None or Duty.ADMIN not in status.signer.duties:
+        return
+    menu.addSeparator()
+    _item(menu, "&Manage people and passwords…", handler.show_people)
+    _item(menu, "&Audit trail…", handler.show_audit)
+
+
+def _locked(menu: QMenu, status: TrayStatus, handler: MenuHandler) -> None:
+    """While the privacy lock is on: only the way back (the timer keeps running)."""
+    menu.addSeparator()
+    if status.signer is not None:
+        _info(menu, tray_text.signed_in(status))
+        menu.setDefaultAction(_item(menu, "&Unlock…", handler.show_signin))
+        _item(menu, "Switch p&erson…", lambda: handler.switch_person(None))
+    else:
+        menu.setDefaultAction(_item(menu, "Sign &in…", handler.show_signin))
 
 
 def _recent(menu: QMenu, status: TrayStatus, handler: MenuHandler) -> None:
@@ -156,6 +190,8 @@ def build_menu(menu: QMenu, status: TrayStatus, elapsed: int, handler: MenuHandl
     info = None
     if status.state is TrayState.SETUP:
         _info(menu, "Add one with: ccm-timer clinician add")
+    elif status.locked:
+        _locked(menu, status, handler)
     elif status.pending_recovery:
         menu.addSeparator()
         default = _item(menu, "&Decide about the timer left running…", handler.show_recovery)
@@ -163,18 +199,25 @@ def build_menu(menu: QMenu, status: TrayStatus, elapsed: int, handler: MenuHandl
     else:
         if status.others_live:
             _info(menu, f"Also running: {', '.join(status.others_live)}")
-        _clinicians(menu, status, handler)
+        _person(menu, status, handler)
         menu.addSeparator()
+        office = status.signer is not None and not status.signer.may(Action.TIME)
+        if office:
+            _info(menu, f"{status.signer.name} does not time (no clinical role)")
         if status.live:
             pause = "&Resume" if status.state is TrayState.PAUSED else "&Pause"
             _item(menu, pause, handler.toggle_pause)
             menu.setDefaultAction(_item(menu, "S&top…", handler.show_stop))
             _item(menu, "S&witch to another patient or activity…", handler.show_switch)
         else:
-            menu.setDefaultAction(_item(menu, "&Start timer…", handler.show_start))
-        _recent(menu, status, handler)
+            start = _item(menu, "&Start timer…", handler.show_start)
+            start.setEnabled(not office)
+            if status.signer is not None:
+                menu.setDefaultAction(start)
+        if not office:
+            _recent(menu, status, handler)
         menu.addSeparator()
-        _item(menu, "Add time by &hand…", handler.show_manual)
+        _item(menu, "Add time by &hand…", handler.show_manual).setEnabled(not office)
         menu.addSeparator()
         _item(menu, "Month &overview…", handler.show_overview)
         _item(menu, "To&day's time…", handler.show_today)
@@ -182,6 +225,7 @@ def build_menu(menu: QMenu, status: TrayStatus, elapsed: int, handler: MenuHandl
         if sync is not None:
             menu.addSeparator()
             info = _sync(menu, sync, handler)
+        _admin(menu, status, handler)
     menu.addSeparator()
     _item(menu, "Setti&ngs…", handler.show_settings)
     _item(menu, "&Quit", handler.quit)

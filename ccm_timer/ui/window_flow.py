@@ -2,7 +2,8 @@
 each later open), and EHR notes put on the clipboard.
 
 A copied note never shows in a notification: the message says only that it was copied,
-because notifications are seen by anyone near the screen.
+because notifications are seen by anyone near the screen. Each copy is a read in the audit
+trail, under the signed-in person's name (the windows record their own reads).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 
 from ccm_timer.errors import UserError
+from ccm_timer.services.people.access import Signer
+from ccm_timer.services.security.audit_reads import Read, record_read
 from ccm_timer.ui.controller import TimerController
 from ccm_timer.ui.dialog_host import DialogHost
 
@@ -24,8 +27,8 @@ def copy_text(text: str) -> None:
 
 
 class WindowFlow:
-    """The windows are for the clinician the controller is set to; `notify(title, text)` is
-    the tray's passing message."""
+    """The windows are for the person signed in at the tray (the controller's signer);
+    `notify(title, text)` is the tray's passing message."""
 
     def __init__(self, controller: TimerController, host: DialogHost, *,
                  notify: Callable[[str, str], None]) -> None:
@@ -40,13 +43,17 @@ class WindowFlow:
     def clinician(self) -> str | None:
         return self.controller.status.clinician_id
 
+    @property
+    def signer(self) -> Signer | None:
+        return self.controller.signer
+
     def show_overview(self) -> QWidget:
         from ccm_timer.ui.overview import open_overview
 
         if self.overview is None:
-            self.overview = open_overview(self.ctx, clinician=self.clinician)
+            self.overview = open_overview(self.ctx, signer=self.signer)
         else:
-            self.overview.set_clinician(self.clinician)
+            self.overview.set_signer(self.signer)
             self.overview.present()
         return self.overview
 
@@ -54,10 +61,16 @@ class WindowFlow:
         """One patient's view of this month (opened from the overview, which comes too)."""
         return self.show_overview().open_patient(mrn)
 
-    def follow_clinician(self) -> None:
-        """An open overview approves as whoever the tray is set to now."""
+    def follow_signer(self, signer: Signer | None) -> None:
+        """Open windows act as, and audit reads under, whoever is signed in now; with
+        nobody signed in they close (patient data is shown to a person)."""
+        if signer is None:
+            self.close()
+            return
         if self.overview is not None:
-            self.overview.set_clinician(self.clinician)
+            self.overview.set_signer(signer)
+        if self.today is not None:
+            self.today.clinician = str(signer.id)
 
     def show_today(self) -> QWidget:
         from ccm_timer.ui.overview import open_today
@@ -65,9 +78,14 @@ class WindowFlow:
         if self.today is None:
             self.today = open_today(self.ctx, self.clinician)
         else:
-            self.today.clinician = self.clinician  # whoever the tray is set to now
+            self.today.clinician = self.clinician  # whoever is signed in now
             self.today.present()
+        self._read(Read.ENTRIES, "today")
         return self.today
+
+    def _read(self, read: Read, detail: str) -> None:
+        if self.signer is not None:
+            record_read(self.ctx, self.signer.name, read, detail=detail)
 
     def copy_last_note(self) -> bool:
         """The note for the current clinician's most recent entry, on the clipboard."""
@@ -79,6 +97,7 @@ class WindowFlow:
             self.host.error(str(exc))
             return False
         copy_text(note)
+        self._read(Read.NOTE_COPY, "the last entry's note")
         self._notify(*NOTE_COPIED)
         return True
 
@@ -90,6 +109,7 @@ class WindowFlow:
             copy_text(exports.note_for_entry(self.ctx, entry_id))
         except UserError as exc:
             return str(exc)
+        self._read(Read.NOTE_COPY, f"entry {entry_id}")
         return None
 
     def close(self) -> None:

@@ -41,6 +41,8 @@ class TrayStatus:
     # Other clinicians with a live timer on this database: on a shared workstation nobody
     # should leave one running unseen after switching to their own.
     others_live: tuple[str, ...] = ()
+    signer: Any = None  # the person signed in at the tray (a Signer), or None
+    locked: bool = False  # the privacy lock is on: the menu shows no patient data
 
     def __post_init__(self) -> None:  # a plain "running" is taken; an unknown state is not
         object.__setattr__(self, "state", TrayState(self.state))

@@ -64,8 +64,9 @@ def headline(status: TrayStatus, elapsed: int) -> str:
 
 
 def subject(status: TrayStatus) -> str | None:
-    """What the live timer is for: activity and patient."""
-    if status.entry is None:
+    """What the live timer is for: activity and patient (nothing while the privacy lock is
+    on: the tooltip and menu are seen by whoever passes)."""
+    if status.entry is None or status.locked:
         return None
     return f"{status.entry.category_label} — {entry_patient(status.entry, status.mask_patients)}"
 
@@ -77,11 +78,23 @@ def tooltip(status: TrayStatus, elapsed: int) -> str:
         lines.append(what)
     if status.problem:
         lines.append(status.problem)
-    elif status.clinician_name:
-        lines.append(f"Clinician: {status.clinician_name}")
+    elif status.signer is not None:
+        lines.append(f"Signed in: {status.signer.name}")
+    else:
+        lines.append("Nobody is signed in")
     if status.pending_recovery:
         lines.append("Open the menu to decide what to record.")
     return "\n".join(lines)
+
+
+def signed_in(status: TrayStatus) -> str:
+    """The menu's line for who works at the tray."""
+    who = status.signer
+    if who is None:
+        return "Nobody is signed in"
+    found = next((c for c in status.clinicians if c.id == str(who.id)), None)
+    return f"Signed in: {who.name}" + (f", {found.credential}" if found and found.credential
+                                       else "")
 
 
 def setup_hint() -> str:
