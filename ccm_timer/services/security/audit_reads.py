@@ -13,9 +13,14 @@ import getpass
 import uuid
 from enum import StrEnum
 
+from sqlmodel import Session, func, select
+
 from ccm_timer.errors import DatabaseError
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.security import audit
+from ccm_timer.store.models import Patient
+
+ENTITY = "read"  # every read event's entity; its id is the patient's id, or the month
 
 
 class Read(StrEnum):
@@ -37,15 +42,18 @@ def os_user() -> str:
 
 def record_read(ctx: AppContext, actor: str, read: Read, *,
                 patient_id: uuid.UUID | None = None, month: str | None = None,
-                detail: str | None = None) -> bool:
+                detail: str | None = None, mrn: str | None = None) -> bool:
     """Append the read's event in a transaction of its own; False when the database is
-    read-only and the read went unrecorded."""
+    read-only and the read went unrecorded. `mrn` names the patient when the caller has
+    no id (an MRN no patient has names none: the read itself says so to the user)."""
     if ctx.read_only is not None:
         return False
     after = {"os_user": os_user(), "month": month, "detail": detail}
     try:
         with ctx.write() as session:
-            audit.append(session, ctx=ctx, actor=actor, action=read.value, entity="read",
+            if patient_id is None and mrn and mrn.strip():
+                patient_id = _patient_id(session, mrn)
+            audit.append(session, ctx=ctx, actor=actor, action=read.value, entity=ENTITY,
                          entity_id=str(patient_id) if patient_id else (month or ""),
                          after={k: v for k, v in after.items() if v is not None})
     except DatabaseError:
@@ -53,3 +61,10 @@ def record_read(ctx: AppContext, actor: str, read: Read, *,
             return False
         raise
     return True
+
+
+def _patient_id(session: Session, mrn: str) -> uuid.UUID | None:
+    """As patients.find matches an MRN (either case), without its refusal."""
+    exact = session.exec(select(Patient.id).where(Patient.mrn == mrn.strip())).first()
+    return exact or session.exec(select(Patient.id).where(
+        func.upper(Patient.mrn) == mrn.strip().upper())).first()
