@@ -358,7 +358,7 @@ def edit(
             entry_checks.overlap(session, changes.get("clinician_id", old.clinician_id), s, e,
                                  now, ignore_origin=old.origin_id)
         entry_checks.in_scope(session, by, changes.get("clinician_id", old.clinician_id),
-                              changes.get("patient_id", old.patient_id))
+                              changes.get("patient_id", old.patient_id), moved=True)
         if "spans" in changes:
             entry_checks.confirmed(new_start, new_end, long_ok)
         new = _new_version(session, ctx, old, reason, who, "entry.edit", **changes)

@@ -106,7 +106,7 @@ def corrector(session: Session, ctx: AppContext, by: Signer, old: TimeEntry) -> 
 
 
 def in_scope(session: Session, by: Signer, clinician_id: uuid.UUID,
-             patient_id: uuid.UUID | None) -> None:
+             patient_id: uuid.UUID | None, *, moved: bool = False) -> None:
     """A person corrects their own entries; a practitioner also those on the patients they
     are billing practitioner of (what they attest when approving). Checked on the entry as
     it was and as it would be, so no one moves time out of anyone's reach."""
@@ -120,5 +120,6 @@ def in_scope(session: Session, by: Signer, clinician_id: uuid.UUID,
     theirs = f"{owner.name}'s" if owner else "another person's"
     also = (", or those on patients they are the billing practitioner of"
             if Duty.PRACTITIONER in by.duties else "")
-    raise Refused(f"{by.name} may correct only their own entries{also}; this one would be "
-                  f"{theirs}: ask them or the patient's billing practitioner to correct it.")
+    raise Refused(f"{by.name} may correct only their own entries{also}; this one "
+                  f"{'would be' if moved else 'is'} {theirs}: ask them or the patient's "
+                  "billing practitioner to correct it.")

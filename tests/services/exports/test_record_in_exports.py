@@ -13,6 +13,7 @@ from ccm_timer.services import exports
 from ccm_timer.services.month import approvals
 from ccm_timer.services.people import patients
 from tests.fixtures import clinic
+from tests.fixtures.clinic import approver, exporter
 
 ALL_TOLD = "cost-sharing,one-practitioner,right-to-stop"
 
@@ -27,7 +28,7 @@ def alma(data: bytes) -> dict:
 
 def test_the_record_in_the_note_summary_csv_and_json(month_clinic):
     ctx, made = month_clinic
-    approvals.approve(ctx, clinic.MONTH, approver=clinic.PHYSICIAN)
+    approvals.approve(ctx, clinic.MONTH, by=approver(ctx))
     note = exports.note_for_entry(ctx, made["call1"].id)
     assert ("Consent for CCM: 01/05/2026, verbal, obtained by Avery Nurse, RN\n"
             "  Disclosed: cost sharing; only one practitioner can bill it each month; the "
@@ -41,10 +42,10 @@ def test_the_record_in_the_note_summary_csv_and_json(month_clinic):
     summary = exports.month_summary(ctx, clinic.MONTH, "T1002")
     assert "Consent: not on file\n" in summary
     assert "Conditions on file: none recorded\nNo care plan review on file.\n" in summary
-    rows = csv_rows(exports.export_month(ctx, clinic.MONTH, "csv").content)
+    rows = csv_rows(exports.export_month(ctx, clinic.MONTH, "csv", by=exporter(ctx)).content)
     assert [(r["mrn"], r["code"], r["diagnoses"]) for r in rows] == [
         ("T1001", "99490", "E11.9;I10"), ("T1001", "99439", "E11.9;I10")]  # no J06.9
-    data = exports.export_month(ctx, clinic.MONTH, "json").content
+    data = exports.export_month(ctx, clinic.MONTH, "json", by=exporter(ctx)).content
     assert [x["diagnoses"] for x in json.loads(data)["lines"]] == [["E11.9", "I10"]] * 2
     record = alma(data)
     assert [(c["code"], c["chronic"]) for c in record["conditions"]] == [
