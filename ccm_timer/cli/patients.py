@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ccm_timer.cli import audit
 from ccm_timer.cli.args import date_arg, yes_no
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, table
@@ -141,6 +142,9 @@ def _program_cell(e, incomplete: set) -> str:
 
 def patient_list(ctx: AppContext, args) -> None:
     rows = patients.list_patients(ctx, args.search)
+    if rows:  # who saw the list; one patient found is named in the event
+        audit.read(ctx, "PATIENT", mrn=rows[0].mrn if len(rows) == 1 else None,
+                   detail=f"patient list ({len(rows)} patients)")
     if args.json:
         emit_json([p.to_dict() for p in rows])
         return

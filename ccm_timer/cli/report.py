@@ -7,6 +7,7 @@ import csv
 import sys
 from typing import TYPE_CHECKING
 
+from ccm_timer.cli import audit
 from ccm_timer.cli.args import month_arg
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, table
@@ -81,6 +82,9 @@ def show(ctx: AppContext, args) -> None:
         data = _from_hub(ctx, args)
     else:
         data = report.month_report(ctx, args.month, args.patient).to_dict()
+    # Recorded before anything is shown: a report names patients and their minutes.
+    audit.read(ctx, "REPORT", month=data["month"], mrn=args.patient,
+               detail="report from the hub" if args.hub else "report")
     if args.json:
         emit_json(data)
         return
