@@ -70,7 +70,7 @@ class WindowFlow:
         if self.overview is not None:
             self.overview.set_signer(signer)
         if self.today is not None:
-            self.today.clinician = str(signer.id)
+            self.today.clinician, self.today.signer = str(signer.id), signer
 
     def show_today(self) -> QWidget:
         from ccm_timer.ui.overview import open_today
@@ -80,6 +80,7 @@ class WindowFlow:
         else:
             self.today.clinician = self.clinician  # whoever is signed in now
             self.today.present()
+        self.today.signer = self.signer
         self._read(Read.ENTRIES, "today")
         return self.today
 

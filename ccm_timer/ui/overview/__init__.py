@@ -11,16 +11,17 @@ from PySide6.QtWidgets import QWidget
 
 if TYPE_CHECKING:  # the windows (and the database) load on first open
     from ccm_timer.services.context import AppContext
+    from ccm_timer.services.people.access import Signer
 
 
 def open_overview(ctx: AppContext, parent: QWidget | None = None, month: str | None = None,
-                  clinician: str | None = None) -> QWidget:
-    """The month overview for `month` (YYYY-MM; default: this clinic month). `clinician`
-    (a name or id; None: the default clinician) is who approves months from it; change it
-    later with the window's `set_clinician`."""
+                  signer: Signer | None = None) -> QWidget:
+    """The month overview for `month` (YYYY-MM; default: this clinic month). `signer` (the
+    person signed in at the tray) is who reads it (audited) and whose password approves;
+    change it later with the window's `set_signer`."""
     from ccm_timer.ui.overview.overview_window import MonthOverview
 
-    window = MonthOverview(ctx, parent, month, clinician)
+    window = MonthOverview(ctx, parent, month, signer)
     window.present()
     return window
 

@@ -1,6 +1,7 @@
 """The patient's conditions: the problem list (code, description, since, chronic), adding a
 code checked against ICD-10-CM as it is typed, removal with a reason, and the history of
-removed codes. A refused change shows the service's sentence here and writes nothing."""
+removed codes. A refused change shows the service's sentence here and writes nothing; a
+removal asks the signed-in person's password first (attest_dialog.py)."""
 
 from __future__ import annotations
 
@@ -24,11 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ccm_timer.core.access import Action
 from ccm_timer.core.conditions import normalise
 from ccm_timer.errors import UserError
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import conditions
+from ccm_timer.services.people.access import Signer
 from ccm_timer.services.people.conditions import ConditionView
+from ccm_timer.ui import attest_dialog
 from ccm_timer.ui.overview.code_set import loader
 from ccm_timer.ui.overview.record_dialogs import RemoveConditionDialog, pydate, qdate
 from ccm_timer.ui.presenters import patient_record as words
@@ -48,6 +52,8 @@ class ConditionsPanel(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx, self.mrn, self.actor = ctx, mrn, actor
+        self.signer: Callable[[], Signer | None] = lambda: None  # set by the patient view
+        self.attest: attest_dialog.AttestDialog | None = None
         self.rows: list[ConditionView] = []
         self.needed, self.needed_by = 0, ""  # chronic conditions needed, by which programs
         self.dialog: RemoveConditionDialog | None = None
@@ -213,11 +219,17 @@ class ConditionsPanel(QWidget):
         return dialog
 
     def _remove(self, dialog: RemoveConditionDialog, reason: str) -> None:
-        try:
-            conditions.remove(self.ctx, self.mrn, dialog.code, reason, actor=self.actor())
-        except UserError as exc:
-            dialog.show_error(str(exc))
-            return
-        dialog.accept()
-        self.reload()
-        self.changed.emit()
+        def remove(signer: Signer) -> None:
+            try:
+                conditions.remove(self.ctx, self.mrn, dialog.code, reason, by=signer)
+            except UserError as exc:
+                dialog.show_error(str(exc))
+                return
+            dialog.accept()
+            self.reload()
+            self.changed.emit()
+
+        self.attest = attest_dialog.ask(
+            self.ctx, self.signer(), Action.REMOVE_CONDITION,
+            f"Remove {dialog.code} from the problem list.", remove,
+            dialog, refused=dialog.show_error)

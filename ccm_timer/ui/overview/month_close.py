@@ -1,9 +1,11 @@
 """Month close from the overview and the patient view: approve a patient's month (or every
 patient's), and copy a patient's month summary for the chart.
 
-The approver is the clinician the tray is set to (or the default one): an approval attests
-who approved, so it is never made in someone else's name. The approvals service refuses
-clinical staff with a sentence, shown here as it is.
+The approver is the person signed in at the tray, proven again by their password at that
+moment (attest_dialog.py): an approval is the billing practitioner's attestation, so it is
+never made in someone else's name. A signed-in person who may not approve (clinical staff,
+the billing office) finds the buttons disabled, with the reason beside them. Copying the
+summary is a read in the audit trail.
 """
 
 from __future__ import annotations
@@ -12,21 +14,23 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
+from ccm_timer.core.access import Action
 from ccm_timer.errors import UserError
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.month import approvals
 from ccm_timer.services.month.approvals import ApprovalState
-from ccm_timer.services.people import clinicians
-from ccm_timer.services.people.clinicians import ClinicianView
+from ccm_timer.services.people import access
+from ccm_timer.services.people.access import Signer
+from ccm_timer.services.security.audit_reads import Read, record_read
+from ccm_timer.ui import attest_dialog
 from ccm_timer.ui.overview.month_names import month_title
 from ccm_timer.ui.style import ERROR_STYLE
 
 DONE_STYLE = "color: #15803d; font-weight: bold;"
 # The service's refusal names the command-line way; this is the way in the app.
-STAFF_HINT = ("In the app: choose the practitioner under Clinician in the tray menu, then "
-              "approve again.")
+STAFF_HINT = "In the app: the practitioner signs in at the tray (Switch person), then approves."
 
 
 class MonthCloseBar(QWidget):
@@ -38,8 +42,8 @@ class MonthCloseBar(QWidget):
         """`patient()` is the (MRN, name) acted on, or None when none is selected."""
         super().__init__(parent)
         self.ctx, self._month, self._patient = ctx, month, patient
-        self.clinician: str | None = None  # name or id; None: the default clinician
-        self.confirm: QMessageBox | None = None
+        self.signer: Signer | None = None  # the tray's signed-in person
+        self.attest: attest_dialog.AttestDialog | None = None
         self.message = QLabel(wordWrap=True)  # always there: it keeps the buttons compact
         self.copy_button = QPushButton("Copy month &summary")
         self.copy_button.setToolTip("Put the patient's month summary on the clipboard, to "
@@ -60,6 +64,33 @@ class MonthCloseBar(QWidget):
             self.approve_all_button.setToolTip("Approve the month of every patient with time.")
             self.approve_all_button.clicked.connect(lambda: self.ask_approve(every=True))
             layout.addWidget(self.approve_all_button)
+
+    def set_signer(self, signer: Signer | None) -> None:
+        """Approving is the signed-in practitioner's; anyone else sees why not."""
+        self.signer = signer
+        why = self.refusal()
+        for button in (self.approve_button, self.approve_all_button):
+            if button is not None:
+                button.setEnabled(why is None and button.property("has_time") is not False)
+                button.setToolTip(why or "Record that the month is ready to bill; your "
+                                  "password confirms it.")
+        self.say(why, problem=True)
+
+    def refusal(self) -> str | None:
+        """Why the signed-in person may not approve, in a sentence; None when they may."""
+        if self.signer is None:
+            return attest_dialog.NOBODY
+        if self.signer.may(Action.APPROVE):
+            return None
+        try:
+            access.require(self.signer, Action.APPROVE)
+        except UserError as exc:
+            return f"{exc} {STAFF_HINT}"
+        return None
+
+    def set_has_time(self, has_time: bool) -> None:
+        self.approve_button.setProperty("has_time", has_time)
+        self.approve_button.setEnabled(has_time and self.refusal() is None)
 
     def say(self, text: str | None, *, problem: bool = False) -> None:
         self.message.setStyleSheet(ERROR_STYLE if problem else DONE_STYLE)
@@ -84,54 +115,46 @@ class MonthCloseBar(QWidget):
             self.say(str(exc), problem=True)
             return False
         QGuiApplication.clipboard().setText(text)
+        if self.signer is not None:
+            record_read(self.ctx, self.signer.name, Read.NOTE_COPY, month=self._month(),
+                        detail=f"month summary of {found[0]}")
         self.say(f"Month summary of {found[1]} copied. Paste it into the chart.")
         return True
 
     # -- approving --------------------------------------------------------------------
 
-    def approver(self) -> ClinicianView | None:
-        chosen = self.clinician or self.ctx.settings.default_clinician
-        return next((p for p in clinicians.list_clinicians(self.ctx)
-                     if chosen in (str(p.id), p.name)), None)
-
-    def ask_approve(self, *, every: bool) -> QMessageBox | None:
-        """Ask first; clinical staff are not asked, the service's refusal says why."""
+    def ask_approve(self, *, every: bool) -> attest_dialog.AttestDialog | None:
+        """The signed-in practitioner's password, then the approval; anyone else is told
+        why not, and nothing is asked."""
         found = None if every else self._chosen()
         if not every and found is None:
             return None
+        why = self.refusal()
+        if why is not None:
+            self.say(why, problem=True)
+            return None
         mrn = None if every else found[0]
-        try:
-            who = self.approver()
-        except UserError as exc:
-            self.say(str(exc), problem=True)
-            return None
-        if who is None or who.role != "practitioner":
-            self.approve(mrn, hint=STAFF_HINT)
-            return None
-        whom = "every patient with time" if every else found[1]
-        box = QMessageBox(
-            QMessageBox.Icon.Question, "Approve month",
-            f"Approve {month_title(self._month())} for {whom}?\n\nYou approve as {who.name} "
-            f"({who.credential}). This records that the time and codes are ready to bill; "
-            "any later change to the time reopens it.", parent=self)
-        approve = box.addButton("&Approve", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(approve)
-        box.buttonClicked.connect(lambda b: self.approve(mrn) if b is approve else None)
-        self.confirm = box
-        box.show()
-        return box
+        whom = "every patient with time you bill for" if every else found[1]
+        what = (f"Approve {month_title(self._month())} for {whom}: this records that the "
+                "time and codes are ready to bill; any later change to the time reopens it.")
+        self.attest = attest_dialog.ask(self.ctx, self.signer, Action.APPROVE, what,
+                                        lambda signer: self.approve(mrn, signer), self,
+                                        refused=lambda text: self.say(text, problem=True))
+        return self.attest
 
-    def approve(self, mrn: str | None, hint: str = "") -> list[ApprovalState]:
+    def approve(self, mrn: str | None, signer: Signer) -> list[ApprovalState]:
         month = self._month()
         try:
-            done = approvals.approve(self.ctx, month, mrn, approver=self.clinician)
+            done = approvals.approve(self.ctx, month, mrn, by=signer)
         except UserError as exc:
-            self.say(f"{exc} {hint}".strip(), problem=True)
+            self.say(f"{exc} {STAFF_HINT if not signer.may(Action.APPROVE) else ''}".strip(),
+                     problem=True)
             return []
         count = len(done)
         whom = done[0].name if mrn and done else f"{count} patient{'s' if count != 1 else ''}"
-        by = done[0].approved_by if done else ""
-        self.say(f"Approved {month_title(month)} for {whom}, by {by}.")
+        left = getattr(done, "left", {})
+        rest = "".join(f" {k} patient{'s' if k != 1 else ''} left for {who}."
+                       for who, k in left.items())
+        self.say(f"Approved {month_title(month)} for {whom}, by {signer.name}.{rest}")
         self.changed.emit()
         return done

@@ -28,6 +28,8 @@ from PySide6.QtWidgets import (
 
 from ccm_timer.errors import UserError
 from ccm_timer.services.context import AppContext
+from ccm_timer.services.people.access import Signer
+from ccm_timer.services.security.audit_reads import Read, record_read
 from ccm_timer.ui.overview.month_close import MonthCloseBar
 from ccm_timer.ui.overview.month_loader import MonthLoader, MonthRows
 from ccm_timer.ui.overview.month_names import month_title, recent_months
@@ -58,10 +60,11 @@ class MonthOverview(QWidget):
     reloaded = Signal()  # the month's new rows are shown
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None, month: str | None = None,
-                 clinician: str | None = None) -> None:
+                 signer: Signer | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.ctx = ctx
-        self.clinician = clinician  # who approves: the tray's clinician (None: the default)
+        self.signer = signer  # who reads (audited) and attests: the tray's signed-in person
+        self._audited: str | None = None  # the month whose opening was last recorded
         self.patient_windows: dict[tuple[str, str], QWidget] = {}
         self._presented = False
         self._tall: list[int] = []  # view rows made taller for patients with several programs
@@ -98,7 +101,7 @@ class MonthOverview(QWidget):
         self.open_button.clicked.connect(self._open_current)
         self.close_bar = MonthCloseBar(ctx, lambda: self.month, self._current_patient,
                                        every_patient=True)
-        self.close_bar.clinician = clinician
+        self.close_bar.set_signer(signer)
         self.close_bar.layout().insertWidget(1, self.open_button)
         self.close_bar.changed.connect(self._approved)
 
@@ -204,10 +207,23 @@ class MonthOverview(QWidget):
             found = self.month_box.count() - 1
         self.month_box.setCurrentIndex(found)  # reloads
 
-    def set_clinician(self, clinician: str | None) -> None:
-        self.clinician = self.close_bar.clinician = clinician
+    def set_signer(self, signer: Signer | None) -> None:
+        if signer != self.signer:
+            self._audited = None  # another person reads it from now on
+        self.signer = signer
+        self.close_bar.set_signer(signer)
         for window in self.patient_windows.values():
-            window.set_clinician(clinician)
+            window.set_signer(signer)
+        if self.isVisible():
+            self._audit_read()
+
+    def _audit_read(self) -> None:
+        """The month's report was opened (HIPAA 164.312(b)): once per month shown, per
+        person."""
+        if self.signer is not None and self._audited != self.month:
+            self._audited = self.month
+            record_read(self.ctx, self.signer.name, Read.REPORT, month=self.month,
+                        detail="month overview")
 
     def _step(self, offset: int) -> None:
         target = self.month_box.currentIndex() + offset
@@ -224,6 +240,8 @@ class MonthOverview(QWidget):
         rows shown stay until the new ones arrive; overlapping reloads are coalesced."""
         month = self.month
         self.setWindowTitle(f"Month overview — {month_title(month)}")
+        if self.isVisible() or self._presented:
+            self._audit_read()
         self.loader.request(month)
         if month != self._shown_month:
             self._show_busy()
@@ -342,21 +360,23 @@ class MonthOverview(QWidget):
         key = (mrn, self.month)
         window = self.patient_windows.get(key)
         if window is None:
-            window = PatientMonthView(self.ctx, mrn, self.month, self)
-            window.set_clinician(self.clinician)
+            window = PatientMonthView(self.ctx, mrn, self.month, self, signer=self.signer)
             window.changed.connect(self.reload)
             self.patient_windows[key] = window
         else:
             window.reload()
         present(window)
+        window.audit_read()
         return window
 
     def present(self) -> None:
         """Show the window; shown again later (from the tray), it reads the latest time."""
         if self._presented:
+            self._audited = None  # opened again: a read again
             self.reload()
         self._presented = True
         present(self)
+        self._audit_read()
 
 
 def present(window: QWidget) -> None:

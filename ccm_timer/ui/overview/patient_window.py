@@ -20,15 +20,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ccm_timer.core.access import Action
 from ccm_timer.errors import UserError
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.month import approvals, month_flags
 from ccm_timer.services.month.billing_rules import rules_for_month
 from ccm_timer.services.month.report import month_report
 from ccm_timer.services.people import clinicians, patients
+from ccm_timer.services.people.access import Signer
+from ccm_timer.services.security.audit_reads import Read, record_read
 from ccm_timer.services.timing import entries, local_times
 from ccm_timer.services.timing.entry_values import EntryView
-from ccm_timer.ui.overview.entry_dialogs import EditEntryDialog, VoidEntryDialog
+from ccm_timer.ui import attest_dialog
+from ccm_timer.ui.overview.entry_dialogs import EditEntryDialog, VoidEntryDialog, describe
 from ccm_timer.ui.overview.entry_history import version_rows
 from ccm_timer.ui.overview.entry_tables import EntriesModel, VersionsModel, plain_table
 from ccm_timer.ui.overview.month_close import MonthCloseBar
@@ -54,9 +58,11 @@ class PatientMonthView(QWidget):
     changed = Signal()  # something of this patient-month was saved
 
     def __init__(self, ctx: AppContext, mrn: str, month: str,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, signer: Signer | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.ctx, self.mrn, self.month = ctx, mrn, month
+        self.signer = signer  # the tray's signed-in person: reads and changes are theirs
+        self.attest = None  # the open password prompt, if any
         self.result = self.person = None
         self.dialog = None  # the open edit or void dialog, if any
         # No patient identifier in the title: a shared screen broadcasts it.
@@ -72,6 +78,7 @@ class PatientMonthView(QWidget):
         self.close_bar = MonthCloseBar(ctx, lambda: self.month,
                                        lambda: (self.mrn, self.name.text()),
                                        every_patient=False)
+        self.close_bar.set_signer(signer)
         self.close_bar.changed.connect(self._saved)
         self.error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
         self.error.hide()
@@ -127,6 +134,7 @@ class PatientMonthView(QWidget):
         self.record = RecordTabs(self.ctx, self.mrn, self._actor, split)
         self.record.changed.connect(self._saved)
         self.conditions, self.care_plan = self.record.conditions, self.record.care_plan
+        self.conditions.signer = lambda: self.signer
         self.consent = self.record.consent
         layout = QVBoxLayout(self)
         layout.addLayout(head)
@@ -176,10 +184,18 @@ class PatientMonthView(QWidget):
         self.approval.setText(
             f"Month approval: <span style='{style}'>{label}</span> — {said}"
             + (f"<ul style='margin: 0 0 0 -20px'>{changes}</ul>" if text == REOPENED else ""))
-        self.close_bar.approve_button.setEnabled(text != NOTHING)
+        self.close_bar.set_has_time(text != NOTHING)
 
-    def set_clinician(self, clinician: str | None) -> None:
-        self.close_bar.clinician = clinician
+    def set_signer(self, signer: Signer | None) -> None:
+        self.signer = signer
+        self.close_bar.set_signer(signer)
+
+    def audit_read(self) -> bool:
+        """The patient's record was opened (HIPAA 164.312(b)), by the signed-in person."""
+        if self.signer is None or self.person is None:
+            return False
+        return record_read(self.ctx, self.signer.name, Read.PATIENT, patient_id=self.person.id,
+                           month=self.month)
 
     def selected_entry(self) -> EntryView | None:
         rows = self.entry_table.selectionModel().selectedRows()
@@ -236,18 +252,32 @@ class PatientMonthView(QWidget):
         dialog.submitted.connect(lambda s, e, n, r: self._edit(dialog, s, e, n, r))
         return self._open(dialog)
 
+    def _confirm(self, dialog, then) -> None:
+        """The signed-in person's password for the correction, then `then(signer)`."""
+        what = f"{dialog.windowTitle()}: {describe(dialog.view, self.ctx.zone)}"
+        self.attest = attest_dialog.ask(self.ctx, self.signer, Action.CORRECT_ENTRY, what,
+                                        then, dialog, refused=dialog.show_error)
+
     def _edit(self, dialog: EditEntryDialog, start, end, note, reason: str) -> None:
         zone = self.ctx.zone
         try:
             first = local_times.local_instant(start.date(), start.time(), zone) if start else None
             last = local_times.local_instant(end.date(), end.time(), zone) if end else None
-            entries.edit(self.ctx, str(dialog.view.id), reason=reason, start=first, end=last,
-                         note=note)
         except UserError as exc:
             dialog.show_error(str(exc))
             return
-        dialog.accept()
-        self._saved()
+
+        def save(signer: Signer) -> None:
+            try:
+                entries.edit(self.ctx, str(dialog.view.id), reason=reason, start=first,
+                             end=last, note=note, by=signer)
+            except UserError as exc:
+                dialog.show_error(str(exc))
+                return
+            dialog.accept()
+            self._saved()
+
+        self._confirm(dialog, save)
 
     def void_selected(self) -> VoidEntryDialog | None:
         view = self.selected_entry()
@@ -259,13 +289,16 @@ class PatientMonthView(QWidget):
         return self._open(dialog)
 
     def _void(self, dialog: VoidEntryDialog, reason: str) -> None:
-        try:
-            entries.void(self.ctx, str(dialog.view.id), reason=reason)
-        except UserError as exc:
-            dialog.show_error(str(exc))
-            return
-        dialog.accept()
-        self._saved()
+        def save(signer: Signer) -> None:
+            try:
+                entries.void(self.ctx, str(dialog.view.id), reason=reason, by=signer)
+            except UserError as exc:
+                dialog.show_error(str(exc))
+                return
+            dialog.accept()
+            self._saved()
+
+        self._confirm(dialog, save)
 
     def _open(self, dialog):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -293,7 +326,8 @@ class PatientMonthView(QWidget):
 
     def set_flag(self, name: str, on: bool) -> None:
         try:
-            month_flags.set_flags(self.ctx, self.mrn, self.month, **{name: on})
+            month_flags.set_flags(self.ctx, self.mrn, self.month, **{name: on},
+                                  by=self.signer)
         except UserError as exc:
             self.show_error(str(exc))
             self.reload()  # put the box back as stored
@@ -301,10 +335,10 @@ class PatientMonthView(QWidget):
         self._saved()
 
     def _actor(self) -> str:
-        """Who is at this workstation: the clinician the tray is set to (else the default),
-        by name, as the record and the audit trail name them."""
-        wanted = self.close_bar.clinician
+        """Who is at this workstation: the person signed in at the tray (else the default
+        clinician), by name, as the record and the audit trail name them."""
+        if self.signer is not None:
+            return self.signer.name
         found = clinicians.list_clinicians(self.ctx)
-        chosen = [c.name for c in found if wanted in (str(c.id), c.name)] or [
-            c.name for c in found if c.is_default]
+        chosen = [c.name for c in found if c.is_default]
         return chosen[0] if chosen else "admin"

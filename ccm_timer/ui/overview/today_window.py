@@ -60,6 +60,7 @@ class TodayView(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.ctx, self.clinician = ctx, clinician
+        self.signer = None  # the tray's signed-in person: the patient view reads as them
         self.summary: DaySummary | None = None
         self.patient_window: QWidget | None = None
         self._presented = False
@@ -158,13 +159,14 @@ class TodayView(QWidget):
         if self.patient_window is not None:  # one at a time: the last one opened
             self.patient_window.close()
             self.patient_window.deleteLater()
-        window = PatientMonthView(self.ctx, found.patient_mrn, month, self)
+        window = PatientMonthView(self.ctx, found.patient_mrn, month, self, signer=self.signer)
         window.changed.connect(self.reload)
         window.select_entry(found.origin_id)
         self.patient_window = window
         window.show()
         window.raise_()
         window.activateWindow()
+        window.audit_read()
         return window
 
     def present(self) -> None:

@@ -1,21 +1,23 @@
-"""The patient view: corrections with a reason, history, month flags and consent, each
-changing the figures at once (here and in the overview's row)."""
+"""The patient view: corrections with a reason and the signed-in person's password, history,
+month flags and consent, each changing the figures at once (here and in the overview's
+row); opening it is a read in the audit trail."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QDate, QDateTime, Qt
 
 from ccm_timer.services.people import conditions, patients
+from ccm_timer.services.security import credentials
 from ccm_timer.services.timing import entries
 from ccm_timer.ui.overview import open_overview
 from ccm_timer.ui.overview.entry_dialogs import EditEntryDialog, VoidEntryDialog
 from ccm_timer.ui.overview.overview_model import NAMES
 from ccm_timer.ui.overview.patient_window import PatientMonthView
-from tests.fixtures.clinic import log
+from tests.fixtures.clinic import NURSE, PASSWORD, PHYSICIAN, log
 
 
-def _open(qtbot, ctx, mrn: str):
-    overview = open_overview(ctx)
+def _open(qtbot, ctx, mrn: str, who: str = NURSE):
+    overview = open_overview(ctx, signer=credentials.verify(ctx, who, PASSWORD))
     qtbot.addWidget(overview)
     qtbot.waitUntil(lambda: not overview.loading, timeout=10_000)  # rows come from a thread
     view = overview.open_patient(mrn)
@@ -38,7 +40,7 @@ def _edit(view: PatientMonthView, row: int = 0) -> EditEntryDialog:
 
 
 def test_extending_an_entry_to_25_minutes_earns_99490_here_and_in_the_overview(
-        qtbot, nov, settled):
+        qtbot, nov, settled, attest):
     first = log(nov, "T1001", 15, note="Call about refills")
     overview, view = _open(qtbot, nov, "T1001")
     assert view.windowTitle() == "Patient month — November 2026"  # no patient in the title
@@ -53,6 +55,8 @@ def test_extending_an_entry_to_25_minutes_earns_99490_here_and_in_the_overview(
     assert len(entries.history(nov, str(first.id))) == 1
     qtbot.keyClicks(dialog.reason, "Call ran longer than the timer")
     qtbot.mouseClick(dialog.ok, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible() and len(entries.history(nov, str(first.id))) == 1
+    attest(view)  # the nurse's password, asked at that moment
     assert not dialog.isVisible()
     assert view.figures.billable.text() == "Billable: 99490"
     assert view.figures.bar.bands[0].caption == "15 min to 99439"
@@ -67,7 +71,7 @@ def test_extending_an_entry_to_25_minutes_earns_99490_here_and_in_the_overview(
     assert "(15 min) →" in versions[1].what and versions[1].what.endswith("(25 min)")
 
 
-def test_a_refused_correction_keeps_the_dialog_open_with_the_reason(qtbot, nov):
+def test_a_refused_correction_keeps_the_dialog_open_with_the_reason(qtbot, nov, attest):
     log(nov, "T1001", 15)
     log(nov, "T1001", 10, day=4, hour=15)
     _overview, view = _open(qtbot, nov, "T1001")
@@ -75,15 +79,17 @@ def test_a_refused_correction_keeps_the_dialog_open_with_the_reason(qtbot, nov):
     dialog.end.setDateTime(dialog.end.dateTime().addSecs(70 * 60))  # runs into the next one
     dialog.reason.setText("longer")
     dialog.submit()
+    attest(view)
     assert dialog.isVisible() and "overlaps" in dialog.error.text()
     dialog.end.setDateTime(QDateTime(QDate(2030, 1, 1), dialog.end.dateTime().time()))
     dialog.submit()
+    attest(view)
     assert "future" in dialog.error.text()
     assert sum(r.seconds for r in view.entries.rows) == 25 * 60
 
 
 def test_voiding_needs_a_reason_keeps_the_original_and_drops_the_minutes(qtbot, nov,
-                                                                         settled):
+                                                                         settled, attest):
     log(nov, "T1001", 12)
     log(nov, "T1001", 10, day=5)
     overview, view = _open(qtbot, nov, "T1001")
@@ -95,6 +101,8 @@ def test_voiding_needs_a_reason_keeps_the_original_and_drops_the_minutes(qtbot, 
     assert dialog.isVisible() and "Reason" in dialog.error.text()
     dialog.reason.setText("Wrong patient")
     dialog.submit()
+    assert view.attest.isVisible() and view.figures.billable.text() == "Billable: 99490"
+    attest(view)
     assert view.figures.billable.text() == "No billable code yet this month."
     assert _codes(settled(overview), "T1001") == "—"
     voided = [r for r in view.entries.rows if r.voided]
@@ -108,7 +116,7 @@ def test_voiding_needs_a_reason_keeps_the_original_and_drops_the_minutes(qtbot, 
 def test_month_flags_turn_on_complex_ccm(qtbot, nov, settled):
     log(nov, "T1001", 50)
     log(nov, "T1001", 45, day=5)
-    overview, view = _open(qtbot, nov, "T1001")
+    overview, view = _open(qtbot, nov, "T1001", PHYSICIAN)  # the practitioner's judgement
     assert view.figures.billable.text() == "Billable: 99490, 99439 ×2"
     view.flags.boxes["complex_mdm"].click()
     assert view.figures.billable.text() == "Billable: 99490, 99439 ×2"  # both flags needed
@@ -173,3 +181,30 @@ def test_enrolling_in_a_new_program_from_the_patient_view(qtbot, nov):
     programs = [e.program.value for e in patients.get(nov, "T1001").enrollments]
     assert programs == ["CCM", "RPM"]
     assert "not enrolled in RPM" not in view.figures.warnings.text()
+
+
+def test_a_wrong_password_corrects_nothing_and_cancel_neither(qtbot, nov, attest,
+                                                              audit_trail):
+    first = log(nov, "T1001", 15)
+    _overview, view = _open(qtbot, nov, "T1001")
+    dialog = _edit(view)
+    dialog.end.setDateTime(dialog.end.dateTime().addSecs(10 * 60))
+    dialog.reason.setText("Call ran longer")
+    head = len(audit_trail(nov))
+    dialog.submit()
+    attest(view, "Wrong-password-1")
+    assert view.attest.isVisible() and dialog.isVisible()
+    assert view.attest.error.text() == "That is not Avery Nurse's password; nothing was changed."
+    view.attest.reject()  # Cancel
+    assert dialog.isVisible() and len(entries.history(nov, str(first.id))) == 1
+    assert [e[0] for e in audit_trail(nov, head)] == ["signin.fail"]
+
+
+def test_opening_a_patient_leaves_a_read_in_the_audit_trail(qtbot, nov, audit_trail):
+    log(nov, "T1001", 15)
+    head = len(audit_trail(nov))
+    _overview, view = _open(qtbot, nov, "T1001")
+    reads = [e for e in audit_trail(nov, head) if e[0].startswith("read.")]
+    assert [(e[0], e[1]) for e in reads] == [("read.report", NURSE), ("read.patient", NURSE)]
+    assert reads[0][3]["month"] == "2026-11"
+    assert reads[1][2] == str(view.person.id) and reads[1][3]["month"] == "2026-11"

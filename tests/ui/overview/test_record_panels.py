@@ -101,8 +101,10 @@ def test_a_future_since_date_is_refused_in_the_panel(qtbot, nov) -> None:
     assert conditions.list_for(nov, "T1002") == []
 
 
-def test_removing_needs_a_reason_and_keeps_the_history(qtbot, nov) -> None:
+def test_removing_needs_a_reason_and_keeps_the_history(qtbot, nov, clock, signed_in,
+                                                       attest) -> None:
     view = _view(qtbot, nov, "T1001")
+    view.set_signer(signed_in(nov))
     panel = view.conditions
     assert not panel.remove_button.isEnabled()  # nothing selected
     panel.table.selectRow(1)  # I10
@@ -112,6 +114,11 @@ def test_removing_needs_a_reason_and_keeps_the_history(qtbot, nov) -> None:
     assert len(conditions.list_for(nov, "T1001")) == 2
     qtbot.keyClicks(dialog.reason, "Entered for the wrong patient")
     _click(qtbot, dialog.ok)
+    attest(panel, "not-the-password")  # a wrong one removes nothing
+    assert dialog.isVisible() and len(conditions.list_for(nov, "T1001")) == 2
+    assert panel.attest.error.text().startswith("That is not Avery Nurse's password")
+    clock.advance(2)  # past the wait after a wrong password
+    attest(panel)
     assert not dialog.isVisible()
     assert [c.code for c in conditions.list_for(nov, "T1001")] == ["E11.9"]
     assert [r[0] for r in _table(panel)] == ["E11.9"]

@@ -88,10 +88,12 @@ def test_today_view_explains_a_missing_clinician(qtbot, ctx):
     assert "clinician" in window.error.text()
 
 
-def test_an_entry_opens_in_its_patient_month_and_a_correction_updates_the_total(qtbot, nov):
+def test_an_entry_opens_in_its_patient_month_and_a_correction_updates_the_total(
+        qtbot, nov, signed_in, attest):
     log(nov, "T1001", 12, day=20, hour=14)
     log(nov, None, 30, day=20, hour=15, category="quality-improvement")
     window = open_today(nov, None)
+    window.signer = signed_in(nov)
     qtbot.addWidget(window)
     assert window.open_patient(1) is None and "no patient" in window.error.text()
     patient = window.open_patient(0)
@@ -100,6 +102,7 @@ def test_an_entry_opens_in_its_patient_month_and_a_correction_updates_the_total(
     dialog.end.setDateTime(dialog.end.dateTime().addSecs(8 * 60))
     dialog.reason.setText("Forgot to stop the timer late")
     dialog.submit()
+    attest(patient)
     assert window.total.text() == "Total: 50 min in 2 entries (20 min for patients, 30 min " \
         "program-level)."
 
