@@ -1,4 +1,10 @@
-"""`start`, `pause`, `resume`, `stop`, `switch`, `status` and `recover`."""
+"""`start`, `pause`, `resume`, `stop`, `switch`, `status` and `recover`.
+
+They run as the person signed in at this workstation's tray while one runs, else as the
+default clinician, and never ask for a password: a call is never delayed by a prompt (issue
+16, point 5). `--clinician` naming anyone else asks for that person's password, as the
+tray's switch of person does: nobody times as another person by typing their name.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import argparse
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from ccm_timer.cli import secret
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import duration, emit_json, local, table
 from ccm_timer.errors import UserError
@@ -14,8 +21,14 @@ if TYPE_CHECKING:
     from ccm_timer.services.context import AppContext
     from ccm_timer.services.timing.entry_values import EntryView, Status
 
+access = lazy("ccm_timer.services.people.access")
 recovery = lazy("ccm_timer.services.timing.recovery")
 timers = lazy("ccm_timer.services.timing.timers")
+
+
+SIGNED_IN = "signed-in.json"  # access.SIGNED_IN, named here without importing SQLAlchemy
+_WHO = ("name or id (default: the person signed in at the tray, else the default clinician; "
+        "anyone else is asked for their password)")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -26,18 +39,18 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         p.add_argument("--category", required=True, help="see `ccm-timer category list`")
         p.add_argument("--note", default="")
         p.add_argument("--program", help="count toward another program than the category's")
-        p.add_argument("--clinician", help="name or id (default: the default clinician)")
+        p.add_argument("--clinician", help=_WHO)
         p.set_defaults(handler=start if name == "start" else switch)
     for name, handler in (("pause", pause), ("resume", resume)):
         p = sub.add_parser(name, parents=[common], help=f"{name} the running timer")
-        p.add_argument("--clinician")
+        p.add_argument("--clinician", help=_WHO)
         p.set_defaults(handler=handler)
     p = sub.add_parser("stop", parents=[common], help="stop the timer")
     p.add_argument("--note")
-    p.add_argument("--clinician")
+    p.add_argument("--clinician", help=_WHO)
     p.set_defaults(handler=stop)
     p = sub.add_parser("status", parents=[common], help="what is running now")
-    p.add_argument("--clinician")
+    p.add_argument("--clinician", help="whose timer (default: the person timing here)")
     p.set_defaults(handler=status, quick=quick_status)
     p = sub.add_parser("recover", parents=[common],
                        help="decide about timers left running when the app stopped")
@@ -49,8 +62,18 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                         help="stop at the last moment the app was seen alive")
     choice.add_argument("--discard", dest="choice", action="store_const", const="discard",
                         help="void the entry")
-    p.add_argument("--clinician")
+    p.add_argument("--clinician", help=_WHO)
     p.set_defaults(handler=recover)
+
+
+def _timer(ctx: AppContext, args) -> str:
+    """The id of the person the command times as (see the module's docstring)."""
+    from ccm_timer.core.access import Action
+
+    who = access.timer_of(ctx, args.clinician)
+    if who is None:  # someone else than the person timing here: their password
+        who = secret.attest(ctx, args.clinician, Action.TIME)
+    return str(who.id)
 
 
 def _describe(view: EntryView) -> str:
@@ -67,14 +90,14 @@ def _print_entry(ctx: AppContext, args, view: EntryView, verb: str) -> None:
 
 def start(ctx: AppContext, args) -> None:
     view = timers.start(ctx, patient_mrn=args.patient, category_slug=args.category,
-                        note=args.note, clinician=args.clinician, program=args.program)
+                        note=args.note, clinician=_timer(ctx, args), program=args.program)
     _print_entry(ctx, args, view, f"Started at {local(view.start, ctx.zone)[11:]}")
 
 
 def switch(ctx: AppContext, args) -> None:
     stopped, started = timers.switch(
         ctx, patient_mrn=args.patient, category_slug=args.category, note=args.note,
-        clinician=args.clinician, program=args.program,
+        clinician=_timer(ctx, args), program=args.program,
     )
     if args.json:
         emit_json({"stopped": stopped.to_dict() if stopped else None,
@@ -86,15 +109,15 @@ def switch(ctx: AppContext, args) -> None:
 
 
 def pause(ctx: AppContext, args) -> None:
-    _print_entry(ctx, args, timers.pause(ctx, args.clinician), "Paused")
+    _print_entry(ctx, args, timers.pause(ctx, _timer(ctx, args)), "Paused")
 
 
 def resume(ctx: AppContext, args) -> None:
-    _print_entry(ctx, args, timers.resume(ctx, args.clinician), "Resumed")
+    _print_entry(ctx, args, timers.resume(ctx, _timer(ctx, args)), "Resumed")
 
 
 def stop(ctx: AppContext, args) -> None:
-    _print_entry(ctx, args, timers.stop(ctx, args.clinician, args.note), "Stopped")
+    _print_entry(ctx, args, timers.stop(ctx, _timer(ctx, args), args.note), "Stopped")
 
 
 def _print_status(args, result: Status, zone: ZoneInfo) -> None:
@@ -111,7 +134,8 @@ def _print_status(args, result: Status, zone: ZoneInfo) -> None:
 
 
 def status(ctx: AppContext, args) -> None:
-    _print_status(args, timers.status(ctx, args.clinician), ctx.zone)
+    who = args.clinician or access.tray_person(ctx)
+    _print_status(args, timers.status(ctx, who), ctx.zone)
 
 
 def quick_status(args) -> bool:
@@ -123,6 +147,8 @@ def quick_status(args) -> bool:
     where = paths.resolve(args.data_dir)
     if not where.settings_file.exists():
         return False
+    if not args.clinician and (where.data / SIGNED_IN).exists():
+        return False  # a tray may have someone signed in: the full path asks access.py
     prefs = settings.load(where.settings_file)
     try:
         zone = ZoneInfo(prefs.clinic_timezone)
@@ -167,5 +193,5 @@ def recover(ctx: AppContext, args) -> None:
                 else "Several timers need recovery; name the entry id."
             )
         ref = str(waiting[0].entry.id)
-    view = recovery.resolve(ctx, ref, args.choice, args.clinician)
+    view = recovery.resolve(ctx, ref, args.choice, _timer(ctx, args))
     _print_entry(ctx, args, view, f"Recovered ({args.choice})")

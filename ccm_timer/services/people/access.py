@@ -63,6 +63,30 @@ def named(ctx: AppContext, name_or_id: str | None) -> Signer:
         return signer_of(clinicians.find(session, ctx, name_or_id))
 
 
+def timing_here(ctx: AppContext) -> Signer:
+    """Who this workstation times as, without a password (issue 16, point 5): the person
+    signed in at a running tray, else the default clinician."""
+    return named(ctx, tray_person(ctx))
+
+
+def timer_of(ctx: AppContext, name_or_id: str | None) -> Signer | None:
+    """Who a timing command acts as. With no name, or the name of the person who times here
+    (timing_here), that person, unproven; None when the name is someone else's, who must
+    then prove it with their password (credentials.attest for Action.TIME), since neither
+    the tray nor the command line lets one person time as another. Refuses in one sentence
+    a person with no clinical role, before anyone is asked for a password."""
+    here: Signer | None = None
+    if tray_person(ctx) is not None or ctx.settings.default_clinician:
+        here = timing_here(ctx)
+    wanted = named(ctx, name_or_id) if name_or_id else here
+    if wanted is None:  # nobody times here and nobody was named: find() says what to do
+        wanted = named(ctx, None)
+    if not wanted.may(Action.TIME):
+        raise Refused(f"{wanted.name} has no clinical role and cannot time care-management "
+                      "work; only clinical staff and practitioners time their own work.")
+    return wanted if here is not None and wanted.id == here.id else None
+
+
 def has_admin(session: Session, besides: uuid.UUID | None = None) -> bool:
     """Whether an administrator who can prove it exists (`besides`: other than that person).
     Until one does, the clinic is being set up and managing people and settings is open (the
