@@ -131,7 +131,7 @@ def locked_sign_ins(ctx: AppContext) -> list[LockedSignIn]:
                   key=lambda lock: lock.name)
 
 
-def people(ctx: AppContext, rows: Iterable[EventRow]) -> list[str]:
+def people(rows: Iterable[EventRow]) -> list[str]:
     """The names in `rows`, for a filter's choices."""
     return sorted({r.actor for r in rows}, key=str.casefold)
 
