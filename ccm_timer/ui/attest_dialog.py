@@ -56,9 +56,8 @@ class AttestDialog(QDialog):
         buttons = QDialogButtonBox()
         self.ok: QPushButton = buttons.addButton("&Confirm", QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        self.ok.setDefault(True)
+        self.ok.setDefault(True)  # Enter in a field presses it (once: no returnPressed)
         self.ok.clicked.connect(self.submit)
-        self.password.returnPressed.connect(self.submit)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         for part in (title, why):

@@ -1,5 +1,6 @@
-"""The privacy lock: after a while without use open windows hide patient data; a click or a
-key brings it back and is not passed to the hidden window; the timer keeps running."""
+"""The privacy lock: after a while without use open windows hide patient data; only the
+signed-in person's password on the cover brings it back (a click or a key does not, and is
+not passed to the hidden window), or a switch to another person; the timer keeps running."""
 
 from __future__ import annotations
 
@@ -41,9 +42,14 @@ def monotonic() -> FakeMonotonic:
     return FakeMonotonic()
 
 
+SECRET = "Synthetic-pass-16"
+
+
 @pytest.fixture
 def lock(qapp, monotonic):
-    made = PrivacyLock(qapp, 10, monotonic=monotonic, check_ms=50)
+    made = PrivacyLock(qapp, 10, monotonic=monotonic, check_ms=50, who=lambda: "Avery Nurse",
+                       verify=lambda s: None if s == SECRET else "That is not Avery Nurse's "
+                       "password; nothing was changed.")
     yield made
     made.stop()
 
@@ -56,11 +62,12 @@ def _hidden(window: QWidget) -> bool:
     cover = _cover(window)
     centre = window.rect().center()
     return (cover is not None and cover.isVisible() and cover.geometry() == window.rect()
-            and window.childAt(centre) in (cover, cover.label)
+            and (window.childAt(centre) is cover or cover.isAncestorOf(window.childAt(centre)))
             and window.windowTitle() == HIDDEN_TITLE)
 
 
-def test_idle_time_covers_every_open_window_and_a_key_uncovers(qtbot, lock, monotonic):
+def test_idle_time_covers_every_open_window_and_only_the_password_uncovers(
+        qtbot, lock, monotonic):
     window, field = _patient_window(qtbot)
     other, _ = _patient_window(qtbot, "Overview")
     monotonic.now += 9 * 60 + 59
@@ -69,22 +76,53 @@ def test_idle_time_covers_every_open_window_and_a_key_uncovers(qtbot, lock, mono
     with qtbot.waitSignal(lock.locked, timeout=2000):
         monotonic.now += 1
     assert _hidden(window) and _hidden(other)
+    qtbot.keyClick(field, "x")
+    assert field.text() == "" and lock.is_locked  # swallowed, and it reveals nothing
+    cover = _cover(window)
+    assert cover.who.text() == "Signed in: Avery Nurse. Type your password to come back."
+    qtbot.keyClicks(cover.password, "guess")
+    qtbot.keyClick(cover.password, Qt.Key.Key_Return)
+    assert lock.is_locked and _hidden(window) and _hidden(other)
+    assert cover.error.text() == "That is not Avery Nurse's password; nothing was changed."
+    assert cover.password.text() == ""
     with qtbot.waitSignal(lock.unlocked, timeout=1000):
-        qtbot.keyClick(field, "x")
-    assert field.text() == ""  # the key that uncovered was not typed into the hidden form
+        qtbot.keyClicks(cover.password, SECRET)
+        qtbot.keyClick(cover.password, Qt.Key.Key_Return)
     assert not lock.is_locked
     assert not _cover(window).isVisible()
     assert window.windowTitle() == "Testpatient, Alma (T1001)"
 
 
-def test_moving_the_mouse_does_not_uncover_a_click_does(qtbot, lock, monotonic):
+def test_neither_moving_the_mouse_nor_a_click_uncovers(qtbot, lock, monotonic):
     window, field = _patient_window(qtbot)
     lock.lock_now()
     qtbot.mouseMove(window, QPoint(10, 10))
     qtbot.mouseMove(window, QPoint(200, 150))
     assert lock.is_locked and _hidden(window)
     qtbot.mouseClick(window, Qt.MouseButton.LeftButton, pos=QPoint(200, 150))
-    assert not lock.is_locked and not _cover(window).isVisible()
+    qtbot.mouseClick(field, Qt.MouseButton.LeftButton)
+    assert lock.is_locked and _hidden(window)
+
+
+def test_switch_person_on_the_cover_asks_the_tray(qtbot, lock):
+    window, _ = _patient_window(qtbot)
+    lock.lock_now()
+    with qtbot.waitSignal(lock.switch_requested, timeout=1000):
+        _cover(window).switch_button.click()
+    assert lock.is_locked  # the tray unlocks once someone signs in
+
+
+def test_with_nobody_signed_in_the_cover_offers_only_sign_in(qtbot, qapp, monotonic):
+    lock = PrivacyLock(qapp, 10, monotonic=monotonic, check_ms=50)
+    try:
+        window, _ = _patient_window(qtbot)
+        lock.lock_now()
+        cover = _cover(window)
+        assert not cover.password.isVisibleTo(cover)
+        assert cover.switch_button.text() == "&Sign in…"
+    finally:
+        lock.unlock()
+        lock.stop()
 
 
 def test_use_keeps_the_lock_away(qtbot, lock, monotonic):
@@ -114,7 +152,7 @@ def test_the_timer_keeps_running_while_locked(qtbot, lock, monotonic, clinic, cl
     status = timers.status(clinic)
     assert status.state == "running" and status.entry.seconds == 25 * 60
     qtbot.mouseClick(window, Qt.MouseButton.LeftButton)
-    assert timers.status(clinic).state == "running"
+    assert timers.status(clinic).state == "running" and lock.is_locked
 
 
 def test_zero_minutes_never_locks(qtbot, qapp, monotonic):
