@@ -132,3 +132,19 @@ def test_locked_sign_ins_are_listed(clinic, clock) -> None:
     assert "sign-in locked" in [r.what for r in rows]
     assert "wrong password (5 in a row)" in [r.what for r in rows]
     assert audit.check(clinic).ok
+
+
+def test_a_clock_set_back_across_the_month_edge_keeps_each_event_in_its_month(clinic,
+                                                                                clock) -> None:
+    # The month is found in chain order; a clock put back by hours (a wrong time zone set
+    # and corrected) writes an earlier time after a later one, and both stay where they are.
+    clock.advance(timedelta(days=27, hours=15))  # 2026-12-01 06:00 UTC, 01:00 in New York
+    record_read(clinic, NURSE, Read.REPORT, detail="december")
+    clock.jump(timedelta(hours=-2))  # 23:00 on 30 November in New York
+    record_read(clinic, NURSE, Read.REPORT, detail="november, written later")
+    november = [r.what for r in audit_view.list_events(clinic, None, month="2026-11")]
+    december = [r.what for r in audit_view.list_events(clinic, None, month="2026-12")]
+    assert "ran a report (november, written later)" in november
+    assert "ran a report (december)" not in november
+    assert "ran a report (december)" in december
+    assert "ran a report (november, written later)" not in december
