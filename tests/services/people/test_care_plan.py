@@ -13,7 +13,7 @@ from ccm_timer.errors import NotFound, UserError
 from ccm_timer.services.people import care_plan, conditions
 from ccm_timer.services.security import audit
 from ccm_timer.store.models import AuditEvent, CarePlanItem, CarePlanReview
-from tests.fixtures.clinic import NURSE, PHYSICIAN, T0
+from tests.fixtures.clinic import NURSE, PHYSICIAN, T0, remover
 
 
 def _events(ctx, prefix="care_plan.") -> list[AuditEvent]:
@@ -109,7 +109,7 @@ def test_a_condition_must_be_on_the_list(clinic):
                        "first with `ccm-timer patient condition add --mrn T1001 --icd10 "
                        "J45.909`"):
         care_plan.add(clinic, "T1001", "problem", "Asthma", condition="j45909")
-    conditions.remove(clinic, "T1001", "I10", "entered in error")
+    conditions.remove(clinic, "T1001", "I10", "entered in error", by=remover(clinic))
     with pytest.raises(UserError, match="I10 is not on T1001's condition list"):
         care_plan.add(clinic, "T1001", "goal", "BP below 140/90", condition="I10")
     assert _rows(clinic) == (0, 0) and _events(clinic) == []

@@ -10,11 +10,14 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
+from ccm_timer.core.access import Action
 from ccm_timer.errors import NotFound, UserError
-from ccm_timer.services.people import conditions, patients
+from ccm_timer.services.people import access, clinicians, conditions, patients
+from ccm_timer.services.people.access import Refused
 from ccm_timer.services.people.chronic_list import FILE_NAME
 from ccm_timer.services.security import audit
 from ccm_timer.store.models import AuditEvent, Condition
+from tests.fixtures.clinic import NURSE, PHYSICIAN, remover, signer
 
 
 def _events(ctx, action: str) -> list[AuditEvent]:
@@ -76,29 +79,48 @@ def test_duplicate_and_future_since_refused(clinic) -> None:
         conditions.add(clinic, "NOPE", "I10")
 
 
+def test_removal_is_attested_by_a_clinician(clinic) -> None:
+    conditions.add(clinic, "T1002", "J06.9")
+    clinicians.add(clinic, name="Morgan Billing", credential="CPC", role="office",
+                   duties=("billing",))
+    for who, words in ((access.named(clinic, NURSE), "must give their password"),
+                       (signer(clinic, PHYSICIAN, Action.CORRECT_ENTRY),
+                        "must give their password"),
+                       (access.named(clinic, "Morgan Billing"), "may not remove a condition")):
+        with pytest.raises(Refused, match=words):
+            conditions.remove(clinic, "T1002", "J06.9", "resolved", by=who)
+    assert [c.code for c in conditions.list_for(clinic, "T1002")] == ["J06.9"]
+    assert not _events(clinic, "condition.remove")
+    conditions.remove(clinic, "T1002", "J06.9", "resolved",
+                      by=signer(clinic, PHYSICIAN, Action.REMOVE_CONDITION))
+    [event] = _events(clinic, "condition.remove")
+    assert event.actor == PHYSICIAN
+
+
 def test_removal_needs_a_reason_and_keeps_history(clinic, clock) -> None:
     from datetime import timedelta
 
+    nurse = remover(clinic)
     conditions.add(clinic, "T1002", "E11.9", date(2019, 4, 1))
     conditions.add(clinic, "T1002", "J06.9")
     for reason in ("", "   "):
         with pytest.raises(UserError, match="Give a reason for removing the condition"):
-            conditions.remove(clinic, "T1002", "J06.9", reason)
+            conditions.remove(clinic, "T1002", "J06.9", reason, by=nurse)
     with pytest.raises(UserError, match="the reason"):
-        conditions.remove(clinic, "T1002", "J06.9", "x" * 501)
+        conditions.remove(clinic, "T1002", "J06.9", "x" * 501, by=nurse)
     with pytest.raises(NotFound, match="I10 is not on T1002's problem list"):
-        conditions.remove(clinic, "T1002", "I10", "resolved")
+        conditions.remove(clinic, "T1002", "I10", "resolved", by=nurse)
     assert not _events(clinic, "condition.remove")
     clock.advance(timedelta(hours=2))
-    gone = conditions.remove(clinic, "T1002", "j069", " resolved ")
-    assert (gone.code, gone.removed_by, gone.removal_reason) == ("J06.9", "admin", "resolved")
+    gone = conditions.remove(clinic, "T1002", "j069", " resolved ", by=nurse)
+    assert (gone.code, gone.removed_by, gone.removal_reason) == ("J06.9", NURSE, "resolved")
     assert gone.removed_at == clinic.now()
     assert [c.code for c in conditions.list_for(clinic, "T1002")] == ["E11.9"]
     history = conditions.list_for(clinic, "T1002", history=True)
     assert [(c.code, c.removal_reason) for c in history] == [("E11.9", None),
                                                             ("J06.9", "resolved")]
     removed = history[1].history_dict()
-    assert (removed["removed_by"], removed["removal_reason"]) == ("admin", "resolved")
+    assert (removed["removed_by"], removed["removal_reason"]) == (NURSE, "resolved")
     assert removed["removed_at"] == clinic.now().isoformat()
     assert removed["added_at"] < removed["removed_at"]
     [event] = _events(clinic, "condition.remove")
@@ -146,7 +168,7 @@ def test_a_code_recorded_on_two_workstations_is_listed_and_removed_once(clinic) 
                         "without complications", since=date(2019, 4, 1),
                         added_at=clinic.now(), added_by="ws-other"))
     assert [c.code for c in conditions.list_for(clinic, "T1002")] == ["E11.9"]
-    conditions.remove(clinic, "T1002", "E11.9", "entered in error")
+    conditions.remove(clinic, "T1002", "E11.9", "entered in error", by=remover(clinic))
     assert conditions.list_for(clinic, "T1002") == []
     with clinic.read() as s:
         rows = s.exec(select(Condition).where(Condition.patient_id == pid)).all()
