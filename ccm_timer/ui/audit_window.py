@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QHideEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -51,6 +51,7 @@ class AuditWindow(QWidget):
         super().__init__(parent, Qt.WindowType.Window)
         self.ctx, self._viewer = ctx, viewer or (lambda: None)
         self.rows: list[EventRow] = []  # the month as read; the table shows the filtered
+        self._stale = False  # hidden since the last read: shown again, it reads again
         self.setWindowTitle("Audit trail — CCM Timer")
         self.resize(1100, 560)
         self.locked = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
@@ -92,6 +93,19 @@ class AuditWindow(QWidget):
         self.person_box.currentIndexChanged.connect(lambda _i: self.apply_filters())
         self.mrn_edit.textChanged.connect(lambda _t: self.apply_filters())
         self.reload()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # Shown again (after a sign-out, or for the next administrator): the latest events,
+        # under the person signed in now, and a review of its own.
+        if self._stale:
+            self._stale = False
+            self.reload()
+        super().showEvent(event)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        if not event.spontaneous():  # hidden, not merely minimised
+            self._stale = True
+        super().hideEvent(event)
 
     def month(self) -> str:
         return str(self.month_box.currentData())

@@ -107,9 +107,14 @@ def test_once_there_is_an_administrator_only_they_see_it(qtbot, trail):
     also = AuditWindow(trail, viewer=lambda: nurse)
     qtbot.addWidget(also)
     assert also.model.rowCount() == 0 and "may not review" in also.error.text()
-    admin = credentials.verify(trail, ADMIN, PASSWORD)
-    window = AuditWindow(trail, viewer=lambda: admin)
+    signed_in = [credentials.verify(trail, ADMIN, PASSWORD)]  # who the tray has now
+    window = AuditWindow(trail, viewer=lambda: signed_in[0])
     qtbot.addWidget(window)
     window.show()
     assert not window.error.isVisible() and window.model.rowCount() > 0
     assert _cells(window)[-1][1] == ADMIN  # the review, under the administrator's name
+    # Hidden at a sign-out and shown to the next person: read again, under their name.
+    window.hide()
+    signed_in[0] = nurse
+    window.show()
+    assert window.model.rowCount() == 0 and "may not review" in window.error.text()
