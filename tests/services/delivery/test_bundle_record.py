@@ -21,6 +21,7 @@ from ccm_timer.services.delivery import targets
 from ccm_timer.services.people import care_plan, conditions, patients
 from ccm_timer.services.security import audit, bundle_keys
 from ccm_timer.sync.worker import Worker
+from tests.fixtures.clinic import remover
 from tests.fixtures.delivery import add_minutes, provision_bundles, queue_exports
 
 NOV3 = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
@@ -120,7 +121,7 @@ def test_a_later_state_is_taken_and_an_older_bundle_after_it_changes_nothing(car
     ws1, ws2, drop, first = carried
     bundles.import_bundle(ws2, first)
     [goal] = [i for i in care_plan.show(ws1, "T1001").items if i.kind == "goal"]
-    conditions.remove(ws1, "T1001", "E11.9", "entered on the wrong patient")
+    conditions.remove(ws1, "T1001", "E11.9", "entered on the wrong patient", by=remover(ws1))
     care_plan.end(ws1, goal.id, "met in February")
     patients.withdraw_consent(ws1, "T1001", "CCM", date(2026, 11, 4), "moved away")
     later = bundles.import_bundle(ws2, _send(ws1, drop))

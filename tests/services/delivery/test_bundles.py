@@ -19,6 +19,7 @@ from ccm_timer.services.delivery import hub, targets
 from ccm_timer.services.security import audit, bundle_keys
 from ccm_timer.services.timing import entries
 from ccm_timer.sync.worker import Worker
+from tests.fixtures.clinic import corrector
 from tests.fixtures.delivery import add_minutes, provision_bundles, queue_exports
 
 NOV3 = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)  # 08:00 in New York
@@ -88,7 +89,8 @@ def test_bundle_manifest_lists_entries_and_hashes(ctx, clinic, tmp_path):
     drop.mkdir()
     targets.add(ctx, "usb", kind="folder", url=str(drop))
     view = add_minutes(ctx, NOV3, 12)
-    edited = entries.edit(ctx, str(view.id), end=NOV3.replace(minute=15), reason="shorter")
+    edited = entries.edit(ctx, str(view.id), end=NOV3.replace(minute=15), reason="shorter",
+                          by=corrector(ctx))
     [export] = queue_exports(ctx, "usb", 1)
     Worker(ctx, timeout=2).run_once()
     path = drop / bundle.name_for(export.id)
@@ -131,7 +133,8 @@ def test_an_edit_after_import_travels_in_the_next_bundle(two, tmp_path):
     provision_bundles(ws2, ws1)
     path, [view] = _bundle_from(ws1, tmp_path, [12])
     bundles.import_bundle(ws2, path)
-    entries.edit(ws1, str(view.id), end=NOV3.replace(hour=13, minute=25), reason="longer call")
+    entries.edit(ws1, str(view.id), end=NOV3.replace(hour=13, minute=25), reason="longer call",
+                 by=corrector(ws1))
     [export] = queue_exports(ws1, "usb", 1)
     Worker(ws1, timeout=2).run_once()
     bundles.import_bundle(ws2, path.with_name(bundle.name_for(export.id)))

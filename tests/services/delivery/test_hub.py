@@ -13,6 +13,7 @@ from ccm_timer.services.delivery import hub, outbox_status, targets
 from ccm_timer.services.month.billing_rules import rules_for_month
 from ccm_timer.services.timing import entries
 from ccm_timer.sync.worker import Worker
+from tests.fixtures.clinic import corrector
 from tests.fixtures.delivery import HUB_PASSWORD, add_minutes, provision_bundles, queue_exports
 
 NOV3 = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
@@ -61,7 +62,8 @@ def test_pushing_again_changes_nothing_and_edits_arrive(two, hub_url):
     first = hub.push(ws1, hub_url, HUB_PASSWORD)
     assert first.changed["time_entry"] == 1
     assert hub.push(ws1, hub_url, HUB_PASSWORD).changed == {}
-    edited = entries.edit(ws1, str(view.id), end=NOV3 + timedelta(minutes=21), reason="longer")
+    edited = entries.edit(ws1, str(view.id), end=NOV3 + timedelta(minutes=21), reason="longer",
+                          by=corrector(ws1))
     report = hub.push(ws1, hub_url, HUB_PASSWORD)
     assert report.changed["time_entry"] >= 2  # the new version in, the old one superseded
     engine = hub.open_engine(hub_url, HUB_PASSWORD)

@@ -17,6 +17,7 @@ from ccm_timer.services.delivery import hub, targets
 from ccm_timer.services.month import report
 from ccm_timer.services.people import care_plan, conditions, patients
 from ccm_timer.sync.worker import Worker
+from tests.fixtures.clinic import remover
 from tests.fixtures.delivery import HUB_PASSWORD, add_minutes, provision_bundles, queue_exports
 
 NOV3 = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
@@ -122,7 +123,7 @@ def test_a_removal_and_an_end_recorded_later_follow_on_the_next_push(two, hub_ur
     record_on(ws1)
     hub.push(ws1, hub_url, HUB_PASSWORD)
     [goal] = [i for i in care_plan.show(ws1, "T1001").items if i.kind == "goal"]
-    conditions.remove(ws1, "T1001", "E11.9", "entered on the wrong patient")
+    conditions.remove(ws1, "T1001", "E11.9", "entered on the wrong patient", by=remover(ws1))
     care_plan.end(ws1, goal.id, "met in February")
     report = hub.push(ws1, hub_url, HUB_PASSWORD)
     assert report.changed["patient_condition"] == 1 and report.changed["care_plan_item"] == 1

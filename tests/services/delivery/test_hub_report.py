@@ -13,6 +13,7 @@ from ccm_timer.services.delivery import hub, targets
 from ccm_timer.services.month import report
 from ccm_timer.services.people import clinicians, conditions, patients
 from ccm_timer.services.timing import entries
+from tests.fixtures.clinic import remover
 from tests.fixtures.delivery import HUB_PASSWORD, add_minutes
 
 NOV3 = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
@@ -87,7 +88,7 @@ def test_the_hub_counts_conditions_pushed_from_two_workstations(two, hub_url):
     assert _held(_on_hub(hub_url, ws1)) == ([("99490", False)], ["care_plan_not_reviewed"])
     # Its removal travels too: on file in November still (it was, part of the month), no
     # longer in December, which is one chronic condition short again.
-    conditions.remove(ws2, "T1001", "I10", "ruled out at the visit")
+    conditions.remove(ws2, "T1001", "I10", "ruled out at the visit", by=remover(ws2))
     hub.push(ws2, hub_url, HUB_PASSWORD)
     assert _held(_on_hub(hub_url, ws1))[0] == [("99490", False)]
     engine = hub.open_engine(hub_url, HUB_PASSWORD)
