@@ -278,3 +278,66 @@ def test_0010_goes_back_to_0009_keeping_the_clinicians(home, clock):
         assert view.incident_to is False
     finally:
         ctx.close()
+
+
+def test_0011_people_from_0010_time_without_a_password_and_go_back_down(home, clock):
+    """Issue 16, point 8: clinicians from before sign-in have no password and no duty; they
+    time as before, cannot attest until they set a password, and 0011 goes back to 0010
+    keeping them."""
+    from ccm_timer.core.access import Action, Duty
+    from ccm_timer.services.people import access
+    from ccm_timer.services.security import credentials
+    from ccm_timer.services.timing import timers
+
+    key = _key(home)
+    engine = make_engine(home / "ccm-timer.db", key)
+    migrate.upgrade(engine, home / "unused", revision="0010")
+    with engine.begin() as conn:
+        _old_clinic(conn)
+    engine.dispose()
+    ctx = open_app(str(home), clock=clock)
+    try:
+        ctx.update_settings(default_clinician=str(NURSE))  # as the older version left it
+        [nurse] = clinicians.list_clinicians(ctx)
+        assert (nurse.name, nurse.duties) == ("Old Nurse", ())
+        assert access.named(ctx, "Old Nurse").duties == {Duty.CLINICAL_STAFF}
+        assert not credentials.has_secret(ctx, "Old Nurse")
+        assert credentials.sign_in_states(ctx)[str(NURSE)].describe(ctx.zone) == (
+            "no password yet")
+        who = access.timer_of(ctx, None)  # timing asks for nothing
+        assert who is not None and who.name == "Old Nurse"
+        timers.start(ctx, patient_mrn="T9001", category_slug="phone-call",
+                     clinician=str(who.id))
+        assert timers.stop(ctx).clinician == "Old Nurse"
+        with pytest.raises(access.Refused, match="Old Nurse has no password yet: set one at "
+                           "the tray's sign-in or with `ccm-timer clinician set-password"):
+            credentials.attest(ctx, "Old Nurse", "Guessed-pass-1", Action.CORRECT_ENTRY)
+        credentials.set_secret(ctx, "Old Nurse", "Old-nurse-pass-1")  # the first sign-in
+        assert credentials.attest(ctx, "Old Nurse", "Old-nurse-pass-1",
+                                  Action.CORRECT_ENTRY).attested is Action.CORRECT_ENTRY
+        access.grant(ctx, "Old Nurse", "admin", True, None)
+    finally:
+        ctx.close()
+
+    engine = make_engine(home / "ccm-timer.db", key)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrate.MIGRATIONS))
+    with engine.execution_options(ccm_write=True).begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0010")
+    try:
+        assert migrate.current_revision(engine) == "0010"
+        with engine.connect() as conn:
+            assert "credential" not in set(migrate.table_names(engine))
+            assert "duties" not in _columns(conn, "clinician")
+            assert conn.exec_driver_sql("SELECT name FROM clinician").all() == [("Old Nurse",)]
+            assert conn.exec_driver_sql("SELECT count(*) FROM time_entry").scalar() == 2
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+    finally:
+        engine.dispose()
+    ctx = open_app(str(home), clock=clock)  # up again: no password, no duty, as 0011 starts
+    try:
+        assert not credentials.has_secret(ctx, "Old Nurse")
+        assert clinicians.list_clinicians(ctx)[0].duties == ()
+    finally:
+        ctx.close()
