@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
+from ccm_timer.cli.args import group
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json
 
@@ -16,8 +17,7 @@ audit = lazy("ccm_timer.services.security.audit")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("audit", help="check the audit trail")
-    asub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    asub = group(sub, "audit", "check and review the audit trail")
     v = asub.add_parser("verify", parents=[common], help="verify the whole hash chain")
     v.set_defaults(handler=audit_verify)
     p = sub.add_parser("doctor", parents=[common], help="where the data is and how it is kept")

@@ -7,7 +7,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from ccm_timer.cli import secret
-from ccm_timer.cli.args import month_arg
+from ccm_timer.cli.args import group, month_arg
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, table
 from ccm_timer.errors import UserError
@@ -19,20 +19,8 @@ audit_view = lazy("ccm_timer.services.security.audit_view")
 audit_reads = lazy("ccm_timer.services.security.audit_reads")
 
 
-def _audit_actions(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
-    """The `audit` group's sub-parsers: admin.py makes the group (`audit verify`)."""
-    parser = sub.choices.get("audit")
-    if parser is None:
-        parser = sub.add_parser("audit", help="check and review the audit trail")
-        return parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            return action
-    raise RuntimeError("the audit command has no sub-commands")  # a programming error
-
-
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = _audit_actions(sub).add_parser(
+    p = group(sub, "audit", "check and review the audit trail").add_parser(
         "list", parents=[common], help="the trail's events, changes and reads, oldest first "
         "(administrators; itself recorded as a read)")
     p.add_argument("--month", type=month_arg, help="YYYY-MM: only events of that month "
