@@ -14,6 +14,7 @@ from ccm_timer.services import exports
 from ccm_timer.services.month import approvals
 from ccm_timer.store.models import Patient
 from tests.fixtures import clinic
+from tests.fixtures.clinic import approver
 
 HOSTILE = ["=HYPERLINK(\"http://x\")", "+1+2", "-3+4", "@SUM(A1)", "\tTab", "\rReturn",
            "\0Nul", "plain, with \"quotes\"", "line\nbreak", "'already quoted"]
@@ -69,7 +70,7 @@ def test_a_hostile_name_from_the_database_is_neutralized(month_clinic):
         row = session.exec(select(Patient).where(Patient.mrn == "T1001")).one()
         row.family_name = "=cmd|' /C calc'!A0"
         session.add(row)
-    approvals.approve(ctx, clinic.MONTH, "T1001", approver="Dr Blake Test")
+    approvals.approve(ctx, clinic.MONTH, "T1001", by=approver(ctx))
     doc, _ = exports.build(ctx, clinic.MONTH, billing=True)
     rows = read(csv_file.render(doc))
     assert [r["patient_name"] for r in rows] == ["'=cmd|' /C calc'!A0, Alma"] * 2

@@ -14,6 +14,7 @@ from ccm_timer.services import exports
 from ccm_timer.services.month import approvals
 from ccm_timer.sync import fhir_target
 from tests.fixtures import clinic
+from tests.fixtures.clinic import approver, corrector, exporter
 
 
 def bundle(ctx, **kw) -> dict:
@@ -29,7 +30,7 @@ def by_type(doc: dict, kind: str) -> list[dict]:
 
 def test_valid_r4_bundle_with_patients_charge_items_and_time(month_clinic):
     ctx, made = month_clinic
-    approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
+    approvals.approve(ctx, clinic.MONTH, by=approver(ctx))
     doc = bundle(ctx)
     assert doc["type"] == "transaction"
     for entry in doc["entry"]:
@@ -67,7 +68,7 @@ def test_valid_r4_bundle_with_patients_charge_items_and_time(month_clinic):
 
 def test_ids_are_stable_across_exports_and_edits(month_clinic):
     ctx, made = month_clinic
-    approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
+    approvals.approve(ctx, clinic.MONTH, by=approver(ctx))
     first = bundle(ctx, draft=True)
     second = bundle(ctx, draft=True)
     assert [e["resource"]["id"] for e in first["entry"]] == [
@@ -75,7 +76,8 @@ def test_ids_are_stable_across_exports_and_edits(month_clinic):
     assert {c["status"] for c in by_type(first, "ChargeItem")} == {"planned"}  # drafts
     from ccm_timer.services.timing import entries
 
-    entries.edit(ctx, str(made["call1"].id), reason="typo in note", note="BP log reviewed.")
+    entries.edit(ctx, str(made["call1"].id), reason="typo in note", note="BP log reviewed.",
+                 by=corrector(ctx))
     after = bundle(ctx, draft=True)
     # The edited entry's new version overwrites the same Procedure on the server.
     assert {p["id"] for p in by_type(after, "Procedure")} == {
@@ -89,11 +91,12 @@ def test_an_amendment_withdraws_a_line_the_time_no_longer_supports(month_clinic)
     from ccm_timer.services.timing import entries
 
     ctx, made = month_clinic
-    approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
-    exports.export_month(ctx, clinic.MONTH, "fhir")
+    approvals.approve(ctx, clinic.MONTH, by=approver(ctx))
+    exports.export_month(ctx, clinic.MONTH, "fhir", by=exporter(ctx))
     sent = {c["code"]["coding"][0]["code"]: c["id"] for c in by_type(bundle(ctx), "ChargeItem")}
-    entries.void(ctx, str(made["plan"].id), reason="entered for the wrong patient")
-    approvals.approve(ctx, clinic.MONTH, "T1001", approver="Dr Blake Test")
+    entries.void(ctx, str(made["plan"].id), reason="entered for the wrong patient",
+                 by=corrector(ctx, clinic.PHYSICIAN))
+    approvals.approve(ctx, clinic.MONTH, "T1001", by=approver(ctx))
     doc = bundle(ctx)
     assert doc["meta"]["tag"][0]["code"] == "amendment"
     charges = {c["code"]["coding"][0]["code"]: c for c in by_type(doc, "ChargeItem")}

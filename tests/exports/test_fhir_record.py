@@ -20,6 +20,7 @@ from fhir.resources.R4B.bundle import Bundle
 from ccm_timer.core.month import parse_month
 from ccm_timer.exports import document, fhir, fhir_record
 from ccm_timer.sync import fhir_target
+from tests.fixtures.clinic import approver, exporter
 
 ZONE = ZoneInfo("America/New_York")
 MONTH = parse_month("2026-11")
@@ -404,7 +405,7 @@ def _approved(month_clinic):
     from ccm_timer.services.month import approvals
 
     ctx, made = month_clinic
-    approvals.approve(ctx, "2026-11", approver="Dr Blake Test")
+    approvals.approve(ctx, "2026-11", by=approver(ctx))
     return ctx, made
 
 
@@ -477,7 +478,7 @@ def test_the_fhir_server_holds_the_record_with_references_resolved(month_clinic,
 
     ctx, _ = _approved(month_clinic)
     targets.add(ctx, "ehr", kind="fhir", url=fhir_server.url, secret="tok")
-    result = exports.export_month(ctx, "2026-11", "fhir", send="ehr")
+    result = exports.export_month(ctx, "2026-11", "fhir", send="ehr", by=exporter(ctx))
     assert Worker(ctx, timeout=2).run_once().delivered == 1
     sent = [e["resource"] for e in json.loads(result.content)["entry"]]
     assert len(fhir_server.resources) == len(sent)

@@ -17,6 +17,7 @@ from ccm_timer.exports import csv_file, fhir, json_file, pdf
 from ccm_timer.services import exports
 from ccm_timer.services.month import approvals
 from tests.fixtures import clinic
+from tests.fixtures.clinic import PHYSICIAN, approver, corrector, exporter
 
 GOLDEN = Path(__file__).parent / "golden"
 _UUID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
@@ -44,7 +45,7 @@ def check(name: str, text: str) -> None:
 @pytest.fixture
 def approved(month_clinic):
     ctx, made = month_clinic
-    approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
+    approvals.approve(ctx, clinic.MONTH, by=approver(ctx))
     doc, _ = exports.build(ctx, clinic.MONTH, billing=True, actor="Dr Blake Test")
     return ctx, made, doc
 
@@ -72,11 +73,11 @@ def test_an_amendment(approved, clock):
     from ccm_timer.services.timing import entries
 
     ctx, made, _ = approved
-    exports.export_month(ctx, clinic.MONTH, "csv", actor="Dr Blake Test")
+    exports.export_month(ctx, clinic.MONTH, "csv", by=exporter(ctx))
     clock.advance(timedelta(days=1, hours=2))
     entries.void(ctx, str(made["plan"].id), reason="entered for the wrong patient",
-                 actor="Dr Blake Test")
+                 by=corrector(ctx, PHYSICIAN))
     check("month-summary-T1001-changed.txt", exports.month_summary(ctx, clinic.MONTH, "T1001"))
-    approvals.approve(ctx, clinic.MONTH, "T1001", approver="Dr Blake Test")
+    approvals.approve(ctx, clinic.MONTH, "T1001", by=approver(ctx))
     doc, _ = exports.build(ctx, clinic.MONTH, billing=True, actor="Dr Blake Test")
     check("month-amendment.csv", csv_file.render(doc).decode("utf-8-sig"))

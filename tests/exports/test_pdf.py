@@ -12,6 +12,7 @@ import pytest
 from ccm_timer.services import exports
 from ccm_timer.services.month import approvals
 from tests.fixtures import clinic
+from tests.fixtures.clinic import approver, exporter
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None,
                                 reason="needs pdftotext (poppler-utils; .ci/run installs it)")
@@ -26,8 +27,8 @@ def text_of(pdf: bytes, tmp_path) -> str:
 
 def test_summary_page_then_one_section_per_patient_with_totals(qapp, month_clinic, tmp_path):
     ctx, _ = month_clinic
-    approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
-    result = exports.export_month(ctx, clinic.MONTH, "pdf", actor="Dr Blake Test")
+    approvals.approve(ctx, clinic.MONTH, by=approver(ctx))
+    result = exports.export_month(ctx, clinic.MONTH, "pdf", by=exporter(ctx))
     assert result.content.startswith(b"%PDF-")
     text = text_of(result.content, tmp_path)
     pages = text.split("\f")
@@ -51,8 +52,8 @@ def test_summary_page_then_one_section_per_patient_with_totals(qapp, month_clini
 def test_each_patient_page_shows_consent_conditions_and_the_care_plan_review(
         qapp, month_clinic, tmp_path):
     ctx, _ = month_clinic
-    approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
-    pages = text_of(exports.export_month(ctx, clinic.MONTH, "pdf").content,
+    approvals.approve(ctx, clinic.MONTH, by=approver(ctx))
+    pages = text_of(exports.export_month(ctx, clinic.MONTH, "pdf", by=exporter(ctx)).content,
                     tmp_path).split("\f")
     alma = " ".join(next(p for p in pages if "Testpatient, Alma: November" in p).split())
     assert "CCM: 01/05/2026, verbal, obtained by Avery Nurse, RN. Disclosed: cost sharing;" \

@@ -17,6 +17,7 @@ from ccm_timer.services.month import approvals
 from ccm_timer.services.people import conditions, patients
 from ccm_timer.services.timing import entries
 from tests.fixtures import clinic
+from tests.fixtures.clinic import approver
 
 TOLD = "cost-sharing,one-practitioner,right-to-stop"
 
@@ -43,7 +44,7 @@ def _lines(doc: dict, mrn: str) -> list[tuple[str, str]]:
 def test_apcm_and_its_add_on_in_every_billing_format(month_clinic):
     ctx, _ = month_clinic
     _apcm_patient(ctx)
-    approvals.approve(ctx, clinic.MONTH, approver="Dr Blake Test")
+    approvals.approve(ctx, clinic.MONTH, by=approver(ctx))
     doc, _ = exports.build(ctx, clinic.MONTH, billing=True)
     assert _lines(doc, "T4001") == [("G0558", "APCM"), ("G0569", "APCM")]
     patient = next(p for p in doc["patients"] if p["mrn"] == "T4001")
