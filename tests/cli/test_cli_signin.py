@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from ccm_timer.services.people.access import SIGNED_IN
 from ccm_timer.cli import timing as cli_timing
+from ccm_timer.services.people.access import SIGNED_IN
 from tests.fixtures.cli import _env, db_digest, fails, js, ok, run_cli, run_cli_many
 from tests.fixtures.clinic import NURSE, PASSWORD, PHYSICIAN
 from tests.fixtures.keyring import FOLDER

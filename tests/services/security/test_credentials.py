@@ -94,7 +94,8 @@ def test_the_policy_length_is_the_clinic_s_never_below_six(clinic) -> None:
     assert "at most 256" in (credentials.policy_problem(clinic, NURSE, "x1" * 129) or "")
 
 
-@pytest.mark.parametrize("weak", ["aaaaaaaaaa", "avery nurse", "Avery Nurse", "VERY NURSE", "Avery "])
+@pytest.mark.parametrize("weak", ["aaaaaaaaaa", "avery nurse", "Avery Nurse", "VERY NURSE",
+                                  "Avery "])
 def test_a_name_or_one_repeated_character_is_refused(clinic, weak) -> None:
     clinic.update_settings(credential_min_length=5)
     problem = credentials.policy_problem(clinic, NURSE, weak)
