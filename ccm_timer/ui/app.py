@@ -82,16 +82,18 @@ class TrayApp(QObject):
     def status(self) -> TrayStatus:
         return self.controller.status
 
-    def begin(self) -> None:
-        """Show the surface, then ask about crash leftovers before the first heartbeat."""
+    def begin(self, *, ask_signin: bool = True) -> None:
+        """Show the surface, then ask about crash leftovers before the first heartbeat, then
+        who is working (`ask_signin=False`: the caller asks once its own start-up dialogs,
+        the recovery key, are done)."""
         self.surface.show()
         self.controller.watch()
         if self.controller.load_orphans():
             self.show_recovery()
         else:
             self.controller.start_heartbeat()
-        # Who is working: asked once the icon shows (and after a crash leftover's question).
-        QTimer.singleShot(0, self.signin.ask_at_start)
+        if ask_signin:  # who is working: asked once the icon shows, never delaying it
+            QTimer.singleShot(0, self.signin.ask_at_start)
         QTimer.singleShot(SYNC_START_MS, self.sync.start)
 
     def attach_lock(self, lock) -> None:

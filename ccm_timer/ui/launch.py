@@ -186,6 +186,8 @@ def launch(data_dir: str | None) -> int:
     if ctx is None:  # the user cancelled the passphrase
         instance.release()
         return 0
+    from PySide6.QtCore import QTimer
+
     from ccm_timer.ui.app import TrayApp
     from ccm_timer.ui.controller import TimerController
     from ccm_timer.ui.icons import app_icon
@@ -205,8 +207,9 @@ def launch(data_dir: str | None) -> int:
     # session manager's own request checkpoints.
     ending = SessionEnd(app, quit=lambda: tray.finish(stop=False), save=ctx.checkpoint)
     try:
-        tray.begin()
+        tray.begin(ask_signin=False)
         _guard_patient_data(app, ctx, tray)
+        QTimer.singleShot(0, tray.signin.ask_at_start)  # after the recovery key, if shown
         log.info("icon shown after %.0f ms, ready after %.0f ms (%s)", icon_ms,
                  (time.perf_counter() - started) * 1000,
                  "system tray" if use_tray else "fallback window")

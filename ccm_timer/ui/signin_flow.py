@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QDialog, QWidget
 
 from ccm_timer.core.access import Duty
@@ -25,6 +26,7 @@ SWITCH = "Switch person: choose your name and type your password. A timer that i
          "running keeps running for the person who started it."
 AFTER_LOCK = "Patient data is hidden. Type your password to come back, or choose another " \
              "name to switch person."
+RETRY_MS = 500
 NEEDED = "Sign in first: the tray times, and shows patient data to, the person signed in."
 
 
@@ -45,6 +47,9 @@ class SignInFlow:
     # -- signing in ----------------------------------------------------------------------
 
     def ask_at_start(self) -> None:
+        if self.controller.status.pending_recovery:  # one question at a time: that first
+            QTimer.singleShot(RETRY_MS, self.ask_at_start)
+            return
         if self.signer is None and self.controller.status.state != "setup":
             self.show_signin(AT_START)
 

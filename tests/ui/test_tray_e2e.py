@@ -18,6 +18,7 @@ import pytest
 from bench.xdesktop import ARTIFACTS, XDesktop, wait_for
 from ccm_timer.services.security import keys
 from ccm_timer.services.timing import entries, recovery, timers
+from tests.fixtures.clinic import PASSWORD
 from tests.fixtures.desktop_tools import require_tools
 
 
@@ -73,6 +74,18 @@ def _state(ctx) -> str:
     return timers.status(ctx).state
 
 
+def _sign_in(d: XDesktop, shot: str | None = None) -> None:
+    """The sign-in asked at start: the default clinician is chosen; type her password."""
+    wait_for(lambda: _window(d, "who is working"), 15, "the sign-in dialog")
+    time.sleep(0.3)
+    d.type(PASSWORD)
+    if shot:
+        d.shot(shot)
+    d.keys("Return")
+    wait_for(lambda: _window(d, "who is working") is None, 10, "the sign-in to finish")
+    time.sleep(0.2)
+
+
 def test_first_start_shows_the_recovery_key_once(clinic, home: Path, desktop) -> None:
     d = desktop(tray_host=True)
     app = d.launch_app(home)
@@ -80,6 +93,7 @@ def test_first_start_shows_the_recovery_key_once(clinic, home: Path, desktop) ->
     d.shot("recovery-key")
     d.keys("space", "Return")  # tick "I have written it down", then OK
     wait_for(lambda: _window(d, "recovery key") is None, 10, "the dialog to close")
+    _sign_in(d, "sign-in")  # asked once the recovery key is written down, not beside it
     assert keys.load_record(clinic.paths).recovery_key_shown  # shown once: never again
     app.terminate()
     app.wait(15)
@@ -93,6 +107,7 @@ def test_start_and_stop_from_the_tray_menu(clinic, home: Path, desktop, cli) -> 
     icon = wait_for(lambda: _tray_icon(d), 15, "the tray icon")
     shown = time.monotonic() - began
     (d.artifacts / "startup.txt").write_text(f"process start to tray icon: {shown:.2f} s\n")
+    _sign_in(d)
     d.shot("idle-icon")
 
     _open_menu(d, icon)
@@ -150,6 +165,7 @@ def test_without_a_tray_the_fallback_window_and_crash_recovery(
     second = subprocess.run([sys.executable, "-m", "ccm_timer"], env=d.env(
         CCM_TIMER_HOME=str(home)), capture_output=True, text=True, timeout=30)
     assert second.returncode == 0, second.stderr
+    _sign_in(d)  # asked at start; the hand-over's Start follows the sign-in
     wait_for(lambda: _window(d, "Start timer"), 10, "the start dialog")
     time.sleep(0.3)
     d.type("jose")
@@ -167,6 +183,7 @@ def test_without_a_tray_the_fallback_window_and_crash_recovery(
     d.shot("recovery-dialog")
     d.keys("Return")  # the default: stop at the last moment the app was alive
     wait_for(lambda: _state(clinic) == "idle", 10, "the recovery decision")
+    _sign_in(d)  # asked once the leftover is decided, never beside it
     (view,) = entries.list_entries(clinic)
     assert (view.patient_mrn, view.state) == ("T1002", "stopped")
     assert recovery.pending(clinic) == []

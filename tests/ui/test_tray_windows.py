@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QMessageBox
 from ccm_timer.services.timing import timers
 from ccm_timer.ui.overview.overview_window import MonthOverview
 from ccm_timer.ui.overview.today_window import TodayView
+from tests.fixtures.clinic import PASSWORD
 from tests.fixtures.tray import open_menu, trigger
 
 
@@ -51,7 +52,9 @@ def test_todays_time_is_for_the_clinician_the_tray_is_set_to(
     qtbot.waitExposed(today)
     assert today.heading.text() == "Today: Avery Nurse"
     assert [row.entry.patient_mrn for row in today.model.rows] == ["T1001"]
-    tray.use_clinician(tray.status.clinicians[1].id)  # Dr Blake Test takes the keyboard
+    tray.switch_person(tray.status.clinicians[1].id)  # Dr Blake Test takes the keyboard
+    tray.dialogs["signin"].password.setText(PASSWORD)
+    tray.dialogs["signin"].ok.click()
     trigger(tray, "To&day's time…")
     assert tray.windows.today is today
     assert today.heading.text() == "Today: Dr Blake Test"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from ccm_timer.core.access import Action
 from ccm_timer.services.people import clinicians
 from ccm_timer.services.timing import entries, recent, timers, totals
 from ccm_timer.ui.presenters import tray_status
+from tests.fixtures.clinic import NURSE, signer
 
 
 def _hand(clinic, mrn, slug, start, minutes, clinician=None):
@@ -32,7 +34,8 @@ def test_recent_pairs_leave_out_voided_program_level_and_other_clinicians(clinic
     kept = _hand(clinic, "T1001", "phone-call", t, 5)
     clock.advance(1)
     voided = _hand(clinic, "T1002", "care-plan", t + timedelta(hours=1), 5)
-    entries.void(clinic, str(voided.id), reason="wrong patient")
+    entries.void(clinic, str(voided.id), reason="wrong patient",
+                 by=signer(clinic, NURSE, Action.CORRECT_ENTRY))
     clock.advance(1)
     entries.add_manual(clinic, patient_mrn=None, category_slug="program-monitoring",
                        start=t + timedelta(hours=2), end=t + timedelta(hours=3))
@@ -60,7 +63,8 @@ def test_month_total_counts_every_clinician_and_only_this_month(clinic, clock) -
     _hand(clinic, "T1001", "care-plan", clock.now() - timedelta(hours=5), 15,
           clinician="Dr Blake Test")
     voided = _hand(clinic, "T1001", "med-rec", clock.now() - timedelta(hours=3), 40)
-    entries.void(clinic, str(voided.id), reason="entered twice")
+    entries.void(clinic, str(voided.id), reason="entered twice",
+                 by=signer(clinic, NURSE, Action.CORRECT_ENTRY))
     _hand(clinic, "T1002", "phone-call", clock.now() - timedelta(hours=2), 50)
     timers.start(clinic, patient_mrn="T1001", category_slug="phone-call")
     clock.advance(90)

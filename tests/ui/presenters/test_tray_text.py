@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from ccm_timer.core.clock_watch import ClockWatch
+from ccm_timer.services.security import credentials
 from ccm_timer.services.timing import categories, recovery, timers, totals
 from ccm_timer.ui.presenters import tray_status, tray_text
 from ccm_timer.ui.presenters.tray_status import TrayStatus
+from tests.fixtures.clinic import NURSE, PASSWORD
 
 NBSP = "\u00a0"
 
@@ -25,12 +28,16 @@ def test_tooltip_masks_the_patient_unless_full_names_are_chosen(clinic, clock) -
     timers.start(clinic, patient_mrn="T1001", category_slug="phone-call")
     clock.advance(75)
     snap = tray_status.snapshot(clinic)
+    assert tray_text.tooltip(snap, 75).splitlines()[-1] == "Nobody is signed in"
+    snap = replace(snap, signer=credentials.verify(clinic, NURSE, PASSWORD))
     tip = tray_text.tooltip(snap, 75)
     assert tip.splitlines() == [
         "CCM Timer: Running 0:01:15",
         f"Phone call with patient or caregiver — A.T.{NBSP}…001",
-        "Clinician: Avery Nurse",
+        "Signed in: Avery Nurse",
     ]
+    locked = tray_text.tooltip(replace(snap, locked=True), 75)  # the privacy lock is on
+    assert locked.splitlines() == ["CCM Timer: Running 0:01:15", "Signed in: Avery Nurse"]
     assert "Testpatient" not in tip and "T1001" not in tip
     clinic.update_settings(mask_patients=False)
     tip = tray_text.tooltip(tray_status.snapshot(clinic), 75)
@@ -44,6 +51,7 @@ def test_headlines_for_each_state() -> None:
     assert tray_text.headline(TrayStatus("idle", problem="x"), 0) == "Cannot read the timers"
     tip = tray_text.tooltip(TrayStatus("running", pending_recovery=1), 0)
     assert tip.splitlines() == ["CCM Timer: Timer left running: decide",
+                                "Nobody is signed in",
                                 "Open the menu to decide what to record."]
 
 
