@@ -6,10 +6,10 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from ccm_timer.cli.args import yes_no
 from ccm_timer.cli import secret
+from ccm_timer.cli.args import yes_no
 from ccm_timer.cli.lazy import lazy
-from ccm_timer.cli.output import emit_json, local, table
+from ccm_timer.cli.output import emit_json, table
 
 if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
     from ccm_timer.services.context import AppContext
@@ -56,6 +56,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.set_defaults(handler=clinician_list)
     p = csub.add_parser("default", parents=[common], help="choose the default clinician")
     p.add_argument("clinician", help="name or id")
+    p.add_argument("--as", dest="as_name", metavar="NAME", help=_ADMIN)
     p.set_defaults(handler=clinician_default)
     p = csub.add_parser("set", parents=[common], help="change what is recorded of a clinician")
     p.add_argument("--name", required=True, help="name or id")
@@ -127,7 +128,7 @@ def clinician_grant(ctx: AppContext, args) -> None:
 
 
 def clinician_default(ctx: AppContext, args) -> None:
-    view = clinicians.set_default(ctx, args.clinician)
+    view = clinicians.set_default(ctx, args.clinician, secret.admin(ctx, args.as_name))
     if args.json:
         emit_json(view.to_dict())
     else:

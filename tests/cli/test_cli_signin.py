@@ -212,6 +212,11 @@ def test_grant_and_revoke_duties_with_the_administrator_s_password(with_admin) -
     assert _people(home)[ADMIN]["duties"] == ["admin"]
     fails(home, "clinician", "grant", NURSE, "--duty", "practitioner", "--as", ADMIN,
           match="invalid choice", code=2)
+    # Who the workstation times as is a setting: otherwise anyone could time as anyone.
+    fails(home, "clinician", "default", PHYSICIAN,
+          match="Only an administrator may change targets and settings")
+    done = run_cli(home, "clinician", "default", PHYSICIAN, "--as", ADMIN)
+    assert done.returncode == 0 and "Dr Blake Test is now the default" in done.stdout
 
 
 def test_an_office_person_with_the_billing_duty_is_listed_and_cannot_time(with_admin) -> None:

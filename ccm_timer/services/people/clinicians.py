@@ -150,13 +150,21 @@ def find(session: Session, ctx: AppContext, name_or_id: str | None) -> Clinician
     return row
 
 
-def set_default(ctx: AppContext, name_or_id: str) -> ClinicianView:
-    """The person this workstation times as when no one is signed in at a tray."""
+def set_default(ctx: AppContext, name_or_id: str, by: Signer | None = None) -> ClinicianView:
+    """The person this workstation times as when no one is signed in at a tray. A setting,
+    so an administrator's once the clinic has one: timing never asks for a password, and
+    whoever could change the default could time as anyone."""
+    from ccm_timer.core.access import Action
+    from ccm_timer.services.people import access
+
     with ctx.read() as session:
         row = find(session, ctx, name_or_id)
     if row.role is Role.OFFICE:
         raise UserError(f"{row.name} times no care-management work (role office); choose "
                         "a clinician.")
+    if str(row.id) == ctx.settings.default_clinician:
+        return _view(row, str(row.id))  # unchanged: nothing to allow (the tray's settings)
+    access.require_admin(ctx, by, Action.SETTINGS)
     ctx.update_settings(default_clinician=str(row.id))
     return _view(row, str(row.id))
 

@@ -223,3 +223,31 @@ def test_a_dead_tray_s_file_is_stale(clinic) -> None:
     for broken in ("", "{", '{"id": "x"}', '{"id": "x", "pid": "nope"}', "[]"):
         path.write_text(broken, encoding="utf-8")
         assert access.tray_person(clinic) is None, broken
+
+
+def test_the_default_clinician_is_an_administrator_s_setting(staffed) -> None:
+    # Timing as the default clinician asks for no password: changing who it is must.
+    with pytest.raises(Refused, match="Only an administrator may change targets and settings"):
+        clinicians.set_default(staffed, PHYSICIAN)
+    with pytest.raises(Refused, match="only administrators may"):
+        clinicians.set_default(staffed, PHYSICIAN, credentials.verify(staffed, NURSE,
+                                                                      PASSWORD))
+    assert access.timing_here(staffed).name == NURSE
+    clinicians.set_default(staffed, NURSE)  # unchanged: the tray's settings save it as is
+    admin = credentials.verify(staffed, ADMIN, PASSWORD)
+    assert clinicians.set_default(staffed, PHYSICIAN, admin).is_default
+    assert access.timing_here(staffed).name == PHYSICIAN
+
+
+def test_timer_of_the_person_here_or_none_for_someone_else(staffed) -> None:
+    assert access.timer_of(staffed, None).name == NURSE
+    assert access.timer_of(staffed, NURSE).name == NURSE
+    assert access.timer_of(staffed, PHYSICIAN) is None  # their password, then
+    with pytest.raises(Refused, match="Sam Biller has no clinical role and cannot time"):
+        access.timer_of(staffed, BILLER)
+    access.remember_signed_in(staffed, credentials.verify(staffed, PHYSICIAN, PASSWORD))
+    assert access.timer_of(staffed, None).name == PHYSICIAN
+    assert access.timer_of(staffed, NURSE) is None
+    access.remember_signed_in(staffed, credentials.verify(staffed, BILLER, PASSWORD))
+    with pytest.raises(Refused, match="Sam Biller has no clinical role"):
+        access.timer_of(staffed, None)
