@@ -45,6 +45,7 @@ from ccm_timer.store import hashes, migrate
 from ccm_timer.store.engine import make_engine
 from ccm_timer.store.types import to_db_text
 from tests.fixtures.cli import run_cli
+from tests.fixtures.clinic import give_passwords, remover
 
 EARLIER = [r for r in migrate.KNOWN_REVISIONS if r < "0011"]
 RECORD = ("patient_condition", "care_plan_item", "care_plan_review", "consent_document")
@@ -192,6 +193,7 @@ def test_0009_goes_back_to_0008_on_a_database_full_of_the_new_records(home, cloc
         key = ctx.engine.ccm_key
         clinicians.add(ctx, name="Avery Nurse", credential="RN", role="clinical_staff",
                        default=True)
+        give_passwords(ctx, ("Avery Nurse",))
         patients.add(ctx, mrn="T1001", name="Testpatient, Alma", program="CCM",
                      consent=date(2026, 1, 5), qmb=True)
         patients.set_consent(ctx, "T1001", "CCM", date(2026, 1, 5), "written",
@@ -199,7 +201,7 @@ def test_0009_goes_back_to_0008_on_a_database_full_of_the_new_records(home, cloc
                              document=(b"%PDF-1.4 synthetic", "application/pdf"))
         conditions.add(ctx, "T1001", "E11.9", date(2019, 4, 1))
         conditions.add(ctx, "T1001", "I10")
-        conditions.remove(ctx, "T1001", "I10", "recorded twice")
+        conditions.remove(ctx, "T1001", "I10", "recorded twice", by=remover(ctx))
         care_plan.add(ctx, "T1001", "goal", "HbA1c below 7.5% by March")
         care_plan.review(ctx, "T1001")
         entries.add_manual(ctx, patient_mrn="T1001", category_slug="phone-call", start=WHEN,

@@ -96,7 +96,8 @@ def test_entry_spans_are_filled_for_existing_entries(tmp_path: Path, home: Path)
         for column in ("span_start", "span_end", "span_seconds"):
             conn.execute(text(f"ALTER TABLE time_entry DROP COLUMN {column}"))
         # ...and what the later revisions added: 0006 roster imports, 0007 evidence hashes,
-        # 0008 bundle keys and conflicts, 0009 the clinical record, 0010 incident-to.
+        # 0008 bundle keys and conflicts, 0009 the clinical record, 0010 incident-to, 0011
+        # credentials and duties.
         for table in ("care_plan_review", "care_plan_item", "patient_condition"):
             conn.execute(text(f"DROP TABLE {table}"))
         conn.execute(text("CREATE TABLE enrollment_0008 AS SELECT id, patient_id, program, "
@@ -106,6 +107,8 @@ def test_entry_spans_are_filled_for_existing_entries(tmp_path: Path, home: Path)
         conn.execute(text("DROP TABLE consent_document"))
         conn.execute(text("ALTER TABLE patient DROP COLUMN qmb"))
         conn.execute(text("ALTER TABLE clinician DROP COLUMN incident_to"))  # 0010
+        conn.execute(text("DROP TABLE credential"))  # 0011 sign-in
+        conn.execute(text("ALTER TABLE clinician DROP COLUMN duties"))
         conn.execute(text("DROP TABLE roster_import_patient"))
         conn.execute(text("DROP TABLE roster_import"))
         conn.execute(text("DROP TABLE chain_head"))

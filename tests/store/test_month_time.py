@@ -17,6 +17,7 @@ from ccm_timer.core.month import YearMonth, clip_seconds, month_bounds_utc
 from ccm_timer.services.timing import entries, timers
 from ccm_timer.store.models import Clinician
 from ccm_timer.store.month_time import MonthTime, month_time
+from tests.fixtures.clinic import corrector
 
 NY = ZoneInfo("America/New_York")
 OCT, NOV, DEC = YearMonth(2026, 10), YearMonth(2026, 11), YearMonth(2026, 12)
@@ -94,8 +95,9 @@ def test_groups_by_patient_role_and_program_with_program_level_time(clinic, cloc
     add(clinic, None, t + timedelta(hours=3), t + timedelta(hours=3, minutes=4))
     # A voided entry and an edited one's old version count nothing; the new version counts.
     voided = add(clinic, "T1002", t + timedelta(hours=4), t + timedelta(hours=4, minutes=50))
-    entries.void(clinic, str(voided.id), reason="entered twice")
-    entries.edit(clinic, str(a.id), end=t + timedelta(minutes=11), reason="one more minute")
+    entries.void(clinic, str(voided.id), reason="entered twice", by=corrector(clinic))
+    entries.edit(clinic, str(a.id), end=t + timedelta(minutes=11), reason="one more minute",
+                 by=corrector(clinic))
     got = time_of(clinic, NOV, clock.now(), by=("patient", "role", "program")).seconds
     t1001, t1003 = (_patient_id(clinic, mrn) for mrn in ("T1001", "T1003"))
     assert got == {
