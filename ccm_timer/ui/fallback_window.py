@@ -60,7 +60,7 @@ class FallbackWindow(QWidget):
         self.pause_button.setText("&Resume" if status.state is TrayState.PAUSED else "&Pause")
         what = tray_text.subject(status) or status.problem or (
             tray_text.setup_hint() if status.state is TrayState.SETUP else
-            f"Clinician: {status.clinician_name}")
+            tray_text.signed_in(status))
         self.subject.setText(what)
         self.set_elapsed(elapsed)
 

@@ -54,7 +54,6 @@ class SignInDialog(QDialog):
         self.intro = QLabel(wordWrap=True, styleSheet=TITLE_STYLE)
         self.list = QListWidget()
         self.list.setAccessibleName("People")
-        self.list.setMinimumHeight(120)
         self.policy = QLabel(wordWrap=True)
         self.password = password_field("password")
         self.again = password_field("again")
@@ -94,6 +93,10 @@ class SignInDialog(QDialog):
                                    f"; {person.state})")
             item.setData(ID_ROLE, person.id)
             self.list.addItem(item)
+        # As tall as the people (up to eight rows), so the password sits right under them.
+        rows = max(2, min(8, len(self.people)))
+        self.list.setFixedHeight(self.list.sizeHintForRow(0) * rows + 2 * self.list.frameWidth()
+                                 + 4)
         row = next((i for i, p in enumerate(self.people) if p.id == chosen), 0)
         self.list.setCurrentRow(row)
         self.show_error(problem)
@@ -117,6 +120,7 @@ class SignInDialog(QDialog):
                                                        else "&Password:")
         self.ok.setText(SET_AND_SIGN_IN if setting else SIGN_IN)
         self.show_error(None)
+        self.adjustSize()  # the policy's lines shown (or hidden) in full
         if not self._wait.isActive():
             self.ok.setEnabled(person is not None)
         self.password.setFocus()
@@ -124,6 +128,7 @@ class SignInDialog(QDialog):
     def show_error(self, text: str | None) -> None:
         self.error.setText(text or "")
         self.error.setVisible(bool(text))
+        self.adjustSize()
 
     # -- signing in ----------------------------------------------------------------------
 

@@ -21,7 +21,6 @@ from ccm_timer.errors import UserError
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.month import approvals
 from ccm_timer.services.month.approvals import ApprovalState
-from ccm_timer.services.people import access
 from ccm_timer.services.people.access import Signer
 from ccm_timer.services.security.audit_reads import Read, record_read
 from ccm_timer.ui import attest_dialog
@@ -31,6 +30,7 @@ from ccm_timer.ui.style import ERROR_STYLE
 DONE_STYLE = "color: #15803d; font-weight: bold;"
 # The service's refusal names the command-line way; this is the way in the app.
 STAFF_HINT = "In the app: the practitioner signs in at the tray (Switch person), then approves."
+NOTE_STYLE = "color: palette(placeholder-text);"  # not an error: simply not theirs to do
 
 
 class MonthCloseBar(QWidget):
@@ -74,7 +74,8 @@ class MonthCloseBar(QWidget):
                 button.setEnabled(why is None and button.property("has_time") is not False)
                 button.setToolTip(why or "Record that the month is ready to bill; your "
                                   "password confirms it.")
-        self.say(why, problem=True)
+        self.message.setStyleSheet(NOTE_STYLE)
+        self.message.setText(why or "")
 
     def refusal(self) -> str | None:
         """Why the signed-in person may not approve, in a sentence; None when they may."""
@@ -82,11 +83,8 @@ class MonthCloseBar(QWidget):
             return attest_dialog.NOBODY
         if self.signer.may(Action.APPROVE):
             return None
-        try:
-            access.require(self.signer, Action.APPROVE)
-        except UserError as exc:
-            return f"{exc} {STAFF_HINT}"
-        return None
+        return (f"{self.signer.name} cannot approve: only the billing practitioner approves a "
+                f"month. {STAFF_HINT}")
 
     def set_has_time(self, has_time: bool) -> None:
         self.approve_button.setProperty("has_time", has_time)

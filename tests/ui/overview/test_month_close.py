@@ -78,10 +78,9 @@ def test_a_nurses_window_cannot_approve_and_says_why(qtbot, nov) -> None:
     bar = window.close_bar
     assert not bar.approve_button.isEnabled() and not bar.approve_all_button.isEnabled()
     assert bar.message.isVisibleTo(window)
-    assert bar.message.text().startswith("Avery Nurse (clinical staff) may not approve a "
-                                         "month for billing: only practitioners may")
-    assert bar.message.text().endswith("In the app: the practitioner signs in at the tray "
-                                       "(Switch person), then approves.")
+    assert bar.message.text() == (
+        "Avery Nurse cannot approve: only the billing practitioner approves a month. In the "
+        "app: the practitioner signs in at the tray (Switch person), then approves.")
     assert bar.approve_button.toolTip() == bar.message.text()
     assert bar.ask_approve(every=False) is None  # not asked for a password: refused at once
     assert _approval(window)["T1001"] == "Not approved"
