@@ -39,6 +39,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p = csub.add_parser("set-password", parents=[common], help="set or change a password "
                         "(asked twice on a terminal, one line from standard input otherwise)")
     p.add_argument("name", help="name or id")
+    p.add_argument("--as", dest="as_name", metavar="NAME",
+                   help="an administrator present for a first password (needed once the "
+                   "clinic has an administrator); their password is asked first")
     p.set_defaults(handler=clinician_password)
     p = csub.add_parser("reset-password", parents=[common], help="clear a person's password "
                         "and sign-in lock; they set a new one at their next sign-in")
@@ -106,16 +109,17 @@ def clinician_password(ctx: AppContext, args) -> None:
     current = None
     if credentials.has_secret(ctx, name):
         current = secret.read_secret(f"Current password for {name}: ")
+    witness = secret.admin(ctx, args.as_name)  # a first one, once the clinic has an admin
     new = secret.read_secret(f"New password for {name}: ", twice=True)
-    credentials.set_secret(ctx, name, new, current=current)
+    credentials.set_secret(ctx, name, new, current=current, admin=witness)
     print(f"{name}'s password is set; they can now sign in and attest what their duties "
           "allow.")
 
 
 def clinician_reset(ctx: AppContext, args) -> None:
     name = credentials.reset(ctx, args.name, secret.admin(ctx, args.as_name))
-    print(f"{name}'s password and sign-in lock are cleared; they set a new password at "
-          "their next sign-in and can time meanwhile, but not sign anything.")
+    print(f"{name}'s password and sign-in lock are cleared; they choose a new one with an "
+          "administrator present, and can time meanwhile but not sign anything.")
 
 
 def clinician_grant(ctx: AppContext, args) -> None:

@@ -44,6 +44,9 @@ def acting(ctx: AppContext, name: str | None) -> str:
 def attest(ctx: AppContext, name: str | None, action: Action) -> Signer:
     """The acting person (see `acting`) proven for `action` with the password typed now."""
     who = acting(ctx, name)
+    unproven = access.named(ctx, who)
+    if not unproven.may(action):  # a nurse approving is refused before any prompt
+        access.require(unproven, action)
     return credentials.attest(ctx, who, read_secret(f"Password for {who}: "), action)
 
 

@@ -86,6 +86,15 @@ WHAT = {
 }
 
 
+def duties(role: str | None, granted: tuple[str, ...] | list[str]) -> frozenset[Duty]:
+    """A person's duties: their clinical role's (the role's value names it; office has
+    none) plus those granted."""
+    found = {Duty(d) for d in granted if d in {g.value for g in GRANTED}}
+    if role in (Duty.CLINICAL_STAFF.value, Duty.PRACTITIONER.value):
+        found.add(Duty(role))
+    return frozenset(found)
+
+
 def may(duties: frozenset[Duty], action: Action) -> bool:
     return bool(duties & RULES[action].who)
 

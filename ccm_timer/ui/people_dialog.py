@@ -104,5 +104,6 @@ class PeopleDialog(QDialog):
             self.say(problem, problem=True)
             return False
         self.reload()
-        self.say(f"{name}'s password was cleared; they set a new one at their next sign-in.")
+        self.say(f"{name}'s password was cleared; they choose a new one at their next sign-in, "
+                 "with an administrator.")
         return True

@@ -3,7 +3,8 @@
 The people are a list (office-role people too); choosing one puts the cursor in the
 password field, so a switch is a click on a name, the PIN and Enter. A person without a
 password (after the upgrade, or an administrator's reset) sets one here, typed twice, with
-the clinic's policy shown. A wrong password shows the credentials service's sentence and
+the clinic's policy shown; once the clinic has an administrator, one of them is present and
+types theirs too, so no one chooses a colleague's first password. A wrong password shows the credentials service's sentence and
 changes nothing else; the wait it asks for after wrong tries keeps "Sign in" disabled, with
 the seconds counted down on it.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -60,6 +62,11 @@ class SignInDialog(QDialog):
         self.form = QFormLayout()
         self.form.addRow("&Password:", self.password)
         self.form.addRow("&Again:", self.again)
+        self.witness = QComboBox()
+        self.witness.setAccessibleName("Administrator present")
+        self.witness_password = password_field("administrator password")
+        self.form.addRow("Ad&ministrator:", self.witness)
+        self.form.addRow("Their pass&word:", self.witness_password)
         self.error = QLabel(wordWrap=True, styleSheet=ERROR_STYLE)
         self.error.setObjectName("problem")
         self.error.hide()
@@ -113,9 +120,16 @@ class SignInDialog(QDialog):
         self.password.clear()
         self.again.clear()
         self.form.setRowVisible(self.again, setting)
+        witnesses = signin.admins(self.people) if setting else []
+        self.witness.clear()
+        self.witness.addItems([w.name for w in witnesses])
+        self.witness_password.clear()
+        for field in (self.witness, self.witness_password):
+            self.form.setRowVisible(field, bool(witnesses))
         self.policy.setVisible(setting)
         if person is not None and setting:
-            self.policy.setText(signin.set_password_intro(self.ctx, person.name))
+            self.policy.setText(signin.set_password_intro(self.ctx, person.name) + (
+                "\n\n" + signin.witness_intro(person.name) if witnesses else ""))
         self.form.labelForField(self.password).setText("New &password:" if setting
                                                        else "&Password:")
         self.ok.setText(SET_AND_SIGN_IN if setting else SIGN_IN)
@@ -143,8 +157,15 @@ class SignInDialog(QDialog):
             return
         if not person.has_secret:
             problem = signin.check_new(self.ctx, person.name, secret, self.again.text())
+            witness = None
+            if problem is None and self.witness.count():
+                witness, problem = signin.safe(credentials.verify, self.ctx,
+                                               self.witness.currentText(),
+                                               self.witness_password.text())
+                self.witness_password.clear()
             if problem is None:
-                _, problem = signin.safe(credentials.set_secret, self.ctx, person.id, secret)
+                _, problem = signin.safe(credentials.set_secret, self.ctx, person.id, secret,
+                                         admin=witness)
             if problem:
                 self.show_error(problem)
                 self.again.clear()

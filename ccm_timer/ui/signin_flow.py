@@ -132,10 +132,10 @@ class SignInFlow:
     def show_audit(self) -> QWidget | None:
         if not self.is_admin:
             return None
-        from ccm_timer.ui.audit_window import AuditWindow  # helper C's window
+        from ccm_timer.ui.audit_window import AuditWindow
 
         if self.audit_window is None:
-            self.audit_window = AuditWindow(self.ctx, parent=None)
+            self.audit_window = AuditWindow(self.ctx, parent=None, viewer=lambda: self.signer)
         self.audit_window.show()
         self.audit_window.raise_()
         return self.audit_window

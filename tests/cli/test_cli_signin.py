@@ -228,7 +228,10 @@ def test_an_office_person_with_the_billing_duty_is_listed_and_cannot_time(with_a
     assert done.returncode == 0, done.stderr
     added = json.loads(done.stdout)
     assert (added["role"], added["duties"], added["default"]) == ("office", ["billing"], False)
-    ok(home, "clinician", "set-password", BILLER)
+    # Her first password: chosen by her with the administrator present (theirs typed first).
+    fails(home, "clinician", "set-password", BILLER, match="an administrator gives theirs "
+          "while Sam Biller chooses one")
+    ok(home, "clinician", "set-password", BILLER, "--as", ADMIN)
     listing = ok(home, "clinician", "list").splitlines()
     header = listing[0].split()
     assert header == ["NAME", "CREDENTIAL", "ROLE", "DUTIES", "NPI", "DEFAULT",

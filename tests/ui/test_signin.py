@@ -91,6 +91,36 @@ def test_a_first_sign_in_sets_the_password_twice_under_the_policy(
     assert timers.status(clinic, "Casey Newhire").state == "running"
 
 
+def test_once_there_is_an_administrator_a_first_password_is_set_with_one(
+        clinic, clock, make_tray, qtbot, audit_trail) -> None:
+    access.grant(clinic, PHYSICIAN, "admin", True, by=None)  # an administrator with a password
+    clinicians.add(clinic, name="Casey Newhire", credential="LPN", role="clinical_staff",
+                   by=credentials.verify(clinic, PHYSICIAN, PASSWORD))
+    tray = make_tray(clinic, signed_in=None)
+    dialog = _asked(tray, qtbot)
+    _choose(dialog, "Casey Newhire")
+    assert dialog.witness.isVisibleTo(dialog) and dialog.witness_password.isVisibleTo(dialog)
+    assert [dialog.witness.itemText(i) for i in range(dialog.witness.count())] == [PHYSICIAN]
+    assert "one of them chooses their name below" in dialog.policy.text()
+    dialog.password.setText("Casey-pass-1")
+    dialog.again.setText("Casey-pass-1")
+    dialog.witness_password.setText("not-his-password")
+    dialog.ok.click()  # a colleague alone cannot choose her first password
+    assert dialog.error.text() == "That is not Dr Blake Test's password; nothing was changed."
+    assert not credentials.has_secret(clinic, "Casey Newhire")
+    _choose(dialog, NURSE)  # a person with a password: no administrator asked
+    assert not dialog.witness.isVisibleTo(dialog)
+    _choose(dialog, "Casey Newhire")
+    dialog.password.setText("Casey-pass-1")
+    dialog.again.setText("Casey-pass-1")
+    dialog.witness_password.setText(PASSWORD)
+    clock.advance(2)  # past the wait the wrong password asked for
+    dialog.ok.click()
+    assert not dialog.isVisible() and tray.controller.signer.name == "Casey Newhire"
+    [event] = [e for e in audit_trail(clinic) if e[0] == "credential.set"]
+    assert event[1] == "Casey Newhire" and event[3] == {"with_administrator": PHYSICIAN}
+
+
 def test_an_office_person_signs_in_but_does_not_time(clinic, make_tray, qtbot) -> None:
     clinicians.add(clinic, name="Olive Office", credential="CPB", role="office")
     give_passwords(clinic, ("Olive Office",))
@@ -186,8 +216,8 @@ def test_an_administrator_sees_locked_people_and_resets_a_password(
     people.table.selectRow(row)
     box = people.ask_reset()
     next(b for b in box.buttons() if b.text() == "&Reset").click()
-    assert people.message.text() == ("Dr Blake Test's password was cleared; they set a new "
-                                     "one at their next sign-in.")
+    assert people.message.text() == ("Dr Blake Test's password was cleared; they choose a new "
+                                     "one at their next sign-in, with an administrator.")
     assert not credentials.has_secret(clinic, PHYSICIAN)
     assert people.table.item(row, 3).text() == "no password yet"
     reset = [e for e in audit_trail(clinic) if e[0] == "credential.reset"]

@@ -18,7 +18,17 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from ccm_timer import fsio
-from ccm_timer.core.access import DUTY_NAMES, GRANTED, RULES, WHAT, Action, Duty, may, who_may
+from ccm_timer.core.access import (
+    DUTY_NAMES,
+    GRANTED,
+    RULES,
+    WHAT,
+    Action,
+    Duty,
+    duties,
+    may,
+    who_may,
+)
 from ccm_timer.errors import UserError
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import clinicians
@@ -44,12 +54,7 @@ class Signer:
 
 
 def duties_of(row: Clinician) -> frozenset[Duty]:
-    found = {Duty(d) for d in row.duties.split(",") if d in {g.value for g in GRANTED}}
-    if row.role is Role.CLINICAL_STAFF:
-        found.add(Duty.CLINICAL_STAFF)
-    elif row.role is Role.PRACTITIONER:
-        found.add(Duty.PRACTITIONER)
-    return frozenset(found)
+    return duties(row.role.value, row.duties.split(","))
 
 
 def signer_of(row: Clinician, *, attested: Action | None = None,

@@ -21,7 +21,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import select
 
-from ccm_timer.core.access import Action
+from ccm_timer.core.access import Action, Duty
 from ccm_timer.errors import UserError
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import access, clinicians
@@ -58,16 +58,25 @@ def has_secret(ctx: AppContext, name_or_id: str | None) -> bool:
 
 
 def set_secret(ctx: AppContext, name_or_id: str, secret: str, *,
-               current: str | None = None) -> None:
-    """Set a person's credential. A first one (none yet, or reset by an administrator) is
-    set by the person at sign-in; changing one needs the current one."""
+               current: str | None = None, admin: Signer | None = None) -> None:
+    """Set a person's credential; changing one needs the current one. A first one (none
+    yet, or reset) is the person's own choice at sign-in, but once the clinic has an
+    administrator it is set with one present (`admin`, proven): otherwise anyone at the
+    workstation could choose a colleague's first password and sign as them."""
     with ctx.read() as session:
         person = clinicians.find(session, ctx, name_or_id)
         row = session.get(Credential, person.id)
         had = bool(row and row.secret_hash)
+        guarded = not had and access.has_admin(session)
     if had and current is None:
         raise UserError(f"{person.name} already has a password; give the current one to "
                         "change it, or ask an administrator to reset it.")
+    if guarded and not (admin and Duty.ADMIN in admin.duties
+                        and (admin.signed_in or admin.attested)):
+        raise Refused(f"{person.name} has no password yet, and the clinic has an "
+                      "administrator: an administrator gives theirs while "
+                      f"{person.name} chooses one (`ccm-timer clinician set-password "
+                      f"\"{person.name}\" --as ADMIN`, or the tray's sign-in).")
     # The policy before the current one: a refused new one spends no try and leaves no event.
     problem = policy_problem(ctx, person.name, secret)
     if problem:
@@ -79,12 +88,14 @@ def set_secret(ctx: AppContext, name_or_id: str, secret: str, *,
         row = session.get(Credential, person.id) or Credential(clinician_id=person.id)
         if bool(row.secret_hash) != had:
             raise UserError(f"{person.name}'s password changed meanwhile; try again.")
-        row.secret_hash, row.set_at, row.set_by = hashed, ctx.now(), person.name
+        witness = admin.name if guarded and admin else None
+        row.secret_hash, row.set_at, row.set_by = hashed, ctx.now(), witness or person.name
         row.failures, row.failed_at, row.locked_until = 0, None, None
         session.add(row)
         audit.append(session, ctx=ctx, actor=person.name,
                      action="credential.change" if had else "credential.set",
-                     entity="clinician", entity_id=person.id)
+                     entity="clinician", entity_id=person.id,
+                     after={"with_administrator": witness} if witness else None)
 
 
 def reset(ctx: AppContext, name_or_id: str, by: Signer | None) -> str:

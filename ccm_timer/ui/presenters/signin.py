@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ccm_timer.core.access import DUTY_NAMES, GRANTED, Action, Duty
+from ccm_timer.core.access import DUTY_NAMES, Action, Duty
+from ccm_timer.core.access import duties as access_duties
 from ccm_timer.errors import UserError
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import clinicians
@@ -31,26 +32,23 @@ class Person:
         return f"{self.name}, {self.credential}" if self.credential else self.name
 
 
-def _duties(role: str, granted: tuple[str, ...]) -> frozenset[Duty]:
-    """As access.duties_of does for a stored row: the clinical role's duty (the role's
-    value names it) plus those granted."""
-    found = {Duty(d) for d in granted if d in {g.value for g in GRANTED}}
-    if role in (Duty.CLINICAL_STAFF.value, Duty.PRACTITIONER.value):
-        found.add(Duty(role))
-    return frozenset(found)
-
-
 def people(ctx: AppContext) -> list[Person]:
     """Every active person, by name, with their sign-in state (never the credential)."""
     states = credentials.sign_in_states(ctx)
     out = []
     for c in clinicians.list_clinicians(ctx):
         state = states.get(str(c.id)) or credentials.SignInState(False)
-        duties = _duties(str(c.role), c.duties)
+        duties = access_duties(c.role.value, c.duties)
         out.append(Person(str(c.id), c.name, c.credential,
                           tuple(DUTY_NAMES[d] for d in Duty if d in duties),
                           state.has_secret, state.describe(ctx.zone)))
     return out
+
+
+def admins(found: list[Person]) -> list[Person]:
+    """The administrators who can prove it: once there is one, a first password is set
+    with one of them present (credentials.set_secret)."""
+    return [p for p in found if DUTY_NAMES[Duty.ADMIN] in p.duties and p.has_secret]
 
 
 def wait_seconds(refusal: str) -> int | None:
@@ -74,6 +72,11 @@ def set_password_intro(ctx: AppContext, name: str) -> str:
     return (f"{name} has no password yet. Choose one now, typed twice: at least {shortest} "
             "characters, not one repeated character and not part of your name. Until you "
             "set one you can time, but not approve, correct or export.")
+
+
+def witness_intro(name: str) -> str:
+    return (f"The clinic has an administrator: one of them chooses their name below and types "
+            f"their own password while {name} chooses one.")
 
 
 def check_new(ctx: AppContext, name: str, first: str, again: str) -> str | None:

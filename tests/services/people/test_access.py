@@ -189,7 +189,7 @@ def test_the_last_administrator_with_a_password_cannot_leave_the_clinic_open(sta
         access.grant(staffed, ADMIN, "admin", False, admin)
     with staffed.read() as s:
         assert access.has_admin(s)
-    credentials.set_secret(staffed, "Kim Newadmin", "Kims-own-pass-1")
+    credentials.set_secret(staffed, "Kim Newadmin", "Kims-own-pass-1", admin=admin)
     access.grant(staffed, ADMIN, "admin", False, admin)
     with staffed.read() as s:
         assert access.has_admin(s)

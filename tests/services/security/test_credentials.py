@@ -239,8 +239,28 @@ def test_an_administrator_resets_a_password_and_its_lock(admin_clinic) -> None:
     assert (event.actor, event.entity_id) == (ADMIN, str(row.clinician_id))
     with pytest.raises(Refused, match="has no password yet"):
         credentials.verify(ctx, NURSE, PASSWORD)
-    credentials.set_secret(ctx, NURSE, NEW)  # at their next sign-in, no current one
+    credentials.set_secret(ctx, NURSE, NEW, admin=admin)  # next sign-in, the admin present
     assert credentials.verify(ctx, NURSE, NEW).signed_in
+
+
+def test_once_an_administrator_exists_a_first_password_needs_one_present(admin_clinic) -> None:
+    # Else anyone at the workstation could choose a colleague's first password and sign as
+    # them: the reset physician's, or a new hire's.
+    ctx = admin_clinic
+    admin = credentials.verify(ctx, ADMIN, PASSWORD)
+    credentials.reset(ctx, PHYSICIAN, admin)
+    nurse = credentials.verify(ctx, NURSE, PASSWORD)
+    for by in (None, nurse, access.named(ctx, ADMIN)):  # no one, no admin, an unproven one
+        with pytest.raises(Refused, match="an administrator gives theirs while Dr Blake Test "
+                                          "chooses one"):
+            credentials.set_secret(ctx, PHYSICIAN, NEW, admin=by)
+    assert _row(ctx, PHYSICIAN).secret_hash is None
+    credentials.set_secret(ctx, PHYSICIAN, NEW, admin=admin)
+    row = _row(ctx, PHYSICIAN)
+    assert row.set_by == ADMIN and credentials.verify(ctx, PHYSICIAN, NEW).signed_in
+    with ctx.read() as s:
+        [event] = [e for e in s.exec(select(AuditEvent)) if e.action == "credential.set"]
+    assert event.actor == PHYSICIAN and event.after == f'{{"with_administrator": "{ADMIN}"}}'
 
 
 def test_once_an_administrator_exists_others_cannot_reset(admin_clinic) -> None:
