@@ -20,6 +20,7 @@ from ccm_timer.services.people import patients
 from ccm_timer.services.security import audit
 from ccm_timer.services.timing import entries
 from ccm_timer.store.models import AuditEvent
+from tests.fixtures.clinic import corrector
 
 
 def test_manual_entries_edits_voids_and_enrollment_changes_are_audited(clinic, clock):
@@ -27,8 +28,9 @@ def test_manual_entries_edits_voids_and_enrollment_changes_are_audited(clinic, c
                                start=datetime(2026, 11, 2, 14, tzinfo=UTC),
                                end=datetime(2026, 11, 2, 14, 20, tzinfo=UTC), note="call")
     edited = entries.edit(clinic, str(added.id), end=datetime(2026, 11, 2, 14, 15, tzinfo=UTC),
-                          reason="call was shorter")
-    entries.void(clinic, str(edited.id), reason="entered for the wrong patient")
+                          reason="call was shorter", by=corrector(clinic))
+    entries.void(clinic, str(edited.id), reason="entered for the wrong patient",
+                 by=corrector(clinic))
     patients.set_consent(clinic, "T1002", "CCM", date(2026, 11, 1), method="verbal")
     patients.set_billing_practitioner(clinic, "T1001", "Dr Blake Test")
     with clinic.read() as session:

@@ -17,7 +17,7 @@ from ccm_timer.services.security import audit
 from ccm_timer.services.timing import entries
 from ccm_timer.store.connection import raw_connect
 from ccm_timer.store.models import AuditEvent
-from tests.fixtures.clinic import setup_clinic
+from tests.fixtures.clinic import corrector, setup_clinic
 
 
 def _raw(home):
@@ -33,7 +33,7 @@ def _edit_first_entry(home) -> None:
     try:
         [view] = entries.list_entries(ctx)
         entries.edit(ctx, str(view.id), end=datetime(2026, 11, 3, 15, 3, tzinfo=UTC),
-                     reason="call ended earlier")
+                     reason="call ended earlier", by=corrector(ctx))
     finally:
         ctx.close()
 

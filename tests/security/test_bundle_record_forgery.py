@@ -23,6 +23,7 @@ from ccm_timer.services.people import care_plan, conditions, patients
 from ccm_timer.services.security import bundle_keys
 from ccm_timer.store import merge as records
 from ccm_timer.sync.worker import Worker
+from tests.fixtures.clinic import remover
 from tests.fixtures.delivery import add_minutes, provision_bundles, queue_exports
 
 NOV3 = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
@@ -57,7 +58,7 @@ def sent(two, tmp_path):
     care_plan.review(ws1, "T1001")
     conditions.add(ws2, "T1001", "I10", date(2015, 6, 1))
     conditions.add(ws2, "T1001", "J45.909")
-    conditions.remove(ws2, "T1001", "J45.909", "not asthma after all")
+    conditions.remove(ws2, "T1001", "J45.909", "not asthma after all", by=remover(ws2))
     add_minutes(ws1, NOV3, 12)
     [export] = queue_exports(ws1, "usb", 1)
     assert Worker(ws1, timeout=2).run_once().delivered == 1

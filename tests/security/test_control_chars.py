@@ -19,6 +19,7 @@ from ccm_timer.errors import UserError
 from ccm_timer.services.people import clinicians, patients
 from ccm_timer.services.timing import entries, timers
 from tests.fixtures.cli import run_cli
+from tests.fixtures.clinic import corrector
 
 HOSTILE_NOTES = {
     "\x1b[2J\x1b[31mall clear": "The note contains a control character (U+001B); remove it.",
@@ -45,13 +46,14 @@ def test_a_note_with_terminal_controls_is_refused_wherever_it_is_typed(clinic, c
     start = clock.now() - timedelta(hours=2)
     kept = entries.add_manual(ctx, patient_mrn="T1001", category_slug="phone-call",
                               start=start, end=start + timedelta(minutes=10), note="fine")
+    nurse = corrector(ctx)  # her password, given before (an audit event of its own)
     before = _audit_count(ctx)
     attempts = [
         lambda: timers.start(ctx, patient_mrn="T1001", category_slug="phone-call", note=note),
         lambda: entries.add_manual(ctx, patient_mrn="T1001", category_slug="phone-call",
                                    start=start + timedelta(minutes=20),
                                    end=start + timedelta(minutes=30), note=note),
-        lambda: entries.edit(ctx, str(kept.id), reason="wording", note=note),
+        lambda: entries.edit(ctx, str(kept.id), reason="wording", note=note, by=nurse),
     ]
     for attempt in attempts:
         with pytest.raises(UserError) as caught:
@@ -63,8 +65,9 @@ def test_a_note_with_terminal_controls_is_refused_wherever_it_is_typed(clinic, c
     before = _audit_count(ctx)
     with pytest.raises(UserError, match=r"^The note "):
         timers.stop(ctx, note=note)
-    for reason_of in (lambda: entries.edit(ctx, str(kept.id), reason=note, note="better"),
-                      lambda: entries.void(ctx, str(kept.id), reason=note)):
+    for reason_of in (lambda: entries.edit(ctx, str(kept.id), reason=note, note="better",
+                                           by=nurse),
+                      lambda: entries.void(ctx, str(kept.id), reason=note, by=nurse)):
         with pytest.raises(UserError) as caught:
             reason_of()
         assert str(caught.value) == HOSTILE_NOTES[note].replace("The note", "The reason")

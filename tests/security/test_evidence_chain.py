@@ -19,7 +19,7 @@ from ccm_timer.services.timing import entries, recovery, timers
 from ccm_timer.store import hashes
 from ccm_timer.store.connection import raw_connect
 from tests.fixtures.cli import ok, run_cli
-from tests.fixtures.clinic import T0, setup_clinic
+from tests.fixtures.clinic import T0, corrector, setup_clinic
 from tests.fixtures.keyring import PASSPHRASE
 
 FORTY = ("entry", "add", "--patient", "T1001", "--category", "phone-call",
@@ -191,10 +191,11 @@ def test_every_way_the_app_writes_entries_keeps_the_trail_intact(clinic, clock):
     clock.advance(300)
     view = timers.stop(clinic, note="called back")
     _intact(clinic)
-    entries.edit(clinic, str(view.id), reason="typo", note="called back twice")
+    entries.edit(clinic, str(view.id), reason="typo", note="called back twice",
+                 by=corrector(clinic))
     added = entries.add_manual(clinic, patient_mrn="T1001", category_slug="phone-call",
                                start=T0 - timedelta(hours=3), end=T0 - timedelta(hours=2))
-    entries.void(clinic, str(added.id), reason="entered twice")
+    entries.void(clinic, str(added.id), reason="entered twice", by=corrector(clinic))
     _intact(clinic)
     for choice in ("stop", "discard"):  # crash recovery
         recovery.beat(clinic)

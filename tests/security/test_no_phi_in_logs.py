@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from ccm_timer.services.delivery import hub
 from ccm_timer.services.timing import entries
 from ccm_timer.ui import launch
+from tests.fixtures.clinic import corrector
 from tests.fixtures.delivery import HUB_PASSWORD
 
 MARKER = "PHI-MARKER-Testpatient-Alma-T1001"
@@ -28,7 +29,7 @@ def _refused_update(ctx) -> IntegrityError:
     start = ctx.now() - timedelta(hours=1)
     first = entries.add_manual(ctx, patient_mrn="T1001", category_slug="phone-call",
                                start=start, end=start + timedelta(minutes=5), note="call")
-    entries.edit(ctx, str(first.id), reason="wording", note="call back")
+    entries.edit(ctx, str(first.id), reason="wording", note="call back", by=corrector(ctx))
     with pytest.raises(IntegrityError) as caught, ctx.write() as session:
         session.execute(text("UPDATE time_entry SET note = :note WHERE id = :id"),
                         {"note": f"{MARKER} wants a call back", "id": first.id.hex})

@@ -18,6 +18,7 @@ from ccm_timer.services.delivery import outbox_status, targets
 from ccm_timer.sync import fhir_target, https_target
 from ccm_timer.sync.fhir_target import ID_SYSTEM, TAG_SYSTEM
 from ccm_timer.sync.worker import Worker
+from tests.fixtures.clinic import corrector
 from tests.fixtures.servers import FhirServer
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -87,7 +88,7 @@ def test_a_later_export_of_the_month_updates_what_the_first_made(month_clinic, c
     from ccm_timer.services.timing import entries
 
     entries.edit(ctx, str(made["call1"].id), reason="call was longer",
-                 end=made["call1"].end + timedelta(minutes=3))
+                 end=made["call1"].end + timedelta(minutes=3), by=corrector(ctx))
     exports.export_month(ctx, "2026-11", "fhir", draft=True, send="ehr")
     assert Worker(ctx, timeout=2).run_once().delivered == 1
     assert set(forgetful_fhir.versions) == set(before)  # the same resources, no new ones
