@@ -75,6 +75,14 @@ def _corrector(p: argparse.ArgumentParser) -> None:
     p.add_argument("--by", dest="as_name", help=argparse.SUPPRESS)  # before sign-in's --as
 
 
+def _attested(ctx: AppContext, args):
+    """The corrector, proven by their password, once the reason and the entry are known to
+    be right: a mistyped id is not worth a password (nor a failed-attempt count)."""
+    checks.reason(args.reason)
+    entries.history(ctx, args.id)  # "There is no entry ..." before asking
+    return secret.attest(ctx, args.as_name, Action.CORRECT_ENTRY)
+
+
 def _instant(ctx: AppContext, text: str | None, what: str):
     if text is None:
         return None
@@ -149,7 +157,7 @@ def list_(ctx: AppContext, args) -> None:
 
 def edit(ctx: AppContext, args) -> None:
     start, end = _instant(ctx, args.start, "start"), _instant(ctx, args.end, "end")
-    by = secret.attest(ctx, args.as_name, Action.CORRECT_ENTRY)  # once, if asked twice
+    by = _attested(ctx, args)  # once, if asked twice
     view = _confirmed(args, lambda long_ok: entries.edit(
         ctx, args.id, reason=args.reason, patient_mrn=args.patient,
         category_slug=args.category, start=start, end=end, note=args.note,
@@ -159,7 +167,7 @@ def edit(ctx: AppContext, args) -> None:
 
 
 def void(ctx: AppContext, args) -> None:
-    by = secret.attest(ctx, args.as_name, Action.CORRECT_ENTRY)
+    by = _attested(ctx, args)
     _print(ctx, args, entries.void(ctx, args.id, reason=args.reason, by=by), "Voided")
 
 

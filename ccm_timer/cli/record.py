@@ -137,6 +137,7 @@ def condition_list(ctx: AppContext, args) -> None:
 
 
 def condition_remove(ctx: AppContext, args) -> None:
+    conditions.check_removal(ctx, args.mrn, args.icd10, args.reason)  # before the password
     by = secret.attest(ctx, args.as_name, Action.REMOVE_CONDITION)
     view = conditions.remove(ctx, args.mrn, args.icd10, args.reason, by=by)
     if args.json:

@@ -20,7 +20,6 @@ if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
 access = lazy("ccm_timer.services.people.access")
 bundles = lazy("ccm_timer.services.delivery.bundle_import")
 hub = lazy("ccm_timer.services.delivery.hub")
-export_records = lazy("ccm_timer.services.exports.history")
 outbox_status = lazy("ccm_timer.services.delivery.outbox_status")
 targets = lazy("ccm_timer.services.delivery.targets")
 
@@ -76,8 +75,10 @@ def _hub_targets(ctx: AppContext, name: str | None) -> list:
 
 def sync_command(ctx: AppContext, args) -> None:
     if args.retry_failed:
+        from ccm_timer.services.exports import history  # its package loads the renderers
+
         by = access.named(ctx, secret.acting(ctx, args.as_name))
-        count = export_records.requeue_failed(ctx, by)
+        count = history.requeue_failed(ctx, by)
         print(f"Queued {count} failed export(s) again.")
         if not args.once:
             return

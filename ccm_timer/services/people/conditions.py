@@ -124,11 +124,7 @@ def add(ctx: AppContext, mrn: str, code: str, since: date | None = None,
         return _view(row, chronic_list(ctx.paths.settings_dir))
 
 
-def remove(ctx: AppContext, mrn: str, code: str, reason: str, *,
-           by: Signer) -> ConditionView:
-    """Remove a condition as `by`, attested for it: the row stays, with who, when and why."""
-    from ccm_timer.services.people import access, patients
-
+def _removal(reason: str, code: str) -> tuple[str, str]:
     try:
         why = check_note(reason, "reason", MAX_REASON).strip()
     except ValueError as exc:
@@ -137,28 +133,49 @@ def remove(ctx: AppContext, mrn: str, code: str, reason: str, *,
         raise UserError("Give a reason for removing the condition (--reason); nothing was "
                         "written.")
     try:
-        wanted = normalise(code)
+        return why, normalise(code)
     except ValueError as exc:
         raise UserError(f"{sentence(exc)[:-1]}; nothing was written.") from None
+
+
+def _current_rows(session: Session, patient: Patient, wanted: str) -> list[Condition]:
+    # A bundle from another workstation may have brought its own row of the same code:
+    # removing the code removes every current row of it.
+    rows = [c for c in current(session, patient.id) if c.code == wanted]
+    if not rows:
+        raise NotFound(f"{wanted} is not on {patient.mrn}'s problem list; see `ccm-timer "
+                       "patient condition list`.")
+    return rows
+
+
+def check_removal(ctx: AppContext, mrn: str, code: str, reason: str) -> None:
+    """What `remove` would refuse for the input itself, before anyone is asked for their
+    password."""
+    from ccm_timer.services.people import patients
+
+    _, wanted = _removal(reason, code)
+    with ctx.read() as session:
+        _current_rows(session, patients.find(session, mrn), wanted)
+
+
+def remove(ctx: AppContext, mrn: str, code: str, reason: str, *,
+           by: Signer) -> ConditionView:
+    """Remove a condition as `by`, attested for it: the row stays, with who, when and why."""
+    from ccm_timer.services.people import access, patients
+
+    why, wanted = _removal(reason, code)
     with ctx.write() as session:
         access.require(by, Action.REMOVE_CONDITION)
-        actor = by.name
         patient = patients.find(session, mrn)
-        # A bundle from another workstation may have brought its own row of the same code:
-        # removing the code removes every current row of it.
-        rows = [c for c in current(session, patient.id) if c.code == wanted]
-        row = rows[0] if rows else None
-        if row is None:
-            raise NotFound(f"{wanted} is not on {patient.mrn}'s problem list; see `ccm-timer "
-                           "patient condition list`.")
+        rows = _current_rows(session, patient, wanted)
         for each in rows:
-            each.removed_at, each.removed_by, each.removal_reason = ctx.now(), actor, why
+            each.removed_at, each.removed_by, each.removal_reason = ctx.now(), by.name, why
             session.add(each)
-            audit.append(session, ctx=ctx, actor=actor, action="condition.remove",
+            audit.append(session, ctx=ctx, actor=by.name, action="condition.remove",
                          entity="patient", entity_id=patient.id,
                          before={"condition": str(each.id), "code": each.code},
                          after={"condition": str(each.id), "reason": why})
-        return _view(row, chronic_list(ctx.paths.settings_dir))
+        return _view(rows[0], chronic_list(ctx.paths.settings_dir))
 
 
 def list_for(ctx: AppContext, mrn: str, *, history: bool = False) -> list[ConditionView]:
