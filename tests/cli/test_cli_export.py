@@ -35,7 +35,9 @@ def test_approve_then_export_each_format(setup: Path):
         "Approved 1 patient month(s) of 2026-11 as Dr Blake Test.\n")
     for fmt, ext in (("csv", "csv"), ("json", "json"), ("fhir", "fhir.json"),
                      ("ehr-text", "txt"), ("pdf", "pdf")):
-        said = json.loads(ok(setup, "export", "--month", "2026-11", "--format", fmt, "--json"))
+        # A billing file asks the exporter's password (typed on stdin); the notes do not.
+        said = json.loads(ok(setup, "export", "--month", "2026-11", "--format", fmt,
+                             "--as", "Dr Blake Test", "--json"))
         path = Path(said["path"])
         assert path.parent == setup / "exports"
         assert re.fullmatch(rf"ccm-2026-11-[0-9a-f]{{8}}\.{re.escape(ext)}", path.name)
@@ -62,8 +64,12 @@ def test_refusals_are_one_sentence(setup: Path, tmp_path: Path):
     blocker = tmp_path / "blocker"
     blocker.write_text("x")
     for args, says in (
-        (["export", "--month", "2026-11", "--format", "csv"], "is approved for billing"),
-        (["approve", "--month", "2026-11"], "Avery Nurse is clinical staff"),
+        (["export", "--month", "2026-11", "--format", "csv", "--as", "Dr Blake Test"],
+         "is approved for billing"),
+        (["export", "--month", "2026-11", "--format", "csv"],
+         "Avery Nurse (clinical staff) may not export billing files"),
+        (["approve", "--month", "2026-11"],
+         "Avery Nurse (clinical staff) may not approve a month for billing"),
         (["export", "--month", "2026-11", "--format", "csv", "--draft", "--out",
           str(blocker / "x.csv")], "Cannot write the export to"),
         (["export", "--month", "2026-11", "--format", "xlsx"], "invalid choice"),

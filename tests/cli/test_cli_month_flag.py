@@ -13,7 +13,7 @@ from sqlmodel import select
 from ccm_timer.core.clock import ManualClock
 from ccm_timer.services.context import open_app
 from ccm_timer.services.month import month_flags
-from ccm_timer.services.people import care_plan, clinicians, conditions
+from ccm_timer.services.people import access, care_plan, clinicians, conditions
 from ccm_timer.services.security import audit
 from ccm_timer.services.timing import entries
 from ccm_timer.store.models import AuditEvent, Patient
@@ -137,13 +137,14 @@ def test_the_audit_event_is_the_trays(flag_home):
     # The tray's patient view calls the service so (ui/overview/patient_window.set_flag).
     ctx = open_app(str(home), clock=ManualClock(AFTER))
     try:
-        month_flags.set_flags(ctx, "T1002", MONTH, complex_mdm=True)
+        month_flags.set_flags(ctx, "T1002", MONTH, complex_mdm=True,
+                              by=access.named(ctx, PHYSICIAN))  # signed in at the tray
         with ctx.read() as session:
             ids = {p.mrn: str(p.id) for p in session.exec(select(Patient))}
     finally:
         ctx.close()
     cli_on, cli_off, tray = _events(home)
-    assert [e.actor for e in (cli_on, cli_off, tray)] == [PHYSICIAN, PHYSICIAN, NURSE]
+    assert [e.actor for e in (cli_on, cli_off, tray)] == [PHYSICIAN, PHYSICIAN, PHYSICIAN]
     assert (cli_on.entity, cli_on.entity_id) == ("patient", ids["T1001"])
     assert (tray.entity, tray.entity_id) == ("patient", ids["T1002"])
     flags_on = {"month": MONTH, "complex_mdm": True, "care_plan_revised": False,
