@@ -22,6 +22,7 @@ from ccm_timer.services.settings import Target, TargetKind
 
 if TYPE_CHECKING:  # the command line's parser imports this module: no ORM at start-up
     from ccm_timer.services.context import AppContext
+    from ccm_timer.services.people.access import Signer
 
 KINDS = tuple(TargetKind)
 KEYRING_SERVICE = "ccm-timer-target"
@@ -95,9 +96,21 @@ def validate(kind: str, url: str) -> str:
     return url
 
 
-def add(ctx: AppContext, name: str, *, kind: str, url: str, secret: str | None = None) -> Target:
+def allowed(ctx: AppContext, by: Signer | None) -> str:
+    """The name a target change is audited under, or Refused: targets are an
+    administrator's once the clinic has one (open while it is being set up). Called first,
+    so nobody is asked for a token, nor waiting exports dropped, for a change refused."""
+    from ccm_timer.core.access import Action
+    from ccm_timer.services.people import access
+
+    return access.require_admin(ctx, by, Action.SETTINGS)
+
+
+def add(ctx: AppContext, name: str, *, kind: str, url: str, secret: str | None = None,
+        by: Signer | None = None) -> Target:
     """Add or replace a target; its secret (token or password) goes to the keyring first, so
-    a keyring failure leaves the settings untouched."""
+    a keyring failure leaves the settings untouched. Audited under `by` (see `allowed`)."""
+    actor = allowed(ctx, by)
     if not _NAME.fullmatch(name or ""):
         raise UserError(
             f"The target name {name!r} must be letters, digits, '.', '_' or '-' (at most 64)."
@@ -106,15 +119,33 @@ def add(ctx: AppContext, name: str, *, kind: str, url: str, secret: str | None =
     if secret is not None:
         set_secret(name, secret)
     target = Target(name, TargetKind(kind), url)
-    ctx.update_settings(targets=(*(t for t in _current(ctx) if t.name != name), target))
+    before = next((t for t in _current(ctx) if t.name == name), None)
+    _changed(ctx, actor, "target.add", name, before, target, secret is not None,
+             targets=(*(t for t in _current(ctx) if t.name != name), target))
     return target
 
 
-def remove(ctx: AppContext, name: str) -> Target:
+def remove(ctx: AppContext, name: str, *, by: Signer | None = None) -> Target:
+    actor = allowed(ctx, by)
     target = get(ctx, name)
-    ctx.update_settings(targets=tuple(t for t in _current(ctx) if t.name != name))
+    _changed(ctx, actor, "target.remove", name, target, None, False,
+             targets=tuple(t for t in _current(ctx) if t.name != name))
     delete_secret(name)
     return target
+
+
+def _changed(ctx: AppContext, actor: str, action: str, name: str, before: Target | None,
+             after: Target | None, secret: bool, *, targets: tuple[Target, ...]) -> None:
+    """The audit event and the settings file together: the file is written inside the
+    event's transaction, so a refused file leaves no event and a busy database no change.
+    Kind and address only: a token never leaves the keyring."""
+    from ccm_timer.services.security import audit
+
+    with ctx.write() as session:
+        audit.append(session, ctx=ctx, actor=actor, action=action, entity="target",
+                     entity_id=name, before=before.to_dict() if before else None,
+                     after={**after.to_dict(), "secret_in_keyring": secret} if after else None)
+        ctx.update_settings(targets=targets)
 
 
 def set_secret(name: str, secret: str) -> None:

@@ -7,7 +7,10 @@
   (`ccm-timer clinic key init`); every sender imports its public half (`clinic key
   import`) and seals bundles for it, so only that workstation can read them.
 
-Public halves are rows of the (encrypted) database, every change audited. A private half is
+Public halves are rows of the (encrypted) database, every change audited. Trusting,
+untrusting and the clinic key are an administrator's settings once the clinic has one
+(access.require_admin; open while it is being set up); this workstation's own key is made
+on first use by whoever needs it. A private half is
 kept as the database key is (keys.py): in the OS keyring, or, when the database key comes
 from a passphrase, wrapped under the database key in `ccm-timer.bundle-keys.json` (0600).
 A database that is not encrypted has nowhere safe for one, and is refused.
@@ -26,9 +29,12 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from sqlmodel import Session, col, select
 
 from ccm_timer import fsio
+from ccm_timer.core.access import Action
 from ccm_timer.core.parse import check_text
 from ccm_timer.errors import UserError
 from ccm_timer.services.context import AppContext
+from ccm_timer.services.people import access
+from ccm_timer.services.people.access import Signer
 from ccm_timer.services.security import audit, keys
 from ccm_timer.services.security import bundle_crypto as crypto
 from ccm_timer.store.models import BundleKey
@@ -149,15 +155,15 @@ def _private(ctx: AppContext, row: BundleKey) -> bytes:
 
 
 def _make(ctx: AppContext, session: Session, kind: str, name: str,
-          secret: bytes, public: str) -> BundleKey:
+          secret: bytes, public: str, actor: str) -> BundleKey:
     row_id = new_id()
     private_in = _keep(ctx, row_id, secret)
     row = BundleKey(id=row_id, kind=kind, name=name, public_key=public,
                     fingerprint=crypto.fingerprint(public), private_in=private_in,
-                    added_at=ctx.now(), added_by="admin")
+                    added_at=ctx.now(), added_by=actor)
     session.add(row)
     session.flush()
-    audit.append(session, ctx=ctx, actor="admin", action="bundle_key.create",
+    audit.append(session, ctx=ctx, actor=actor, action="bundle_key.create",
                  entity="bundle_key", entity_id=row.fingerprint,
                  after={"kind": kind, "name": name, "public": public, "kept": private_in})
     return row
@@ -177,7 +183,7 @@ def _own(ctx: AppContext) -> BundleKey:
             return found[-1]
         key = Ed25519PrivateKey.generate()
         return _make(ctx, session, WORKSTATION, ctx.workstation, key.private_bytes_raw(),
-                     crypto.public_text(key.public_key()))
+                     crypto.public_text(key.public_key()), "system")
 
 
 def workstation_key(ctx: AppContext) -> KeyInfo:
@@ -196,7 +202,8 @@ def public_of(key: Ed25519PrivateKey) -> str:
 # --- trusted senders ----------------------------------------------------------------------
 
 
-def trust(ctx: AppContext, name: str, public: str, *, actor: str = "admin") -> KeyInfo:
+def trust(ctx: AppContext, name: str, public: str, *, by: Signer | None = None) -> KeyInfo:
+    actor = access.require_admin(ctx, by, Action.SETTINGS)
     try:
         name = check_text(name, "workstation name", 100)
     except ValueError as exc:
@@ -233,7 +240,8 @@ def trust(ctx: AppContext, name: str, public: str, *, actor: str = "admin") -> K
         return _info(row)
 
 
-def untrust(ctx: AppContext, name: str, *, actor: str = "admin") -> KeyInfo:
+def untrust(ctx: AppContext, name: str, *, by: Signer | None = None) -> KeyInfo:
+    actor = access.require_admin(ctx, by, Action.SETTINGS)
     with ctx.write() as session:
         named = [r for r in _current(session, TRUSTED) if r.name == name.strip()]
         if not named:
@@ -273,8 +281,9 @@ def clinic_key(ctx: AppContext) -> KeyInfo | None:
     return _info(found[-1]) if found else None
 
 
-def init_clinic_key(ctx: AppContext) -> KeyInfo:
+def init_clinic_key(ctx: AppContext, *, by: Signer | None = None) -> KeyInfo:
     """Make the clinic's key pair here, on the workstation that will import bundles."""
+    actor = access.require_admin(ctx, by, Action.SETTINGS)
     with ctx.write() as session:
         found = _current(session, CLINIC)
         if found:
@@ -282,12 +291,13 @@ def init_clinic_key(ctx: AppContext) -> KeyInfo:
                             f"{found[-1].fingerprint}); `ccm-timer clinic key show` prints it.")
         key = X25519PrivateKey.generate()
         return _info(_make(ctx, session, CLINIC, "clinic", key.private_bytes_raw(),
-                           crypto.public_text(key.public_key())))
+                           crypto.public_text(key.public_key()), actor))
 
 
 def import_clinic_key(ctx: AppContext, public: str, *, replace: bool = False,
-                      actor: str = "admin") -> KeyInfo:
+                      by: Signer | None = None) -> KeyInfo:
     """Record the clinic's public key on a sender, which then seals its bundles for it."""
+    actor = access.require_admin(ctx, by, Action.SETTINGS)
     try:
         crypto.sealing_public(public)
     except ValueError:
