@@ -38,9 +38,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                    help="include patient-months not approved yet; every line is marked draft")
     p.add_argument("--send", metavar="TARGET", help="also queue the export for this target")
     p.add_argument("--as", dest="actor", metavar="NAME", help="who exports (default: the "
-                   "person signed in at the tray, else the default clinician); a billing "
-                   "file asks for their password, on the terminal or as one line of "
-                   "standard input, never as an argument; notes and drafts do not")
+                   "person signed in at the tray, else the default clinician); for a "
+                   "billing file their password is asked, on the terminal or as one line "
+                   "of standard input, never as an argument; not for notes or drafts")
     p.set_defaults(handler=export)
 
 
