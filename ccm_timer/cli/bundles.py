@@ -1,11 +1,14 @@
 """`workstation`, `clinic` and `conflicts`: the keys bundles are signed and sealed with, the
-senders this clinic trusts, and what imports would not change (README, Bundles)."""
+senders this clinic trusts, and what imports would not change (README, Bundles). Trusting,
+untrusting and the clinic key are an administrator's once the clinic has one (`--as NAME`)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import TYPE_CHECKING
 
+from ccm_timer.cli import secret
+from ccm_timer.cli.clinicians import _ADMIN
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, local, table
 
@@ -26,9 +29,11 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                         help="trust bundles signed by another workstation's key")
     p.add_argument("name", help="the workstation's name, as its bundles give it")
     p.add_argument("public_key", help="the ccm-ed25519:... line its `workstation key` prints")
+    p.add_argument("--as", dest="as_name", metavar="NAME", help=_ADMIN)
     p.set_defaults(handler=workstation_trust)
     p = wsub.add_parser("untrust", parents=[common], help="stop trusting a workstation")
     p.add_argument("name")
+    p.add_argument("--as", dest="as_name", metavar="NAME", help=_ADMIN)
     p.set_defaults(handler=workstation_untrust)
     p = wsub.add_parser("list", parents=[common], help="this workstation and trusted ones")
     p.set_defaults(handler=workstation_list)
@@ -39,11 +44,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     ksub = k.add_subparsers(dest="key_action", required=True, metavar="ACTION")
     p = ksub.add_parser("init", parents=[common],
                         help="make the clinic key here, where bundles are imported")
+    p.add_argument("--as", dest="as_name", metavar="NAME", help=_ADMIN)
     p.set_defaults(handler=clinic_init)
     p = ksub.add_parser("import", parents=[common],
                         help="record the clinic's public key on a sending workstation")
     p.add_argument("public_key", help="the ccm-x25519:... line `clinic key init` printed")
     p.add_argument("--replace", action="store_true", help="replace another clinic key")
+    p.add_argument("--as", dest="as_name", metavar="NAME", help=_ADMIN)
     p.set_defaults(handler=clinic_import)
     p = ksub.add_parser("show", parents=[common], help="print the clinic's public key")
     p.set_defaults(handler=clinic_show)
@@ -77,7 +84,8 @@ def workstation_key(ctx: AppContext, args) -> None:
 
 
 def workstation_trust(ctx: AppContext, args) -> None:
-    info = bundle_keys.trust(ctx, args.name, args.public_key)
+    info = bundle_keys.trust(ctx, args.name, args.public_key,
+                             by=secret.admin(ctx, args.as_name))
     if args.json:
         emit_json(info.to_dict())
     else:
@@ -86,7 +94,7 @@ def workstation_trust(ctx: AppContext, args) -> None:
 
 
 def workstation_untrust(ctx: AppContext, args) -> None:
-    info = bundle_keys.untrust(ctx, args.name)
+    info = bundle_keys.untrust(ctx, args.name, by=secret.admin(ctx, args.as_name))
     if args.json:
         emit_json(info.to_dict())
     else:
@@ -106,14 +114,15 @@ def workstation_list(ctx: AppContext, args) -> None:
 
 
 def clinic_init(ctx: AppContext, args) -> None:
-    info = bundle_keys.init_clinic_key(ctx)
+    info = bundle_keys.init_clinic_key(ctx, by=secret.admin(ctx, args.as_name))
     _key(info, args, "The clinic key is made; its private half stays on this workstation, "
                      "which imports the bundles. On every sending workstation run "
                      "`ccm-timer clinic key import KEY` with this key:")
 
 
 def clinic_import(ctx: AppContext, args) -> None:
-    info = bundle_keys.import_clinic_key(ctx, args.public_key, replace=args.replace)
+    info = bundle_keys.import_clinic_key(ctx, args.public_key, replace=args.replace,
+                                         by=secret.admin(ctx, args.as_name))
     if args.json:
         emit_json(info.to_dict())
     else:

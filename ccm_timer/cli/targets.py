@@ -1,4 +1,5 @@
-"""`target add | list | remove`: where exports are delivered."""
+"""`target add | list | remove`: where exports are delivered. Adding and removing are an
+administrator's once the clinic has one (`--as NAME`, their password asked first)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import getpass
 import sys
 from typing import TYPE_CHECKING
 
+from ccm_timer.cli import secret as passwords
+from ccm_timer.cli.clinicians import _ADMIN
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, table
 from ccm_timer.errors import UserError
@@ -24,7 +27,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p = tsub.add_parser(
         "add", parents=[common], help="add (or replace) a delivery target",
         description="A token (https, fhir) or password (hub) is read from standard input or "
-        "a prompt and kept only in the system keyring.",
+        "a prompt and kept only in the system keyring. With --as, the administrator's "
+        "password is asked first (the first line of standard input), then the token.",
     )
     p.add_argument("name")
     p.add_argument("--kind", required=True, choices=targets.KINDS)
@@ -32,6 +36,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                    "or postgresql://USER@HOST:PORT/DB for a hub")
     p.add_argument("--no-token", action="store_true",
                    help="the server needs no token (or the hub no password)")
+    p.add_argument("--as", dest="as_name", metavar="NAME", help=_ADMIN)
     p.set_defaults(handler=target_add)
     p = tsub.add_parser("list", parents=[common], help="list delivery targets")
     p.set_defaults(handler=target_list)
@@ -39,6 +44,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("name")
     p.add_argument("--force", action="store_true",
                    help="remove it although exports wait for it (they are marked failed)")
+    p.add_argument("--as", dest="as_name", metavar="NAME", help=_ADMIN)
     p.set_defaults(handler=target_remove)
 
 
@@ -56,13 +62,15 @@ def _read_secret(kind: str, name: str) -> str | None:
 
 
 def target_add(ctx: AppContext, args) -> None:
+    by = passwords.admin(ctx, args.as_name)
+    targets.allowed(ctx, by)  # a refusal before the token is asked for
     url = targets.validate(args.kind, args.url)  # refuse a bad URL before asking for a token
     secret = None
     if args.kind != "folder" and not args.no_token:
         secret = _read_secret(args.kind, args.name)
     if args.no_token:
         targets.delete_secret(args.name)
-    target = targets.add(ctx, args.name, kind=args.kind, url=url, secret=secret)
+    target = targets.add(ctx, args.name, kind=args.kind, url=url, secret=secret, by=by)
     if args.json:
         emit_json({**target.to_dict(), "secret_in_keyring": secret is not None})
     else:
@@ -83,13 +91,15 @@ def target_list(ctx: AppContext, args) -> None:
 
 
 def target_remove(ctx: AppContext, args) -> None:
+    by = passwords.admin(ctx, args.as_name)
+    targets.allowed(ctx, by)  # before waiting exports are marked failed
     target = targets.get(ctx, args.name)
     waiting = outbox.waiting_count(ctx, target.name)
     if waiting and not args.force:
         raise UserError(f"{waiting} export(s) still wait for {target.name}; deliver them with "
                         "`ccm-timer sync --once`, or pass --force to mark them failed.")
     dropped = outbox.drop_target(ctx, target.name) if waiting else 0
-    targets.remove(ctx, target.name)
+    targets.remove(ctx, target.name, by=by)
     if args.json:
         emit_json({"removed": target.name, "marked_failed": dropped})
     else:
