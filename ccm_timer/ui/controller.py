@@ -19,9 +19,10 @@ from ccm_timer.core.clock_watch import ClockWatch, Gap
 from ccm_timer.core.reminder import Reminder
 from ccm_timer.errors import UserError
 from ccm_timer.platform import autostart
+from ccm_timer.services import settings_changes
 from ccm_timer.services.change_watch import DataVersion
 from ccm_timer.services.context import AppContext
-from ccm_timer.services.people import access, clinicians
+from ccm_timer.services.people import access
 from ccm_timer.services.people.access import Signer
 from ccm_timer.services.security import integrity
 from ccm_timer.services.timing import entries, recovery, sleep_gaps, timers, totals
@@ -277,15 +278,19 @@ class TimerController(QObject):
     def save_settings(self, *, default_clinician: str | None, mask_patients: bool,
                       reminder_minutes: int, start_at_login: bool,
                       data_dir: str | None = None) -> None:
+        """The clinic's settings as the signed-in administrator (settings_changes); the
+        login item is this computer's, anyone's who is signed in. A refusal comes before
+        anything is written, the login item included."""
+        values = {"default_clinician": default_clinician, "mask_patients": mask_patients,
+                  "reminder_minutes": max(0, int(reminder_minutes)),
+                  "start_at_login": start_at_login}
+        settings_changes.check(self.ctx, self.signer, values)
         if start_at_login != self.ctx.settings.start_at_login or start_at_login:
             if start_at_login:
                 autostart.enable(data_dir)
             else:
                 autostart.disable()
-        if default_clinician:
-            clinicians.set_default(self.ctx, default_clinician)
-        self.ctx.update_settings(mask_patients=mask_patients, start_at_login=start_at_login,
-                                 reminder_minutes=max(0, int(reminder_minutes)))
+        settings_changes.save(self.ctx, self.signer, values)
         self._reminder.every_minutes = self.ctx.settings.reminder_minutes
         self.refresh()
 

@@ -1,7 +1,13 @@
 """Settings: default clinician, privacy, reminder, start at login, and (saved at once, in
-their own section) the delivery targets."""
+their own section) the delivery targets.
+
+Once the clinic has an administrator, only one signed in changes them; anyone else sees
+them read-only with one quiet line saying so. Start at login (this computer's login item)
+stays open to whoever is signed in."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -16,17 +22,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ccm_timer.services.settings_changes import READ_ONLY
 from ccm_timer.ui.style import ERROR_STYLE
+from ccm_timer.ui.targets_panel import HINT_STYLE
 
 
 class SettingsDialog(QDialog):
     saved = Signal(dict)  # keyword arguments for TimerController.save_settings
 
-    def __init__(self, targets: QWidget | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, targets: QWidget | None = None, parent: QWidget | None = None, *,
+                 editable: Callable[[], bool] | None = None) -> None:
+        """`editable`: whether the person signed in may change the clinic's settings now
+        (asked at each prepare); by default the targets panel's answer."""
         super().__init__(parent)
         self.setWindowTitle("CCM Timer settings")
         self.setMinimumWidth(560)
         self.targets = targets
+        self._editable = editable or getattr(targets, "editable", lambda: True)
+        self._shown = None  # the settings as prepared: what a read-only dialog saves
+        self.editable = True
         self.clinician = QComboBox()
         self.full_names = QCheckBox("Show full patient &names")
         self.full_names.setToolTip(
@@ -37,6 +51,8 @@ class SettingsDialog(QDialog):
         self.login = QCheckBox("Start CCM Timer when I &log in")
         self.error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
         self.error.hide()
+        self.read_only = QLabel(READ_ONLY, wordWrap=True, styleSheet=HINT_STYLE)
+        self.read_only.hide()
         form = QFormLayout()
         form.addRow("Default &clinician", self.clinician)
         form.addRow("Privacy", self.full_names)
@@ -48,6 +64,7 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.submit)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.read_only)
         layout.addLayout(form)
         layout.addWidget(self.error)
         if targets is not None:
@@ -56,15 +73,20 @@ class SettingsDialog(QDialog):
         layout.addWidget(buttons)
 
     def prepare(self, settings, clinician_choices) -> None:
+        self._shown = settings
+        self.editable = editable = self._editable()
         self.clinician.clear()
         for choice in clinician_choices:
             self.clinician.addItem(f"{choice.name}, {choice.credential}", choice.id)
         at = self.clinician.findData(settings.default_clinician)
         self.clinician.setCurrentIndex(max(0, at))
-        self.clinician.setEnabled(bool(clinician_choices))
+        self.clinician.setEnabled(bool(clinician_choices) and editable)
         self.full_names.setChecked(not settings.mask_patients)
         self.reminder.setValue(settings.reminder_minutes)
+        self.full_names.setEnabled(editable)
+        self.reminder.setEnabled(editable)
         self.login.setChecked(settings.start_at_login)
+        self.read_only.setVisible(not editable)
         self.show_error(None)
         if self.targets is not None:
             self.targets.reload()
@@ -74,6 +96,13 @@ class SettingsDialog(QDialog):
         self.error.setVisible(bool(text))
 
     def submit(self) -> None:
+        shown = self._shown
+        if shown is not None and not self.editable:  # read-only: only the login item
+            self.saved.emit({"default_clinician": shown.default_clinician or None,
+                             "mask_patients": shown.mask_patients,
+                             "reminder_minutes": shown.reminder_minutes,
+                             "start_at_login": self.login.isChecked()})
+            return
         self.saved.emit({
             "default_clinician": self.clinician.currentData(),
             "mask_patients": not self.full_names.isChecked(),

@@ -1,8 +1,11 @@
 """Settings, delivery targets: where billing files go. Changes are saved at once (not with
 the settings' Save), through the targets service: kind and address in the settings file, a
-token or password only in the system keyring."""
+token or password only in the system keyring. An administrator's once the clinic has one:
+for anyone else the list is shown without its buttons (the settings dialog says why)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -20,8 +23,10 @@ from PySide6.QtWidgets import (
 )
 
 from ccm_timer.errors import UserError
+from ccm_timer.services import settings_changes
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.delivery import outbox, targets
+from ccm_timer.services.people.access import Signer
 from ccm_timer.ui.style import ERROR_STYLE
 from ccm_timer.ui.target_dialog import KIND_NAMES, TargetDialog
 
@@ -31,15 +36,17 @@ MAX_ROWS_SHOWN = 6
 
 
 class TargetsPanel(QGroupBox):
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, *,
+                 signer: Callable[[], Signer | None] = lambda: None) -> None:
+        """`signer`: the person signed in at the tray now (the controller's); nobody
+        leaves the targets open only while the clinic has no administrator."""
         super().__init__("&Delivery targets", parent)
         self.ctx = ctx
+        self.signer = signer
         self.dialog: TargetDialog | None = None
         self.confirm: QMessageBox | None = None
         self.listed: list[targets.Target] = []
-        about = QLabel("Where billing files are sent. Changes here are saved at once; a "
-                       "token or password is kept in the system keyring, never in a file.",
-                       wordWrap=True, styleSheet=HINT_STYLE)
+        self.about = about = QLabel(wordWrap=True, styleSheet=HINT_STYLE)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setAccessibleName("Delivery targets")
@@ -73,7 +80,16 @@ class TargetsPanel(QGroupBox):
 
     # -- reading -----------------------------------------------------------------------
 
+    def editable(self) -> bool:
+        return settings_changes.may_change(self.ctx, self.signer())
+
     def reload(self) -> None:
+        editable = self.editable()
+        self.about.setText("Where billing files are sent. " + (
+            "Changes here are saved at once; a token or password is kept in the system "
+            "keyring, never in a file." if editable else "An administrator changes them."))
+        self.add_button.setVisible(editable)
+        self.remove_button.setVisible(editable)
         try:
             self.listed = targets.list_targets(self.ctx)
             waiting = [outbox.waiting_count(self.ctx, t.name) for t in self.listed]
@@ -140,9 +156,11 @@ class TargetsPanel(QGroupBox):
                               "or remove that one first.")
             return
         try:
+            targets.allowed(self.ctx, self.signer())  # refused before the keyring is touched
             if not secret:
                 targets.delete_secret(name)  # none given: never deliver with an old one
-            targets.add(self.ctx, name, kind=kind, url=url, secret=secret or None)
+            targets.add(self.ctx, name, kind=kind, url=url, secret=secret or None,
+                        by=self.signer())
         except UserError as exc:
             dialog.show_error(str(exc))
             return
@@ -178,9 +196,10 @@ class TargetsPanel(QGroupBox):
 
     def remove(self, name: str) -> None:
         try:
+            targets.allowed(self.ctx, self.signer())  # before the waiting files are dropped
             if outbox.waiting_count(self.ctx, name):
                 outbox.drop_target(self.ctx, name)
-            targets.remove(self.ctx, name)
+            targets.remove(self.ctx, name, by=self.signer())
         except UserError as exc:
             self.show_error(str(exc))
             return

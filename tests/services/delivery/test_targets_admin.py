@@ -145,8 +145,9 @@ def test_trust_and_the_clinic_key_are_an_administrator_s(admin_clinic, tmp_path,
 
 def test_a_sender_imports_the_clinic_key_only_as_an_administrator(admin_clinic, tmp_path,
                                                                    clock):
-    from ccm_timer.services.security import bundle_crypto
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    from ccm_timer.services.security import bundle_crypto
 
     ctx = admin_clinic
     public = bundle_crypto.public_text(X25519PrivateKey.generate().public_key())
