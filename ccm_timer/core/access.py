@@ -36,7 +36,9 @@ class Action(StrEnum):
     CORRECT_ENTRY = "entry.correct"  # edit or void an entry
     RECORD = "record.change"  # patients, enrolment, consent, conditions, care plan
     REMOVE_CONDITION = "condition.remove"
-    MONTH_FLAGS = "month.flags"  # complex MDM, care plan revised: clinical judgement
+    # Complex medical decision making: the practitioner's judgement. The month's other flags
+    # (care plan revised, interactive contact) are record changes (RECORD).
+    MONTH_FLAGS = "month.flags"
     APPROVE = "month.approve"
     EXPORT = "export"  # billing files: export, amend, requeue; the month's close
     REPORT = "report"  # month report, worklist, notes
@@ -61,7 +63,8 @@ RULES: dict[Action, Rule] = {
                                "those on patients they bill for"),
     Action.RECORD: Rule(_CLINICAL | {Duty.ADMIN}, False, ""),
     Action.REMOVE_CONDITION: Rule(_CLINICAL, True, ""),
-    Action.MONTH_FLAGS: Rule(frozenset({Duty.PRACTITIONER}), False, ""),
+    Action.MONTH_FLAGS: Rule(frozenset({Duty.PRACTITIONER}), False,
+                             "patients they are the billing practitioner of, when one is set"),
     Action.APPROVE: Rule(frozenset({Duty.PRACTITIONER}), True,
                          "patients they are the billing practitioner of"),
     Action.EXPORT: Rule(frozenset({Duty.BILLING, Duty.PRACTITIONER}), True, ""),
@@ -76,7 +79,7 @@ WHAT = {
     Action.CORRECT_ENTRY: "edit or void an entry",
     Action.RECORD: "change a patient's record",
     Action.REMOVE_CONDITION: "remove a condition",
-    Action.MONTH_FLAGS: "set a month's flags",
+    Action.MONTH_FLAGS: "mark a month's complex medical decision making",
     Action.APPROVE: "approve a month for billing",
     Action.EXPORT: "export billing files",
     Action.REPORT: "see reports",
