@@ -34,6 +34,7 @@ from pathlib import Path
 
 MONTH = "2026-11"
 PASSPHRASE = "smoke-test-passphrase"  # synthetic; the data folder is thrown away
+PASSWORD = "smoke-test-password"  # the synthetic practitioner's
 # What a developer's or the test suite's environment may hold that must not reach the
 # program: it would pick another data folder, keyring or import path.
 SCRUB = ("CCM_TIMER_HOME", "CCM_TIMER_KEYRING_BACKEND", "CCM_TEST_KEYRING_DIR",
@@ -53,11 +54,13 @@ class Smoke:
         self.env["CCM_TIMER_PASSPHRASE"] = PASSPHRASE
         self.steps = 0
 
-    def run(self, *args: str, data: bool = True) -> str:
+    def run(self, *args: str, data: bool = True, typed: str = "") -> str:
+        """`typed`: what a person types when asked (a password), as standard input."""
         argv = [str(self.program), *(["--data-dir", str(self.data)] if data else []), *args]
         began = time.monotonic()
         done = subprocess.run(argv, cwd=self.work, env=self.env, capture_output=True,
-                              text=True, encoding="utf-8", errors="replace", timeout=180)
+                              text=True, encoding="utf-8", errors="replace", timeout=180,
+                              input=typed)
         took = time.monotonic() - began
         shown = " ".join(args)
         if done.returncode != 0:
@@ -90,6 +93,10 @@ def smoke(program: Path, work: Path, expect_version: str | None) -> int:
 
     s.run("clinician", "add", "--name", "Avery Nurse", "--credential", "RN",
           "--role", "clinical_staff", "--default")
+    # argon2-cffi's compiled bindings: a password is hashed, then checked by an attestation.
+    s.run("clinician", "add", "--name", "Dr Blake Test", "--credential", "MD",
+          "--role", "practitioner", "--npi", "1234567893")
+    s.run("clinician", "set-password", "Dr Blake Test", typed=f"{PASSWORD}\n")
     s.run("patient", "add", "--mrn", "T1001", "--name", "Testpatient, Alma",
           "--program", "CCM", "--consent", "2026-01-05", "--method", "verbal",
           "--by", "Avery Nurse", "--disclosures", "cost-sharing,one-practitioner,right-to-stop")
@@ -130,6 +137,13 @@ def smoke(program: Path, work: Path, expect_version: str | None) -> int:
     s.run("export", "--month", MONTH, "--format", "pdf", "--draft", "--out", str(pdf))
     head = pdf.read_bytes()[:5] if pdf.exists() else b""
     check(head == b"%PDF-" and pdf.stat().st_size > 1000, f"PDF export: {head!r}")
+
+    # Attested: the practitioner's password, typed, approves the month and exports it.
+    s.run("approve", "--month", MONTH, "--as", "Dr Blake Test", typed=f"{PASSWORD}\n")
+    csv_file = work / "month.csv"
+    s.run("export", "--month", MONTH, "--format", "csv", "--as", "Dr Blake Test",
+          "--out", str(csv_file), typed=f"{PASSWORD}\n")
+    check("99490" in csv_file.read_text(encoding="utf-8"), "CSV export")
 
     doctor = json.loads(s.run("--json", "doctor"))  # the schema came from the Alembic scripts
     check(doctor["integrity"]["quick_check"] == "ok", f"doctor: {doctor['integrity']}")
