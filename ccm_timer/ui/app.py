@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QMenu, QMessageBox
 
 from ccm_timer.errors import UserError
+from ccm_timer.services.people.access import Refused
 from ccm_timer.services.people.patient_search import PatientIndex
 from ccm_timer.services.timing import categories
 from ccm_timer.ui.controller import TimerController
@@ -266,7 +267,8 @@ class TrayApp(QObject):
         from ccm_timer.ui.settings_dialog import SettingsDialog
         from ccm_timer.ui.targets_panel import TargetsPanel
 
-        dialog = SettingsDialog(TargetsPanel(self.ctx))
+        # The panel asks who is signed in each time: an administrator changes settings.
+        dialog = SettingsDialog(TargetsPanel(self.ctx, signer=lambda: self.controller.signer))
         dialog.saved.connect(self._save_settings)
         return dialog
 
@@ -274,6 +276,9 @@ class TrayApp(QObject):
         dialog = self.dialogs["settings"]
         try:
             self.controller.save_settings(**values, data_dir=self.data_dir)
+        except Refused as exc:  # not theirs to change: the sentence says who may
+            dialog.show_error(str(exc))
+            return
         except (UserError, OSError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             dialog.show_error(f"The settings were not saved: {reason.rstrip('.')}. Check the "

@@ -103,6 +103,19 @@ def test_an_administrator_s_dialog_saves_and_is_audited(admin_clinic, make_tray,
     assert [(e.action, e.actor) for e in _events(ctx, "target.")] == [("target.add", ADMIN)]
 
 
+def test_the_tray_s_own_settings_entry_lets_a_signed_in_administrator_change_them(
+        admin_clinic, make_tray) -> None:
+    ctx = admin_clinic
+    tray = make_tray(ctx, signed_in=ADMIN)
+    tray.show_settings()  # as the tray's menu entry does: the dialog asks who is signed in
+    dialog = tray.dialogs["settings"]
+    assert not dialog.read_only.isVisibleTo(dialog) and dialog.reminder.isEnabled()
+    dialog.reminder.setValue(45)
+    dialog.submit()
+    assert not dialog.isVisible() and ctx.settings.reminder_minutes == 45
+    assert [e.actor for e in _events(ctx, "settings.")] == [ADMIN]
+
+
 def test_a_panel_without_an_administrator_signed_in_changes_nothing(admin_clinic, qtbot,
                                                                     tmp_path) -> None:
     ctx = admin_clinic
