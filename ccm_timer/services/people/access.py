@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import uuid
 from dataclasses import dataclass
 
@@ -33,6 +32,7 @@ from ccm_timer.errors import UserError
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import clinicians
 from ccm_timer.services.security import audit
+from ccm_timer.services.timing import liveness
 from ccm_timer.store.models import Clinician, Credential, Patient, Role
 
 
@@ -216,25 +216,4 @@ def tray_person(ctx: AppContext) -> str | None:
         person, pid = str(found["id"]), int(found["pid"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return person if _alive(pid) else None
-
-
-def _alive(pid: int) -> bool:
-    if sys.platform == "win32":  # os.kill(pid, 0) would send CTRL_C_EVENT there
-        import ctypes
-
-        kernel = ctypes.windll.kernel32  # type: ignore[attr-defined]
-        handle = kernel.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
-        if not handle:
-            return False
-        code = ctypes.c_ulong()
-        kernel.GetExitCodeProcess(handle, ctypes.byref(code))
-        kernel.CloseHandle(handle)
-        return code.value == 259  # STILL_ACTIVE
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return person if liveness.pid_alive(pid) else None

@@ -24,8 +24,17 @@ def boot_id() -> str:
 def pid_alive(pid: int) -> bool:
     if pid <= 0:
         return False
-    if sys.platform == "win32":  # os.kill would terminate it there; rely on staleness
-        return True
+    if sys.platform == "win32":  # os.kill(pid, 0) would send CTRL_C_EVENT there
+        import ctypes
+
+        kernel = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+        handle = kernel.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:  # access denied: another user's process, alive
+            return ctypes.get_last_error() == 5  # type: ignore[attr-defined]
+        code = ctypes.c_ulong()
+        kernel.GetExitCodeProcess(handle, ctypes.byref(code))
+        kernel.CloseHandle(handle)
+        return code.value == 259  # STILL_ACTIVE
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
