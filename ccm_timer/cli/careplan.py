@@ -6,8 +6,10 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
+from ccm_timer.cli import secret
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, local, neutralise
+from ccm_timer.core.access import Action  # a plain enum: nothing else is loaded
 
 if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
     from ccm_timer.services.context import AppContext
@@ -29,13 +31,14 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--condition", metavar="CODE",
                    help="the ICD-10-CM code (on the patient's condition list) it addresses")
     p.add_argument("--as", dest="as_name", metavar="NAME",
-                   help="the clinician who decided it (name or id; default: the default "
-                   "clinician)")
+                   help="the clinician who decided it (name or id; default: the person "
+                   "signed in at the tray, else the default clinician)")
     p.set_defaults(handler=careplan_add)
     p = psub.add_parser("review", parents=[common], help="record a review of the whole plan")
     p.add_argument("--mrn", required=True)
     p.add_argument("--as", dest="as_name", metavar="NAME",
-                   help="the clinician who reviewed it (default: the default clinician)")
+                   help="the clinician who reviewed it (default: the person signed in at "
+                   "the tray, else the default clinician)")
     p.add_argument("--substantial", action="store_true",
                    help="the plan was substantially revised (complex CCM counts it)")
     p.set_defaults(handler=careplan_review)
@@ -49,7 +52,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                    "as `careplan show` prints it")
     p.add_argument("--reason", required=True)
     p.add_argument("--as", dest="as_name", metavar="NAME",
-                   help="the clinician who ended it (default: the default clinician)")
+                   help="the clinician who ended it (default: the person signed in at the "
+                   "tray, else the default clinician)")
     p.set_defaults(handler=careplan_end)
 
 
@@ -95,8 +99,9 @@ def _print_plan(ctx: AppContext, mrn: str, plan, items) -> None:
 
 
 def careplan_add(ctx: AppContext, args) -> None:
+    by = secret.acting_signer(ctx, args.as_name, Action.RECORD)
     item = care_plan.add(ctx, args.mrn, args.kind, args.text, condition=args.condition,
-                         actor=args.as_name)
+                         actor=str(by.id))
     if args.json:
         emit_json(item.to_dict())
     else:
@@ -108,7 +113,8 @@ def careplan_add(ctx: AppContext, args) -> None:
 
 
 def careplan_review(ctx: AppContext, args) -> None:
-    plan = care_plan.review(ctx, args.mrn, as_name=args.as_name, substantial=args.substantial)
+    by = secret.acting_signer(ctx, args.as_name, Action.RECORD)
+    plan = care_plan.review(ctx, args.mrn, as_name=str(by.id), substantial=args.substantial)
     if args.json:
         emit_json(plan.to_dict())
     else:
@@ -130,7 +136,8 @@ def careplan_show(ctx: AppContext, args) -> None:
 
 
 def careplan_end(ctx: AppContext, args) -> None:
-    item = care_plan.end(ctx, args.item_id, args.reason, actor=args.as_name)
+    by = secret.acting_signer(ctx, args.as_name, Action.RECORD)
+    item = care_plan.end(ctx, args.item_id, args.reason, actor=str(by.id))
     if args.json:
         emit_json(item.history_dict())
     else:

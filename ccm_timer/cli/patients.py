@@ -7,11 +7,12 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ccm_timer.cli import audit
+from ccm_timer.cli import audit, secret
 from ccm_timer.cli.args import date_arg, yes_no
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, table
 from ccm_timer.cli.record import add_consent_options, consent_gaps, held_notice, patient_actions
+from ccm_timer.core.access import Action  # a plain enum: nothing else is loaded
 from ccm_timer.errors import UserError
 
 if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
@@ -67,16 +68,19 @@ def _programs(view) -> str:
 
 
 def patient_add(ctx: AppContext, args) -> None:
+    # --by names who obtained the consent, not who adds the patient: the one acting is here.
+    actor = secret.acting_signer(ctx, None, Action.RECORD).name
     if args.billing_practitioner:  # check before adding: all or nothing
         with ctx.read() as session:
             clinicians.find(session, ctx, args.billing_practitioner)
     view = patients.add(
         ctx, mrn=args.mrn, name=args.name, birth_date=args.dob, program=args.program,
         consent=args.consent, consent_method=args.method, consent_by=args.by,
-        disclosures=args.disclosures or (), qmb=args.qmb,
+        disclosures=args.disclosures or (), qmb=args.qmb, actor=actor,
     )
     if args.billing_practitioner:
-        view = patients.set_billing_practitioner(ctx, view.mrn, args.billing_practitioner)
+        view = patients.set_billing_practitioner(ctx, view.mrn, args.billing_practitioner,
+                                                 actor=actor)
     if args.json:
         emit_json(view.to_dict())
         return
@@ -86,7 +90,9 @@ def patient_add(ctx: AppContext, args) -> None:
 
 
 def patient_set(ctx: AppContext, args) -> None:
-    view = patients.update(ctx, args.mrn, name=args.name, birth_date=args.dob, qmb=args.qmb)
+    actor = secret.acting_signer(ctx, None, Action.RECORD).name
+    view = patients.update(ctx, args.mrn, name=args.name, birth_date=args.dob, qmb=args.qmb,
+                           actor=actor)
     if args.json:
         emit_json(view.to_dict())
         return
@@ -96,7 +102,8 @@ def patient_set(ctx: AppContext, args) -> None:
 
 
 def patient_practitioner(ctx: AppContext, args) -> None:
-    view = patients.set_billing_practitioner(ctx, args.mrn, args.practitioner)
+    actor = secret.acting_signer(ctx, None, Action.RECORD).name
+    view = patients.set_billing_practitioner(ctx, args.mrn, args.practitioner, actor=actor)
     if args.json:
         emit_json(view.to_dict())
     else:
@@ -107,7 +114,8 @@ def patient_import(ctx: AppContext, args) -> None:
     if args.preview:
         _preview(roster.check(ctx, args.file, args.encoding), args)
         return
-    result = roster.import_roster(ctx, args.file, encoding=args.encoding)
+    actor = secret.acting_signer(ctx, None, Action.RECORD).name  # a preview only reads
+    result = roster.import_roster(ctx, args.file, encoding=args.encoding, actor=actor)
     if args.json:
         emit_json({"imported": result.imported, "import": result.import_id,
                    "conditions": result.conditions, "writes": result.writes,

@@ -107,7 +107,8 @@ def _chronic(view) -> str:
 
 
 def condition_add(ctx: AppContext, args) -> None:
-    view = conditions.add(ctx, args.mrn, args.icd10, args.since)
+    actor = secret.acting_signer(ctx, None, Action.RECORD).name  # before the code set loads
+    view = conditions.add(ctx, args.mrn, args.icd10, args.since, actor=actor)
     if args.json:
         emit_json({k: view.to_dict()[k] for k in CONDITION_KEYS})
         return
@@ -196,9 +197,11 @@ def held_notice(ctx: AppContext, view: PatientView, program: str | None = None) 
 
 
 def patient_consent(ctx: AppContext, args) -> None:
+    # --by names who obtained the consent; the one recording it is the person acting here.
+    actor = secret.acting_signer(ctx, None, Action.RECORD).name
     document = consent_documents.read_scan(args.scan) if args.scan else None
     view = patients.set_consent(ctx, args.mrn, args.program, args.consent, args.method,
-                                by=args.by, disclosures=args.disclosures, document=document)
+                                actor, by=args.by, disclosures=args.disclosures, document=document)
     if args.json:
         emit_json(view.to_dict())
         return
@@ -209,7 +212,9 @@ def patient_consent(ctx: AppContext, args) -> None:
 
 
 def patient_withdraw(ctx: AppContext, args) -> None:
-    view = patients.withdraw_consent(ctx, args.mrn, args.program, args.on, args.reason)
+    actor = secret.acting_signer(ctx, None, Action.RECORD).name
+    view = patients.withdraw_consent(ctx, args.mrn, args.program, args.on, args.reason,
+                                     actor=actor)
     if args.json:
         emit_json(view.to_dict())
         return

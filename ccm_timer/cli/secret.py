@@ -41,6 +41,19 @@ def acting(ctx: AppContext, name: str | None) -> str:
     return access.named(ctx, access.tray_person(ctx)).name
 
 
+def acting_signer(ctx: AppContext, name: str | None, action: Action) -> Signer:
+    """The acting person (see `acting`), unproven, once their duties allow `action`: the one
+    place a command that changes a patient's record (Action.RECORD, not attested) checks who
+    may, before anything is read or written."""
+    if not name and access.tray_person(ctx) is None and not ctx.settings.default_clinician:
+        raise UserError("Nobody is signed in here to change the record: sign in at the tray, "
+                        "or make a clinician this workstation's default (`ccm-timer clinician "
+                        "default NAME`); nothing was changed.")
+    signer = access.named(ctx, acting(ctx, name))
+    access.require(signer, action)
+    return signer
+
+
 def attest(ctx: AppContext, name: str | None, action: Action) -> Signer:
     """The acting person (see `acting`) proven for `action` with the password typed now."""
     who = acting(ctx, name)

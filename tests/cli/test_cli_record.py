@@ -51,9 +51,10 @@ def test_condition_add_list_remove_in_the_issues_forms(cli_clinic):
     history = js(cli_clinic, "patient", "condition", "list", "--mrn", "T1002", "--history")
     assert [(h["code"], h["removed_by"], h["removal_reason"]) for h in history] == [
         ("J06.9", "Avery Nurse", "resolved"), ("J44.9", None, None)]  # she typed her password
-    assert history[0]["removed_at"] and history[0]["added_by"] == "admin"
+    # The default clinician added it (issue 16: the one acting is named, not "admin").
+    assert history[0]["removed_at"] and history[0]["added_by"] == "Avery Nurse"
     shown = ok(cli_clinic, "patient", "condition", "list", "--mrn", "T1002", "--history")
-    assert "REMOVED" in shown and "resolved" in shown and "admin" in shown
+    assert "REMOVED" in shown and "resolved" in shown and "Avery Nurse" in shown
     actions = _audit_actions(cli_clinic)
     assert actions.count("condition.add") == 4 and actions.count("condition.remove") == 1
     assert "intact" in ok(cli_clinic, "audit", "verify")

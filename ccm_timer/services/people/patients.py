@@ -82,6 +82,7 @@ def add(
     consent_by: str | None = None,
     disclosures: str | Iterable[str] = (),
     qmb: bool | None = None,
+    actor: str = "admin",
 ) -> PatientView:
     try:
         mrn, family, given = validate(mrn, name)
@@ -104,13 +105,14 @@ def add(
         session.add(row)
         session.flush()
         audit.append(
-            session, ctx=ctx, actor="admin", action="patient.add", entity="patient",
+            session, ctx=ctx, actor=actor, action="patient.add", entity="patient",
             entity_id=row.id, after={"mrn": mrn},
         )
         if the_program:
             by = _obtainer(session, ctx, consent_by)
             enrollments.enroll(session, ctx, row, the_program, consent_date=consent,
-                               consent_method=consent_method, consent_by=by, disclosures=told)
+                               consent_method=consent_method, consent_by=by, disclosures=told,
+                               actor=actor)
         return view(row, enrollments.for_patient(session, row.id))
 
 

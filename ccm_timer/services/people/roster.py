@@ -293,13 +293,14 @@ def _obtainers(rows: list[RosterRow], staff: list[tuple[uuid.UUID, str]]
 
 def import_roster(ctx: AppContext, path: Path, *, encoding: str = roster_file.DEFAULT_ENCODING,
                   on_batch: Callable[[int], None] | None = None,
-                  batch_rows: int | None = None) -> ImportResult:
+                  batch_rows: int | None = None, actor: str = "admin") -> ImportResult:
     checked = check(ctx, path, encoding)
     if checked.problems:
         raise RosterError(checked.problems)
     try:
         return roster_batches.write(ctx, checked.parsed.rows, checked.mark, on_batch=on_batch,
-                                    batch_rows=batch_rows, obtainers=checked.obtainers)
+                                    batch_rows=batch_rows, obtainers=checked.obtainers,
+                                    actor=actor)
     except roster_batches.Clash as exc:
         if exc.kept:
             raise UserError(f"The import was taken back, except {exc.kept} patient(s) who got "

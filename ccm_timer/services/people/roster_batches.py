@@ -53,7 +53,7 @@ FIRST_BATCH, MIN_BATCH, MAX_BATCH = 200, 25, 1_000
 PAUSE = 0.12  # longer than SQLite's longest busy-handler sleep: a waiting writer gets in
 STALE = timedelta(minutes=10)  # a "writing" import untouched this long is dead, whoever ran it
 WRITING, DONE, TAKEN_BACK = "writing", "done", "taken back"
-ACTOR = "admin"
+ACTOR = "admin"  # who the app is when it acts itself (a dead import taken back); a default
 
 
 @dataclass(frozen=True)
@@ -82,14 +82,14 @@ class Clash(Exception):
         self.kept = 0
 
 
-def _begin(ctx: AppContext, rows: int) -> uuid.UUID:
+def _begin(ctx: AppContext, rows: int, actor: str) -> uuid.UUID:
     with ctx.write() as session:
         now = ctx.now()
         record = RosterImport(started_at=now, updated_at=now,
                               owner=f"{ctx.workstation}#{os.getpid()}", rows=rows)
         session.add(record)
         session.flush()
-        audit.append(session, ctx=ctx, actor=ACTOR, action="patient.import.begin",
+        audit.append(session, ctx=ctx, actor=actor, action="patient.import.begin",
                      entity="roster", entity_id=record.id, after={"rows": rows})
         return record.id
 
@@ -137,7 +137,7 @@ def _enrollment(row: RosterRow, pid: uuid.UUID,
 
 
 def _prepare(ctx: AppContext, rows: Sequence[RosterRow],
-             obtainers: Mapping[str, tuple[uuid.UUID, str]]) -> _Batch:
+             obtainers: Mapping[str, tuple[uuid.UUID, str]], actor: str) -> _Batch:
     people: list[dict[str, Any]] = []
     enrolled: list[dict[str, Any]] = []
     coded: list[dict[str, Any]] = []
@@ -150,7 +150,7 @@ def _prepare(ctx: AppContext, rows: Sequence[RosterRow],
         if row.program is not None:
             enrolled.append(_enrollment(row, pid, obtainers))
         coded += [{"id": new_id(), "patient_id": pid, "code": code, "description": text,
-                   "since": None, "added_at": now, "added_by": ACTOR, "removed_at": None,
+                   "since": None, "added_at": now, "added_by": actor, "removed_at": None,
                    "removed_by": None, "removal_reason": None}
                   for code, text in row.conditions]
     after = {"patients": [{"id": str(p["id"]), "mrn": p["mrn"]} for p in people],
@@ -166,7 +166,7 @@ def _prepare(ctx: AppContext, rows: Sequence[RosterRow],
 
 
 def _write_batch(session: Session, ctx: AppContext, import_id: uuid.UUID, batch: _Batch,
-                 watch: _Watch, written: int) -> None:
+                 watch: _Watch, written: int, actor: str) -> None:
     watch.look(session)
     for row in batch.rows:
         if row.mrn.upper() in watch.others:
@@ -182,7 +182,7 @@ def _write_batch(session: Session, ctx: AppContext, import_id: uuid.UUID, batch:
         conn.execute(_table(Condition).insert(), batch.conditions)
     conn.execute(update(RosterImport).where(col(RosterImport.id) == import_id)
                  .values(written=written + len(batch.rows), updated_at=ctx.now()))
-    audit.append(session, ctx=ctx, actor=ACTOR, action="patient.import.batch", entity="roster",
+    audit.append(session, ctx=ctx, actor=actor, action="patient.import.batch", entity="roster",
                  entity_id=import_id, after=batch.audit_after)
 
 
@@ -193,21 +193,22 @@ def _table(model: type[SQLModel]) -> Table:
 def write(ctx: AppContext, rows: Sequence[RosterRow], mark: int, *,
           on_batch: Callable[[int], None] | None = None,
           batch_rows: int | None = None,
-          obtainers: Mapping[str, tuple[uuid.UUID, str]] | None = None) -> ImportResult:
+          obtainers: Mapping[str, tuple[uuid.UUID, str]] | None = None,
+          actor: str = ACTOR) -> ImportResult:
     """Write `rows` (every one checked) in batches; `mark` is the highest patient rowid when
     they were checked against the database; `obtainers` the clinician of each consent_by
-    name. Any failure takes back what was written."""
-    import_id = _begin(ctx, len(rows))
+    name; `actor` who imports it. Any failure takes back what was written."""
+    import_id = _begin(ctx, len(rows), actor)
     watch, seconds, size, done = _Watch(mark), [], batch_rows or FIRST_BATCH, 0
     coded = 0
     try:
         while done < len(rows):
-            batch = _prepare(ctx, rows[done:done + size], obtainers or {})
+            batch = _prepare(ctx, rows[done:done + size], obtainers or {}, actor)
             coded += len(batch.conditions)
             with ctx.write() as session:
                 session.connection()  # BEGIN IMMEDIATE: the lock is held from here
                 started = time.monotonic()
-                _write_batch(session, ctx, import_id, batch, watch, done)
+                _write_batch(session, ctx, import_id, batch, watch, done, actor)
             seconds.append(time.monotonic() - started)  # through the COMMIT
             done += len(batch.rows)
             if batch_rows is None:  # aim each batch at the budget from the last one's time
@@ -220,7 +221,7 @@ def write(ctx: AppContext, rows: Sequence[RosterRow], mark: int, *,
         with ctx.write() as session:
             session.execute(update(RosterImport).where(col(RosterImport.id) == import_id)
                             .values(state=DONE, finished_at=ctx.now(), updated_at=ctx.now()))
-            audit.append(session, ctx=ctx, actor=ACTOR, action="patient.import",
+            audit.append(session, ctx=ctx, actor=actor, action="patient.import",
                          entity="roster", entity_id=import_id, after={"patients": len(rows)})
     except BaseException as exc:
         kept = take_back(ctx, import_id, str(exc) if isinstance(exc, Clash) else
