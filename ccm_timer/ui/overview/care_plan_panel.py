@@ -27,6 +27,7 @@ from ccm_timer.errors import UserError
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import care_plan, clinicians, conditions
 from ccm_timer.services.people.care_plan import CarePlanItemView
+from ccm_timer.ui.overview import record_access
 from ccm_timer.ui.overview.record_dialogs import EndItemDialog
 from ccm_timer.ui.presenters import patient_record as words
 from ccm_timer.ui.style import ERROR_STYLE
@@ -47,6 +48,7 @@ class CarePlanPanel(QWidget):
         super().__init__(parent)
         self.ctx, self.mrn, self.actor = ctx, mrn, actor
         self.review_months = 12
+        self.refused: str | None = None  # why the signed-in person may not change it
         self.plan: care_plan.CarePlanView | None = None
         self.dialog: EndItemDialog | None = None
         self.review_line = QLabel(wordWrap=True)
@@ -81,6 +83,7 @@ class CarePlanPanel(QWidget):
         self.notice.hide()
         self.error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
         self.error.hide()
+        self.note = record_access.note_label()
         self._layout()
         self.review_button.clicked.connect(self.record_review)
         self.show_ended.toggled.connect(lambda _on: self.reload())
@@ -112,6 +115,7 @@ class CarePlanPanel(QWidget):
         layout.addWidget(self.tree, 1)
         layout.addLayout(middle)
         layout.addLayout(add)
+        layout.addWidget(self.note)
         layout.addWidget(self.notice)
         layout.addWidget(self.error)
 
@@ -135,9 +139,9 @@ class CarePlanPanel(QWidget):
                                        today, self.review_months)
         self.review_line.setText(f"⚠ {said}" if warn else said)
         self.review_line.setStyleSheet(WARN_STYLE if warn else OK_STYLE)
-        self.review_button.setEnabled(bool(plan.items))
-        self.review_button.setToolTip("" if plan.items else
-                                      "Add the plan's problems, goals and interventions first")
+        self.review_button.setEnabled(bool(plan.items) and self.refused is None)
+        self.review_button.setToolTip(self.refused or ("" if plan.items else
+                                      "Add the plan's problems, goals and interventions first"))
         self._fill_tree(shown, codes)
         self._conditions(codes)
         self._choices(self.by, names, default=self.actor())
@@ -199,7 +203,24 @@ class CarePlanPanel(QWidget):
 
     def _selected(self) -> None:
         item = self.selected()
-        self.end_button.setEnabled(item is not None and item.ended_at is None)
+        self.end_button.setEnabled(item is not None and item.ended_at is None
+                                   and self.refused is None)
+
+    def set_refusal(self, why: str | None) -> None:
+        """Adding, ending and reviewing are disabled, with `why` beside them, for someone
+        who may not change the record (None: they may)."""
+        self.refused = why
+        for widget in (self.substantial, self.kind, self.text, self.condition, self.by,
+                       self.add_button):
+            widget.setEnabled(why is None)
+        self.review_button.setEnabled(why is None and bool(self.plan and self.plan.items))
+        record_access.show_note(self.note, why)
+        self._selected()
+
+    def _refuse(self) -> bool:
+        if self.refused is not None:
+            self.show_error(self.refused)
+        return self.refused is not None
 
     def show_error(self, text: str | None) -> None:
         self.error.setText(text or "")
@@ -213,6 +234,8 @@ class CarePlanPanel(QWidget):
 
     def add(self) -> None:
         self.show_error(None)
+        if self._refuse():
+            return
         try:
             added = care_plan.add(self.ctx, self.mrn, self.kind.currentText(),
                                   self.text.text(), self.condition.currentData(),
@@ -227,6 +250,8 @@ class CarePlanPanel(QWidget):
 
     def record_review(self) -> None:
         self.show_error(None)
+        if self._refuse():
+            return
         try:
             care_plan.review(self.ctx, self.mrn, as_name=self.by.currentText() or None,
                              substantial=self.substantial.isChecked())
@@ -239,6 +264,8 @@ class CarePlanPanel(QWidget):
         self.changed.emit()
 
     def end_selected(self) -> EndItemDialog | None:
+        if self._refuse():
+            return None
         item = self.selected()
         if item is None or item.ended_at is not None:
             self.show_error("Select a current item of the plan to end it.")

@@ -33,6 +33,7 @@ from ccm_timer.services.people import conditions
 from ccm_timer.services.people.access import Signer
 from ccm_timer.services.people.conditions import ConditionView
 from ccm_timer.ui import attest_dialog
+from ccm_timer.ui.overview import record_access
 from ccm_timer.ui.overview.code_set import loader
 from ccm_timer.ui.overview.record_dialogs import RemoveConditionDialog, pydate, qdate
 from ccm_timer.ui.presenters import patient_record as words
@@ -53,6 +54,7 @@ class ConditionsPanel(QWidget):
         super().__init__(parent)
         self.ctx, self.mrn, self.actor = ctx, mrn, actor
         self.signer: Callable[[], Signer | None] = lambda: None  # set by the patient view
+        self.refused: str | None = None  # why the signed-in person may not change it
         self.attest: attest_dialog.AttestDialog | None = None
         self.rows: list[ConditionView] = []
         self.needed, self.needed_by = 0, ""  # chronic conditions needed, by which programs
@@ -77,6 +79,7 @@ class ConditionsPanel(QWidget):
         self.found = QLabel(wordWrap=True)  # the description of the code typed, or the hint
         self.error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
         self.error.hide()
+        self.note = record_access.note_label()
         self._layout()
         self.table.itemSelectionChanged.connect(self._selected)
         self.history.toggled.connect(lambda _on: self.reload())
@@ -105,6 +108,7 @@ class ConditionsPanel(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
         layout.addLayout(add)
+        layout.addWidget(self.note)
         layout.addWidget(self.error)
 
     # -- reading -----------------------------------------------------------------------
@@ -151,7 +155,18 @@ class ConditionsPanel(QWidget):
 
     def _selected(self) -> None:
         chosen = self.selected()
-        self.remove_button.setEnabled(chosen is not None and chosen.removed_at is None)
+        self.remove_button.setEnabled(chosen is not None and chosen.removed_at is None
+                                      and self.refused is None)
+
+    def set_refusal(self, why: str | None) -> None:
+        """Adding and removing are disabled, with `why` beside them, for someone who may
+        not change the record (None: they may)."""
+        self.refused = why
+        for widget in (self.code, self.has_since, self.add_button):
+            widget.setEnabled(why is None)
+        self.since.setEnabled(why is None and self.has_since.isChecked())
+        record_access.show_note(self.note, why)
+        self._selected()
 
     def _code_set_ready(self) -> None:
         self._typed(self.code.text())
@@ -185,6 +200,9 @@ class ConditionsPanel(QWidget):
     # -- changing ----------------------------------------------------------------------
 
     def add(self) -> None:
+        if self.refused is not None:
+            self.show_error(self.refused)
+            return
         since: date | None = pydate(self.since.date()) if self.has_since.isChecked() else None
         busy = not loader().loaded  # the check waits for the code set being read
         if busy:
@@ -207,6 +225,9 @@ class ConditionsPanel(QWidget):
         self.changed.emit()
 
     def remove_selected(self) -> RemoveConditionDialog | None:
+        if self.refused is not None:
+            self.show_error(self.refused)
+            return None
         chosen = self.selected()
         if chosen is None or chosen.removed_at is not None:
             self.show_error("Select a current condition in the list to remove it.")

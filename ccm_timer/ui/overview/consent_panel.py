@@ -31,6 +31,7 @@ from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import clinicians, consent_documents, patients
 from ccm_timer.services.people.enrollments import DISCLOSURES, EnrollmentView
 from ccm_timer.services.people.record_status import consent_missing
+from ccm_timer.ui.overview import record_access
 from ccm_timer.ui.overview.record_dialogs import WithdrawConsentDialog, pydate, qdate
 from ccm_timer.ui.presenters import patient_record as words
 from ccm_timer.ui.style import ERROR_STYLE, TITLE_STYLE
@@ -49,6 +50,7 @@ class ConsentPanel(QWidget):
         super().__init__(parent)
         self.ctx, self.mrn, self.actor = ctx, mrn, actor
         self.enrolled: dict[str, EnrollmentView] = {}
+        self.refused: str | None = None  # why the signed-in person may not change it
         self.rules: Mapping[str, Eligibility] = {}
         self.today = date.today()  # replaced by the clinic's date in show_enrollments
         self.scan: Path | None = None  # the file chosen to attach at the next save
@@ -72,6 +74,7 @@ class ConsentPanel(QWidget):
         self.withdraw_button = QPushButton("&Withdraw consent…")
         self.error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
         self.error.hide()
+        self.note = record_access.note_label()
         self._layout()
         self.program.currentIndexChanged.connect(lambda _i: self._fill())
         self.has_consent.toggled.connect(self._enable)
@@ -105,6 +108,7 @@ class ConsentPanel(QWidget):
         editor = QVBoxLayout()
         editor.addLayout(form)
         editor.addLayout(buttons)
+        editor.addWidget(self.note)
         editor.addWidget(self.error)
         editor.addStretch(1)
         on_file = QVBoxLayout()
@@ -192,7 +196,9 @@ class ConsentPanel(QWidget):
         self._show_scan(current)
         self._enable(consent is not None)
         self.save.setText("Save &consent" if current else "&Enroll in this program")
-        self.withdraw_button.setEnabled(bool(current and consent and not current.withdrawn_on))
+        self.save.setEnabled(self.refused is None)
+        self.withdraw_button.setEnabled(bool(current and consent and not current.withdrawn_on)
+                                        and self.refused is None)
 
     def _show_scan(self, current: EnrollmentView | None) -> None:
         if self.scan is not None:
@@ -203,9 +209,19 @@ class ConsentPanel(QWidget):
             self.scan_label.setText("No scan (optional, for a written consent).")
 
     def _enable(self, on: bool) -> None:
+        on = on and self.refused is None
+        self.has_consent.setEnabled(self.refused is None)
         for widget in (self.day, self.method, self.by, *self.told.values()):
             widget.setEnabled(on)
         self.scan_button.setEnabled(on and self.method.currentText() == "written")
+
+    def set_refusal(self, why: str | None) -> None:
+        """Enrolling, consent and withdrawal are disabled, with `why` beside them, for
+        someone who may not change the record (None: they may); what is on file still
+        shows, program by program."""
+        self.refused = why
+        record_access.show_note(self.note, why)
+        self._fill()
 
     def show_error(self, text: str | None) -> None:
         self.error.setText(text or "")
@@ -222,7 +238,14 @@ class ConsentPanel(QWidget):
         self.scan = path
         self._show_scan(self.enrolled.get(self.program.currentText()))
 
+    def _refuse(self) -> bool:
+        if self.refused is not None:
+            self.show_error(self.refused)
+        return self.refused is not None
+
     def submit(self) -> None:
+        if self._refuse():
+            return
         program = self.program.currentText()
         try:
             if not self.has_consent.isChecked():
@@ -243,6 +266,8 @@ class ConsentPanel(QWidget):
         self.saved.emit()
 
     def withdraw(self) -> WithdrawConsentDialog | None:
+        if self._refuse():
+            return None
         program = self.program.currentText()
         if program not in self.enrolled:
             self.show_error(f"The patient is not enrolled in {program}; nothing to withdraw.")

@@ -63,6 +63,7 @@ class PatientMonthView(QWidget):
         self.ctx, self.mrn, self.month = ctx, mrn, month
         self.signer = signer  # the tray's signed-in person: reads and changes are theirs
         self.attest = None  # the open password prompt, if any
+        self.refused: str | None = None  # why the signed-in person may not change the record
         self.result = self.person = None
         self.dialog = None  # the open edit or void dialog, if any
         # No patient identifier in the title: a shared screen broadcasts it.
@@ -136,6 +137,7 @@ class PatientMonthView(QWidget):
         self.conditions, self.care_plan = self.record.conditions, self.record.care_plan
         self.conditions.signer = lambda: self.signer
         self.consent = self.record.consent
+        self._may_change()
         layout = QVBoxLayout(self)
         layout.addLayout(head)
         layout.addWidget(self.record.banner)
@@ -189,6 +191,14 @@ class PatientMonthView(QWidget):
     def set_signer(self, signer: Signer | None) -> None:
         self.signer = signer
         self.close_bar.set_signer(signer)
+        self._may_change()
+
+    def _may_change(self) -> None:
+        """The record's change buttons, the patient's details among them, are the signed-in
+        person's only if they may change the record."""
+        self.refused = why = self.record.set_signer(self.signer)
+        self.details_button.setEnabled(why is None)
+        self.details_button.setToolTip(why or "")
 
     def audit_read(self) -> bool:
         """The patient's record was opened (HIPAA 164.312(b)), by the signed-in person."""
@@ -309,6 +319,9 @@ class PatientMonthView(QWidget):
     def edit_details(self) -> PatientDetailsDialog | None:
         if self.person is None:
             return None  # not read: the error line says why
+        if self.refused is not None:
+            self.show_error(self.refused)
+            return None
         dialog = PatientDetailsDialog(self.person, self.ctx.now().astimezone(self.ctx.zone)
                                       .date(), self)
         dialog.submitted.connect(lambda name, born, qmb: self._details(dialog, name, born, qmb))

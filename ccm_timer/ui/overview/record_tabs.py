@@ -1,5 +1,6 @@
 """The patient view's tabs: the month's entries (the window's own page) beside the clinical
-record, conditions, care plan and consent, each editable; and the one warning line that says
+record, conditions, care plan and consent, each editable by those who may change the
+record (record_access.py); and the one warning line that says
 what keeps the record from billing (the start dialog says the same, from the same service).
 A tab whose part is incomplete carries the warning sign."""
 
@@ -15,11 +16,13 @@ from PySide6.QtWidgets import QLabel, QStyle, QTabWidget, QWidget
 from ccm_timer.core.billing import RuleSet
 from ccm_timer.errors import UserError
 from ccm_timer.services.context import AppContext
+from ccm_timer.services.people.access import Signer
 from ccm_timer.services.people.patients import PatientView
 from ccm_timer.services.people.record_status import active, record_status
 from ccm_timer.ui.overview.care_plan_panel import CarePlanPanel
 from ccm_timer.ui.overview.conditions_panel import ConditionsPanel
 from ccm_timer.ui.overview.consent_panel import ConsentPanel
+from ccm_timer.ui.overview.record_access import refusal
 from ccm_timer.ui.presenters import patient_record as words
 
 BANNER_STYLE = ("color: #92400e; background: #fef3c7; border: 1px solid #f59e0b; "
@@ -47,6 +50,14 @@ class RecordTabs(QTabWidget):
         for panel in (self.conditions, self.care_plan):
             panel.changed.connect(self.changed)
         self.consent.saved.connect(self.changed)
+
+    def set_signer(self, signer: Signer | None) -> str | None:
+        """Each part's changes are the signed-in person's only if their duties allow a change
+        of the record (the billing office's do not); returns why not, or None."""
+        why = refusal(signer)
+        for panel in (self.conditions, self.care_plan, self.consent):
+            panel.set_refusal(why)
+        return why
 
     def reload(self, person: PatientView, rules: RuleSet, today: date) -> None:
         """Read the record again, judged by the month's rules (`rules`)."""
