@@ -157,12 +157,19 @@ def list_(ctx: AppContext, args) -> None:
 
 def edit(ctx: AppContext, args) -> None:
     start, end = _instant(ctx, args.start, "start"), _instant(ctx, args.end, "end")
-    by = _attested(ctx, args)  # once, if asked twice
-    view = _confirmed(args, lambda long_ok: entries.edit(
+    long_ok = args.yes
+    if start is not None or end is not None:  # asked about before the password, not after
+        was = entries.history(ctx, args.id)[-1]
+        new_start, new_end = start or was.start, end or was.end
+        if new_start is not None and new_end is not None and new_end > new_start:
+            long_ok = _confirmed(args, lambda ok: checks.confirmed(new_start, new_end, ok)
+                                 or True, "Nothing was changed")
+    by = _attested(ctx, args)
+    view = entries.edit(
         ctx, args.id, reason=args.reason, patient_mrn=args.patient,
         category_slug=args.category, start=start, end=end, note=args.note,
         clinician=args.clinician, by=by, program=args.program, long_ok=long_ok,
-    ), "Nothing was changed")
+    )
     _print(ctx, args, view, "Edited")
 
 
