@@ -42,16 +42,28 @@ def acting(ctx: AppContext, name: str | None) -> str:
 
 
 def acting_signer(ctx: AppContext, name: str | None, action: Action) -> Signer:
-    """The acting person (see `acting`), unproven, once their duties allow `action`: the one
-    place a command that changes a patient's record (Action.RECORD, not attested) checks who
-    may, before anything is read or written."""
+    """The acting person (see `acting`) once their duties allow `action`: the one place a
+    command that changes a patient's record (Action.RECORD, not attested) checks who may,
+    before anything is read or written. The person working here acts unproven; naming anyone
+    else (`careplan review --as "Dr Blake Test"`) asks for that person's password, so no one
+    records work under a colleague's name."""
     if not name and access.tray_person(ctx) is None and not ctx.settings.default_clinician:
         raise UserError("Nobody is signed in here to change the record: sign in at the tray, "
                         "or make a clinician this workstation's default (`ccm-timer clinician "
                         "default NAME`); nothing was changed.")
-    signer = access.named(ctx, acting(ctx, name))
-    access.require(signer, action)
-    return signer
+    here = access.named(ctx, acting(ctx, None)) if not name else None
+    if name:  # someone other than the person working here is named: they prove it
+        named = access.named(ctx, name)
+        here_id = access.tray_person(ctx) or ctx.settings.default_clinician
+        if here_id and str(named.id) == here_id:
+            here = named
+        else:
+            access.require(named, action)  # their duty, before any prompt
+            return credentials.attest(ctx, named.name,
+                                      read_secret(f"Password for {named.name}: "), action)
+    assert here is not None
+    access.require(here, action)
+    return here
 
 
 def attest(ctx: AppContext, name: str | None, action: Action) -> Signer:

@@ -116,3 +116,18 @@ def test_ending_needs_a_reason_and_only_once(record_home):
     result = run_cli(record_home, "careplan", "end", "--id", item["id"], "--reason", "again")
     assert result.returncode == 1 and "already ended" in result.stderr
     assert db_digest(record_home) == before
+
+
+def test_recording_under_a_colleague_s_name_needs_their_password(record_home):
+    # The nurse works here (the default clinician); writing a goal under the physician's
+    # name is his to prove, or anyone could record a practitioner's decisions.
+    home = record_home
+    add = ["careplan", "add", "--mrn", "T1001", "--kind", "goal", "--text", "A1c below 8%"]
+    done = run_cli(home, *add, "--as", PHYSICIAN, input="not-his-password\n")
+    assert done.returncode == 1 and "That is not Dr Blake Test's password" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not js(home, "careplan", "show", "--mrn", "T1001")["items"]
+    mine = run_cli(home, *add, "--as", NURSE, input="")  # herself: no password asked
+    assert mine.returncode == 0 and "Noridian" in mine.stderr  # the staff notice, not a refusal
+    [item] = js(home, "careplan", "show", "--mrn", "T1001")["items"]
+    assert item["created_by"] == NURSE

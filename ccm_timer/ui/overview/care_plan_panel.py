@@ -23,10 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ccm_timer.core.access import Action
 from ccm_timer.errors import UserError
 from ccm_timer.services.context import AppContext
-from ccm_timer.services.people import care_plan, clinicians, conditions
+from ccm_timer.services.people import access, care_plan, clinicians, conditions
 from ccm_timer.services.people.care_plan import CarePlanItemView
+from ccm_timer.ui import attest_dialog
 from ccm_timer.ui.overview import record_access
 from ccm_timer.ui.overview.record_dialogs import EndItemDialog
 from ccm_timer.ui.presenters import patient_record as words
@@ -51,6 +53,7 @@ class CarePlanPanel(QWidget):
         self.refused: str | None = None  # why the signed-in person may not change it
         self.plan: care_plan.CarePlanView | None = None
         self.dialog: EndItemDialog | None = None
+        self.attest: attest_dialog.AttestDialog | None = None  # a colleague's password asked
         self.review_line = QLabel(wordWrap=True)
         self.substantial = QCheckBox("S&ubstantial revision")
         self.substantial.setToolTip("The plan was substantially revised (complex CCM needs "
@@ -232,14 +235,29 @@ class CarePlanPanel(QWidget):
 
     # -- changing ----------------------------------------------------------------------
 
+    def _as_chosen(self, then: Callable[[str], None]) -> None:
+        """then(name) as the person chosen under "Recorded as": the one signed in at once;
+        anyone else gives their password first, so no one records work in a colleague's
+        name."""
+        who = self.by.currentText() or self.actor()
+        if who == self.actor():
+            then(who)
+            return
+        self.attest = attest_dialog.ask(
+            self.ctx, access.named(self.ctx, who), Action.RECORD,
+            f"Record this in the care plan as {who}.", lambda signer: then(signer.name),
+            self, refused=self.show_error)
+
     def add(self) -> None:
         self.show_error(None)
         if self._refuse():
             return
+        self._as_chosen(self._add)
+
+    def _add(self, who: str) -> None:
         try:
             added = care_plan.add(self.ctx, self.mrn, self.kind.currentText(),
-                                  self.text.text(), self.condition.currentData(),
-                                  actor=self.by.currentText() or None)
+                                  self.text.text(), self.condition.currentData(), actor=who)
         except UserError as exc:
             self.show_error(str(exc))
             return
@@ -252,8 +270,11 @@ class CarePlanPanel(QWidget):
         self.show_error(None)
         if self._refuse():
             return
+        self._as_chosen(self._review)
+
+    def _review(self, who: str) -> None:
         try:
-            care_plan.review(self.ctx, self.mrn, as_name=self.by.currentText() or None,
+            care_plan.review(self.ctx, self.mrn, as_name=who,
                              substantial=self.substantial.isChecked())
         except UserError as exc:
             self.show_error(str(exc))
@@ -278,11 +299,14 @@ class CarePlanPanel(QWidget):
         return dialog
 
     def _end(self, dialog: EndItemDialog, reason: str) -> None:
-        try:
-            care_plan.end(self.ctx, dialog.item_id, reason, actor=self.by.currentText() or None)
-        except UserError as exc:
-            dialog.show_error(str(exc))
-            return
-        dialog.accept()
-        self.reload()
-        self.changed.emit()
+        def end(who: str) -> None:
+            try:
+                care_plan.end(self.ctx, dialog.item_id, reason, actor=who)
+            except UserError as exc:
+                dialog.show_error(str(exc))
+                return
+            dialog.accept()
+            self.reload()
+            self.changed.emit()
+
+        self._as_chosen(end)

@@ -250,7 +250,7 @@ def test_a_refused_consent_shows_the_sentence_in_the_panel(qtbot, nov) -> None:
 # -- the care plan ----------------------------------------------------------------------
 
 
-def test_the_care_plan_added_reviewed_and_ended_through_the_panel(qtbot, nov) -> None:
+def test_the_care_plan_added_reviewed_and_ended_through_the_panel(qtbot, nov, attest) -> None:
     view = _view(qtbot, nov, "T1001")
     panel = view.care_plan
     assert panel.review_line.text().startswith("⚠ Never reviewed")
@@ -261,13 +261,20 @@ def test_the_care_plan_added_reviewed_and_ended_through_the_panel(qtbot, nov) ->
         "(no condition)", "E11.9 — Type 2 diabetes mellitus without complications",
         "I10 — Essential (primary) hypertension"]
     panel.condition.setCurrentIndex(1)
-    panel.by.setCurrentText("Dr Blake Test")
+    panel.by.setCurrentText("Dr Blake Test")  # recorded under his name: his password
     qtbot.keyClicks(panel.text, "Type 2 diabetes, A1c 8.4")
     _click(qtbot, panel.add_button)
+    assert care_plan.show(nov, "T1001").items == ()  # nothing until he gives it
+    attest(panel, "not-his-password")
+    assert panel.attest.error.text().startswith("That is not Dr Blake Test's password")
+    assert care_plan.show(nov, "T1001").items == ()
+    nov.clock.advance(2)  # past the wait after a wrong password
+    attest(panel)
     panel.kind.setCurrentText("goal")
     panel.condition.setCurrentIndex(0)  # none
     qtbot.keyClicks(panel.text, "A1c below 7.5 by May")
     qtbot.keyClick(panel.text, Qt.Key.Key_Return)
+    attest(panel)
     plan = care_plan.show(nov, "T1001")
     assert [(i.kind, i.text, i.condition_code, i.created_by) for i in plan.items] == [
         ("problem", "Type 2 diabetes, A1c 8.4", "E11.9", "Dr Blake Test"),
@@ -280,6 +287,7 @@ def test_the_care_plan_added_reviewed_and_ended_through_the_panel(qtbot, nov) ->
     assert "care plan never reviewed" in view.record.banner.text()
     panel.substantial.setChecked(True)
     _click(qtbot, panel.review_button)
+    attest(panel)
     plan = care_plan.show(nov, "T1001")
     assert (plan.reviewed_by, plan.substantial) == ("Dr Blake Test", True)
     assert panel.review_line.text() == "Last reviewed 2026-11-20 by Dr Blake Test."
@@ -290,6 +298,7 @@ def test_the_care_plan_added_reviewed_and_ended_through_the_panel(qtbot, nov) ->
     assert dialog.isVisible() and len(care_plan.show(nov, "T1001").items) == 2
     dialog.reason.setText("Goal met")
     dialog.submit()
+    attest(panel)
     assert [i.kind for i in care_plan.show(nov, "T1001").items] == ["problem"]
     panel.show_ended.setChecked(True)
     goals = panel.tree.topLevelItem(1)
