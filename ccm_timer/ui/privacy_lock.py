@@ -60,6 +60,7 @@ class PrivacyCover(QWidget):
         self.password = QLineEdit(self)
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setAccessibleName("Password")
+        self.password.setPlaceholderText("Your password")
         self.password.setMaximumWidth(260)
         self.unlock_button = QPushButton("&Unlock", self)
         self.switch_button = QPushButton("S&witch person…", self)
