@@ -66,7 +66,7 @@ class SignInDialog(QDialog):
         self.witness.setAccessibleName("Administrator present")
         self.witness_password = password_field("administrator password")
         self.form.addRow("Ad&ministrator:", self.witness)
-        self.form.addRow("Their pass&word:", self.witness_password)
+        self.form.addRow("Administrator's pass&word:", self.witness_password)
         self.error = QLabel(wordWrap=True, styleSheet=ERROR_STYLE)
         self.error.setObjectName("problem")
         self.error.hide()
