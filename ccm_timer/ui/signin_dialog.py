@@ -4,8 +4,8 @@ The people are a list (office-role people too); choosing one puts the cursor in 
 password field, so a switch is a click on a name, the PIN and Enter. A person without a
 password (after the upgrade, or an administrator's reset) sets one here, typed twice, with
 the clinic's policy shown; once the clinic has an administrator, one of them is present and
-types theirs too, so no one chooses a colleague's first password. A wrong password shows the credentials service's sentence and
-changes nothing else; the wait it asks for after wrong tries keeps "Sign in" disabled, with
+types theirs too, so no one chooses a colleague's first password. A wrong password shows
+the credentials service's sentence and changes nothing else; the wait it asks for after wrong tries keeps "Sign in" disabled, with
 the seconds counted down on it.
 """
 

@@ -48,8 +48,9 @@ def test_the_month_in_the_columns_of_audit_list_and_its_review_recorded(qtbot, t
     window.show()
     qtbot.waitExposed(window)
     model = window.model
-    assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())] == list(
-        audit_view.COLUMNS)
+    headers = [model.headerData(c, Qt.Orientation.Horizontal)
+               for c in range(model.columnCount())]
+    assert headers == list(audit_view.COLUMNS)
     assert window.month() == "2026-11" and window.windowTitle() == "Audit trail — CCM Timer"
     rows = _cells(window)
     started = next(r for r in rows if r[4] == "timer.start")

@@ -29,7 +29,7 @@ from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import access, care_plan, clinicians, conditions
 from ccm_timer.services.people.care_plan import CarePlanItemView
 from ccm_timer.ui import attest_dialog
-from ccm_timer.ui.overview import record_access
+from ccm_timer.ui.overview.record_access import note_label, show_note
 from ccm_timer.ui.overview.record_dialogs import EndItemDialog
 from ccm_timer.ui.presenters import patient_record as words
 from ccm_timer.ui.style import ERROR_STYLE
@@ -86,7 +86,7 @@ class CarePlanPanel(QWidget):
         self.notice.hide()
         self.error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
         self.error.hide()
-        self.note = record_access.note_label()
+        self.note = note_label()
         self._layout()
         self.review_button.clicked.connect(self.record_review)
         self.show_ended.toggled.connect(lambda _on: self.reload())
@@ -217,7 +217,7 @@ class CarePlanPanel(QWidget):
                        self.add_button):
             widget.setEnabled(why is None)
         self.review_button.setEnabled(why is None and bool(self.plan and self.plan.items))
-        record_access.show_note(self.note, why)
+        show_note(self.note, why)
         self._selected()
 
     def _refuse(self) -> bool:

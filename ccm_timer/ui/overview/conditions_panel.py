@@ -33,8 +33,8 @@ from ccm_timer.services.people import conditions
 from ccm_timer.services.people.access import Signer
 from ccm_timer.services.people.conditions import ConditionView
 from ccm_timer.ui import attest_dialog
-from ccm_timer.ui.overview import record_access
 from ccm_timer.ui.overview.code_set import loader
+from ccm_timer.ui.overview.record_access import note_label, show_note
 from ccm_timer.ui.overview.record_dialogs import RemoveConditionDialog, pydate, qdate
 from ccm_timer.ui.presenters import patient_record as words
 from ccm_timer.ui.style import ERROR_STYLE, TITLE_STYLE
@@ -79,7 +79,7 @@ class ConditionsPanel(QWidget):
         self.found = QLabel(wordWrap=True)  # the description of the code typed, or the hint
         self.error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
         self.error.hide()
-        self.note = record_access.note_label()
+        self.note = note_label()
         self._layout()
         self.table.itemSelectionChanged.connect(self._selected)
         self.history.toggled.connect(lambda _on: self.reload())
@@ -165,7 +165,7 @@ class ConditionsPanel(QWidget):
         for widget in (self.code, self.has_since, self.add_button):
             widget.setEnabled(why is None)
         self.since.setEnabled(why is None and self.has_since.isChecked())
-        record_access.show_note(self.note, why)
+        show_note(self.note, why)
         self._selected()
 
     def _code_set_ready(self) -> None:

@@ -31,7 +31,7 @@ from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import clinicians, consent_documents, patients
 from ccm_timer.services.people.enrollments import DISCLOSURES, EnrollmentView
 from ccm_timer.services.people.record_status import consent_missing
-from ccm_timer.ui.overview import record_access
+from ccm_timer.ui.overview.record_access import note_label, show_note
 from ccm_timer.ui.overview.record_dialogs import WithdrawConsentDialog, pydate, qdate
 from ccm_timer.ui.presenters import patient_record as words
 from ccm_timer.ui.style import ERROR_STYLE, TITLE_STYLE
@@ -74,7 +74,7 @@ class ConsentPanel(QWidget):
         self.withdraw_button = QPushButton("&Withdraw consent…")
         self.error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
         self.error.hide()
-        self.note = record_access.note_label()
+        self.note = note_label()
         self._layout()
         self.program.currentIndexChanged.connect(lambda _i: self._fill())
         self.has_consent.toggled.connect(self._enable)
@@ -220,7 +220,7 @@ class ConsentPanel(QWidget):
         someone who may not change the record (None: they may); what is on file still
         shows, program by program."""
         self.refused = why
-        record_access.show_note(self.note, why)
+        show_note(self.note, why)
         self._fill()
 
     def show_error(self, text: str | None) -> None:
