@@ -5,8 +5,8 @@ password field, so a switch is a click on a name, the PIN and Enter. A person wi
 password (after the upgrade, or an administrator's reset) sets one here, typed twice, with
 the clinic's policy shown; once the clinic has an administrator, one of them is present and
 types theirs too, so no one chooses a colleague's first password. A wrong password shows
-the credentials service's sentence and changes nothing else; the wait it asks for after wrong tries keeps "Sign in" disabled, with
-the seconds counted down on it.
+the credentials service's sentence and changes nothing else; the wait it asks for after
+wrong tries keeps "Sign in" disabled, with the seconds counted down on it.
 """
 
 from __future__ import annotations
