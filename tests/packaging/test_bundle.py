@@ -26,6 +26,7 @@ pytestmark = [pytest.mark.packaging, pytest.mark.timeout(1800)]
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "packaging-test-passphrase"
+NURSE_PASSWORD = "packaging-nurse-1"  # the synthetic nurse's sign-in
 # The suite's own keyring and import path must not reach the bundle (tests/conftest.py).
 _TEST_ONLY = ("CCM_TIMER_KEYRING_BACKEND", "CCM_TEST_KEYRING_DIR", "PYTHONPATH", "PYTHONHOME",
               "CCM_TIMER_HOME", "CCM_TIMER_PASSPHRASE")
@@ -59,14 +60,17 @@ def _env(home: Path, base: dict[str, str] | None = None, **extra: str) -> dict[s
     return env
 
 
-def _run(bundle: Path, home: Path, *args: str, **extra: str) -> subprocess.CompletedProcess:
+def _run(bundle: Path, home: Path, *args: str, typed: str = "",
+         **extra: str) -> subprocess.CompletedProcess:
+    """`typed`: standard input, as a person types when asked (a password)."""
     extra.setdefault("CCM_TIMER_PASSPHRASE", PASSPHRASE)
     return subprocess.run([str(bundle / "ccm-timer"), *args], env=_env(home, **extra),
-                          cwd=home.parent, capture_output=True, text=True, timeout=120)
+                          cwd=home.parent, capture_output=True, text=True, timeout=120,
+                          input=typed)
 
 
-def _ok(bundle: Path, home: Path, *args: str) -> str:
-    done = _run(bundle, home, *args)
+def _ok(bundle: Path, home: Path, *args: str, typed: str = "") -> str:
+    done = _run(bundle, home, *args, typed=typed)
     assert done.returncode == 0, f"{args}: {done.stderr}"
     return done.stdout
 
@@ -74,6 +78,7 @@ def _ok(bundle: Path, home: Path, *args: str) -> str:
 def _clinic(bundle: Path, home: Path) -> None:
     _ok(bundle, home, "clinician", "add", "--name", "Avery Nurse", "--credential", "RN",
         "--role", "clinical_staff", "--default")
+    _ok(bundle, home, "clinician", "set-password", "Avery Nurse", typed=f"{NURSE_PASSWORD}\n")
     _ok(bundle, home, "patient", "add", "--mrn", "T1001", "--name", "Testpatient, Alma",
         "--program", "CCM", "--consent", "2026-01-05")
     # As at a clinic's setup; else the tray's first start waits in the recovery key dialog.
@@ -213,6 +218,13 @@ def test_the_bundled_tray_starts_hands_over_and_quits(bundle: Path, tmp_path: Pa
         wait_for(lambda: "ready after" in (home / "logs" / "tray.log").read_text(), 30,
                  "the tray to be ready")
         assert "(system tray)" in (home / "logs" / "tray.log").read_text()
+        # Who is working is asked once the icon shows: the nurse, her password, Enter.
+        wait_for(lambda: d.search("--name", "who is working"), 20, "the sign-in")
+        time.sleep(0.3)
+        d.shot("bundle-sign-in")
+        d.type(NURSE_PASSWORD)
+        d.keys("Return")
+        wait_for(lambda: not d.search("--name", "who is working"), 20, "the sign-in to close")
         d.shot("bundle-tray-idle")
         # A second launch (the menu entry, a hotkey) hands over and opens the start dialog.
         second = subprocess.run([str(bundle / "ccm-timer")], env=env, timeout=60)
