@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from ccm_timer.cli import secret
+from ccm_timer.cli import audit, secret
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, local, neutralise
 from ccm_timer.core.access import Action  # a plain enum: nothing else is loaded
@@ -125,6 +125,7 @@ def careplan_review(ctx: AppContext, args) -> None:
 
 def careplan_show(ctx: AppContext, args) -> None:
     plan = care_plan.show(ctx, args.mrn)
+    audit.read(ctx, "PATIENT", mrn=args.mrn, detail="care plan")
     items = care_plan.history(ctx, args.mrn) if args.history else list(plan.items)
     if args.json:
         data = plan.to_dict()

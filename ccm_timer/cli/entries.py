@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ccm_timer.cli import secret
+from ccm_timer.cli import audit, secret
 from ccm_timer.cli.args import month_arg
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import duration, emit_json, local, table
@@ -144,6 +144,7 @@ def add(ctx: AppContext, args) -> None:
 def list_(ctx: AppContext, args) -> None:
     views = entries.list_entries(ctx, month=args.month, patient_mrn=args.patient,
                                  clinician=args.clinician, include_voided=args.voided)
+    audit.read(ctx, "ENTRIES", month=args.month, mrn=args.patient, detail="entry list")
     if args.json:
         emit_json([v.to_dict() for v in views])
         return
@@ -180,6 +181,7 @@ def void(ctx: AppContext, args) -> None:
 
 def history(ctx: AppContext, args) -> None:
     views = entries.history(ctx, args.id)
+    audit.read(ctx, "ENTRIES", mrn=views[-1].patient_mrn, detail="entry history")
     if args.json:
         emit_json([v.to_dict() for v in views])
         return

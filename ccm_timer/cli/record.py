@@ -8,7 +8,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ccm_timer.cli import secret
+from ccm_timer.cli import audit, secret
 from ccm_timer.cli.args import date_arg, group
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, local, table
@@ -119,6 +119,7 @@ def condition_add(ctx: AppContext, args) -> None:
 
 def condition_list(ctx: AppContext, args) -> None:
     rows = conditions.list_for(ctx, args.mrn, history=args.history)
+    audit.read(ctx, "PATIENT", mrn=args.mrn, detail="conditions")
     if args.json:
         emit_json([r.history_dict() if args.history else
                    {k: r.to_dict()[k] for k in CONDITION_KEYS} for r in rows])

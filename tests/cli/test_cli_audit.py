@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -70,6 +71,21 @@ def test_reads_are_listed_while_the_clinic_has_no_administrator(audited) -> None
     assert "before" not in started and "after" not in started
 
 
+def test_listing_entries_conditions_and_the_care_plan_are_reads(audited) -> None:
+    for args in (["entry", "list", "--month", "2026-11", "--patient", "T1001"],
+                 ["patient", "condition", "list", "--mrn", "T1001"],
+                 ["careplan", "show", "--mrn", "T1001"]):
+        done = run_cli(audited, *args)
+        assert done.returncode == 0, done.stderr
+    entry_id = json.loads(run_cli(audited, "entry", "list", "--json").stdout)[0]["id"]
+    assert run_cli(audited, "entry", "history", entry_id).returncode == 0
+    reads = [(e["action"], e["mrn"]) for e in _listed(audited)["events"]
+             if e["action"].startswith("read.")]
+    assert reads == [("read.entries", "T1001"), ("read.patient", "T1001"),
+                     ("read.patient", "T1001"), ("read.entries", ""),
+                     ("read.entries", "T1001"), ("read.audit", "")]
+
+
 def test_an_administrator_lists_with_their_password(with_admin) -> None:
     done = run_cli(with_admin, "audit", "list", "--as", ADMIN)
     assert done.returncode == 0, done.stderr
@@ -89,6 +105,7 @@ def test_a_wrong_password_is_refused_and_nothing_is_listed(with_admin) -> None:
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.strip() == f"ccm-timer: That is not {ADMIN}'s password; nothing was " \
         "changed."
+    time.sleep(1.05)  # the wait after one wrong password
     events = _listed(with_admin, "--as", ADMIN)["events"]
     assert [e["action"] for e in events if e["action"] == "read.audit"] == ["read.audit"]
     failed = next(e for e in events if e["action"] == "signin.fail")

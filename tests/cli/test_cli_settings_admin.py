@@ -15,24 +15,14 @@ from sqlmodel import col, select
 
 from ccm_timer.services.context import open_app
 from ccm_timer.store.models import AuditEvent
-from tests.fixtures.cli import db_digest, run_cli, run_cli_many
-from tests.fixtures.clinic import NURSE, PASSWORD
+from tests.fixtures.cli import db_digest, run_cli
+from tests.fixtures.clinic import ADMIN, NURSE, PASSWORD
 
-ADMIN = "Robin Admin"
 WRONG = "That is not Robin Admin's password; nothing was changed."
 URL = "https://billing.example.org/ccm"
 TOKEN = "tok-synthetic-42"
 pytestmark = pytest.mark.usefixtures("token_keyring")
 
-
-@pytest.fixture
-def with_admin(cli_clinic: Path) -> Path:
-    run_cli_many(cli_clinic, [
-        ["clinician", "add", "--name", ADMIN, "--credential", "Office", "--role", "office"],
-        ["clinician", "set-password", ADMIN],
-        ["clinician", "grant", ADMIN, "--duty", "admin"],  # the first: open, no --as
-    ])
-    return cli_clinic
 
 
 def _state(home: Path, keyring) -> tuple:
@@ -58,8 +48,8 @@ def _actors(home: Path, prefix: str) -> list[tuple[str, str]]:
         ctx.close()
 
 
-def test_target_add_needs_the_administrator_s_password(with_admin, token_keyring) -> None:
-    home = with_admin
+def test_target_add_needs_the_administrator_s_password(cli_admin_clinic, token_keyring) -> None:
+    home = cli_admin_clinic
     before = _state(home, token_keyring)
     add = ("target", "add", "billing", "--kind", "https", "--url", URL)
     _refused(run_cli(home, *add, input=f"{TOKEN}\n"),
@@ -80,8 +70,8 @@ def test_target_add_needs_the_administrator_s_password(with_admin, token_keyring
     assert _actors(home, "target.") == [("target.add", ADMIN)]
 
 
-def test_target_remove_needs_the_administrator_too(with_admin, token_keyring) -> None:
-    home = with_admin
+def test_target_remove_needs_the_administrator_too(cli_admin_clinic, token_keyring) -> None:
+    home = cli_admin_clinic
     done = run_cli(home, "target", "add", "billing", "--kind", "https", "--url", URL,
                    "--as", ADMIN, input=f"{PASSWORD}\n{TOKEN}\n")
     assert done.returncode == 0, done.stderr
@@ -90,7 +80,7 @@ def test_target_remove_needs_the_administrator_too(with_admin, token_keyring) ->
     _refused(run_cli(home, "target", "remove", "billing", "--as", ADMIN,
                      input="not-the-password\n"), WRONG)
     assert _state(home, token_keyring)[1:] == before[1:]
-    time.sleep(1)  # the wait after one wrong password
+    time.sleep(1.05)  # the wait after one wrong password
     done = run_cli(home, "target", "remove", "billing", "--as", ADMIN, input=f"{PASSWORD}\n")
     assert done.returncode == 0, done.stderr
     assert token_keyring.items == {}
@@ -103,8 +93,8 @@ def _kinds(home: Path) -> list[str]:
     return [k["kind"] for k in json.loads(done.stdout)]
 
 
-def test_trust_and_the_clinic_key_need_the_administrator(with_admin, tmp_path) -> None:
-    home = with_admin
+def test_trust_and_the_clinic_key_need_the_administrator(cli_admin_clinic, tmp_path) -> None:
+    home = cli_admin_clinic
     other = tmp_path / "other"
     other.mkdir()
     (other / "settings.toml").write_text(
@@ -118,7 +108,7 @@ def test_trust_and_the_clinic_key_need_the_administrator(with_admin, tmp_path) -
                  "settings")
     _refused(run_cli(home, "workstation", "trust", "ws-test-2", public, "--as", ADMIN,
                      input="not-the-password\n"), WRONG)
-    time.sleep(1)  # the wait after one wrong password
+    time.sleep(1.05)  # the wait after one wrong password
     assert _kinds(home) == ["workstation"]  # no sender trusted, no clinic key
     for command in (["workstation", "trust", "ws-test-2", public], ["clinic", "key", "init"]):
         done = run_cli(home, *command, "--as", ADMIN, input=f"{PASSWORD}\n")

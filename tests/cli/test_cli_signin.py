@@ -15,15 +15,13 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from ccm_timer.cli import timing as cli_timing
 from ccm_timer.services.people.access import SIGNED_IN
-from tests.fixtures.cli import _env, db_digest, fails, js, ok, run_cli, run_cli_many
-from tests.fixtures.clinic import NURSE, PASSWORD, PHYSICIAN
+from tests.fixtures.cli import _env, db_digest, fails, js, ok, run_cli
+from tests.fixtures.clinic import ADMIN, NURSE, PASSWORD, PHYSICIAN
 from tests.fixtures.keyring import FOLDER
 
-ADMIN, BILLER = "Robin Admin", "Sam Biller"
+BILLER = "Sam Biller"
 NEW = "Brand-new-pass-9"
 
 
@@ -38,16 +36,6 @@ def _no_secret(result: subprocess.CompletedProcess, *secrets: str) -> None:
     for secret in (PASSWORD, NEW, *secrets):
         assert secret not in result.stdout and secret not in result.stderr
 
-
-@pytest.fixture
-def with_admin(cli_clinic: Path) -> Path:
-    """The command-line clinic with an administrator (role office) who has a password."""
-    run_cli_many(cli_clinic, [
-        ["clinician", "add", "--name", ADMIN, "--credential", "Office", "--role", "office"],
-        ["clinician", "set-password", ADMIN],
-        ["clinician", "grant", ADMIN, "--duty", "admin"],  # the first: open, no --as
-    ])
-    return cli_clinic
 
 
 def _people(home: Path) -> dict[str, dict]:
@@ -171,8 +159,8 @@ def test_a_password_is_never_an_argument(cli_clinic) -> None:
 
 # --- administrators -------------------------------------------------------------------------
 
-def test_reset_password_needs_an_administrator_once_there_is_one(with_admin) -> None:
-    home = with_admin
+def test_reset_password_needs_an_administrator_once_there_is_one(cli_admin_clinic) -> None:
+    home = cli_admin_clinic
     fails(home, "clinician", "reset-password", NURSE,
           match="Only an administrator may manage people and credentials: pass --as")
     # The nurse's own right password does not make her an administrator.
@@ -182,6 +170,7 @@ def test_reset_password_needs_an_administrator_once_there_is_one(with_admin) -> 
                     input="Wrong-admin-pass\n")
     _one_sentence(wrong, "That is not Robin Admin's password; nothing was changed.")
     assert _people(home)[NURSE]["sign_in"]["password_set"] is True
+    time.sleep(1.05)  # the wait after one wrong password
     done = run_cli(home, "clinician", "reset-password", NURSE, "--as", ADMIN)
     assert done.returncode == 0, done.stderr
     assert "Avery Nurse's password and sign-in lock are cleared" in done.stdout
@@ -193,8 +182,8 @@ def test_reset_password_needs_an_administrator_once_there_is_one(with_admin) -> 
     assert done.returncode == 0, done.stderr
 
 
-def test_grant_and_revoke_duties_with_the_administrator_s_password(with_admin) -> None:
-    home = with_admin
+def test_grant_and_revoke_duties_with_the_administrator_s_password(cli_admin_clinic) -> None:
+    home = cli_admin_clinic
     assert _people(home)[ADMIN]["duties"] == ["admin"]
     fails(home, "clinician", "grant", NURSE, "--duty", "billing",
           match="Only an administrator may")
@@ -219,8 +208,8 @@ def test_grant_and_revoke_duties_with_the_administrator_s_password(with_admin) -
     assert done.returncode == 0 and "Dr Blake Test is now the default" in done.stdout
 
 
-def test_an_office_person_with_the_billing_duty_is_listed_and_cannot_time(with_admin) -> None:
-    home = with_admin
+def test_an_office_person_with_the_billing_duty_is_listed_and_cannot_time(cli_admin_clinic) -> None:
+    home = cli_admin_clinic
     fails(home, "clinician", "add", "--name", BILLER, "--credential", "CPC", "--role",
           "office", "--duty", "billing", match="Only an administrator may")
     done = run_cli(home, "clinician", "add", "--name", BILLER, "--credential", "CPC",
@@ -246,8 +235,8 @@ def test_an_office_person_with_the_billing_duty_is_listed_and_cannot_time(with_a
                         "work")
 
 
-def test_a_wrong_try_is_counted_and_one_too_soon_is_not(with_admin) -> None:
-    home = with_admin
+def test_a_wrong_try_is_counted_and_one_too_soon_is_not(cli_admin_clinic) -> None:
+    home = cli_admin_clinic
     first = run_cli(home, "clinician", "reset-password", NURSE, "--as", ADMIN,
                     input="Bad-one-1\n")
     _one_sentence(first, "That is not Robin Admin's password")
@@ -309,6 +298,7 @@ def test_timing_as_someone_else_needs_their_password(cli_clinic) -> None:
     done = run_cli(home, *args, input="Not-his-pass-1\n")
     _one_sentence(done, "That is not Dr Blake Test's password; nothing was changed.")
     assert js(home, "entry", "list") == []
+    time.sleep(1.05)  # the wait after one wrong password
     done = run_cli(home, *args)  # his password, typed when asked
     assert done.returncode == 0, done.stderr
     _no_secret(done)

@@ -13,23 +13,18 @@ from sqlmodel import col, select
 from ccm_timer.platform import autostart
 from ccm_timer.services import settings_changes
 from ccm_timer.services.delivery import targets
-from ccm_timer.services.people import clinicians
 from ccm_timer.services.people.access import Refused
 from ccm_timer.store.models import AuditEvent
 from ccm_timer.ui.settings_dialog import SettingsDialog
 from ccm_timer.ui.targets_panel import TargetsPanel
-from tests.fixtures.clinic import give_passwords
+from tests.fixtures.clinic import ADMIN
 
-ADMIN = "Robin Admin"
 pytestmark = pytest.mark.usefixtures("token_keyring")
 
 
-@pytest.fixture
-def admin_clinic(clinic, tmp_path, monkeypatch):
+@pytest.fixture(autouse=True)
+def login_items(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # the login item
-    clinicians.add(clinic, name=ADMIN, credential="Office", role="office", duties=("admin",))
-    give_passwords(clinic, (ADMIN,))
-    return clinic
 
 
 def _events(ctx, prefix: str) -> list[AuditEvent]:

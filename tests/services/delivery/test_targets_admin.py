@@ -13,22 +13,15 @@ from sqlmodel import col, select
 from ccm_timer.core.access import Action
 from ccm_timer.services import settings_changes
 from ccm_timer.services.delivery import targets
-from ccm_timer.services.people import access, clinicians
+from ccm_timer.services.people import access
 from ccm_timer.services.people.access import Refused
 from ccm_timer.services.security import bundle_keys, credentials
 from ccm_timer.store.models import AuditEvent
-from tests.fixtures.clinic import NURSE, PASSWORD, PHYSICIAN, give_passwords
+from tests.fixtures.clinic import ADMIN, NURSE, PASSWORD, PHYSICIAN
 
-ADMIN = "Robin Admin"
 REFUSED = "Only an administrator may change targets and settings: pass --as"
 URL = "https://billing.example.org/ccm"
 
-
-@pytest.fixture
-def admin_clinic(clinic):
-    clinicians.add(clinic, name=ADMIN, credential="Office", role="office", duties=("admin",))
-    give_passwords(clinic, (ADMIN,))
-    return clinic
 
 
 def _events(ctx, prefix: str) -> list[AuditEvent]:

@@ -19,9 +19,8 @@ from ccm_timer.services.people import access, clinicians
 from ccm_timer.services.people.access import Refused
 from ccm_timer.services.security import credentials
 from ccm_timer.store.models import AuditEvent, Clinician, Credential
-from tests.fixtures.clinic import NURSE, PASSWORD, PHYSICIAN, give_passwords
+from tests.fixtures.clinic import ADMIN, NURSE, PASSWORD, PHYSICIAN
 
-ADMIN = "Robin Admin"
 NEW = "Another-secret-77"
 
 
@@ -35,12 +34,6 @@ def _actions(ctx) -> list[str]:
     with ctx.read() as s:
         return [e.action for e in s.exec(select(AuditEvent).order_by(AuditEvent.seq))]
 
-
-@pytest.fixture
-def admin_clinic(clinic):
-    clinicians.add(clinic, name=ADMIN, credential="Office", role="office", duties=("admin",))
-    give_passwords(clinic, (ADMIN,))
-    return clinic
 
 
 # --- what is kept ---------------------------------------------------------------------------
