@@ -1,6 +1,7 @@
 """People, for a signed-in administrator: name, role, duties and sign-in state (locked
-people stand out), and "Reset password", which clears a person's credential so they set a
-new one at their next sign-in (credentials.reset, audited; nobody ever sees a password)."""
+people stand out), and "Reset password", which clears a person's credential so they choose a
+new one at their next sign-in, with an administrator (credentials.reset, audited; nobody ever
+sees a password)."""
 
 from __future__ import annotations
 
@@ -47,8 +48,8 @@ class PeopleDialog(QDialog):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.reset_button = QPushButton("&Reset password…")
-        self.reset_button.setToolTip("Clear the person's password (and any lock); they set a "
-                                     "new one at their next sign-in.")
+        self.reset_button.setToolTip("Clear the person's password (and any lock); they choose "
+                                     "a new one at their next sign-in, with an administrator.")
         self.reset_button.clicked.connect(self.ask_reset)
         self.message = QLabel(wordWrap=True)
         self.confirm: QMessageBox | None = None

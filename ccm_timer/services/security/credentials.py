@@ -99,8 +99,9 @@ def set_secret(ctx: AppContext, name_or_id: str, secret: str, *,
 
 
 def reset(ctx: AppContext, name_or_id: str, by: Signer | None) -> str:
-    """An administrator clears a person's credential (and any lock); the person sets a new
-    one at their next sign-in. The old one is never shown. Returns the person's name."""
+    """An administrator clears a person's credential (and any lock); the person chooses a
+    new one at their next sign-in, with an administrator present (set_secret). The old one
+    is never shown. Returns the person's name."""
     actor = access.require_admin(ctx, by, Action.PEOPLE)
     with ctx.write() as session:
         person = clinicians.find(session, ctx, name_or_id)
