@@ -63,7 +63,8 @@ def signer_of(row: Clinician, *, attested: Action | None = None,
 
 
 def named(ctx: AppContext, name_or_id: str | None) -> Signer:
-    """The person named (or the default clinician), unproven: for timing only."""
+    """The person named (or the default clinician), unproven: for what needs no password
+    (timing, record changes), or to check a duty before asking for one."""
     with ctx.read() as session:
         return signer_of(clinicians.find(session, ctx, name_or_id))
 
