@@ -68,7 +68,7 @@ def test_restore_puts_a_verified_backup_back_and_moves_the_empty_one_aside(home,
         with ctx.read() as session:
             actions = list(session.exec(select(AuditEvent.action).order_by(
                 col(AuditEvent.seq))))
-        assert actions[-1] == "database.restore"
+        assert actions[-2:] == ["database.restore", "read.entries"]  # then the listing
     finally:
         ctx.close()
 
