@@ -164,8 +164,14 @@ def set_default(ctx: AppContext, name_or_id: str, by: Signer | None = None) -> C
                         "a clinician.")
     if str(row.id) == ctx.settings.default_clinician:
         return _view(row, str(row.id))  # unchanged: nothing to allow (the tray's settings)
-    access.require_admin(ctx, by, Action.SETTINGS)
-    ctx.update_settings(default_clinician=str(row.id))
+    actor = access.require_admin(ctx, by, Action.SETTINGS)
+    before = ctx.settings.default_clinician or None
+    with ctx.write() as session:  # the file written inside: a failed write leaves no event
+        audit.append(session, ctx=ctx, actor=actor, action="clinician.default",
+                     entity="clinician", entity_id=row.id,
+                     before={"default_clinician": before},
+                     after={"default_clinician": str(row.id)})
+        ctx.update_settings(default_clinician=str(row.id))
     return _view(row, str(row.id))
 
 

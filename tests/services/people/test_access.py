@@ -237,6 +237,12 @@ def test_the_default_clinician_is_an_administrator_s_setting(staffed) -> None:
     admin = credentials.verify(staffed, ADMIN, PASSWORD)
     assert clinicians.set_default(staffed, PHYSICIAN, admin).is_default
     assert access.timing_here(staffed).name == PHYSICIAN
+    with staffed.read() as s:  # who changed it, from whom to whom; the refusals left none
+        changed = [e for e in s.exec(select(AuditEvent)) if e.action == "clinician.default"]
+    [event] = changed
+    assert (event.actor, json.loads(event.before), json.loads(event.after)) == (
+        ADMIN, {"default_clinician": str(access.named(staffed, NURSE).id)},
+        {"default_clinician": str(access.named(staffed, PHYSICIAN).id)})
 
 
 def test_timer_of_the_person_here_or_none_for_someone_else(staffed) -> None:
