@@ -38,7 +38,7 @@ def acting(ctx: AppContext, name: str | None) -> str:
     workstation's default clinician."""
     if name:
         return name
-    return access.named(ctx, access.tray_person(ctx)).name
+    return access.timing_here(ctx).name
 
 
 def acting_signer(ctx: AppContext, name: str | None, action: Action) -> Signer:
@@ -51,19 +51,11 @@ def acting_signer(ctx: AppContext, name: str | None, action: Action) -> Signer:
         raise UserError("Nobody is signed in here to change the record: sign in at the tray, "
                         "or make a clinician this workstation's default (`ccm-timer clinician "
                         "default NAME`); nothing was changed.")
-    here = access.named(ctx, acting(ctx, None)) if not name else None
-    if name:  # someone other than the person working here is named: they prove it
-        named = access.named(ctx, name)
-        here_id = access.tray_person(ctx) or ctx.settings.default_clinician
-        if here_id and str(named.id) == here_id:
-            here = named
-        else:
-            access.require(named, action)  # their duty, before any prompt
-            return credentials.attest(ctx, named.name,
-                                      read_secret(f"Password for {named.name}: "), action)
-    assert here is not None
-    access.require(here, action)
-    return here
+    who = access.acting_here(ctx, name, action)
+    if who is None:  # someone other than the person working here is named: they prove it
+        name = access.named(ctx, name).name
+        return credentials.attest(ctx, name, read_secret(f"Password for {name}: "), action)
+    return who
 
 
 def attest(ctx: AppContext, name: str | None, action: Action) -> Signer:

@@ -75,22 +75,30 @@ def timing_here(ctx: AppContext) -> Signer:
     return named(ctx, tray_person(ctx))
 
 
-def timer_of(ctx: AppContext, name_or_id: str | None) -> Signer | None:
-    """Who a timing command acts as. With no name, or the name of the person who times here
-    (timing_here), that person, unproven; None when the name is someone else's, who must
-    then prove it with their password (credentials.attest for Action.TIME), since neither
-    the tray nor the command line lets one person time as another. Refuses in one sentence
-    a person with no clinical role, before anyone is asked for a password."""
+def acting_here(ctx: AppContext, name_or_id: str | None, action: Action) -> Signer | None:
+    """Who a command that asks no password acts as, for `action`. With no name, or the name
+    of the person working here (timing_here), that person, unproven; None when the name is
+    someone else's, who must then prove it with their password (credentials.attest for
+    `action`): no one times, or records work, as another. Refuses in one sentence a person
+    whose duties do not allow `action`, before anyone is asked for a password."""
     here: Signer | None = None
     if tray_person(ctx) is not None or ctx.settings.default_clinician:
         here = timing_here(ctx)
     wanted = named(ctx, name_or_id) if name_or_id else here
-    if wanted is None:  # nobody times here and nobody was named: find() says what to do
+    if wanted is None:  # nobody works here and nobody was named: find() says what to do
         wanted = named(ctx, None)
-    if not wanted.may(Action.TIME):
-        raise Refused(f"{wanted.name} has no clinical role and cannot time care-management "
-                      "work; only clinical staff and practitioners time their own work.")
+    if not wanted.may(action):
+        if action is Action.TIME:
+            raise Refused(f"{wanted.name} has no clinical role and cannot time "
+                          "care-management work; only clinical staff and practitioners "
+                          "time their own work.")
+        require(wanted, action)
     return wanted if here is not None and wanted.id == here.id else None
+
+
+def timer_of(ctx: AppContext, name_or_id: str | None) -> Signer | None:
+    """Who a timing command acts as (acting_here for Action.TIME)."""
+    return acting_here(ctx, name_or_id, Action.TIME)
 
 
 def has_admin(session: Session, besides: uuid.UUID | None = None) -> bool:
