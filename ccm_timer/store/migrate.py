@@ -6,6 +6,7 @@ never pays for importing Alembic.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,17 +34,25 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def backup_database(engine: Engine, target: Path) -> Path:
-    """Copy the live database through the SQLite backup API (never a file copy: R1.5)."""
+    """Copy the live database through the SQLite backup API (never a file copy: R1.5).
+
+    The copy is made in a partial file of this call's own (two programs opened together both
+    take the day's backup), then renamed into place. A failure of SQLite's is a
+    DatabaseError: a backup that cannot be taken never stops time-keeping."""
+    import tempfile
+
     import sqlcipher3.dbapi2 as sqlcipher
 
     from ccm_timer import fsio
     from ccm_timer.store import faults
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".partial")
-    tmp.unlink(missing_ok=True)
+    # mkstemp: created exclusively and 0600 from the first page copied.
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=fsio.PARTIAL_SUFFIX,
+                                dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
     try:
-        fsio.create_owner_only(tmp)  # 0600 from the first page copied
         with engine.connect() as conn:
             source = conn.connection.dbapi_connection
             assert source is not None  # a connection just checked out is live
@@ -61,6 +70,10 @@ def backup_database(engine: Engine, target: Path) -> Path:
         if isinstance(exc, (sqlcipher.Error, OSError)) and faults.is_disk_full(
                 exc, target.parent):
             raise faults.disk_full(target.parent) from exc
+        if isinstance(exc, sqlcipher.Error):
+            raise DatabaseError(
+                f"The backup to {target.parent} could not be written ({exc}); check that "
+                "folder, then run `ccm-timer backup`.") from exc
         raise
     return target
 

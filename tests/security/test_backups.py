@@ -130,3 +130,31 @@ def test_one_sqlite_library_and_no_plain_file_io_on_the_database():
     for path in PACKAGE.rglob("*.py"):
         offenders += _offences(path.read_text(encoding="utf-8"), str(path.relative_to(PACKAGE)))
     assert offenders == []
+
+
+
+def test_a_copy_another_process_is_making_is_left_alone(clinic):
+    """Two programs opened together (the tray and a command, or two writers) both find the
+    day's backup due: each copies into a partial file of its own, so neither deletes the
+    file the other is writing (which failed the other's copy with a disk I/O error)."""
+    target = clinic.paths.backups / "daily-2026-11-03.db"
+    theirs = [target.with_name(target.name + ".partial"),
+              target.with_name(f".{target.name}.4242.partial")]
+    for path in theirs:
+        path.write_bytes(b"another process's copy in progress")
+    backups.take(clinic, target)
+    assert all(path.read_bytes() == b"another process's copy in progress" for path in theirs)
+    assert _rows(target, clinic.protection.key, "time_entry") >= 0
+
+
+def test_a_partial_copy_left_by_a_killed_program_goes_after_a_day(clinic):
+    import os
+    import time
+
+    old = clinic.paths.backups / ".daily-2026-10-01.db.abc.partial"
+    young = clinic.paths.backups / ".daily-2026-11-03.db.def.partial"
+    for path in (old, young):
+        path.write_bytes(b"x")
+    os.utime(old, (time.time() - 2 * 86400,) * 2)
+    backups.rotate(clinic.paths.backups)
+    assert not old.exists() and young.exists()

@@ -12,10 +12,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from ccm_timer import fsio
 from ccm_timer.errors import DatabaseError, DiskFullError, UserError
 from ccm_timer.services.context import AppContext
 from ccm_timer.store import faults, migrate
@@ -174,6 +176,10 @@ def rotate(folder: Path, keep: int = DAILY_KEEP) -> list[Path]:
     """Remove daily backups beyond the newest `keep` (by their date); returns what went."""
     dailies = sorted((b.daily, b.path) for b in list_backups(folder) if b.daily is not None)
     gone = [path for _, path in dailies[:-keep]] if len(dailies) > keep else []
+    # A partial copy a day old was left by a program killed mid-copy (a live copy takes
+    # seconds, and may be another program's: younger ones are left alone).
+    stale = time.time() - 86400
+    gone += [p for p in folder.glob(f".*{fsio.PARTIAL_SUFFIX}") if p.stat().st_mtime < stale]
     for path in gone:
         path.unlink(missing_ok=True)
     return gone
