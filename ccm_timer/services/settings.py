@@ -114,6 +114,8 @@ class Settings:
     """Every setting, declared here once. Constructing one checks every value, so a refused
     change (a wrong choice) leaves the settings and their file as they were."""
 
+    clinic_name: str = _setting(
+        "", "the clinic's name, shown in windows and printed on billing files")
     clinic_timezone: str = _setting(
         "", "IANA time zone that decides the calendar month for billing (empty: this computer's)")
     workstation: str = _setting(
@@ -123,6 +125,8 @@ class Settings:
         True, "the tooltip and notifications show initials and the last MRN digits only")
     reminder_minutes: int = _setting(
         60, "remind that a timer is still running after this many minutes (0: never)")
+    worklist_reminder: bool = _setting(
+        True, "in a month's last days, a daily message counts the patients still short of time")
     privacy_lock_minutes: int = _setting(
         10, "cover patient data in open windows after this many idle minutes (0: never)")
     credential_min_length: int = _setting(

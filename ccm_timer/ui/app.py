@@ -19,6 +19,7 @@ from ccm_timer.services.timing import categories
 from ccm_timer.ui.controller import TimerController
 from ccm_timer.ui.dialog_host import DialogHost
 from ccm_timer.ui.menu import MenuParts, build_menu
+from ccm_timer.ui.office_flow import OfficeFlow
 from ccm_timer.ui.presenters import tray_text
 from ccm_timer.ui.presenters.tray_status import TrayStatus
 from ccm_timer.ui.question_flow import QuestionFlow
@@ -69,6 +70,9 @@ class TrayApp(QObject):
         self.signin = SignInFlow(controller, self.host)
         self.windows = WindowFlow(controller, self.host, notify=notify)
         controller.signer_changed.connect(self.windows.follow_signer)
+        self.office = OfficeFlow(controller, self.host, notify=notify,
+                                 start_timer=self.start_for, show_patient=self.windows.show_patient)
+        controller.signer_changed.connect(self.office.follow_signer)
         self.questions = QuestionFlow(controller, self.host, notify=notify, stop=self.show_stop)
         controller.gap_detected.connect(self.questions.ask_gap)
         controller.reminder_due.connect(self.questions.remind)
@@ -234,6 +238,17 @@ class TrayApp(QObject):
         if not self.signin.needed(self.show_overview):
             self.windows.show_overview()
 
+    def show_office(self, name: str) -> None:
+        """A month-end window (office_flow.WINDOWS): setup, patients, worklist, export…"""
+        self.office.show(name)
+
+    def start_for(self, mrn: str) -> None:
+        """The Start dialog with the patient already chosen (the worklist's one click)."""
+        self.show_start()
+        dialog = self.dialogs.get("start")
+        if dialog is not None and dialog.isVisible():
+            dialog.choose_patient(mrn)
+
     def show_today(self) -> None:
         if not self.signin.needed(self.show_today):
             self.windows.show_today()
@@ -348,4 +363,5 @@ class TrayApp(QObject):
     def shutdown(self) -> None:
         """Stop the clocks and the delivery thread (also on a session logout)."""
         self.sync.stop()
+        self.office.close()
         self.controller.shutdown()

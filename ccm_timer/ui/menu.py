@@ -44,6 +44,7 @@ class MenuHandler(Protocol):
     def show_recovery(self) -> None: ...
     def show_overview(self) -> None: ...
     def show_today(self) -> None: ...
+    def show_office(self, name: str) -> None: ...
     def copy_last_note(self) -> None: ...
     def sync_now(self) -> None: ...
     def quit(self) -> None: ...
@@ -145,6 +146,7 @@ def _admin(menu: QMenu, status: TrayStatus, handler: MenuHandler) -> None:
     if status.signer is None or Duty.ADMIN not in status.signer.duties:
         return
     menu.addSeparator()
+    _item(menu, "&Clinicians and staff…", lambda: handler.show_office("clinicians"))
     _item(menu, "&Manage people and passwords…", handler.show_people)
     _item(menu, "&Audit trail…", handler.show_audit)
 
@@ -189,7 +191,8 @@ def build_menu(menu: QMenu, status: TrayStatus, elapsed: int, handler: MenuHandl
     header = _header(menu, status, elapsed)
     info = None
     if status.state is TrayState.SETUP:
-        _info(menu, "Add one with: ccm-timer clinician add")
+        menu.setDefaultAction(_item(menu, "&Set up CCM Timer…",
+                                    lambda: handler.show_office("setup")))
     elif status.locked:
         _locked(menu, status, handler)
     elif status.pending_recovery:
@@ -220,8 +223,13 @@ def build_menu(menu: QMenu, status: TrayStatus, elapsed: int, handler: MenuHandl
         _item(menu, "Add time by &hand…", handler.show_manual).setEnabled(not office)
         menu.addSeparator()
         _item(menu, "Month &overview…", handler.show_overview)
+        _item(menu, "Wor&klist: who needs time…", lambda: handler.show_office("worklist"))
         _item(menu, "To&day's time…", handler.show_today)
         _item(menu, "Copy note for the &last entry", handler.copy_last_note)
+        menu.addSeparator()
+        _item(menu, "Pat&ients…", lambda: handler.show_office("patients"))
+        _item(menu, "E&xport billing files…", lambda: handler.show_office("export"))
+        _item(menu, "Month dash&board…", lambda: handler.show_office("dashboard"))
         if sync is not None:
             menu.addSeparator()
             info = _sync(menu, sync, handler)

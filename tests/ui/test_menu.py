@@ -17,8 +17,9 @@ from tests.fixtures.tray import open_menu, trigger
 PERSON = ["Signed in: Avery Nurse, RN", "Switch p&erson", "Sign o&ut"]
 
 NBSP = "\u00a0"
-TAIL = ["-", "Add time by &hand…", "-", "Month &overview…", "To&day's time…",
-        "Copy note for the &last entry", "-", "Setti&ngs…", "&Quit"]
+TAIL = ["-", "Add time by &hand…", "-", "Month &overview…", "Wor&klist: who needs time…",
+        "To&day's time…", "Copy note for the &last entry", "-", "Pat&ients…",
+        "E&xport billing files…", "Month dash&board…", "-", "Setti&ngs…", "&Quit"]
 
 
 def _stopped(clinic, clock, mrn: str, slug: str, minutes: int = 5) -> None:
@@ -150,7 +151,7 @@ def test_sign_out_keeps_the_timer_running_and_forgets_the_person(
 def test_no_clinician_yet_offers_only_what_works(ctx, make_tray) -> None:
     tray = make_tray(ctx)
     assert open_menu(tray) == [
-        "No clinician set up yet", "Add one with: ccm-timer clinician add", "-",
+        "No clinician set up yet", "&Set up CCM Timer…", "-",
         "Setti&ngs…", "&Quit"]
     tray.show_start()
     assert tray.dialogs.get("start") is None  # explained instead, nothing to start with
