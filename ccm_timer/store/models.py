@@ -77,6 +77,7 @@ class Patient(SQLModel, table=True):
     given_name: str
     birth_date: date | None = None
     billing_practitioner_id: uuid.UUID | None = Field(default=None, foreign_key="clinician.id")
+    care_manager_id: uuid.UUID | None = Field(default=None, foreign_key="clinician.id")
     active: bool = True
     qmb: bool | None = None  # Qualified Medicare Beneficiary; None: not recorded
 

@@ -105,6 +105,7 @@ def test_entry_spans_are_filled_for_existing_entries(tmp_path: Path, home: Path)
         conn.execute(text("DROP TABLE enrollment"))
         conn.execute(text("ALTER TABLE enrollment_0008 RENAME TO enrollment"))
         conn.execute(text("DROP TABLE consent_document"))
+        conn.execute(text("ALTER TABLE patient DROP COLUMN care_manager_id"))  # 0012
         conn.execute(text("ALTER TABLE patient DROP COLUMN qmb"))
         conn.execute(text("ALTER TABLE clinician DROP COLUMN incident_to"))  # 0010
         conn.execute(text("DROP TABLE credential"))  # 0011 sign-in
