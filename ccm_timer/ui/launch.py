@@ -125,13 +125,12 @@ def _early_icon(app):
 
 
 def _guard_patient_data(app, ctx: AppContext, tray) -> None:
-    """The security parts of start-up: the one-time recovery key, plain-words warnings
+    """The security parts of start-up after the recovery key: plain-words warnings
     (unencrypted, read-only, stale backup), and the privacy lock that covers open windows
     after a while without use, and whose way back is the signed-in person's password."""
     from ccm_timer.ui.privacy_lock import PrivacyLock
-    from ccm_timer.ui.unlock_dialog import security_warnings, show_recovery_key_once
+    from ccm_timer.ui.unlock_dialog import security_warnings
 
-    show_recovery_key_once(ctx)
     warnings = security_warnings(ctx)
     if warnings:
         tray.surface.notify("CCM Timer needs attention", " ".join(warnings))
@@ -141,6 +140,18 @@ def _guard_patient_data(app, ctx: AppContext, tray) -> None:
                        who=tray.signin.lock_name, verify=tray.signin.lock_verify)
     tray.attach_lock(lock)
     app.aboutToQuit.connect(lock.stop)
+
+
+def start_tray(app, ctx: AppContext, tray) -> None:
+    """The tray's first questions, one at a time: the recovery key (modal, so it is answered
+    before anything else is shown: a crash leftover's question stays on top and would sit
+    above it, taking no click while the key's dialog took them all), then the crash
+    leftovers, then who is working, or the setup of a new clinic (TrayApp.begin)."""
+    from ccm_timer.ui.unlock_dialog import show_recovery_key_once
+
+    show_recovery_key_once(ctx)
+    tray.begin()
+    _guard_patient_data(app, ctx, tray)
 
 
 def launch(data_dir: str | None) -> int:
@@ -186,8 +197,6 @@ def launch(data_dir: str | None) -> int:
     if ctx is None:  # the user cancelled the passphrase
         instance.release()
         return 0
-    from PySide6.QtCore import QTimer
-
     from ccm_timer.ui.app import TrayApp
     from ccm_timer.ui.controller import TimerController
     from ccm_timer.ui.icons import app_icon
@@ -207,9 +216,7 @@ def launch(data_dir: str | None) -> int:
     # session manager's own request checkpoints.
     ending = SessionEnd(app, quit=lambda: tray.finish(stop=False), save=ctx.checkpoint)
     try:
-        tray.begin(ask_signin=False)
-        _guard_patient_data(app, ctx, tray)
-        QTimer.singleShot(0, tray.signin.ask_at_start)  # after the recovery key, if shown
+        start_tray(app, ctx, tray)
         log.info("icon shown after %.0f ms, ready after %.0f ms (%s)", icon_ms,
                  (time.perf_counter() - started) * 1000,
                  "system tray" if use_tray else "fallback window")
