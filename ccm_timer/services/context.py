@@ -5,10 +5,12 @@ Every service function takes an AppContext; nothing below the UI keeps global st
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -44,6 +46,9 @@ class AppContext:
     read_only: str | None = None  # why the database may only be read (failed integrity)
     checked_at: datetime | None = None  # the last full check that vouches for the files
     notices: list[str] = field(default_factory=list)  # said once at open (a skipped backup)
+    # Whether the settings file names the clinic's zone. Unset, the zone is this computer's,
+    # found again at each start, and never written down as if someone had chosen it.
+    zone_chosen: bool = True
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -104,8 +109,10 @@ class AppContext:
         """Change declared settings and write them; a refused value, or a file this version
         must not write, leaves both the settings and the file as they were."""
         changed = replace(self.settings, **changes)
-        settings_file.save(self.paths.settings_file, changed)
-        self.settings = changed
+        chosen = self.zone_chosen or "clinic_timezone" in changes
+        settings_file.save(self.paths.settings_file,
+                           changed if chosen else replace(changed, clinic_timezone=""))
+        self.settings, self.zone_chosen = changed, chosen
         return changed
 
     def close(self) -> None:
@@ -140,8 +147,9 @@ def open_app(
     first_use.refuse_if_gone(paths)
     _owner_only(paths)
     loaded = settings_file.load(paths.settings_file)
-    if not paths.settings_file.exists():
-        settings_file.save(paths.settings_file, loaded)  # pin the workstation name and zone
+    zone_chosen = _zone_in_file(paths.settings_file)
+    if not paths.settings_file.exists():  # pin the workstation name (entries carry it)
+        settings_file.save(paths.settings_file, replace(loaded, clinic_timezone=""))
     existed = paths.database.exists()
     protection = keys.given(key) if key is not None else keys.unlock(
         paths, loaded, passphrase=passphrase)
@@ -172,11 +180,21 @@ def open_app(
             from ccm_timer.services.security import chain_anchor
 
             chain_anchor.anchor_if_missing(paths, protection, engine)
-    ctx = AppContext(paths, engine, loaded, clock, pragmas, protection, read_only, checked_at)
+    ctx = AppContext(paths, engine, loaded, clock, pragmas, protection, read_only, checked_at,
+                     zone_chosen=zone_chosen)
     if read_only is None:
         lost_commits.check(ctx, acknowledged)  # before this session's own writes
         _set_up(ctx, existed)
     return ctx
+
+
+def _zone_in_file(path: Path) -> bool:
+    """Whether the settings file names a zone (load() fills in the computer's when not; a
+    file load() refused never gets here)."""
+    try:
+        return bool(tomllib.loads(path.read_text(encoding="utf-8")).get("clinic_timezone"))
+    except (OSError, ValueError):
+        return False
 
 
 def _owner_only(paths: app_paths.AppPaths) -> None:
