@@ -1,0 +1,111 @@
+"""The worklist (services/month/worklist.py): who needs time this month, against the days
+left, from the month report's figures, on the busy November of the fixtures (24 November,
+7 days left in New York)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlmodel import select
+
+from ccm_timer.core.month import YearMonth
+from ccm_timer.services.month import worklist
+from ccm_timer.services.people import patients
+from ccm_timer.store.models import Clinician, Patient
+from tests.fixtures.clinic import AIDE, NURSE
+
+
+def set_patient(ctx, mrn: str, *, care_manager: str | None = None, active: bool = True):
+    """The care manager and active columns as stored (migration 0012's column)."""
+    with ctx.write() as session:
+        row = session.exec(select(Patient).where(Patient.mrn == mrn)).one()
+        if care_manager is not None:
+            row.care_manager_id = session.exec(
+                select(Clinician.id).where(Clinician.name == care_manager)).one()
+        row.active = active
+        session.add(row)
+
+
+def test_rows_are_the_consented_patients_by_urgency(busy_clinic):
+    wl = worklist.worklist(busy_clinic)
+    assert (wl.month, wl.today, wl.days_left) == ("2026-11", date(2026, 11, 24), 7)
+    got = [(r.mrn, r.program, r.minutes, r.code, r.threshold_minutes, r.minutes_needed)
+           for r in wl.rows]
+    # Short of a first code first, most minutes needed first; then the add-ons.
+    assert got[:4] == [("T2010", "CCM", 0, "99490", 20, 20), ("T2001", "CCM", 17, "99490", 20, 3),
+                       ("T2007", "PCM", 28, "99426", 30, 2), ("T2014", "CCM", 19, "99490", 20, 1)]
+    assert all(r.earned for r in wl.rows[4:])
+    assert [r.minutes_needed for r in wl.rows[4:]] == sorted(
+        (r.minutes_needed for r in wl.rows[4:]), reverse=True)
+    mrns = {r.mrn for r in wl.rows}
+    # No consent (T2002, T2013), not enrolled (T2016): left out.
+    assert not mrns & {"T2002", "T2013", "T2016"}
+    # T2009 is in CCM and RPM: a row for each.
+    assert {r.program for r in wl.rows if r.mrn == "T2009"} == {"CCM", "RPM"}
+    assert [r.mrn for r in wl.rows if r.no_contact] == ["T2010"]
+    assert wl.rows[1].per_day(wl.days_left) == 3 / 7
+
+
+def test_thresholds_are_the_billing_rules(busy_clinic):
+    """Each row's threshold is the engine's next threshold, as the month report gives it."""
+    from ccm_timer.services.month.report import month_report
+
+    report = month_report(busy_clinic, "2026-11")
+    for row in worklist.worklist(busy_clinic).rows:
+        nexts = report.patient(row.mrn).result.next
+        assert any(n.code == row.code and n.threshold_seconds == row.threshold_seconds
+                   and n.program == row.program for n in nexts), row
+
+
+def test_deactivated_and_withdrawn_are_left_out(busy_clinic, clock):
+    set_patient(busy_clinic, "T2010", active=False)
+    patients.withdraw_consent(busy_clinic, "T2001", "CCM", date(2026, 11, 23), "moved away")
+    mrns = {r.mrn for r in worklist.worklist(busy_clinic).rows}
+    assert "T2010" not in mrns and "T2001" not in mrns and "T2014" in mrns
+
+
+def test_filters_by_care_manager_program_and_no_contact(busy_clinic):
+    set_patient(busy_clinic, "T2010", care_manager=NURSE)
+    set_patient(busy_clinic, "T2003", care_manager=AIDE)
+    wl = worklist.worklist(busy_clinic)
+    nurse = next(cid for cid, name in wl.care_managers if name == NURSE)
+    assert [name for _, name in wl.care_managers] == [NURSE, AIDE]  # by name: Avery, Casey
+    assert [r.mrn for r in wl.filtered(care_manager=nurse)] == ["T2010"]
+    assert worklist.find_care_manager(wl, "casey aide") != nurse
+    none = wl.filtered(care_manager=worklist.NO_CARE_MANAGER)
+    assert none and not {"T2010", "T2003"} & {r.mrn for r in none}
+    assert {r.program for r in wl.filtered(program="RPM")} == {"RPM"}
+    assert [r.mrn for r in wl.filtered(no_contact_only=True)] == ["T2010"]
+    assert "PCM" in wl.programs and "RPM" in wl.programs
+
+
+def test_reminder_counts_only_near_month_end(busy_clinic, clock):
+    wl = worklist.worklist(busy_clinic)
+    assert wl.days_left == 7 and worklist.reminder_text(wl) is None  # not yet
+    clock.advance(timedelta(days=4))  # 28 November: 3 days left
+    wl = worklist.worklist(busy_clinic)
+    assert wl.days_left == 3
+    # T2010, T2001, T2014 under 20 (CCM) and T2007 under 30 (PCM): two thresholds.
+    assert worklist.reminder_text(wl) == "4 patients short of this month's minutes, 3 days left"
+    ccm = wl.filtered(program="CCM")
+    assert worklist.reminder_text(wl, ccm) == "3 patients under 20 minutes, 3 days left"
+    assert worklist.reminder_text(wl, ccm[:1]) == "1 patient under 20 minutes, 3 days left"
+
+
+def test_days_left_counts_today():
+    nov = YearMonth(2026, 11)
+    assert worklist.days_left(nov, date(2026, 11, 30)) == 1
+    assert worklist.days_left(nov, date(2026, 12, 1)) == 0
+    assert worklist.days_left(nov, date(2026, 10, 20)) == 30
+
+
+def test_running_time_counts_and_another_month(busy_clinic, clock):
+    from ccm_timer.services.timing import timers
+
+    timers.start(busy_clinic, patient_mrn="T2014", category_slug="phone-call")
+    clock.advance(timedelta(minutes=2))
+    assert "T2014" not in {r.mrn for r in worklist.short_of_first_code(
+        worklist.worklist(busy_clinic).rows)}  # 21 minutes now, running time counted
+    october = worklist.worklist(busy_clinic, "2026-10")
+    assert october.days_left == 0 and october.month == "2026-10"
+    assert clock.now() > datetime(2026, 11, 24, tzinfo=UTC)
