@@ -1,5 +1,5 @@
 """`export --month YYYY-MM --format ehr-text|csv|json|fhir|pdf [--patient MRN] [--out FILE]
-[--draft] [--send TARGET]`."""
+[--draft] [--approved-only] [--send TARGET]`."""
 
 from __future__ import annotations
 
@@ -36,6 +36,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                    "(default: a file in the data folder's exports folder)")
     p.add_argument("--draft", action="store_true",
                    help="include patient-months not approved yet; every line is marked draft")
+    p.add_argument("--approved-only", action="store_true",
+                   help="approved patient-months only, for notes and drafts too (a billing "
+                   "file always is)")
     p.add_argument("--send", metavar="TARGET", help="also queue the export for this target")
     p.add_argument("--as", dest="actor", metavar="NAME", help="who exports (default: the "
                    "person signed in at the tray, else the default clinician); for a "
@@ -58,7 +61,8 @@ def export(ctx: AppContext, args) -> None:
     out = None if to_stdout or not args.out else Path(args.out).expanduser()
     result = exports.export_month(ctx, args.month, args.format, mrn=args.patient,
                                   draft=args.draft, send=args.send, out=out,
-                                  to_stdout=to_stdout, by=_exporter(ctx, args))
+                                  to_stdout=to_stdout, by=_exporter(ctx, args),
+                                  approved_only=args.approved_only)
     if to_stdout:
         sys.stdout.buffer.write(result.content)
         sys.stdout.flush()

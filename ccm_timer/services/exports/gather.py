@@ -4,6 +4,7 @@ approvals and earlier exports, gathered and handed to exports/document.py as pla
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import tzinfo
 from pathlib import Path
@@ -28,6 +29,11 @@ from ccm_timer.services.people.chronic_list import chronic_list
 from ccm_timer.services.timing import entries
 from ccm_timer.store.models import AuditEvent, Clinician, MonthApproval
 from ccm_timer.store.month_time import month_time
+
+# progress(stage, done, total): called as the month is gathered (total 0: not known yet); it
+# may raise to stop the export, which has read nothing it must undo.
+Progress = Callable[[str, int, int], None]
+GATHERING = "gathering"  # one call per patient of the month
 
 
 def template_dir(ctx: AppContext) -> Path:
@@ -82,18 +88,22 @@ def people_by_name(session: Session) -> dict[str, dict[str, Any]]:
 
 
 def build(ctx: AppContext, month: str, mrn: str | None = None, *, draft: bool = False,
-          billing: bool = False, actor: str = "") -> tuple[dict[str, Any], int]:
+          billing: bool = False, actor: str = "", approved_only: bool = False,
+          progress: Progress | None = None) -> tuple[dict[str, Any], int]:
     """The month document (exports/document.py) and the audit head it was read at."""
     with ctx.read() as session:
-        return build_in(session, ctx, month, mrn, draft=draft, billing=billing, actor=actor)
+        return build_in(session, ctx, month, mrn, draft=draft, billing=billing, actor=actor,
+                        approved_only=approved_only, progress=progress)
 
 
 def build_in(session: Session, ctx: AppContext, month: str, mrn: str | None = None, *,
-             draft: bool = False, billing: bool = False,
-             actor: str = "") -> tuple[dict[str, Any], int]:
+             draft: bool = False, billing: bool = False, actor: str = "",
+             approved_only: bool = False,
+             progress: Progress | None = None) -> tuple[dict[str, Any], int]:
     """`build` inside the caller's read transaction: the report, the entries, approvals,
     earlier exports and the audit head all come from its one snapshot (SQLite WAL), so the
-    document is the month exactly as it stood at that head."""
+    document is the month exactly as it stood at that head. `approved_only`: leave out the
+    patient-months not approved (as a billing file always does), for notes and drafts too."""
     ym = month_arg(month)
     zone, now = ctx.zone, ctx.now()
     basis = audit_head(session)
@@ -130,12 +140,14 @@ def build_in(session: Session, ctx: AppContext, month: str, mrn: str | None = No
     head = _chain_head_at(session, basis)
     rule = _dos_rule(ctx)
     patients, left_out, amends = [], [], {}
-    for p in report.patients:
+    for done, p in enumerate(report.patients):
+        if progress is not None:
+            progress(GATHERING, done, len(report.patients))
         pid = str(p.patient_id)
         if not (mrn or p.result.total_seconds or p.result.lines or pid in exported):
             continue  # enrolled, but nothing this month: no summary, no billing line
         approval, changed = approved.get(pid), reopened.get(pid, [])
-        if billing and not draft and (approval is None or changed):
+        if (approved_only or billing and not draft) and (approval is None or changed):
             why = "changed after approval; approve it again" if approval else "not approved"
             left_out.append({"mrn": p.mrn, "name": p.display_name, "reason": why})
             continue
@@ -183,6 +195,7 @@ def build_in(session: Session, ctx: AppContext, month: str, mrn: str | None = No
         program_level_seconds=report.program_level_seconds if not mrn else 0,
         rules_year=rules.year, dos_rule=rule)
     doc["audit_chain_head"] = head
+    doc["approved_only"] = approved_only
     return doc, basis
 
 

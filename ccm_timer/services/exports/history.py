@@ -15,8 +15,11 @@ so a crash leaves either both or neither (the transactional outbox, reliability 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
@@ -28,7 +31,7 @@ from ccm_timer.services.context import AppContext
 from ccm_timer.services.delivery import outbox
 from ccm_timer.services.people.access import Refused, Signer
 from ccm_timer.services.security import audit
-from ccm_timer.store.models import AuditEvent, Export
+from ccm_timer.store.models import AuditEvent, Export, OutboxItem, OutboxState
 from ccm_timer.store.types import new_id
 
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,120}")
@@ -116,3 +119,61 @@ def requeue_failed(ctx: AppContext, by: Signer) -> int:
         raise Refused(f"{by.name} may not {WHAT[Action.EXPORT]} or queue them again: only "
                       f"{who_may(Action.EXPORT)} may; pass --as with one's name.")
     return outbox.retry_failed(ctx, actor=by.name)
+
+
+# --- the export history, as the billing office reads it ----------------------------------
+
+
+@dataclass(frozen=True)
+class Delivery:
+    target: str
+    state: OutboxState
+    attempts: int
+    last_error: str | None  # the target's last answer, as the sender worded it
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    export_id: uuid.UUID
+    created_at: datetime
+    actor: str
+    month: str
+    scope: str  # "all" or the patient's MRN
+    fmt: str
+    sha256: str
+    amendment: bool
+    draft: bool | None  # None: an export recorded without its content event
+    approved_only: bool
+    deliveries: tuple[Delivery, ...]
+
+    @property
+    def failed(self) -> bool:
+        return any(d.state is OutboxState.FAILED for d in self.deliveries)
+
+
+def list_history(ctx: AppContext, limit: int = 200) -> list[HistoryRow]:
+    """The latest exports first: who, when, what, the file's hash, and each delivery."""
+    with ctx.read() as session:
+        rows = list(session.exec(select(Export).order_by(
+            col(Export.created_at).desc(), col(Export.id).desc()).limit(limit)))
+        ids = [r.id for r in rows]
+        items: dict[uuid.UUID, list[Delivery]] = {}
+        for item in session.exec(select(OutboxItem).where(col(OutboxItem.export_id).in_(ids))
+                                 .order_by(col(OutboxItem.target))):
+            items.setdefault(item.export_id, []).append(Delivery(
+                item.target, item.state, item.attempts, item.last_error, item.delivered_at))
+        content: dict[str, dict] = {}
+        for event in session.exec(select(AuditEvent).where(
+                AuditEvent.action == "export.content",
+                col(AuditEvent.entity_id).in_([str(i) for i in ids]))):
+            content[event.entity_id] = json.loads(event.after or "{}")
+    out = []
+    for r in rows:
+        said = content.get(str(r.id))
+        out.append(HistoryRow(r.id, r.created_at, r.actor, r.month, r.scope, r.format,
+                              r.sha256, r.amendment,
+                              bool(said.get("draft")) if said is not None else None,
+                              bool(said and said.get("approved_only")),
+                              tuple(items.get(r.id, ()))))
+    return out

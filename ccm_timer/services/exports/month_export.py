@@ -25,11 +25,33 @@ from ccm_timer.exports.formats import BILLING_FORMATS, FORMATS, ExportFormat
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.delivery import outbox
 from ccm_timer.services.exports import history as export_records
-from ccm_timer.services.exports.gather import build_in, month_arg, template_dir
+from ccm_timer.services.exports.gather import Progress, build_in, month_arg, template_dir
 from ccm_timer.services.exports.notes import ehr_text
 from ccm_timer.services.people import access
 from ccm_timer.services.people.access import Refused, Signer
 from ccm_timer.services.security import audit
+from ccm_timer.services.security.audit_reads import ENTITY as READ_ENTITY
+from ccm_timer.services.security.audit_reads import Read, os_user
+
+# The stages `progress` is told of, after gather.GATHERING's per-patient calls.
+READING, RENDERING, RECORDING = "reading", "rendering", "recording"
+
+
+class NothingToExport(UserError):
+    """The month has nothing the export would carry (`unapproved`: only for want of an
+    approval); the app words its own advice from these fields."""
+
+    def __init__(self, text: str, month: str, unapproved: bool) -> None:
+        super().__init__(text)
+        self.month, self.unapproved = month, unapproved
+
+
+class CannotWrite(UserError):
+    """The file could not be written where asked (`folder`, `reason`); nothing recorded."""
+
+    def __init__(self, text: str, folder: Path, reason: str) -> None:
+        super().__init__(text)
+        self.folder, self.reason = folder, reason
 
 
 @dataclass(frozen=True)
@@ -87,11 +109,15 @@ def _actor(session: Session, ctx: AppContext, by: Signer | None) -> str:
 
 def export_month(ctx: AppContext, month: str, fmt: str, *, mrn: str | None = None,
                  draft: bool = False, send: str | None = None, out: Path | None = None,
-                 to_stdout: bool = False, by: Signer | None = None) -> ExportResult:
+                 to_stdout: bool = False, by: Signer | None = None,
+                 approved_only: bool = False,
+                 progress: Progress | None = None) -> ExportResult:
     """Render, record (and queue) one export, and write its file atomically: a failure
     leaves neither a record nor a partial file. A billing file (not a draft) is exported by
     `by`, attested for it (the billing office or a practitioner); notes and drafts by `by`
-    or the default clinician."""
+    or the default clinician. `approved_only`: approved patient-months only, for notes and
+    drafts too. `progress(stage, done, total)` hears each stage (gather.Progress); an
+    exception it raises before RECORDING stops the export with nothing written."""
     if fmt not in FORMATS:
         raise UserError(f"The export format {fmt!r} is unknown; use one of {', '.join(FORMATS)}.")
     ym = str(month_arg(month))
@@ -103,16 +129,27 @@ def export_month(ctx: AppContext, month: str, fmt: str, *, mrn: str | None = Non
         access.require(by, Action.EXPORT)  # before anything is read or written
     if billing:
         audit.refuse_if_broken(ctx)  # a claim file is evidence: never from a failing trail
+    tell = progress or (lambda _stage, _done, _total: None)
+    tell(READING, 0, 0)
     with ctx.read() as session:
         who = _actor(session, ctx, by)
-        doc, basis = build_in(session, ctx, ym, mrn, draft=draft, billing=billing, actor=who)
+        doc, basis = build_in(session, ctx, ym, mrn, draft=draft, billing=billing, actor=who,
+                              approved_only=approved_only, progress=progress)
     if not doc["patients"] and not doc["left_out"]:
-        raise UserError(f"No patient has time or an enrollment in {ym}; there is nothing "
-                        "to export.")
-    if billing and not doc["patients"]:
-        raise UserError(f"No patient-month of {ym} is approved for billing; approve with "
-                        f"`ccm-timer approve --month {ym}` or export a draft with --draft.")
+        raise NothingToExport(f"No patient has time or an enrollment in {ym}; there is "
+                              "nothing to export.", ym, unapproved=False)
+    if billing and not draft and not doc["patients"]:
+        raise NothingToExport(
+            f"No patient-month of {ym} is approved for billing; approve with "
+            f"`ccm-timer approve --month {ym}` or export a draft with --draft.", ym,
+            unapproved=True)
+    if not doc["patients"]:
+        raise NothingToExport(f"No patient-month of {ym} is approved; approve with "
+                              f"`ccm-timer approve --month {ym}` or leave out "
+                              "--approved-only.", ym, unapproved=True)
+    tell(RENDERING, 0, 0)
     content = render(ctx, doc, fmt)
+    tell(RECORDING, 0, 0)  # the last moment to stop: from here it is one transaction
     return _record(ctx, doc, content, fmt, basis, who=who, send=send, out=out,
                    to_stdout=to_stdout)
 
@@ -123,6 +160,12 @@ def _record(ctx: AppContext, doc: dict[str, Any], content: bytes, fmt: str, basi
     path: Path | None = None
     try:
         with ctx.write() as session:
+            # An export is a read of every patient it carries (HIPAA 164.312(b)); its own
+            # events follow in the same transaction, so there is never one without the other.
+            audit.append(session, ctx=ctx, actor=who, action=Read.EXPORT.value,
+                         entity=READ_ENTITY, entity_id=doc["month"],
+                         after={"os_user": os_user(), "month": doc["month"],
+                                "detail": f"{fmt} export"})
             export = export_records.record_export(
                 session, ctx, month=doc["month"], scope=doc["scope"], fmt=fmt,
                 content=content, actor=who, amendment=doc["amendment"],
@@ -137,7 +180,8 @@ def _record(ctx: AppContext, doc: dict[str, Any], content: bytes, fmt: str, basi
                                        for p in doc["patients"]},
                              "amendment": doc["amendment"], "amends": doc["amends"],
                              "changes": sum(len(p["changes"]) for p in doc["patients"]),
-                             "templates": _custom_templates(ctx, fmt)})
+                             "templates": _custom_templates(ctx, fmt),
+                             **({"approved_only": True} if doc.get("approved_only") else {})})
             if send:
                 outbox.enqueue(session, ctx, export, send)
             # Queued for a target and no file asked for: the content stays only in the
@@ -155,10 +199,11 @@ def _record(ctx: AppContext, doc: dict[str, Any], content: bytes, fmt: str, basi
                     # the partial), so there is never a record without its file.
                     path = pending.commit()
                 except OSError as exc:
-                    raise UserError(
+                    reason = str(exc.strerror or exc)
+                    raise CannotWrite(
                         f"Cannot write the export to {target.parent} "
-                        f"({exc.strerror or exc}); free some space or choose another folder "
-                        "with --out. Nothing was recorded.") from None
+                        f"({reason}); free some space or choose another folder "
+                        "with --out. Nothing was recorded.", target.parent, reason) from None
             export_id, digest = export.id, export.sha256
     except BaseException:
         if path is not None:
