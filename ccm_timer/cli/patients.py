@@ -18,7 +18,6 @@ from ccm_timer.errors import UserError
 if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
     from ccm_timer.services.context import AppContext
 
-clinicians = lazy("ccm_timer.services.people.clinicians")
 patients = lazy("ccm_timer.services.people.patients")
 roster = lazy("ccm_timer.services.people.roster")
 
@@ -35,6 +34,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--qmb", type=yes_no, metavar="yes|no",
                    help="a Qualified Medicare Beneficiary (no cost sharing may be billed)")
     p.add_argument("--billing-practitioner", help="the practitioner who bills (name or id)")
+    p.add_argument("--care-manager", help="the clinician who manages the patient's care "
+                   "(name or id; the worklist filters by it)")
     p.set_defaults(handler=patient_add)
     p = psub.add_parser("import", parents=[common], help="import a roster CSV (all or none)")
     p.add_argument("file", type=Path)
@@ -48,12 +49,15 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--search", default="", help="part of an MRN or name")
     p.set_defaults(handler=patient_list)
     p = psub.add_parser("set", parents=[common],
-                        help="change a patient's name, birth date or QMB status")
+                        help="change a patient's name, birth date, QMB status or care "
+                        "manager")
     p.add_argument("--mrn", required=True)
     p.add_argument("--name", help='"Family, Given"')
     p.add_argument("--dob", type=date_arg, help="YYYY-MM-DD")
     p.add_argument("--qmb", type=yes_no, metavar="yes|no",
                    help="a Qualified Medicare Beneficiary")
+    p.add_argument("--care-manager", metavar="NAME",
+                   help='the clinician who manages the care (name or id; "" removes it)')
     p.set_defaults(handler=patient_set)
     p = psub.add_parser("practitioner", parents=[common],
                         help="name the practitioner who bills for a patient")
@@ -70,17 +74,13 @@ def _programs(view) -> str:
 def patient_add(ctx: AppContext, args) -> None:
     # --by names who obtained the consent, not who adds the patient: the one acting is here.
     actor = secret.acting_signer(ctx, None, Action.RECORD).name
-    if args.billing_practitioner:  # check before adding: all or nothing
-        with ctx.read() as session:
-            clinicians.find(session, ctx, args.billing_practitioner)
-    view = patients.add(
+    view = patients.add(  # the practitioner and care manager checked inside: all or nothing
         ctx, mrn=args.mrn, name=args.name, birth_date=args.dob, program=args.program,
         consent=args.consent, consent_method=args.method, consent_by=args.by,
-        disclosures=args.disclosures or (), qmb=args.qmb, actor=actor,
+        disclosures=args.disclosures or (), qmb=args.qmb,
+        billing_practitioner=args.billing_practitioner, care_manager=args.care_manager,
+        actor=actor,
     )
-    if args.billing_practitioner:
-        view = patients.set_billing_practitioner(ctx, view.mrn, args.billing_practitioner,
-                                                 actor=actor)
     if args.json:
         emit_json(view.to_dict())
         return
@@ -92,7 +92,7 @@ def patient_add(ctx: AppContext, args) -> None:
 def patient_set(ctx: AppContext, args) -> None:
     actor = secret.acting_signer(ctx, None, Action.RECORD).name
     view = patients.update(ctx, args.mrn, name=args.name, birth_date=args.dob, qmb=args.qmb,
-                           actor=actor)
+                           care_manager=args.care_manager, actor=actor)
     if args.json:
         emit_json(view.to_dict())
         return

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
+from ccm_timer.core.collation import name_key
 from ccm_timer.core.parse import check_text
 from ccm_timer.errors import NotFound, UserError, sentence
 from ccm_timer.services.context import AppContext
@@ -36,6 +37,7 @@ class ClinicianView:
     is_default: bool = False
     incident_to: bool = False  # works incident to the billing practitioner (practitioners)
     duties: tuple[str, ...] = ()  # granted beside the role: billing, admin
+    active: bool = True
 
     def to_dict(self) -> dict:
         return {
@@ -53,7 +55,7 @@ class ClinicianView:
 def _view(row: Clinician, default_id: str = "") -> ClinicianView:
     return ClinicianView(
         row.id, row.name, row.credential, row.role, row.npi, str(row.id) == default_id,
-        row.incident_to, tuple(d for d in row.duties.split(",") if d),
+        row.incident_to, tuple(d for d in row.duties.split(",") if d), row.active,
     )
 
 
@@ -122,14 +124,21 @@ def add(
     return _view(row, ctx.settings.default_clinician)
 
 
-def list_clinicians(ctx: AppContext) -> list[ClinicianView]:
+def list_clinicians(ctx: AppContext, *, inactive: bool = False) -> list[ClinicianView]:
+    """The active people (the deactivated too, with `inactive`), by name as people read it."""
     with ctx.read() as session:
-        rows = session.exec(select(Clinician).where(Clinician.active).order_by(col(Clinician.name)))
+        query = select(Clinician)
+        if not inactive:
+            query = query.where(Clinician.active)
+        rows = sorted(session.exec(query.order_by(col(Clinician.name))),
+                      key=lambda r: name_key(r.name))
         return [_view(r, ctx.settings.default_clinician) for r in rows]
 
 
-def find(session: Session, ctx: AppContext, name_or_id: str | None) -> Clinician:
-    """The clinician named (by name or id), or the default one."""
+def find(session: Session, ctx: AppContext, name_or_id: str | None, *,
+         inactive: bool = False) -> Clinician:
+    """The clinician named (by name or id), or the default one; a deactivated person only
+    with `inactive`."""
     if not name_or_id:
         if not ctx.settings.default_clinician:
             raise UserError(
@@ -145,7 +154,7 @@ def find(session: Session, ctx: AppContext, name_or_id: str | None) -> Clinician
     if row is None:
         matches = list(session.exec(select(Clinician).where(Clinician.name == name_or_id)))
         row = matches[0] if len(matches) == 1 else None
-    if row is None or not row.active:
+    if row is None or not (row.active or inactive):
         raise NotFound(f"There is no clinician {name_or_id!r}; see `ccm-timer clinician list`.")
     return row
 
@@ -198,4 +207,125 @@ def set_incident_to(ctx: AppContext, name_or_id: str, incident_to: bool,
             audit.append(session, ctx=ctx, actor=actor, action="clinician.incident_to",
                          entity="clinician", entity_id=row.id,
                          before={"incident_to": before}, after={"incident_to": incident_to})
+        return _view(row, ctx.settings.default_clinician)
+
+
+def _billed_by(session: Session, person: Clinician) -> int:
+    """How many active patients `person` is the billing practitioner of."""
+    from sqlalchemy import func
+
+    from ccm_timer.store.models import Patient
+
+    return session.exec(select(func.count()).select_from(Patient).where(
+        col(Patient.billing_practitioner_id) == person.id, Patient.active)).one()
+
+
+def update(ctx: AppContext, name_or_id: str, *, name: str | None = None,
+           credential: str | None = None, role: str | None = None, npi: str | None = None,
+           incident_to: bool | None = None, by: Signer | None = None) -> ClinicianView:
+    """Change what is recorded of a person: name, credential, role, NPI ("" removes it) and,
+    for a practitioner, incident-to. An administrator's; audited with what changed. A role
+    that would leave patients without a billing practitioner, or this computer's default
+    clinician unable to time, is refused until that is settled."""
+    from ccm_timer.core.access import Action
+    from ccm_timer.services.people import access
+
+    try:
+        new_name = None if name is None else check_text(name, "clinician name", 100)
+        new_npi = None if not npi else check_npi(npi.strip())
+    except ValueError as exc:
+        raise UserError(sentence(exc)) from None
+    new_role = None if role is None else parse_role(role)
+    actor = access.require_admin(ctx, by, Action.PEOPLE)
+    with ctx.write() as session:
+        row = find(session, ctx, name_or_id)
+        before = _recorded(row)
+        the_role = new_role or row.role
+        try:
+            row.credential = check_credential(credential or row.credential, the_role)
+        except ValueError as exc:
+            raise UserError(sentence(exc)) from None
+        if new_name is not None and new_name != row.name:
+            if session.exec(select(Clinician).where(Clinician.name == new_name)).first():
+                raise UserError(f"A clinician named {new_name!r} already exists; use another "
+                                "name.")
+            row.name = new_name
+        if the_role is not row.role:
+            _may_change_role(session, ctx, row, the_role)
+            row.role = the_role
+        if npi is not None:
+            row.npi = new_npi
+        if the_role is not Role.PRACTITIONER:
+            if incident_to:
+                raise UserError(f"{row.name} is not a practitioner; incident-to is set for "
+                                "practitioners only.")
+            row.incident_to = False
+        elif incident_to is not None:
+            row.incident_to = incident_to
+        after = _recorded(row)
+        changed = [k for k in after if after[k] != before[k]]
+        if changed:
+            session.add(row)
+            session.flush()
+            audit.append(session, ctx=ctx, actor=actor, action="clinician.update",
+                         entity="clinician", entity_id=row.id,
+                         before={k: before[k] for k in changed},
+                         after={k: after[k] for k in changed})
+        return _view(row, ctx.settings.default_clinician)
+
+
+def _recorded(row: Clinician) -> dict[str, str | bool | None]:
+    return {"name": row.name, "credential": row.credential, "role": row.role.value,
+            "npi": row.npi, "incident_to": row.incident_to}
+
+
+def _may_change_role(session: Session, ctx: AppContext, row: Clinician, role: Role) -> None:
+    if row.role is Role.PRACTITIONER and (bills := _billed_by(session, row)):
+        raise UserError(f"{row.name} is the billing practitioner of {bills} patient(s); name "
+                        "another billing practitioner for them first.")
+    if role is Role.OFFICE and str(row.id) == ctx.settings.default_clinician:
+        raise UserError(f"{row.name} is this computer's default clinician, who times care; "
+                        "choose another default clinician first.")
+
+
+def set_active(ctx: AppContext, name_or_id: str, active: bool,
+               by: Signer | None = None) -> ClinicianView:
+    """Deactivate (or reactivate) a person: a deactivated person cannot sign in and leaves
+    the lists, and everything they did stays in the record under their name. Refused for
+    the clinic's last administrator, this computer's default clinician and a practitioner
+    who still bills for patients. An administrator's; audited."""
+    from ccm_timer.core.access import Action, Duty
+    from ccm_timer.services.people import access
+
+    actor = access.require_admin(ctx, by, Action.PEOPLE)
+    with ctx.write() as session:
+        row = find(session, ctx, name_or_id, inactive=True)
+        if row.active == active:
+            raise UserError(f"{row.name} is already {'active' if active else 'deactivated'}.")
+        if not active:
+            if by is not None and by.id == row.id:
+                raise UserError("You cannot deactivate yourself; another administrator "
+                                "does that.")
+            if Duty.ADMIN in access.duties_of(row):
+                others = session.exec(select(Clinician).where(
+                    Clinician.active, col(Clinician.id) != row.id))
+                if not any(Duty.ADMIN in access.duties_of(o) for o in others) or (
+                        access.has_admin(session)
+                        and not access.has_admin(session, besides=row.id)):
+                    raise UserError(f"{row.name} is the clinic's only administrator; grant "
+                                    "the duty to someone else first.")
+            if str(row.id) == ctx.settings.default_clinician:
+                raise UserError(f"{row.name} is this computer's default clinician; choose "
+                                "another default clinician first.")
+            if bills := _billed_by(session, row):
+                raise UserError(f"{row.name} is the billing practitioner of {bills} "
+                                "patient(s); name another billing practitioner for them "
+                                "first.")
+        row.active = active
+        session.add(row)
+        session.flush()
+        audit.append(session, ctx=ctx, actor=actor,
+                     action="clinician.reactivate" if active else "clinician.deactivate",
+                     entity="clinician", entity_id=row.id, before={"active": not active},
+                     after={"active": active})
         return _view(row, ctx.settings.default_clinician)

@@ -1,4 +1,8 @@
-"""Patients: add, find by MRN, list. Roster import lives in roster.py."""
+"""Patients: add, find by MRN, list, change, deactivate. Roster import lives in roster.py.
+
+A deactivated patient leaves the pickers, the lists and the worklist (find() refuses them),
+but nothing of their history is removed: their entries, months and record stay, and
+reactivating them brings all of it back."""
 
 from __future__ import annotations
 
@@ -6,10 +10,12 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
+from ccm_timer.core.collation import name_key
 from ccm_timer.core.parse import check_mrn, fold, parse_person_name
 from ccm_timer.errors import NotFound, UserError
 from ccm_timer.services.context import AppContext
@@ -17,7 +23,12 @@ from ccm_timer.services.people import enrollments
 from ccm_timer.services.people.enrollments import EnrollmentView
 from ccm_timer.services.security import audit
 from ccm_timer.services.timing.entry_values import mask
-from ccm_timer.store.models import Clinician, Enrollment, Patient
+from ccm_timer.store.models import Clinician, Enrollment, Patient, Role
+
+if TYPE_CHECKING:
+    from ccm_timer.services.people.access import Signer
+
+CLEAR = ""  # as a practitioner or care manager: remove the one on file
 
 
 @dataclass(frozen=True)
@@ -29,6 +40,9 @@ class PatientView:
     birth_date: date | None
     enrollments: tuple[EnrollmentView, ...] = field(default=())
     qmb: bool | None = None
+    billing_practitioner_id: uuid.UUID | None = None
+    care_manager_id: uuid.UUID | None = None
+    active: bool = True
 
     @property
     def display_name(self) -> str:
@@ -59,7 +73,7 @@ class PatientView:
 def view(row: Patient, enrolled: list[EnrollmentView] | tuple = ()) -> PatientView:
     return PatientView(
         row.id, row.mrn, row.family_name, row.given_name, row.birth_date, tuple(enrolled),
-        row.qmb,
+        row.qmb, row.billing_practitioner_id, row.care_manager_id, row.active,
     )
 
 
@@ -82,12 +96,15 @@ def add(
     consent_by: str | None = None,
     disclosures: str | Iterable[str] = (),
     qmb: bool | None = None,
+    billing_practitioner: str | None = None,
+    care_manager: str | None = None,
     actor: str = "admin",
 ) -> PatientView:
     try:
         mrn, family, given = validate(mrn, name)
     except ValueError as exc:
         raise UserError(f"Cannot add the patient: {exc}.") from None
+    _check_born(ctx, birth_date)
     if consent and not program:
         raise UserError("--consent needs --program: say which program the consent is for.")
     if (consent_method or consent_by or disclosures) and not consent:
@@ -102,11 +119,18 @@ def add(
             raise UserError(f"A patient with MRN {clash.mrn} already exists; check the number.")
         row = Patient(mrn=mrn, family_name=family, given_name=given, birth_date=birth_date,
                       qmb=qmb)
+        after: dict[str, str] = {"mrn": mrn}
+        if billing_practitioner:
+            row.billing_practitioner_id = _practitioner(session, ctx, billing_practitioner).id
+            after["billing_practitioner"] = str(row.billing_practitioner_id)
+        if care_manager:
+            row.care_manager_id = _care_manager(session, ctx, care_manager).id
+            after["care_manager"] = str(row.care_manager_id)
         session.add(row)
         session.flush()
         audit.append(
             session, ctx=ctx, actor=actor, action="patient.add", entity="patient",
-            entity_id=row.id, after={"mrn": mrn},
+            entity_id=row.id, after=after,
         )
         if the_program:
             by = _obtainer(session, ctx, consent_by)
@@ -116,6 +140,36 @@ def add(
         return view(row, enrollments.for_patient(session, row.id))
 
 
+def _check_born(ctx: AppContext, birth_date: date | None) -> None:
+    if birth_date is not None and birth_date > ctx.now().astimezone(ctx.zone).date():
+        raise UserError(f"The birth date {birth_date.isoformat()} is in the future; check it.")
+
+
+def _practitioner(session: Session, ctx: AppContext, name: str) -> Clinician:
+    """The billing practitioner named: a physician or qualified practitioner."""
+    from ccm_timer.services.people import clinicians
+
+    who = clinicians.find(session, ctx, name)
+    if who.role is not Role.PRACTITIONER:
+        kind = "clinical staff" if who.role is Role.CLINICAL_STAFF else "office staff"
+        raise UserError(
+            f"{who.name} is {kind}; the billing practitioner must be a physician or "
+            "qualified practitioner (MD, DO, NP, PA, CNS, CNM)."
+        )
+    return who
+
+
+def _care_manager(session: Session, ctx: AppContext, name: str) -> Clinician:
+    """The care manager named: someone who times care (clinical staff or a practitioner)."""
+    from ccm_timer.services.people import clinicians
+
+    who = clinicians.find(session, ctx, name)
+    if who.role is Role.OFFICE:
+        raise UserError(f"{who.name} has no clinical role; the care manager is a nurse or "
+                        "other clinical staff member, or a practitioner.")
+    return who
+
+
 def _obtainer(session: Session, ctx: AppContext, name: str | None) -> Clinician | None:
     """The clinician who obtained a consent, by name or id; None when not given."""
     from ccm_timer.services.people import clinicians
@@ -123,13 +177,14 @@ def _obtainer(session: Session, ctx: AppContext, name: str | None) -> Clinician 
     return clinicians.find(session, ctx, name) if name else None
 
 
-def find(session: Session, mrn: str) -> Patient:
-    """By MRN; letters match in either case, as MRNs differing only in case are refused."""
+def find(session: Session, mrn: str, *, inactive: bool = False) -> Patient:
+    """By MRN; letters match in either case, as MRNs differing only in case are refused.
+    A deactivated patient is found only when `inactive` asks for them too."""
     row = session.exec(select(Patient).where(Patient.mrn == mrn.strip())).first() or (
         session.exec(select(Patient).where(func.upper(Patient.mrn) == mrn.strip().upper()))
         .first()
     )
-    if row is None or not row.active:
+    if row is None or not (row.active or inactive):
         raise NotFound(
             f"No patient has MRN {mrn.strip()!r}; check the number or add the patient with "
             "`ccm-timer patient add`."
@@ -137,24 +192,25 @@ def find(session: Session, mrn: str) -> Patient:
     return row
 
 
-def get(ctx: AppContext, mrn: str) -> PatientView:
+def get(ctx: AppContext, mrn: str, *, inactive: bool = False) -> PatientView:
     with ctx.read() as session:
-        row = find(session, mrn)
+        row = find(session, mrn, inactive=inactive)
         return view(row, enrollments.for_patient(session, row.id))
 
 
-def list_patients(ctx: AppContext, query: str = "") -> list[PatientView]:
+def list_patients(ctx: AppContext, query: str = "", *,
+                  inactive: bool = False) -> list[PatientView]:
+    """Active patients (and the deactivated too, with `inactive`), sorted by name as people
+    read names (core/collation.py), not by code point."""
     with ctx.read() as session:
-        rows = list(
-            session.exec(
-                select(Patient)
-                .where(Patient.active)
-                .order_by(col(Patient.family_name), col(Patient.given_name))
-            )
-        )
+        query_rows = select(Patient)
+        if not inactive:
+            query_rows = query_rows.where(Patient.active)
+        rows = list(session.exec(query_rows))
         by_patient: dict[uuid.UUID, list[EnrollmentView]] = {}
         for e in session.exec(select(Enrollment)):
             by_patient.setdefault(e.patient_id, []).append(enrollments.view(e))
+    rows.sort(key=lambda r: (name_key(r.family_name), name_key(r.given_name), r.mrn))
     result = [view(r, by_patient.get(r.id, [])) for r in rows]
     return [p for p in result if p.matches(query)] if query else result
 
@@ -210,52 +266,64 @@ def withdraw_consent(ctx: AppContext, mrn: str, program: str, on: date, reason: 
 
 def update(ctx: AppContext, mrn: str, *, name: str | None = None,
            birth_date: date | None = None, qmb: bool | None = None,
+           billing_practitioner: str | None = None, care_manager: str | None = None,
            actor: str = "admin") -> PatientView:
-    """Change a patient's name, birth date or QMB status; what is not given stays."""
+    """Change a patient's name, birth date, QMB status, billing practitioner or care manager
+    (CLEAR removes either); what is not given stays. One transaction, one event."""
     family = given = None
     if name is not None:
         try:
             family, given = parse_person_name(name)
         except ValueError as exc:
             raise UserError(f"Cannot change the name: {exc}.") from None
-    if birth_date is not None and birth_date > ctx.now().astimezone(ctx.zone).date():
-        raise UserError(f"The birth date {birth_date.isoformat()} is in the future; check it.")
-    if name is None and birth_date is None and qmb is None:
-        raise UserError("Say what to change: --name, --dob or --qmb.")
+    _check_born(ctx, birth_date)
+    if (name is None and birth_date is None and qmb is None and billing_practitioner is None
+            and care_manager is None):
+        raise UserError("Say what to change: --name, --dob, --qmb or --care-manager.")
     with ctx.write() as session:
         row = find(session, mrn)
-        before = {"name": f"{row.family_name}, {row.given_name}",
-                  "birth_date": row.birth_date.isoformat() if row.birth_date else None,
-                  "qmb": row.qmb}
+        before = _details(row)
         if family is not None and given is not None:
             row.family_name, row.given_name = family, given
         if birth_date is not None:
             row.birth_date = birth_date
         if qmb is not None:
             row.qmb = qmb
+        extra = []
+        if billing_practitioner is not None:
+            row.billing_practitioner_id = (_practitioner(session, ctx, billing_practitioner).id
+                                           if billing_practitioner else None)
+            extra.append("billing_practitioner")
+        if care_manager is not None:
+            row.care_manager_id = (_care_manager(session, ctx, care_manager).id
+                                   if care_manager else None)
+            extra.append("care_manager")
+        after = _details(row)
         session.add(row)
+        # The people are in the event only when changed here: older events keep their shape.
+        keys = ["name", "birth_date", "qmb", *extra]
         audit.append(session, ctx=ctx, actor=actor, action="patient.update", entity="patient",
-                     entity_id=row.id, before=before,
-                     after={"name": f"{row.family_name}, {row.given_name}",
-                            "birth_date": row.birth_date.isoformat() if row.birth_date
-                            else None, "qmb": row.qmb})
+                     entity_id=row.id, before={k: before[k] for k in keys},
+                     after={k: after[k] for k in keys})
         return view(row, enrollments.for_patient(session, row.id))
+
+
+def _details(row: Patient) -> dict[str, str | bool | None]:
+    def ref(value: uuid.UUID | None) -> str | None:
+        return str(value) if value else None
+
+    return {"name": f"{row.family_name}, {row.given_name}",
+            "birth_date": row.birth_date.isoformat() if row.birth_date else None,
+            "qmb": row.qmb, "billing_practitioner": ref(row.billing_practitioner_id),
+            "care_manager": ref(row.care_manager_id)}
 
 
 def set_billing_practitioner(ctx: AppContext, mrn: str, practitioner: str, actor: str = "admin"
                              ) -> PatientView:
     """Name the practitioner who bills for this patient (one per patient-month)."""
-    from ccm_timer.services.people import clinicians
-    from ccm_timer.store.models import Role
-
     with ctx.write() as session:
         row = find(session, mrn)
-        who = clinicians.find(session, ctx, practitioner)
-        if who.role is not Role.PRACTITIONER:
-            raise UserError(
-                f"{who.name} is clinical staff; the billing practitioner must be a physician "
-                "or qualified practitioner (MD, DO, NP, PA, CNS, CNM)."
-            )
+        who = _practitioner(session, ctx, practitioner)
         before = str(row.billing_practitioner_id) if row.billing_practitioner_id else None
         row.billing_practitioner_id = who.id
         session.add(row)
@@ -264,4 +332,25 @@ def set_billing_practitioner(ctx: AppContext, mrn: str, practitioner: str, actor
             entity="patient", entity_id=row.id, before={"billing_practitioner": before},
             after={"billing_practitioner": str(who.id)},
         )
+        return view(row, enrollments.for_patient(session, row.id))
+
+
+def set_active(ctx: AppContext, mrn: str, active: bool, by: Signer) -> PatientView:
+    """Deactivate (or reactivate) a patient: a change of the record, by someone whose duties
+    allow it. Their history stays whole; only where they are offered changes."""
+    from ccm_timer.core.access import Action
+    from ccm_timer.services.people import access
+
+    access.require(by, Action.RECORD)
+    with ctx.write() as session:
+        row = find(session, mrn, inactive=True)
+        if row.active == active:
+            state = "active" if active else "deactivated"
+            raise UserError(f"{row.family_name}, {row.given_name} is already {state}.")
+        row.active = active
+        session.add(row)
+        audit.append(session, ctx=ctx, actor=by.name,
+                     action="patient.reactivate" if active else "patient.deactivate",
+                     entity="patient", entity_id=row.id, before={"active": not active},
+                     after={"active": active})
         return view(row, enrollments.for_patient(session, row.id))
