@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QHideEvent, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QCloseEvent, QHideEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -27,6 +27,7 @@ from ccm_timer.services.context import AppContext
 from ccm_timer.services.people.access import Signer
 from ccm_timer.services.security import audit_view
 from ccm_timer.services.security.audit_view import EventRow
+from ccm_timer.ui import window_fit
 from ccm_timer.ui.overview.entry_tables import RowTable, plain_table
 from ccm_timer.ui.overview.month_names import month_title, recent_months
 from ccm_timer.ui.style import BIG_STYLE, ERROR_STYLE
@@ -53,7 +54,6 @@ class AuditWindow(QWidget):
         self.rows: list[EventRow] = []  # the month as read; the table shows the filtered
         self._stale = False  # hidden since the last read: shown again, it reads again
         self.setWindowTitle("Audit trail — CCM Timer")
-        self.resize(1100, 560)
         self.locked = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
         self.locked.setAccessibleName("Locked sign-ins")
         self.locked.hide()
@@ -93,6 +93,11 @@ class AuditWindow(QWidget):
         self.person_box.currentIndexChanged.connect(lambda _i: self.apply_filters())
         self.mrn_edit.textChanged.connect(lambda _t: self.apply_filters())
         self.reload()
+        self.sizes = window_fit.prepare(self, ctx.paths.settings_dir, "audit", QSize(1100, 560))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.sizes.save(self)
+        super().closeEvent(event)
 
     def showEvent(self, event: QShowEvent) -> None:
         # Shown again (after a sign-out, or for the next administrator): the latest events,

@@ -9,29 +9,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QSize
+from PySide6.QtCore import QByteArray, QRect, QSettings, QSize
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QDialog, QWidget
 
 SIZES_FILE = "window-sizes.ini"
 MARGIN = 48  # room for the panel and the title bar the window manager adds
 
 
-def room(widget: QWidget) -> QSize:
-    """The usable size of the screen the widget is on (or the primary screen)."""
-    screen = widget.screen() or QGuiApplication.primaryScreen()
-    area = screen.availableGeometry()
+def room(widget: QWidget, area: QRect | None = None) -> QSize:
+    """The usable size of `area`, else of the screen the widget is on (or the primary one)."""
+    if area is None:
+        screen = widget.screen() or QGuiApplication.primaryScreen()
+        area = screen.availableGeometry()
     return QSize(max(320, area.width() - MARGIN), max(240, area.height() - MARGIN))
 
 
-def fit(widget: QWidget, wanted: QSize) -> QSize:
-    """`wanted`, shrunk to the screen's room; the minimum size is shrunk too, so a layout's
-    minimum never pushes a window past a small screen's edge."""
-    space = room(widget)
+def fit(widget: QWidget, wanted: QSize, area: QRect | None = None) -> QSize:
+    """`wanted`, shrunk to the screen's room (or `area`'s). The minimum size is the layout's,
+    capped by the room: a layout's minimum never pushes a window past a small screen's edge,
+    and the user cannot shrink it below what its layout needs where the screen allows."""
+    space = room(widget, area)
     size = wanted.boundedTo(space)
-    widget.setMinimumSize(widget.minimumSize().boundedTo(space))
-    widget.resize(size)
-    return size
+    needed = widget.minimumSizeHint().expandedTo(widget.minimumSize())
+    widget.setMinimumSize(needed.boundedTo(space))
+    widget.resize(size.expandedTo(widget.minimumSize()))
+    return widget.size()
 
 
 class SizeMemory:
@@ -54,9 +57,19 @@ class SizeMemory:
 
 
 def closes_on_keys(widget: QWidget) -> None:
-    """Esc and Ctrl+W close the window (a QDialog has Esc already; Ctrl+W is added)."""
-    for keys in (QKeySequence(QKeySequence.StandardKey.Close), QKeySequence("Ctrl+W"),
-                 QKeySequence("Esc")):
+    """Esc and Ctrl+W (and the platform's Close key) close the window. A QDialog has Esc
+    already (it rejects); two shortcuts on one key would cancel each other, so each key is
+    bound once."""
+    wanted = [*QKeySequence.keyBindings(QKeySequence.StandardKey.Close),
+              QKeySequence("Ctrl+W")]
+    if not isinstance(widget, QDialog):
+        wanted.append(QKeySequence("Esc"))
+    seen: set[str] = set()
+    for keys in wanted:
+        name = keys.toString()
+        if not name or name in seen:
+            continue
+        seen.add(name)
         shortcut = QShortcut(keys, widget)
         shortcut.activated.connect(widget.close)
 
@@ -64,7 +77,8 @@ def closes_on_keys(widget: QWidget) -> None:
 def prepare(widget: QWidget, settings_dir: Path, name: str, wanted: QSize) -> SizeMemory:
     """Size `widget` (its remembered size, else `wanted`), both fitted to its screen, and give
     it the closing keys. The caller saves the size on close: `memory.save(widget)` in its
-    closeEvent (or hideEvent)."""
+    closeEvent (or hideEvent). Call it once the widget's layout is built, so the layout's
+    minimum is known."""
     memory = SizeMemory(settings_dir, name)
     if not memory.restore(widget):
         fit(widget, wanted)

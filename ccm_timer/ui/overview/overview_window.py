@@ -8,8 +8,8 @@ the month, because a clinician sharing their screen broadcasts window titles.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -30,6 +30,7 @@ from ccm_timer.errors import UserError
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.people.access import Signer
 from ccm_timer.services.security.audit_reads import Read, record_read
+from ccm_timer.ui import window_fit
 from ccm_timer.ui.overview.month_close import MonthCloseBar
 from ccm_timer.ui.overview.month_loader import MonthLoader, MonthRows
 from ccm_timer.ui.overview.month_names import month_title, recent_months
@@ -44,9 +45,11 @@ from ccm_timer.ui.overview.rows import month_counts
 from ccm_timer.ui.overview.threshold_bar import BILLABLE, GROWING, HELD, ThresholdDelegate
 from ccm_timer.ui.style import ERROR_STYLE
 
-_WIDTHS = {"Patient": 150, "MRN": 65, "Programs": 70, "Staff min": 70,
-           "Practitioner min": 115, "Total min": 70, "Codes earned": 135, "Approval": 175,
-           "Next threshold": 330}
+# Together 1080 px, so "Needs attention" (the last, stretched) keeps 115 px or more on a
+# 1280-pixel screen, and no column hides behind a horizontal scroll bar.
+_WIDTHS = {"Patient": 145, "MRN": 60, "Programs": 70, "Staff min": 65,
+           "Practitioner min": 110, "Total min": 65, "Codes earned": 125, "Approval": 155,
+           "Next threshold": 285}
 BAND_HEIGHT = 22
 ROW_HEIGHT = 8 + BAND_HEIGHT
 LEGEND = (f"<span style='color:{BILLABLE.name()}'>■</span> billable &nbsp; "
@@ -75,8 +78,6 @@ class MonthOverview(QWidget):
         self._busy_soon = QTimer(self, singleShot=True, interval=BUSY_AFTER_MS,
                                  timeout=self._show_busy)
         self._table_had_focus = False
-        room = self.screen().availableGeometry()  # a laptop screen may be narrower
-        self.resize(min(1320, room.width()), min(680, room.height()))
         self.month_box = QComboBox()
         self.month_box.setAccessibleName("Month")
         for value in recent_months(ctx.now(), ctx.zone):
@@ -193,6 +194,12 @@ class MonthOverview(QWidget):
             self.month_box.setCurrentIndex(self.month_box.findData(month))
         self.month_box.currentIndexChanged.connect(lambda _i: self.reload())
         self.reload()
+        self.sizes = window_fit.prepare(self, ctx.paths.settings_dir, "month-overview",
+                                        QSize(1320, 680))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.sizes.save(self)
+        super().closeEvent(event)
 
     # -- state ---------------------------------------------------------------------------
 
@@ -376,6 +383,7 @@ class MonthOverview(QWidget):
             self.reload()
         self._presented = True
         present(self)
+        self.table.horizontalScrollBar().setValue(0)  # reopened at the first column
         self._audit_read()
 
 

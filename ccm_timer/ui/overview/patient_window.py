@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QItemSelection, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QItemSelection, QSize, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -31,7 +31,7 @@ from ccm_timer.services.people.access import Signer
 from ccm_timer.services.security.audit_reads import Read, record_read
 from ccm_timer.services.timing import entries, local_times
 from ccm_timer.services.timing.entry_values import EntryView
-from ccm_timer.ui import attest_dialog
+from ccm_timer.ui import attest_dialog, window_fit
 from ccm_timer.ui.overview.entry_dialogs import EditEntryDialog, VoidEntryDialog, describe
 from ccm_timer.ui.overview.entry_history import version_rows
 from ccm_timer.ui.overview.entry_tables import EntriesModel, VersionsModel, plain_table
@@ -68,7 +68,6 @@ class PatientMonthView(QWidget):
         self.dialog = None  # the open edit or void dialog, if any
         # No patient identifier in the title: a shared screen broadcasts it.
         self.setWindowTitle(f"Patient month — {month_title(month)}")
-        self.resize(1180, 820)
         self.name = QLabel(styleSheet=BIG_STYLE)
         self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details = QLabel()
@@ -99,6 +98,12 @@ class PatientMonthView(QWidget):
         QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.reload)
         self._layout()
         self.reload()
+        self.sizes = window_fit.prepare(self, ctx.paths.settings_dir, "patient-month",
+                                        QSize(1180, 820))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.sizes.save(self)
+        super().closeEvent(event)
 
     def _layout(self) -> None:
         head = QVBoxLayout()

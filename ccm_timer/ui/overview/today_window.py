@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from PySide6.QtCore import QDate, Qt
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QDate, QSize, Qt
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDateEdit,
     QHBoxLayout,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from ccm_timer.errors import UserError
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.timing.today import DaySummary, day_summary
+from ccm_timer.ui import window_fit
 from ccm_timer.ui.overview.entry_tables import RowTable, plain_table
 from ccm_timer.ui.overview.month_names import local_clock
 from ccm_timer.ui.overview.rows import hours, minutes
@@ -65,7 +66,6 @@ class TodayView(QWidget):
         self.patient_window: QWidget | None = None
         self._presented = False
         self.setWindowTitle("Today's time — CCM Timer")
-        self.resize(1000, 520)
         self.heading = QLabel(styleSheet=BIG_STYLE)
         self.day = QDateEdit(calendarPopup=True, displayFormat="ddd d MMM yyyy")
         self.day.setAccessibleName("Day")
@@ -102,6 +102,11 @@ class TodayView(QWidget):
         self.day.setDate(self._qdate(self._today()))
         self.day.dateChanged.connect(lambda _d: self.reload())
         self.reload()
+        self.sizes = window_fit.prepare(self, ctx.paths.settings_dir, "today", QSize(1000, 520))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.sizes.save(self)
+        super().closeEvent(event)
 
     @staticmethod
     def _qdate(day: date) -> QDate:
