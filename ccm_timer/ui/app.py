@@ -89,15 +89,18 @@ class TrayApp(QObject):
 
     def begin(self, *, ask_signin: bool = True) -> None:
         """Show the surface, then ask about crash leftovers before the first heartbeat, then
-        who is working (`ask_signin=False`: the caller asks once its own start-up dialogs,
-        the recovery key, are done)."""
+        who is working (`ask_signin=False`: the caller asks once its own start-up dialogs
+        are done). A clinic with nobody set up gets its setup window instead of a sign-in
+        nobody could give; it signs the first administrator in, which ends the setup state."""
         self.surface.show()
         self.controller.watch()
         if self.controller.load_orphans():
             self.show_recovery()
         else:
             self.controller.start_heartbeat()
-        if ask_signin:  # who is working: asked once the icon shows, never delaying it
+        if self.status.state == "setup":  # load_orphans read it
+            self.office.show("setup")
+        elif ask_signin:  # who is working: asked once the icon shows, never delaying it
             QTimer.singleShot(0, self.signin.ask_at_start)
         QTimer.singleShot(SYNC_START_MS, self.sync.start)
 
