@@ -1,5 +1,9 @@
 """Where there is no system tray (some GNOME and Wayland desktops): a small always-on-top
-window with the running time and the same actions, instead of failing silently."""
+window with the running time and the same actions, instead of failing silently.
+
+Its lines wrap, and a top-level window does not grow for a wrapped label by itself: each
+change of text fits the window to its lines (`_fit`), so no line is ever cut off. With
+nobody set up, its button opens the setup (the menu's own default action)."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
+from ccm_timer.ui import window_fit
 from ccm_timer.ui.icons import state_icon
 from ccm_timer.ui.presenters import tray_text
 from ccm_timer.ui.presenters.tray_state import TrayState
@@ -14,6 +19,8 @@ from ccm_timer.ui.presenters.tray_status import TrayStatus
 from ccm_timer.ui.style import BIG_STYLE
 
 NOTICE_MS = 8000  # as long as a tray message stays
+WIDTH = 380  # room for a two-line sentence; never wider than the screen
+SETUP_TEXT = "Nobody is set up yet. Choose Set up to name the clinic and add its people."
 
 
 class FallbackWindow(QWidget):
@@ -36,7 +43,7 @@ class FallbackWindow(QWidget):
         self.pause_button = QPushButton("&Pause")
         self.more_button = QPushButton("&More")
         self.more_button.setMenu(menu)
-        self.primary_button.clicked.connect(self.primary)
+        self.primary_button.clicked.connect(self._primary_clicked)
         self.pause_button.clicked.connect(self.pause)
         row = QHBoxLayout()
         for button in (self.primary_button, self.pause_button, self.more_button):
@@ -48,21 +55,40 @@ class FallbackWindow(QWidget):
         layout.addLayout(row)
         self._status: TrayStatus | None = None
         self.setMinimumWidth(320)
+        self.resize(WIDTH, self.height())
 
     def set_status(self, status: TrayStatus, elapsed: int) -> None:
         self._status = status
         self.setWindowIcon(state_icon(status.state))
+        setup = status.state is TrayState.SETUP
         self.primary_button.setText(
             "&Decide…" if status.pending_recovery else "S&top…" if status.live
-            else "&Start timer…")
-        self.primary_button.setEnabled(status.state is not TrayState.SETUP)
+            else "&Set up…" if setup else "&Start timer…")
         self.pause_button.setVisible(status.live and not status.pending_recovery)
         self.pause_button.setText("&Resume" if status.state is TrayState.PAUSED else "&Pause")
         what = tray_text.subject(status) or status.problem or (
-            tray_text.setup_hint() if status.state is TrayState.SETUP else
-            tray_text.signed_in(status))
+            SETUP_TEXT if setup else tray_text.signed_in(status))
         self.subject.setText(what)
         self.set_elapsed(elapsed)
+        self._fit()
+
+    def _primary_clicked(self) -> None:
+        if self._status is not None and self._status.state is TrayState.SETUP:
+            self.menu.aboutToShow.emit()  # built as it would be opened: Set up is its default
+            action = self.menu.defaultAction()
+            if action is not None:
+                action.trigger()
+            return
+        self.primary.emit()
+
+    def _fit(self) -> None:
+        """As tall as its lines need at its width, within the screen."""
+        layout = self.layout()
+        layout.activate()
+        width = min(max(self.width(), self.minimumWidth()), window_fit.room(self).width())
+        height = max(layout.totalHeightForWidth(width), layout.totalMinimumSize().height())
+        if height > 0:
+            self.resize(width, height)
 
     def set_elapsed(self, elapsed: int) -> None:
         if self._status is not None:
@@ -72,14 +98,14 @@ class FallbackWindow(QWidget):
     def notify(self, title: str, text: str) -> None:
         self.notice.setText(f"{title}: {text}")
         self.notice.show()
-        self.adjustSize()  # a wrapped label does not grow its window by itself
+        self._fit()
         self._notice_timer.start()
         self.showNormal()
         self.raise_()
 
     def _notice_done(self) -> None:
         self.notice.hide()
-        self.adjustSize()
+        self._fit()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # This window is the app's only face here: closing would leave it running unseen.
