@@ -1,16 +1,22 @@
 """Keyboard-first pickers shared by the start and add-time dialogs.
 
 PatientPicker: one search field; the arrow keys move through the matches without leaving
-it, Enter takes the highlighted patient. ActivityList: arrows and Enter, or type a letter.
+it, Enter takes the highlighted patient. ActivityList: arrows and Enter, or type a letter;
+the highlighted patient's programs' activities come first, the rest after a divider.
+FitCheck: time on a program the patient is not enrolled in is asked about before it is
+recorded (it would count toward no bill).
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from ccm_timer.services.people.patient_search import PatientIndex
+from ccm_timer.services.timing import categories as activities
 from ccm_timer.ui.presenters import tray_text
 
 _ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
@@ -75,6 +81,16 @@ class PatientPicker(QWidget):
         item.setFlags(Qt.ItemFlag.NoItemFlags)
         self.results.addItem(item)
 
+    def choose(self, mrn: str) -> bool:
+        """Find and highlight the patient with `mrn` (the worklist's one click)."""
+        self.search.setText(mrn)
+        for row in range(self.results.count()):
+            found = self.results.item(row).data(ROLE)
+            if found is not None and found.mrn.casefold() == mrn.casefold():
+                self.results.setCurrentRow(row)
+                return True
+        return False
+
     def chosen(self):
         """The highlighted PatientView, or None."""
         item = self.results.currentItem()
@@ -90,6 +106,10 @@ class PatientPicker(QWidget):
         return super().eventFilter(watched, event)
 
 
+OTHERS = "Other activities: not this patient's programs"
+WARNING_STYLE = "color: #92400e; font-weight: bold;"  # a question, not a refusal
+
+
 class ActivityList(QListWidget):
     confirmed = Signal()
 
@@ -98,18 +118,52 @@ class ActivityList(QListWidget):
         self.setAccessibleName("Activity")
         self.setMinimumHeight(120)
         self.itemDoubleClicked.connect(lambda _item: self.confirmed.emit())
+        self._found: list = []
+        self.programs: tuple[str, ...] | None = None  # the patient's, when one is highlighted
 
-    def set_categories(self, found, keep: str | None = None) -> None:
-        """Fill with CategoryViews; keep `keep` (a slug) highlighted if it is there."""
+    def set_categories(self, found, keep: str | None = None,
+                       programs: Collection[str] | None = None) -> None:
+        """Fill with CategoryViews, `programs`' activities first; keep `keep` (a slug)
+        highlighted if it is there, else the first one."""
+        self._found = list(found)
+        self._fill(keep, programs)
+
+    def follow(self, programs: Collection[str] | None) -> None:
+        """Reorder for the patient now highlighted (None: no patient): the activity chosen
+        stays chosen if it is one of theirs, else their first activity is."""
+        current = self.chosen()
+        own, _ = activities.for_programs(self._found, programs or ())
+        keep = current.slug if current is not None else None
+        if programs is not None and own and current not in own:
+            keep = own[0].slug
+        self._fill(keep, programs)
+
+    def _fill(self, keep: str | None, programs: Collection[str] | None) -> None:
+        self.programs = tuple(programs) if programs is not None else None
+        own, rest = activities.for_programs(self._found, programs or ())
+        self.blockSignals(True)  # one change signal below, not one per row
         self.clear()
-        for category in found:
-            item = QListWidgetItem(tray_text.activity(category))
-            item.setData(ROLE, category)
-            self.addItem(item)
-            if category.slug == keep:
-                self.setCurrentItem(item)
-        if self.currentItem() is None and self.count():
-            self.setCurrentRow(0)
+        for category in own:
+            self._add(category)
+        if own and rest:
+            divider = QListWidgetItem(OTHERS)
+            divider.setFlags(Qt.ItemFlag.NoItemFlags)  # the arrow keys step over it
+            font = divider.font()
+            font.setItalic(True)
+            divider.setFont(font)
+            self.addItem(divider)
+        for category in rest:
+            self._add(category)
+        rows = [i for i in range(self.count()) if self.item(i).data(ROLE) is not None]
+        chosen = next((i for i in rows if self.item(i).data(ROLE).slug == keep),
+                      rows[0] if rows else -1)
+        self.blockSignals(False)
+        self.setCurrentRow(chosen)  # from none: one change signal
+
+    def _add(self, category) -> None:
+        item = QListWidgetItem(tray_text.activity(category))
+        item.setData(ROLE, category)
+        self.addItem(item)
 
     def chosen(self):
         item = self.currentItem()
@@ -120,3 +174,26 @@ class ActivityList(QListWidget):
             self.confirmed.emit()
             return
         super().keyPressEvent(event)
+
+
+class FitCheck:
+    """Time toward a program the patient is not enrolled in is asked about once: the first
+    press says why and waits; a second press for the same patient and activity goes on."""
+
+    def __init__(self) -> None:
+        self._asked: tuple[str, str] | None = None
+
+    def question(self, mrn: str | None, category, programs: Collection[str] | None,
+                 program: str | None = None) -> str | None:
+        """The warning to show instead of going on, or None to go on. `program`: the one
+        the time counts toward when it is not the category's (an entry that named it)."""
+        if mrn is None or programs is None:  # program-level time, or programs unknown
+            return None
+        warning = activities.not_enrolled(program or category.program, programs)
+        if warning is None or self._asked == (mrn, category.slug):
+            return None
+        self._asked = (mrn, category.slug)
+        return warning
+
+    def reset(self) -> None:
+        self._asked = None

@@ -74,13 +74,24 @@ class RecordFlow:
             return
         ctx = self.controller.ctx
         dialog = self.host.dialog("manual", self._make_manual)
-        dialog.prepare(*found, ctx.now(), ctx.zone)
+        dialog.prepare(*found, ctx.now(), ctx.zone, self._free_slot())
         self.host.present(dialog)
 
+    def _free_slot(self):
+        """A slot clear of the person's own time, so Add straight away records."""
+        from ccm_timer.services.timing.free_slots import free_slot
+
+        try:  # the person the tray times as, whose entries an add must not overlap
+            return free_slot(self.controller.ctx, self.controller.status.clinician_id)
+        except UserError:  # the add itself will say what is wrong
+            return None
+
     def _make_manual(self) -> QDialog:
+        from ccm_timer.services.people.record_status import record_status
         from ccm_timer.ui.manual_dialog import ManualDialog
 
-        dialog = ManualDialog()
+        ctx = self.controller.ctx
+        dialog = ManualDialog(programs=lambda mrn: record_status(ctx, mrn).programs)
         dialog.submitted.connect(self._submit_manual)
         return dialog
 

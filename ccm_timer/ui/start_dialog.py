@@ -8,7 +8,9 @@ keyboard shortcut that opens it is all a nurse needs.
 The patient highlighted shows their programs and, when their record cannot bill yet (too
 few chronic conditions, a consent incomplete, a care plan never reviewed), a warning sign
 with what is missing: one small read per patient (services/people/record_status.py, never
-the ICD-10-CM code set), kept for the dialog's use.
+the ICD-10-CM code set), kept for the dialog's use. Their programs' activities are listed
+first and the first of them is chosen; an activity of a program they are not enrolled in is
+asked about before it is timed (it would count toward no bill).
 """
 
 from __future__ import annotations
@@ -32,13 +34,11 @@ from PySide6.QtWidgets import (
 from ccm_timer.errors import UserError
 from ccm_timer.services.people.patient_search import PatientIndex
 from ccm_timer.services.people.record_status import RecordStatus
-from ccm_timer.ui.pickers import ActivityList, PatientPicker
+from ccm_timer.ui.pickers import WARNING_STYLE, ActivityList, FitCheck, PatientPicker
 from ccm_timer.ui.presenters import patient_record, tray_text
 from ccm_timer.ui.presenters.tray_state import TrayState
 from ccm_timer.ui.presenters.tray_status import TrayStatus
 from ccm_timer.ui.style import ERROR_STYLE, TITLE_STYLE
-
-WARNING_STYLE = "color: #92400e; font-weight: bold;"
 
 
 class StartDialog(QDialog):
@@ -52,6 +52,8 @@ class StartDialog(QDialog):
         super().__init__(parent)
         self._record_status = record_status
         self._statuses: dict[str, RecordStatus | None] = {}  # read once per use
+        self._live = False
+        self.fit = FitCheck()
         self.setWindowTitle("Start timer")
         self.setMinimumWidth(460)
         self.now_label = QLabel()
@@ -122,32 +124,55 @@ class StartDialog(QDialog):
         self.picker.highlighted.connect(self.show_record)
         self.activities.confirmed.connect(self.submit)
         self.activities.currentItemChanged.connect(self._activity_changed)
+        self.activities.currentItemChanged.connect(self._changed)
+        self.picker.highlighted.connect(self._changed)
         self.note.returnPressed.connect(self.submit)
         QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.submit)
 
     def prepare(self, status: TrayStatus, elapsed: int, index: PatientIndex, categories,
                 last_category: str | None = None) -> None:
         """Reset for a new use, showing what runs now (if anything)."""
-        live = status.live
+        live = self._live = status.live
         self.setWindowTitle("Switch timer" if live else "Start timer")
-        self.start_button.setText("S&witch" if live else "&Start")
         self.now_box.setVisible(live)
         if live:
             self.now_label.setText(f"Now: {tray_text.subject(status)} — "
                                    f"{tray_text.clock(elapsed)}")
             self.pause_button.setText("&Resume" if status.state is TrayState.PAUSED else "Pa&use")
         self._statuses.clear()  # the record may have changed since the last use
+        self.activities.set_categories(categories, last_category)
         self.picker.set_index(index)
         self.show_record(self.picker.chosen())
-        self.activities.set_categories(categories, last_category)
         self.note.clear()
-        self.show_error(None)
+        self._changed()
         self.picker.search.setFocus()
+
+    def choose_patient(self, mrn: str) -> bool:
+        """The patient chosen and their program's first activity selected, the focus on the
+        activities: Enter starts (the worklist's one click). False if not found."""
+        if not self.picker.choose(mrn):
+            self.show_error("That patient is not in the list any more; search for them.")
+            return False
+        self.activities.setFocus()
+        return True
+
+    def tick(self, elapsed: int, status: TrayStatus) -> None:
+        """The Now line, once a second while the dialog is open over a running timer."""
+        if self._live and self.isVisible():
+            self.now_label.setText(f"Now: {tray_text.subject(status)} — "
+                                   f"{tray_text.clock(elapsed)}")
+
+    def _changed(self, *_args) -> None:
+        """Another patient or activity: what was said about the last one no longer holds."""
+        self.fit.reset()
+        self.start_button.setText("S&witch" if self._live else "&Start")
+        self.show_error(None)
 
     def show_record(self, patient) -> None:
         """The highlighted patient's programs, and the warning sign if their record is
         incomplete for billing."""
         status = self._status(patient.mrn) if patient is not None else None
+        self.activities.follow(status.programs if status is not None else None)
         self.programs.setVisible(status is not None)
         if status is not None:
             self.programs.setText(patient_record.programs_text(status))
@@ -177,7 +202,8 @@ class StartDialog(QDialog):
             else "")
         self.patient_hint.setVisible(program_level)
 
-    def show_error(self, text: str | None) -> None:
+    def show_error(self, text: str | None, *, warning: bool = False) -> None:
+        self.error.setStyleSheet(WARNING_STYLE if warning else ERROR_STYLE)
         self.error.setText(text or "")
         self.error.setVisible(bool(text))
 
@@ -193,6 +219,14 @@ class StartDialog(QDialog):
             self.picker.search.setFocus()
             return
         mrn = patient.mrn if category.program is not None else None
+        warning = self.fit.question(mrn, category, self.activities.programs)
+        if warning:
+            verb = "Switch" if self._live else "Start"
+            self.show_error(f"{warning} Choose one of their activities (listed first), or "
+                            f"press {verb} anyway.", warning=True)
+            self.start_button.setText("S&witch anyway" if self._live else "&Start anyway")
+            self.activities.setFocus()
+            return
         self.submitted.emit(mrn, category.slug, self.note.text().strip())
 
     def keyPressEvent(self, event) -> None:

@@ -1,16 +1,21 @@
-"""Activity categories, seeded from resources/categories.toml."""
+"""Activity categories, seeded from resources/categories.toml, and how they follow a
+patient's programs: the patient's own activities first, and a warning for time on a program
+the patient is not enrolled in (it would count toward no bill)."""
 
 from __future__ import annotations
 
 import tomllib
+import uuid
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from sqlmodel import Session, col, select
 
 from ccm_timer.errors import NotFound, UserError
 from ccm_timer.paths import resource
 from ccm_timer.services.context import AppContext
-from ccm_timer.store.models import Category, Program
+from ccm_timer.store.models import Category, Interval, Program, TimeEntry
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,66 @@ def list_categories(ctx: AppContext) -> list[CategoryView]:
             select(Category).where(Category.active).order_by(col(Category.sort_order))
         )
         return [_view(r) for r in rows]
+
+
+def for_programs(found: Sequence[CategoryView], programs: Collection[str]
+                 ) -> tuple[list[CategoryView], list[CategoryView]]:
+    """(the activities of `programs`, the rest), each in the clinic's order. Program-level
+    activities take no patient, so they are never a patient's own."""
+    own = [c for c in found if c.program is not None and c.program in programs]
+    return own, [c for c in found if c not in own]
+
+
+def program_words(program: str) -> str:
+    """A program as staff say it: CPO_HOME_HEALTH is "home health CPO"."""
+    return {"CPO_HOME_HEALTH": "home health CPO", "CPO_HOSPICE": "hospice CPO",
+            "COCM": "CoCM"}.get(program, program)
+
+
+def not_enrolled(program: str | None, programs: Collection[str]) -> str | None:
+    """The warning for time toward `program` on a patient enrolled in `programs` (on the
+    day of the time), or None when it fits (or is program-level, without a patient)."""
+    if program is None or program in programs:
+        return None
+    wanted = program_words(program)
+    if not programs:
+        return (f"This patient is not enrolled in any program, so {wanted} time for them "
+                "would count toward no bill.")
+    theirs = " and ".join(program_words(p) for p in sorted(programs))
+    return (f"This patient is enrolled in {theirs}, not {wanted}, so this time would count "
+            "toward no bill.")
+
+
+def programs_on(session: Session, patient_id: uuid.UUID, day: date) -> tuple[str, ...]:
+    """The programs a patient is enrolled in on `day` (the clinic's date): not ended, not
+    withdrawn, the rule of record_status.active (not imported: it loads the billing rules,
+    too slow for the command line's start)."""
+    from ccm_timer.services.people import enrollments
+
+    return tuple(e.program.value for e in enrollments.for_patient(session, patient_id)
+                 if (e.withdrawn_on is None or e.withdrawn_on > day)
+                 and (e.end_date is None or e.end_date >= day))
+
+
+def patient_programs(ctx: AppContext, mrn: str, day: date) -> tuple[str, ...]:
+    """programs_on for the patient with `mrn`."""
+    from ccm_timer.services.people import patients
+
+    with ctx.read() as session:
+        return programs_on(session, patients.find(session, mrn).id, day)
+
+
+def entry_warning(ctx: AppContext, entry_id: uuid.UUID) -> str | None:
+    """not_enrolled for an entry as recorded (its patient, program and first day): what the
+    command line says on standard error after a start, an entry or a correction."""
+    with ctx.read() as session:
+        entry = session.get(TimeEntry, entry_id)
+        if entry is None or entry.patient_id is None or entry.program is None:
+            return None
+        first = session.exec(select(Interval.start_utc).where(Interval.entry_id == entry.id)
+                             .order_by(col(Interval.start_utc))).first()
+        day = (first or ctx.now()).astimezone(ctx.zone).date()
+        return not_enrolled(entry.program.value, programs_on(session, entry.patient_id, day))
 
 
 def get(session: Session, slug: str) -> Category:
