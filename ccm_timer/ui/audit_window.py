@@ -30,6 +30,7 @@ from ccm_timer.services.security.audit_view import EventRow
 from ccm_timer.ui import window_fit
 from ccm_timer.ui.overview.entry_tables import RowTable, plain_table
 from ccm_timer.ui.overview.month_names import month_title, recent_months
+from ccm_timer.ui.presenters.gui_words import error_text
 from ccm_timer.ui.style import BIG_STYLE, ERROR_STYLE
 
 EVERYONE = "Everyone"
@@ -136,7 +137,7 @@ class AuditWindow(QWidget):
             self.model.set_rows([])
             self.locked.hide()
             self.count.clear()
-            self.error.setText(str(exc))
+            self.error.setText(error_text(exc))
             self.error.show()
             return
         self.error.hide()

@@ -6,7 +6,8 @@ someone it is theirs to make."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import and_, false, or_, true
 from sqlmodel import Session, col, select
@@ -90,12 +91,57 @@ def overlap(
     for interval, entry, category in session.exec(query):
         if ignore_origin is not None and entry.origin_id == ignore_origin:
             continue
-        other_end = interval.end_utc.isoformat() if interval.end_utc else "now (still running)"
-        raise UserError(
-            f"This time overlaps entry {str(entry.id)[:13]} ({category.label}, "
-            f"{interval.start_utc.isoformat()} to {other_end}); change the times or edit "
-            "that entry."
-        )
+        owner = session.get(Clinician, entry.clinician_id)
+        what = f"{owner.name}'s " if owner else "the clinician's "
+        label = category.label[:1].lower() + category.label[1:]
+        when = overlap_when(interval.start_utc, interval.end_utc, now, _zone(entry.tz_name))
+        raise Overlap(f"{what}{label} {when}", str(entry.id)[:13])
+
+
+class Overlap(UserError):
+    """The clinician's other time, described without the patient, in the clinic's local
+    time. `in_app` is the sentence a window shows; the command line's adds the entry's id,
+    which `ccm-timer entry edit` takes."""
+
+    def __init__(self, other: str, entry_ref: str) -> None:
+        self.in_app = f"It overlaps {other}; change the times."
+        self.entry_ref = entry_ref
+        super().__init__(f"This time overlaps entry {entry_ref}: {other}; change the times "
+                         "or edit that entry.")
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _clock(at: datetime, meridiem: bool = True) -> str:
+    text = f"{at.hour % 12 or 12}:{at.minute:02d}"
+    return f"{text} {'AM' if at.hour < 12 else 'PM'}" if meridiem else text
+
+
+def _day(at: datetime, today: date) -> str:
+    if at.date() == today:
+        return "today"
+    if at.date() == today - timedelta(days=1):
+        return "yesterday"
+    year = f" {at.year}" if at.year != today.year else ""
+    return f"on {at:%a} {at.day} {at:%b}{year}"
+
+
+def overlap_when(start: datetime, end: datetime | None, now: datetime, zone: tzinfo) -> str:
+    """ "from 8:30 to 8:45 AM today", "from 11:50 PM on Mon 30 Nov to 12:10 AM today", "from
+    9:05 AM today, still running": local clock times, as the person recorded them."""
+    first, today = start.astimezone(zone), now.astimezone(zone).date()
+    if end is None:
+        return f"from {_clock(first)} {_day(first, today)}, still running"
+    last = end.astimezone(zone)
+    if first.date() != last.date():
+        return f"from {_clock(first)} {_day(first, today)} to {_clock(last)} {_day(last, today)}"
+    same_half = (first.hour < 12) == (last.hour < 12)
+    return f"from {_clock(first, not same_half)} to {_clock(last)} {_day(last, today)}"
 
 
 def corrector(session: Session, ctx: AppContext, by: Signer, old: TimeEntry) -> Clinician:

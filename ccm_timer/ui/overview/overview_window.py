@@ -43,6 +43,7 @@ from ccm_timer.ui.overview.overview_model import (
 )
 from ccm_timer.ui.overview.rows import month_counts
 from ccm_timer.ui.overview.threshold_bar import BILLABLE, GROWING, HELD, ThresholdDelegate
+from ccm_timer.ui.presenters.gui_words import error_text
 from ccm_timer.ui.style import ERROR_STYLE
 
 # Together 1080 px, so "Needs attention" (the last, stretched) keeps 115 px or more on a
@@ -292,7 +293,7 @@ class MonthOverview(QWidget):
         self.model.set_rows([])
         self.context.clear()  # no zone or rules year to speak of
         known = isinstance(exc, UserError)
-        self._show_error(str(exc) if known else (
+        self._show_error(error_text(exc) if known else (
             f"The month could not be computed ({type(exc).__name__}); try Refresh."))
         self._counts()
         if not known:

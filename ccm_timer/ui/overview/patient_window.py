@@ -48,6 +48,7 @@ from ccm_timer.ui.overview.rows import (
     approval_sentence,
     approval_text,
 )
+from ccm_timer.ui.presenters.gui_words import error_text
 from ccm_timer.ui.style import BIG_STYLE, ERROR_STYLE, TITLE_STYLE
 
 APPROVAL_STYLES = {APPROVED: "color: #15803d; font-weight: bold;",
@@ -164,7 +165,7 @@ class PatientMonthView(QWidget):
             flags = month_flags.get_flags(self.ctx, self.mrn, self.month)
             (state,) = approvals.states(self.ctx, self.month, self.mrn) or (None,)
         except UserError as exc:
-            self.show_error(str(exc))
+            self.show_error(error_text(exc))
             return
         self.result, self.person = report.patients[0].result, person
         born = f" · born {person.birth_date.isoformat()}" if person.birth_date else ""
@@ -240,7 +241,7 @@ class PatientMonthView(QWidget):
         try:
             rows = version_rows(self.ctx, str(view.id))
         except UserError as exc:
-            self.show_error(str(exc))
+            self.show_error(error_text(exc))
             return
         self.versions.set_rows(rows)
         self.version_table.resizeColumnsToContents()
@@ -279,7 +280,7 @@ class PatientMonthView(QWidget):
             first = local_times.local_instant(start.date(), start.time(), zone) if start else None
             last = local_times.local_instant(end.date(), end.time(), zone) if end else None
         except UserError as exc:
-            dialog.show_error(str(exc))
+            dialog.show_error(error_text(exc))
             return
 
         def save(signer: Signer) -> None:
@@ -287,7 +288,7 @@ class PatientMonthView(QWidget):
                 entries.edit(self.ctx, str(dialog.view.id), reason=reason, start=first,
                              end=last, note=note, by=signer)
             except UserError as exc:
-                dialog.show_error(str(exc))
+                dialog.show_error(error_text(exc))
                 return
             dialog.accept()
             self._saved()
@@ -308,7 +309,7 @@ class PatientMonthView(QWidget):
             try:
                 entries.void(self.ctx, str(dialog.view.id), reason=reason, by=signer)
             except UserError as exc:
-                dialog.show_error(str(exc))
+                dialog.show_error(error_text(exc))
                 return
             dialog.accept()
             self._saved()
@@ -337,7 +338,7 @@ class PatientMonthView(QWidget):
             patients.update(self.ctx, self.mrn, name=name, birth_date=born, qmb=qmb,
                             actor=self._actor())
         except UserError as exc:
-            dialog.show_error(str(exc))
+            dialog.show_error(error_text(exc))
             return
         dialog.accept()
         self._saved()
@@ -347,7 +348,7 @@ class PatientMonthView(QWidget):
             month_flags.set_flags(self.ctx, self.mrn, self.month, **{name: on},
                                   by=self.signer)
         except UserError as exc:
-            self.show_error(str(exc))
+            self.show_error(error_text(exc))
             self.reload()  # put the box back as stored
             return
         self._saved()

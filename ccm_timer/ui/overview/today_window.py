@@ -23,6 +23,7 @@ from ccm_timer.ui import window_fit
 from ccm_timer.ui.overview.entry_tables import RowTable, plain_table
 from ccm_timer.ui.overview.month_names import local_clock
 from ccm_timer.ui.overview.rows import hours, minutes
+from ccm_timer.ui.presenters.gui_words import error_text
 from ccm_timer.ui.style import BIG_STYLE, ERROR_STYLE
 
 
@@ -129,7 +130,7 @@ class TodayView(QWidget):
         try:
             summary = day_summary(self.ctx, self.clinician, day)
         except UserError as exc:
-            self.error.setText(str(exc))
+            self.error.setText(error_text(exc))
             self.error.show()
             return
         self.error.hide()
@@ -156,8 +157,8 @@ class TodayView(QWidget):
 
         found = self.model.rows[row].entry
         if found.patient_mrn is None or found.start is None:
-            self.error.setText("Program-level time belongs to no patient; correct it with "
-                               "`ccm-timer entry edit`.")
+            self.error.setText("Program-level time belongs to no patient, so it has no "
+                               "patient month to open; ask an administrator to correct it.")
             self.error.show()
             return None
         month = f"{found.start.astimezone(self.ctx.zone):%Y-%m}"
