@@ -36,6 +36,19 @@ def zones() -> tuple[str, ...]:
                  ) + ("UTC",)
 
 
+_UTC = {"Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "Etc/GMT", "Etc/Greenwich",
+        "UCT", "Universal", "Zulu", "GMT", "Greenwich"}
+
+
+def listed(name: str) -> str:
+    """`name` as the list spells it ("Etc/UTC", what many computers say, is "UTC"), or ""
+    when the list has no such zone."""
+    name = name.strip()
+    if name in _UTC:
+        return "UTC"
+    return name if name in zones() else ""
+
+
 def needed(ctx: AppContext) -> bool:
     """Whether the clinic has nobody yet (the tray's setup state)."""
     return not clinicians.list_clinicians(ctx)
@@ -60,7 +73,8 @@ def save_clinic(ctx: AppContext, by: Signer | None, *, name: str, zone: str) -> 
         name = check_text(name, "clinic name", 100) if name.strip() else ""
     except ValueError as exc:
         raise UserError(sentence(exc)) from None
-    if zone not in zones():
+    zone = listed(zone)
+    if not zone:
         raise UserError("Choose the clinic's time zone from the list, for example "
                         "America/Chicago.")
     before = {"clinic_name": ctx.settings.clinic_name,

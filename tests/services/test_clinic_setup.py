@@ -92,3 +92,9 @@ def test_policy_and_zones(ctx) -> None:
     zones = clinic_setup.zones()
     assert "America/Chicago" in zones and "Asia/Kolkata" in zones
     assert not any(z.startswith(("posix/", "Etc/")) for z in zones)
+
+
+def test_utc_as_computers_name_it_is_in_the_list(ctx) -> None:
+    assert clinic_setup.listed("Etc/UTC") == "UTC" and clinic_setup.listed("Nowhere/X") == ""
+    clinic_setup.save_clinic(ctx, None, name="", zone="Etc/UTC")
+    assert ctx.settings.clinic_timezone == "UTC"

@@ -44,8 +44,8 @@ def _say(label: QLabel, text: str | None) -> None:
 
 def computer_zone() -> str:
     """This computer's IANA zone as Qt reads it (Windows included), if the list has it."""
-    found = bytes(QTimeZone.systemTimeZoneId().data()).decode("ascii", "replace")
-    return found if found in clinic_setup.zones() else ""
+    return clinic_setup.listed(bytes(QTimeZone.systemTimeZoneId().data()).decode(
+        "ascii", "replace"))
 
 
 class ClinicPage(QWizardPage):
@@ -65,8 +65,8 @@ class ClinicPage(QWizardPage):
         finder.setFilterMode(Qt.MatchFlag.MatchContains)  # "chicago" finds America/Chicago
         finder.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.zone.setCompleter(finder)
-        chosen = ctx.settings.clinic_timezone if ctx.zone_chosen else (
-            computer_zone() or ctx.settings.clinic_timezone)
+        chosen = clinic_setup.listed(ctx.settings.clinic_timezone) if ctx.zone_chosen else (
+            computer_zone() or clinic_setup.listed(ctx.settings.clinic_timezone))
         self.zone.setCurrentText(chosen)
         self.hint = QLabel("Chosen from this computer's clock; type part of a city to find "
                            "another.", wordWrap=True, styleSheet=HINT_STYLE)
@@ -163,6 +163,7 @@ class PeoplePage(QWizardPage):
             clinic_setup.add_person(self.window_.flow.ctx, self.window_.admin, person)
         except UserError as exc:
             _say(self.error, str(exc))
+            self.said.clear()
             return False
         _say(self.error, None)
         self.said.setText(f"Added {person.name}.")
