@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
+    QWidget,
 )
 
 from ccm_timer.services.context import AppContext
@@ -31,6 +32,31 @@ from ccm_timer.ui.style import ERROR_STYLE
 
 COLUMNS = ("Name", "Credential", "Duties", "Sign-in")
 LOCKED = QColor("#b91c1c")
+
+
+def confirm_reset(parent: QWidget, name: str, then: Callable[[], object]) -> QMessageBox:
+    """The question before a password is cleared (here and in the Clinicians window);
+    `then` runs on Reset."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Reset password",
+                      f"Clear {name}'s password? They set a new one at their next sign-in, "
+                      "and until then can time but not sign anything.", parent=parent)
+    reset = box.addButton("&Reset", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.buttonClicked.connect(lambda b: then() if b is reset else None)
+    box.show()
+    return box
+
+
+def reset_password(ctx: AppContext, person_id: str,
+                   admin: Signer | None) -> tuple[str | None, str | None]:
+    """(the person's name, None) once their password is cleared, or (None, why not)."""
+    name, problem = signin.safe(credentials.reset, ctx, person_id, admin)
+    return (None, problem) if problem else (str(name), None)
+
+
+def reset_said(name: str) -> str:
+    return (f"{name}'s password was cleared; they choose a new one at their next sign-in, "
+            "with an administrator.")
 
 
 class PeopleDialog(QDialog):
@@ -89,22 +115,14 @@ class PeopleDialog(QDialog):
         if person is None:
             self.say("Select a person in the table first.", problem=True)
             return None
-        box = QMessageBox(QMessageBox.Icon.Question, "Reset password",
-                          f"Clear {person.name}'s password? They set a new one at their next "
-                          "sign-in, and until then can time but not sign anything.", parent=self)
-        reset = box.addButton("&Reset", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.buttonClicked.connect(lambda b: self.reset(person) if b is reset else None)
-        self.confirm = box
-        box.show()
-        return box
+        self.confirm = confirm_reset(self, person.name, lambda: self.reset(person))
+        return self.confirm
 
     def reset(self, person: Person) -> bool:
-        name, problem = signin.safe(credentials.reset, self.ctx, person.id, self._admin())
-        if problem:
-            self.say(problem, problem=True)
+        name, problem = reset_password(self.ctx, person.id, self._admin())
+        if problem or name is None:
+            self.say(problem or "", problem=True)
             return False
         self.reload()
-        self.say(f"{name}'s password was cleared; they choose a new one at their next sign-in, "
-                 "with an administrator.")
+        self.say(reset_said(name))
         return True
