@@ -14,20 +14,13 @@ from pathlib import Path
 from PySide6.QtCore import QSize, QTimer
 from PySide6.QtGui import QBrush, QCloseEvent, QColor
 from PySide6.QtWidgets import (
-    QButtonGroup,
-    QCheckBox,
-    QComboBox,
-    QFileDialog,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QProgressBar,
     QPushButton,
-    QRadioButton,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -36,19 +29,16 @@ from PySide6.QtWidgets import (
 import ccm_timer.ui.export.export_text as export_text
 from ccm_timer.core.access import Action
 from ccm_timer.errors import UserError
-from ccm_timer.exports.formats import BILLING_FORMATS, FORMATS
 from ccm_timer.services.context import AppContext
-from ccm_timer.services.delivery import targets
 from ccm_timer.services.exports import month_export, preflight
 from ccm_timer.services.people.access import Signer
-from ccm_timer.services.people.patient_search import PatientIndex
 from ccm_timer.services.security.audit_reads import Read, record_read
 from ccm_timer.ui import attest_dialog, window_fit
-from ccm_timer.ui.export.export_text import APPROVED, ONE, SCOPES
+from ccm_timer.ui.export.export_options import ExportOptions
+from ccm_timer.ui.export.export_text import APPROVED, ONE
 from ccm_timer.ui.export.export_worker import Job, Stopped
 from ccm_timer.ui.export.history_panel import DONE_STYLE, NOTE_STYLE, HistoryPanel
-from ccm_timer.ui.overview.month_names import month_title, recent_months
-from ccm_timer.ui.pickers import PatientPicker
+from ccm_timer.ui.overview.month_names import month_title
 from ccm_timer.ui.style import ERROR_STYLE, TITLE_STYLE
 
 MONEY_COLOR = "#b45309"  # amber: a notice about what is (not) billed
@@ -71,54 +61,11 @@ class ExportWindow(QWidget):
         self._check_soon = QTimer(self, singleShot=True, interval=CHECK_AFTER_MS,
                                   timeout=self.check)
 
-        self.month_box = QComboBox()
-        months = recent_months(ctx.now(), ctx.zone)
-        for value in months:
-            self.month_box.addItem(month_title(value), value)
-        self.month_box.setCurrentIndex(months.index(
-            export_text.default_month(ctx.now(), ctx.zone)))
-        self.scope_box = QComboBox()
-        for key, label in SCOPES:
-            self.scope_box.addItem(label, key)
-        self.picker = PatientPicker()
-        self.picker.results.setMinimumHeight(90)
-        self.picker.results.setMaximumHeight(120)
-        self.picker.hide()
-        self.format_box = QComboBox()
-        for fmt in FORMATS:
-            self.format_box.addItem(export_text.FORMAT_NAMES[fmt], str(fmt))
-        self.format_box.setCurrentIndex(FORMATS.index("csv"))
-        self.draft = QCheckBox("&Draft: include patients not approved yet (every line marked "
-                               "draft; no password)")
-        self.to_file = QRadioButton("Save to a &file")
-        self.to_target = QRadioButton("&Queue for delivery to")
-        self.to_file.setChecked(True)
-        group = QButtonGroup(self)
-        group.addButton(self.to_file)
-        group.addButton(self.to_target)
-        self.path = QLineEdit()
-        self.path.setAccessibleName("File to save")
-        choose = QPushButton("C&hoose…")
-        choose.clicked.connect(self.choose_file)
-        self.target_box = QComboBox()
-        self.target_note = QLabel(wordWrap=True, styleSheet=NOTE_STYLE)
-
-        form = QFormLayout()
-        form.addRow("&Month:", self.month_box)
-        form.addRow("&Patients:", self.scope_box)
-        form.addRow("", self.picker)
-        form.addRow("F&ormat:", self.format_box)
-        form.addRow("", self.draft)
-        file_row = QHBoxLayout()
-        file_row.addWidget(self.to_file)
-        file_row.addWidget(self.path, 1)
-        file_row.addWidget(choose)
-        target_row = QHBoxLayout()
-        target_row.addWidget(self.to_target)
-        target_row.addWidget(self.target_box, 1)
-        form.addRow("Send:", file_row)
-        form.addRow("", target_row)
-        form.addRow("", self.target_note)
+        self.options = ExportOptions(ctx)
+        o = self.options  # the choices, as the window and its tests reach them
+        self.month_box, self.scope_box, self.picker = o.month_box, o.scope_box, o.picker
+        self.format_box, self.draft, self.path = o.format_box, o.draft, o.path
+        self.to_file, self.to_target, self.target_box = o.to_file, o.to_target, o.target_box
 
         self.summary = QLabel(wordWrap=True, styleSheet=TITLE_STYLE)
         self.notices = QListWidget()
@@ -152,7 +99,7 @@ class ExportWindow(QWidget):
 
         page = QWidget()
         top = QHBoxLayout()
-        top.addLayout(form, 3)
+        top.addWidget(self.options, 3)
         top.addWidget(checks, 2)
         layout = QVBoxLayout(page)
         layout.addLayout(top, 1)
@@ -166,16 +113,9 @@ class ExportWindow(QWidget):
         outer = QVBoxLayout(self)
         outer.addWidget(self.tabs)
 
-        for signal in (self.month_box.currentIndexChanged, self.scope_box.currentIndexChanged,
-                       self.format_box.currentIndexChanged):
-            signal.connect(lambda _i: self.options_changed())
-        self.draft.toggled.connect(lambda _on: self.options_changed())
-        self.picker.highlighted.connect(lambda _p: self.options_changed())
-        self.to_target.toggled.connect(lambda _on: self._destination())
+        self.options.changed.connect(self.options_changed)
         self.memory = window_fit.prepare(self, ctx.paths.settings_dir, "export",
                                          QSize(1040, 620))
-        self.picker.set_index(PatientIndex.load(ctx))
-        self._load_targets()
         self.set_signer(signer)
         self.options_changed()
 
@@ -183,63 +123,33 @@ class ExportWindow(QWidget):
 
     @property
     def month(self) -> str:
-        return self.month_box.currentData()
+        return self.options.month
 
     @property
     def fmt(self) -> str:
-        return self.format_box.currentData()
+        return self.options.fmt
 
     @property
     def scope(self) -> str:
-        return self.scope_box.currentData()
+        return self.options.scope
 
     @property
     def mrn(self) -> str | None:
-        chosen = self.picker.chosen() if self.scope == ONE else None
-        return chosen.mrn if chosen is not None else None
+        return self.options.mrn
 
     @property
     def is_draft(self) -> bool:
-        return self.fmt in BILLING_FORMATS and self.draft.isChecked()
+        return self.options.is_draft
 
     def set_signer(self, signer: Signer | None) -> None:
         self.signer = signer
         self.history.set_signer(signer)
         self._buttons()
 
-    def _load_targets(self) -> None:
-        self.target_box.clear()
-        for target in targets.list_targets(self.ctx):
-            self.target_box.addItem(f"{target.name} ({target.kind})", target.name)
-        has = self.target_box.count() > 0
-        self.to_target.setEnabled(has)
-        self.target_note.setText("" if has else "No delivery target is set up: an "
-                                 "administrator adds one in Settings.")
-        self.target_note.setVisible(not has)
-        self._destination()
-
-    def _destination(self) -> None:
-        self.path.setEnabled(not self.to_target.isChecked())
-        self.target_box.setEnabled(self.to_target.isChecked())
-
     def options_changed(self) -> None:
-        self.picker.setVisible(self.scope == ONE)
-        self.draft.setEnabled(self.fmt in BILLING_FORMATS)
-        name = export_text.default_file_name(self.month, self.fmt, self.is_draft)
-        folder = Path(self.path.text()).parent if self.path.text() else self._folder()
-        self.path.setText(str(folder / name))
         self.preview = None
         self._buttons()
         self._check_soon.start()
-
-    def _folder(self) -> Path:
-        documents = Path.home() / "Documents"
-        return documents if documents.is_dir() else Path.home()
-
-    def choose_file(self) -> None:
-        found, _ = QFileDialog.getSaveFileName(self, "Save the export as", self.path.text())
-        if found:
-            self.path.setText(found)
 
     def _buttons(self) -> None:
         why = export_text.refusal(self.signer, self.fmt, self.is_draft)
