@@ -51,7 +51,10 @@ def test_a_month_of_many_entries_takes_as_many_queries_as_a_month_of_few(nov, cl
 
     def statements(ctx) -> int:
         seen: list[str] = []
-        listener = (lambda *args: seen.append(args[2]))
+
+        def listener(*args) -> None:
+            seen.append(args[2])  # the statement's text
+
         event.listen(ctx.engine, "before_cursor_execute", listener)
         try:
             trends.month_trends(ctx, [parse_month("2026-10"), parse_month("2026-11")])

@@ -1,0 +1,322 @@
+"""The month dashboard window: the twelve-month chart (and a table of the same numbers),
+this month's figures beside it, and a chosen patient's minutes per day below.
+
+The months are computed off the UI thread, newest first (each is a month report: a few
+seconds on a large clinic), and drawn as each arrives; the figures already shown stay
+until their month is read again. Opening it, and each refresh, is an audited read of the
+month report; choosing a patient is an audited read of that patient.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QCompleter,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ccm_timer.core.month import parse_month
+from ccm_timer.errors import UserError
+from ccm_timer.services.context import AppContext
+from ccm_timer.services.month import trends
+from ccm_timer.services.people import patients
+from ccm_timer.services.people.access import Signer
+from ccm_timer.services.security.audit_reads import Read, record_read
+from ccm_timer.ui import window_fit
+from ccm_timer.ui.dashboard.daily_chart import DailyMinutes
+from ccm_timer.ui.dashboard.month_chart import MonthChart
+from ccm_timer.ui.presenters import trends as words
+from ccm_timer.ui.style import ERROR_STYLE, TITLE_STYLE
+
+log = logging.getLogger("ccm_timer.tray")
+WANTED = QSize(1240, 760)
+_NUMERIC = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+
+class TrendLoader(QObject):
+    """Computes the months on a worker thread; hands each to the UI thread as it comes.
+    A newer request makes an older run's results stale: they are dropped."""
+
+    arrived = Signal(object)  # a MonthTrend of the newest request
+    finished = Signal()
+    failed = Signal(object)  # the exception of the newest request
+    _month = Signal(int, object)
+    _done = Signal(int, object)
+
+    def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.generation = 0
+        self.busy = False
+        self._month.connect(self._on_month, Qt.ConnectionType.QueuedConnection)
+        self._done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
+
+    def request(self, months: list) -> None:
+        self.generation += 1
+        self.busy = True
+        threading.Thread(target=self._run, args=(self.generation, months),
+                         name="ccm-timer-trends", daemon=True).start()
+
+    def _run(self, generation: int, months: list) -> None:
+        error = None
+        try:
+            trends.month_trends(self.ctx, months,
+                                each=lambda t: self._emit(self._month, generation, t))
+        except Exception as exc:  # handed to the UI thread, which says or raises it
+            error = exc
+        self._emit(self._done, generation, error)
+
+    def _emit(self, signal, generation: int, value: object) -> None:
+        try:
+            signal.emit(generation, value)
+        except RuntimeError:  # the window was closed and deleted meanwhile
+            log.info("dashboard month computed for a closed window; dropped")
+
+    def _on_month(self, generation: int, trend: trends.MonthTrend) -> None:
+        if generation == self.generation:
+            self.arrived.emit(trend)
+
+    def _on_done(self, generation: int, error: BaseException | None) -> None:
+        if generation != self.generation:
+            return
+        self.busy = False
+        if error is not None:
+            self.failed.emit(error)
+        else:
+            self.finished.emit()
+
+
+class MonthDashboard(QWidget):
+    loaded = Signal()  # every month asked for has arrived
+
+    def __init__(self, ctx: AppContext, signer: Signer | None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Window)
+        self.ctx, self.signer = ctx, signer
+        self.setWindowTitle("Month dashboard")  # no patient in a title: screens are shared
+        self.months = [str(m) for m in trends.last_months(ctx.now(), ctx.zone)]
+        self.loader = TrendLoader(ctx, self)
+        self.loader.arrived.connect(self._arrived)
+        self.loader.finished.connect(self._finished)
+        self.loader.failed.connect(self._failed)
+        self.chart = MonthChart()
+        self.chart.set_months(self.months)
+        self.table = QTableWidget(0, len(words.TABLE_HEADERS))
+        self.table.setAccessibleName("Billable patients and minutes per program, by month")
+        self.table.setHorizontalHeaderLabels(list(words.TABLE_HEADERS))
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.chart, "&Chart")
+        self.tabs.addTab(self.table, "&Table")
+        self.current = QFormLayout()
+        current_box = QGroupBox("This month")
+        current_box.setLayout(self.current)
+        current_box.setMinimumWidth(260)
+        self.status = QLabel()
+        self.error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
+        self.error.hide()
+        refresh = QPushButton("&Refresh", toolTip="Read every month again (F5)")
+        refresh.clicked.connect(self.reload)
+        QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.reload)
+
+        self.patient = QComboBox(editable=True)
+        self.patient.setAccessibleName("Patient")
+        self.patient.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.patient.lineEdit().setPlaceholderText("Patient name or MRN")
+        self.patient.completer().setFilterMode(Qt.MatchFlag.MatchContains)
+        self.patient.completer().setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        self.patient.activated.connect(lambda _i: self._patient_chosen())
+        self.program = QComboBox()
+        self.program.setAccessibleName("Program")
+        self.program.activated.connect(lambda _i: self._program_chosen())
+        self.daily = DailyMinutes()
+        self.caption = QLabel(wordWrap=True)
+        self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.patient_error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
+        self.patient_error.hide()
+        self.days: trends.PatientDays | None = None
+        self._layout(current_box, refresh)
+        self._show_current(None)
+        self.memory = window_fit.prepare(self, ctx.paths.settings_dir, "dashboard", WANTED)
+        self._opened = False
+
+    def _layout(self, current_box: QGroupBox, refresh: QPushButton) -> None:
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Billable patients and minutes, last 12 months",
+                             styleSheet=TITLE_STYLE))
+        top.addStretch(1)
+        top.addWidget(self.status)
+        top.addWidget(refresh)
+        middle = QHBoxLayout()
+        middle.addWidget(self.tabs, 1)
+        middle.addWidget(current_box)
+        pick = QHBoxLayout()
+        pick.addWidget(QLabel("&Patient", buddy=self.patient))
+        pick.addWidget(self.patient, 2)
+        pick.addWidget(QLabel("Pro&gram", buddy=self.program))
+        pick.addWidget(self.program, 1)
+        pick.addStretch(1)
+        daily_box = QGroupBox("A patient's minutes per day, this month")
+        daily = QVBoxLayout(daily_box)
+        daily.addLayout(pick)
+        daily.addWidget(self.patient_error)
+        daily.addWidget(self.daily, 1)
+        daily.addWidget(self.caption)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.error)
+        layout.addLayout(middle, 3)
+        layout.addWidget(daily_box, 2)
+
+    # -- the months ----------------------------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._opened or not self.loader.busy:
+            self._opened = True
+            self.reload()  # opened again from the tray: the latest figures
+
+    def set_signer(self, signer: Signer | None) -> None:
+        changed = signer != self.signer
+        self.signer = signer
+        if changed and self.isVisible():
+            self.reload()
+
+    def reload(self) -> None:
+        if self.signer is None:
+            self._show_error("Sign in to see the dashboard: it shows patients' figures.")
+            return
+        self._show_error(None)
+        record_read(self.ctx, self.signer.name, Read.REPORT, month=self.months[-1],
+                    detail="month dashboard, last 12 months")
+        self.status.setText("Reading the months…")
+        self._fill_patients()
+        self.loader.request([parse_month(m) for m in self.months])
+        if self.days is not None:
+            self._show_days(self.days.mrn, self.program.currentData())
+
+    def _arrived(self, trend: trends.MonthTrend) -> None:
+        self.chart.add(trend)
+        self._fill_table()
+        if trend.month == self.months[-1]:
+            self._show_current(trend)
+
+    def _finished(self) -> None:
+        when = self.ctx.now().astimezone(self.ctx.zone).strftime("%H:%M")
+        self.status.setText(f"Read at {when} · times in {self.ctx.zone.key}")
+        self.loaded.emit()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.status.clear()
+        known = isinstance(exc, UserError)
+        self._show_error(str(exc) if known else
+                         f"The months could not be computed ({type(exc).__name__}); "
+                         "try Refresh.")
+        if not known:
+            raise exc  # a bug: logged in full by the app's error hook
+
+    def _fill_table(self) -> None:
+        rows = words.table_rows(list(self.chart.trends.values()))
+        self.table.setRowCount(len(rows))
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                item = QTableWidgetItem(value)
+                if 2 <= c <= 5:
+                    item.setTextAlignment(_NUMERIC)
+                self.table.setItem(r, c, item)
+
+    def _show_current(self, trend: trends.MonthTrend | None) -> None:
+        while self.current.rowCount():
+            self.current.removeRow(0)
+        for label, value in words.current_lines(trend):
+            shown = QLabel(value, wordWrap=True)
+            shown.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.current.addRow(f"{label}:", shown)
+
+    def _show_error(self, text: str | None) -> None:
+        self.error.setText(text or "")
+        self.error.setVisible(bool(text))
+
+    # -- one patient's days --------------------------------------------------------------
+
+    def _fill_patients(self) -> None:
+        """The roster as it is now, keeping the patient chosen."""
+        kept = self.days.mrn if self.days is not None else None
+        self.patient.clear()
+        for person in patients.list_patients(self.ctx):
+            self.patient.addItem(f"{person.display_name} · {person.mrn}", person.mrn)
+        self.patient.setCurrentIndex(self.patient.findData(kept) if kept else -1)
+
+    def choose_patient(self, mrn: str) -> bool:
+        """Show `mrn`'s days (as picking them in the list does)."""
+        found = self.patient.findData(mrn)
+        if found < 0:
+            return False
+        self.patient.setCurrentIndex(found)
+        self._patient_chosen()
+        return True
+
+    def _patient_chosen(self) -> None:
+        mrn = self.patient.currentData()
+        if mrn is None or self.patient.currentText() != self.patient.itemText(
+                self.patient.currentIndex()):
+            self._show_patient_error("Choose a patient from the list: type part of a name "
+                                     "or an MRN, then pick one.")
+            return
+        self._show_days(mrn, None)
+
+    def _program_chosen(self) -> None:
+        if self.days is not None:
+            self.daily.set_days(self.days, self.program.currentData())
+            self.caption.setText(words.daily_caption(self.days, self.daily.shown))
+
+    def _show_days(self, mrn: str, program: str | None) -> None:
+        if self.signer is None:
+            return
+        try:
+            days = trends.patient_days(self.ctx, mrn, self.months[-1])
+        except UserError as exc:
+            self._show_patient_error(str(exc))
+            return
+        self._show_patient_error(None)
+        if self.days is None or self.days.mrn != days.mrn:
+            record_read(self.ctx, self.signer.name, Read.PATIENT, patient_id=days.patient_id,
+                        month=days.month, detail="minutes per day")
+        self.days = days
+        self.program.clear()
+        for item in days.programs:
+            self.program.addItem(words.program_name(item.program), item.program)
+        chosen = days.program(program) or days.main
+        if chosen is not None:
+            self.program.setCurrentIndex(self.program.findData(chosen.program))
+        self.daily.set_days(days, chosen.program if chosen else None)
+        self.caption.setText(words.daily_caption(days, self.daily.shown))
+
+    def _show_patient_error(self, text: str | None) -> None:
+        self.patient_error.setText(text or "")
+        self.patient_error.setVisible(bool(text))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.memory.save(self)
+        super().closeEvent(event)

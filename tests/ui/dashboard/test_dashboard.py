@@ -1,0 +1,95 @@
+"""The month dashboard from the tray's menu, and the per-day chart on its own."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QColor
+
+from ccm_timer.services.month import trends
+from ccm_timer.ui.dashboard.daily_chart import LEFT, RIGHT, DailyMinutes
+from ccm_timer.ui.dashboard.dashboard_window import MonthDashboard
+from ccm_timer.ui.presenters import trends as words
+from tests.fixtures.clinic import NURSE
+
+
+def _opened(tray, qtbot) -> MonthDashboard:
+    window = tray.office.show("dashboard")
+    assert isinstance(window, MonthDashboard)
+    qtbot.waitUntil(lambda: not window.loader.busy, timeout=20_000)  # months come from a thread
+    return window
+
+
+def test_the_menu_opens_the_dashboard_with_the_months_their_table_and_an_audited_read(
+        month_clinic, make_tray, qtbot, audit_trail) -> None:
+    ctx, _ = month_clinic
+    tray = make_tray(ctx)
+    before = len(audit_trail(ctx))
+    window = _opened(tray, qtbot)
+    assert tray.office.show("dashboard") is window  # kept, raised again
+    room = window.screen().availableGeometry()
+    assert window.width() <= room.width() and window.height() <= room.height()
+    assert sorted(window.chart.trends) == window.months and window.months[-1] == "2026-12"
+    rows = [tuple(window.table.item(r, c).text() for c in range(window.table.columnCount()))
+            for r in range(window.table.rowCount())]
+    assert ("November 2026", "CCM", "1", "1", "2", "92", "2 patients held") in rows
+    assert ("December 2026", "—", "0", "0", "0", "0", "In progress (30 days left)") in rows
+    current = {window.current.itemAt(r, window.current.ItemRole.LabelRole).widget().text():
+               window.current.itemAt(r, window.current.ItemRole.FieldRole).widget().text()
+               for r in range(window.current.rowCount())}
+    assert current["Month:"] == "December 2026"
+    assert current["Status:"] == "In progress (30 days left)"
+    assert "November 2026" in window.chart.month_tip("2026-11")
+    assert "2 patients held" in window.chart.month_tip("2026-11")
+    reads = [e for e in audit_trail(ctx, since=before) if e[0] == "read.report"]
+    assert reads and reads[0][1] == NURSE and reads[0][3]["detail"].startswith("month dashboard")
+
+
+def test_choosing_a_patient_draws_their_days_and_is_a_read_of_that_patient(
+        month_clinic, make_tray, qtbot, audit_trail) -> None:
+    ctx, _ = month_clinic
+    window = _opened(make_tray(ctx), qtbot)
+    assert window.daily.days is None
+    window.patient.setEditText("nobody at all")
+    window._patient_chosen()
+    assert window.patient_error.isVisibleTo(window)
+    assert "Choose a patient from the list" in window.patient_error.text()
+    before = len(audit_trail(ctx))
+    assert window.choose_patient("T1001")
+    assert not window.patient_error.isVisibleTo(window)
+    assert window.daily.days.mrn == "T1001" and window.program.currentText() == "CCM"
+    assert window.caption.text().startswith("CCM: ")
+    reads = [e for e in audit_trail(ctx, since=before) if e[0] == "read.patient"]
+    assert len(reads) == 1 and reads[0][3]["detail"] == "minutes per day"
+
+
+def test_nobody_signed_in_sees_no_figures_and_leaves_no_read(month_clinic, qtbot,
+                                                            audit_trail) -> None:
+    ctx, _ = month_clinic
+    before = len(audit_trail(ctx))
+    window = MonthDashboard(ctx, None)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.error.text() == "Sign in to see the dashboard: it shows patients' figures."
+    assert window.patient.count() == 0 and not window.loader.busy
+    assert audit_trail(ctx, since=before) == []
+
+
+def test_the_daily_chart_draws_a_bar_on_each_day_with_time_and_says_it(month_clinic,
+                                                                       qtbot) -> None:
+    ctx, _ = month_clinic
+    days = trends.patient_days(ctx, "T1001", "2026-11")
+    chart = DailyMinutes(days)
+    qtbot.addWidget(chart)
+    chart.resize(QSize(30 * 20 + LEFT + RIGHT, 240))  # 20 pixels a day
+    image = chart.grab().toImage()
+    blue = QColor(words.colour("CCM"))
+    y = chart.height() - 34  # just above the day axis
+    painted = [day for day in range(1, 31)
+               if image.pixelColor(LEFT + (day - 1) * 20 + 10, y) == blue]
+    assert painted == [3, 4, 5, 9]
+    assert chart.day_at(LEFT + 8 * 20 + 5) == 9
+    assert chart.day_tip(9) == "Nov 9: 31 min counted; 67 min so far this month"
+    assert "Nov 3: 12 min; Nov 4: 12 min; Nov 5: 12 min; Nov 9: 31 min" in (
+        chart.accessibleDescription())
+    chart.set_days(None)
+    assert chart.accessibleDescription() == "No patient chosen."
