@@ -167,7 +167,7 @@ def test_queued_to_a_target_and_a_failed_delivery_in_the_history(
         "Dec 1, 2026 10:00", PHYSICIAN, "November 2026", "all patients", "CSV billing file",
         exports_made(ctx)[0].sha256[:12] + "…",
         "not delivered to billing: the server refused the file (HTTP 422)"]
-    assert shown.history.retry_button.isEnabled()
+    assert shown.history.retry_button.isEnabled() and shown.history.message.text() == ""
     shown.history.retry_button.click()
     assert shown.history.message.text().startswith("1 delivery queued again")
     assert table.item(0, 6).text() == ("waiting for billing (tried 1×: the server refused "

@@ -71,6 +71,7 @@ class ExportWindow(QWidget):
         self.notices = QListWidget()
         self.notices.setAccessibleName("Before you export")
         self.notices.setWordWrap(True)
+        self.notices.setSpacing(3)  # one notice from the next, at a glance
         checks = QGroupBox("Before you export")
         box = QVBoxLayout(checks)
         box.addWidget(self.summary)

@@ -112,6 +112,8 @@ class HistoryPanel(QWidget):
             self.say(why, style=NOTE_STYLE)
         elif not self.rows:
             self.say("No export has been made yet.", style=NOTE_STYLE)
+        elif self.message.styleSheet() == NOTE_STYLE:
+            self.say("")  # a note about an earlier state (nobody may retry, no rows)
 
     def say(self, text: str, *, style: str = DONE_STYLE) -> None:
         self.message.setStyleSheet(style)
