@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ccm_timer.core.collation import name_key
 from ccm_timer.core.month import YearMonth, month_bounds_utc
 from ccm_timer.exports import record_items
 
@@ -156,7 +157,8 @@ def claim_line(line: Mapping[str, Any], *, patient_id: str, month: str,
     for entry in support:
         slot = by_person.setdefault(entry["clinician"]["name"], [entry["clinician"], 0])
         slot[1] += _counted(entry)
-    rendering = [p for p, _ in sorted(by_person.values(), key=lambda s: (-s[1], s[0]["name"]))]
+    rendering = [p for p, _ in sorted(by_person.values(),
+                                      key=lambda s: (-s[1], name_key(s[0]["name"])))]
     has_staff = any(p["role"] == "clinical_staff" for p in rendering)
     day = _threshold_day(line, support, codes) if dos_rule == "threshold" else None
     return {

@@ -34,6 +34,7 @@ from ccm_timer.core.billing import (
     PatientMonthTotals,
     evaluate_many,
 )
+from ccm_timer.core.collation import name_key
 from ccm_timer.core.conditions import ChronicList
 from ccm_timer.core.month import YearMonth, month_bounds_utc, parse_month
 from ccm_timer.errors import NotFound, UserError, sentence
@@ -290,8 +291,8 @@ def month_report_on(
             wanted.add(pid)
     if only is not None:
         wanted = {only.int}
-    order = sorted(wanted, key=lambda pid: (people[pid][2].casefold(), people[pid][3].casefold(),
-                                            people[pid][1]))
+    order = sorted(wanted, key=lambda pid: (name_key(people[pid][2]), name_key(people[pid][3]),
+                                            people[pid][1]))  # as people read names
     inputs = [
         PatientMonthInput(
             _totals(sorted_time.get(pid), _dedupe(overlaps.get(pid, [])),

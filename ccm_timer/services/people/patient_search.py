@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ccm_timer.core.collation import name_key
 from ccm_timer.core.parse import fold
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import patients
@@ -51,7 +52,10 @@ def _rank(k: _Keys, q: str) -> int | None:
 
 class PatientIndex:
     def __init__(self, found: Sequence[PatientView]) -> None:
-        self._items = [(p, _keys(p)) for p in found]
+        # by name as people read them, so an empty query and equal ranks list in that order
+        ordered = sorted(found, key=lambda p: (name_key(p.family_name),
+                                               name_key(p.given_name), p.mrn))
+        self._items = [(p, _keys(p)) for p in ordered]
 
     @classmethod
     def load(cls, ctx: AppContext) -> PatientIndex:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from ccm_timer.core.billing import ClaimLine, RuleSet
 from ccm_timer.core.billing import warnings as warn
+from ccm_timer.core.collation import name_key as collation_key
 from ccm_timer.services.month.approvals import ApprovalState
 from ccm_timer.services.month.report import MonthReport, PatientReport
 from ccm_timer.ui.overview.progress_figures import ProgramProgress, program_progress
@@ -124,8 +125,9 @@ class OverviewRow:
         return self.report.display_name
 
     @property
-    def name_key(self) -> str:
-        return f"{self.report.family_name.casefold()}\t{self.report.given_name.casefold()}"
+    def name_key(self) -> tuple:
+        """As people read names ("Ñúñez" before "Testpatient"): core/collation.py."""
+        return collation_key(self.report.family_name), collation_key(self.report.given_name)
 
     @property
     def staff_seconds(self) -> int:
