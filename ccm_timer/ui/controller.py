@@ -35,6 +35,17 @@ DEBOUNCE_MS = 250
 
 
 @dataclass(frozen=True)
+class StopChoice:
+    """The moment the person chose Stop, and what they were asked about: a stop records the
+    time up to then, not the seconds spent typing its note."""
+
+    at: datetime
+    origin_id: object  # the live entry's origin then
+    state: TrayState
+    elapsed: int  # the seconds the question showed
+
+
+@dataclass(frozen=True)
 class GapQuestion:
     entry_id: object  # the live entry's id when the gap was seen
     gap: Gap
@@ -215,10 +226,11 @@ class TimerController(QObject):
     def start(self, patient_mrn: str | None, category: str, note: str = ""):
         self._may_time()
         if self._status.live:
+            at = self.ctx.now()  # the switch's instant: settling gaps takes time of its own
             self._settle_gaps()
             _, view = timers.switch(self.ctx, patient_mrn=patient_mrn, category_slug=category,
                                     note=note, clinician=self._clinician_id,
-                                    watched_by_app=self._watching)
+                                    watched_by_app=self._watching, at=at)
         else:
             view = timers.start(self.ctx, patient_mrn=patient_mrn, category_slug=category,
                                 note=note, clinician=self._clinician_id,
@@ -235,10 +247,26 @@ class TimerController(QObject):
         self.refresh()
         return view
 
-    def stop(self, note: str | None = None) -> totals.Recorded:
+    def choose_stop(self) -> StopChoice:
+        """Stop was chosen now: the instant and the seconds to ask about, for `stop(chosen=)`
+        once the note is typed."""
+        entry = self._status.entry
+        return StopChoice(self.ctx.now(), entry.origin_id if entry is not None else None,
+                          self._status.state, self.elapsed())
+
+    def stop(self, note: str | None = None, *, chosen: StopChoice | None = None
+             ) -> totals.Recorded:
+        """Stop at the moment `chosen` was made (the stop dialog's question), or now. A
+        timer that changed since (paused, resumed, another entry) stops as it now is: the
+        question no longer describes it."""
+        at = self.ctx.now()  # before the gaps are settled, which takes time of its own
         self._may_time()
+        entry = self._status.entry
+        if (chosen is not None and entry is not None and chosen.origin_id == entry.origin_id
+                and chosen.state is self._status.state):
+            at = min(chosen.at, at)
         self._settle_gaps()
-        view = timers.stop(self.ctx, self._clinician_id, note or None)
+        view = timers.stop(self.ctx, self._clinician_id, note or None, at=at)
         self.refresh()
         return totals.recorded(self.ctx, view)
 

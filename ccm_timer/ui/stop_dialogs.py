@@ -25,6 +25,7 @@ class StopDialog(QDialog):
         self.note.setAccessibleName("Note")
         self.error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
         self.error.hide()
+        self.chosen = None  # controller.StopChoice: when Stop was chosen, for the stop itself
         buttons = QDialogButtonBox()
         self.stop_button = buttons.addButton("S&top", QDialogButtonBox.ButtonRole.AcceptRole)
         keep = buttons.addButton("&Keep running", QDialogButtonBox.ButtonRole.RejectRole)
@@ -39,7 +40,10 @@ class StopDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(buttons)
 
-    def prepare(self, status: TrayStatus, elapsed: int) -> None:
+    def prepare(self, status: TrayStatus, elapsed: int, chosen=None) -> None:
+        """Ask about `elapsed`; `chosen` (TimerController.choose_stop) is handed back to the
+        stop, so the time typing the note takes is not recorded."""
+        self.chosen = chosen
         self.what.setText(f"Stop the timer at {tray_text.minutes(elapsed)}?\n"
                           f"{tray_text.subject(status)}")
         self.note.clear()

@@ -7,14 +7,20 @@ state machine itself is core.timer; this module only loads and stores it.
 `watched_by_app=True` (the tray) writes this workstation's heartbeat in the same transaction
 as the start, switch or resume: a crash before the next periodic heartbeat still leaves a
 timer that crash recovery asks about, instead of one that looks started from the command line.
+
+`at` (stop and switch) is the moment the person chose it, read by the tray before anything
+else it does: a note typed or a gap settled meanwhile is not timed. It is never later than
+now; the command line leaves it out, so its instant is when the command runs.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from ccm_timer.core.clock import as_utc
 from ccm_timer.core.timer import Span, Timer, TimerError, TimerState
 from ccm_timer.errors import UserError
 from ccm_timer.services.context import AppContext
@@ -67,9 +73,15 @@ def _store(session: Session, entry: TimeEntry, spans: list[Interval], timer: Tim
     session.flush()
 
 
-def _transition(ctx: AppContext, clinician: str | None, action: str, note: str | None = None,
-                watched_by_app: bool = False) -> EntryView:
+def _instant(ctx: AppContext, at: datetime | None) -> datetime:
+    """`at` (when the person chose the action), or now; never a moment still to come."""
     now = ctx.now()
+    return now if at is None else min(as_utc(at), now)
+
+
+def _transition(ctx: AppContext, clinician: str | None, action: str, note: str | None = None,
+                watched_by_app: bool = False, at: datetime | None = None) -> EntryView:
+    now = _instant(ctx, at)
     note = note and entry_checks.text(note)
     with ctx.write() as session:
         who = clinicians.find(session, ctx, clinician)
@@ -97,13 +109,13 @@ def _transition(ctx: AppContext, clinician: str | None, action: str, note: str |
 
 def _start_in(
     session: Session, ctx: AppContext, who: Clinician, patient_mrn: str | None, category_slug: str,
-    note: str, program: str | None,
+    note: str, program: str | None, now: datetime | None = None,
 ) -> TimeEntry:
     note = entry_checks.text(note)
     category, patient, the_program = entries.resolve_subject(
         session, category_slug, patient_mrn, program
     )
-    now = ctx.now()
+    now = ctx.now() if now is None else now
     live = _live_entry(session, who.id)
     if live is not None:
         raise UserError(
@@ -145,10 +157,11 @@ def start(
 def switch(
     ctx: AppContext, *, patient_mrn: str | None, category_slug: str, note: str = "",
     clinician: str | None = None, program: str | None = None, watched_by_app: bool = False,
+    at: datetime | None = None,
 ) -> tuple[EntryView | None, EntryView]:
     """Stop whatever runs and start the new activity, in one transaction: either both
-    happen or neither does."""
-    now = ctx.now()
+    happen or neither does. The old entry ends at the very instant the new one begins."""
+    now = _instant(ctx, at)
     with ctx.write() as session:
         who = clinicians.find(session, ctx, clinician)
         stopped = None
@@ -156,14 +169,19 @@ def switch(
         if live is not None:
             spans = entries.intervals_of(session, [live.id])[live.id]
             before = entries.snapshot(live, spans)
-            _store(session, live, spans, _timer_of(live, spans).stop(now))
+            ended = _timer_of(live, spans).stop(now)
+            # A stop never ends before its interval began (a clock stepped back): the new
+            # entry then begins where the old one ended, never inside it.
+            last_end = ended.spans[-1].end
+            now = max(now, last_end) if last_end is not None else now
+            _store(session, live, spans, ended)
             spans = entries.intervals_of(session, [live.id])[live.id]
             audit.append(
                 session, ctx=ctx, actor=who.name, action="timer.stop", entity="time_entry",
                 entity_id=live.origin_id, before=before, after=entries.snapshot(live, spans),
             )
             stopped = entries.view_of(session, ctx, live.id)
-        entry = _start_in(session, ctx, who, patient_mrn, category_slug, note, program)
+        entry = _start_in(session, ctx, who, patient_mrn, category_slug, note, program, now)
         if watched_by_app:
             recovery.mark_alive(session, ctx)
         return stopped, entries.view_of(session, ctx, entry.id)
@@ -178,8 +196,9 @@ def resume(ctx: AppContext, clinician: str | None = None, *,
     return _transition(ctx, clinician, "resume", watched_by_app=watched_by_app)
 
 
-def stop(ctx: AppContext, clinician: str | None = None, note: str | None = None) -> EntryView:
-    return _transition(ctx, clinician, "stop", note)
+def stop(ctx: AppContext, clinician: str | None = None, note: str | None = None, *,
+         at: datetime | None = None) -> EntryView:
+    return _transition(ctx, clinician, "stop", note, at=at)
 
 
 def status(ctx: AppContext, clinician: str | None = None) -> Status:
