@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from ccm_timer.core.masking import masked_label
 from ccm_timer.core.month import whole_seconds
 from ccm_timer.core.timer import TimerState
 
@@ -14,7 +15,7 @@ from ccm_timer.core.timer import TimerState
 def mask(family: str, given: str, mrn: str) -> str:
     """Initials and the last digits of the MRN: enough to tell calls apart on a shared
     screen, not enough to identify anyone."""
-    return f"{given[:1]}.{family[:1]}. …{mrn[-3:]}"
+    return masked_label(family, given, mrn)  # grapheme- and bidi-safe: core/masking.py
 
 
 @dataclass(frozen=True)
