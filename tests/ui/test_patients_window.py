@@ -67,7 +67,7 @@ def test_add_then_edit_with_care_manager_and_practitioner(clinic, tray, audit_tr
     assert not dialog.isVisible()
     assert [p.mrn for p in window.shown].index("T5001") == 1  # Example, Núñez, Sample, …
     assert window.current is not None and window.current.mrn == "T5001"
-    assert window.table.item(1, 4).text() == NURSE
+    assert window.table.item(1, 3).text() == NURSE
     added = patients.get(clinic, "T5001")
     assert added.care_manager_id is not None and added.billing_practitioner_id is not None
     edit = window.edit_patient()

@@ -91,7 +91,7 @@ class PatientsWindow(QWidget):
         self.table.setWordWrap(False)  # one line a patient: a long roster stays scannable
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._selected)
         self.table.doubleClicked.connect(lambda _i: self.edit_patient())
         self.add_button = QPushButton("&Add patient…")
@@ -118,7 +118,7 @@ class PatientsWindow(QWidget):
             if button is not None:
                 actions.addWidget(button)
         actions.addStretch(1)
-        left = QWidget(minimumWidth=540)
+        left = QWidget(minimumWidth=460)
         column = QVBoxLayout(left)
         column.setContentsMargins(0, 0, 0, 0)
         column.addLayout(find)
@@ -138,7 +138,7 @@ class PatientsWindow(QWidget):
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
         split.setChildrenCollapsible(False)
-        split.setSizes([560, 660])
+        split.setSizes([480, 740])
         layout = QVBoxLayout(self)
         layout.addWidget(split)
 

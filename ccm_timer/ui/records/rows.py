@@ -15,7 +15,8 @@ from ccm_timer.services.people.patients import PatientView
 from ccm_timer.services.people.record_status import active
 
 NOBODY = "— none —"
-PATIENT_COLUMNS = ("Name", "MRN", "Born", "Programs", "Care manager")
+# The birth date, the second identifier, is on the Details page beside the list.
+PATIENT_COLUMNS = ("Name", "MRN", "Programs", "Care manager")
 PEOPLE_COLUMNS = ("Name", "Credential", "Role", "Duties", "NPI", "Incident-to", "Sign-in",
                   "Status")
 # The roles by their stored values (the ui reads no store model): how people say them.
@@ -48,8 +49,7 @@ def program_words(p: PatientView, today: date) -> str:
 
 def patient_row(p: PatientView, names: Mapping[uuid.UUID, str], today: date) -> tuple[str, ...]:
     name = p.display_name if p.active else f"{p.display_name} ({DEACTIVATED})"
-    return (name, p.mrn, p.birth_date.isoformat() if p.birth_date else "",
-            program_words(p, today), person(names, p.care_manager_id))
+    return (name, p.mrn, program_words(p, today), person(names, p.care_manager_id))
 
 
 def patient_details(p: PatientView, names: Mapping[uuid.UUID, str],
