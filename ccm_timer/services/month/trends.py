@@ -177,6 +177,7 @@ class ProgramDays:
     thresholds: tuple[Threshold, ...]  # of the chosen track, up to the next one ahead
     billable_codes: tuple[str, ...]  # lines not held
     held_codes: tuple[str, ...]
+    hold_reason: str | None = None  # why the held lines are held, in the engine's words
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +253,9 @@ def patient_days(ctx: AppContext, mrn: str, month: str | YearMonth) -> PatientDa
             name, tuple(counted.get(name, [0] * count)), tuple(before.get(name, [0] * count)),
             result.seconds_by_program.get(name, 0), _thresholds(result, rules, name),
             tuple(line.code for line in result.lines if line.program == name and not line.held),
-            tuple(line.code for line in result.lines if line.program == name and line.held))
+            tuple(line.code for line in result.lines if line.program == name and line.held),
+            next((line.hold_reason for line in result.lines
+                  if line.program == name and line.held and line.hold_reason), None))
             for name in sorted(names, key=_program_key)))
 
 

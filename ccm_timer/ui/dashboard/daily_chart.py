@@ -20,7 +20,7 @@ RUNNING_COLOUR = QColor("#333333")
 THRESHOLD_COLOUR = QColor("#D55E00")  # Okabe-Ito vermillion: apart from every bar colour
 TODAY_COLOUR = QColor("#000000")
 BEFORE_COLOUR = QColor("#777777")
-LEFT, RIGHT, TOP, BOTTOM = 44, 96, 26, 30  # room for the axis, threshold labels, legend, days
+LEFT, RIGHT, TOP, BOTTOM = 44, 96, 26, 36  # room for the axis, threshold labels, legend, days
 
 
 class DailyMinutes(QWidget):
@@ -187,7 +187,7 @@ class DailyMinutes(QWidget):
                 x = plot.left() + (day - 1) * slot
                 painter.drawText(QRectF(x - 10, plot.bottom() + 2, slot + 20, 16),
                                  Qt.AlignmentFlag.AlignCenter, str(day))
-        painter.drawText(QRectF(plot.left(), plot.bottom() + 14, plot.width(), 16),
+        painter.drawText(QRectF(plot.left(), plot.bottom() + 18, plot.width(), 16),
                          Qt.AlignmentFlag.AlignCenter,
                          f"Day of {words.month_title(self.days.month)}")
 
@@ -197,7 +197,7 @@ class DailyMinutes(QWidget):
         x, y = float(LEFT), 4.0
         items = [(QColor(words.colour(self.shown.program)), "minutes that day", "box"),
                  (RUNNING_COLOUR, "running total", "line"),
-                 (THRESHOLD_COLOUR, "threshold", "dash")]
+                 (THRESHOLD_COLOUR, "threshold (solid once reached)", "dash")]
         if any(self.shown.before_consent_by_day):
             items.append((BEFORE_COLOUR, "before consent, not counted", "hatch"))
         for colour, label, kind in items:

@@ -23,7 +23,7 @@ COLOURS = {"CCM": "#0072B2", "PCM": "#E69F00", "BHI": "#009E73", "RPM": "#CC79A7
 OTHER_COLOUR = "#999999"
 HELD_COLOUR = "#b45309"  # the overview's colour for held codes
 TABLE_HEADERS = ("Month", "Program", "Billable patients", "Held patients",
-                 "Patients with time", "Minutes", "Status")
+                 "Patients with time", "Minutes", "Month status")
 
 
 def program_name(program: str) -> str:
@@ -169,7 +169,8 @@ def daily_caption(days: PatientDays, program: ProgramDays | None) -> str:
     if program.billable_codes:
         said += f"; billable {', '.join(program.billable_codes)}"
     if program.held_codes:
-        said += f"; held {', '.join(program.held_codes)}"
+        why = f" ({program.hold_reason})" if program.hold_reason else ""
+        said += f"; held {', '.join(program.held_codes)}{why}"
     ahead = [t for t in program.thresholds if t.seconds > program.counted_seconds]
     if ahead:
         need = -(-(ahead[0].seconds - program.counted_seconds) // 60)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QColor
 
 from ccm_timer.services.month import trends
-from ccm_timer.ui.dashboard.daily_chart import LEFT, RIGHT, DailyMinutes
+from ccm_timer.ui.dashboard.daily_chart import BOTTOM, LEFT, RIGHT, DailyMinutes
 from ccm_timer.ui.dashboard.dashboard_window import MonthDashboard
 from ccm_timer.ui.presenters import trends as words
 from tests.fixtures.clinic import NURSE
@@ -83,7 +86,7 @@ def test_the_daily_chart_draws_a_bar_on_each_day_with_time_and_says_it(month_cli
     chart.resize(QSize(30 * 20 + LEFT + RIGHT, 240))  # 20 pixels a day
     image = chart.grab().toImage()
     blue = QColor(words.colour("CCM"))
-    y = chart.height() - 34  # just above the day axis
+    y = chart.height() - BOTTOM - 3  # just above the day axis
     painted = [day for day in range(1, 31)
                if image.pixelColor(LEFT + (day - 1) * 20 + 10, y) == blue]
     assert painted == [3, 4, 5, 9]
@@ -93,3 +96,18 @@ def test_the_daily_chart_draws_a_bar_on_each_day_with_time_and_says_it(month_cli
         chart.accessibleDescription())
     chart.set_days(None)
     assert chart.accessibleDescription() == "No patient chosen."
+
+
+def test_nothing_outside_the_dashboard_imports_it_so_the_tray_starts_without_it() -> None:
+    """office_flow.py names the package in a string and imports it on first open."""
+    ui = Path(__file__).resolve().parents[3] / "ccm_timer"
+    importers = []
+    for path in ui.rglob("*.py"):
+        if "dashboard" in path.relative_to(ui).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if any(n.startswith("ccm_timer.ui.dashboard") for n in names):
+                importers.append(str(path.relative_to(ui)))
+    assert importers == []
