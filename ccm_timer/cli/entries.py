@@ -20,6 +20,16 @@ if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
 
 entries = lazy("ccm_timer.services.timing.entries")
 checks = lazy("ccm_timer.services.timing.entry_checks")
+categories = lazy("ccm_timer.services.timing.categories")
+
+
+def warn_enrolment(ctx: AppContext, view) -> None:
+    """Time toward a program the patient is not enrolled in is recorded, and said on
+    standard error: it would count toward no bill until corrected."""
+    warning = categories.entry_warning(ctx, view.id)
+    if warning:
+        print(f"Warning: {warning} Choose an activity of one of their programs "
+              "(`ccm-timer category list`), or enroll them.", file=sys.stderr)
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -139,6 +149,7 @@ def add(ctx: AppContext, args) -> None:
         clinician=args.clinician, note=args.note, program=args.program, long_ok=long_ok,
     ), "Nothing was added")
     _print(ctx, args, view, "Added")
+    warn_enrolment(ctx, view)
 
 
 def list_(ctx: AppContext, args) -> None:
@@ -172,6 +183,8 @@ def edit(ctx: AppContext, args) -> None:
         clinician=args.clinician, by=by, program=args.program, long_ok=long_ok,
     )
     _print(ctx, args, view, "Edited")
+    if args.patient or args.category or args.program:
+        warn_enrolment(ctx, view)
 
 
 def void(ctx: AppContext, args) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from ccm_timer.cli import secret
+from ccm_timer.cli.entries import warn_enrolment
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import duration, emit_json, local, table
 from ccm_timer.errors import UserError
@@ -92,6 +93,7 @@ def start(ctx: AppContext, args) -> None:
     view = timers.start(ctx, patient_mrn=args.patient, category_slug=args.category,
                         note=args.note, clinician=_timer(ctx, args), program=args.program)
     _print_entry(ctx, args, view, f"Started at {local(view.start, ctx.zone)[11:]}")
+    warn_enrolment(ctx, view)
 
 
 def switch(ctx: AppContext, args) -> None:
@@ -106,6 +108,7 @@ def switch(ctx: AppContext, args) -> None:
     if stopped:
         print(f"Stopped: {_describe(stopped)} ({duration(stopped.seconds)})")
     print(f"Started: {_describe(started)} [{str(started.id)[:13]}]")
+    warn_enrolment(ctx, started)
 
 
 def pause(ctx: AppContext, args) -> None:

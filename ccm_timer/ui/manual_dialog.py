@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from ccm_timer.errors import UserError
 from ccm_timer.services.people.patient_search import PatientIndex
-from ccm_timer.ui.pickers import WARNING_STYLE, ActivityList, FitCheck, PatientPicker
+from ccm_timer.ui.pickers import WARNING_STYLE, ActivityList, FitCheck, PatientPicker, grow
 from ccm_timer.ui.style import ERROR_STYLE, TITLE_STYLE
 
 # The patient's programs today, by MRN (record_status(...).programs); None: not known.
@@ -128,6 +128,8 @@ class ManualDialog(QDialog):
         self.error.setStyleSheet(WARNING_STYLE if warning else ERROR_STYLE)
         self.error.setText(text or "")
         self.error.setVisible(bool(text))
+        if text:
+            grow(self)
 
     def submit(self) -> None:
         category = self.activities.chosen()

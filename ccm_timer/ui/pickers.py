@@ -13,7 +13,14 @@ from collections.abc import Collection
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ccm_timer.services.people.patient_search import PatientIndex
 from ccm_timer.services.timing import categories as activities
@@ -197,3 +204,13 @@ class FitCheck:
 
     def reset(self) -> None:
         self._asked = None
+
+
+def grow(dialog: QDialog) -> None:
+    """Taller if a wrapped line needs it: a top-level window does not follow its labels'
+    height for their width, so a long sentence would be cut off."""
+    layout = dialog.layout()
+    need = layout.totalHeightForWidth(dialog.width()) if layout.hasHeightForWidth() else (
+        layout.sizeHint().height())
+    if need > dialog.height():
+        dialog.resize(dialog.width(), need)

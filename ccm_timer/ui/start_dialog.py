@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from ccm_timer.errors import UserError
 from ccm_timer.services.people.patient_search import PatientIndex
 from ccm_timer.services.people.record_status import RecordStatus
-from ccm_timer.ui.pickers import WARNING_STYLE, ActivityList, FitCheck, PatientPicker
+from ccm_timer.ui.pickers import WARNING_STYLE, ActivityList, FitCheck, PatientPicker, grow
 from ccm_timer.ui.presenters import patient_record, tray_text
 from ccm_timer.ui.presenters.tray_state import TrayState
 from ccm_timer.ui.presenters.tray_status import TrayStatus
@@ -206,6 +206,8 @@ class StartDialog(QDialog):
         self.error.setStyleSheet(WARNING_STYLE if warning else ERROR_STYLE)
         self.error.setText(text or "")
         self.error.setVisible(bool(text))
+        if text:
+            grow(self)
 
     def submit(self) -> None:
         category = self.activities.chosen()
