@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
 
 from ccm_timer.services.context import AppContext, open_app
 from ccm_timer.services.security import integrity, keys
+from ccm_timer.ui.presenters.gui_words import error_text
+from ccm_timer.ui.style import ERROR_STYLE
 
 NEW_TEXT = (
     "No system keyring is available on this computer to keep the database key, so CCM "
@@ -31,6 +33,32 @@ NEW_TEXT = (
 )
 EXISTING_TEXT = "The patient data on this computer is protected by a passphrase. Type it to " \
                 "open CCM Timer."
+WRITE_IT_DOWN = "Tick the box once the key is written down; then OK closes this."
+MIN_WIDTH = 480  # the title and the sentences whole, not cut by a narrow dialog
+
+
+def passphrase_hint(new: bool, phrase: str, again: str) -> str:
+    """Why OK is not available yet (empty when it is): what to type next."""
+    if not phrase:
+        return (f"Type a passphrase of at least {keys.MIN_PASSPHRASE} characters." if new
+                else "Type the passphrase.")
+    if not new:
+        return ""
+    if len(phrase) < keys.MIN_PASSPHRASE:
+        left = keys.MIN_PASSPHRASE - len(phrase)
+        return f"{left} more character{'s' if left != 1 else ''} needed."
+    if not again:
+        return "Type the same passphrase again below."
+    if phrase != again:
+        return "The two passphrases differ; type the same one in both boxes."
+    return ""
+
+
+def problem_text(exc: keys.KeyUnavailable) -> str:
+    """The prompt's line about the last try, in the app's words."""
+    if exc.wrong_passphrase:
+        return "That passphrase does not open the patient data; type it again."
+    return error_text(exc)
 
 
 class PassphraseDialog(QDialog):
@@ -38,11 +66,12 @@ class PassphraseDialog(QDialog):
 
     def __init__(self, *, new: bool, problem: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("CCM Timer: passphrase")
+        self.setWindowTitle("Choose a passphrase — CCM Timer" if new else "Unlock CCM Timer")
+        self.setMinimumWidth(MIN_WIDTH)
         self.new = new
         intro = QLabel(NEW_TEXT if new else EXISTING_TEXT)
         intro.setWordWrap(True)
-        self.problem = QLabel(problem)
+        self.problem = QLabel(problem, styleSheet=ERROR_STYLE)
         self.problem.setObjectName("problem")
         self.problem.setWordWrap(True)
         self.problem.setVisible(bool(problem))
@@ -53,9 +82,12 @@ class PassphraseDialog(QDialog):
         self.again.setEchoMode(QLineEdit.EchoMode.Password)
         self.again.setObjectName("again")
         form = QFormLayout()
-        form.addRow("Passphrase:", self.phrase)
+        form.addRow("&Passphrase:", self.phrase)
         if new:
-            form.addRow("Again:", self.again)
+            form.addRow("&Again:", self.again)
+        self.hint = QLabel(wordWrap=True)  # why OK is greyed, said rather than guessed
+        self.hint.setObjectName("hint")
+        self.hint.setStyleSheet("color: palette(placeholder-text);")
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)
@@ -64,17 +96,19 @@ class PassphraseDialog(QDialog):
         for part in (intro, self.problem):
             layout.addWidget(part)
         layout.addLayout(form)
+        layout.addWidget(self.hint)
         layout.addWidget(self.buttons)
         self.phrase.textChanged.connect(self._update)
         self.again.textChanged.connect(self._update)
         self._update()
 
     def _update(self) -> None:
-        text = self.phrase.text()
-        ok = bool(text)
-        if self.new:
-            ok = len(text) >= keys.MIN_PASSPHRASE and text == self.again.text()
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
+        hint = passphrase_hint(self.new, self.phrase.text(), self.again.text())
+        self.hint.setText(hint)
+        self.hint.setVisible(bool(hint))
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(not hint)
+        ok.setToolTip(hint)
 
     def passphrase(self) -> str:
         return self.phrase.text()
@@ -99,7 +133,7 @@ def open_unlocked(
         except keys.KeyUnavailable as exc:
             if not exc.needs_passphrase:
                 raise
-            problem = str(exc) if (exc.wrong_passphrase or phrase is not None) else ""
+            problem = problem_text(exc) if (exc.wrong_passphrase or phrase is not None) else ""
             if exc.new_database and phrase is None:
                 problem = ""
             phrase = ask(exc.new_database, problem, parent)
@@ -110,13 +144,17 @@ def open_unlocked(
 class RecoveryKeyDialog(QDialog):
     """Shows the recovery key once; OK only after the user says it is written down."""
 
-    def __init__(self, recovery_key: str, folder: str, parent: QWidget | None = None) -> None:
+    def __init__(self, recovery_key: str, folder: str, parent: QWidget | None = None, *,
+                 kept_in: str = "keyring") -> None:
         super().__init__(parent)
-        self.setWindowTitle("CCM Timer: recovery key")
+        self.setWindowTitle("Recovery key — CCM Timer")
+        self.setMinimumWidth(MIN_WIDTH)
+        lost = ("If the passphrase is ever forgotten" if kept_in == "passphrase"
+                else "If the key in this computer's keyring is ever lost")
         text = QLabel(
             "Write this recovery key down now and keep it away from this computer. It is "
-            "shown only this once. If the key in the keyring is ever lost, it is the only way "
-            f"to open the patient data in {folder} and its backups.")
+            f"shown only this once. {lost}, it is the only way to open the patient data in "
+            f"{folder} and its backups.")
         text.setWordWrap(True)
         self.key = QLineEdit(recovery_key)
         self.key.setReadOnly(True)
@@ -131,9 +169,14 @@ class RecoveryKeyDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         ok.setEnabled(False)
+        self.hint = QLabel(WRITE_IT_DOWN, styleSheet="color: palette(placeholder-text);")
+        self.hint.setObjectName("hint")  # why OK is greyed
+        ok.setToolTip(WRITE_IT_DOWN)
         self.written.toggled.connect(ok.setEnabled)
+        self.written.toggled.connect(lambda on: (self.hint.setVisible(not on),
+                                                 ok.setToolTip("" if on else WRITE_IT_DOWN)))
         layout = QVBoxLayout(self)
-        for part in (text, self.key, self.written, self.buttons):
+        for part in (text, self.key, self.written, self.hint, self.buttons):
             layout.addWidget(part)
         # Keyboard path: Space ticks the box, Enter confirms; the key stays selectable.
         ok.setDefault(True)
@@ -146,7 +189,8 @@ def show_recovery_key_once(ctx: AppContext, parent: QWidget | None = None) -> bo
     pending = keys.pending_recovery_key(ctx)
     if pending is None:
         return False
-    dialog = RecoveryKeyDialog(pending, str(ctx.paths.data), parent)
+    dialog = RecoveryKeyDialog(pending, str(ctx.paths.data), parent,
+                               kept_in=ctx.protection.kept_in)
     if dialog.exec() == QDialog.DialogCode.Accepted:
         keys.recovery_key_was_shown(ctx)
         return True
