@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime
 
 from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QShowEvent
@@ -137,7 +138,7 @@ class MonthDashboard(QWidget):
         self.error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
         self.error.hide()
         refresh = QPushButton("&Refresh", toolTip="Read every month again (F5)")
-        refresh.clicked.connect(self.reload)
+        refresh.clicked.connect(lambda: self.reload())
         QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.reload)
 
         self.patient = QComboBox(editable=True)
@@ -161,6 +162,7 @@ class MonthDashboard(QWidget):
         self._show_current(None)
         self.memory = window_fit.prepare(self, ctx.paths.settings_dir, "dashboard", WANTED)
         self._opened = False
+        self._earlier_read: datetime | None = None  # when the earlier months were read
 
     def _layout(self, current_box: QGroupBox, refresh: QPushButton) -> None:
         top = QHBoxLayout()
@@ -194,26 +196,38 @@ class MonthDashboard(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
-        if not self._opened or not self.loader.busy:
+        if not self.loader.busy:
+            # Opened again from the tray: this month read again, earlier months as they were
+            # read (each is a month report: Refresh reads them all again).
+            self.reload(every_month=not self._opened)
             self._opened = True
-            self.reload()  # opened again from the tray: the latest figures
 
     def set_signer(self, signer: Signer | None) -> None:
         changed = signer != self.signer
         self.signer = signer
         if changed and self.isVisible():
-            self.reload()
+            self.reload(every_month=False)
 
-    def reload(self) -> None:
+    def reload(self, *, every_month: bool = True) -> None:
         if self.signer is None:
             self._show_error("Sign in to see the dashboard: it shows patients' figures.")
             return
         self._show_error(None)
         record_read(self.ctx, self.signer.name, Read.REPORT, month=self.months[-1],
                     detail="month dashboard, last 12 months")
+        now = self.ctx.now()
+        months = [str(m) for m in trends.last_months(now, self.ctx.zone)]
+        if months != self.months:  # a new month began while the window stayed open
+            self.months = months
+            self.chart.set_months(months)
+            every_month = True
+        if every_month or self._earlier_read is None:
+            self._earlier_read = now
+        wanted = [m for m in months if every_month or m == months[-1]
+                  or m not in self.chart.trends]
         self.status.setText("Reading the months…")
         self._fill_patients()
-        self.loader.request([parse_month(m) for m in self.months])
+        self.loader.request([parse_month(m) for m in wanted])
         if self.days is not None:
             self._show_days(self.days.mrn, self.program.currentData())
 
@@ -224,8 +238,13 @@ class MonthDashboard(QWidget):
             self._show_current(trend)
 
     def _finished(self) -> None:
-        when = self.ctx.now().astimezone(self.ctx.zone).strftime("%H:%M")
-        self.status.setText(f"Read at {when} · times in {self.ctx.zone.key}")
+        zone = self.ctx.zone
+        when = self.ctx.now().astimezone(zone).strftime("%H:%M")
+        earlier = (self._earlier_read or self.ctx.now()).astimezone(zone).strftime("%H:%M")
+        said = (f"Read at {when}" if earlier == when else
+                f"This month read at {when}, earlier months at {earlier} (Refresh reads "
+                "them again)")
+        self.status.setText(f"{said} · times in {zone.key}")
         self.loaded.emit()
 
     def _failed(self, exc: BaseException) -> None:

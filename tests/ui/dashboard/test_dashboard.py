@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ast
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QColor
 
 from ccm_timer.services.month import trends
+from ccm_timer.services.timing import entries
 from ccm_timer.ui.dashboard.daily_chart import BOTTOM, LEFT, RIGHT, DailyMinutes
 from ccm_timer.ui.dashboard.dashboard_window import MonthDashboard
 from ccm_timer.ui.presenters import trends as words
@@ -111,3 +113,27 @@ def test_nothing_outside_the_dashboard_imports_it_so_the_tray_starts_without_it(
             if any(n.startswith("ccm_timer.ui.dashboard") for n in names):
                 importers.append(str(path.relative_to(ui)))
     assert importers == []
+
+
+def test_opened_again_it_reads_this_month_again_and_refresh_reads_every_month(
+        month_clinic, make_tray, qtbot, clock) -> None:
+    ctx, _ = month_clinic  # the clock on 1 December, 10:00 in New York
+    tray = make_tray(ctx)
+    window = _opened(tray, qtbot)
+    assert window.chart.trends["2026-12"].seconds == 0
+    november = window.chart.trends["2026-11"].seconds
+    for start in (datetime(2026, 12, 1, 13, 0, tzinfo=UTC), datetime(2026, 11, 20, 15, 0,
+                                                                      tzinfo=UTC)):
+        entries.add_manual(ctx, patient_mrn="T1001", category_slug="phone-call", start=start,
+                           end=start + timedelta(minutes=10), clinician=NURSE)
+    clock.advance(timedelta(minutes=5))
+    window.close()
+    _opened(tray, qtbot)
+    assert window.chart.trends["2026-12"].seconds == 600
+    assert window.chart.trends["2026-11"].seconds == november  # as read before
+    assert window.status.text().startswith(
+        "This month read at 10:05, earlier months at 10:00 (Refresh reads them again)")
+    window.reload()
+    qtbot.waitUntil(lambda: not window.loader.busy, timeout=20_000)
+    assert window.chart.trends["2026-11"].seconds == november + 600
+    assert window.status.text() == "Read at 10:05 · times in America/New_York"
