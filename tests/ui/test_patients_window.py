@@ -53,6 +53,10 @@ def test_search_as_you_type_is_read_once_it_settles(clinic, tray, audit_trail, q
     assert ("read.patient", NURSE, "patient record") in reads
     assert window.pane.name.text() == "Testpatient, Alma"
     assert window.pane.record is not None and window.pane.record.count() == 4
+    record, reads = window.pane.record, len(audit_trail(clinic))
+    window.search.setText("T100")  # still shows her: her record is neither rebuilt nor read
+    assert window.pane.record is record and window.current.mrn == "T1001"
+    assert len(audit_trail(clinic)) == reads
 
 
 def test_add_then_edit_with_care_manager_and_practitioner(clinic, tray, audit_trail) -> None:

@@ -11,6 +11,7 @@ not: record_access.py)."""
 
 from __future__ import annotations
 
+from datetime import date
 from importlib.util import find_spec
 from typing import TYPE_CHECKING
 
@@ -64,6 +65,7 @@ class PatientsWindow(QWidget):
         self.names: dict = {}
         self.people: list[clinicians.ClinicianView] = []
         self.current: PatientView | None = None
+        self.stale = True
         self.dialog: QWidget | None = None
         self.read_query: str | None = None  # the search whose read is still to record
         self.settle = QTimer(self, singleShot=True, interval=SEARCH_SETTLES_MS)
@@ -125,8 +127,8 @@ class PatientsWindow(QWidget):
         column.addWidget(self.count)
         column.addWidget(self.table, 1)
         column.addLayout(actions)
-        column.addWidget(self.note)
-        column.addWidget(self.error)
+        for line in (self.note, self.error):
+            column.addWidget(line)
         self.pane = RecordPane(self.ctx, self._actor)
         self.pane.open_button.clicked.connect(self.open_month)
         self.pane.start_button.clicked.connect(self.start_timer)
@@ -135,8 +137,6 @@ class PatientsWindow(QWidget):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(self.pane)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 3)
         split.setChildrenCollapsible(False)
         split.setSizes([480, 740])
         layout = QVBoxLayout(self)
@@ -162,6 +162,7 @@ class PatientsWindow(QWidget):
             return
         self.names = rows.names_by_id(self.people)
         self.index = PatientIndex(found)
+        self.stale = True  # the record beside the list is read again too
         self.apply_filter(audit=False)
         self._read(rows.read_detail(len(self.shown), self.search.text()))
 
@@ -212,7 +213,7 @@ class PatientsWindow(QWidget):
             self.table.clearSelection()
             self._show(None)
 
-    def _today(self):
+    def _today(self) -> date:
         return self.ctx.now().astimezone(self.ctx.zone).date()
 
     def select_mrn(self, mrn: str) -> bool:
@@ -226,20 +227,19 @@ class PatientsWindow(QWidget):
         picked = self.table.selectionModel().selectedRows()
         self._show(self.shown[picked[0].row()] if picked else None)
 
-    def _show(self, patient: PatientView | None, *, read: bool = True,
-              rebuild: bool = False) -> None:
+    def _show(self, patient: PatientView | None, *, read: bool = True) -> None:
         """The patient's record beside the list (its read audited), or the placeholder."""
         changed = (patient.mrn if patient else None) != (
             self.current.mrn if self.current else None)
         self.current = patient
         if patient is not None and read and changed:
             self._read("patient record", patient)
-        self.pane.show_patient(patient, self.names, self.signer, self._today(),
-                               rebuild=rebuild)
+        if changed or self.stale:  # typing a search that keeps the patient reads nothing
+            self.pane.show_patient(patient, self.names, self.signer, self._today())
+            self.stale = False
         self._enable()
 
-    def _record_saved(self) -> None:
-        """A part of the record was saved in a panel: the list's programs follow it."""
+    def _record_saved(self) -> None:  # saved in a panel: the list's programs follow it
         self.reload()
 
     # -- who may ---------------------------------------------------------------------------
@@ -391,8 +391,7 @@ class PatientsWindow(QWidget):
 
 
 def _roster_import_available() -> bool:
-    """Whether the setup package with its roster import is installed (built beside this
-    window; without it the button is left out)."""
+    """Whether the setup package (its roster import) is there; without it, no button."""
     try:
         spec = find_spec("ccm_timer.ui.setup")
     except (ImportError, ValueError):
