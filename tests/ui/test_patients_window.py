@@ -164,3 +164,12 @@ def test_fits_a_small_screen(clinic, tray) -> None:
     room = window.screen().availableGeometry()
     assert window.width() <= room.width() and window.height() <= room.height()
     assert window.minimumWidth() <= room.width() and window.minimumHeight() <= room.height()
+
+
+def test_import_roster_opens_the_setup_roster_import(clinic, tray) -> None:
+    window = _open(tray)
+    assert window.import_button is not None and window.import_button.isEnabled()
+    dialog = window.import_roster()
+    assert dialog.isVisible() and dialog.windowTitle() == "Import a patient roster"
+    dialog.imported.emit(0)  # after a write the list is read again
+    assert len(window.shown) == 3
