@@ -364,7 +364,10 @@ class TrayApp(QObject):
         self._quit_app()
 
     def shutdown(self) -> None:
-        """Stop the clocks and the delivery thread (also on a session logout)."""
+        """Stop the clocks and the delivery thread (also on a session logout), and close
+        every window while Qt and Python are both whole: the overview's and Today's (their
+        month is computed on a thread) as well as the office's."""
         self.sync.stop()
         self.office.close()
+        self.windows.close()
         self.controller.shutdown()

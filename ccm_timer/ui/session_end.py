@@ -8,6 +8,10 @@ to a socket that a QSocketNotifier watches, Qt wakes, and the quit runs on the G
 (the heartbeat released, the -wal checkpointed into the database, the files closed).
 The session manager's own request (commitDataRequest, sent before it ends the session and
 answered while it may still cancel) only checkpoints.
+
+At the loop's end (aboutToQuit) the wake-up is undone while Qt and Python are both whole:
+left in place, a signal during the interpreter's end would write into the socket's file
+descriptor after the socket is gone, or into whatever file reuses its number.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ class SessionEnd(QObject):
         self._save = save
         self.received: int | None = None
         self.ended = False
+        self._closed = False
         self._read, self._write = socket.socketpair()
         for end in (self._read, self._write):
             end.setblocking(False)
@@ -46,11 +51,25 @@ class SessionEnd(QObject):
         self._notifier.activated.connect(self._woken)
         if isinstance(app, QGuiApplication):  # the session manager speaks to GUI apps
             app.commitDataRequest.connect(self._commit_data)
+        app.aboutToQuit.connect(self.close)
+
+    def close(self) -> None:
+        """No more wake-ups: a signal from now on is only noted (`received`), as the quit
+        is already under way."""
+        if self._closed:
+            return
+        self._closed = True
+        signal.set_wakeup_fd(-1)
+        self._notifier.setEnabled(False)
+        for end in (self._read, self._write):
+            end.close()
 
     def _on_signal(self, number: int, _frame: Any) -> None:
         self.received = number  # no Qt here: the notifier below runs the quit
 
     def _woken(self, *_: Any) -> None:
+        if self._closed:
+            return
         with contextlib.suppress(OSError):
             self._read.recv(64)
         if self.ended:  # only signals write to the socket: one is reason enough
