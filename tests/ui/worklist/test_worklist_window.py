@@ -1,0 +1,134 @@
+"""The worklist window (ui/worklist/), opened from the tray's flow as the menu opens it, on
+the busy November of the fixtures (24 November, the nurse signed in)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from PySide6.QtCore import Qt
+from sqlmodel import select
+
+from ccm_timer.services.timing import entries
+from ccm_timer.store.models import Clinician, Patient
+from ccm_timer.ui.presenters import worklist as text
+from tests.fixtures.clinic import NURSE, PHYSICIAN
+
+
+def care_manager(ctx, mrn: str, name: str) -> None:
+    with ctx.write() as session:
+        row = session.exec(select(Patient).where(Patient.mrn == mrn)).one()
+        row.care_manager_id = session.exec(select(Clinician.id).where(
+            Clinician.name == name)).one()
+        session.add(row)
+
+
+def opened(qtbot, tray):
+    window = tray.office.show("worklist")
+    qtbot.waitUntil(lambda: window.worklist is not None and not window.loading, timeout=15_000)
+    return window
+
+
+def cell(window, row: int, title: str) -> str:
+    return window.model.index(row, text.TITLES.index(title)).data()
+
+
+def test_opens_masked_by_urgency_and_audits_the_read(qtbot, busy_clinic, make_tray,
+                                                     audit_trail):
+    tray = make_tray(busy_clinic)
+    before = len(audit_trail(busy_clinic))
+    window = opened(qtbot, tray)
+    assert window.windowTitle() == "Worklist — November 2026"  # no patient in the title
+    first = window.shown_rows()[0]
+    assert (first.mrn, first.program) == ("T2010", "CCM")
+    assert cell(window, 0, "Patient") == "L.S. …010"  # masked, as the tray masks
+    assert window.table.isColumnHidden(text.MRN_COLUMN)
+    assert cell(window, 0, "Still needed") == "20 min to 99490"
+    assert cell(window, 0, "Contact") == text.NO_CONTACT
+    assert "7 days left in November 2026" in window.summary.text()
+    reads = [e for e in audit_trail(busy_clinic, since=before) if e[0] == "read.report"]
+    assert [(e[1], e[3]["detail"]) for e in reads] == [(NURSE, "worklist")]
+    window.close()
+    tray.office.show("worklist")  # opened again: read again
+    qtbot.waitUntil(lambda: len([e for e in audit_trail(busy_clinic, since=before)
+                                 if e[0] == "read.report"]) == 2, timeout=15_000)
+
+
+def test_full_names_when_not_masked(qtbot, busy_clinic, make_tray):
+    busy_clinic.update_settings(mask_patients=False)
+    window = opened(qtbot, make_tray(busy_clinic))
+    assert cell(window, 0, "Patient") == "Specimen, Lars"
+    assert not window.table.isColumnHidden(text.MRN_COLUMN)
+
+
+def test_filters(qtbot, busy_clinic, make_tray):
+    care_manager(busy_clinic, "T2014", PHYSICIAN)
+    window = opened(qtbot, make_tray(busy_clinic))
+    all_rows = len(window.shown_rows())
+    window.choose(program="RPM")
+    assert {r.program for r in window.shown_rows()} == {"RPM"}
+    assert window.summary.text().startswith(f"Showing {len(window.shown_rows())} of "
+                                            f"{all_rows}")
+    window.choose(program="", no_contact_only=True)
+    assert [r.mrn for r in window.shown_rows()] == ["T2010"]
+    window.choose(no_contact_only=False)
+    physician = window.manager_box.findText(PHYSICIAN)
+    window.manager_box.setCurrentIndex(physician)
+    assert [r.mrn for r in window.shown_rows()] == ["T2014"]
+    window.choose(program="RPM")
+    assert window.shown_rows() == []
+    assert window.pages.currentWidget() is window.empty
+    assert "No patient matches these filters" in window.empty.text()
+
+
+def test_a_care_manager_sees_their_own_patients_first(qtbot, busy_clinic, make_tray):
+    care_manager(busy_clinic, "T2001", NURSE)
+    window = opened(qtbot, make_tray(busy_clinic))
+    assert window.manager_box.currentText() == NURSE
+    assert [r.mrn for r in window.shown_rows()] == ["T2001"]
+
+
+def test_sorting_by_a_column_uses_its_value(qtbot, busy_clinic, make_tray):
+    window = opened(qtbot, make_tray(busy_clinic))
+    window.table.sortByColumn(text.TITLES.index("Minutes"), Qt.SortOrder.DescendingOrder)
+    minutes = [r.seconds for r in window.shown_rows()]
+    assert minutes == sorted(minutes, reverse=True)
+    window.table.sortByColumn(text.TITLES.index("Contact"), Qt.SortOrder.AscendingOrder)
+    assert window.shown_rows()[0].no_contact
+
+
+def test_one_click_starts_a_timer_for_the_row(qtbot, busy_clinic, make_tray):
+    tray = make_tray(busy_clinic)
+    window = opened(qtbot, tray)
+    row = next(n for n, r in enumerate(window.shown_rows()) if r.mrn == "T2001")
+    window.table.selectRow(row)
+    window.start_button.click()
+    start = tray.dialogs["start"]
+    assert start.isVisible()
+    assert start.picker.chosen().mrn == "T2001"
+
+
+def test_open_month_shows_the_patient(qtbot, busy_clinic, make_tray):
+    tray = make_tray(busy_clinic)
+    window = opened(qtbot, tray)
+    window.table.selectRow(0)
+    window.open_button.click()
+    assert ("T2010", "2026-11") in tray.windows.overview.patient_windows
+
+
+def test_recorded_time_refreshes_it(qtbot, busy_clinic, make_tray, clock):
+    tray = make_tray(busy_clinic)
+    window = opened(qtbot, tray)
+    start = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+    entries.add_manual(busy_clinic, patient_mrn="T2010", category_slug="phone-call",
+                       start=start, end=start + timedelta(minutes=20), clinician=PHYSICIAN)
+    tray.controller.refresh()  # what the tray does when a commit lands
+    qtbot.waitUntil(lambda: "T2010" not in {r.mrn for r in window.shown_rows()
+                                            if not r.earned}, timeout=15_000)
+
+
+def test_office_person_cannot_start(qtbot, admin_clinic, make_tray):
+    from tests.fixtures.clinic import ADMIN
+
+    window = opened(qtbot, make_tray(admin_clinic, signed_in=ADMIN))
+    assert not window.start_button.isEnabled()
+    assert window.shown_rows()  # T1001 and T1003 have consent
