@@ -22,7 +22,7 @@ from ccm_timer.services.security import keys
 from ccm_timer.services.timing import recovery, timers
 from tests.fixtures.desktop_tools import require_tools
 
-ROUNDS = 300  # each a tick and a menu rebuild; dialogs, windows and input every few
+ROUNDS = 120  # each a tick and a menu rebuild; dialogs, windows and input every few
 
 # The real entry point (`ccm-timer` with no command); the driver is called once the tray
 # is built and holds only a weak reference to it, so the tray's teardown is the real one.
@@ -42,7 +42,7 @@ def counts():
     gc.collect()
     return [sys.getrefcount(o) for o in (True, False, None)]
 
-def measured(name, call, n=200):
+def measured(name, call, n=100):
     call()  # first use builds what later calls reuse
     before = counts()
     for _ in range(n):
@@ -87,7 +87,7 @@ def exercise(tray, app):
     measured("state change", c.refresh)
     measured("privacy lock check", tray.signin.lock.check)
     measured("input through the lock's filter", move)
-    measured("dialogs", dialogs, n=20)
+    measured("dialogs", dialogs, n=10)
     print("DROPS " + json.dumps(drops), file=sys.stderr, flush=True)
     tray.quit()
     leave = next(b for b in tray.quit_box.buttons() if b.text().startswith("&Leave"))
