@@ -45,7 +45,7 @@ class ManualDialog(QDialog):
         self._programs: dict[str, tuple[str, ...] | None] = {}  # read once per use
         self.fit = FitCheck()
         self.setWindowTitle("Add time by hand")
-        self.setMinimumWidth(460)
+        self.setMinimumWidth(540)  # the longest activity without a scroll bar
         self.picker = PatientPicker()
         self.activities = ActivityList()
         self.day = QDateEdit(calendarPopup=True, displayFormat="yyyy-MM-dd")

@@ -124,6 +124,9 @@ class ActivityList(QListWidget):
         super().__init__(parent)
         self.setAccessibleName("Activity")
         self.setMinimumHeight(120)
+        # A long activity wraps onto a second line rather than hiding behind a scroll bar.
+        self.setWordWrap(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.itemDoubleClicked.connect(lambda _item: self.confirmed.emit())
         self._found: list = []
         self.programs: tuple[str, ...] | None = None  # the patient's, when one is highlighted

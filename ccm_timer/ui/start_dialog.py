@@ -55,7 +55,7 @@ class StartDialog(QDialog):
         self._live = False
         self.fit = FitCheck()
         self.setWindowTitle("Start timer")
-        self.setMinimumWidth(460)
+        self.setMinimumWidth(540)  # the longest activity without a scroll bar
         self.now_label = QLabel()
         self.now_label.setWordWrap(True)
         self.pause_button = QPushButton("Pa&use")

@@ -160,7 +160,7 @@ class EditEntryDialog(ReasonDialog):
         self.activity.setAccessibleName("Activity")
         self.activity.currentIndexChanged.connect(self._changed)
         if view.patient_mrn is not None:  # program-level time stays without a patient
-            shown = QLabel(f"{view.patient_name}    {view.patient_mrn}")
+            self.patient_shown = shown = QLabel(f"{view.patient_name}    {view.patient_mrn}")
             change = QPushButton("C&hange patient…")
             change.setAutoDefault(False)
             row = QHBoxLayout()
@@ -172,11 +172,20 @@ class EditEntryDialog(ReasonDialog):
             self.picker = PatientPicker()
             self.picker.set_index(choices.index)
             self.picker.hide()
-            self.picker.highlighted.connect(lambda _p: self._fill_activities())
+            self.picker.results.setMinimumHeight(80)  # a few matches; the form stays short
+            self.picker.results.setMaximumHeight(120)
+            self.picker.highlighted.connect(self._patient_picked)
             change.clicked.connect(self._show_picker)
-            self.form.addRow("&Patient", self.patient_row)
+            self.form.addRow("Patient", self.patient_row)  # its button has the key
             self.form.addRow("", self.picker)
         self.form.addRow("&Activity", self.activity)
+        self._fill_activities()
+
+    def _patient_picked(self, patient) -> None:
+        was = f"{self.view.patient_name}    {self.view.patient_mrn}"
+        moved = patient is not None and patient.mrn != self.view.patient_mrn
+        self.patient_shown.setText(f"{was}  →  {patient.display_name}    {patient.mrn}"
+                                   if moved else was)
         self._fill_activities()
 
     def _show_picker(self) -> None:
