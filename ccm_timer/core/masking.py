@@ -34,8 +34,10 @@ def first_grapheme(text: str) -> str:
     return text[start:end]
 
 
-def _isolated(part: str) -> str:
-    """`part` isolated when it holds right-to-left letters; left-to-right text as it is."""
+def isolated(part: str) -> str:
+    """`part` isolated when it holds right-to-left letters (so an Arabic name leading a line,
+    like the PDF's running head, does not turn the whole line right to left); other text as
+    it is."""
     rtl = any(unicodedata.bidirectional(c) in ("R", "AL") for c in part)
     return f"{FSI}{part}{PDI}" if rtl else part
 
@@ -43,5 +45,5 @@ def _isolated(part: str) -> str:
 def masked_label(family: str, given: str, mrn: str) -> str:
     given_initial, family_initial = first_grapheme(given), first_grapheme(family)
     tail = unicodedata.normalize("NFC", mrn.strip())[-3:]
-    return (f"{_isolated(given_initial)}.{_isolated(family_initial)}. "
-            f"…{_isolated(tail)}")
+    return (f"{isolated(given_initial)}.{isolated(family_initial)}. "
+            f"…{isolated(tail)}")

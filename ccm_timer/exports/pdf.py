@@ -8,10 +8,13 @@ the command line) never load Qt. Works without a screen (the offscreen platform)
 from __future__ import annotations
 
 import os
+import unicodedata
 from collections.abc import Set as AbstractSet
 from datetime import date
 from html import escape
 from typing import Any
+
+from ccm_timer.core.masking import isolated
 
 _APP: Any = None  # the application made for a command-line render, kept alive
 
@@ -240,17 +243,73 @@ def to_html(doc: dict[str, Any]) -> str:
     return f"<html><head><style>{_STYLE}</style></head><body>{body}</body></html>"
 
 
-def _font() -> Any:
+BASE_FAMILIES = ("DejaVu Sans", "Segoe UI", "Arial", "Helvetica")
+# Tried first for what the base lacks (Chinese, Japanese, Korean names): maintained free fonts
+# a Debian, Fedora or Windows machine has; then any other font on the system.
+FALLBACK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC",
+                     "Droid Sans Fallback", "WenQuanYi Micro Hei", "Microsoft YaHei",
+                     "Noto Sans", "Noto Sans Arabic", "Noto Sans Hebrew")
+
+
+def _texts(value: Any) -> Any:
+    if isinstance(value, str):
+        yield value
+    for item in value.values() if isinstance(value, dict) else (
+            value if isinstance(value, (list, tuple)) else ()):
+        yield from _texts(item)
+
+
+def font_plan(doc: dict[str, Any]) -> tuple[list[str], set[str]]:
+    """The font families the PDF uses, in fallback order: the base, then system fonts (and
+    any in resources/fonts) for the document's characters the base lacks; and the characters
+    no font here has, which would print as empty boxes."""
+    _ensure_app()
+    from PySide6.QtGui import QFont, QFontDatabase, QRawFont
+
+    from ccm_timer.paths import resource_root
+
+    def raw(family: str) -> QRawFont:  # supportsCharacter takes ord(c): its str form is Latin-1
+        return QRawFont.fromFont(QFont(family))
+
+    folder = resource_root() / "fonts"
+    for path in sorted(folder.glob("*.[ot]t[fc]")) if folder.is_dir() else ():
+        QFontDatabase.addApplicationFont(str(path))  # a clinic's or packager's font
+    needed = {c for text in _texts(doc) for c in text if c.isprintable() and not c.isspace()}
+    installed = QFontDatabase.families()
+    base = raw(next((f for f in BASE_FAMILIES if f in installed), BASE_FAMILIES[0]))
+    missing = {c for c in needed if not base.supportsCharacter(ord(c))}
+    families = list(BASE_FAMILIES)
+    for family in [*(f for f in FALLBACK_FAMILIES if f in installed), *installed]:
+        if not missing:
+            break
+        font = raw(family)
+        covered = {c for c in missing if font.supportsCharacter(ord(c))}
+        if covered and family not in families:
+            families.append(family)
+            missing -= covered
+    return families, missing
+
+
+def _font(families: list[str] | None = None) -> Any:
     """A plain sans-serif without ligatures: "ff" stays two letters, so text copied or
-    searched in the PDF (and read back by pdftotext) is the text we wrote."""
+    searched in the PDF (and read back by pdftotext) is the text we wrote. `families`: the
+    fallbacks, in order, for letters the first lacks (font_plan)."""
     from PySide6.QtGui import QFont
 
     font = QFont()
-    font.setFamilies(["DejaVu Sans", "Segoe UI", "Arial", "Helvetica"])
+    font.setFamilies(families or list(BASE_FAMILIES))
     font.setStyleHint(QFont.StyleHint.SansSerif)
     for tag in ("liga", "clig", "dlig"):
         font.setFeature(QFont.Tag(tag), 0)
     return font
+
+
+def _no_font_notice(missing: set[str]) -> str:
+    scripts = sorted({unicodedata.name(c, "OTHER").split()[0] for c in missing})
+    return (f'<p class="banner">Some letters ({_e(", ".join(scripts))} script) have no font on '
+            "this computer and print as empty boxes; install a font that has them (for "
+            "Chinese, Japanese or Korean names: Noto Sans CJK, on Debian the fonts-noto-cjk "
+            "package) and export again.</p>")
 
 
 def _running_heads(text: Any, body_height: float, doc: dict) -> list[str]:
@@ -274,7 +333,7 @@ def _running_heads(text: Any, body_height: float, doc: dict) -> list[str]:
             heads.append(f"Care management report: {month}")
         else:
             p = doc["patients"][owner]
-            heads.append(f"{p['name']}   MRN {p['mrn']}   {month}")
+            heads.append(f"{isolated(p['name'])}   MRN {p['mrn']}   {month}")
     return heads
 
 
@@ -294,8 +353,12 @@ def render(doc: dict[str, Any]) -> bytes:
     writer.setCreator("CCM Timer")
     text = QTextDocument()
     text.documentLayout().setPaintDevice(writer)  # lay out in the PDF's own units
-    text.setDefaultFont(_font())
-    text.setHtml(to_html(doc))
+    families, missing = font_plan(doc)
+    text.setDefaultFont(_font(families))
+    html = to_html(doc)
+    if missing:
+        html = html.replace("<body>", "<body>" + _no_font_notice(missing), 1)
+    text.setHtml(html)
     # As QTextDocument.print_ does: the page is the whole paintable area and the root
     # frame's top and bottom margins repeat on every page, so rows are never cut by a
     # page edge; the running head and the foot go in those margins.
@@ -308,7 +371,7 @@ def render(doc: dict[str, Any]) -> bytes:
     text.rootFrame().setFrameFormat(frame)
     text.setPageSize(QSizeF(width, height))
     heads = _running_heads(text, height, doc)
-    small = _font()
+    small = _font(families)
     small.setPointSizeF(7.5)
     painter = QPainter(writer)
     try:
