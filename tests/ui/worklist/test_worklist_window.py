@@ -6,20 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import Qt
-from sqlmodel import select
 
 from ccm_timer.services.timing import entries
-from ccm_timer.store.models import Clinician, Patient
 from ccm_timer.ui.presenters import worklist as text
 from tests.fixtures.clinic import NURSE, PHYSICIAN
-
-
-def care_manager(ctx, mrn: str, name: str) -> None:
-    with ctx.write() as session:
-        row = session.exec(select(Patient).where(Patient.mrn == mrn)).one()
-        row.care_manager_id = session.exec(select(Clinician.id).where(
-            Clinician.name == name)).one()
-        session.add(row)
 
 
 def opened(qtbot, tray):
@@ -60,7 +50,7 @@ def test_full_names_when_not_masked(qtbot, busy_clinic, make_tray):
     assert not window.table.isColumnHidden(text.MRN_COLUMN)
 
 
-def test_filters(qtbot, busy_clinic, make_tray):
+def test_filters(qtbot, busy_clinic, make_tray, care_manager):
     care_manager(busy_clinic, "T2014", PHYSICIAN)
     window = opened(qtbot, make_tray(busy_clinic))
     all_rows = len(window.shown_rows())
@@ -80,7 +70,8 @@ def test_filters(qtbot, busy_clinic, make_tray):
     assert "No patient matches these filters" in window.empty.text()
 
 
-def test_a_care_manager_sees_their_own_patients_first(qtbot, busy_clinic, make_tray):
+def test_a_care_manager_sees_their_own_patients_first(qtbot, busy_clinic, make_tray,
+                                                       care_manager):
     care_manager(busy_clinic, "T2001", NURSE)
     window = opened(qtbot, make_tray(busy_clinic))
     assert window.manager_box.currentText() == NURSE
