@@ -158,3 +158,12 @@ def test_alt_d_is_add_not_the_date(clinic, make_tray):
     dialog = tray.dialogs["manual"]
     words = {w.text() for w in dialog.findChildren(QLabel) if "&" in w.text()}
     assert dialog.add.text() == "A&dd" and not any("&d" in w.lower() for w in words)
+
+
+def test_the_switch_dialogs_now_line_ticks(clinic, make_tray, qtbot):
+    timers.start(clinic, patient_mrn="T1001", category_slug="phone-call")
+    tray = make_tray(clinic)
+    dialog = _start(tray, qtbot)
+    before = dialog.now_label.text()
+    dialog.tick(65, tray.status)  # what the controller's tick hands on, once a second
+    assert dialog.now_label.text() != before and dialog.now_label.text().endswith("0:01:05")
