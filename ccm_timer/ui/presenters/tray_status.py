@@ -14,6 +14,7 @@ from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import clinicians
 from ccm_timer.services.timing import recent, timers
 from ccm_timer.services.timing.recent import RecentPair
+from ccm_timer.ui.presenters.gui_words import error_text
 from ccm_timer.ui.presenters.tray_state import TrayState
 
 RECENT_COUNT = 5
@@ -80,7 +81,7 @@ def snapshot(ctx: AppContext, clinician_id: str | None = None) -> TrayStatus:
         pairs = recent.recent_pairs(ctx, str(who.id), RECENT_COUNT + 1)
         others = timers.others_live(ctx, str(who.id)) if len(found) > 1 else ()
     except UserError as exc:
-        return TrayStatus(TrayState.IDLE, mask_patients=mask, problem=str(exc))
+        return TrayStatus(TrayState.IDLE, mask_patients=mask, problem=error_text(exc))
     entry = status.entry
     if entry is not None:
         pairs = [p for p in pairs if (p.patient_mrn, p.category) != (

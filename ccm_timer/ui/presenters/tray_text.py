@@ -98,8 +98,7 @@ def signed_in(status: TrayStatus) -> str:
 
 
 def setup_hint() -> str:
-    return ("Add a clinician first: run `ccm-timer clinician add --name NAME --credential RN "
-            "--role clinical_staff --default`.")
+    return "Add a clinician first: choose “Set up CCM Timer…” in the CCM Timer menu."
 
 
 def recorded(rec, mask: bool) -> tuple[str, str]:

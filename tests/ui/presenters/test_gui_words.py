@@ -67,3 +67,10 @@ def test_key_and_folder_messages_lose_their_commands(text):
 def test_a_message_with_nothing_of_the_command_line_is_left_as_it_is():
     text = "The end is not after the start; check the times."
     assert in_app(text) == text
+
+
+def test_the_setup_hint_names_the_menu_entry_not_a_command():
+    from ccm_timer.ui.presenters import tray_text
+
+    assert not DEVELOPER.search(tray_text.setup_hint())
+    assert "Set up CCM Timer…" in tray_text.setup_hint()
