@@ -1,5 +1,5 @@
-"""Settings: default clinician, privacy, reminder, start at login, and (saved at once, in
-their own section) the delivery targets.
+"""Settings: default clinician, privacy, reminder, the month-end worklist message, start at
+login, and (saved at once, in their own section) the delivery targets.
 
 Once the clinic has an administrator, only one signed in changes them; anyone else sees
 them read-only with one quiet line saying so. Start at login (this computer's login item)
@@ -48,6 +48,11 @@ class SettingsDialog(QDialog):
             "screen others can see.")
         self.reminder = QSpinBox(minimum=0, maximum=600, singleStep=5, suffix=" min")
         self.reminder.setSpecialValueText("Never")
+        self.worklist = QCheckBox("Near month &end, tell me each day how many patients are "
+                                  "still short of time")
+        self.worklist.setToolTip(
+            "In the month's last five days, one message a day counts them (no names); "
+            "the worklist shows who they are.")
         self.login = QCheckBox("Start CCM Timer when I &log in")
         self.error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
         self.error.hide()
@@ -58,6 +63,7 @@ class SettingsDialog(QDialog):
         form.addRow("Privacy", self.full_names)
         form.addRow("&Remind me after", self.reminder)
         form.addRow("", QLabel("…that a timer is still running (0: never)."))
+        form.addRow("Worklist", self.worklist)
         form.addRow("Login", self.login)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
@@ -85,6 +91,8 @@ class SettingsDialog(QDialog):
         self.reminder.setValue(settings.reminder_minutes)
         self.full_names.setEnabled(editable)
         self.reminder.setEnabled(editable)
+        self.worklist.setChecked(settings.worklist_reminder)
+        self.worklist.setEnabled(editable)
         self.login.setChecked(settings.start_at_login)
         self.read_only.setVisible(not editable)
         self.show_error(None)
@@ -103,9 +111,13 @@ class SettingsDialog(QDialog):
                              "reminder_minutes": shown.reminder_minutes,
                              "start_at_login": self.login.isChecked()})
             return
-        self.saved.emit({
+        values = {
             "default_clinician": self.clinician.currentData(),
             "mask_patients": not self.full_names.isChecked(),
             "reminder_minutes": self.reminder.value(),
             "start_at_login": self.login.isChecked(),
-        })
+        }
+        # Given only when changed: the save path takes it as one more clinic setting.
+        if shown is None or self.worklist.isChecked() != shown.worklist_reminder:
+            values["worklist_reminder"] = self.worklist.isChecked()
+        self.saved.emit(values)
