@@ -305,13 +305,17 @@ class TimerController(QObject):
 
     def save_settings(self, *, default_clinician: str | None, mask_patients: bool,
                       reminder_minutes: int, start_at_login: bool,
-                      data_dir: str | None = None) -> None:
+                      data_dir: str | None = None,
+                      worklist_reminder: bool | None = None) -> None:
         """The clinic's settings as the signed-in administrator (settings_changes); the
         login item is this computer's, anyone's who is signed in. A refusal comes before
-        anything is written, the login item included."""
+        anything is written, the login item included. `worklist_reminder` is given only
+        when the dialog changed it."""
         values = {"default_clinician": default_clinician, "mask_patients": mask_patients,
                   "reminder_minutes": max(0, int(reminder_minutes)),
                   "start_at_login": start_at_login}
+        if worklist_reminder is not None:
+            values["worklist_reminder"] = bool(worklist_reminder)
         settings_changes.check(self.ctx, self.signer, values)
         if start_at_login != self.ctx.settings.start_at_login or start_at_login:
             if start_at_login:
