@@ -34,7 +34,9 @@ class RecordFlow:
         if not self.controller.status.live:
             return
         dialog = self.host.dialog("stop", self._make_stop)
-        dialog.prepare(self.controller.status, self.controller.elapsed())
+        # The stop is at this moment, not when the note is typed (controller.choose_stop).
+        chosen = self.controller.choose_stop()
+        dialog.prepare(self.controller.status, chosen.elapsed, chosen)
         self.host.present(dialog)
 
     def _make_stop(self) -> QDialog:
@@ -47,7 +49,7 @@ class RecordFlow:
     def _submit_stop(self, note: str) -> None:
         dialog = self.host.dialogs["stop"]
         try:
-            rec = self.controller.stop(note)
+            rec = self.controller.stop(note, chosen=dialog.chosen)
         except UserError as exc:
             dialog.show_error(str(exc))
             return
