@@ -240,15 +240,21 @@ def reminder_text(wl: Worklist, rows: Iterable[WorkRow] | None = None) -> str | 
     if not 0 < wl.days_left <= REMIND_DAYS:
         return None
     short = short_of_first_code(wl.rows if rows is None else rows)
-    patients = {r.mrn for r in short}
-    if not patients:
+    under: dict[str, int] = {}  # each patient under their nearest first threshold
+    for row in short:
+        under[row.mrn] = min(under.get(row.mrn, row.threshold_minutes), row.threshold_minutes)
+    if not under:
         return None
-    count = _plural(len(patients), "patient")
     days = _plural(wl.days_left, "day")
-    thresholds = {r.threshold_minutes for r in short}
-    if len(thresholds) == 1:
-        return f"{count} under {thresholds.pop()} minutes, {days} left"
-    return f"{count} short of this month's minutes, {days} left"
+    groups = sorted({m: sum(1 for v in under.values() if v == m)
+                     for m in under.values()}.items())
+    if len(groups) > 3:
+        return f"{_plural(len(under), 'patient')} short of this month's minutes, {days} left"
+    (minutes, count), *rest = groups
+    parts = [f"{_plural(count, 'patient')} under {minutes} minutes"]
+    parts += [f"{n} under {m}" for m, n in rest]
+    said = parts[0] if not rest else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"{said}, {days} left"
 
 
 def _plural(n: int, word: str) -> str:

@@ -86,10 +86,11 @@ def test_reminder_counts_only_near_month_end(busy_clinic, clock):
     wl = worklist.worklist(busy_clinic)
     assert wl.days_left == 3
     # T2010, T2001, T2014 under 20 (CCM) and T2007 under 30 (PCM): two thresholds.
-    assert worklist.reminder_text(wl) == "4 patients short of this month's minutes, 3 days left"
+    assert worklist.reminder_text(wl) == "3 patients under 20 minutes and 1 under 30, 3 days left"
     ccm = wl.filtered(program="CCM")
     assert worklist.reminder_text(wl, ccm) == "3 patients under 20 minutes, 3 days left"
     assert worklist.reminder_text(wl, ccm[:1]) == "1 patient under 20 minutes, 3 days left"
+    assert worklist.reminder_text(wl, ()) is None  # nobody short: no message
 
 
 def test_days_left_counts_today():
@@ -109,3 +110,16 @@ def test_running_time_counts_and_another_month(busy_clinic, clock):
     october = worklist.worklist(busy_clinic, "2026-10")
     assert october.days_left == 0 and october.month == "2026-10"
     assert clock.now() > datetime(2026, 11, 24, tzinfo=UTC)
+
+
+def test_reminder_wording_for_many_thresholds():
+    def row(mrn: str, minutes: int) -> worklist.WorkRow:
+        return worklist.WorkRow(mrn, "Testpatient", "Alma", "CCM", 0, minutes * 60, "X",
+                                minutes * 60, False, True)
+
+    rows = (row("T1", 20), row("T1", 30), row("T2", 30), row("T3", 60), row("T4", 70))
+    wl = worklist.Worklist("2026-11", "America/New_York", date(2026, 11, 30), 1, rows)
+    # T1 counts once, under its nearest threshold.
+    assert worklist.reminder_text(wl, rows[:4]) == (
+        "1 patient under 20 minutes, 1 under 30 and 1 under 60, 1 day left")
+    assert worklist.reminder_text(wl) == "4 patients short of this month's minutes, 1 day left"

@@ -23,7 +23,7 @@ def test_counts_once_a_day_near_month_end(qtbot, busy_clinic, clock, make_tray):
     tray = make_tray(busy_clinic)
     reminder = started(tray)
     reminder.check()
-    shown(qtbot, tray, "4 patients short of this month's minutes, 3 days left")
+    shown(qtbot, tray, "3 patients under 20 minutes and 1 under 30, 3 days left")
     assert reminder.shown_path.read_text().strip() == "2026-11-28"
     # The tray started again the same day: not repeated.
     again = month_end.MonthEndReminder(tray.office)
