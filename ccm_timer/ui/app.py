@@ -184,6 +184,7 @@ class TrayApp(QObject):
 
         dialog = StartDialog(record_status=lambda mrn: record_status(self.ctx, mrn))
         dialog.submitted.connect(self._submit_start)
+        self.controller.ticked.connect(lambda elapsed: dialog.tick(elapsed, self.status))
         dialog.pause_requested.connect(lambda: (self.toggle_pause(), dialog.accept()))
         dialog.stop_requested.connect(lambda: (dialog.accept(), self.show_stop()))
         dialog.record_requested.connect(self.windows.show_patient)

@@ -33,14 +33,6 @@ def clock() -> TickingClock:
     return TickingClock(T0)
 
 
-# The stop dialog's flow (ui/record_flow.py, another helper's file) must hand the choice on:
-# `chosen = controller.choose_stop()` for the question, `stop(note, chosen=dialog.chosen)`.
-# Strict: once it does, these pass and the marker must go.
-NEEDS_RECORD_FLOW = pytest.mark.xfail(
-    strict=True, reason="record_flow.py does not yet pass the stop dialog's StopChoice")
-
-
-@NEEDS_RECORD_FLOW
 def test_the_stop_dialog_records_the_time_it_asked_about(clinic, clock, make_tray,
                                                           qtbot) -> None:
     timers.start(clinic, patient_mrn="T1001", category_slug="phone-call")
@@ -57,7 +49,6 @@ def test_the_stop_dialog_records_the_time_it_asked_about(clinic, clock, make_tra
     assert tray.dialogs["recorded"].headline.text() == "Recorded 14 s"
 
 
-@NEEDS_RECORD_FLOW
 def test_a_stop_chosen_then_kept_running_asks_again_at_the_new_time(clinic, clock, make_tray,
                                                                     qtbot) -> None:
     timers.start(clinic, patient_mrn="T1001", category_slug="phone-call")

@@ -32,7 +32,12 @@ from ccm_timer.services.security.audit_reads import Read, record_read
 from ccm_timer.services.timing import entries, local_times
 from ccm_timer.services.timing.entry_values import EntryView
 from ccm_timer.ui import attest_dialog, window_fit
-from ccm_timer.ui.overview.entry_dialogs import EditEntryDialog, VoidEntryDialog, describe
+from ccm_timer.ui.overview.entry_dialogs import (
+    EditEntryDialog,
+    VoidEntryDialog,
+    describe,
+    entry_choices,
+)
 from ccm_timer.ui.overview.entry_history import version_rows
 from ccm_timer.ui.overview.entry_tables import EntriesModel, VersionsModel, plain_table
 from ccm_timer.ui.overview.month_close import MonthCloseBar
@@ -264,7 +269,11 @@ class PatientMonthView(QWidget):
         if view is None or view.voided or view.state != "stopped":
             self.show_error("Select a stopped, not voided entry to correct it.")
             return None
-        dialog = EditEntryDialog(view, self.ctx.zone, self)
+        try:  # the patients and activities it may move to
+            choices = entry_choices(self.ctx)
+        except UserError:  # the times and the note can still be corrected
+            choices = None
+        dialog = EditEntryDialog(view, self.ctx.zone, self, choices=choices)
         dialog.submitted.connect(lambda s, e, n, r: self._edit(dialog, s, e, n, r))
         return self._open(dialog)
 
@@ -286,7 +295,7 @@ class PatientMonthView(QWidget):
         def save(signer: Signer) -> None:
             try:
                 entries.edit(self.ctx, str(dialog.view.id), reason=reason, start=first,
-                             end=last, note=note, by=signer)
+                             end=last, note=note, by=signer, **dialog.subject_changes())
             except UserError as exc:
                 dialog.show_error(error_text(exc))
                 return
