@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 
-from PySide6.QtCore import QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -40,6 +40,7 @@ from ccm_timer.ui.worklist.model import ROW_ROLE, WorklistModel
 
 EVERYONE = "everyone"
 FOLLOW_MS = 1500  # after the tray's refresh: a burst of commits recomputes once
+STALE_NS = 60 * 10**9  # a running timer's minutes grow with no commit: read again on return
 _WIDTHS = {"Patient": 190, "MRN": 70, "Program": 70, "Minutes": 75, "Still needed": 130,
            "Per day left": 100, "First code": 140, "Contact": 110}
 OFFICE_HINT = "Timers are started by clinical staff; you can open a patient's month."
@@ -56,6 +57,7 @@ class WorklistWindow(QWidget):
         self.worklist: Worklist | None = None
         self._audited: tuple[str, uuid.UUID] | None = None  # (month, person) last recorded
         self._own_filter_chosen = False  # the signed-in care manager's patients, at first
+        self._read_at: int | None = None  # the clock's monotonic ns when the rows were read
         self.loader = WorklistLoader(self.ctx, self)
         self.loader.loaded.connect(self._arrived)
         self.loader.failed.connect(self._failed)
@@ -147,6 +149,7 @@ class WorklistWindow(QWidget):
     def reload(self) -> None:
         """Recompute the month, off the UI thread; the rows shown stay until it arrives."""
         self._follow.stop()
+        self._read_at = self.ctx.clock.monotonic_ns()
         self.loader.request(None)
 
     def _tray_changed(self, _status=None) -> None:
@@ -300,6 +303,14 @@ class WorklistWindow(QWidget):
         super().showEvent(event)
         if not event.spontaneous():
             self._audited = None  # opened again: a read again
+            self.reload()
+
+    def changeEvent(self, event) -> None:
+        """Back to the window after a while: a running timer's minutes have grown."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow() and (
+                self._read_at is not None and not self.loading
+                and self.ctx.clock.monotonic_ns() - self._read_at > STALE_NS):
             self.reload()
 
     def closeEvent(self, event) -> None:

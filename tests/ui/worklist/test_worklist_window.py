@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import QApplication
 
 from ccm_timer.services.timing import entries
 from ccm_timer.ui.presenters import worklist as text
@@ -123,3 +124,19 @@ def test_office_person_cannot_start(qtbot, admin_clinic, make_tray):
     window = opened(qtbot, make_tray(admin_clinic, signed_in=ADMIN))
     assert not window.start_button.isEnabled()
     assert window.shown_rows()  # T1001 and T1003 have consent
+
+
+def test_coming_back_to_it_reads_a_running_timer_s_minutes(qtbot, busy_clinic, make_tray,
+                                                           clock):
+    """A running timer's minutes grow without a commit: activated after a minute, the window
+    reads the month again (at once: the request is on its way before the event returns)."""
+    window = opened(qtbot, make_tray(busy_clinic))
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5_000)
+    qtbot.waitUntil(lambda: not window.loading, timeout=15_000)
+    QApplication.sendEvent(window, QEvent(QEvent.Type.ActivationChange))
+    assert not window.loading  # read moments ago: nothing to read again
+    clock.advance(timedelta(minutes=2))
+    QApplication.sendEvent(window, QEvent(QEvent.Type.ActivationChange))
+    assert window.loading
+    qtbot.waitUntil(lambda: not window.loading, timeout=15_000)  # done before the teardown
