@@ -63,4 +63,4 @@ def show(ctx: AppContext, args) -> None:
             f"{r.minutes_needed} min", f"{r.per_day(wl.days_left):.1f}",
             "none yet" if r.no_contact else "", r.care_manager or ""] for r in rows])
     short = len({r.mrn for r in service.short_of_first_code(rows)})
-    print(f"{short} patient(s) short of a first code; the others could earn an add-on.")
+    print(f"{short} patient(s) short of a first code; the others could earn more.")

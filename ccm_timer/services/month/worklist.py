@@ -8,7 +8,8 @@ the billing engine's next thresholds, never from a copy here. The care manager i
 the same snapshot as the report.
 
 Urgency is the minutes still needed per day left in the month (clinic time zone): patients
-still short of their program's first code come first, then those who could earn an add-on.
+still short of their program's first code come first, then those who could earn more (an
+add-on, or RPM's 99457 beyond 99470).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class WorkRow:
     threshold_seconds: int  # where the next code is earned
     code: str  # the code the next threshold earns
     seconds_needed: int
-    earned: bool  # the program already has a code this month (the next one is an add-on)
+    earned: bool  # the program already has a code this month (the next one pays more)
     no_contact: bool  # no time at all on the patient this month yet
     care_manager_id: uuid.UUID | None = None
     care_manager: str | None = None
@@ -90,8 +91,8 @@ class WorkRow:
 
 
 def urgency(row: WorkRow) -> tuple:
-    """Short of a first code before an add-on; then most minutes needed (all rows share the
-    month's days left, so that is most minutes per day); then by name."""
+    """Short of a first code before those who could earn more; then most minutes needed
+    (all rows share the month's days left, so that is most minutes per day); then by name."""
     return (row.earned, -row.seconds_needed, name_key(row.display_name), row.program)
 
 

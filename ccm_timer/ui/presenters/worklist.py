@@ -49,7 +49,7 @@ COLUMNS: tuple[Column, ...] = (
            "Minutes still to work for the next code"),
     Column("Per day left", lambda r, d, _m: per_day(r, d),
            lambda r, _m: urgency(r), "Minutes still needed for each day left in the month"),
-    Column("First code", lambda r, _d, _m: "earned, add-on next" if r.earned else "not yet",
+    Column("First code", lambda r, _d, _m: "earned" if r.earned else "not yet",
            lambda r, _m: r.earned),
     Column("Contact", lambda r, _d, _m: NO_CONTACT if r.no_contact else "",
            lambda r, _m: (not r.no_contact, *urgency(r)),
@@ -84,13 +84,13 @@ def days_text(wl: Worklist) -> str:
 
 
 def summary(wl: Worklist, shown: Sequence[WorkRow]) -> str:
-    """"3 patients short of a first code · 1 with no contact yet · 8 could earn an add-on ·
+    """"3 patients short of a first code · 1 with no contact yet · 8 could earn more ·
     7 days left in November 2026"."""
     short = {r.mrn for r in shown if not r.earned}
     addon = {r.mrn for r in shown if r.earned}
     silent = {r.mrn for r in shown if r.no_contact}
     parts = [f"{_plural(len(short), 'patient')} short of a first code",
-             f"{len(silent)} with no contact yet", f"{len(addon)} could earn an add-on",
+             f"{len(silent)} with no contact yet", f"{len(addon)} could earn more",
              days_text(wl)]
     lead = "" if len(shown) == len(wl.rows) else f"Showing {len(shown)} of {len(wl.rows)} · "
     return lead + " · ".join(parts)
