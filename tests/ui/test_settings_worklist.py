@@ -42,8 +42,6 @@ def test_given_to_the_save_path_only_when_changed(admin_clinic, make_tray) -> No
     assert "worklist_reminder" not in sent[0] and sent[1]["worklist_reminder"] is False
 
 
-@pytest.mark.xfail(strict=True, reason="needs worklist_reminder in controller.save_settings "
-                   "and settings_changes.CLINIC (reported by the worklist's helper)")
 def test_an_administrator_turns_it_off(admin_clinic, make_tray, audit_trail) -> None:
     tray = make_tray(admin_clinic, signed_in=ADMIN)
     tray.show_settings()
