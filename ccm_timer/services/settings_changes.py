@@ -15,7 +15,8 @@ from ccm_timer.services.people import access, clinicians
 from ccm_timer.services.people.access import Refused, Signer
 from ccm_timer.services.security import audit
 
-CLINIC = ("default_clinician", "mask_patients", "reminder_minutes")
+CLINIC = ("default_clinician", "mask_patients", "reminder_minutes", "worklist_reminder",
+          "clinic_name", "clinic_timezone")
 PER_PERSON = ("start_at_login",)
 READ_ONLY = "Only an administrator changes these settings; sign in as one to change them."
 

@@ -21,6 +21,7 @@ from ccm_timer.ui.dialog_host import DialogHost
 from ccm_timer.ui.menu import MenuParts, build_menu
 from ccm_timer.ui.office_flow import OfficeFlow
 from ccm_timer.ui.presenters import tray_text
+from ccm_timer.ui.presenters.gui_words import error_text
 from ccm_timer.ui.presenters.tray_status import TrayStatus
 from ccm_timer.ui.question_flow import QuestionFlow
 from ccm_timer.ui.record_flow import RecordFlow
@@ -30,6 +31,7 @@ from ccm_timer.ui.window_flow import WindowFlow
 
 log = logging.getLogger("ccm_timer.tray")
 SYNC_START_MS = 1500  # after the icon and the first state: deliveries are never urgent
+REMINDER_START_MS = 60_000
 
 
 class TrayApp(QObject):
@@ -103,6 +105,8 @@ class TrayApp(QObject):
         elif ask_signin:  # who is working: asked once the icon shows, never delaying it
             QTimer.singleShot(0, self.signin.ask_at_start)
         QTimer.singleShot(SYNC_START_MS, self.sync.start)
+        # The month-end count is once a day: its code loads well after the tray is up.
+        QTimer.singleShot(REMINDER_START_MS, self.office.start_reminder)
 
     def attach_lock(self, lock) -> None:
         """The privacy lock: the menu and tooltip show no patient data while it is on, and
@@ -164,7 +168,7 @@ class TrayApp(QObject):
         try:
             return PatientIndex.load(self.ctx), categories.list_categories(self.ctx)
         except UserError as exc:
-            self.error(str(exc))
+            self.error(error_text(exc))
             return None
 
     # -- starting --------------------------------------------------------------------
@@ -195,7 +199,7 @@ class TrayApp(QObject):
         try:
             self.controller.start(mrn, slug, note)
         except UserError as exc:
-            dialog.show_error(str(exc))
+            dialog.show_error(error_text(exc))
             return
         self._last_category = slug
         dialog.accept()
@@ -206,7 +210,7 @@ class TrayApp(QObject):
         try:
             self.controller.start(pair.patient_mrn, pair.category)
         except UserError as exc:
-            self.error(str(exc))
+            self.error(error_text(exc))
 
     def toggle_pause(self) -> None:
         if self.needs_signin(self.toggle_pause):
@@ -214,7 +218,7 @@ class TrayApp(QObject):
         try:
             self.controller.toggle_pause()
         except UserError as exc:
-            self.error(str(exc))
+            self.error(error_text(exc))
 
     def _primary(self) -> None:
         if self.status.pending_recovery:
@@ -296,10 +300,10 @@ class TrayApp(QObject):
         try:
             self.controller.save_settings(**values, data_dir=self.data_dir)
         except Refused as exc:  # not theirs to change: the sentence says who may
-            dialog.show_error(str(exc))
+            dialog.show_error(error_text(exc))
             return
         except (UserError, OSError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else error_text(exc)
             dialog.show_error(f"The settings were not saved: {reason.rstrip('.')}. Check the "
                               "folder and try again.")
             return
@@ -358,7 +362,7 @@ class TrayApp(QObject):
             try:
                 self.controller.stop()
             except UserError as exc:
-                self.error(str(exc))
+                self.error(error_text(exc))
                 return
         self.shutdown()
         self.surface.hide()

@@ -185,13 +185,14 @@ def launch(data_dir: str | None) -> int:
     early = _early_icon(app) if use_tray else None
     icon_ms = (time.perf_counter() - started) * 1000
     from ccm_timer.errors import UserError
+    from ccm_timer.ui.presenters.gui_words import error_text
     from ccm_timer.ui.unlock_dialog import open_unlocked
 
     try:
         # Asks for the passphrase when no keyring can hold the database key.
         ctx = open_unlocked(data_dir)
     except UserError as exc:
-        QMessageBox.critical(None, "CCM Timer", str(exc))
+        QMessageBox.critical(None, "CCM Timer", error_text(exc))
         instance.release()
         return 1
     if ctx is None:  # the user cancelled the passphrase
@@ -222,6 +223,7 @@ def launch(data_dir: str | None) -> int:
                  "system tray" if use_tray else "fallback window")
         return 0 if ending.ended else app.exec()
     finally:
+        ending.close()  # also when a signal came before the loop ran (no aboutToQuit)
         if ending.received is not None:
             log.info("ended by signal %d", ending.received)
         ctx.checkpoint()  # nothing left in the -wal file alone

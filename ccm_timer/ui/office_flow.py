@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from importlib import import_module
+from typing import Any
 
 from PySide6.QtWidgets import QWidget
 
@@ -41,7 +42,7 @@ class OfficeFlow:
         self.start_timer = start_timer  # (mrn): the Start dialog, with the patient chosen
         self.show_patient = show_patient  # (mrn): that patient's month window
         self.windows: dict[str, QWidget] = {}
-        self.reminder: object | None = None
+        self.reminder: Any = None  # the worklist's Reminder, once started
 
     @property
     def ctx(self) -> AppContext:
@@ -83,6 +84,9 @@ class OfficeFlow:
                 window.set_signer(signer)
 
     def close(self) -> None:
+        if self.reminder is not None:
+            self.reminder.stop()
+            self.reminder = None
         for window in list(self.windows.values()):
             window.close()
             window.deleteLater()

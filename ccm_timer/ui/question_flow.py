@@ -13,6 +13,7 @@ from ccm_timer.ui import question_dialogs as questions
 from ccm_timer.ui.controller import GapQuestion, TimerController
 from ccm_timer.ui.dialog_host import DialogHost
 from ccm_timer.ui.presenters import tray_text
+from ccm_timer.ui.presenters.gui_words import error_text
 from ccm_timer.ui.presenters.tray_status import TrayStatus
 
 
@@ -47,7 +48,7 @@ class QuestionFlow:
         try:
             self.controller.resolve_orphan(orphan.entry.id, choice)
         except UserError as exc:
-            self.host.error(str(exc))
+            self.host.error(error_text(exc))
             self.controller.load_orphans()  # e.g. decided meanwhile with `ccm-timer recover`
         if self.controller.orphans:
             self.show_recovery()
@@ -70,7 +71,7 @@ class QuestionFlow:
         try:
             self.controller.resolve_gap(choice)
         except UserError as exc:
-            self.host.error(str(exc))
+            self.host.error(error_text(exc))
 
     def remind(self, status: TrayStatus) -> None:
         elapsed = self.controller.elapsed()

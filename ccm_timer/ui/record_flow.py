@@ -11,6 +11,7 @@ from ccm_timer.errors import UserError
 from ccm_timer.services.timing import local_times
 from ccm_timer.ui.controller import TimerController
 from ccm_timer.ui.dialog_host import DialogHost
+from ccm_timer.ui.presenters.gui_words import error_text
 
 # The patients and activities to choose from, or None when the action must wait (a crash
 # leftover undecided, no clinician yet, the lists unreadable: the user was told why).
@@ -51,7 +52,7 @@ class RecordFlow:
         try:
             rec = self.controller.stop(note, chosen=dialog.chosen)
         except UserError as exc:
-            dialog.show_error(str(exc))
+            dialog.show_error(error_text(exc))
             return
         dialog.accept()
         self.show_recorded(rec)
@@ -103,7 +104,7 @@ class RecordFlow:
             first, last = local_times.local_range(day, start, end, self.controller.ctx.zone)
             rec = self.controller.add_manual(mrn, slug, first, last, note)
         except UserError as exc:
-            dialog.show_error(str(exc))
+            dialog.show_error(error_text(exc))
             return
         dialog.accept()
         self.show_recorded(rec)

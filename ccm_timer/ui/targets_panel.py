@@ -27,6 +27,7 @@ from ccm_timer.services import settings_changes
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.delivery import outbox, targets
 from ccm_timer.services.people.access import Signer
+from ccm_timer.ui.presenters.gui_words import error_text
 from ccm_timer.ui.style import ERROR_STYLE
 from ccm_timer.ui.target_dialog import KIND_NAMES, TargetDialog
 
@@ -94,7 +95,7 @@ class TargetsPanel(QGroupBox):
             self.listed = targets.list_targets(self.ctx)
             waiting = [outbox.waiting_count(self.ctx, t.name) for t in self.listed]
         except UserError as exc:
-            self.show_error(str(exc))
+            self.show_error(error_text(exc))
             return
         self.show_error(None)
         self.table.setRowCount(len(self.listed))
@@ -162,7 +163,7 @@ class TargetsPanel(QGroupBox):
             targets.add(self.ctx, name, kind=kind, url=url, secret=secret or None,
                         by=self.signer())
         except UserError as exc:
-            dialog.show_error(str(exc))
+            dialog.show_error(error_text(exc))
             return
         dialog.accept()
         self.reload()
@@ -177,7 +178,7 @@ class TargetsPanel(QGroupBox):
         try:
             waiting = outbox.waiting_count(self.ctx, target.name)
         except UserError as exc:
-            self.show_error(str(exc))
+            self.show_error(error_text(exc))
             return None
         text = f"Remove the delivery target {target.name} ({target.url})?"
         if waiting:
@@ -201,6 +202,6 @@ class TargetsPanel(QGroupBox):
                 outbox.drop_target(self.ctx, name)
             targets.remove(self.ctx, name, by=self.signer())
         except UserError as exc:
-            self.show_error(str(exc))
+            self.show_error(error_text(exc))
             return
         self.reload()

@@ -18,6 +18,7 @@ from ccm_timer.services.people.access import Signer
 from ccm_timer.services.security.audit_reads import Read, record_read
 from ccm_timer.ui.controller import TimerController
 from ccm_timer.ui.dialog_host import DialogHost
+from ccm_timer.ui.presenters.gui_words import error_text
 
 NOTE_COPIED = ("Note copied", "Paste it into the patient's chart.")
 
@@ -95,7 +96,7 @@ class WindowFlow:
         try:
             note = exports.note_for_last_entry(self.ctx, self.clinician)
         except UserError as exc:
-            self.host.error(str(exc))
+            self.host.error(error_text(exc))
             return False
         copy_text(note)
         self._read(Read.NOTE_COPY, "the last entry's note")
@@ -109,7 +110,7 @@ class WindowFlow:
         try:
             copy_text(exports.note_for_entry(self.ctx, entry_id))
         except UserError as exc:
-            return str(exc)
+            return error_text(exc)
         self._read(Read.NOTE_COPY, f"entry {entry_id}")
         return None
 

@@ -43,6 +43,7 @@ from ccm_timer.ui import window_fit
 from ccm_timer.ui.dashboard.daily_chart import DailyMinutes
 from ccm_timer.ui.dashboard.month_chart import MonthChart
 from ccm_timer.ui.presenters import trends as words
+from ccm_timer.ui.presenters.gui_words import error_text
 from ccm_timer.ui.style import ERROR_STYLE, TITLE_STYLE
 
 log = logging.getLogger("ccm_timer.tray")
@@ -250,7 +251,7 @@ class MonthDashboard(QWidget):
     def _failed(self, exc: BaseException) -> None:
         self.status.clear()
         known = isinstance(exc, UserError)
-        self._show_error(str(exc) if known else
+        self._show_error(error_text(exc) if known else
                          f"The months could not be computed ({type(exc).__name__}); "
                          "try Refresh.")
         if not known:
@@ -317,7 +318,7 @@ class MonthDashboard(QWidget):
         try:
             days = trends.patient_days(self.ctx, mrn, self.months[-1])
         except UserError as exc:
-            self._show_patient_error(str(exc))
+            self._show_patient_error(error_text(exc))
             return
         self._show_patient_error(None)
         if self.days is None or self.days.mrn != days.mrn:

@@ -39,6 +39,7 @@ from ccm_timer.ui.export.export_text import APPROVED, ONE
 from ccm_timer.ui.export.export_worker import Job, Stopped
 from ccm_timer.ui.export.history_panel import DONE_STYLE, NOTE_STYLE, HistoryPanel
 from ccm_timer.ui.overview.month_names import month_title
+from ccm_timer.ui.presenters.gui_words import error_text
 from ccm_timer.ui.style import ERROR_STYLE, TITLE_STYLE
 
 MONEY_COLOR = "#b45309"  # amber: a notice about what is (not) billed
@@ -221,7 +222,7 @@ class ExportWindow(QWidget):
             return
         if not isinstance(exc, UserError):
             raise exc  # a bug: the app's error hook logs it in full
-        self.summary.setText(str(exc))
+        self.summary.setText(error_text(exc))
 
     def _audit(self, month: str) -> None:
         """The check names patients: a read in the audit trail, once per month and person."""
@@ -337,7 +338,7 @@ class ExportWindow(QWidget):
                      "month.", style=ERROR_STYLE)
             self.check()
         elif isinstance(exc, UserError):
-            self.say(str(exc), style=ERROR_STYLE)
+            self.say(error_text(exc), style=ERROR_STYLE)
         else:
             raise exc  # a bug: the app's error hook logs it in full
 

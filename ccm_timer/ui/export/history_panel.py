@@ -24,6 +24,7 @@ from ccm_timer.services.exports import history
 from ccm_timer.services.people.access import Signer
 from ccm_timer.services.security.audit_reads import Read, record_read
 from ccm_timer.ui.overview.month_names import month_title
+from ccm_timer.ui.presenters.gui_words import error_text
 from ccm_timer.ui.style import ERROR_STYLE
 
 COLUMNS = ("When", "Who", "Month", "Patients", "Kind", "File SHA-256", "Delivery")
@@ -127,7 +128,7 @@ class HistoryPanel(QWidget):
         try:
             count = history.requeue_failed(self.ctx, self.signer)
         except UserError as exc:
-            self.say(str(exc), style=ERROR_STYLE)
+            self.say(error_text(exc), style=ERROR_STYLE)
             return 0
         self.reload()
         self.say(f"{count} deliver{'y' if count == 1 else 'ies'} queued again; the tray "

@@ -32,6 +32,7 @@ from ccm_timer.ui import attest_dialog
 from ccm_timer.ui.overview.record_access import note_label, show_note
 from ccm_timer.ui.overview.record_dialogs import EndItemDialog
 from ccm_timer.ui.presenters import patient_record as words
+from ccm_timer.ui.presenters.gui_words import error_text
 from ccm_timer.ui.style import ERROR_STYLE
 
 COLUMNS = ("Item", "Condition", "Added", "By")
@@ -134,7 +135,7 @@ class CarePlanPanel(QWidget):
             codes = {c.code: c.description for c in conditions.list_for(self.ctx, self.mrn)}
             names = [c.name for c in clinicians.list_clinicians(self.ctx)]
         except UserError as exc:
-            self.show_error(str(exc))
+            self.show_error(error_text(exc))
             return
         self.plan = plan
         today = self.ctx.now().astimezone(self.ctx.zone).date()
@@ -259,7 +260,7 @@ class CarePlanPanel(QWidget):
             added = care_plan.add(self.ctx, self.mrn, self.kind.currentText(),
                                   self.text.text(), self.condition.currentData(), actor=who)
         except UserError as exc:
-            self.show_error(str(exc))
+            self.show_error(error_text(exc))
             return
         self.text.clear()
         self._show_notice(words.establish_notice(added.created_by) if added.notice else None)
@@ -277,7 +278,7 @@ class CarePlanPanel(QWidget):
             care_plan.review(self.ctx, self.mrn, as_name=who,
                              substantial=self.substantial.isChecked())
         except UserError as exc:
-            self.show_error(str(exc))
+            self.show_error(error_text(exc))
             return
         self.substantial.setChecked(False)
         self._show_notice(None)
@@ -303,7 +304,7 @@ class CarePlanPanel(QWidget):
             try:
                 care_plan.end(self.ctx, dialog.item_id, reason, actor=who)
             except UserError as exc:
-                dialog.show_error(str(exc))
+                dialog.show_error(error_text(exc))
                 return
             dialog.accept()
             self.reload()

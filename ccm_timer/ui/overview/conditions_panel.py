@@ -37,6 +37,7 @@ from ccm_timer.ui.overview.code_set import loader
 from ccm_timer.ui.overview.record_access import note_label, show_note
 from ccm_timer.ui.overview.record_dialogs import RemoveConditionDialog, pydate, qdate
 from ccm_timer.ui.presenters import patient_record as words
+from ccm_timer.ui.presenters.gui_words import error_text
 from ccm_timer.ui.style import ERROR_STYLE, TITLE_STYLE
 
 COLUMNS = ("Code", "Description", "Since", "Chronic")
@@ -125,7 +126,7 @@ class ConditionsPanel(QWidget):
         try:
             found = conditions.list_for(self.ctx, self.mrn, history=self.history.isChecked())
         except UserError as exc:
-            self.show_error(str(exc))
+            self.show_error(error_text(exc))
             return
         self.rows = found
         current = [c for c in found if c.removed_at is None]
@@ -185,7 +186,7 @@ class ConditionsPanel(QWidget):
         try:
             code, description = conditions.check_code(text)
         except UserError as exc:
-            self._found(words.typing_hint(str(exc)), HINT_STYLE)
+            self._found(words.typing_hint(error_text(exc)), HINT_STYLE)
             return
         self._found(f"{code}: {description}", GOOD_STYLE)
 
@@ -211,7 +212,7 @@ class ConditionsPanel(QWidget):
             added = conditions.add(self.ctx, self.mrn, self.code.text(), since,
                                    actor=self.actor())
         except UserError as exc:
-            self.show_error(str(exc))
+            self.show_error(error_text(exc))
             return
         finally:
             if busy:
@@ -244,7 +245,7 @@ class ConditionsPanel(QWidget):
             try:
                 conditions.remove(self.ctx, self.mrn, dialog.code, reason, by=signer)
             except UserError as exc:
-                dialog.show_error(str(exc))
+                dialog.show_error(error_text(exc))
                 return
             dialog.accept()
             self.reload()

@@ -34,6 +34,7 @@ from ccm_timer.services.people.record_status import consent_missing
 from ccm_timer.ui.overview.record_access import note_label, show_note
 from ccm_timer.ui.overview.record_dialogs import WithdrawConsentDialog, pydate, qdate
 from ccm_timer.ui.presenters import patient_record as words
+from ccm_timer.ui.presenters.gui_words import error_text
 from ccm_timer.ui.style import ERROR_STYLE, TITLE_STYLE
 
 METHODS = ("verbal", "written")
@@ -171,7 +172,7 @@ class ConsentPanel(QWidget):
         try:
             names = [c.name for c in clinicians.list_clinicians(self.ctx)]
         except UserError as exc:
-            self.show_error(str(exc))
+            self.show_error(error_text(exc))
             names = []
         self.by.blockSignals(True)
         self.by.clear()
@@ -260,7 +261,7 @@ class ConsentPanel(QWidget):
                     disclosures=[n for n, box in self.told.items() if box.isChecked()],
                     document=document)
         except UserError as exc:
-            self.show_error(str(exc))
+            self.show_error(error_text(exc))
             return
         self.scan = None
         self.saved.emit()
@@ -284,7 +285,7 @@ class ConsentPanel(QWidget):
             patients.withdraw_consent(self.ctx, self.mrn, dialog.program, on, reason,
                                       actor=self.actor())
         except UserError as exc:
-            dialog.show_error(str(exc))
+            dialog.show_error(error_text(exc))
             return
         dialog.accept()
         self.saved.emit()

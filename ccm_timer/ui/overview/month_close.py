@@ -25,6 +25,7 @@ from ccm_timer.services.people.access import Signer
 from ccm_timer.services.security.audit_reads import Read, record_read
 from ccm_timer.ui import attest_dialog
 from ccm_timer.ui.overview.month_names import month_title
+from ccm_timer.ui.presenters.gui_words import error_text
 from ccm_timer.ui.style import ERROR_STYLE
 
 DONE_STYLE = "color: #15803d; font-weight: bold;"
@@ -110,7 +111,7 @@ class MonthCloseBar(QWidget):
         try:
             text = exports.month_summary(self.ctx, self._month(), found[0])
         except UserError as exc:
-            self.say(str(exc), problem=True)
+            self.say(error_text(exc), problem=True)
             return False
         QGuiApplication.clipboard().setText(text)
         if self.signer is not None:

@@ -24,6 +24,7 @@ from ccm_timer.ui.overview.conditions_panel import ConditionsPanel
 from ccm_timer.ui.overview.consent_panel import ConsentPanel
 from ccm_timer.ui.overview.record_access import refusal
 from ccm_timer.ui.presenters import patient_record as words
+from ccm_timer.ui.presenters.gui_words import error_text
 
 BANNER_STYLE = ("color: #92400e; background: #fef3c7; border: 1px solid #f59e0b; "
                 "border-radius: 4px; padding: 4px 8px; font-weight: bold;")
@@ -73,7 +74,7 @@ class RecordTabs(QTabWidget):
         try:
             status = record_status(self.ctx, self.mrn)
         except UserError as exc:
-            self.banner.setText(str(exc))
+            self.banner.setText(error_text(exc))
             self.banner.show()
             return
         warning = words.record_warning(status)

@@ -14,6 +14,7 @@ from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import clinicians
 from ccm_timer.services.people.access import Signer
 from ccm_timer.services.security import credentials
+from ccm_timer.ui.presenters.gui_words import error_text
 
 _WAIT = re.compile(r"^Wait (\d+) seconds? ")
 
@@ -92,4 +93,4 @@ def safe(call, *args, **kwargs) -> tuple[object, str | None]:
     try:
         return call(*args, **kwargs), None
     except UserError as exc:
-        return None, str(exc)
+        return None, error_text(exc)

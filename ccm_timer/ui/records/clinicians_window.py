@@ -35,6 +35,7 @@ from ccm_timer.services.people.clinicians import ClinicianView
 from ccm_timer.services.security import credentials
 from ccm_timer.ui import window_fit
 from ccm_timer.ui.people_dialog import confirm_reset, reset_password, reset_said
+from ccm_timer.ui.presenters.gui_words import error_text
 from ccm_timer.ui.records.clinician_form import ClinicianDialog, PersonForm
 from ccm_timer.ui.style import ERROR_STYLE
 
@@ -120,7 +121,7 @@ class CliniciansWindow(QWidget):
                 self.ctx, inactive=self.show_inactive.isChecked())
             states = credentials.sign_in_states(self.ctx)
         except UserError as exc:
-            self.say(str(exc), problem=True)
+            self.say(error_text(exc), problem=True)
             return
         self.table.blockSignals(True)
         self.table.setRowCount(len(self.people))
@@ -190,7 +191,7 @@ class CliniciansWindow(QWidget):
         try:
             call()
         except UserError as exc:
-            self.say(str(exc), problem=True)
+            self.say(error_text(exc), problem=True)
             return False
         self.reload()
         if keep:
@@ -224,7 +225,7 @@ class CliniciansWindow(QWidget):
                                    role=form.role, npi=form.npi or None, default=form.default,
                                    duties=duties, by=self.signer)
         except UserError as exc:
-            dialog.show_error(str(exc))
+            dialog.show_error(error_text(exc))
             return
         dialog.accept()
         self.reload()
@@ -252,7 +253,7 @@ class CliniciansWindow(QWidget):
                 self.ctx, str(person.id), name=form.name, credential=form.credential,
                 role=form.role, npi=form.npi, incident_to=form.incident_to, by=self.signer)
         except UserError as exc:
-            dialog.show_error(str(exc))
+            dialog.show_error(error_text(exc))
             return
         dialog.accept()
         self.reload()

@@ -42,6 +42,7 @@ from ccm_timer.services.people.patients import PatientView
 from ccm_timer.services.security.audit_reads import Read, record_read
 from ccm_timer.ui import window_fit
 from ccm_timer.ui.overview.record_access import refusal
+from ccm_timer.ui.presenters.gui_words import error_text
 from ccm_timer.ui.presenters.signin import time_refusal
 from ccm_timer.ui.records.patient_form import PatientDialog, PatientForm
 from ccm_timer.ui.records.record_pane import NOTE_STYLE, RecordPane
@@ -158,7 +159,7 @@ class PatientsWindow(QWidget):
             self.people = clinicians.list_clinicians(self.ctx, inactive=True)
             found = patients.list_patients(self.ctx, inactive=self.show_inactive.isChecked())
         except UserError as exc:
-            self.show_error(str(exc))
+            self.show_error(error_text(exc))
             return
         self.names = rows.names_by_id(self.people)
         self.index = PatientIndex(found)
@@ -306,7 +307,7 @@ class PatientsWindow(QWidget):
                                  billing_practitioner=form.billing_practitioner or None,
                                  care_manager=form.care_manager or None, actor=self._actor())
         except UserError as exc:
-            dialog.show_error(str(exc))
+            dialog.show_error(error_text(exc))
             return
         dialog.accept()
         self.search.clear()
@@ -339,7 +340,7 @@ class PatientsWindow(QWidget):
                 care_manager=None if form.care_manager == before_cm else form.care_manager,
                 actor=self._actor())
         except UserError as exc:
-            dialog.show_error(str(exc))
+            dialog.show_error(error_text(exc))
             return
         dialog.accept()
         self.current = None  # the record is built again with what was saved
@@ -356,7 +357,7 @@ class PatientsWindow(QWidget):
             changed = patients.set_active(self.ctx, patient.mrn, not patient.active,
                                           self.signer)
         except UserError as exc:
-            self.show_error(str(exc))
+            self.show_error(error_text(exc))
             return False
         if not changed.active:
             self.flow.notify("Patient deactivated", "Their history is kept; reactivate them "

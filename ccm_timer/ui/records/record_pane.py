@@ -16,6 +16,7 @@ from ccm_timer.services.month.billing_rules import rules_for_month
 from ccm_timer.services.people.access import Signer
 from ccm_timer.services.people.patients import PatientView
 from ccm_timer.ui.overview.record_tabs import RecordTabs
+from ccm_timer.ui.presenters.gui_words import error_text
 from ccm_timer.ui.style import BIG_STYLE
 
 NOTE_STYLE = "color: #57534e;"
@@ -75,7 +76,7 @@ class RecordPane(QWidget):
             try:
                 self.record.reload(patient, rules_for_month(f"{today:%Y-%m}"), today)
             except UserError as exc:
-                self.failed.emit(str(exc))
+                self.failed.emit(error_text(exc))
         else:
             self.record.banner.hide()
         for index in range(1, self.record.count()):

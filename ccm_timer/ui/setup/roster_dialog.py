@@ -36,6 +36,7 @@ from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import roster_preview
 from ccm_timer.services.people.access import Signer
 from ccm_timer.ui import window_fit
+from ccm_timer.ui.presenters.gui_words import error_text
 from ccm_timer.ui.style import ERROR_STYLE, TITLE_STYLE
 
 
@@ -123,7 +124,7 @@ class RosterImportDialog(QDialog):
             shown = roster_preview.preview(self.ctx, Path(self.path.text()), codec)
         except UserError as exc:
             self.shown = None
-            self._show_error(str(exc))
+            self._show_error(error_text(exc))
             self._enable()
             return
         self._show_error(None)
@@ -161,7 +162,7 @@ class RosterImportDialog(QDialog):
         try:
             result = roster_preview.write(self.ctx, self.shown, self.signer())
         except UserError as exc:
-            self._show_error(str(exc))
+            self._show_error(error_text(exc))
             return 0
         self.shown = None
         self._enable()

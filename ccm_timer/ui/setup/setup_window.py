@@ -26,6 +26,7 @@ from ccm_timer.core.access import Duty
 from ccm_timer.errors import UserError
 from ccm_timer.services import clinic_setup
 from ccm_timer.ui import window_fit
+from ccm_timer.ui.presenters.gui_words import error_text
 from ccm_timer.ui.setup.person_form import HINT_STYLE, PersonForm
 from ccm_timer.ui.setup.roster_dialog import RosterImportDialog
 from ccm_timer.ui.style import ERROR_STYLE
@@ -82,7 +83,7 @@ class ClinicPage(QWizardPage):
             clinic_setup.save_clinic(self.window_.flow.ctx, self.window_.admin,
                                      name=self.name.text(), zone=self.zone.currentText().strip())
         except UserError as exc:
-            _say(self.error, str(exc))
+            _say(self.error, error_text(exc))
             return False
         _say(self.error, None)
         return True
@@ -118,7 +119,7 @@ class AdminPage(QWizardPage):
         try:
             signer = clinic_setup.create_admin(self.window_.flow.ctx, self.form.person())
         except UserError as exc:
-            _say(self.error, str(exc))
+            _say(self.error, error_text(exc))
             return False
         _say(self.error, None)
         self.window_.flow.controller.sign_in(signer)  # the tray leaves its setup state
@@ -162,7 +163,7 @@ class PeoplePage(QWizardPage):
         try:
             clinic_setup.add_person(self.window_.flow.ctx, self.window_.admin, person)
         except UserError as exc:
-            _say(self.error, str(exc))
+            _say(self.error, error_text(exc))
             self.said.clear()
             return False
         _say(self.error, None)

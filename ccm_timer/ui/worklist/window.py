@@ -34,6 +34,7 @@ from ccm_timer.services.people.access import Signer
 from ccm_timer.services.security.audit_reads import Read, record_read
 from ccm_timer.ui import window_fit
 from ccm_timer.ui.presenters import worklist as text
+from ccm_timer.ui.presenters.gui_words import error_text
 from ccm_timer.ui.style import ERROR_STYLE
 from ccm_timer.ui.worklist.loader import WorklistLoader
 from ccm_timer.ui.worklist.model import ROW_ROLE, WorklistModel
@@ -172,7 +173,7 @@ class WorklistWindow(QWidget):
 
     def _failed(self, exc: BaseException) -> None:
         known = isinstance(exc, UserError)
-        self._show_error(str(exc) if known else (
+        self._show_error(error_text(exc) if known else (
             f"The worklist could not be computed ({type(exc).__name__}); try Refresh."))
         if not known:
             raise exc  # a bug: logged in full by the app's error hook
