@@ -190,6 +190,7 @@ def _wait_for_batches(ctx, proc: subprocess.Popen, at_least: int, seconds: float
     pytest.fail(f"the import committed fewer than {at_least} patients in {seconds} s")
 
 
+@pytest.mark.solo  # a latency bound: the import's longest write lock, measured alone
 @pytest.mark.timeout(600)
 def test_timers_start_and_stop_at_once_during_a_100k_row_import(clinic, home, tmp_path):
     path = _write(tmp_path, _rows(100_000))
