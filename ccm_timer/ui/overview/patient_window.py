@@ -32,6 +32,7 @@ from ccm_timer.services.security.audit_reads import Read, record_read
 from ccm_timer.services.timing import entries, local_times
 from ccm_timer.services.timing.entry_values import EntryView
 from ccm_timer.ui import attest_dialog, window_fit
+from ccm_timer.ui.overview.daily_tab import DailyTab
 from ccm_timer.ui.overview.entry_dialogs import (
     EditEntryDialog,
     VoidEntryDialog,
@@ -144,6 +145,8 @@ class PatientMonthView(QWidget):
         split.addWidget(history_box)
         split.setSizes([300, 140])
         self.record = RecordTabs(self.ctx, self.mrn, self._actor, split)
+        self.daily = DailyTab(self.ctx, self.mrn, lambda: self.month)
+        self.record.insertTab(1, self.daily, "Minutes per da&y")
         self.record.changed.connect(self._saved)
         self.conditions, self.care_plan = self.record.conditions, self.record.care_plan
         self.conditions.signer = lambda: self.signer
@@ -186,6 +189,7 @@ class PatientMonthView(QWidget):
         self.entries.set_rows(listed)
         self.entry_table.resizeColumnsToContents()
         self._select(keep)
+        self.daily.refresh()
 
     def _show_approval(self, state) -> None:
         has_time = bool(self.result.total_seconds or self.result.lines)

@@ -101,13 +101,15 @@ def test_the_daily_chart_draws_a_bar_on_each_day_with_time_and_says_it(month_cli
 
 
 def test_nothing_outside_the_dashboard_imports_it_so_the_tray_starts_without_it() -> None:
-    """office_flow.py names the package in a string and imports it on first open."""
+    """office_flow.py names the package in a string and imports it on first open; the
+    patient window's per-day tab imports the chart inside the function that first draws
+    it. No module imports it when it is itself imported."""
     ui = Path(__file__).resolve().parents[3] / "ccm_timer"
     importers = []
     for path in ui.rglob("*.py"):
         if "dashboard" in path.relative_to(ui).parts:
             continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:  # module level
             names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
                      [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             if any(n.startswith("ccm_timer.ui.dashboard") for n in names):
@@ -137,3 +139,19 @@ def test_opened_again_it_reads_this_month_again_and_refresh_reads_every_month(
     qtbot.waitUntil(lambda: not window.loader.busy, timeout=20_000)
     assert window.chart.trends["2026-11"].seconds == november + 600
     assert window.status.text() == "Read at 10:05 · times in America/New_York"
+
+
+def test_the_patient_window_draws_the_minutes_per_day_when_its_tab_is_opened(
+        month_clinic, qtbot) -> None:
+    from ccm_timer.ui.overview.patient_window import PatientMonthView
+
+    ctx, _ = month_clinic
+    window = PatientMonthView(ctx, "T1001", "2026-11")
+    qtbot.addWidget(window)
+    window.show()
+    assert window.daily.chart is None  # nothing read while the tab is hidden
+    window.record.setCurrentWidget(window.daily)
+    qtbot.waitUntil(lambda: window.daily.chart is not None)
+    shown = window.daily.chart.shown
+    assert shown is not None and sum(shown.seconds_by_day) > 0
+    assert window.daily.caption.text().startswith("CCM: ")
