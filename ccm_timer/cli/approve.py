@@ -11,6 +11,7 @@ from ccm_timer.cli.args import month_arg
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, local, table
 from ccm_timer.core.access import Action  # a plain enum: nothing else is loaded
+from ccm_timer.core.collation import name_key
 
 if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
     from ccm_timer.services.context import AppContext
@@ -46,7 +47,7 @@ def approve(ctx: AppContext, args) -> None:
         return
     if not args.list:
         left = "".join(f"; {count} left for {name}" for name, count in sorted(
-            states.left.items()))
+            states.left.items(), key=lambda item: name_key(item[0])))
         print(f"Approved {len(states)} patient month(s) of {args.month} as {by.name}{left}.")
         return
     if not states:

@@ -27,6 +27,7 @@ from sqlalchemy import Row
 from sqlmodel import Session, col, select
 
 from ccm_timer.core.access import WHAT, Action
+from ccm_timer.core.collation import name_key
 from ccm_timer.core.month import month_bounds_utc, parse_month
 from ccm_timer.errors import UserError
 from ccm_timer.services.context import AppContext
@@ -128,12 +129,12 @@ def locked_sign_ins(ctx: AppContext) -> list[LockedSignIn]:
         names = {str(i): n for i, n in session.exec(select(Clinician.id, Clinician.name))}
     return sorted((LockedSignIn(names.get(pid, pid), s.locked_until, s.failures)
                    for pid, s in states.items() if s.locked_until is not None),
-                  key=lambda lock: lock.name)
+                  key=lambda lock: name_key(lock.name))
 
 
 def people(rows: Iterable[EventRow]) -> list[str]:
     """The names in `rows`, for a filter's choices."""
-    return sorted({r.actor for r in rows}, key=str.casefold)
+    return sorted({r.actor for r in rows}, key=name_key)
 
 
 def _month(month: str | None) -> str | None:
