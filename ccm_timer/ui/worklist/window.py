@@ -238,9 +238,10 @@ class WorklistWindow(QWidget):
         rows = wl.filtered(None if chosen in (EVERYONE, None) else chosen,
                            self.program_box.currentData() or None, self.no_contact.isChecked())
         current = self._current_row()
-        masked = self.ctx.settings.mask_patients
-        self.model.set_rows(rows, wl.days_left, masked)
-        self.table.setColumnHidden(text.MRN_COLUMN, masked)  # the label has its last digits
+        # Full names, as in the overview: a nurse must know whom to call. The clinic's mask
+        # setting covers the tooltip and notifications, seen by anyone near the screen; an
+        # open window is behind the sign-in and the privacy lock.
+        self.model.set_rows(rows, wl.days_left, masked=False)
         header = self.table.horizontalHeader()
         self.model.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
         self.summary.setText(text.summary(wl, rows))
