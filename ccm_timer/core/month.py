@@ -36,6 +36,14 @@ class YearMonth(NamedTuple):
     def last_day(self) -> date:
         return self.next().first_day - timedelta(days=1)
 
+    def days_left(self, today: date) -> int:
+        """Days of the month from `today` on, today included (a call can still be made
+        today): 0 once it is over, all of them before it begins. The worklist and the
+        dashboard both say this number."""
+        if today > self.last_day:
+            return 0
+        return (self.last_day - max(today, self.first_day)).days + 1
+
     def next(self) -> YearMonth:
         if self.month == 12:
             return YearMonth(self.year + 1, 1)

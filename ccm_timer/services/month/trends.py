@@ -64,7 +64,7 @@ class MonthTrend:
     billable_patients: int  # distinct patients with any line not held
     held_patients: int  # distinct patients with lines, every one held
     patients: int  # in the report: with time or enrolled that month
-    days_left: int | None = None  # the current month: days after today
+    days_left: int | None = None  # the current month: days from today on, today included
     problem: str | None = None  # why the month could not be decided (NO_RULES)
 
     @property
@@ -115,7 +115,7 @@ def trend_of(report: MonthReport, current: YearMonth, today: date) -> MonthTrend
                      with_time.get(name, 0), seconds.get(name, 0))
         for name in sorted(names, key=_program_key))
     if ym == current:
-        state, days_left = MonthState.IN_PROGRESS, (ym.last_day - today).days
+        state, days_left = MonthState.IN_PROGRESS, ym.days_left(today)
     else:
         state, days_left = (MonthState.HELD if any_held or any(held.values())
                             else MonthState.CLOSED), None

@@ -27,7 +27,7 @@ from ccm_timer.core.billing.money import cents
 from ccm_timer.core.billing.results import minutes_ceil, minutes_floor
 from ccm_timer.core.billing.tracks import evaluate_track
 from ccm_timer.core.collation import name_key
-from ccm_timer.core.month import YearMonth, month_of, parse_month
+from ccm_timer.core.month import month_of, parse_month
 from ccm_timer.errors import NotFound, UserError, sentence
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.month.billing_rules import rules_for_month
@@ -141,13 +141,6 @@ class Worklist:
                              for r in (self.rows if rows is None else rows)]}
 
 
-def days_left(ym: YearMonth, today: date) -> int:
-    if today > ym.last_day:
-        return 0
-    start = max(today, ym.first_day)
-    return (ym.last_day - start).days + 1
-
-
 def worklist(ctx: AppContext, month: str | None = None) -> Worklist:
     """The worklist of `month` (YYYY-MM; default: this clinic month)."""
     now = ctx.now()
@@ -172,7 +165,7 @@ def worklist(ctx: AppContext, month: str | None = None) -> Worklist:
             continue  # deactivated: off the worklist, history kept
         manager = None if person[2] is None else _uuid(person[2])
         rows.extend(_rows(patient, rules, on, manager, person[3]))
-    return Worklist(str(ym), report.zone, today, days_left(ym, today),
+    return Worklist(str(ym), report.zone, today, ym.days_left(today),
                     tuple(sorted(rows, key=urgency)))
 
 

@@ -60,7 +60,7 @@ def state_words(trend: MonthTrend) -> str:
         return trend.problem or "Billable is not known."
     if trend.state is MonthState.IN_PROGRESS:
         left = trend.days_left or 0
-        said = ("last day" if left == 0 else plural(left, "day") + " left")
+        said = ("last day" if left <= 1 else plural(left, "day") + " left")
         held = f"; {plural(trend.held_patients, 'patient')} held" if trend.held_patients else ""
         return f"In progress ({said}){held}"
     if trend.state is MonthState.HELD:

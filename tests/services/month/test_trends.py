@@ -32,7 +32,7 @@ def test_a_closed_month_counts_billable_and_held_patients_as_the_report_does(mon
         assert november.program(program).seconds == sum(
             p.result.seconds_by_program.get(program, 0) for p in the_report.patients)
     december = found[-1]
-    assert december.state is MonthState.IN_PROGRESS and december.days_left == 30
+    assert december.state is MonthState.IN_PROGRESS and december.days_left == 31
     assert december.billable_patients == 0 and december.seconds == 0
 
 

@@ -95,9 +95,9 @@ def test_reminder_counts_only_near_month_end(busy_clinic, clock):
 
 def test_days_left_counts_today():
     nov = YearMonth(2026, 11)
-    assert worklist.days_left(nov, date(2026, 11, 30)) == 1
-    assert worklist.days_left(nov, date(2026, 12, 1)) == 0
-    assert worklist.days_left(nov, date(2026, 10, 20)) == 30
+    assert nov.days_left(date(2026, 11, 30)) == 1
+    assert nov.days_left(date(2026, 12, 1)) == 0
+    assert nov.days_left(date(2026, 10, 20)) == 30
 
 
 def test_running_time_counts_and_another_month(busy_clinic, clock):

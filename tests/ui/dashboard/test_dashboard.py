@@ -37,12 +37,12 @@ def test_the_menu_opens_the_dashboard_with_the_months_their_table_and_an_audited
     rows = [tuple(window.table.item(r, c).text() for c in range(window.table.columnCount()))
             for r in range(window.table.rowCount())]
     assert ("November 2026", "CCM", "1", "1", "2", "92", "2 patients held") in rows
-    assert ("December 2026", "—", "0", "0", "0", "0", "In progress (30 days left)") in rows
+    assert ("December 2026", "—", "0", "0", "0", "0", "In progress (31 days left)") in rows
     current = {window.current.itemAt(r, window.current.ItemRole.LabelRole).widget().text():
                window.current.itemAt(r, window.current.ItemRole.FieldRole).widget().text()
                for r in range(window.current.rowCount())}
     assert current["Month:"] == "December 2026"
-    assert current["Status:"] == "In progress (30 days left)"
+    assert current["Status:"] == "In progress (31 days left)"
     assert "November 2026" in window.chart.month_tip("2026-11")
     assert "2 patients held" in window.chart.month_tip("2026-11")
     reads = [e for e in audit_trail(ctx, since=before) if e[0] == "read.report"]
