@@ -49,6 +49,9 @@ class AppContext:
     # Whether the settings file names the clinic's zone. Unset, the zone is this computer's,
     # found again at each start, and never written down as if someone had chosen it.
     zone_chosen: bool = True
+    # The settings file as last read or written (mtime_ns, size): another program's change
+    # (`ccm-timer clinician add` naming the default clinician) is read again, not missed.
+    settings_stamp: tuple[int, int] | None = None
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -113,7 +116,23 @@ class AppContext:
         settings_file.save(self.paths.settings_file,
                            changed if chosen else replace(changed, clinic_timezone=""))
         self.settings, self.zone_chosen = changed, chosen
+        self.settings_stamp = _stamp(self.paths.settings_file)
         return changed
+
+    def reload_settings(self) -> bool:
+        """Read the settings file again if another program changed it since; True when it
+        did. A file that no longer reads keeps the settings that work (the command line
+        says what is wrong with it)."""
+        stamp = _stamp(self.paths.settings_file)
+        if stamp == self.settings_stamp:
+            return False
+        try:
+            self.settings = settings_file.load(self.paths.settings_file)
+        except UserError:
+            return False
+        self.zone_chosen = _zone_in_file(self.paths.settings_file)
+        self.settings_stamp = stamp
+        return True
 
     def close(self) -> None:
         self.engine.dispose()
@@ -181,11 +200,19 @@ def open_app(
 
             chain_anchor.anchor_if_missing(paths, protection, engine)
     ctx = AppContext(paths, engine, loaded, clock, pragmas, protection, read_only, checked_at,
-                     zone_chosen=zone_chosen)
+                     zone_chosen=zone_chosen, settings_stamp=_stamp(paths.settings_file))
     if read_only is None:
         lost_commits.check(ctx, acknowledged)  # before this session's own writes
         _set_up(ctx, existed)
     return ctx
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
 
 
 def _zone_in_file(path: Path) -> bool:

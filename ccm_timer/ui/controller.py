@@ -193,6 +193,9 @@ class TimerController(QObject):
             return
         self._watch_wal()  # the -wal file may have been re-created
         if self._version.changed():
+            # Another program's commit may come with a settings change (`clinician add`
+            # names the default clinician): read the file again before the status.
+            self.ctx.reload_settings()
             self.refresh()
 
     # -- crash recovery ----------------------------------------------------------------

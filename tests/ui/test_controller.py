@@ -66,3 +66,25 @@ def test_the_tick_runs_only_while_a_timer_runs(clinic, make_tray, qtbot) -> None
     tray.controller.toggle_pause()
     assert not tray.controller._tick.isActive()
     assert timers.status(clinic).state == "paused"
+
+
+def test_settings_another_program_changes_reach_the_running_tray(ctx, make_tray,
+                                                                  qtbot) -> None:
+    """The issue's "No clinician is set" after `clinician add` while the tray ran: the
+    command wrote the default clinician to the settings file and the tray kept the
+    settings it had read at start (only a restart helped)."""
+    from ccm_timer.services.context import open_app
+    from ccm_timer.services.people import clinicians
+
+    tray = make_tray(ctx, signed_in=None)
+    assert ctx.settings.default_clinician == ""
+    other = open_app(str(ctx.paths.data))  # the command line's own context
+    try:
+        added = clinicians.add(other, name="Casey Nurse", credential="RN",
+                                role="clinical_staff")
+    finally:
+        other.close()
+    qtbot.waitUntil(lambda: ctx.settings.default_clinician == str(added.id), timeout=3000)
+    with ctx.read() as session:
+        assert clinicians.find(session, ctx, None).name == "Casey Nurse"
+    assert tray.controller.status.state != "setup"
