@@ -181,4 +181,4 @@ def test_a_window_closed_while_its_month_is_computed_drops_the_result(
     (worker,) = held.workers()
     worker.join(HOLD_S)
     assert not worker.is_alive()
-    assert "month computed for a closed overview; dropped" in caplog.messages
+    assert "ccm-timer-month: computed for a closed window; dropped" in caplog.messages
