@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
 entries = lazy("ccm_timer.services.timing.entries")
 checks = lazy("ccm_timer.services.timing.entry_checks")
 categories = lazy("ccm_timer.services.timing.categories")
+entry_import = lazy("ccm_timer.services.timing.entry_import")
 
 
 def warn_enrolment(ctx: AppContext, view) -> None:
@@ -74,6 +75,12 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p = esub.add_parser("history", parents=[common], help="every version of an entry")
     p.add_argument("id")
     p.set_defaults(handler=history)
+    p = esub.add_parser("import", parents=[common], help="import entries from a CSV file: "
+                        "mrn,category,clinician,start,end[,note]; all rows or none")
+    p.add_argument("file", help="CSV, UTF-8; times YYYY-MM-DDTHH:MM (clinic time) or ISO "
+                   "8601 with an offset")
+    p.add_argument("--yes", action="store_true", help="keep entries over 12 hours")
+    p.set_defaults(handler=import_)
 
 
 def _corrector(p: argparse.ArgumentParser) -> None:
@@ -201,3 +208,45 @@ def history(ctx: AppContext, args) -> None:
     table(HEADERS + ["REASON"],
           [(*row, v.change_reason or v.void_reason or "")
            for row, v in zip(_rows(ctx, views), views, strict=True)])
+
+
+class _Progress:
+    """A bar on standard error, only on a terminal (a pipe or a log gets none)."""
+
+    WIDTH = 30
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr is not None and sys.stderr.isatty()
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.tty:
+            self.shown = True
+            filled = self.WIDTH * done // max(total, 1)
+            sys.stderr.write(f"\rImporting [{'#' * filled}{'.' * (self.WIDTH - filled)}] "
+                             f"{done:,}/{total:,}")
+            sys.stderr.flush()
+
+    def end(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+
+
+def import_(ctx: AppContext, args) -> None:
+    from pathlib import Path
+
+    progress = _Progress()
+    try:
+        result = entry_import.import_file(ctx, Path(args.file), long_ok=args.yes,
+                                          on_batch=progress)
+    except entry_import.ImportRefused as exc:
+        if args.json:
+            emit_json({"imported": 0, "problems": [{"line": line, "reason": why}
+                                                   for line, why in exc.problems]})
+        raise
+    finally:
+        progress.end()
+    if args.json:
+        emit_json(entry_import.describe(result))
+    else:
+        print(f"Imported {result.imported:,} entries.")
