@@ -51,8 +51,10 @@ def build(home: Path, entries: int, patients: int, months: int) -> int:
         "INSERT INTO patient (id, mrn, family_name, given_name, active) VALUES (?, ?, ?, ?, 1)",
         [(p, f"B{i:06d}", f"Benchpatient{i:05d}", "Test") for i, p in enumerate(people)])
     cur.executemany(
-        "INSERT INTO enrollment (id, patient_id, program, consent_date, start_date) "
-        "VALUES (?, ?, 'CCM', '2025-01-01', '2025-01-01')",
+        "INSERT INTO enrollment (id, patient_id, program, consent_date, start_date, "
+        "consent_method, consent_by, disclosed_cost_sharing, disclosed_one_practitioner, "
+        "disclosed_right_to_stop) VALUES (?, ?, 'CCM', '2025-01-01', '2025-01-01', 'verbal', "
+        "'Bench Clinician 0', 1, 1, 1)",
         [(uuid.uuid4().hex, p) for p in people])
     category = cur.execute("SELECT id FROM category WHERE slug = 'phone-call'").fetchone()[0]
     last = parse_month(MONTH)

@@ -376,7 +376,8 @@ class BundleConflict(SQLModel, table=True):
 
 
 # The clinical record's tables (issue 14) live beside this module; importing them here
-# registers them with every caller of the models (Alembic, the merge, the hub).
+# registers them with every caller of the models (Alembic, the merge, the hub); so for the
+# month rollup (issue 18), whose module also registers the drain that keeps it.
 from ccm_timer.store.record_models import (  # noqa: E402, F401  (re-exported)
     CarePlanItem,
     CarePlanKind,
@@ -384,5 +385,9 @@ from ccm_timer.store.record_models import (  # noqa: E402, F401  (re-exported)
     Condition,
     ConsentDocument,
 )
+from ccm_timer.store.rollup_models import (  # noqa: E402, F401  (re-exported)
+    MonthRollup,
+    MonthRollupDirty,
+    MonthRollupState,
+)
 from ccm_timer.store.signin_models import Credential  # noqa: E402, F401  (re-exported)
-

@@ -10,8 +10,13 @@ Whole seconds per interval, never rounded up.
 How: a stopped entry wholly inside the month carries its whole seconds on its own row
 (time_entry.span_seconds, kept by the triggers of migration 0005), so one indexed aggregate
 sums nearly every entry of a month without reading an interval. Only the few entries running
-or crossing an edge are read interval by interval and split by core/month.py. A month
-rollup (issue 18) belongs under `month_time`, behind the same signature.
+or crossing an edge are read interval by interval and split by core/month.py.
+
+With the month rollup (issue 18, store/month_rollup.py) built in the zone asked, on SQLite,
+stopped time is read from its rows (a row per patient, clinician, category and program), so
+the cost follows the patients, not the entries; the entries are read only for the running
+ones, for the patients whose rows wait for the drain, and for the patients with an entry
+over `entries_over` (the list names entries). `by` holding "entry" always counts entries.
 
 Time before consent (issue 15): `counted_from` gives, per (patient, program), the instant
 from which time counts (the start of a consent day inside the month). Those few patients'
@@ -38,6 +43,7 @@ from ccm_timer.core.month import (
     month_bounds_utc,
     split_seconds_by_month,
 )
+from ccm_timer.store import month_rollup
 from ccm_timer.store.instants import from_db_text, to_db_text
 from ccm_timer.store.models import Program, Role
 
@@ -83,19 +89,38 @@ def month_time(conn: Connection, month: YearMonth, zone: ZoneInfo, now: datetime
     `counted_from`: per (patient id, program value), the UTC instant before which that
     patient's time in that program is moved to `before`; `by` must then hold "patient" and
     "program"."""
+    rolled = "entry" not in by and month_rollup.usable(conn, zone)
+    return _month_time(conn, month, zone, now, by, patient_id, entries_over, counted_from,
+                       rolled=rolled)
+
+
+def _month_time(conn: Connection, month: YearMonth, zone: ZoneInfo, now: datetime | None,
+                by: Sequence[Group], patient_id: uuid.UUID | None, entries_over: int | None,
+                counted_from: Mapping[tuple[uuid.UUID, str], datetime] | None, *,
+                rolled: bool) -> MonthTime:
+    """month_time, from the rollup's rows (`rolled`) or from the entries alone."""
     lo, hi = month_bounds_utc(month, zone)
     params: dict[str, Any] = {"lo": to_db_text(lo), "hi": to_db_text(hi), "false": False,
-                              "over": entries_over or 0, "patient": patient_id}
-    inside, edge = _statements(by, conn.dialect.name, patient_id is not None,
-                               entries_over is not None, closed_only=now is None)
+                              "over": entries_over or 0, "patient": patient_id,
+                              "month": str(month)}
     key_of = _keys(by)
     seconds: dict[Key, int] = {}
+    live: Live | None = None
+    if rolled:
+        live = _live(conn, params, entries_over)
+        params = _bind(params, live)
+        for row in conn.execute(_rolled(by, patient_id is not None, live), params):
+            if row[-1] is not None:
+                key = key_of(row)
+                seconds[key] = seconds.get(key, 0) + int(row[-1])
+    inside, edge = _statements(by, conn.dialect.name, patient_id is not None,
+                               entries_over is not None, closed_only=now is None, live=live)
     over: dict[Key, list[tuple[uuid.UUID, int]]] = defaultdict(list)
-    for row in conn.execute(inside, params):
+    for row in conn.execute(inside, params) if inside is not None else ():
         if row[-2] is None:
             continue  # no entry at all (an aggregate without groups still gives a row)
         key = key_of(row)
-        seconds[key] = int(row[-2])
+        seconds[key] = seconds.get(key, 0) + int(row[-2])
         for item in (row[-1] or "").split(","):
             if item:
                 entry_id, secs = item.split(":")
@@ -158,21 +183,84 @@ def _split_at_cuts(conn: Connection, by: Sequence[Group], params: dict[str, Any]
                 before[key] = total - kept
 
 
+@dataclass(frozen=True)
+class Live:
+    """The patients (raw ids as stored) whose stopped time is counted from the entries, not
+    the rollup; `program_level`: program-level time too (no patient)."""
+
+    ids: tuple[Any, ...]
+    program_level: bool
+
+    def among(self, column: str) -> str:
+        parts = [f"{column} IN :live"] if self.ids else []
+        if self.program_level:
+            parts.append(f"{column} IS NULL")
+        return f"({' OR '.join(parts)})" if parts else "0"
+
+    def not_among(self, column: str) -> str:
+        if not self.ids:
+            return f"{column} IS NOT NULL" if self.program_level else "1"
+        if self.program_level:
+            return f"({column} IS NOT NULL AND {column} NOT IN :live)"
+        return f"({column} IS NULL OR {column} NOT IN :live)"
+
+
+def _live(conn: Connection, params: dict[str, Any], entries_over: int | None) -> Live:
+    found = month_rollup.unsettled(conn)
+    if entries_over is not None:  # the list names entries: their patients are read
+        found |= {r[0] for r in conn.execute(text(
+            "SELECT DISTINCT patient_id FROM month_rollup WHERE month = :month "
+            "AND longest > :over"), params)}
+    return Live(tuple(sorted(p for p in found if p is not None)), None in found)
+
+
+def _bind(params: dict[str, Any], live: Live) -> dict[str, Any]:
+    return {**params, "live": list(live.ids)} if live.ids else params
+
+
+def _with_live(sql: str) -> TextClause:
+    query = text(sql)
+    return query.bindparams(bindparam("live", expanding=True)) if ":live" in sql else query
+
+
+def _rolled(by: Sequence[Group], one_patient: bool, live: Live) -> TextClause:
+    """The rollup's seconds per group, leaving out the patients counted live."""
+    cols = [_COLUMNS[g].replace("e.", "r.") for g in by]
+    columns = "".join(f"{c}, " for c in cols)
+    join = " JOIN clinician c ON c.id = r.clinician_id" if "role" in by else ""
+    where = "r.month = :month AND " + live.not_among("r.patient_id")
+    if one_patient:
+        where += " AND r.patient_id = :patient"
+    group_by = f" GROUP BY {', '.join(cols)}" if by else ""
+    query = _with_live(f"SELECT {columns}SUM(r.seconds) FROM month_rollup r{join} "
+                       f"WHERE {where}{group_by}")
+    return query.bindparams(bindparam("patient", type_=Uuid())) if one_patient else query
+
+
 def _statements(by: Sequence[Group], dialect: str, one_patient: bool, listing: bool, *,
-                closed_only: bool) -> tuple[TextClause, TextClause]:
-    """The aggregate over entries inside the month, and the intervals of the others."""
+                closed_only: bool, live: Live | None = None,
+                ) -> tuple[TextClause | None, TextClause]:
+    """The aggregate over entries inside the month, and the intervals of the others. With
+    `live` (the rollup counted the rest): the aggregate of those patients only (None when
+    there are none), and the intervals of the running entries and of those patients."""
     columns = "".join(f"{_COLUMNS[g]}, " for g in by)
     join = " JOIN clinician c ON c.id = e.clinician_id" if "role" in by else ""
     where = _CURRENT + (" AND e.patient_id = :patient" if one_patient else "")
+    inside_where, edge_where = where, where
+    if live is not None:
+        inside_where += " AND " + live.among("e.patient_id")
+        edge_where += f" AND (e.span_end IS NULL OR {live.among('e.patient_id')})"
     group_by = f" GROUP BY {', '.join(_COLUMNS[g] for g in by)}" if by else ""
     inside = (f"SELECT {columns}SUM(e.span_seconds), {_listed(dialect) if listing else 'NULL'} "
-              f"FROM time_entry e{join} WHERE {where} AND {_INSIDE}{group_by}")
+              f"FROM time_entry e{join} WHERE {inside_where} AND {_INSIDE}{group_by}")
     edge = (f"SELECT {columns}e.id, i.start_utc, i.end_utc FROM time_entry e{join} "
-            f"JOIN interval i ON i.entry_id = e.id WHERE {where} AND {_EDGE} "
+            f"JOIN interval i ON i.entry_id = e.id WHERE {edge_where} AND {_EDGE} "
             "AND i.start_utc < :hi AND (i.end_utc IS NULL OR i.end_utc > :lo)"
             + (" AND i.end_utc IS NOT NULL" if closed_only else ""))
     binds = [bindparam("patient", type_=Uuid())] if one_patient else []
-    return text(inside).bindparams(*binds), text(edge).bindparams(*binds)
+    nobody = live is not None and not live.ids and not live.program_level
+    return (None if nobody else _with_live(inside).bindparams(*binds),
+            _with_live(edge).bindparams(*binds))
 
 
 def _listed(dialect: str) -> str:

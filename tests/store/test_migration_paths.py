@@ -47,7 +47,7 @@ from ccm_timer.store.types import to_db_text
 from tests.fixtures.cli import run_cli
 from tests.fixtures.clinic import give_passwords, remover
 
-EARLIER = [r for r in migrate.KNOWN_REVISIONS if r < "0012"]
+EARLIER = [r for r in migrate.KNOWN_REVISIONS if r < "0013"]
 RECORD = ("patient_condition", "care_plan_item", "care_plan_review", "consent_document")
 WHEN = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 NURSE, PATIENT, ENROLLMENT, CATEGORY, ENTRY, SPAN = (
@@ -57,8 +57,8 @@ NURSE, PATIENT, ENROLLMENT, CATEGORY, ENTRY, SPAN = (
 
 def test_every_earlier_revision_is_tried():
     assert EARLIER == ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008",
-                       "0009", "0010", "0011"]
-    assert migrate.SCHEMA_HEAD == "0012"  # a new head: add the revision before it here
+                       "0009", "0010", "0011", "0012"]
+    assert migrate.SCHEMA_HEAD == "0013"  # a new head: add the revision before it here
 
 
 def _key(home: Path) -> bytes:
@@ -343,3 +343,55 @@ def test_0011_people_from_0010_time_without_a_password_and_go_back_down(home, cl
         assert clinicians.list_clinicians(ctx)[0].duties == ()
     finally:
         ctx.close()
+
+
+def test_0013_month_rollup_is_built_kept_and_goes_back_to_0012(home, clock):
+    """Issue 18: 0013 adds the month rollup unbuilt (its zone is in the settings, not the
+    database); once built it holds the old entry, the next write keeps it in step, and
+    0013 goes back to 0012 leaving the entries and the span triggers as they were."""
+    from ccm_timer.store import month_rollup
+
+    key = _key(home)
+    engine = make_engine(home / "ccm-timer.db", key)
+    migrate.upgrade(engine, home / "unused", revision="0012")
+    with engine.begin() as conn:
+        _old_clinic(conn)
+    engine.dispose()
+    ctx = open_app(str(home), clock=clock)
+    try:
+        ctx.update_settings(default_clinician=str(NURSE))
+        with ctx.write() as session:
+            conn = session.connection()
+            assert month_rollup.zone_of(conn) is None  # not built by the upgrade
+            assert month_rollup.ensure(conn, ctx.zone, ctx.now())
+            assert not month_rollup.ensure(conn, ctx.zone, ctx.now())  # built: left alone
+        entries.add_manual(ctx, patient_mrn="T9001", category_slug="phone-call",
+                           start=WHEN + timedelta(hours=1),
+                           end=WHEN + timedelta(hours=1, minutes=4))
+        with ctx.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT month, seconds FROM month_rollup").all() == [
+                ("2026-11", 25 * 60)]
+            assert conn.exec_driver_sql("SELECT count(*) FROM month_rollup_dirty").scalar() == 0
+        result = report.month_report(ctx, "2026-11").patient("T9001")
+        assert result.result.lines[0].code == "99490"
+    finally:
+        ctx.close()
+
+    engine = make_engine(home / "ccm-timer.db", key)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrate.MIGRATIONS))
+    with engine.execution_options(ccm_write=True).begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0012")
+    try:
+        with engine.connect() as conn:
+            assert not {"month_rollup", "month_rollup_state", "month_rollup_dirty"} & set(
+                migrate.table_names(engine))
+            triggers = {r[0] for r in conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+            assert not {t for t in triggers if t.startswith("month_rollup")}
+            assert "interval_span_insert" in triggers
+            assert conn.exec_driver_sql("SELECT sum(span_seconds) FROM time_entry").scalar() == (
+                25 * 60)
+    finally:
+        engine.dispose()

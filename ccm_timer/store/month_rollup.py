@@ -1,0 +1,244 @@
+"""The month rollup (issue 18): per patient, clinic month, clinician, category and program,
+the seconds of every stopped entry (all its intervals closed), so store/month_time.py reads
+a row per group, not every entry of the month. Running entries stay out; month_time reads
+them live, with any patient whose rows are not up to date.
+
+Exactness: the rollup is the same count month_time makes from the entries (current, not
+voided versions; whole seconds per interval; intervals cut at the local midnights of the
+rollup's zone, core/month.py), made by the same two statements per month; month_time counts
+a group present in a month with 0 seconds, so the rollup keeps such a row.
+
+Kept in the transaction of every write, whoever writes: the triggers of migration 0013 note
+each changed entry and the patient's instants in `month_rollup_dirty`; before a session
+commits, `drain` recomputes exactly those patients' months and empties the table (a writer
+without a session leaves the notes for the next commit, and month_time reads those patients
+live meanwhile, so a reader is never wrong). The zone is the one the rollup was built in
+(`month_rollup_state`); `ensure` rebuilds it when the clinic's zone is another, and month_time
+does not read it until then. SQLite only: the hub's PostgreSQL counts from the entries.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, bindparam, event, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from ccm_timer.core.month import (
+    YearMonth,
+    month_bounds_utc,
+    month_of,
+    split_seconds_by_month,
+)
+from ccm_timer.store.instants import from_db_text, to_db_text
+
+# (patient, month, clinician, category, program) as stored; value [seconds, longest]
+RowKey = tuple[Any, str, Any, Any, Any]
+_CHUNK = 500  # ids per IN list, well under SQLite's bound-parameter limit
+_CURRENT = "e.superseded_at IS NULL AND e.voided = :false"
+_GROUP = "e.patient_id, e.clinician_id, e.category_id, e.program"
+
+
+def zone_of(conn: Connection) -> str | None:
+    """The zone the rollup is built in; None when it is not built (or has no table: a
+    database not yet upgraded, the hub)."""
+    if conn.dialect.name != "sqlite":
+        return None
+    try:
+        row = conn.exec_driver_sql("SELECT zone FROM month_rollup_state WHERE id = 1").first()
+    except DBAPIError:
+        return None
+    return None if row is None else str(row[0])
+
+
+def usable(conn: Connection, zone: ZoneInfo) -> bool:
+    return zone_of(conn) == zone.key
+
+
+def ensure(conn: Connection, zone: ZoneInfo, now: datetime) -> bool:
+    """Build the rollup in `zone` unless it already is (at open, after a zone change).
+    True when it was (re)built."""
+    if conn.dialect.name != "sqlite" or zone_of(conn) == zone.key:
+        return False
+    rebuild(conn, zone, now)
+    return True
+
+
+def rebuild(conn: Connection, zone: ZoneInfo, now: datetime) -> None:
+    """Every row again from the entries, in `zone`, inside the caller's write transaction."""
+    conn.exec_driver_sql("DELETE FROM month_rollup")
+    conn.exec_driver_sql("DELETE FROM month_rollup_dirty")
+    _write(conn, compute(conn, zone, all_months(conn, zone)))
+    conn.execute(text("INSERT INTO month_rollup_state (id, zone, built_at) VALUES (1, :z, :at) "
+                      "ON CONFLICT (id) DO UPDATE SET zone = :z, built_at = :at"),
+                 {"z": zone.key, "at": to_db_text(now)})
+
+
+def all_months(conn: Connection, zone: ZoneInfo) -> list[YearMonth]:
+    """Every month a stopped entry touches (and the one before the first: an entry of no
+    length at a month's first instant counts in both)."""
+    first, last = conn.exec_driver_sql(
+        "SELECT MIN(span_start), MAX(span_end) FROM time_entry "
+        "WHERE superseded_at IS NULL AND span_end IS NOT NULL").one()
+    if first is None:
+        return []
+    return list(_months_between(from_db_text(first), from_db_text(last), zone))
+
+
+def _months_between(lo: datetime, hi: datetime, zone: ZoneInfo) -> Iterable[YearMonth]:
+    ym, end = month_of(lo, zone), month_of(hi, zone)
+    if month_bounds_utc(ym, zone)[0] == lo:
+        ym = ym.previous()
+    while ym <= end:
+        yield ym
+        ym = ym.next()
+
+
+def compute(conn: Connection, zone: ZoneInfo, months: Iterable[YearMonth],
+            patients: Iterable[Any] | None = None) -> dict[RowKey, list[int]]:
+    """The rollup's rows for `months` (for `patients` only, raw ids as stored, None for
+    program-level time), counted from the entries as month_time counts them."""
+    out: dict[RowKey, list[int]] = {}
+    chunks = [None] if patients is None else _chunks(patients)
+    for ym in months:
+        lo, hi = month_bounds_utc(ym, zone)
+        params = {"lo": to_db_text(lo), "hi": to_db_text(hi), "false": False}
+        for chunk in chunks:
+            where, binds = _patient_filter("e.patient_id", chunk)
+            for p, c, k, g, secs, longest in _run(conn, (
+                    f"SELECT {_GROUP}, SUM(e.span_seconds), MAX(e.span_seconds) "
+                    f"FROM time_entry e WHERE {_CURRENT} AND e.span_start >= :lo "
+                    f"AND e.span_end <= :hi{where} GROUP BY {_GROUP}"), binds, params):
+                out[(p, str(ym), c, k, g)] = [int(secs or 0), int(longest or 0)]
+            pieces: dict[Any, tuple[RowKey, list[tuple[datetime, datetime]]]] = {}
+            for p, c, k, g, entry, start, end in _run(conn, (
+                    f"SELECT {_GROUP}, e.id, i.start_utc, i.end_utc FROM time_entry e "
+                    f"JOIN interval i ON i.entry_id = e.id WHERE {_CURRENT} "
+                    "AND e.span_end IS NOT NULL AND e.span_end > :lo AND e.span_start < :hi "
+                    "AND (e.span_start < :lo OR e.span_end > :hi) "
+                    f"AND i.start_utc < :hi AND i.end_utc > :lo{where}"), binds, params):
+                _, spans = pieces.setdefault(entry, ((p, str(ym), c, k, g), []))
+                spans.append((from_db_text(start), from_db_text(end)))
+            for key, spans in pieces.values():
+                secs = split_seconds_by_month(spans, zone).get(ym, 0)
+                row = out.setdefault(key, [0, 0])
+                row[0] += secs
+                row[1] = max(row[1], secs)
+    return out
+
+
+def _chunks(patients: Iterable[Any]) -> list[list[Any]]:
+    ids = sorted(patients, key=lambda p: (p is not None, p or ""))
+    return [ids[i:i + _CHUNK] for i in range(0, len(ids), _CHUNK)] or [[]]
+
+
+def _patient_filter(column: str, chunk: list[Any] | None) -> tuple[str, list[Any]]:
+    """` AND <column among chunk>` (None in it: program-level time), and its bind."""
+    if chunk is None:
+        return "", []
+    ids = [p for p in chunk if p is not None]
+    parts = [f"{column} IN :ids"] if ids else []
+    if len(ids) < len(chunk):
+        parts.append(f"{column} IS NULL")
+    if not parts:
+        return " AND 0", []
+    return f" AND ({' OR '.join(parts)})", ids
+
+
+def _run(conn: Connection, sql: str, ids: list[Any], params: dict[str, Any]) -> Any:
+    query = text(sql)
+    if ":ids" in sql:
+        query = query.bindparams(bindparam("ids", expanding=True))
+        params = {**params, "ids": ids}
+    return conn.execute(query, params)
+
+
+def _write(conn: Connection, rows: Mapping[RowKey, list[int]]) -> None:
+    if rows:
+        conn.exec_driver_sql(
+            "INSERT INTO month_rollup (patient_id, month, clinician_id, category_id, program, "
+            "seconds, longest) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(*key, secs, longest) for key, (secs, longest) in rows.items()])
+
+
+def recompute(conn: Connection, zone: ZoneInfo,
+              wanted: Mapping[Any, Iterable[YearMonth]]) -> None:
+    """Replace the rows of these (patient, month) pairs with a fresh count."""
+    by_month: dict[YearMonth, set[Any]] = defaultdict(set)
+    for patient, months in wanted.items():
+        for ym in months:
+            by_month[ym].add(patient)
+    for ym, patients in sorted(by_month.items()):
+        for chunk in _chunks(patients):
+            where, ids = _patient_filter("patient_id", chunk)
+            _run(conn, f"DELETE FROM month_rollup WHERE month = :m{where}", ids, {"m": str(ym)})
+        _write(conn, compute(conn, zone, [ym], patients))
+
+
+def unsettled(conn: Connection) -> set[Any]:
+    """The patients (raw ids; None: program-level time) whose rows wait for the drain."""
+    rows = conn.exec_driver_sql(
+        "SELECT patient_id FROM month_rollup_dirty UNION SELECT e.patient_id "
+        "FROM month_rollup_dirty d JOIN time_entry e ON e.id = d.entry_id")
+    return {r[0] for r in rows}
+
+
+def drain(conn: Connection) -> int:
+    """Bring the rollup up to date with what the triggers noted, in the caller's write
+    transaction. Returns how many notes it took."""
+    zone_name = zone_of(conn)
+    if zone_name is None:
+        return 0
+    notes = conn.exec_driver_sql(
+        "SELECT entry_id, patient_id, lo, hi FROM month_rollup_dirty").all()
+    if not notes:
+        return 0
+    zone = ZoneInfo(zone_name)
+    spans: dict[Any, list[tuple[str, str]]] = defaultdict(list)
+    for _, patient, lo, hi in notes:
+        if lo is not None:
+            spans[patient].append((lo, hi or lo))
+    entries = sorted({n[0] for n in notes if n[0] is not None})
+    for i in range(0, len(entries), _CHUNK):
+        for _, patient, lo, hi in _run(conn, (
+                "SELECT e.id, e.patient_id, MIN(i.start_utc), "
+                "MAX(COALESCE(i.end_utc, i.start_utc)) FROM time_entry e "
+                "JOIN interval i ON i.entry_id = e.id WHERE e.id IN :ids GROUP BY e.id"),
+                entries[i:i + _CHUNK], {}):
+            spans[patient].append((lo, hi))
+    wanted = {patient: {ym for lo, hi in pairs for ym in _months_between(
+        from_db_text(lo), from_db_text(hi), zone)} for patient, pairs in spans.items()}
+    recompute(conn, zone, wanted)
+    conn.exec_driver_sql("DELETE FROM month_rollup_dirty")
+    return len(notes)
+
+
+def differences(conn: Connection, zone: ZoneInfo) -> int:
+    """How many patient-months of the kept rollup differ from a full count (0: in step)."""
+    kept: dict[RowKey, list[int]] = {}
+    for p, m, c, k, g, secs, longest in conn.exec_driver_sql(
+            "SELECT patient_id, month, clinician_id, category_id, program, seconds, longest "
+            "FROM month_rollup"):
+        kept[(p, m, c, k, g)] = [int(secs), int(longest)]
+    fresh = compute(conn, zone, all_months(conn, zone))
+    return len({(key[0], key[1]) for key in kept.keys() ^ fresh.keys()}
+               | {(key[0], key[1]) for key in kept.keys() & fresh.keys()
+                  if kept[key] != fresh[key]})
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    """Every session's commit (the app's one write path) drains the notes first."""
+    if not session.in_transaction():
+        return
+    try:
+        bind = session.get_bind()
+    except Exception:  # noqa: BLE001  (a session bound to nothing has nothing to drain)
+        return
+    if bind.dialect.name == "sqlite":
+        drain(session.connection())
