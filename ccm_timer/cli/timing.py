@@ -4,6 +4,9 @@ They run as the person signed in at this workstation's tray while one runs, else
 default clinician, and never ask for a password: a call is never delayed by a prompt (issue
 16, point 5). `--clinician` naming anyone else asks for that person's password, as the
 tray's switch of person does: nobody times as another person by typing their name.
+
+While a tray runs, these commands (not `recover`) are done by it (cli/tray_channel.py): it
+holds the open database and its key, and shows the change at once.
 """
 
 from __future__ import annotations
@@ -41,15 +44,16 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         p.add_argument("--note", default="")
         p.add_argument("--program", help="count toward another program than the category's")
         p.add_argument("--clinician", help=_WHO)
-        p.set_defaults(handler=start if name == "start" else switch)
+        p.set_defaults(handler=start if name == "start" else switch,
+                       quick=_via_tray)
     for name, handler in (("pause", pause), ("resume", resume)):
         p = sub.add_parser(name, parents=[common], help=f"{name} the running timer")
         p.add_argument("--clinician", help=_WHO)
-        p.set_defaults(handler=handler)
+        p.set_defaults(handler=handler, quick=_via_tray)
     p = sub.add_parser("stop", parents=[common], help="stop the timer")
     p.add_argument("--note")
     p.add_argument("--clinician", help=_WHO)
-    p.set_defaults(handler=stop)
+    p.set_defaults(handler=stop, quick=_via_tray)
     p = sub.add_parser("status", parents=[common], help="what is running now")
     p.add_argument("--clinician", help="whose timer (default: the person timing here)")
     p.set_defaults(handler=status, quick=quick_status)
@@ -65,6 +69,13 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                         help="void the entry")
     p.add_argument("--clinician", help=_WHO)
     p.set_defaults(handler=recover)
+
+
+def _via_tray(args) -> bool:
+    """Done by the running tray (True), or left to this process (False)."""
+    from ccm_timer.cli import tray_channel  # loaded by the commands that use it
+
+    return tray_channel.through_tray(args)
 
 
 def _timer(ctx: AppContext, args) -> str:
@@ -142,7 +153,10 @@ def status(ctx: AppContext, args) -> None:
 
 
 def quick_status(args) -> bool:
-    """Answer from a raw connection when everything is ordinary; False: take the full path."""
+    """The running tray's answer, else one from a raw connection when everything is
+    ordinary; False: take the full path."""
+    if _via_tray(args):
+        return True
     from ccm_timer import paths
     from ccm_timer.services import settings
     from ccm_timer.services.timing import quick_status as quick

@@ -332,11 +332,18 @@ class TrayApp(QObject):
 
     # -- the second launch and quitting ----------------------------------------------
 
-    def handle_message(self, message: str) -> None:
-        """A second `ccm-timer` launch handed over: open what a keyboard shortcut needs."""
-        log.info("handed over: %s", message)
+    def handle_message(self, message: str | dict) -> dict | None:
+        """A second `ccm-timer` launch handed over: open what a keyboard shortcut needs; or
+        a command line's request (a dict, cli/tray_channel.py): do it and return the answer.
+        Neither is logged: a request may carry an MRN or a note."""
+        if isinstance(message, dict):
+            from ccm_timer.ui import cli_channel  # on the first request, not at start
+
+            return cli_channel.answer(self.controller, message)
+        log.info("handed over: %s", "activate" if message == "activate" else "unknown")
         if message == "activate":
             self.show_signin() if self.controller.locked else self.show_start()
+        return None
 
     def quit(self) -> None:
         if not self.status.live or self.status.pending_recovery:

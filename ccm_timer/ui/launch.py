@@ -209,6 +209,7 @@ def launch(data_dir: str | None) -> int:
                    data_dir=str(paths.data) if (data_dir or os.environ.get(
                        app_paths.ENV_HOME)) else None)
     instance.message.connect(tray.handle_message)
+    instance.answer = tray.handle_message  # the command line's timing commands, from now on
     app.aboutToQuit.connect(tray.shutdown)  # also on a session logout: clocks, deliveries
     from ccm_timer.ui.session_end import SessionEnd
 
