@@ -254,7 +254,7 @@ def test_patient_set(cli_clinic):
     assert (data["qmb"], data["family_name"], data["birth_date"]) == (
         False, "Sample-Ortiz", "1948-07-19")
     fails(cli_clinic, "patient", "set", "--mrn", "T1002", match="Say what to change: --name, "
-          "--dob or --qmb.")
+          "--dob, --qmb or --care-manager.")
     fails(cli_clinic, "patient", "set", "--mrn", "T1002", "--name", "Nocomma",
           match="Family, Given")
     fails(cli_clinic, "patient", "set", "--mrn", "T1002", "--dob", "2999-01-01",
