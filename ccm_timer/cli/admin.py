@@ -55,6 +55,7 @@ def doctor(ctx: AppContext, args) -> None:
     record = protection.record
     newest = backups.latest(ctx.paths.backups)
     exported, anchors = integrity.export_anchors(ctx)
+    totals_checked, totals_repaired = integrity.month_rollup_check(ctx)
     lost = lost_commits.warning(ctx.paths)
     failed = bool(quick or macs or ctx.read_only or lost or anchors or not report.ok)
     info: dict[str, Any] = {
@@ -88,6 +89,7 @@ def doctor(ctx: AppContext, args) -> None:
                         "head": report.head,
                         "exports_checked": exported, "export_anchors_missing": anchors},
         "committed_work_missing": lost,
+        "month_totals": {"checked": totals_checked, "repaired": totals_repaired},
         "warnings": integrity.warnings(ctx, chain=report) + anchors,
         "ok": not failed,
     }
@@ -131,6 +133,10 @@ def doctor(ctx: AppContext, args) -> None:
     chain = "intact" if report.ok else f"BROKEN{report.where()}"
     print(f"Audit chain:      {chain}, {report.events} events, head {report.head[:16]}; "
           f"{exported - len(anchors)} of {exported} export(s) anchored")
+    if totals_repaired:
+        print(f"Month totals:     REPAIRED: {totals_repaired}")
+    elif totals_checked:
+        print("Month totals:     ok (the totals kept for the month report match the entries)")
     for line in info["warnings"]:
         print(f"Warning:          {line}")
     if failed:

@@ -69,11 +69,13 @@ def ensure(conn: Connection, zone: ZoneInfo, now: datetime) -> bool:
     return True
 
 
-def rebuild(conn: Connection, zone: ZoneInfo, now: datetime) -> None:
-    """Every row again from the entries, in `zone`, inside the caller's write transaction."""
+def rebuild(conn: Connection, zone: ZoneInfo, now: datetime,
+            rows: Mapping[RowKey, list[int]] | None = None) -> None:
+    """Every row again from the entries (or `rows`, a count just made), in `zone`, inside
+    the caller's write transaction."""
     conn.exec_driver_sql("DELETE FROM month_rollup")
     conn.exec_driver_sql("DELETE FROM month_rollup_dirty")
-    _write(conn, compute(conn, zone, all_months(conn, zone)))
+    _write(conn, compute(conn, zone, all_months(conn, zone)) if rows is None else rows)
     conn.execute(text("INSERT INTO month_rollup_state (id, zone, built_at) VALUES (1, :z, :at) "
                       "ON CONFLICT (id) DO UPDATE SET zone = :z, built_at = :at"),
                  {"z": zone.key, "at": to_db_text(now)})
@@ -218,17 +220,45 @@ def drain(conn: Connection) -> int:
     return len(notes)
 
 
-def differences(conn: Connection, zone: ZoneInfo) -> int:
-    """How many patient-months of the kept rollup differ from a full count (0: in step)."""
+def differences(conn: Connection, zone: ZoneInfo,
+                fresh: Mapping[RowKey, list[int]] | None = None) -> int:
+    """How many patient-months of the kept rollup differ from a full count (`fresh`, else
+    made here); 0: in step."""
     kept: dict[RowKey, list[int]] = {}
     for p, m, c, k, g, secs, longest in conn.exec_driver_sql(
             "SELECT patient_id, month, clinician_id, category_id, program, seconds, longest "
             "FROM month_rollup"):
         kept[(p, m, c, k, g)] = [int(secs), int(longest)]
-    fresh = compute(conn, zone, all_months(conn, zone))
+    if fresh is None:
+        fresh = compute(conn, zone, all_months(conn, zone))
     return len({(key[0], key[1]) for key in kept.keys() ^ fresh.keys()}
                | {(key[0], key[1]) for key in kept.keys() & fresh.keys()
                   if kept[key] != fresh[key]})
+
+
+def check_and_repair(conn: Connection, zone: ZoneInfo, now: datetime) -> str | None:
+    """`doctor`: count every month again and compare; a rollup out of step (or in another
+    zone) is rebuilt from the count, and said in one sentence. None: it was in step, or
+    not built before (built now)."""
+    kept_zone = zone_of(conn)
+    if conn.dialect.name != "sqlite":
+        return None
+    drain(conn)  # notes waiting for a commit are not a difference
+    fresh = compute(conn, zone, all_months(conn, zone))
+    if kept_zone is None:
+        rebuild(conn, zone, now, fresh)
+        return None
+    if kept_zone != zone.key:
+        rebuild(conn, zone, now, fresh)
+        return (f"The month totals kept for the report were counted in {kept_zone} time, not "
+                f"the clinic's {zone.key}; they were counted again from the time entries.")
+    wrong = differences(conn, zone, fresh)
+    if not wrong:
+        return None
+    rebuild(conn, zone, now, fresh)
+    return (f"The month totals kept for the report differed from the time entries for {wrong} "
+            "patient-month(s); they were counted again from the entries, so the report is "
+            "right again.")
 
 
 @event.listens_for(Session, "before_commit")

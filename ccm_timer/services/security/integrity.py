@@ -219,6 +219,19 @@ def _first_event_at(ctx: AppContext) -> Any:
     return first.at_utc if first else None
 
 
+def month_rollup_check(ctx: AppContext) -> tuple[bool, str | None]:
+    """`doctor`: the month rollup (issue 18) counted again from the entries in the clinic's
+    zone; one out of step is rebuilt. (checked, what was wrong and repaired or None);
+    not checked on a database only read."""
+    from ccm_timer.store import month_rollup
+
+    if ctx.read_only is not None:
+        return False, None
+    zone = ctx.zone
+    with ctx.write() as session:
+        return True, month_rollup.check_and_repair(session.connection(), zone, ctx.now())
+
+
 def export_anchors(ctx: AppContext) -> tuple[int, list[str]]:
     """Every export recorded the audit chain head it was made at (and billing holds a copy).
     A chain rewritten afterwards, even with every hash recomputed so that `audit verify`
