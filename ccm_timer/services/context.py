@@ -259,12 +259,13 @@ def _set_up(ctx: AppContext, existed: bool) -> None:
     time-keeping: when it cannot be taken (a full disk) the user is told and work goes on."""
     from ccm_timer.services.people import roster_batches
     from ccm_timer.services.security import backups
-    from ccm_timer.services.timing import categories
+    from ccm_timer.services.timing import categories, entry_import_batches
 
     categories.seed(ctx)
     keys.audit_new_key(ctx)
     if existed:
         roster_batches.take_back_interrupted(ctx)  # a roster import killed part-way
+        entry_import_batches.take_back_interrupted(ctx)  # an entry import killed part-way
         try:
             backups.daily(ctx)
         except DatabaseError as exc:
