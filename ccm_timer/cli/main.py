@@ -14,7 +14,10 @@ from ccm_timer import __version__
 
 # Every module of this package that defines `register(sub, common)` adds its commands;
 # a new command group is a new module, with no edit here.
-_NOT_COMMANDS = {"main", "output", "args", "lazy", "secret"}
+_NOT_COMMANDS = {"main", "output", "args", "lazy", "secret", "tray_channel"}
+# The timing commands, bound to keyboard shortcuts, build only their own module's parser:
+# importing every command module is most of a call's time on a slow machine.
+_TIMING = {"start", "switch", "pause", "resume", "stop", "status", "recover"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,7 +38,20 @@ def _common() -> argparse.ArgumentParser:
     return common
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_word(argv: Sequence[str]) -> str | None:
+    """The command named in `argv` (options may come before it), or None."""
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word == "--data-dir":
+            skip = True
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     import importlib
     import pkgutil
 
@@ -48,9 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ccm-timer {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        if info.name not in _NOT_COMMANDS:
-            importlib.import_module(f"ccm_timer.cli.{info.name}").register(sub, common)
+    if _command_word(argv) in _TIMING:
+        names = ["timing"]
+    else:
+        names = [m.name for m in sorted(pkgutil.iter_modules(package.__path__),
+                                        key=lambda m: m.name) if m.name not in _NOT_COMMANDS]
+    for name in names:
+        importlib.import_module(f"ccm_timer.cli.{name}").register(sub, common)
     return parser
 
 
@@ -74,7 +94,7 @@ def run(argv: Sequence[str]) -> int:
     if (position := _not_utf8(argv)) is not None:
         return _fail(f"Argument {position} is not UTF-8 text; type it again, or set the "
                      "terminal's character set to UTF-8.", 2)
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     args.data_dir = getattr(args, "data_dir", None)
     args.json = getattr(args, "json", False)
