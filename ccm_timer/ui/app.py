@@ -247,7 +247,10 @@ class TrayApp(QObject):
             self.windows.show_overview()
 
     def show_office(self, name: str) -> None:
-        """A month-end window (office_flow.WINDOWS): setup, patients, worklist, export…"""
+        """A month-end window (office_flow.WINDOWS): setup, patients, worklist, export…
+        Each but the setup shows patient data, so someone signs in first."""
+        if name != "setup" and self.signin.needed(lambda: self.show_office(name)):
+            return
         self.office.show(name)
 
     def start_for(self, mrn: str) -> None:
