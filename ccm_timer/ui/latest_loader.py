@@ -7,7 +7,8 @@ thread through a queued signal.
 
 One computation runs at a time. A request made while one runs waits; of several waiting
 only the newest runs, and a result older than the newest request is dropped, so an older
-month never overwrites a newer one. The overview's month and the worklist are both this.
+month never overwrites a newer one. The overview's month and the worklist are both this;
+the dashboard's twelve months too, each handed over as it is computed (`progress`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ class LatestLoader(QObject):
 
     loaded = Signal(object)  # the result of the newest request, on the UI thread
     failed = Signal(object)  # the exception the newest request raised, on the UI thread
+    progress = Signal(object)  # a part of the newest request's result, as it is computed
     _done = Signal(object, object)  # from the worker: (result or None, exception or None)
+    _part = Signal(object)  # from the worker: one part, given to `report_part`
     thread_name = "ccm-timer-loader"
 
     def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
@@ -38,9 +41,17 @@ class LatestLoader(QObject):
         self._thread: threading.Thread | None = None
         # Queued: the slot runs on this object's (the UI) thread, whoever emits.
         self._done.connect(self._finished, Qt.ConnectionType.QueuedConnection)
+        self._part.connect(self._part_arrived, Qt.ConnectionType.QueuedConnection)
 
     def compute(self, ctx: AppContext, request: Any) -> Any:
         raise NotImplementedError
+
+    def report_part(self, part: Any) -> None:
+        """From `compute`, on the worker thread: hand `part` to the window now (`progress`)."""
+        try:
+            self._part.emit(part)
+        except RuntimeError:  # the window was closed and deleted meanwhile
+            log.info("%s: computed for a closed window; dropped", self.thread_name)
 
     @property
     def busy(self) -> bool:
@@ -70,6 +81,11 @@ class LatestLoader(QObject):
             self._done.emit(result, error)
         except RuntimeError:  # the window was closed and deleted meanwhile
             log.info("%s: computed for a closed window; dropped", self.thread_name)
+
+    def _part_arrived(self, part: Any) -> None:
+        # Parts come before their run's end, so one waiting means this run is already old.
+        if self._waiting is None:
+            self.progress.emit(part)
 
     def _finished(self, result: Any, error: BaseException | None) -> None:
         self._thread = None

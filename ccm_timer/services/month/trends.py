@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 
 from ccm_timer.core.billing import PatientMonthResult, RuleSet
+from ccm_timer.core.billing.rules import TimeBasis
 from ccm_timer.core.month import YearMonth, as_month, clip_seconds, day_start_utc, month_of
 from ccm_timer.errors import NotFound
 from ccm_timer.services.context import AppContext
@@ -173,11 +174,15 @@ class ProgramDays:
     program: str
     seconds_by_day: tuple[int, ...]  # counted seconds, index 0 = the 1st of the month
     before_consent_by_day: tuple[int, ...]  # time before the consent day: shown, not counted
-    counted_seconds: int  # the report's counted seconds for the program
+    # The chosen track's pool: what its thresholds compare with. On a practitioner-only
+    # track (99491, G0181/G0182) the practitioner's own time; staff time is not in it.
+    counted_seconds: int
     thresholds: tuple[Threshold, ...]  # of the chosen track, up to the next one ahead
     billable_codes: tuple[str, ...]  # lines not held
     held_codes: tuple[str, ...]
     hold_reason: str | None = None  # why the held lines are held, in the engine's words
+    worked_seconds: int = 0  # everyone's time from the consent day on (what the bars show)
+    own_time_only: bool = False  # the track counts the billing practitioner's own time only
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,17 +251,36 @@ def patient_days(ctx: AppContext, mrn: str, month: str | YearMonth) -> PatientDa
     names = set(counted) | set(result.seconds_by_program) | {
         e.program for e in patient.enrollments if _enrolled(e.start_date, e.end_date, ym)}
     today_local = now.astimezone(ctx.zone).date()
+    pool = {name: _pool(result, rules, name) for name in names}
     return PatientDays(
         patient.patient_id, patient.mrn, patient.display_name, str(ym), count,
         today_local.day if ym.contains(today_local) else None,
         tuple(ProgramDays(
             name, tuple(counted.get(name, [0] * count)), tuple(before.get(name, [0] * count)),
-            result.seconds_by_program.get(name, 0), _thresholds(result, rules, name),
+            pool[name][0], _thresholds(result, rules, name),
             tuple(line.code for line in result.lines if line.program == name and not line.held),
             tuple(line.code for line in result.lines if line.program == name and line.held),
             next((line.hold_reason for line in result.lines
-                  if line.program == name and line.held and line.hold_reason), None))
+                  if line.program == name and line.held and line.hold_reason), None),
+            result.seconds_by_program.get(name, 0), pool[name][1])
             for name in sorted(names, key=_program_key)))
+
+
+def _pool(result: PatientMonthResult, rules: RuleSet, program: str) -> tuple[int, bool]:
+    """(seconds, own time only) of the track the thresholds are drawn for: the chosen one,
+    else the one with the nearest threshold (the engine's pool for it: threshold less what
+    is still needed)."""
+    tracks = {t.name: t for t in rules.tracks_by_program.get(program, ())}
+    choice = result.track_for(program)
+    if choice is not None and choice.chosen in tracks:
+        track = tracks[choice.chosen]
+        return choice.chosen_seconds, track.time is TimeBasis.PRACTITIONER
+    ahead = [n for n in result.next if n.program == program and n.track in tracks]
+    nearest = min(ahead, key=lambda n: n.threshold_seconds, default=None)
+    if nearest is None:
+        return result.seconds_by_program.get(program, 0), False
+    return (nearest.threshold_seconds - nearest.seconds_needed,
+            tracks[nearest.track].time is TimeBasis.PRACTITIONER)
 
 
 def _thresholds(result: PatientMonthResult, rules: RuleSet, program: str) -> tuple[

@@ -231,8 +231,10 @@ class DailyMinutes(QWidget):
         if day is None or self.shown is None or self.days is None:
             return ""
         bar = words.day_bars(self.shown)[day - 1]
+        # A practitioner-only track counts only part of the bar: "counted" would overstate it.
+        worked = "in all" if self.shown.own_time_only else "counted"
         said = (f"{words.short_month(self.days.month).split()[0]} {day}: "
-                f"{words.minutes(bar.seconds)} min counted; "
+                f"{words.minutes(bar.seconds)} min {worked}; "
                 f"{words.minutes(bar.running)} min so far this month")
         if bar.before_consent:
             said += f"; {words.minutes(bar.before_consent)} min before consent, not counted"

@@ -9,11 +9,9 @@ month report; choosing a patient is an audited read of that patient.
 
 from __future__ import annotations
 
-import logging
-import threading
 from datetime import datetime
 
-from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -42,66 +40,24 @@ from ccm_timer.services.security.audit_reads import Read, record_read
 from ccm_timer.ui import window_fit
 from ccm_timer.ui.dashboard.daily_chart import DailyMinutes
 from ccm_timer.ui.dashboard.month_chart import MonthChart
+from ccm_timer.ui.latest_loader import LatestLoader
 from ccm_timer.ui.presenters import trends as words
 from ccm_timer.ui.presenters.gui_words import error_text
 from ccm_timer.ui.style import ERROR_STYLE, TITLE_STYLE
 
-log = logging.getLogger("ccm_timer.tray")
 WANTED = QSize(1240, 760)
 _NUMERIC = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
-class TrendLoader(QObject):
-    """Computes the months on a worker thread; hands each to the UI thread as it comes.
-    A newer request makes an older run's results stale: they are dropped."""
+class TrendLoader(LatestLoader):
+    """request: the months to read. Each MonthTrend comes as `progress` when computed (newest
+    month first); `loaded` when all have. One run at a time: Refresh pressed while the
+    months are read waits, and only the newest of the presses runs."""
 
-    arrived = Signal(object)  # a MonthTrend of the newest request
-    finished = Signal()
-    failed = Signal(object)  # the exception of the newest request
-    _month = Signal(int, object)
-    _done = Signal(int, object)
+    thread_name = "ccm-timer-trends"
 
-    def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
-        self.generation = 0
-        self.busy = False
-        self._month.connect(self._on_month, Qt.ConnectionType.QueuedConnection)
-        self._done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
-
-    def request(self, months: list) -> None:
-        self.generation += 1
-        self.busy = True
-        threading.Thread(target=self._run, args=(self.generation, months),
-                         name="ccm-timer-trends", daemon=True).start()
-
-    def _run(self, generation: int, months: list) -> None:
-        error = None
-        try:
-            trends.month_trends(self.ctx, months,
-                                each=lambda t: self._emit(self._month, generation, t))
-        except Exception as exc:  # handed to the UI thread, which says or raises it
-            error = exc
-        self._emit(self._done, generation, error)
-
-    def _emit(self, signal, generation: int, value: object) -> None:
-        try:
-            signal.emit(generation, value)
-        except RuntimeError:  # the window was closed and deleted meanwhile
-            log.info("dashboard month computed for a closed window; dropped")
-
-    def _on_month(self, generation: int, trend: trends.MonthTrend) -> None:
-        if generation == self.generation:
-            self.arrived.emit(trend)
-
-    def _on_done(self, generation: int, error: BaseException | None) -> None:
-        if generation != self.generation:
-            return
-        self.busy = False
-        if error is not None:
-            self.failed.emit(error)
-        else:
-            self.finished.emit()
+    def compute(self, ctx: AppContext, request: list) -> list[trends.MonthTrend]:
+        return trends.month_trends(ctx, request, each=self.report_part)
 
 
 class MonthDashboard(QWidget):
@@ -114,8 +70,8 @@ class MonthDashboard(QWidget):
         self.setWindowTitle("Month dashboard")  # no patient in a title: screens are shared
         self.months = [str(m) for m in trends.last_months(ctx.now(), ctx.zone)]
         self.loader = TrendLoader(ctx, self)
-        self.loader.arrived.connect(self._arrived)
-        self.loader.finished.connect(self._finished)
+        self.loader.progress.connect(self._arrived)
+        self.loader.loaded.connect(lambda _all: self._finished())
         self.loader.failed.connect(self._failed)
         self.chart = MonthChart()
         self.chart.set_months(self.months)

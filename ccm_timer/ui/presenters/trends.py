@@ -165,7 +165,13 @@ def daily_caption(days: PatientDays, program: ProgramDays | None) -> str:
     """One line under the patient's chart: what is counted, against which threshold."""
     if program is None:
         return "No program and no time this month."
-    said = f"{program_name(program.program)}: {minutes(program.counted_seconds)} min counted"
+    name, counted = program_name(program.program), minutes(program.counted_seconds)
+    if program.own_time_only:  # staff time is no part of this track's pool
+        said = f"{name}: {counted} min of the practitioner's own time counted"
+        if program.worked_seconds > program.counted_seconds:
+            said += f" ({minutes(program.worked_seconds)} min in all)"
+    else:
+        said = f"{name}: {counted} min counted"
     if program.billable_codes:
         said += f"; billable {', '.join(program.billable_codes)}"
     if program.held_codes:
