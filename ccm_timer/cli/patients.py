@@ -73,13 +73,13 @@ def _programs(view) -> str:
 
 def patient_add(ctx: AppContext, args) -> None:
     # --by names who obtained the consent, not who adds the patient: the one acting is here.
-    actor = secret.acting_signer(ctx, None, Action.RECORD).name
+    by = secret.acting_signer(ctx, None, Action.RECORD)
     view = patients.add(  # the practitioner and care manager checked inside: all or nothing
         ctx, mrn=args.mrn, name=args.name, birth_date=args.dob, program=args.program,
         consent=args.consent, consent_method=args.method, consent_by=args.by,
         disclosures=args.disclosures or (), qmb=args.qmb,
         billing_practitioner=args.billing_practitioner, care_manager=args.care_manager,
-        actor=actor,
+        by=by,
     )
     if args.json:
         emit_json(view.to_dict())
@@ -90,9 +90,9 @@ def patient_add(ctx: AppContext, args) -> None:
 
 
 def patient_set(ctx: AppContext, args) -> None:
-    actor = secret.acting_signer(ctx, None, Action.RECORD).name
+    by = secret.acting_signer(ctx, None, Action.RECORD)
     view = patients.update(ctx, args.mrn, name=args.name, birth_date=args.dob, qmb=args.qmb,
-                           care_manager=args.care_manager, actor=actor)
+                           care_manager=args.care_manager, by=by)
     if args.json:
         emit_json(view.to_dict())
         return

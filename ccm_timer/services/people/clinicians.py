@@ -119,8 +119,12 @@ def add(
                                      "role": the_role.value, "npi": npi,
                                      "duties": list(granted)},
         )
-    if (default or not ctx.settings.default_clinician) and the_role is not Role.OFFICE:
-        ctx.update_settings(default_clinician=str(row.id))
+    if the_role is not Role.OFFICE and default:  # the setting's own check, its event
+        return set_default(ctx, str(row.id), by)
+    if the_role is not Role.OFFICE and not ctx.settings.default_clinician:
+        # The clinic's first clinician times here until someone else is chosen: allowed
+        # with the add (the setup's administrator is added before anyone could sign in).
+        _record_default(ctx, row, actor)
     return _view(row, ctx.settings.default_clinician)
 
 
@@ -173,7 +177,11 @@ def set_default(ctx: AppContext, name_or_id: str, by: Signer | None = None) -> C
                         "a clinician.")
     if str(row.id) == ctx.settings.default_clinician:
         return _view(row, str(row.id))  # unchanged: nothing to allow (the tray's settings)
-    actor = access.require_admin(ctx, by, Action.SETTINGS)
+    _record_default(ctx, row, access.require_admin(ctx, by, Action.SETTINGS))
+    return _view(row, str(row.id))
+
+
+def _record_default(ctx: AppContext, row: Clinician, actor: str) -> None:
     before = ctx.settings.default_clinician or None
     with ctx.write() as session:  # the file written inside: a failed write leaves no event
         audit.append(session, ctx=ctx, actor=actor, action="clinician.default",
@@ -181,7 +189,6 @@ def set_default(ctx: AppContext, name_or_id: str, by: Signer | None = None) -> C
                      before={"default_clinician": before},
                      after={"default_clinician": str(row.id)})
         ctx.update_settings(default_clinician=str(row.id))
-    return _view(row, str(row.id))
 
 
 def set_incident_to(ctx: AppContext, name_or_id: str, incident_to: bool,
@@ -218,6 +225,17 @@ def _billed_by(session: Session, person: Clinician) -> int:
 
     return session.exec(select(func.count()).select_from(Patient).where(
         col(Patient.billing_practitioner_id) == person.id, Patient.active)).one()
+
+
+def _live_timer(session: Session, person: Clinician) -> str:
+    """"running" or "paused" when `person` has a live timer (a deactivated person's timer
+    could never be stopped), else ""."""
+    from ccm_timer.store.models import EntryState, TimeEntry
+
+    state = session.exec(select(TimeEntry.state).where(
+        TimeEntry.clinician_id == person.id, col(TimeEntry.superseded_at).is_(None),
+        col(TimeEntry.state).in_([EntryState.RUNNING, EntryState.PAUSED]))).first()
+    return "" if state is None else ("paused" if state == EntryState.PAUSED else "running")
 
 
 def update(ctx: AppContext, name_or_id: str, *, name: str | None = None,
@@ -321,6 +339,9 @@ def set_active(ctx: AppContext, name_or_id: str, active: bool,
                 raise UserError(f"{row.name} is the billing practitioner of {bills} "
                                 "patient(s); name another billing practitioner for them "
                                 "first.")
+            if live := _live_timer(session, row):
+                raise UserError(f"{row.name} has a {live} timer; stop it (or ask them to) "
+                                "before deactivating them.")
         row.active = active
         session.add(row)
         session.flush()

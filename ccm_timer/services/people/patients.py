@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -28,7 +28,7 @@ from ccm_timer.store.models import Clinician, Enrollment, Patient, Role
 if TYPE_CHECKING:
     from ccm_timer.services.people.access import Signer
 
-CLEAR = ""  # as a practitioner or care manager: remove the one on file
+CLEAR: Literal[""] = ""  # as a person, QMB or birth date: remove what is on file
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,11 @@ def add(
     billing_practitioner: str | None = None,
     care_manager: str | None = None,
     actor: str = "admin",
+    by: Signer | None = None,
 ) -> PatientView:
+    """Add a patient. `by`, when given, is the person adding them (whose duties must allow
+    a change of the record) and the one the event names."""
+    actor = _may_change(by, actor)
     try:
         mrn, family, given = validate(mrn, name)
     except ValueError as exc:
@@ -140,8 +144,20 @@ def add(
         return view(row, enrollments.for_patient(session, row.id))
 
 
-def _check_born(ctx: AppContext, birth_date: date | None) -> None:
-    if birth_date is not None and birth_date > ctx.now().astimezone(ctx.zone).date():
+def _may_change(by: Signer | None, actor: str) -> str:
+    """The name to audit a record change under; refused when `by` may not change records
+    (a window saves as whoever is signed in at that moment, who may not be who opened it)."""
+    if by is None:
+        return actor
+    from ccm_timer.core.access import Action
+    from ccm_timer.services.people import access
+
+    access.require(by, Action.RECORD)
+    return by.name
+
+
+def _check_born(ctx: AppContext, birth_date: date | str | None) -> None:
+    if isinstance(birth_date, date) and birth_date > ctx.now().astimezone(ctx.zone).date():
         raise UserError(f"The birth date {birth_date.isoformat()} is in the future; check it.")
 
 
@@ -265,11 +281,13 @@ def withdraw_consent(ctx: AppContext, mrn: str, program: str, on: date, reason: 
 
 
 def update(ctx: AppContext, mrn: str, *, name: str | None = None,
-           birth_date: date | None = None, qmb: bool | None = None,
+           birth_date: date | Literal[""] | None = None, qmb: bool | Literal[""] | None = None,
            billing_practitioner: str | None = None, care_manager: str | None = None,
-           actor: str = "admin") -> PatientView:
+           actor: str = "admin", by: Signer | None = None) -> PatientView:
     """Change a patient's name, birth date, QMB status, billing practitioner or care manager
-    (CLEAR removes either); what is not given stays. One transaction, one event."""
+    (CLEAR removes any of them: "not recorded"); what is not given (None) stays. One
+    transaction, one event. `by`, when given, must be allowed to change the record."""
+    actor = _may_change(by, actor)
     family = given = None
     if name is not None:
         try:
@@ -286,9 +304,9 @@ def update(ctx: AppContext, mrn: str, *, name: str | None = None,
         if family is not None and given is not None:
             row.family_name, row.given_name = family, given
         if birth_date is not None:
-            row.birth_date = birth_date
+            row.birth_date = birth_date or None
         if qmb is not None:
-            row.qmb = qmb
+            row.qmb = None if qmb == CLEAR else bool(qmb)
         extra = []
         if billing_practitioner is not None:
             row.billing_practitioner_id = (_practitioner(session, ctx, billing_practitioner).id
