@@ -6,7 +6,10 @@ Builds the database once in a temporary folder (raw inserts through the same sql
 library the app uses), then times `services.report.month_report` for every patient of one
 month, as `ccm-timer report` runs it. With --months 12 the entries spread over a year (a
 realistic clinic: about 83,000 in the month reported); --months 1 puts all of them in the
-reported month, the worst case. Prints figures; it is not a pass/fail test.
+reported month, the worst case. The month rollup (store/month_rollup.py) is built once after
+the inserts, as the first open or `ccm-timer doctor` builds it, and the report is timed
+through it and, for comparison, from the entries alone (--no-rollup: that only). Prints
+figures; it is not a pass/fail test.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from ccm_timer.core.clock import ManualClock
 from ccm_timer.core.month import month_bounds_utc, parse_month
 from ccm_timer.services.context import open_app
 from ccm_timer.services.month import report
+from ccm_timer.store import month_rollup
 from ccm_timer.store.connection import raw_connect
 from ccm_timer.store.instants import to_db_text
 
@@ -99,6 +103,7 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=2_000)
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-rollup", action="store_true", help="time the entries alone")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         home = Path(folder)
@@ -106,17 +111,29 @@ def main() -> None:
         in_month = build(home, args.entries, args.patients, args.months)
         built = time.perf_counter() - began
         ctx = open_app(str(home), clock=ManualClock(datetime(2026, 12, 15, tzinfo=UTC)))
-        times = []
-        for _ in range(args.runs):
+        print(f"entries: {args.entries:,} over {args.months} month(s), {args.patients:,} "
+              f"patients; {in_month:,} entries in {MONTH}; database built in {built:.1f} s")
+        _time(ctx, args.runs, "from the entries alone")
+        if not args.no_rollup:
             began = time.perf_counter()
-            result = report.month_report(ctx, MONTH)
-            times.append(time.perf_counter() - began)
-        billed = sum(1 for p in result.patients if p.result.billable_lines)
+            with ctx.write() as session:
+                month_rollup.ensure(session.connection(), ctx.zone, ctx.now())
+            with ctx.engine.connect() as conn:
+                rows = conn.exec_driver_sql("SELECT count(*) FROM month_rollup").scalar()
+            print(f"month rollup built in {time.perf_counter() - began:.1f} s ({rows:,} rows)")
+            _time(ctx, args.runs, "through the month rollup")
         ctx.close()
-    print(f"entries: {args.entries:,} over {args.months} month(s), {args.patients:,} patients; "
-          f"{in_month:,} entries in {MONTH}; database built in {built:.1f} s")
-    print(f"month report, all patients: median {statistics.median(times) * 1000:.0f} ms, "
-          f"best {min(times) * 1000:.0f} ms over {args.runs} runs "
+
+
+def _time(ctx, runs: int, how: str) -> None:
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        result = report.month_report(ctx, MONTH)
+        times.append(time.perf_counter() - began)
+    billed = sum(1 for p in result.patients if p.result.billable_lines)
+    print(f"month report, all patients, {how}: median {statistics.median(times) * 1000:.0f} "
+          f"ms, best {min(times) * 1000:.0f} ms over {runs} runs "
           f"({len(result.patients):,} patients, {billed:,} with billable lines)")
 
 

@@ -143,7 +143,8 @@ def _month_time(conn: Connection, month: YearMonth, zone: ZoneInfo, now: datetim
         if "patient" not in by or "program" not in by:
             raise ValueError("counted_from needs the patient and program groups")
         _split_at_cuts(conn, by, params, cuts, (lo, hi), now, seconds, before)
-    return MonthTime(seconds, dict(over), before)
+    # In entry order: the statements' row order is the planner's.
+    return MonthTime(seconds, {k: sorted(v) for k, v in over.items()}, before)
 
 
 def _split_at_cuts(conn: Connection, by: Sequence[Group], params: dict[str, Any],
@@ -246,17 +247,24 @@ def _statements(by: Sequence[Group], dialect: str, one_patient: bool, listing: b
     columns = "".join(f"{_COLUMNS[g]}, " for g in by)
     join = " JOIN clinician c ON c.id = e.clinician_id" if "role" in by else ""
     where = _CURRENT + (" AND e.patient_id = :patient" if one_patient else "")
-    inside_where, edge_where = where, where
-    if live is not None:
-        inside_where += " AND " + live.among("e.patient_id")
-        edge_where += f" AND (e.span_end IS NULL OR {live.among('e.patient_id')})"
+    inside_where = f"{where} AND {_INSIDE}" if live is None else (
+        f"{where} AND {live.among('e.patient_id')} AND {_INSIDE.replace('e.', '+e.')}")
     group_by = f" GROUP BY {', '.join(_COLUMNS[g] for g in by)}" if by else ""
     inside = (f"SELECT {columns}SUM(e.span_seconds), {_listed(dialect) if listing else 'NULL'} "
-              f"FROM time_entry e{join} WHERE {inside_where} AND {_INSIDE}{group_by}")
-    edge = (f"SELECT {columns}e.id, i.start_utc, i.end_utc FROM time_entry e{join} "
-            f"JOIN interval i ON i.entry_id = e.id WHERE {edge_where} AND {_EDGE} "
-            "AND i.start_utc < :hi AND (i.end_utc IS NULL OR i.end_utc > :lo)"
-            + (" AND i.end_utc IS NOT NULL" if closed_only else ""))
+              f"FROM time_entry e{join} WHERE {inside_where}{group_by}")
+    pieces = (f"SELECT {columns}e.id, i.start_utc, i.end_utc FROM time_entry e{join} "
+              "JOIN interval i ON i.entry_id = e.id WHERE {}"
+              " AND i.start_utc < :hi AND (i.end_utc IS NULL OR i.end_utc > :lo)"
+              + (" AND i.end_utc IS NOT NULL" if closed_only else ""))
+    if live is None:
+        edge = pieces.format(f"{where} AND {_EDGE}")
+    else:  # the running entries (an indexed few), then the live patients' stopped ones;
+        # SQLite only, where a unary + keeps the planner off the span_start index.
+        edge = pieces.format(f"{where} AND e.span_end IS NULL AND +e.span_start < :hi")
+        if live.ids or live.program_level:
+            edge += " UNION ALL " + pieces.format(
+                f"{where} AND {live.among('e.patient_id')} AND +e.span_end > :lo "
+                "AND +e.span_start < :hi AND (+e.span_start < :lo OR +e.span_end > :hi)")
     binds = [bindparam("patient", type_=Uuid())] if one_patient else []
     nobody = live is not None and not live.ids and not live.program_level
     return (None if nobody else _with_live(inside).bindparams(*binds),

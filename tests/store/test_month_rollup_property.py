@@ -94,7 +94,8 @@ def _apply(ctx, clock, step, made: list[uuid.UUID], fixer) -> None:
             with ctx.write() as session:  # an interval changed in place, no ORM
                 session.connection().execute(text(
                     "UPDATE interval SET end_utc = :end WHERE entry_id = :e AND end_utc IS "
-                    "NOT NULL AND start_utc < :end"),
+                    "NOT NULL AND start_utc < :end AND (SELECT superseded_at FROM time_entry "
+                    "WHERE id = :e) IS NULL"),
                     {"e": made[ref % len(made)].hex,
                      "end": to_db_text(EDGES[ref % len(EDGES)] + timedelta(minutes=minutes))})
         elif kind == "zone":
