@@ -15,6 +15,7 @@ from html import escape
 from typing import Any
 
 from ccm_timer.core.masking import isolated
+from ccm_timer.exports.pdf_fonts import BASE_FAMILIES
 
 _APP: Any = None  # the application made for a command-line render, kept alive
 
@@ -243,51 +244,13 @@ def to_html(doc: dict[str, Any]) -> str:
     return f"<html><head><style>{_STYLE}</style></head><body>{body}</body></html>"
 
 
-BASE_FAMILIES = ("DejaVu Sans", "Segoe UI", "Arial", "Helvetica")
-# Tried first for what the base lacks (Chinese, Japanese, Korean names): maintained free fonts
-# a Debian, Fedora or Windows machine has; then any other font on the system.
-FALLBACK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC",
-                     "Droid Sans Fallback", "WenQuanYi Micro Hei", "Microsoft YaHei",
-                     "Noto Sans", "Noto Sans Arabic", "Noto Sans Hebrew")
-
-
-def _texts(value: Any) -> Any:
-    if isinstance(value, str):
-        yield value
-    for item in value.values() if isinstance(value, dict) else (
-            value if isinstance(value, (list, tuple)) else ()):
-        yield from _texts(item)
-
-
 def font_plan(doc: dict[str, Any]) -> tuple[list[str], set[str]]:
-    """The font families the PDF uses, in fallback order: the base, then system fonts (and
-    any in resources/fonts) for the document's characters the base lacks; and the characters
-    no font here has, which would print as empty boxes."""
+    """The families the PDF uses and the letters of names no font here has (pdf_fonts.py)."""
     _ensure_app()
-    from PySide6.QtGui import QFont, QFontDatabase, QRawFont
-
+    from ccm_timer.exports.pdf_fonts import font_plan as plan
     from ccm_timer.paths import resource_root
 
-    def raw(family: str) -> QRawFont:  # supportsCharacter takes ord(c): its str form is Latin-1
-        return QRawFont.fromFont(QFont(family))
-
-    folder = resource_root() / "fonts"
-    for path in sorted(folder.glob("*.[ot]t[fc]")) if folder.is_dir() else ():
-        QFontDatabase.addApplicationFont(str(path))  # a clinic's or packager's font
-    needed = {c for text in _texts(doc) for c in text if c.isprintable() and not c.isspace()}
-    installed = QFontDatabase.families()
-    base = raw(next((f for f in BASE_FAMILIES if f in installed), BASE_FAMILIES[0]))
-    missing = {c for c in needed if not base.supportsCharacter(ord(c))}
-    families = list(BASE_FAMILIES)
-    for family in [*(f for f in FALLBACK_FAMILIES if f in installed), *installed]:
-        if not missing:
-            break
-        font = raw(family)
-        covered = {c for c in missing if font.supportsCharacter(ord(c))}
-        if covered and family not in families:
-            families.append(family)
-            missing -= covered
-    return families, missing
+    return plan(doc, resource_root() / "fonts")
 
 
 def _font(families: list[str] | None = None) -> Any:
