@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.session import keyring_session
-from bench.tray_alone import _cli, _cpu_seconds, _icon, _rss_mb
+from bench.tray_alone import _cli, _cpu_seconds, _icon, _rss_mb, use_secret_service
 from bench.xdesktop import ARTIFACTS, XDesktop, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -175,6 +175,7 @@ def main() -> None:
     args = parser.parse_args()
     load0 = os.getloadavg()
     with keyring_session() as key_store:
+        use_secret_service(key_store)
         work = Path(tempfile.mkdtemp(prefix="ccm-bench-tray-"))
         ours = Subject("CCM Timer (python -m ccm_timer)", [sys.executable, "-m", "ccm_timer"],
                        work / "python")

@@ -1,7 +1,9 @@
 """Hide patient data in open windows after a while without use; the timer keeps running.
 
 One event filter on the QApplication sees every key press, click, wheel turn and mouse move.
-When `Settings.privacy_lock_minutes` pass without any, every visible window (and every window
+It runs for every event of the app, so while unlocked it only notes the time of the last
+input (a class test, and a float for input); a slow timer compares that with the limit. When
+`Settings.privacy_lock_minutes` pass without any, every visible window (and every window
 registered with `register`) gets a cover: an opaque child widget over the whole window that
 says how to come back, and the window title is blanked (titles may name a patient). A
 window that opens while locked is covered as it appears. Coming back needs the signed-in
@@ -20,6 +22,7 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QInputEvent
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -134,6 +137,7 @@ class PrivacyLock(QObject):
         self._who, self._verify = who, verify
         self._now = monotonic
         self.state = IdleLock(minutes, monotonic())
+        self.last_input = self.state.last_input  # set by eventFilter, read by check()
         self._registered: list[QWidget] = []
         self._covers: dict[int, PrivacyCover] = {}
         self._titles: dict[int, str] = {}
@@ -157,7 +161,9 @@ class PrivacyLock(QObject):
             self._registered.append(window)
 
     def check(self) -> None:
-        """Called every second by the timer; locks when the idle time is up."""
+        """Called by the slow timer; locks when the idle time is up."""
+        if not self.state.locked:
+            self.state.input(self.last_input, reveals=False)
         if self.state.due(self._now()):
             self.lock_now()
 
@@ -240,14 +246,17 @@ class PrivacyLock(QObject):
     # ---- watching input -----------------------------------------------------------------
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if not self.state.locked:
+            # Every event of the app passes here (timers, paints, the tooltip's): a class
+            # test sends those back at once; input gets a time stamp, no more.
+            if isinstance(event, QInputEvent) and event.type() in _ACTIVITY:
+                self.last_input = self._now()
+            return False
         kind = event.type()
         if kind in _ACTIVITY:
-            if not self.state.locked:
-                self.state.input(self._now(), reveals=False)
-                return False
             # Only the password reveals: what was aimed at a hidden window is swallowed.
             return self._covered(obj)
-        if self.state.locked and isinstance(obj, QWidget):
+        if isinstance(obj, QWidget):
             if kind == QEvent.Type.Show and obj.isWindow() and _coverable(obj):
                 self._cover(obj)
             elif kind == QEvent.Type.Resize and id(obj) in self._covers:

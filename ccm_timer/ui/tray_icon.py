@@ -7,11 +7,16 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
+from ccm_timer.ui import import_scan
 from ccm_timer.ui.icons import state_icon
 from ccm_timer.ui.presenters import tray_text
 
 if TYPE_CHECKING:  # shown before the services are imported: keep start-up lean
     from ccm_timer.ui.presenters.tray_status import TrayStatus
+
+# Imported at start before the database and the services: from here on, PySide no longer
+# reads (and keeps) the source of every module imported (import_scan.py says why).
+import_scan.skip_source_scan()
 
 
 class TrayIconView:
@@ -22,6 +27,8 @@ class TrayIconView:
         self.icon.setContextMenu(menu)
         self.icon.activated.connect(self._activated)
         self._status: TrayStatus | None = None
+        self._rest = ""  # the tooltip's lines after the first, for self._status
+        self._tooltip = ""
 
     def show(self) -> None:
         self.icon.show()
@@ -38,11 +45,18 @@ class TrayIconView:
         if self._status is None or self._status.state != status.state:
             self.icon.setIcon(state_icon(status.state))
         self._status = status
+        self._rest = tray_text.tooltip_rest(status)
         self.set_elapsed(elapsed)
 
     def set_elapsed(self, elapsed: int) -> None:
-        if self._status is not None:
-            self.icon.setToolTip(tray_text.tooltip(self._status, elapsed))
+        """Once a second while a timer runs: only the first line is formatted again, and Qt
+        is told only of a text that changed (a status bar host is sent each one)."""
+        if self._status is None:
+            return
+        text = tray_text.tooltip_line(self._status, elapsed) + self._rest
+        if text != self._tooltip:
+            self._tooltip = text
+            self.icon.setToolTip(text)
 
     def notify(self, title: str, text: str) -> None:
         """A passing notification; callers never put patient identifiers in it."""

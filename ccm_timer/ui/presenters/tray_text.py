@@ -72,7 +72,18 @@ def subject(status: TrayStatus) -> str | None:
 
 
 def tooltip(status: TrayStatus, elapsed: int) -> str:
-    lines = [f"{APP_NAME}: {headline(status, elapsed)}"]
+    return tooltip_line(status, elapsed) + tooltip_rest(status)
+
+
+def tooltip_line(status: TrayStatus, elapsed: int) -> str:
+    """The tooltip's first line, the only one a running clock changes."""
+    return f"{APP_NAME}: {headline(status, elapsed)}"
+
+
+def tooltip_rest(status: TrayStatus) -> str:
+    """The lines after the first, each after a line break: fixed for a status, so the tray
+    builds them once per state change, not once a second."""
+    lines = [""]
     what = subject(status)
     if what:
         lines.append(what)
