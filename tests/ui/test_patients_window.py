@@ -65,8 +65,9 @@ def test_add_then_edit_with_care_manager_and_practitioner(clinic, tray, audit_tr
     dialog.mrn.setText("T5001")
     dialog.family.setText("Núñez")
     dialog.given.setText("Ana")
-    dialog.care_manager.setCurrentIndex(dialog.care_manager.findData(NURSE))
-    dialog.practitioner.setCurrentIndex(dialog.practitioner.findData(PHYSICIAN))
+    ids = {c.name: str(c.id) for c in clinicians.list_clinicians(clinic)}  # kept by id
+    dialog.care_manager.setCurrentIndex(dialog.care_manager.findData(ids[NURSE]))
+    dialog.practitioner.setCurrentIndex(dialog.practitioner.findData(ids[PHYSICIAN]))
     dialog.ok.click()
     assert not dialog.isVisible()
     assert [p.mrn for p in window.shown].index("T5001") == 1  # Example, Núñez, Sample, …

@@ -5,6 +5,8 @@ service, and the dialog stays open with the service's sentence when it refuses."
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -25,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from ccm_timer.services.people.patients import PatientView
 from ccm_timer.ui.overview.record_dialogs import pydate, qdate
-from ccm_timer.ui.records.rows import NOBODY
+from ccm_timer.ui.records.rows import NOBODY, person, ref
 from ccm_timer.ui.style import ERROR_STYLE
 
 QMB_CHOICES = (("Not recorded", None), ("Yes: a Qualified Medicare Beneficiary", True),
@@ -35,7 +37,7 @@ NO_PROGRAM = "— none yet —"
 
 @dataclass(frozen=True)
 class PatientForm:
-    """What the user filled in; "" for a person is "nobody" (the service's CLEAR)."""
+    """What the user filled in; a person by id, "" for "nobody" (the service's CLEAR)."""
 
     mrn: str
     name: str  # "Family, Given", as the service reads it
@@ -46,13 +48,14 @@ class PatientForm:
     program: str | None
 
 
-def _people(choices: list[str], current: str) -> QComboBox:
+def _people(choices: list[tuple[str, str]], current: str, label: str) -> QComboBox:
+    """(name, id) choices, each kept by id; `current` the id on file, `label` its name."""
     box = QComboBox()
     box.addItem(NOBODY, "")
-    for name in choices:
-        box.addItem(name, name)
-    if current and current not in choices:  # a deactivated person still on file
-        box.addItem(current, current)
+    for name, who in choices:
+        box.addItem(name, who)
+    if current and box.findData(current) < 0:  # a deactivated person still on file
+        box.addItem(label or NOBODY, current)
     box.setCurrentIndex(max(0, box.findData(current)))
     return box
 
@@ -60,9 +63,10 @@ def _people(choices: list[str], current: str) -> QComboBox:
 class PatientDialog(QDialog):
     submitted = Signal(object)  # a PatientForm
 
-    def __init__(self, today: date, practitioners: list[str], care_managers: list[str], *,
+    def __init__(self, today: date, practitioners: list[tuple[str, str]],
+                 care_managers: list[tuple[str, str]], *,
                  programs: tuple[str, ...] = (), patient: PatientView | None = None,
-                 practitioner: str = "", care_manager: str = "",
+                 names: Mapping[uuid.UUID, str] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.patient = patient
@@ -87,9 +91,13 @@ class PatientDialog(QDialog):
         for text, value in QMB_CHOICES:
             self.qmb.addItem(text, value)
         self.qmb.setCurrentIndex(max(0, self.qmb.findData(patient.qmb if patient else None)))
-        self.practitioner = _people(practitioners, practitioner)
+        on_file = names or {}
+        practitioner = patient.billing_practitioner_id if patient else None
+        self.practitioner = _people(practitioners, ref(practitioner),
+                                    person(on_file, practitioner))
         self.practitioner.setAccessibleName("Billing practitioner")
-        self.care_manager = _people(care_managers, care_manager)
+        manager = patient.care_manager_id if patient else None
+        self.care_manager = _people(care_managers, ref(manager), person(on_file, manager))
         self.care_manager.setAccessibleName("Care manager")
         self.program = QComboBox()
         self.program.addItem(NO_PROGRAM, None)

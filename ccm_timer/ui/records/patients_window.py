@@ -12,11 +12,10 @@ not: record_access.py)."""
 from __future__ import annotations
 
 from datetime import date
-from importlib.util import find_spec
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -68,6 +67,7 @@ class PatientsWindow(QWidget):
         self.current: PatientView | None = None
         self.stale = True
         self.dialog: QWidget | None = None
+        self.hidden = False  # closed (not minimised) since the last read
         self.read_query: str | None = None  # the search whose read is still to record
         self.settle = QTimer(self, singleShot=True, interval=SEARCH_SETTLES_MS)
         self.settle.timeout.connect(self.record_search)
@@ -104,7 +104,7 @@ class PatientsWindow(QWidget):
         self.active_button = QPushButton("Deac&tivate")
         self.active_button.clicked.connect(self.toggle_active)
         self.import_button: QPushButton | None = None
-        if _roster_import_available():
+        if rows.roster_import_available():
             self.import_button = QPushButton("&Import roster…")
             self.import_button.clicked.connect(self.import_roster)
         self.note = QLabel(styleSheet=NOTE_STYLE, wordWrap=True)
@@ -133,7 +133,7 @@ class PatientsWindow(QWidget):
         self.pane = RecordPane(self.ctx, self._actor)
         self.pane.open_button.clicked.connect(self.open_month)
         self.pane.start_button.clicked.connect(self.start_timer)
-        self.pane.changed.connect(self._record_saved)
+        self.pane.changed.connect(self.reload)  # the list's programs follow
         self.pane.failed.connect(self.show_error)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
@@ -240,13 +240,14 @@ class PatientsWindow(QWidget):
             self.stale = False
         self._enable()
 
-    def _record_saved(self) -> None:  # saved in a panel: the list's programs follow it
-        self.reload()
-
     # -- who may ---------------------------------------------------------------------------
 
     def set_signer(self, signer: Signer | None) -> None:
-        """Another person signed in: their reads, their changes."""
+        """Another person signed in: their reads, their changes. An open dialog was the
+        previous person's: it closes rather than save as someone else."""
+        if self.dialog is not None:
+            self.dialog.close()
+            self.dialog = None
         self.signer = signer
         self.current = None
         self.reload()
@@ -284,11 +285,7 @@ class PatientsWindow(QWidget):
         programs = tuple(rules_for_month(f"{self._today():%Y-%m}").programs)
         dialog = PatientDialog(
             self._today(), rows.practitioners(self.people), rows.care_managers(self.people),
-            programs=programs, patient=patient,
-            practitioner=rows.person(self.names, patient.billing_practitioner_id)
-            if patient else "",
-            care_manager=rows.person(self.names, patient.care_manager_id) if patient else "",
-            parent=self)
+            programs=programs, patient=patient, names=self.names, parent=self)
         self.dialog = dialog
         dialog.show()
         return dialog
@@ -305,7 +302,7 @@ class PatientsWindow(QWidget):
                                  birth_date=form.birth_date, qmb=form.qmb,
                                  program=form.program,
                                  billing_practitioner=form.billing_practitioner or None,
-                                 care_manager=form.care_manager or None, actor=self._actor())
+                                 care_manager=form.care_manager or None, by=self.signer)
         except UserError as exc:
             dialog.show_error(error_text(exc))
             return
@@ -329,16 +326,13 @@ class PatientsWindow(QWidget):
         return dialog
 
     def _edit(self, dialog: PatientDialog, patient: PatientView, form: PatientForm) -> None:
-        before_bp = rows.person(self.names, patient.billing_practitioner_id)
-        before_cm = rows.person(self.names, patient.care_manager_id)
-        try:
-            patients.update(
-                self.ctx, patient.mrn, name=form.name, birth_date=form.birth_date,
-                qmb=form.qmb,
-                billing_practitioner=None if form.billing_practitioner == before_bp
-                else form.billing_practitioner,
-                care_manager=None if form.care_manager == before_cm else form.care_manager,
-                actor=self._actor())
+        changed = rows.edit_changes(patient, form.name, form.birth_date, form.qmb,
+                                    form.billing_practitioner, form.care_manager)
+        if not changed:  # nothing to save: no call, no event
+            dialog.accept()
+            return
+        try:  # as whoever is signed in now, checked by the service
+            patients.update(self.ctx, patient.mrn, by=self.signer, **changed)
         except UserError as exc:
             dialog.show_error(error_text(exc))
             return
@@ -385,16 +379,18 @@ class PatientsWindow(QWidget):
         dialog.show()
         return dialog
 
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        """Shown again after being closed: read (and audit) the list afresh."""
+        super().showEvent(event)
+        if self.hidden and not event.spontaneous():
+            self.hidden = False
+            self.reload()
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 (Qt's name)
+        super().hideEvent(event)
+        self.hidden = self.hidden or not event.spontaneous()
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         self.record_search()
         self.memory.save(self)
         super().closeEvent(event)
-
-
-def _roster_import_available() -> bool:
-    """Whether the setup package (its roster import) is there; without it, no button."""
-    try:
-        spec = find_spec("ccm_timer.ui.setup")
-    except (ImportError, ValueError):
-        return False
-    return spec is not None and spec.origin is not None

@@ -8,10 +8,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
+from importlib.util import find_spec
+from typing import Any
 
 from ccm_timer.core.access import DUTY_NAMES, GRANTED, Duty, duties
 from ccm_timer.services.people.clinicians import ClinicianView
-from ccm_timer.services.people.patients import PatientView
+from ccm_timer.services.people.patients import CLEAR, PatientView
 from ccm_timer.services.people.record_status import active
 
 NOBODY = "— none —"
@@ -89,12 +91,36 @@ def read_detail(shown: int, query: str) -> str:
             else f"patient list ({shown} patients)")
 
 
-def practitioners(people: Sequence[ClinicianView]) -> list[str]:
-    return [p.name for p in people if p.active and p.role == PRACTITIONER]
+def practitioners(people: Sequence[ClinicianView]) -> list[tuple[str, str]]:
+    """(name, id) of who may bill: chosen by id, as two people may share a name."""
+    return [(p.name, str(p.id)) for p in people if p.active and p.role == PRACTITIONER]
 
 
-def care_managers(people: Sequence[ClinicianView]) -> list[str]:
-    return [p.name for p in people if p.active and p.role != OFFICE]
+def care_managers(people: Sequence[ClinicianView]) -> list[tuple[str, str]]:
+    return [(p.name, str(p.id)) for p in people if p.active and p.role != OFFICE]
+
+
+def ref(who: uuid.UUID | None) -> str:
+    """A person on file as the dialogs hold them: their id, or "" for nobody."""
+    return str(who) if who else ""
+
+
+def edit_changes(p: PatientView, name: str, birth_date: date | None, qmb: bool | None,
+                 practitioner: str, care_manager: str) -> dict[str, Any]:
+    """What an Edit changed, as patients.update's arguments: only what differs from the
+    record (nothing when nothing did), and CLEAR for what was taken away."""
+    out: dict[str, Any] = {}
+    if name != p.display_name:
+        out["name"] = name
+    if birth_date != p.birth_date:
+        out["birth_date"] = birth_date or CLEAR
+    if qmb is not p.qmb:
+        out["qmb"] = CLEAR if qmb is None else qmb
+    if practitioner != ref(p.billing_practitioner_id):
+        out["billing_practitioner"] = practitioner
+    if care_manager != ref(p.care_manager_id):
+        out["care_manager"] = care_manager
+    return out
 
 
 def duty_words(c: ClinicianView) -> str:
@@ -112,3 +138,12 @@ def person_row(c: ClinicianView, sign_in: str) -> tuple[str, ...]:
 
 def has_duty(c: ClinicianView, duty: Duty) -> bool:
     return duty.value in c.duties
+
+
+def roster_import_available() -> bool:
+    """Whether the setup package (its roster import) is there; without it, no button."""
+    try:
+        spec = find_spec("ccm_timer.ui.setup")
+    except (ImportError, ValueError):
+        return False
+    return spec is not None and spec.origin is not None
