@@ -51,6 +51,12 @@ _TAILS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
          "activity first."),
         (r"A reason is required: say why with --reason\.",
          "A reason is required: say why it is changed."),
+        # A person chosen in a window is sent by id: never show the id itself.
+        (r"There is no clinician '[0-9a-f]{8}-[0-9a-f-]{27}'; see `ccm-timer clinician "
+         r"list`\.", "That person is no longer active; choose someone else."),
+        (r"; see `ccm-timer clinician list`\.", "; see the Clinicians and staff window."),
+        (r"add the patient with `ccm-timer patient add`",
+         "add the patient in the Patients window"),
     ))
 
 

@@ -74,3 +74,24 @@ def test_the_setup_hint_names_the_menu_entry_not_a_command():
 
     assert not DEVELOPER.search(tray_text.setup_hint())
     assert "Set up CCM Timer…" in tray_text.setup_hint()
+
+
+def test_an_unknown_clinician_or_patient_is_told_in_window_words(clinic):  # noqa: F811
+    from ccm_timer.services.people import clinicians, patients
+
+    with clinic.read() as session:
+        said = _said(lambda: clinicians.find(session, clinic, "Nobody Here"))
+        assert not DEVELOPER.search(said), said
+        assert said == "There is no clinician 'Nobody Here'; see the Clinicians and staff window."
+        said = _said(lambda: patients.find(session, "T9999"))
+        assert not DEVELOPER.search(said), said
+        assert said.endswith("check the number or add the patient in the Patients window.")
+
+
+def test_a_person_sent_by_id_is_never_shown_by_id(clinic):  # noqa: F811
+    from ccm_timer.services.people import clinicians
+
+    with clinic.read() as session:
+        said = _said(lambda: clinicians.find(session, clinic,
+                                             "01a2338a-b14d-718f-8536-c36ffd42fa8f"))
+    assert said == "That person is no longer active; choose someone else."
