@@ -107,7 +107,7 @@ class MonthDashboard(QWidget):
         self.patient.activated.connect(lambda _i: self._patient_chosen())
         self.program = QComboBox()
         self.program.setAccessibleName("Program")
-        self.program.setMinimumContentsLength(24)
+        self.program.setMinimumContentsLength(34)  # "care plan oversight (home health)"
         self.program.activated.connect(lambda _i: self._program_chosen())
         self.daily = DailyMinutes()
         self.caption = QLabel(wordWrap=True)
