@@ -9,7 +9,10 @@ the same snapshot as the report.
 
 Urgency is the minutes still needed per day left in the month (clinic time zone): patients
 still short of their program's first code come first, then those who could earn more (an
-add-on, or RPM's 99457 beyond 99470).
+add-on, or RPM's 99457 beyond 99470), and last those whose claim is held whatever time is
+added (consent incomplete, too few chronic conditions, no billing practitioner, a month fact
+missing, a program billed instead): money is never silent, so the row says why, in the
+engine's words (worklist_holds.py).
 """
 
 from __future__ import annotations
@@ -17,21 +20,26 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, tzinfo
 from typing import Any
 
 from sqlalchemy import text
 
-from ccm_timer.core.billing import NextThreshold, PatientMonthResult, RuleSet
-from ccm_timer.core.billing.money import cents
+from ccm_timer.core.billing import EnrollmentInput, RuleSet
 from ccm_timer.core.billing.results import minutes_ceil, minutes_floor
-from ccm_timer.core.billing.tracks import evaluate_track
 from ccm_timer.core.collation import name_key
 from ccm_timer.core.month import month_of, parse_month
 from ccm_timer.errors import NotFound, UserError, sentence
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.month.billing_rules import rules_for_month
-from ccm_timer.services.month.report import EnrollmentRow, PatientReport, month_report_on
+from ccm_timer.services.month.next_code import next_code
+from ccm_timer.services.month.report import (
+    EnrollmentRow,
+    PatientReport,
+    _one_per_program,
+    month_report_on,
+)
+from ccm_timer.services.month.worklist_holds import MonthFlagsById, hold_reason, read_flags
 from ccm_timer.services.people.chronic_list import chronic_list
 from ccm_timer.services.timing.entry_values import mask
 
@@ -49,10 +57,22 @@ class WorkRow:
     threshold_seconds: int  # where the next code is earned
     code: str  # the code the next threshold earns
     seconds_needed: int
-    earned: bool  # the program already has a code this month (the next one pays more)
+    earned: bool  # the program already has a billable code this month (the next pays more)
     no_contact: bool  # no time at all on the patient this month yet
     care_manager_id: uuid.UUID | None = None
     care_manager: str | None = None
+    hold_reason: str | None = None  # why the claim is held whatever time is added
+    practitioner_only: bool = False  # only the billing practitioner's own minutes reach it
+
+    @property
+    def held(self) -> bool:
+        return self.hold_reason is not None
+
+    @property
+    def next_words(self) -> str:
+        """"2 min to 99491 (practitioner)", as the overview's bar says it."""
+        who = " (practitioner)" if self.practitioner_only else ""
+        return f"{self.minutes_needed} min to {self.code}{who}"
 
     @property
     def display_name(self) -> str:
@@ -85,15 +105,18 @@ class WorkRow:
             "threshold_minutes": self.threshold_minutes,
             "minutes_needed": self.minutes_needed,
             "minutes_per_day": round(self.per_day(days_left), 1),
+            "practitioner_only": self.practitioner_only,
             "first_code_earned": self.earned, "no_contact_yet": self.no_contact,
-            "care_manager": self.care_manager,
+            "care_manager": self.care_manager, "held": self.hold_reason,
         }
 
 
 def urgency(row: WorkRow) -> tuple:
-    """Short of a first code before those who could earn more; then most minutes needed
-    (all rows share the month's days left, so that is most minutes per day); then by name."""
-    return (row.earned, -row.seconds_needed, name_key(row.display_name), row.program)
+    """Short of a first code before those who could earn more, held claims last; then most
+    minutes needed (all rows share the month's days left, so that is most minutes per day);
+    then by name."""
+    return (row.held, row.earned, -row.seconds_needed, name_key(row.display_name),
+            row.program)
 
 
 @dataclass(frozen=True)
@@ -156,6 +179,7 @@ def worklist(ctx: AppContext, month: str | None = None) -> Worklist:
         people = {r[0]: r for r in conn.execute(text(
             "SELECT p.mrn, p.active, p.care_manager_id, c.name FROM patient p "
             "LEFT JOIN clinician c ON c.id = p.care_manager_id"))}
+        flags = read_flags(conn, ym)
     rules = rules_for_month(ym)
     on = min(max(today, ym.first_day), ym.last_day)  # the day whose enrolments count
     rows: list[WorkRow] = []
@@ -164,7 +188,7 @@ def worklist(ctx: AppContext, month: str | None = None) -> Worklist:
         if person is None or not person[1]:
             continue  # deactivated: off the worklist, history kept
         manager = None if person[2] is None else _uuid(person[2])
-        rows.extend(_rows(patient, rules, on, manager, person[3]))
+        rows.extend(_rows(patient, rules, on, manager, person[3], flags, ctx.zone))
     return Worklist(str(ym), report.zone, today, ym.days_left(today),
                     tuple(sorted(rows, key=urgency)))
 
@@ -181,50 +205,43 @@ def find_care_manager(wl: Worklist, name: str) -> uuid.UUID | str:
                    "manager; check the name.")
 
 
-def _in_force(enrollment: EnrollmentRow, day: date) -> bool:
+def _in_force(enrollment: EnrollmentInput, day: date) -> bool:
     """Enrolled with consent on `day`, not withdrawn."""
+    withdrawn = enrollment.withdrawn_on if isinstance(enrollment, EnrollmentRow) else None
     return (enrollment.consent_date is not None and enrollment.consent_date <= day
-            and enrollment.withdrawn_on is None
+            and withdrawn is None
             and (enrollment.start_date is None or enrollment.start_date <= day)
             and (enrollment.end_date is None or enrollment.end_date >= day))
 
 
 def _rows(patient: PatientReport, rules: RuleSet, on: date, manager: uuid.UUID | None,
-          manager_name: str | None) -> list[WorkRow]:
+          manager_name: str | None, flags: MonthFlagsById, zone: tzinfo) -> list[WorkRow]:
     result = patient.result
     touched = sum(result.seconds_by_role.values()) + sum(
         result.seconds_before_consent.values())
-    programs = {e.program for e in patient.enrollments if _in_force(e, on)}
+    # The copy of each enrolment the report bills by (a hub holds every workstation's).
+    enrollments = _one_per_program(list(patient.enrollments))
+    programs = {e.program for e in enrollments if _in_force(e, on)}
     found = []
     for program in sorted(programs):
-        best = next_threshold(result, rules, program)
+        best = next_code(result, rules, program)
         if best is None:
             continue  # nothing more to earn (or no time-based code) this month
+        step = best.threshold
+        lines = [line for line in result.lines if line.program == program]
+        earned = any(not line.held for line in lines)
+        held = None if earned else hold_reason(patient, enrollments, flags, rules, step, zone)
         found.append(WorkRow(
             patient.mrn, patient.family_name, patient.given_name, program,
-            best.threshold_seconds - best.seconds_needed, best.threshold_seconds, best.code,
-            best.seconds_needed, any(line.program == program for line in result.lines),
-            touched == 0, manager, manager_name))
+            step.threshold_seconds - step.seconds_needed, step.threshold_seconds, step.code,
+            step.seconds_needed, earned, touched == 0, manager, manager_name, held,
+            best.practitioner_only))
     return found
 
 
-def next_threshold(result: PatientMonthResult, rules: RuleSet,
-                   program: str) -> NextThreshold | None:
-    """The nearest threshold of `program` that would pay more than what its chosen track
-    earns now (the chosen track's next, or another track's on its way: RPM's 99457 beyond
-    99470). The same choice as the overview's progress bar caption."""
-    choice = result.track_for(program)
-    tracks = {t.name: t for t in rules.tracks_by_program.get(program, ())}
-    if choice is None:
-        return None
-    worth = [n for n in result.next if n.program == program and n.track in tracks and (
-        n.chosen or cents(evaluate_track(tracks[n.track], n.threshold_seconds).value_usd)
-        > cents(choice.chosen_value_usd))]
-    return min(worth, key=lambda n: (n.seconds_needed, not n.chosen), default=None)
-
-
 def short_of_first_code(rows: Iterable[WorkRow]) -> tuple[WorkRow, ...]:
-    return tuple(r for r in rows if not r.earned)
+    """Short of a billable first code, and time would earn it (no claim held)."""
+    return tuple(r for r in rows if not r.earned and not r.held)
 
 
 def reminder_text(wl: Worklist, rows: Iterable[WorkRow] | None = None) -> str | None:

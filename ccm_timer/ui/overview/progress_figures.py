@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ccm_timer.core.billing import NextThreshold, PatientMonthResult, RuleSet, TimeBasis, Track
-from ccm_timer.core.billing.money import cents
-from ccm_timer.core.billing.tracks import evaluate_track
+from ccm_timer.core.billing import NextThreshold, PatientMonthResult, RuleSet, Track
+from ccm_timer.services.month.next_code import next_code, worth_more
 
 NEAR_SECONDS = 5 * 60  # "within 5 minutes of a threshold"
 USUAL_ADDONS = 2  # add-on units a bar shows before it stretches for a long month
@@ -81,10 +80,6 @@ def _usual_top(track: Track) -> int:
     return track.threshold_seconds + units * inc
 
 
-def _pays_more(track: Track, nxt: NextThreshold, chosen_value: float) -> bool:
-    return cents(evaluate_track(track, nxt.threshold_seconds).value_usd) > cents(chosen_value)
-
-
 def _ticks(in_play: list[Track], pool: int) -> tuple[Tick, ...]:
     codes: dict[int, list[str]] = {}
     for track in in_play:
@@ -112,9 +107,10 @@ def program_progress(result: PatientMonthResult, rules: RuleSet) -> tuple[Progra
         chosen = tracks.get(choice.chosen)
         if chosen is None:
             continue
-        nexts = [n for n in result.next if n.program == choice.program and n.track in tracks]
-        worth = [n for n in nexts
-                 if n.chosen or _pays_more(tracks[n.track], n, choice.chosen_value_usd)]
+        # One choice with the worklist (services/month/next_code.py): the thresholds that
+        # would pay more, and the nearest of them with whose minutes reach it.
+        worth = worth_more(result, rules, choice.program)
+        nearest = next_code(result, rules, choice.program)
         # The chosen track's ticks, and those of any track on the same pool that would pay
         # more further on (RPM's 99457 above 99470; complex CCM once the flags allow it).
         ahead = {n.track for n in worth}
@@ -122,9 +118,8 @@ def program_progress(result: PatientMonthResult, rules: RuleSet) -> tuple[Progra
                    if t is chosen or (t.time is chosen.time and t.name in ahead)]
         pool = choice.chosen_seconds
         ticks = _ticks(in_play, pool)
-        best = min(worth, key=lambda n: (n.seconds_needed, not n.chosen), default=None)
-        other_pool = best is not None and chosen.time is TimeBasis.STAFF and (
-            tracks[best.track].time is TimeBasis.PRACTITIONER)
+        best = None if nearest is None else nearest.threshold
+        other_pool = nearest is not None and nearest.practitioner_only
         lines = [line for line in result.lines if line.program == choice.program]
         found.append(ProgramProgress(
             choice.program, pool, ticks, max(_scale(in_play, ticks, pool), 1), best,
