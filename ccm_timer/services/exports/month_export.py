@@ -10,6 +10,8 @@ after the export (the next export lists it as an amendment); nothing has to be r
 from __future__ import annotations
 
 import getpass
+import os
+import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,6 +160,7 @@ def _record(ctx: AppContext, doc: dict[str, Any], content: bytes, fmt: str, basi
             send: str | None, out: Path | None, to_stdout: bool) -> ExportResult:
     pending: fsio.PendingFile | None = None
     path: Path | None = None
+    kept: Path | None = None  # the file already at the target, put back if this fails
     try:
         with ctx.write() as session:
             # An export is a read of every patient it carries (HIPAA 164.312(b)); its own
@@ -194,6 +197,7 @@ def _record(ctx: AppContext, doc: dict[str, Any], content: bytes, fmt: str, basi
                     ctx.paths.data / "exports" / name)
                 try:
                     pending = fsio.PendingFile(target, content)
+                    kept = _keep_aside(target)
                     # The file is in place before the record commits: a failed write or
                     # rename rolls the export and its audit events back (and fsio removes
                     # the partial), so there is never a record without its file.
@@ -206,14 +210,34 @@ def _record(ctx: AppContext, doc: dict[str, Any], content: bytes, fmt: str, basi
                         "with --out. Nothing was recorded.", target.parent, reason) from None
             export_id, digest = export.id, export.sha256
     except BaseException:
-        if path is not None:
+        if path is not None and kept is not None:
+            earlier, kept = kept, None  # kept even if putting it back fails
+            os.replace(earlier, path)  # the record did not commit: the earlier file is back
+        elif path is not None:
             path.unlink(missing_ok=True)  # the record did not commit: no file without it
         elif pending is not None:
             pending.discard()
         raise
+    finally:
+        if kept is not None:
+            kept.unlink(missing_ok=True)
     return ExportResult(export_id, fmt, doc["month"], content, digest, path, doc["draft"],
                         doc["amendment"], len(doc["patients"]), doc["totals"]["lines"],
                         len(doc["left_out"]), send)
+
+
+def _keep_aside(target: Path) -> Path | None:
+    """A copy of the file already at `target` (a user's earlier export), beside it, so a
+    failed export never loses it; None when there is none."""
+    if not target.is_file():
+        return None
+    kept = target.with_name(f".{target.name}.kept")
+    kept.unlink(missing_ok=True)
+    try:
+        os.link(target, kept)
+    except OSError:  # a file system without hard links (a USB stick)
+        shutil.copy2(target, kept)
+    return kept
 
 
 def _custom_templates(ctx: AppContext, fmt: str) -> dict[str, str]:

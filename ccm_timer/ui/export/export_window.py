@@ -12,13 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSize, QTimer
-from PySide6.QtGui import QBrush, QCloseEvent, QColor
+from PySide6.QtGui import QBrush, QCloseEvent, QColor, QShowEvent
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QTabWidget,
@@ -58,7 +59,8 @@ class ExportWindow(QWidget):
         self.export_job: Job | None = None
         self.last_result: month_export.ExportResult | None = None
         self._check_again = False
-        self._audited: tuple[str, str] | None = None
+        self._audited: tuple[str, str, str | None] | None = None
+        self.replace_box: QMessageBox | None = None  # "replace the file already there?"
         self._check_soon = QTimer(self, singleShot=True, interval=CHECK_AFTER_MS,
                                   timeout=self.check)
 
@@ -118,8 +120,7 @@ class ExportWindow(QWidget):
         self.options.changed.connect(self.options_changed)
         self.memory = window_fit.prepare(self, ctx.paths.settings_dir, "export",
                                          QSize(1040, 620))
-        self.set_signer(signer)
-        self.options_changed()
+        self.set_signer(signer)  # checks the month too
 
     # -- the options ------------------------------------------------------------------
 
@@ -144,9 +145,17 @@ class ExportWindow(QWidget):
         return self.options.is_draft
 
     def set_signer(self, signer: Signer | None) -> None:
+        """Another person: what they may do, and the month checked again for them."""
         self.signer = signer
         self.history.set_signer(signer)
-        self._buttons()
+        self.options_changed()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        """Opened again: a check cancelled at the close, or notices grown stale since, are
+        checked again (a restore from the taskbar is the same window, as it was)."""
+        super().showEvent(event)
+        if not event.spontaneous():
+            self.options_changed()
 
     def options_changed(self) -> None:
         self.preview = None
@@ -214,7 +223,7 @@ class ExportWindow(QWidget):
             if notice.money:
                 item.setForeground(QBrush(QColor(MONEY_COLOR)))
             self.notices.addItem(item)
-        self._audit(found.month)
+        self._audit(found.month, self.mrn if self.scope == ONE else None)
         self._buttons()
 
     def _check_failed(self, exc: BaseException) -> None:
@@ -224,11 +233,12 @@ class ExportWindow(QWidget):
             raise exc  # a bug: the app's error hook logs it in full
         self.summary.setText(error_text(exc))
 
-    def _audit(self, month: str) -> None:
-        """The check names patients: a read in the audit trail, once per month and person."""
-        if self.signer is not None and self._audited != (self.signer.name, month):
-            self._audited = (self.signer.name, month)
-            record_read(self.ctx, self.signer.name, Read.REPORT, month=month,
+    def _audit(self, month: str, mrn: str | None) -> None:
+        """The check names patients: a read in the audit trail, once per person, month and
+        patient (a one-patient check is a read of that patient)."""
+        if self.signer is not None and self._audited != (self.signer.name, month, mrn):
+            self._audited = (self.signer.name, month, mrn)
+            record_read(self.ctx, self.signer.name, Read.REPORT, month=month, mrn=mrn,
                         detail="export check")
 
     # -- exporting ----------------------------------------------------------------------
@@ -241,9 +251,15 @@ class ExportWindow(QWidget):
             self.say(problem, style=ERROR_STYLE)
             return None
         assert self.signer is not None
+        if self._ask_replace():
+            return None
         if not export_text.is_billing_file(self.fmt, self.is_draft):
             self.start_export(self.signer)
             return None
+        return self._ask_password()
+
+    def _ask_password(self) -> attest_dialog.AttestDialog | None:
+        assert self.signer is not None
         count = self.preview.summary if self.preview else ""
         what = (f"Export the {export_text.SHORT_NAMES[self.fmt]} billing file of "
                 f"{month_title(self.month)}: {count}")
@@ -251,6 +267,34 @@ class ExportWindow(QWidget):
                                         self.start_export, self,
                                         refused=lambda text: self.say(text, style=ERROR_STYLE))
         return self.attest
+
+    def _ask_replace(self) -> bool:
+        """True when a file is already where this one would be saved: the user is asked
+        whether to replace it, and Export goes on only when they say Replace."""
+        path = Path(self.path.text().strip()).expanduser()
+        if self.to_target.isChecked() or not path.is_file():
+            return False
+        box = QMessageBox(QMessageBox.Icon.Question, "Replace the file?",
+                          f"{path.name} is already there, in {path.parent}. Replace it with "
+                          "this export, or cancel and choose another name (Choose…)?",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                          self)
+        replace = box.button(QMessageBox.StandardButton.Yes)
+        replace.setText("&Replace")
+        replace.clicked.connect(self._go_on)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        self.replace_box = box
+        box.open()
+        return True
+
+    def _go_on(self) -> None:
+        """Replace was chosen: the export goes on (a billing file still asks the password)."""
+        self.replace_box = None
+        assert self.signer is not None
+        if not export_text.is_billing_file(self.fmt, self.is_draft):
+            self.start_export(self.signer)
+            return
+        self._ask_password()
 
     def _option_problem(self) -> str | None:
         if self.scope == ONE and self.mrn is None:
