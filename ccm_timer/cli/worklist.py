@@ -16,7 +16,6 @@ if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
     from ccm_timer.services.context import AppContext
 
 service = lazy("ccm_timer.services.month.worklist")
-PROGRAMS = ("CCM", "PCM", "BHI", "RPM", "CPO_HOME_HEALTH", "CPO_HOSPICE", "APCM", "COCM")
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -26,17 +25,23 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--month", type=month_arg, help="YYYY-MM (default: this month)")
     p.add_argument("--care-manager", metavar="NAME",
                    help="only this care manager's patients (none: patients without one)")
-    p.add_argument("--program", help=f"only one program: {', '.join(PROGRAMS)}")
+    p.add_argument("--program", help="only one program: CCM, PCM, BHI, RPM, ... (a wrong "
+                   "name lists them all)")
     p.set_defaults(handler=show)
 
 
 def _program(text: str | None) -> str | None:
     if text is None:
         return None
+    # The programs as stored (store.models.Program, as services/month/trends.py reads them),
+    # imported here: building the parser stays free of the ORM (the fast path).
+    from ccm_timer.store.models import Program
+
+    programs = tuple(p.value for p in Program)
     wanted = text.strip().upper()
-    if wanted not in PROGRAMS:
+    if wanted not in programs:
         raise UserError(f"No program is called {text.strip()!r}; use one of "
-                        f"{', '.join(PROGRAMS)}.")
+                        f"{', '.join(programs)}.")
     return wanted
 
 
@@ -58,9 +63,11 @@ def show(ctx: AppContext, args) -> None:
         print("Nobody on the worklist" + (" with these filters." if len(wl.rows) else "."))
         return
     table(["MRN", "NAME", "PROGRAM", "MIN", "NEXT", "NEEDS", "PER DAY", "CONTACT",
-           "CARE MANAGER"],
-          [[r.mrn, r.display_name, r.program, f"{r.minutes}/{r.threshold_minutes}", r.code,
+           "CARE MANAGER", "CLAIM"],
+          [[r.mrn, r.display_name, r.program, f"{r.minutes}/{r.threshold_minutes}",
+            r.code + (" (practitioner)" if r.practitioner_only else ""),
             f"{r.minutes_needed} min", f"{r.per_day(wl.days_left):.1f}",
-            "none yet" if r.no_contact else "", r.care_manager or ""] for r in rows])
+            "none yet" if r.no_contact else "", r.care_manager or "",
+            f"held: {r.hold_reason}" if r.held else ""] for r in rows])
     short = len({r.mrn for r in service.short_of_first_code(rows)})
     print(f"{short} patient(s) short of a first code; the others could earn more.")

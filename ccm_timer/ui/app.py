@@ -253,12 +253,13 @@ class TrayApp(QObject):
             return
         self.office.show(name)
 
-    def start_for(self, mrn: str) -> None:
-        """The Start dialog with the patient already chosen (the worklist's one click)."""
+    def start_for(self, mrn: str, program: str | None = None) -> None:
+        """The Start dialog with the patient already chosen, and `program`'s first activity
+        (the worklist's one click times the row's program)."""
         self.show_start()
         dialog = self.dialogs.get("start")
         if dialog is not None and dialog.isVisible():
-            dialog.choose_patient(mrn)
+            dialog.choose_patient(mrn, program)
 
     def show_today(self) -> None:
         if not self.signin.needed(self.show_today):

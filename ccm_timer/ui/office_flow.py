@@ -34,12 +34,14 @@ WINDOWS: dict[str, tuple[str, str]] = {
 class OfficeFlow:
     def __init__(self, controller: TimerController, host: DialogHost, *,
                  notify: Callable[[str, str], None],
-                 start_timer: Callable[[str], None],
+                 start_timer: Callable[..., None],
                  show_patient: Callable[[str], QWidget]) -> None:
         self.controller = controller
         self.host = host
         self.notify = notify  # (title, text): never patient data (seen by anyone nearby)
-        self.start_timer = start_timer  # (mrn): the Start dialog, with the patient chosen
+        # (mrn, program=None): the Start dialog, the patient chosen and, given a program,
+        # that program's first activity (a worklist row's, not the clinic's first).
+        self.start_timer = start_timer
         self.show_patient = show_patient  # (mrn): that patient's month window
         self.windows: dict[str, QWidget] = {}
         self.reminder: Any = None  # the worklist's Reminder, once started

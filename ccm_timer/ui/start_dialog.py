@@ -147,12 +147,21 @@ class StartDialog(QDialog):
         self._changed()
         self.picker.search.setFocus()
 
-    def choose_patient(self, mrn: str) -> bool:
-        """The patient chosen and their program's first activity selected, the focus on the
-        activities: Enter starts (the worklist's one click). False if not found."""
+    def choose_patient(self, mrn: str, program: str | None = None) -> bool:
+        """The patient chosen and `program`'s first activity selected (without one, their
+        programs' first), the focus on the activities: Enter starts (the worklist's one
+        click times the row's program, not the clinic's first). False if not found."""
         if not self.picker.choose(mrn):
             self.show_error("That patient is not in the list any more; search for them.")
             return False
+        if program is not None:
+            from ccm_timer.ui.pickers import ROLE  # loaded above; kept to this method
+
+            for i in range(self.activities.count()):
+                category = self.activities.item(i).data(ROLE)
+                if category is not None and category.program == program:
+                    self.activities.setCurrentRow(i)
+                    break
         self.activities.setFocus()
         return True
 

@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlmodel import select
 
 from ccm_timer.store.models import AuditEvent, Clinician, Patient
+from tests.fixtures.billable import make_billable
 from tests.fixtures.cli import run_cli
 from tests.fixtures.clinic import NURSE
+
+
+@pytest.fixture
+def busy_clinic(busy_clinic):
+    return make_billable(busy_clinic)
 
 
 def test_worklist_json_filters_and_errors(busy_clinic, home):
@@ -33,8 +40,12 @@ def test_worklist_json_filters_and_errors(busy_clinic, home):
     assert "T2010" in mine.stdout and "T2001" not in mine.stdout
     wrong = run_cli(home, "worklist", "--program", "XYZ")
     assert wrong.returncode != 0 and "No program is called 'XYZ'" in wrong.stderr
+    assert "CPO_HOSPICE, APCM, COCM." in wrong.stderr  # the stored programs, all of them
+    rpm = json.loads(run_cli(home, "worklist", "--month", "2026-11", "--program", "rpm",
+                             "--json").stdout)["patients"]
+    assert rpm[-1]["mrn"] == "T2009" and rpm[-1]["held"].startswith("needs a real-time")
     nobody = run_cli(home, "worklist", "--month", "2026-11", "--care-manager", "Nobody Here")
     assert nobody.returncode != 0 and "check the name" in nobody.stderr
     with busy_clinic.read() as session:
         reads = session.exec(select(AuditEvent).where(AuditEvent.action == "read.report")).all()
-    assert [json.loads(e.after)["detail"] for e in reads] == ["worklist", "worklist"]
+    assert [json.loads(e.after)["detail"] for e in reads] == ["worklist"] * 3

@@ -56,6 +56,10 @@ class WorklistModel(QAbstractTableModel):
             return row
         if role == Qt.ItemDataRole.FontRole and column.title == "Contact" and row.no_contact:
             return self._bold
+        if role == Qt.ItemDataRole.FontRole and column.title == "Claim" and row.held:
+            return self._bold  # time on this row pays nothing until the reason is fixed
+        if role == Qt.ItemDataRole.ToolTipRole and column.title == "Claim" and row.held:
+            return text.claim(row)  # the whole reason, however narrow the column
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:

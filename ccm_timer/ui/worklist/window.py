@@ -42,8 +42,8 @@ from ccm_timer.ui.worklist.model import ROW_ROLE, WorklistModel
 EVERYONE = "everyone"
 FOLLOW_MS = 1500  # after the tray's refresh: a burst of commits recomputes once
 STALE_NS = 60 * 10**9  # a running timer's minutes grow with no commit: read again on return
-_WIDTHS = {"Patient": 190, "MRN": 70, "Program": 70, "Minutes": 75, "Still needed": 130,
-           "Per day left": 100, "First code": 140, "Contact": 110}
+_WIDTHS = {"Patient": 190, "MRN": 70, "Program": 70, "Minutes": 75, "Still needed": 190,
+           "Per day left": 100, "Contact": 110, "Care manager": 130}
 OFFICE_HINT = "Timers are started by clinical staff; you can open a patient's month."
 
 
@@ -277,7 +277,7 @@ class WorklistWindow(QWidget):
             self._show_error(OFFICE_HINT)
             return
         self._show_error(None)
-        self.flow.start_timer(row.mrn)
+        self.flow.start_timer(row.mrn, program=row.program)  # the row's program, not the first
 
     def open_current(self) -> None:
         row = self._current_row()

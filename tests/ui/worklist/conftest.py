@@ -19,3 +19,11 @@ def care_manager():
             session.add(row)
 
     return assign
+
+
+@pytest.fixture
+def busy_clinic(busy_clinic):
+    """Billable: the engine holds only T2009's RPM (no interactive contact recorded)."""
+    from tests.fixtures.billable import make_billable
+
+    return make_billable(busy_clinic)

@@ -100,6 +100,37 @@ def test_one_click_starts_a_timer_for_the_row(qtbot, busy_clinic, make_tray):
     assert start.picker.chosen().mrn == "T2001"
 
 
+def test_one_click_times_the_row_s_program(qtbot, busy_clinic, make_tray):
+    """T2009 is in CCM and RPM: the RPM row opens on an RPM activity, not the clinic's
+    first (a phone call for CCM); the patients window's call without one still works."""
+    tray = make_tray(busy_clinic)
+    window = opened(qtbot, tray)
+    row = next(n for n, r in enumerate(window.shown_rows())
+               if (r.mrn, r.program) == ("T2009", "RPM"))
+    window.table.selectRow(row)
+    window.start_button.click()
+    start = tray.dialogs["start"]
+    assert start.picker.chosen().mrn == "T2009"
+    assert start.activities.chosen().program == "RPM"
+    start.reject()
+    tray.office.start_timer("T2001")  # no program: the patient's first activity
+    assert tray.dialogs["start"].picker.chosen().mrn == "T2001"
+    assert tray.dialogs["start"].activities.chosen().program == "CCM"
+
+
+def test_a_held_claim_says_why(qtbot, busy_clinic, make_tray):
+    window = opened(qtbot, make_tray(busy_clinic))
+    rows = window.shown_rows()
+    n = next(n for n, r in enumerate(rows) if (r.mrn, r.program) == ("T2009", "RPM"))
+    held = ("Held: needs a real-time interactive (audio or video) communication with the "
+            "patient or caregiver this month")
+    assert cell(window, n, "Claim") == held
+    index = window.model.index(n, text.CLAIM_COLUMN)
+    assert index.data(Qt.ItemDataRole.ToolTipRole) == held
+    assert "1 held (time will not pay until the reason is fixed)" in window.summary.text()
+    assert n == len(rows) - 1  # last: time on it pays nothing
+
+
 def test_open_month_shows_the_patient(qtbot, busy_clinic, make_tray):
     tray = make_tray(busy_clinic)
     window = opened(qtbot, tray)
