@@ -273,5 +273,9 @@ def _before_commit(session: Session) -> None:
         bind = session.get_bind()
     except Exception:  # noqa: BLE001  (a session bound to nothing has nothing to drain)
         return
-    if bind.dialect.name == "sqlite":
-        drain(session.connection())
+    if bind.dialect.name != "sqlite":
+        return
+    conn = session.connection()
+    # A connection serves one session (NullPool): one that changed nothing has no notes.
+    if getattr(conn.connection.dbapi_connection, "total_changes", 1):
+        drain(conn)
