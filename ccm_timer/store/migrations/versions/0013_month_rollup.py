@@ -5,8 +5,9 @@ every entry.
 SQLite cannot know the clinic's zone, so the triggers here only note what changed (the
 entry, and the patient's instants) in `month_rollup_dirty`, whoever writes; the drain of
 store/month_rollup.py recomputes those months in Python before the same transaction commits.
-They note nothing until the rollup is built (`month_rollup_state` has its row): the first
-open after this upgrade, or `ccm-timer doctor`, builds it in the clinic's zone.
+They note nothing until the rollup is built (`month_rollup_state` has its row) in the
+clinic's zone by `month_rollup.ensure` (`ccm-timer doctor`; the open, once it calls it);
+until then month_time counts from the entries, as before.
 
 Revision ID: 0013
 Revises: 0012
