@@ -137,10 +137,10 @@ def add(
             entity_id=row.id, after=after,
         )
         if the_program:
-            by = _obtainer(session, ctx, consent_by)
+            obtainer = _obtainer(session, ctx, consent_by)
             enrollments.enroll(session, ctx, row, the_program, consent_date=consent,
-                               consent_method=consent_method, consent_by=by, disclosures=told,
-                               actor=actor)
+                               consent_method=consent_method, consent_by=obtainer,
+                               disclosures=told, actor=actor)
         return view(row, enrollments.for_patient(session, row.id))
 
 
