@@ -42,8 +42,8 @@ from ccm_timer.ui.worklist.model import ROW_ROLE, WorklistModel
 EVERYONE = "everyone"
 FOLLOW_MS = 1500  # after the tray's refresh: a burst of commits recomputes once
 STALE_NS = 60 * 10**9  # a running timer's minutes grow with no commit: read again on return
-_WIDTHS = {"Patient": 190, "MRN": 70, "Program": 70, "Minutes": 75, "Still needed": 190,
-           "Per day left": 100, "Contact": 110, "Care manager": 130}
+_WIDTHS = {"Patient": 180, "MRN": 65, "Program": 65, "Minutes": 70, "Still needed": 185,
+           "Per day left": 95, "Contact": 110, "Care manager": 120}
 OFFICE_HINT = "Timers are started by clinical staff; you can open a patient's month."
 
 
@@ -88,7 +88,12 @@ class WorklistWindow(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
+        # A held claim's reason wraps in its row (money is never silent: never "Held: …");
+        # only those rows grow (fitting every row's height would cost a long list).
+        self.table.setWordWrap(True)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.model.layoutChanged.connect(self._fit_held_rows)
+        self.model.modelReset.connect(self._fit_held_rows)
         self.table.verticalHeader().hide()
         header = self.table.horizontalHeader()
         for i, title in enumerate(text.TITLES):
@@ -249,6 +254,14 @@ class WorklistWindow(QWidget):
         self.empty.setText("" if rows else text.empty_text(wl, filtered))
         self.pages.setCurrentWidget(self.table if rows else self.empty)
         self._select(current)
+
+    def _fit_held_rows(self) -> None:
+        vertical = self.table.verticalHeader()
+        for n, row in enumerate(self.model.rows):
+            if row.held:
+                self.table.resizeRowToContents(n)
+            elif vertical.sectionSize(n) != vertical.defaultSectionSize():
+                vertical.resizeSection(n, vertical.defaultSectionSize())
 
     def _select(self, wanted) -> None:
         for n, row in enumerate(self.model.rows):
