@@ -6,7 +6,9 @@ import ast
 from pathlib import Path
 
 UI = Path(__file__).resolve().parents[2] / "ccm_timer" / "ui"
-ALLOWED = {"presenters/gui_words.py"}  # the one place that reads the raw text
+# gui_words reads the raw text to reword it; cli_channel answers the command line, whose
+# words the sentence is in.
+ALLOWED = {"presenters/gui_words.py", "cli_channel.py"}
 
 
 def _raw_messages(path: Path) -> list[int]:
