@@ -10,7 +10,10 @@ Options for both: --watson PATH (default /tmp/watson-venv/bin/watson: `python3 -
 out and said so.
 
 `cli` times `start`, `status` and `stop` (Timewarrior's status is plain `timew`), each a
-fresh process, in turns across the tools, on fresh stores; median of --runs. Every stop waits
+fresh process, in turns across the tools, on fresh stores; median of --runs. CCM Timer is
+timed twice: on a data folder whose tray runs (the command hands the work to it over its
+channel, cli/tray_channel.py; the tray as bench/cli_channel.py starts it) and on one without
+a tray (the command opens the database itself). Every stop waits
 for the next whole second first (Timewarrior refuses an interval shorter than a second);
 the wait is not timed.
 
@@ -46,6 +49,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bench.session import keyring_session
+from bench.tray_alone import use_secret_service
 
 ROOT = Path(__file__).resolve().parents[1]
 ZONE = "America/New_York"  # bench/month_report.py's clinic
@@ -148,10 +152,17 @@ def _load() -> str:
 # ---- start / status / stop -----------------------------------------------------------------
 
 def cli_latency(args: argparse.Namespace) -> None:
+    from bench.cli_channel import _start_tray
+    from bench.xdesktop import stop_process
+
     print(f"before: {_load()}")
+    tray = None
     with keyring_session() as key_store:
+        use_secret_service(key_store)
         home = Path(tempfile.mkdtemp(prefix="ccm-bench-cli-"))
         ours, peers = _ours(args, home), _peers(args, home)
+        ours.insert(0, Tool("CCM Timer (tray running)", ours[0].argv,
+                            {"CCM_TIMER_HOME": str(home / "tray")}))
         for tool in ours:
             tool.run(["clinician", "add", "--name", "Avery Nurse", "--credential", "RN",
                       "--role", "clinical_staff", "--default"], args.timeout)
@@ -167,15 +178,20 @@ def cli_latency(args: argparse.Namespace) -> None:
                 tool.commands = {"start": ["start", "T1001", "phone-call"], "status": [],
                                  "stop": ["stop"]}
         tools = ours + peers
-        for rnd in range(args.runs + 1):  # round 0 warms up (first-run files, caches)
-            for tool in tools:
-                for name, command in tool.commands.items():
-                    if name == "stop":
-                        time.sleep(1.05 - time.time() % 1)  # into the next whole second
-                    elapsed = tool.run(command, args.timeout)[0]
-                    if rnd:
-                        tool.times.setdefault(name, []).append(elapsed)
-        shutil.rmtree(home, ignore_errors=True)
+        try:
+            tray = _start_tray(home / "tray", {**os.environ, **ours[0].env})
+            for rnd in range(args.runs + 1):  # round 0 warms up (first-run files, caches)
+                for tool in tools:
+                    for name, command in tool.commands.items():
+                        if name == "stop":
+                            time.sleep(1.05 - time.time() % 1)  # into the next whole second
+                        elapsed = tool.run(command, args.timeout)[0]
+                        if rnd:
+                            tool.times.setdefault(name, []).append(elapsed)
+        finally:
+            if tray is not None:
+                stop_process(tray)
+            shutil.rmtree(home, ignore_errors=True)
     print(f"database key: {key_store}; {args.runs} runs, medians in ms")
     print(f"{'':28}" + "".join(f"{n:>9}" for n in ("start", "status", "stop")))
     for tool in tools:
@@ -187,6 +203,10 @@ def cli_latency(args: argparse.Namespace) -> None:
                 f"{n} {statistics.median(mine.times[n]) / statistics.median(peer.times[n]):.1f}x"
                 for n in ("start", "status", "stop"))
             print(f"{mine.name} / {peer.name}: {ratios}")
+    print("commands:")
+    for tool in tools:
+        for name, command in tool.commands.items():
+            print(f"  {tool.name:28} {name:7} $ {' '.join([Path(tool.argv[-1]).name, *command])}")
     print(f"after: {_load()}")
 
 
