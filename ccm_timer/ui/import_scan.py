@@ -38,6 +38,6 @@ def skip_source_scan() -> bool:
     feature = sys.modules.get("shibokensupport.feature")
     if feature is None or not callable(getattr(feature, "_mod_uses_pyside", None)):
         return False
-    feature._mod_uses_pyside = holds_pyside
+    setattr(feature, "_mod_uses_pyside", holds_pyside)  # noqa: B010 - a private name
     linecache.clearcache()  # what it read before: PySide's own modules and the stdlib's
     return True
