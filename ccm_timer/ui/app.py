@@ -25,7 +25,7 @@ from ccm_timer.ui.presenters.gui_words import error_text
 from ccm_timer.ui.presenters.tray_status import TrayStatus
 from ccm_timer.ui.question_flow import QuestionFlow
 from ccm_timer.ui.record_flow import RecordFlow
-from ccm_timer.ui.signin_flow import AFTER_LOCK, SignInFlow
+from ccm_timer.ui.signin_flow import AFTER_LOCK, AT_START, SignInFlow
 from ccm_timer.ui.sync_runner import SyncLine, SyncRunner
 from ccm_timer.ui.window_flow import WindowFlow
 
@@ -65,6 +65,7 @@ class TrayApp(QObject):
         self._last_category: str | None = None
         controller.state_changed.connect(self._on_state)
         self._menu_parts: MenuParts | None = None
+        self.pending: list[QTimer] = []  # begin()'s later starts, stopped at shutdown
         controller.ticked.connect(self._on_tick)
         # Each flow gets the controller, the dialogs and the callbacks it needs, never the
         # app: the flows know nothing of each other, and this class composes them.
@@ -104,9 +105,17 @@ class TrayApp(QObject):
             self.office.show("setup")
         elif ask_signin:  # who is working: asked once the icon shows, never delaying it
             QTimer.singleShot(0, self.signin.ask_at_start)
-        QTimer.singleShot(SYNC_START_MS, self.sync.start)
+        self.later(SYNC_START_MS, self.sync.start)
         # The month-end count is once a day: its code loads well after the tray is up.
-        QTimer.singleShot(REMINDER_START_MS, self.office.start_reminder)
+        self.later(REMINDER_START_MS, self.office.start_reminder)
+
+    def later(self, ms: int, slot: Callable[[], None]) -> None:
+        """`slot` once after `ms`, unless the tray shuts down first (a bare singleShot
+        would still fire into a closed database)."""
+        timer = QTimer(self, singleShot=True, interval=ms)
+        timer.timeout.connect(slot)
+        timer.start()
+        self.pending.append(timer)
 
     def attach_lock(self, lock) -> None:
         """The privacy lock: the menu and tooltip show no patient data while it is on, and
@@ -316,8 +325,7 @@ class TrayApp(QObject):
     # -- who works here (signin_flow.py) ---------------------------------------------
 
     def show_signin(self) -> None:
-        self.signin.show_signin(AFTER_LOCK) if self.controller.locked else (
-            self.signin.show_signin())
+        self.signin.show_signin(AFTER_LOCK if self.controller.locked else AT_START)
 
     def switch_person(self, person_id: str | None = None) -> None:
         self.signin.switch(person_id)
@@ -383,6 +391,8 @@ class TrayApp(QObject):
         """Stop the clocks and the delivery thread (also on a session logout), and close
         every window while Qt and Python are both whole: the overview's and Today's (their
         month is computed on a thread) as well as the office's."""
+        for timer in self.pending:
+            timer.stop()
         self.sync.stop()
         self.office.close()
         self.windows.close()

@@ -32,7 +32,7 @@ class LatestLoader(QObject):
     progress = Signal(object)  # a part of the newest request's result, as it is computed
     _done = Signal(object, object)  # from the worker: (result or None, exception or None)
     _part = Signal(object)  # from the worker: one part, given to `report_part`
-    thread_name = "ccm-timer-loader"
+    worker = "ccm-timer-loader"
 
     def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -51,7 +51,7 @@ class LatestLoader(QObject):
         try:
             self._part.emit(part)
         except RuntimeError:  # the window was closed and deleted meanwhile
-            log.info("%s: computed for a closed window; dropped", self.thread_name)
+            log.info("%s: computed for a closed window; dropped", self.worker)
 
     @property
     def busy(self) -> bool:
@@ -67,7 +67,7 @@ class LatestLoader(QObject):
         assert self._waiting is not None
         (request,), self._waiting = self._waiting, None
         self._thread = threading.Thread(target=self._run, args=(request,),
-                                        name=self.thread_name, daemon=True)
+                                        name=self.worker, daemon=True)
         self._thread.start()
 
     def _run(self, request: Any) -> None:
@@ -80,7 +80,7 @@ class LatestLoader(QObject):
         try:
             self._done.emit(result, error)
         except RuntimeError:  # the window was closed and deleted meanwhile
-            log.info("%s: computed for a closed window; dropped", self.thread_name)
+            log.info("%s: computed for a closed window; dropped", self.worker)
 
     def _part_arrived(self, part: Any) -> None:
         # Parts come before their run's end, so one waiting means this run is already old.

@@ -18,3 +18,14 @@ def test_nobody_signed_in_is_asked_first(clinic, make_tray, qtbot, name) -> None
     dialog.ok.click()
     qtbot.waitUntil(lambda: name in tray.office.windows, timeout=5000)
     assert tray.office.windows[name].isVisible()
+
+
+def test_what_begin_starts_later_never_fires_after_shutdown(clinic, make_tray) -> None:
+    """The deliveries (1.5 s) and the month-end reminder (a minute) start after the icon:
+    a tray shut down before then starts neither (a bare singleShot would still fire, into
+    a closed database and a deleted window)."""
+    tray = make_tray(clinic)
+    assert len(tray.pending) == 2 and all(t.isActive() for t in tray.pending)
+    tray.shutdown()
+    assert not any(t.isActive() for t in tray.pending)
+    assert tray.office.reminder is None

@@ -54,7 +54,7 @@ class TrendLoader(LatestLoader):
     month first); `loaded` when all have. One run at a time: Refresh pressed while the
     months are read waits, and only the newest of the presses runs."""
 
-    thread_name = "ccm-timer-trends"
+    worker = "ccm-timer-trends"
 
     def compute(self, ctx: AppContext, request: list) -> list[trends.MonthTrend]:
         return trends.month_trends(ctx, request, each=self.report_part)

@@ -31,7 +31,7 @@ def compute(ctx: AppContext, month: str) -> MonthRows:
 class MonthLoader(LatestLoader):
     """The overview's month (request: "YYYY-MM"); loaded emits MonthRows."""
 
-    thread_name = "ccm-timer-month"
+    worker = "ccm-timer-month"
 
     def compute(self, ctx: AppContext, request: str) -> MonthRows:
         return compute(ctx, request)

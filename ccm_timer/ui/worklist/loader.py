@@ -11,7 +11,7 @@ from ccm_timer.ui.latest_loader import LatestLoader
 class WorklistLoader(LatestLoader):
     """request: a month "YYYY-MM", or None for this month; loaded emits the Worklist."""
 
-    thread_name = "ccm-timer-worklist"
+    worker = "ccm-timer-worklist"
 
     def compute(self, ctx: AppContext, request: str | None) -> Worklist:
         return worklist(ctx, request)
