@@ -57,11 +57,12 @@ ACTOR = "admin"  # who the app is when it acts itself (a dead import taken back)
 
 
 @dataclass(frozen=True)
-class ImportResult:
+class BatchedImport:
+    """What an import written in batches did (the roster's, and the entry import's)."""
+
     imported: int
     import_id: str
     write_seconds: tuple[float, ...] = field(default=())  # each batch, BEGIN to COMMIT
-    conditions: int = 0  # the patients' conditions written with them
 
     @property
     def writes(self) -> int:
@@ -70,6 +71,11 @@ class ImportResult:
     @property
     def longest_write(self) -> float:
         return max(self.write_seconds, default=0.0)
+
+
+@dataclass(frozen=True)
+class ImportResult(BatchedImport):
+    conditions: int = 0  # the patients' conditions written with them
 
 
 class Clash(Exception):

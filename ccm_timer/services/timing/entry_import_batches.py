@@ -24,7 +24,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -50,18 +50,8 @@ TAKEN_BACK = "the import was taken back"
 
 
 @dataclass(frozen=True)
-class ImportResult:
-    imported: int
-    import_id: str
-    write_seconds: tuple[float, ...] = field(default=())  # each batch, BEGIN to COMMIT
-
-    @property
-    def writes(self) -> int:
-        return len(self.write_seconds)
-
-    @property
-    def longest_write(self) -> float:
-        return max(self.write_seconds, default=0.0)
+class ImportResult(roster_batches.BatchedImport):
+    """An entry import's outcome: entries written, in how many batches, how long each."""
 
 
 class Clash(Exception):
