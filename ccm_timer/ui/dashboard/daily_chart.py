@@ -10,10 +10,11 @@ description and each day's tooltip say the same numbers in words.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QFontMetrics, QHelpEvent, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+from PySide6.QtGui import QBrush, QColor, QFontMetrics, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ccm_timer.services.month.trends import PatientDays, ProgramDays
+from ccm_timer.ui.dashboard.chart_tips import column_tip
 from ccm_timer.ui.presenters import trends as words
 
 RUNNING_COLOUR = QColor("#333333")
@@ -218,14 +219,8 @@ class DailyMinutes(QWidget):
     # -- tooltips ------------------------------------------------------------------------
 
     def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
-            tip = self.day_tip(self.day_at(event.position().x()))
-            if tip:
-                QToolTip.showText(event.globalPos(), tip, self)
-            else:
-                QToolTip.hideText()
-            return True
-        return super().event(event)
+        return (column_tip(self, event, lambda x: self.day_tip(self.day_at(x)))
+                or super().event(event))
 
     def day_tip(self, day: int | None) -> str:
         if day is None or self.shown is None or self.days is None:

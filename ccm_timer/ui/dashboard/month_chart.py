@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QFontMetrics, QHelpEvent, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
+from PySide6.QtGui import QBrush, QColor, QFontMetrics, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ccm_timer.services.month.trends import MonthState, MonthTrend
+from ccm_timer.ui.dashboard.chart_tips import column_tip
 from ccm_timer.ui.presenters import trends as words
 
 LEFT, RIGHT, TOP, GAP, BOTTOM = 56, 12, 26, 34, 36  # axis, legend, between panels, months
@@ -174,14 +175,8 @@ class MonthChart(QWidget):
     # -- tooltips ------------------------------------------------------------------------
 
     def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
-            tip = self.month_tip(self.month_at(event.position().x()))
-            if tip:
-                QToolTip.showText(event.globalPos(), tip, self)
-            else:
-                QToolTip.hideText()
-            return True
-        return super().event(event)
+        return (column_tip(self, event, lambda x: self.month_tip(self.month_at(x)))
+                or super().event(event))
 
     def month_tip(self, month: str | None) -> str:
         if month is None:
