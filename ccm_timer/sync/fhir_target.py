@@ -130,9 +130,10 @@ def _receipt(status: int, body: bytes, location: str | None) -> str:
 class FhirTarget:
     label = "the FHIR server"
 
-    def __init__(self, url: str, token: str | None, *, timeout: float) -> None:
+    def __init__(self, url: str, token: str | None, *, timeout: float,
+                 ca_file: str | None = None) -> None:
         self.base = url.rstrip("/")
-        self.client = HttpClient(self.base + "/", timeout=timeout)
+        self.client = HttpClient(self.base + "/", timeout=timeout, ca_file=ca_file)
         self.token = token
 
     def deliver(self, parcel: Parcel, step) -> Outcome:

@@ -57,8 +57,9 @@ def judge(resp: Response, label: str) -> Outcome:
 class HttpsTarget:
     label = "the billing server"
 
-    def __init__(self, url: str, token: str | None, *, timeout: float) -> None:
-        self.client = HttpClient(url, timeout=timeout)
+    def __init__(self, url: str, token: str | None, *, timeout: float,
+                 ca_file: str | None = None) -> None:
+        self.client = HttpClient(url, timeout=timeout, ca_file=ca_file)
         self.token = token
 
     def deliver(self, parcel: Parcel, step) -> Outcome:
