@@ -10,10 +10,10 @@ Scanned consents (up to consent_documents.MAX_BYTES each) never change, so a pus
 the ones the hub lacks, a few at a time, before the rest: an hourly push does not carry
 every scan again, and a first push does not hold them all in memory at once.
 
-Until the hub has migrations of its own (issue 19), `open_engine` creates missing tables and
-adds the columns later revisions gave older tables; a hub that still lacks one (a user
-without the right to change its tables, or a report opened without creating) is refused
-with one sentence rather than failing half-way through a push.
+The hub's schema has an Alembic history of its own (store/hub_migrations/), upgraded only by
+an administrator (`ccm-timer hub init`, `init_hub` here); `open_engine` refuses a hub at any
+other revision than this version's HUB_HEAD, older or newer, with one sentence before
+anything is read or written.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
-from sqlmodel import Session, SQLModel, func, select
+from sqlmodel import Session, func, select
 
 from ccm_timer.core import backoff
 from ccm_timer.core.month import as_zone, parse_month
@@ -53,8 +53,11 @@ class HubError(UserError):
     """The hub could not be reached or refused us; the message says so in plain words."""
 
 
-def _plain(exc: Exception) -> str:
+def _plain(exc: Exception, *, setting_up: bool = False) -> str:
     text_ = str(getattr(exc, "orig", None) or exc).lower()
+    if setting_up and ("must be owner" in text_ or "permission denied" in text_):
+        return ("the clinic hub's user may not create or change its tables or roles; give "
+                "the URL of the hub database's owner")
     if "password" in text_ or "authentication" in text_:
         return "the clinic hub refused the user or password"
     if "does not exist" in text_ and "database" in text_:
@@ -62,8 +65,7 @@ def _plain(exc: Exception) -> str:
     if "timeout" in text_ or "timed out" in text_:
         return "no answer from the clinic hub"
     if "must be owner" in text_ or "permission denied" in text_:
-        return ("the clinic hub's user may not create or change its tables; have the hub's "
-                "owner push once with this version")
+        return "the clinic hub refused this workstation's user"
     if "connect" in text_ or "connection" in text_ or "server" in text_:
         return "no connection to the clinic hub"
     return "the clinic hub refused the push"
@@ -107,40 +109,58 @@ def secure_url(url: str) -> URL:
     return parsed.set(drivername="postgresql+psycopg", query=query)
 
 
-def open_engine(url: str, password: str | None = None, *, create: bool = True,
-                connect_timeout: int = 10) -> Engine:
-    """A SQLAlchemy engine on the hub (psycopg 3), its tables created if missing (with
-    `create`) and checked to hold what this version writes and reads (hub_schema.py).
-
-    The password, when given, comes from the keyring and is set on the URL object, which
-    SQLAlchemy masks whenever the URL is shown.
-    """
+def _engine(url: str, password: str | None, connect_timeout: int) -> Engine:
+    """The password, when given, comes from the keyring or a prompt and is set on the URL
+    object, which SQLAlchemy masks whenever the URL is shown."""
     parsed = secure_url(url)
     if password:
         parsed = parsed.set(password=password)
-    engine = create_engine(parsed, pool_pre_ping=True, hide_parameters=True,  # see store/engine
-                           connect_args={"connect_timeout": connect_timeout})
+    return create_engine(parsed, pool_pre_ping=True, hide_parameters=True,  # see store/engine
+                         connect_args={"connect_timeout": connect_timeout})
+
+
+def open_engine(url: str, password: str | None = None, *, create: bool = False,
+                connect_timeout: int = 10) -> Engine:
+    """A SQLAlchemy engine on the hub (psycopg 3), once the hub is at this version's
+    HUB_HEAD (hub_schema.refusal says why not). `create` is no longer used: only `hub
+    init` changes the hub's tables."""
+    del create  # accepted until cli/report.py stops passing it
+    engine = _engine(url, password, connect_timeout)
     try:
-        with engine.begin() as conn:
-            if create:
-                # Two workstations meeting a fresh hub must not both create the tables.
-                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
-                SQLModel.metadata.create_all(conn)
-                hub_schema.add_columns(conn)
-            lacking = hub_schema.lacking(conn)
+        with engine.connect() as conn:
+            refused = hub_schema.refusal(conn)
     except (DBAPIError, SQLAlchemyError, OSError) as exc:
         engine.dispose()
         raise HubError(sentence(_plain(exc))) from None
-    if lacking == hub_schema.EMPTY:
+    if refused:
         engine.dispose()
-        raise HubError("The clinic hub holds no CCM Timer records yet; push to it once "
-                       "(`ccm-timer hub push`), then try again.")
-    if lacking:
-        engine.dispose()
-        raise HubError(f"The clinic hub's database is older than this version of CCM Timer "
-                       f"({lacking}); push to it once with this version as the hub's owner "
-                       "(`ccm-timer hub push`), then try again.")
+        raise HubError(refused)
     return engine
+
+
+def init_hub(url: str, password: str | None = None, *,
+             connect_timeout: int = 10) -> hub_schema.InitReport:
+    """Create or upgrade the hub's schema and the workstations' role, in one transaction
+    (nothing changes when it fails). Run by an administrator with the hub's owner."""
+    engine = _engine(url, password, connect_timeout)
+    try:
+        with engine.begin() as conn:
+            return hub_schema.init(conn)
+    except ValueError as exc:  # a hub newer than this version
+        raise HubError(str(exc)) from None
+    except (DBAPIError, SQLAlchemyError, OSError) as exc:
+        raise HubError(sentence(_plain(exc, setting_up=True))) from None
+    finally:
+        engine.dispose()
+
+
+def pushes(engine: Engine) -> list[hub_schema.Pushed]:
+    """Each workstation's last push and entries on the hub (`hub status`)."""
+    try:
+        with engine.connect() as conn:
+            return hub_schema.pushes(conn)
+    except (DBAPIError, SQLAlchemyError, OSError) as exc:
+        raise HubError(sentence(_plain(exc))) from None
 
 
 def merge_into(engine: Engine, rows: records.Rows,
@@ -157,6 +177,8 @@ def merge_into(engine: Engine, rows: records.Rows,
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
             if head is not None:
                 chain_heads.hold(conn, chain or rows, head, record=chain is None)
+                if chain is None:  # the push's own rows: `hub status` shows it
+                    hub_schema.record_push(conn, head.workstation, head.at, head.seq)
             return records.merge(conn, rows, keep_audit=True, guard=guard)
     except (DBAPIError, SQLAlchemyError, OSError) as exc:
         raise HubError(sentence(_plain(exc))) from None

@@ -1,88 +1,142 @@
-"""The clinic hub's tables, until the hub has migrations of its own (issue 19).
+"""The clinic hub's schema: which revision a hub is at (a push, a report and a bundle import
+go on only at HUB_HEAD), `hub init` (the schema upgraded through store/hub_migrations and the
+workstations' group role granted what a push needs) and `hub status` (each workstation's
+last push).
 
-`create_all` makes the tables a hub lacks but never adds a column to a table it has, so the
-columns later revisions gave older tables are added here, and a hub that still lacks one
-(its user may not change tables, or it was opened without creating them, as `report --hub`
-does) is named in words before anything is written or read.
+Per-workstation login roles and row-level security come with a later hub revision (issue
+19); until then every workstation's login role is made a member of WORKSTATION_ROLE by the
+hub's administrator.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, Enum, text
-from sqlmodel import SQLModel
+from sqlalchemy import Connection, func, select, text
 
+from ccm_timer.store import hub_migrations as migrations
 from ccm_timer.store import merge as records
+from ccm_timer.store.hub_migrations.tables import workstation_push
 
-# Columns later revisions gave tables an older hub already has (create_all adds tables,
-# never columns): 0007 evidence hashes, 0009 the clinical record, 0010 incident-to.
-ADDED_COLUMNS = (
-    ("audit_event", "evidence", "VARCHAR"),
-    ("clinician", "incident_to", "BOOLEAN NOT NULL DEFAULT false"),
-    ("patient", "qmb", "BOOLEAN"),
-    ("enrollment", "consent_by", "VARCHAR"),
-    ("enrollment", "consent_by_id", "UUID REFERENCES clinician (id)"),
-    ("enrollment", "disclosed_cost_sharing", "BOOLEAN NOT NULL DEFAULT false"),
-    ("enrollment", "disclosed_one_practitioner", "BOOLEAN NOT NULL DEFAULT false"),
-    ("enrollment", "disclosed_right_to_stop", "BOOLEAN NOT NULL DEFAULT false"),
-    ("enrollment", "consent_document_id", "UUID REFERENCES consent_document (id)"),
-    ("enrollment", "withdrawn_on", "DATE"),
-    ("enrollment", "withdrawal_reason", "VARCHAR"),
-)
+WORKSTATION_ROLE = "ccm_hub_workstation"  # NOLOGIN: a workstation's login role joins it
+# What a push, a bundle import into the hub, `report --hub` and `hub verify` read.
+READ = (*records.MERGED, "chain_head", "bundle_conflict", "workstation_push", "month_rollup",
+        "month_rollup_dirty", "month_rollup_state", migrations.VERSION_TABLE)
+# What they write: never a DELETE (a push only inserts and updates), never DDL.
+WRITE = (*records.MERGED, "chain_head", "bundle_conflict", "workstation_push")
+
+INIT = ("an administrator runs `ccm-timer hub init URL` to set it up")
 
 
-def _columns(conn: Connection) -> dict[str, set[str]]:
-    """The hub's tables and their columns, in one query."""
-    found: dict[str, set[str]] = defaultdict(set)
-    for name, column in conn.execute(text(
-            "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = current_schema()")):
-        found[name].add(column)
-    return found
+def refusal(conn: Connection) -> str:
+    """Why this version may not push to or read the hub, in one sentence; "" at HUB_HEAD."""
+    found = migrations.state(conn)
+    if found is None:
+        return f"The clinic hub holds no CCM Timer tables yet; {INIT}."
+    if found == migrations.HUB_HEAD:
+        return ""
+    if found in migrations.KNOWN_REVISIONS or found == "":
+        return ("The clinic hub's tables are older than this version of CCM Timer; "
+                "an administrator runs `ccm-timer hub init URL` to upgrade it.")
+    return ("This workstation is older than the clinic hub; update CCM Timer here, then "
+            "try again.")
 
 
-def add_columns(conn: Connection) -> None:
-    """Inside the transaction that created the missing tables (under the hub's lock)."""
-    found = _columns(conn)
-    for name, column, kind in ADDED_COLUMNS:
-        if column not in found.get(name, set()):
-            conn.execute(text(f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {column} {kind}"))
-    add_enum_values(conn)
+@dataclass(frozen=True)
+class InitReport:
+    before: str | None  # the revision found: None (no tables), "" (made before migrations)
+    after: str
+    role: str = WORKSTATION_ROLE
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+    def sentence(self) -> str:
+        if self.before is None:
+            made = f"Made the clinic hub's tables (revision {self.after})"
+        elif self.before == "":
+            made = (f"Recognised the clinic hub made by an earlier version and recorded it "
+                    f"at revision {self.after}; its records stay as they were")
+        elif self.changed:
+            made = f"Upgraded the clinic hub from revision {self.before} to {self.after}"
+        else:
+            made = f"The clinic hub is already at revision {self.after}; nothing changed"
+        return (f"{made}. Workstations' login roles join {self.role}, which may read and "
+                "add records but not delete them or change tables.")
 
 
-def add_enum_values(conn: Connection) -> None:
-    """A PostgreSQL enum type an older version made lacks the values added since (the
-    programs APCM and COCM, issue 15), and create_all never changes a type that exists:
-    add them. The values are our own enums' names, never user input."""
-    kinds = {c.type.name: c.type.enums for t in SQLModel.metadata.tables.values()
-             for c in t.columns if isinstance(c.type, Enum) and c.type.name}
-    rows = conn.execute(text(
-        "SELECT t.typname, e.enumlabel FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid "
-        "JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = current_schema()"))
-    have: dict[str, set[str]] = defaultdict(set)
-    for name, label in rows:
-        have[name].add(label)
-    for name, labels in kinds.items():
-        if name not in have:
-            continue  # not made on this hub yet: create_all makes it whole
-        for label in labels:
-            if label not in have[name]:
-                conn.execute(text(f"ALTER TYPE {name} ADD VALUE IF NOT EXISTS '{label}'"))
+def init(conn: Connection) -> InitReport:
+    """Inside one transaction: the hub upgraded to HUB_HEAD and WORKSTATION_ROLE granted
+    what a push needs. Run again, it changes nothing. A hub newer than this version is left
+    alone (ValueError with the sentence)."""
+    before = migrations.state(conn)
+    if before and before not in migrations.KNOWN_REVISIONS:
+        raise ValueError(refusal(conn))
+    if before != migrations.HUB_HEAD:
+        migrations.upgrade(conn)
+    _grant(conn)
+    return InitReport(before, migrations.HUB_HEAD)
 
 
-EMPTY = "it has no tables"
+def _grant(conn: Connection) -> None:
+    # Our own names only, never user input (so composing the statements is safe).
+    role = WORKSTATION_ROLE
+    conn.execute(text(f"DO $$ BEGIN CREATE ROLE {role} NOLOGIN; "
+                      "EXCEPTION WHEN duplicate_object THEN NULL; END $$"))
+    schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+    conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO {role}'))
+    # Before PostgreSQL 15 every role may create tables in the public schema.
+    conn.execute(text(f'REVOKE CREATE ON SCHEMA "{schema}" FROM PUBLIC'))
+    conn.execute(text(f"GRANT SELECT ON {', '.join(READ)} TO {role}"))
+    conn.execute(text(f"GRANT INSERT, UPDATE ON {', '.join(WRITE)} TO {role}"))
+    sequence = conn.execute(text(
+        "SELECT pg_get_serial_sequence('audit_event', 'seq')")).scalar_one()
+    conn.execute(text(f"GRANT USAGE ON SEQUENCE {sequence} TO {role}"))  # the hub numbers events
 
 
-def lacking(conn: Connection) -> str:
-    """What the hub lacks of the tables a push writes and the report reads, in words
-    (EMPTY for a database without any); "" when nothing."""
-    found = _columns(conn)
-    if not found:
-        return EMPTY
-    for name in (*records.MERGED, "chain_head"):
-        if name not in found:
-            return f"it has no {name} table"
-        if missing := sorted(set(records.table(name).c.keys()) - found[name]):
-            return f"its {name} table has no {missing[0]} column"
-    return ""
+def record_push(conn: Connection, workstation: str, at: datetime, audit_seq: int) -> None:
+    """Inside a full push's transaction: this workstation pushed at `at`."""
+    row = conn.execute(select(workstation_push).where(
+        workstation_push.c.workstation == workstation)).mappings().first()
+    if row is None:
+        conn.execute(workstation_push.insert().values(
+            workstation=workstation, first_push_at=at, last_push_at=at, pushes=1,
+            audit_seq=audit_seq))
+    else:
+        conn.execute(workstation_push.update().where(
+            workstation_push.c.workstation == workstation).values(
+            last_push_at=max(at, row["last_push_at"]), pushes=row["pushes"] + 1,
+            audit_seq=max(audit_seq, row["audit_seq"])))
+
+
+@dataclass(frozen=True)
+class Pushed:
+    workstation: str
+    last_push_at: datetime | None  # None: its entries came before the hub recorded pushes
+    pushes: int
+    entries: int  # its current entry versions on the hub
+
+    def lag_seconds(self, now: datetime) -> int | None:
+        if self.last_push_at is None:
+            return None
+        return max(0, int((now - self.last_push_at).total_seconds()))
+
+    def to_dict(self, now: datetime) -> dict[str, Any]:
+        return {"workstation": self.workstation, "last_push_at": self.last_push_at,
+                "lag_seconds": self.lag_seconds(now), "pushes": self.pushes,
+                "entries": self.entries}
+
+
+def pushes(conn: Connection) -> list[Pushed]:
+    """Every workstation the hub knows of (by its pushes or its entries), by name."""
+    te = records.table("time_entry")
+    entries: dict[str, int] = {name: int(count) for name, count in conn.execute(
+        select(te.c.workstation, func.count()).where(te.c.superseded_at.is_(None))
+        .group_by(te.c.workstation))}
+    rows = {r["workstation"]: r for r in conn.execute(select(workstation_push)).mappings()}
+    return [Pushed(name, rows[name]["last_push_at"] if name in rows else None,
+                   rows[name]["pushes"] if name in rows else 0, entries.get(name, 0))
+            for name in sorted(set(entries) | set(rows))]

@@ -1,6 +1,6 @@
 """The programs of issue 15 (APCM, COCM) on the clinic hub, on a real PostgreSQL: the hub's
 `program` enum type, made by an older version with the six first programs, gains the new
-values when a push opens it, so an APCM or CoCM enrolment arrives instead of failing on an
+values when `hub init` adopts it, so an APCM or CoCM enrolment arrives instead of failing on an
 invalid enum value."""
 
 from __future__ import annotations
@@ -34,9 +34,11 @@ def _make_old_type(hub_url: str) -> None:
         conn.execute(f"CREATE TYPE program AS ENUM ({labels})")
 
 
-def test_an_older_hubs_program_type_gains_apcm_and_cocm(two, hub_url):
+def test_an_older_hubs_program_type_gains_apcm_and_cocm(two, empty_hub_url):
     ws1, _ = two
+    hub_url = empty_hub_url
     _make_old_type(hub_url)
+    hub.init_hub(hub_url, HUB_PASSWORD)
     engine = hub.open_engine(hub_url, HUB_PASSWORD)
     try:
         assert _labels(engine) == [*OLD_PROGRAMS, "APCM", "COCM"]
@@ -48,8 +50,8 @@ def test_an_older_hubs_program_type_gains_apcm_and_cocm(two, hub_url):
             found = sorted(r[0] for r in conn.execute(text(
                 "SELECT CAST(program AS VARCHAR) FROM enrollment")))
         assert {"APCM", "COCM"} <= set(found)
-        # Opening it again changes nothing.
-        hub.open_engine(hub_url, HUB_PASSWORD).dispose()
+        # Setting it up again changes nothing.
+        hub.init_hub(hub_url, HUB_PASSWORD)
         assert _labels(engine) == [*OLD_PROGRAMS, "APCM", "COCM"]
     finally:
         engine.dispose()
