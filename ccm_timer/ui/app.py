@@ -26,11 +26,10 @@ from ccm_timer.ui.presenters.tray_status import TrayStatus
 from ccm_timer.ui.question_flow import QuestionFlow
 from ccm_timer.ui.record_flow import RecordFlow
 from ccm_timer.ui.signin_flow import AFTER_LOCK, AT_START, SignInFlow
-from ccm_timer.ui.sync_runner import SyncLine, SyncRunner
+from ccm_timer.ui.sync_start import SyncLine, SyncStart
 from ccm_timer.ui.window_flow import WindowFlow
 
 log = logging.getLogger("ccm_timer.tray")
-SYNC_START_MS = 1500  # after the icon and the first state: deliveries are never urgent
 REMINDER_START_MS = 60_000
 
 
@@ -81,7 +80,8 @@ class TrayApp(QObject):
         controller.reminder_due.connect(self.questions.remind)
         self.records = RecordFlow(controller, self.host, choices=self.choices,
                                   copy_note=self.windows.copy_entry_note)
-        self.sync = SyncRunner(self.ctx, self)
+        self.sync_start = SyncStart(self.ctx, self, controller.state_changed)  # once needed
+        self.sync = self.sync_start.runner
         # Bound methods, never lambdas: a lambda would run on the worker's thread.
         self.sync.attempted.connect(self._on_delivery)
         self.sync.settled.connect(self._sync_settled)
@@ -105,7 +105,7 @@ class TrayApp(QObject):
             self.office.show("setup")
         elif ask_signin:  # who is working: asked once the icon shows, never delaying it
             QTimer.singleShot(0, self.signin.ask_at_start)
-        self.later(SYNC_START_MS, self.sync.start)
+        self.later(SyncStart.AFTER_MS, self.sync_start.begin)
         # The month-end count is once a day: its code loads well after the tray is up.
         self.later(REMINDER_START_MS, self.office.start_reminder)
 
@@ -126,7 +126,7 @@ class TrayApp(QObject):
 
     def rebuild_menu(self) -> None:
         usual = self.status.state != "setup" and not self.status.pending_recovery
-        sync = self.sync.line() if usual else None  # only where the menu shows it
+        sync = self.sync_start.line() if usual else None  # only where the menu shows it
         self._menu_parts = build_menu(self.menu, self.status, self.controller.elapsed(), self,
                                       sync)
 
@@ -279,7 +279,7 @@ class TrayApp(QObject):
             self.windows.copy_last_note()
 
     def sync_now(self) -> None:
-        self.sync.sync_now()
+        self.sync_start.sync_now()
 
     def _on_delivery(self, _attempt) -> None:
         parts = self._menu_parts

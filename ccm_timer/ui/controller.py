@@ -19,7 +19,7 @@ from ccm_timer.core.clock_watch import ClockWatch, Gap
 from ccm_timer.core.reminder import Reminder
 from ccm_timer.errors import UserError
 from ccm_timer.platform import autostart
-from ccm_timer.services import settings_changes
+from ccm_timer.services import change_watch, settings_changes
 from ccm_timer.services.change_watch import DataVersion
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import access
@@ -168,7 +168,8 @@ class TimerController(QObject):
 
     def beat(self) -> None:
         try:
-            recovery.beat(self.ctx)
+            # Our own commit, not another program's: no refresh every 30 s for it.
+            change_watch.heartbeat(self.ctx, self._version)
         except UserError as exc:  # a busy database: the next beat will do
             log.warning("heartbeat skipped: %s", exc)
         # A tray that runs for days checks every page at least daily, as a start would.

@@ -99,7 +99,8 @@ def test_the_worker_stops_on_quit(nov, make_tray, tmp_path) -> None:
     assert not tray.sync.running
 
 
-def test_the_worker_starts_by_itself_after_the_icon(nov, make_tray, qtbot) -> None:
+def test_the_worker_starts_by_itself_after_the_icon(nov, make_tray, qtbot, tmp_path) -> None:
+    targets.add(nov, "shared", kind="folder", url=str(tmp_path / "out"))  # work for it
     tray = make_tray(nov)
     assert not tray.sync.running  # begin() leaves it for later: the icon comes first
     qtbot.waitUntil(lambda: tray.sync.running, timeout=5000)
