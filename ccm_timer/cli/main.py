@@ -4,31 +4,44 @@ must stay fast enough to bind to a keyboard shortcut."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import NoReturn
 
-from ccm_timer import __version__
+# Nothing more at module level: with the tray running, `ccm-timer start ...` goes to it
+# (cli/tray_quick.py) before argparse or typing is imported (issue 18, point 1).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable, Sequence
 
 # Every module of this package that defines `register(sub, common)` adds its commands;
 # a new command group is a new module, with no edit here.
-_NOT_COMMANDS = {"main", "output", "args", "lazy", "secret", "tray_channel"}
+_NOT_COMMANDS = {"main", "output", "args", "lazy", "secret", "tray_channel", "tray_quick"}
 # The timing commands, bound to keyboard shortcuts, build only their own module's parser:
 # importing every command module is most of a call's time on a slow machine.
 _TIMING = {"start", "switch", "pause", "resume", "stop", "status", "recover"}
+_PARSER: list[type[argparse.ArgumentParser]] = []  # _Parser, made on first use
 
 
-class _Parser(argparse.ArgumentParser):
-    """Bad usage is one sentence that says where to look, not a usage dump."""
+def _parser_type() -> type[argparse.ArgumentParser]:
+    if not _PARSER:
+        import argparse
+        from typing import NoReturn
 
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: {message}; see `{self.prog} --help`.\n")
+        class _Parser(argparse.ArgumentParser):
+            """Bad usage is one sentence that says where to look, not a usage dump."""
+
+            def error(self, message: str) -> NoReturn:
+                self.exit(2, f"{self.prog}: {message}; see `{self.prog} --help`.\n")
+
+        _PARSER.append(_Parser)
+    return _PARSER[0]
 
 
 def _common() -> argparse.ArgumentParser:
-    common = _Parser(add_help=False)
+    import argparse
+
+    common = _parser_type()(add_help=False)
     # SUPPRESS: the options may come before or after the command; a subcommand's default
     # must not overwrite a value given before it.
     common.add_argument("--data-dir", default=argparse.SUPPRESS, help="keep every file "
@@ -56,9 +69,10 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     import pkgutil
 
     import ccm_timer.cli as package
+    from ccm_timer import __version__
 
     common = _common()
-    parser = _Parser(
+    parser = _parser_type()(
         prog="ccm-timer", parents=[common],
         description="Time care-management work per patient; with no command, start the tray.",
     )
@@ -168,12 +182,18 @@ def _utf8_streams(platform: str = sys.platform) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ccm_timer.cli.output import terminal_safe
-
+    words = list(sys.argv[1:] if argv is None else argv)
     _utf8_streams()
     try:
+        from ccm_timer.cli import tray_quick
+
+        code = tray_quick.run(words)  # done by the running tray, or None
+        if code is not None:
+            return code
+        from ccm_timer.cli.output import terminal_safe
+
         with terminal_safe():
-            return run(list(sys.argv[1:] if argv is None else argv))
+            return run(words)
     except BrokenPipeError:
         # The reader went away (`ccm-timer entry list | head`): not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

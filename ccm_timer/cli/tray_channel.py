@@ -19,18 +19,21 @@ the server's before writing, so a socket another user planted hears nothing.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import queue
 import socket
 import struct
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+
+# Only what a request needs is imported here, on the path of a keyboard shortcut (issue 18:
+# no typing, pathlib, hashlib or threading before the socket is written); the rest is
+# imported where it is used.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+    from typing import Any
 
 VERSION = 1
 COMMANDS = ("start", "switch", "pause", "resume", "stop", "status")
@@ -41,22 +44,23 @@ WORK = 60.0  # seconds a taken request may take (a busy database waits for its l
 _SUN_PATH = 100  # AF_UNIX paths: 108 bytes on Linux, 104 on macOS, with room to spare
 
 
-def server_name(data_folder: Path, *, platform: str = sys.platform) -> str:
+def server_name(data_folder: Path | str, *, platform: str = sys.platform) -> str:
     """One name per data folder: a named pipe's on Windows, the socket's in Qt's temporary
     folder elsewhere when the data folder's path is too long for a socket. Two spellings of
     one folder give one name: Windows paths are case-insensitive and take either slash."""
+    import hashlib
     import ntpath
 
-    folder = str(Path(data_folder).resolve())
+    folder = os.path.realpath(data_folder)  # as Path.resolve() spells it
     if platform == "win32":
         folder = ntpath.normcase(folder)
     digest = hashlib.sha256(folder.encode("utf-8")).hexdigest()
     return f"ccm-timer-{digest[:16]}"
 
 
-def socket_path(data_folder: Path) -> str | None:
+def socket_path(data_folder: Path | str) -> str | None:
     """The socket in the data folder, or None when its path is too long for one."""
-    path = str(Path(data_folder).resolve() / SOCKET_NAME)
+    path = os.path.join(os.path.realpath(data_folder), SOCKET_NAME)
     return path if len(path.encode("utf-8")) <= _SUN_PATH else None
 
 
@@ -66,13 +70,19 @@ def qt_temp_path(name: str) -> str:
     return os.path.join(os.path.realpath(os.environ.get("TMPDIR") or "/tmp"), name)
 
 
-def addresses(data_folder: Path, *, platform: str = sys.platform) -> list[str]:
+def addresses(data_folder: Path | str, *, platform: str = sys.platform) -> list[str]:
     """Where a tray of this data folder listens, in the order the server tries them."""
+    return list(_addresses(data_folder, platform))
+
+
+def _addresses(data_folder: Path | str, platform: str) -> Iterator[str]:
+    """addresses(), the socket in the folder first: the name that needs a hash (hashlib
+    loads OpenSSL) is made only when the command line gets that far."""
+    inside = socket_path(data_folder) if platform != "win32" else None
+    if inside:
+        yield inside
     name = server_name(data_folder, platform=platform)
-    if platform == "win32":
-        return [rf"\\.\pipe\{name}"]
-    inside = socket_path(data_folder)
-    return [*([inside] if inside else []), qt_temp_path(name)]
+    yield rf"\\.\pipe\{name}" if platform == "win32" else qt_temp_path(name)
 
 
 def peer_uid(sock: socket.socket) -> int | None:
@@ -110,12 +120,12 @@ def request_line(command: str, args: dict[str, Any], *, wait: float = WAIT) -> b
             + "\n").encode("utf-8")
 
 
-def ask(data_folder: Path, command: str, args: dict[str, Any], *,
+def ask(data_folder: Path | str, command: str, args: dict[str, Any], *,
         wait: float = WAIT) -> dict[str, Any] | None:
     """The running tray's answer to `command`, or None: no tray took it (none runs, an
     older one, one of another user, or it hands the command back), and nothing was done."""
     line = request_line(command, args, wait=wait)
-    for where in addresses(data_folder):
+    for where in _addresses(data_folder, sys.platform):
         try:
             replies = (_posix if sys.platform != "win32" else _pipe)(where, line, wait)
             answer = _answer(replies)
@@ -157,6 +167,9 @@ def _posix(where: str, line: bytes, wait: float) -> Iterator[bytes]:
 def _pipe(where: str, line: bytes, wait: float) -> Iterator[bytes]:
     """A named pipe (Windows): only its owner may open it (QLocalServer's UserAccessOption
     sets its ACL). Its reads block, so a thread reads and the lines are waited for here."""
+    import queue
+    import threading
+
     pipe = open(where, "r+b", buffering=0)  # noqa: SIM115 (closed below)
     lines: queue.Queue[bytes] = queue.Queue()
 
@@ -208,13 +221,23 @@ def parsed_json(text: str) -> Any:
         return None
 
 
+# The data folder cli/tray_quick.py just asked, for this same command, and no tray took
+# it: the full path then does not ask again (an older tray would cost a second WAIT).
+unanswered: str | None = None
+
+
 def through_tray(args: Any) -> bool:
     """Do a timing command through the running tray and print its answer; False when no
     tray took it (the command then runs on its own, as without a tray)."""
+    global unanswered
     from ccm_timer import paths
 
+    folder = paths.resolve(args.data_dir).data
+    asked, unanswered = unanswered, None
+    if asked is not None and asked == os.path.realpath(folder):
+        return False
     given = {name: getattr(args, name) for name in FIELDS if hasattr(args, name)}
-    answer = ask(paths.resolve(args.data_dir).data, args.command, given)
+    answer = ask(folder, args.command, given)
     if answer is None:
         return False
     show(answer)

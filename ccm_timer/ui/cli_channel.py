@@ -3,9 +3,9 @@
 `ccm-timer start|stop|pause|resume|switch|status` reach the tray over its single-instance
 server (ui/single_instance.py; the protocol in cli/tray_channel.py). The tray runs the
 command line's own handlers (cli/timing.py) on its open database, as the person signed in
-here, so the words, the JSON and the errors are the command's own; then the controller
-reads the state again, so the icon and menu change at once instead of after the file
-watch. Loaded on the first request, never at the tray's start.
+here, so the words, the JSON and the errors are the command's own; then, once the answer
+is written, the controller reads the state again, so the icon and menu change at once
+instead of after the file watch. Loaded on the first request, never at the tray's start.
 
 A command naming someone else with `--clinician` is handed back: it needs that person's
 password, which the command line asks for itself (timing never asks one of the person
@@ -19,6 +19,8 @@ import io
 import logging
 from contextlib import redirect_stderr, redirect_stdout
 from typing import Any
+
+from PySide6.QtCore import QTimer
 
 from ccm_timer.cli import timing, tray_channel
 from ccm_timer.errors import UserError
@@ -54,6 +56,20 @@ def _namespace(command: str, given: Any) -> argparse.Namespace | None:
     return argparse.Namespace(command=command, json=given.get("json") is True, **values)
 
 
+def refresh_after_answer(controller: TimerController) -> None:
+    """The tray reads the state again as soon as the answer is written: the handler's
+    transaction is committed already, and the command line need not wait the refresh's
+    own reads (tens of ms) for its answer. A zero timer runs on the event loop's next turn,
+    after single_instance writes the reply in this one; none fires into a deleted or shut
+    down tray (its database may be closed by then)."""
+
+    def refresh() -> None:
+        if not getattr(controller, "_closed", False):
+            controller.refresh()
+
+    QTimer.singleShot(0, controller, refresh)
+
+
 def answer(controller: TimerController, request: dict[str, Any]) -> dict[str, Any]:
     """Do one request and say what the command would have printed and how it ended."""
     command = request.get("command")
@@ -65,11 +81,13 @@ def answer(controller: TimerController, request: dict[str, Any]) -> dict[str, An
     ctx = controller.ctx
     out, err = io.StringIO(), io.StringIO()
     changed = command != "status"
+    ran = False  # the handler was called: the tray shows what it did, or did not do
     try:
         if changed and args.clinician and access.timer_of(ctx, args.clinician) is None:
             return BACK  # someone else's timer: their password, asked by the command line
         # The handler's print() is captured; this runs on the event loop's thread, and no
         # other thread of the tray prints.
+        ran = True
         with redirect_stdout(out), redirect_stderr(err):
             for line in (ctx.read_only, lost_commits.warning(ctx.paths)):
                 if line:
@@ -83,7 +101,7 @@ def answer(controller: TimerController, request: dict[str, Any]) -> dict[str, An
         return {"ok": False, "error": UNEXPECTED, "code": 1, "out": out.getvalue(),
                 "err": err.getvalue()}
     finally:
-        if changed:
-            controller.refresh()  # the tray shows it now, not after the file watch
+        if changed and ran:
+            refresh_after_answer(controller)
     return {"ok": True, "out": out.getvalue(), "err": err.getvalue(),
             "json": tray_channel.parsed_json(out.getvalue()) if args.json else None}
