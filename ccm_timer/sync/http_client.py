@@ -99,8 +99,8 @@ def _causes(exc: BaseException):
 
 
 def _certificate_words(error: ssl.SSLCertVerificationError) -> str:
-    code = error.verify_code
-    if code == 62:  # X509_V_ERR_HOSTNAME_MISMATCH
+    code = getattr(error, "verify_code", None)  # OpenSSL's; the macOS and Windows checks vary
+    if code in (62, 64):  # X509_V_ERR_HOSTNAME_MISMATCH, X509_V_ERR_IP_ADDRESS_MISMATCH
         return ("the server's certificate is for another name; check the target's address, "
                 "or ask IT whether a proxy is in the way")
     if code == 10:  # X509_V_ERR_CERT_HAS_EXPIRED
