@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
 access = lazy("ccm_timer.services.people.access")
 bundles = lazy("ccm_timer.services.delivery.bundle_import")
 hub = lazy("ccm_timer.services.delivery.hub")
+hub_schema = lazy("ccm_timer.services.delivery.hub_schema")
 outbox_status = lazy("ccm_timer.services.delivery.outbox_status")
 targets = lazy("ccm_timer.services.delivery.targets")
 
@@ -49,8 +50,29 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--hub", metavar="TARGET", help="import into this hub target instead")
     p.set_defaults(handler=import_bundle)
 
-    h = sub.add_parser("hub", help="push records to the clinic hub")
+    h = sub.add_parser("hub", help="set up the clinic hub, push records to it, see its pushes")
     hsub = h.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = hsub.add_parser(
+        "init", parents=[common], help="create or upgrade the hub's tables and roles",
+        description="Create or upgrade the clinic hub's tables (in one transaction; running "
+        "it again changes nothing) and the group role ccm_hub_workstation, which may read "
+        "and add records but not delete them or change tables. Give the URL of the hub "
+        "database's owner (its password is asked for, or read as the line after the "
+        "administrator's on standard input), or the name of a hub target. Each "
+        "workstation's own login role is made by the hub's administrator and joins the "
+        "group (GRANT ccm_hub_workstation TO ...); per-workstation roles and row-level "
+        "security come with a later version.")
+    p.add_argument("hub", metavar="URL", help="postgresql://OWNER@HOST:5432/DATABASE, or a "
+                   "hub target's name")
+    p.add_argument("--no-password", action="store_true",
+                   help="the hub's owner needs no password (a local socket)")
+    p.add_argument("--as", dest="as_name", metavar="NAME", help="an administrator's name; "
+                   "their password is asked for (needed once the clinic has an administrator)")
+    p.set_defaults(handler=hub_init)
+    p = hsub.add_parser("status", parents=[common],
+                        help="each workstation's last push to the hub, its lag and entries")
+    p.add_argument("target", nargs="?", help="the hub target (default: the only one)")
+    p.set_defaults(handler=hub_status)
     p = hsub.add_parser("push", parents=[common], help="push this workstation's records now")
     p.add_argument("target", nargs="?", help="the hub target (default: every hub target)")
     p.set_defaults(handler=hub_push)
@@ -194,3 +216,53 @@ def hub_verify(ctx: AppContext, args) -> None:
     if bad:
         raise UserError(f"The audit chain of {bad[0].workstation} on the hub is broken: "
                         f"{bad[0].problem}.")
+
+
+def hub_init(ctx: AppContext, args) -> None:
+    actor = targets.allowed(ctx, secret.admin(ctx, args.as_name))  # before any other prompt
+    if "://" in args.hub:
+        url = targets.validate(targets.TargetKind.HUB, args.hub)  # no password in it (ps)
+        password = None if args.no_password else secret.read_secret(
+            "Password for the hub database's owner: ")
+    else:
+        target = _hub_targets(ctx, args.hub)[0]
+        url, password = target.url, targets.get_secret(target.name)
+    report = hub.init_hub(url, password)
+    if report.changed:
+        hub_schema.record_init(ctx, actor, url, report)
+    if args.json:
+        emit_json({"before": report.before, "after": report.after, "changed": report.changed,
+                   "role": report.role})
+    else:
+        print(report.sentence())
+
+
+def _lag(seconds: int | None) -> str:
+    if seconds is None:
+        return "not since hub init"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h {minutes % 60:02d} min"
+    return f"{minutes // (24 * 60)} days"
+
+
+def hub_status(ctx: AppContext, args) -> None:
+    target = _hub_targets(ctx, args.target)[0]
+    engine = hub.open_engine(target.url, targets.get_secret(target.name))
+    try:
+        found = hub.pushes(engine)
+    finally:
+        engine.dispose()
+    now, zone = ctx.now(), ctx.zone
+    if args.json:
+        emit_json([{**p.to_dict(now), "last_push_at": p.last_push_at and
+                    p.last_push_at.astimezone(zone).isoformat()} for p in found])
+        return
+    if not found:
+        print(f"No workstation has pushed to {target.name} yet.")
+        return
+    table(["WORKSTATION", "LAST PUSH", "LAG", "PUSHES", "ENTRIES"],
+          [(p.workstation, local(p.last_push_at, zone), _lag(p.lag_seconds(now)), p.pushes,
+            p.entries) for p in found])

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, select, text
 
 from ccm_timer.store import hub_migrations as migrations
 from ccm_timer.store import merge as records
 from ccm_timer.store.hub_migrations.tables import workstation_push
+
+if TYPE_CHECKING:
+    from ccm_timer.services.context import AppContext
 
 WORKSTATION_ROLE = "ccm_hub_workstation"  # NOLOGIN: a workstation's login role joins it
 # What a push, a bundle import into the hub, `report --hub` and `hub verify` read.
@@ -79,6 +82,17 @@ def init(conn: Connection) -> InitReport:
         migrations.upgrade(conn)
     _grant(conn)
     return InitReport(before, migrations.HUB_HEAD)
+
+
+def record_init(ctx: AppContext, actor: str, url: str, report: InitReport) -> None:
+    """The administrator's `hub init` in this workstation's audit trail (the URL never holds
+    a password: targets.validate refuses one)."""
+    from ccm_timer.services.security import audit
+
+    with ctx.write() as session:
+        audit.append(session, ctx=ctx, actor=actor, action="hub.init", entity="hub",
+                     entity_id=url, before={"revision": report.before},
+                     after={"revision": report.after, "role": report.role})
 
 
 def _grant(conn: Connection) -> None:
