@@ -56,3 +56,18 @@ def test_the_worker_waits_for_its_moment_even_with_a_target(clinic, make_tray,
     assert not tray.sync.running  # the icon and the first state come first
     tray.sync_start.begin()
     assert tray.sync.running
+
+
+def test_only_the_clock_runs_each_second(clinic, make_tray) -> None:
+    """The QTimer inventory with a timer running: the tick is the only one at a second or
+    less that repeats (the heartbeat is 30 s, the file watch's debounce fires once)."""
+    from PySide6.QtCore import QTimer
+
+    tray = make_tray(clinic)
+    tray.controller.start("T1001", "phone-call")
+    tray.rebuild_menu()
+    frequent = [t for owner in (tray, tray.controller, tray.sync, tray.surface)
+                for t in owner.findChildren(QTimer)
+                if t.isActive() and not t.isSingleShot() and t.interval() <= 1000]
+    assert frequent == [tray.controller._tick]
+    assert tray.controller._heartbeat.isActive()  # the inventory sees running timers
