@@ -68,7 +68,7 @@ def _from_hub(ctx: AppContext, args) -> dict:
     if target.kind != targets.TargetKind.HUB:
         raise UserError(f"The target {args.hub!r} is a {target.kind} target, not a hub; "
                         "see `ccm-timer target list`.")
-    engine = hub.open_engine(target.url, targets.get_secret(target.name), create=False)
+    engine = hub.open_engine(target.url, targets.get_secret(target.name))
     try:
         return report.month_report_on(
             engine, args.month, ctx.zone, ctx.now(), args.patient,

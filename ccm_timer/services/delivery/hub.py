@@ -119,12 +119,10 @@ def _engine(url: str, password: str | None, connect_timeout: int) -> Engine:
                          connect_args={"connect_timeout": connect_timeout})
 
 
-def open_engine(url: str, password: str | None = None, *, create: bool = False,
+def open_engine(url: str, password: str | None = None, *,
                 connect_timeout: int = 10) -> Engine:
     """A SQLAlchemy engine on the hub (psycopg 3), once the hub is at this version's
-    HUB_HEAD (hub_schema.refusal says why not). `create` is no longer used: only `hub
-    init` changes the hub's tables."""
-    del create  # accepted until cli/report.py stops passing it
+    HUB_HEAD (hub_schema.refusal says why not); only `hub init` changes its tables."""
     engine = _engine(url, password, connect_timeout)
     try:
         with engine.connect() as conn:
