@@ -12,11 +12,9 @@ holds the open database and its key, and shows the change at once.
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from ccm_timer.cli import secret
-from ccm_timer.cli.entries import warn_enrolment
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import duration, emit_json, local, table
 from ccm_timer.errors import UserError
@@ -45,15 +43,15 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         p.add_argument("--program", help="count toward another program than the category's")
         p.add_argument("--clinician", help=_WHO)
         p.set_defaults(handler=start if name == "start" else switch,
-                       quick=_via_tray)
+                       quick=_quick)
     for name, handler in (("pause", pause), ("resume", resume)):
         p = sub.add_parser(name, parents=[common], help=f"{name} the running timer")
         p.add_argument("--clinician", help=_WHO)
-        p.set_defaults(handler=handler, quick=_via_tray)
+        p.set_defaults(handler=handler, quick=_quick)
     p = sub.add_parser("stop", parents=[common], help="stop the timer")
     p.add_argument("--note")
     p.add_argument("--clinician", help=_WHO)
-    p.set_defaults(handler=stop, quick=_via_tray)
+    p.set_defaults(handler=stop, quick=_quick)
     p = sub.add_parser("status", parents=[common], help="what is running now")
     p.add_argument("--clinician", help="whose timer (default: the person timing here)")
     p.set_defaults(handler=status, quick=quick_status)
@@ -78,8 +76,65 @@ def _via_tray(args) -> bool:
     return tray_channel.through_tray(args)
 
 
+def _plain(args) -> tuple[tuple[Any, Any, Any], ZoneInfo] | None:
+    """The data folder's paths, settings, key and zone when a plain path may try, else None
+    (the full path says what is wrong)."""
+    from ccm_timer import paths
+    from ccm_timer.services import settings
+
+    where = paths.resolve(args.data_dir)
+    if not where.settings_file.exists() or not where.database.exists():
+        return None
+    if not getattr(args, "clinician", None) and (where.data / SIGNED_IN).exists():
+        return None  # a tray may have someone signed in: the full path asks access.py
+    prefs = settings.load(where.settings_file)
+    try:
+        zone = ZoneInfo(prefs.clinic_timezone)
+    except (ValueError, KeyError):
+        return None
+    from ccm_timer.services.security import keys
+
+    try:
+        protection = keys.unlock(where, prefs, create=False)
+    except keys.KeyUnavailable:
+        return None
+    import sys
+
+    if keys.recovery_key_pending(protection) and sys.stderr.isatty():
+        return None  # the full path shows it once, on a terminal (cli/security.notices)
+    return (where, prefs, protection), zone
+
+
+def _quick(args) -> bool:
+    """The running tray does it, else a plain transaction when everything is ordinary
+    (services/timing/quick_timers.py); False: take the full path."""
+    if _via_tray(args):
+        return True
+    if args.clinician or getattr(args, "program", None):
+        return False  # a password to ask, or another program's rules: the full path
+    found = _plain(args)
+    if found is None:
+        return False
+    (where, prefs, protection), zone = found
+    from ccm_timer.services.timing import quick_timers
+
+    views = quick_timers.run(args.command, where, prefs, protection,
+                             patient=getattr(args, "patient", None),
+                             category=getattr(args, "category", None),
+                             note=getattr(args, "note", None))
+    if views is None:
+        return False
+    if args.command == "switch":
+        _print_switch(args, views[0] if len(views) == 2 else None, views[-1])
+    else:
+        verb = {"pause": "Paused", "resume": "Resumed", "stop": "Stopped"}.get(args.command)
+        _print_entry(args, views[0], verb or f"Started at {local(views[0].start, zone)[11:]}")
+    return True
+
+
 def _timer(ctx: AppContext, args) -> str:
     """The id of the person the command times as (see the module's docstring)."""
+    from ccm_timer.cli import secret
     from ccm_timer.core.access import Action
 
     who = access.timer_of(ctx, args.clinician)
@@ -93,7 +148,7 @@ def _describe(view: EntryView) -> str:
     return f"{view.category_label} for {who}"
 
 
-def _print_entry(ctx: AppContext, args, view: EntryView, verb: str) -> None:
+def _print_entry(args, view: EntryView, verb: str) -> None:
     if args.json:
         emit_json(view.to_dict())
     else:
@@ -103,7 +158,13 @@ def _print_entry(ctx: AppContext, args, view: EntryView, verb: str) -> None:
 def start(ctx: AppContext, args) -> None:
     view = timers.start(ctx, patient_mrn=args.patient, category_slug=args.category,
                         note=args.note, clinician=_timer(ctx, args), program=args.program)
-    _print_entry(ctx, args, view, f"Started at {local(view.start, ctx.zone)[11:]}")
+    _print_entry(args, view, f"Started at {local(view.start, ctx.zone)[11:]}")
+    _warn_enrolment(ctx, view)
+
+
+def _warn_enrolment(ctx: AppContext, view: EntryView) -> None:
+    from ccm_timer.cli.entries import warn_enrolment
+
     warn_enrolment(ctx, view)
 
 
@@ -112,6 +173,12 @@ def switch(ctx: AppContext, args) -> None:
         ctx, patient_mrn=args.patient, category_slug=args.category, note=args.note,
         clinician=_timer(ctx, args), program=args.program,
     )
+    _print_switch(args, stopped, started)
+    if not args.json:
+        _warn_enrolment(ctx, started)
+
+
+def _print_switch(args, stopped: EntryView | None, started: EntryView) -> None:
     if args.json:
         emit_json({"stopped": stopped.to_dict() if stopped else None,
                    "started": started.to_dict()})
@@ -119,19 +186,18 @@ def switch(ctx: AppContext, args) -> None:
     if stopped:
         print(f"Stopped: {_describe(stopped)} ({duration(stopped.seconds)})")
     print(f"Started: {_describe(started)} [{str(started.id)[:13]}]")
-    warn_enrolment(ctx, started)
 
 
 def pause(ctx: AppContext, args) -> None:
-    _print_entry(ctx, args, timers.pause(ctx, _timer(ctx, args)), "Paused")
+    _print_entry(args, timers.pause(ctx, _timer(ctx, args)), "Paused")
 
 
 def resume(ctx: AppContext, args) -> None:
-    _print_entry(ctx, args, timers.resume(ctx, _timer(ctx, args)), "Resumed")
+    _print_entry(args, timers.resume(ctx, _timer(ctx, args)), "Resumed")
 
 
 def stop(ctx: AppContext, args) -> None:
-    _print_entry(ctx, args, timers.stop(ctx, _timer(ctx, args), args.note), "Stopped")
+    _print_entry(args, timers.stop(ctx, _timer(ctx, args), args.note), "Stopped")
 
 
 def _print_status(args, result: Status, zone: ZoneInfo) -> None:
@@ -211,4 +277,4 @@ def recover(ctx: AppContext, args) -> None:
             )
         ref = str(waiting[0].entry.id)
     view = recovery.resolve(ctx, ref, args.choice, _timer(ctx, args))
-    _print_entry(ctx, args, view, f"Recovered ({args.choice})")
+    _print_entry(args, view, f"Recovered ({args.choice})")

@@ -24,7 +24,13 @@ from ccm_timer.services.people import clinicians, patients
 from ccm_timer.services.people.access import Signer
 from ccm_timer.services.security import audit
 from ccm_timer.services.timing import categories, entry_checks
-from ccm_timer.services.timing.entry_values import EntryRow, EntryView, build_view
+from ccm_timer.services.timing.entry_values import (
+    EntryRow,
+    EntryView,
+    build_view,
+    snapshot_of,
+    subject_problem,
+)
 from ccm_timer.store.models import (
     Category,
     Clinician,
@@ -179,35 +185,23 @@ def resolve_subject(
 ) -> tuple[Category, Patient | None, Program | None]:
     """The category, patient and program an entry is for, with the rules between them."""
     category = categories.get(session, category_slug)
+    problem = subject_problem(category.label, category.program is None, patient_mrn)
+    if problem:
+        raise UserError(problem)
     if category.program is None:
-        if patient_mrn:
-            raise UserError(
-                f"{category.label} is program-level oversight and takes no patient; "
-                "leave out --patient."
-            )
         return category, None, None
-    if not patient_mrn:
-        raise UserError(f"{category.label} needs a patient: pass --patient MRN.")
+    assert patient_mrn  # subject_problem: a per-patient category has one
     return category, patients.find(session, patient_mrn), _program_for(category, program)
 
 
 def snapshot(entry: TimeEntry, spans: list[Interval]) -> dict:
     """What the audit trail records of an entry version."""
-    return {
-        "id": str(entry.id),
-        "version": entry.version,
-        "patient_id": str(entry.patient_id) if entry.patient_id else None,
-        "category_id": str(entry.category_id),
-        "program": entry.program.value if entry.program else None,
-        "clinician_id": str(entry.clinician_id),
-        "state": entry.state.value,
-        "note": entry.note,
-        "voided": entry.voided,
-        "intervals": [
-            [i.start_utc.isoformat(), i.end_utc.isoformat() if i.end_utc else None]
-            for i in spans
-        ],
-    }
+    return snapshot_of(
+        id=entry.id, version=entry.version, patient_id=entry.patient_id,
+        category_id=entry.category_id, program=entry.program.value if entry.program else None,
+        clinician_id=entry.clinician_id, state=entry.state.value, note=entry.note,
+        voided=entry.voided, spans=[(i.start_utc, i.end_utc) for i in spans],
+    )
 
 
 def add_manual(

@@ -4,12 +4,16 @@ fast status path and the full services build exactly the same view."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 from ccm_timer.core.masking import masked_label
 from ccm_timer.core.month import whole_seconds
 from ccm_timer.core.timer import TimerState
+
+S = TypeVar("S")
 
 
 def mask(family: str, given: str, mrn: str) -> str:
@@ -150,3 +154,45 @@ class Status:
             "entry": self.entry.to_dict() if self.entry else None,
             "warning": self.warning,
         }
+
+
+# --- Pure rules shared by the ORM services and the command line's plain path ------------
+
+
+def snapshot_of(*, id: uuid.UUID, version: int, patient_id: uuid.UUID | None,
+                category_id: uuid.UUID, program: str | None, clinician_id: uuid.UUID,
+                state: str, note: str, voided: bool,
+                spans: list[tuple[datetime, datetime | None]]) -> dict:
+    """What the audit trail records of an entry version (its intervals by start)."""
+    return {
+        "id": str(id),
+        "version": version,
+        "patient_id": str(patient_id) if patient_id else None,
+        "category_id": str(category_id),
+        "program": program,
+        "clinician_id": str(clinician_id),
+        "state": state,
+        "note": note,
+        "voided": voided,
+        "intervals": [[s.isoformat(), e.isoformat() if e else None] for s, e in spans],
+    }
+
+
+def subject_problem(label: str, program_level: bool, patient_mrn: str | None) -> str | None:
+    """Why a category and a patient do not go together, or None."""
+    if program_level and patient_mrn:
+        return (f"{label} is program-level oversight and takes no patient; "
+                "leave out --patient.")
+    if not program_level and not patient_mrn:
+        return f"{label} needs a patient: pass --patient MRN."
+    return None
+
+
+def timer_order(spans: list[S], id_of: Callable[[S], Any],
+                   end_of: Callable[[S], datetime | None]) -> list[S]:
+    """The intervals as the state machine needs them: the closed ones in the order they were
+    made, then the open one (found by its empty end). Stored order is by start, which is not
+    the timer's order once the wall clock has stepped back past an interval's start; ids are
+    time-ordered and never go backwards within one process, so they keep the making order."""
+    closed = sorted((s for s in spans if end_of(s) is not None), key=id_of)
+    return closed + [s for s in spans if end_of(s) is None]

@@ -18,54 +18,60 @@ import sqlcipher3.dbapi2 as sqlcipher
 from ccm_timer.core.timer import TimerState
 from ccm_timer.errors import DatabaseError
 from ccm_timer.paths import AppPaths
-from ccm_timer.services.security import lost_commits
 from ccm_timer.services.settings import Settings
-from ccm_timer.services.timing import liveness
-from ccm_timer.services.timing.entry_values import EntryRow, Status, build_view
-from ccm_timer.store import commit_ledger
+from ccm_timer.services.timing import liveness, quick_open
+from ccm_timer.services.timing.entry_values import EntryRow, EntryView, Status, build_view
 from ccm_timer.store.connection import raw_connect, read_pragmas
 from ccm_timer.store.instants import from_db_text
-from ccm_timer.store.migrate import SCHEMA_HEAD
 
-_LIVE_ENTRY = """
+_ENTRY = """
 SELECT e.id, e.origin_id, e.version, p.mrn, p.family_name, p.given_name, c.slug, c.label,
        e.program, e.source, e.state, e.note, e.voided, e.void_reason, e.change_reason,
        e.workstation, e.supersedes_id, e.created_at, e.recovered_at
 FROM time_entry e
 JOIN category c ON c.id = e.category_id
 LEFT JOIN patient p ON p.id = e.patient_id
-WHERE e.clinician_id = ? AND e.superseded_at IS NULL AND e.state IN ('RUNNING', 'PAUSED')
 """
+_LIVE_ENTRY = _ENTRY + (
+    "WHERE e.clinician_id = ? AND e.superseded_at IS NULL AND e.state IN ('RUNNING', 'PAUSED')")
 
 
-def _clinician(cur: Any, settings: Settings, wanted: str | None) -> tuple | None:
-    ref = wanted or settings.default_clinician
-    if not ref:
-        return None
-    try:
-        key = uuid.UUID(ref).hex
-        row = cur.execute(
-            "SELECT id, name, role, active FROM clinician WHERE id = ?", (key,)
-        ).fetchone()
-    except ValueError:
-        rows = cur.execute(
-            "SELECT id, name, role, active FROM clinician WHERE name = ?", (ref,)
-        ).fetchall()
-        row = rows[0] if len(rows) == 1 else None
-    return row if row and row[3] else None
+def spans_of(cur: Any, entry_id: str) -> list[tuple[datetime, datetime | None]]:
+    """An entry's intervals by start, as entries.intervals_of orders them."""
+    return [
+        (from_db_text(s), from_db_text(e) if e else None)
+        for s, e in cur.execute(
+            "SELECT start_utc, end_utc FROM interval WHERE entry_id = ? ORDER BY start_utc",
+            (entry_id,),
+        )
+    ]
+
+
+def view_of_row(row: tuple, name: str, role: str,
+                spans: list[tuple[datetime, datetime | None]], now: datetime) -> EntryView:
+    """The view of an entry read with _ENTRY (its clinician's name and role given)."""
+    return build_view(
+        EntryRow(
+            id=uuid.UUID(row[0]), origin_id=uuid.UUID(row[1]), version=row[2],
+            patient_mrn=row[3], patient_family=row[4], patient_given=row[5],
+            category=row[6], category_label=row[7], program=row[8],
+            clinician=name, clinician_role=role, source=row[9].lower(),
+            state=TimerState(row[10].lower()), note=row[11], voided=bool(row[12]),
+            void_reason=row[13], change_reason=row[14], workstation=row[15],
+            supersedes_id=uuid.UUID(row[16]) if row[16] else None, superseded=False,
+            created_at=from_db_text(row[17]),
+        ),
+        spans,
+        now,
+    )
 
 
 def read_status(
     paths: AppPaths, settings: Settings, clinician: str | None, key: bytes | None = None,
     now: datetime | None = None,
 ) -> Status | None:
-    try:
-        if not paths.database.stat().st_size:
-            return None  # new, or emptied: the full path sets it up or refuses
-    except FileNotFoundError:
-        return None
-    if lost_commits.notice_path(paths).exists():
-        return None  # the full path says committed work may be missing
+    if not quick_open.usable(paths):
+        return None  # the full path sets it up, refuses, or says work may be missing
     try:
         return _read(paths, settings, clinician, key, now)
     except (sqlcipher.DatabaseError, DatabaseError):
@@ -81,30 +87,16 @@ def _read(
         read_pragmas(conn)
         cur = conn.cursor()
         cur.execute("BEGIN")  # one consistent snapshot for every read below
-        number = cur.execute("PRAGMA user_version").fetchone()[0]
-        if number < (commit_ledger.written(paths.database) or 0):
-            return None  # commits are missing: the full path notices and says so
-        has_version = cur.execute(
-            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
-        ).fetchone()
-        if not has_version or cur.execute(
-            "SELECT version_num FROM alembic_version"
-        ).fetchone() != (SCHEMA_HEAD,):
+        if not quick_open.schema_ok(cur, paths.database):
             return None
-        who = _clinician(cur, settings, clinician)
+        who = quick_open.clinician(cur, settings, clinician)
         if who is None:
             return None
-        clinician_id, name, role, _active = who
-        row = cur.execute(_LIVE_ENTRY, (clinician_id,)).fetchone()
+        name = who.name
+        row = cur.execute(_LIVE_ENTRY, (who.id,)).fetchone()
         if row is None:
             return Status(TimerState.IDLE, name, None)
-        spans = [
-            (from_db_text(s), from_db_text(e) if e else None)
-            for s, e in cur.execute(
-                "SELECT start_utc, end_utc FROM interval WHERE entry_id = ? ORDER BY start_utc",
-                (row[0],),
-            )
-        ]
+        spans = spans_of(cur, row[0])
         beat = cur.execute(
             "SELECT last_seen_utc, pid, boot_id, workstation FROM heartbeat "
             "WHERE workstation = ?", (row[15],),
@@ -113,20 +105,7 @@ def _read(
         conn.close()
     now = now or datetime.now(UTC)
     created_at = from_db_text(row[17])
-    view = build_view(
-        EntryRow(
-            id=uuid.UUID(row[0]), origin_id=uuid.UUID(row[1]), version=row[2],
-            patient_mrn=row[3], patient_family=row[4], patient_given=row[5],
-            category=row[6], category_label=row[7], program=row[8],
-            clinician=name, clinician_role=role.lower(), source=row[9].lower(),
-            state=TimerState(row[10].lower()), note=row[11], voided=bool(row[12]),
-            void_reason=row[13], change_reason=row[14], workstation=row[15],
-            supersedes_id=uuid.UUID(row[16]) if row[16] else None, superseded=False,
-            created_at=created_at,
-        ),
-        spans,
-        now,
-    )
+    view = view_of_row(row, name, who.role, spans, now)
     warning = None
     if beat is not None:
         last_seen = from_db_text(beat[0])

@@ -27,7 +27,7 @@ from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import clinicians
 from ccm_timer.services.security import audit
 from ccm_timer.services.timing import entries, entry_checks, liveness, recovery
-from ccm_timer.services.timing.entry_values import EntryView, Status
+from ccm_timer.services.timing.entry_values import EntryView, Status, timer_order
 from ccm_timer.store.models import Clinician, EntrySource, EntryState, Interval, TimeEntry
 from ccm_timer.store.types import new_id
 
@@ -43,12 +43,7 @@ def _live_entry(session: Session, clinician_id: uuid.UUID) -> TimeEntry | None:
 
 
 def _in_timer_order(spans: list[Interval]) -> list[Interval]:
-    """The intervals as the state machine needs them: the closed ones in the order they were
-    made, then the open one (found by its empty end). Stored order is by start, which is not
-    the timer's order once the wall clock has stepped back past an interval's start; ids are
-    time-ordered and never go backwards within one process, so they keep the making order."""
-    closed = sorted((s for s in spans if s.end_utc is not None), key=lambda s: s.id)
-    return closed + [s for s in spans if s.end_utc is None]
+    return timer_order(spans, lambda s: s.id, lambda s: s.end_utc)
 
 
 def _timer_of(entry: TimeEntry, spans: list[Interval]) -> Timer:
