@@ -26,6 +26,7 @@ import os
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -54,8 +55,9 @@ class Smoke:
         self.env["CCM_TIMER_PASSPHRASE"] = PASSPHRASE
         self.steps = 0
 
-    def run(self, *args: str, data: bool = True, typed: str = "") -> str:
-        """`typed`: what a person types when asked (a password), as standard input."""
+    def run(self, *args: str, data: bool = True, typed: str = "", exits: int = 0) -> str:
+        """`typed`: what a person types when asked (a password), as standard input;
+        `exits`: the exit status the step must end with."""
         argv = [str(self.program), *(["--data-dir", str(self.data)] if data else []), *args]
         began = time.monotonic()
         done = subprocess.run(argv, cwd=self.work, env=self.env, capture_output=True,
@@ -63,7 +65,7 @@ class Smoke:
                               input=typed)
         took = time.monotonic() - began
         shown = " ".join(args)
-        if done.returncode != 0:
+        if done.returncode != exits:
             raise SmokeFailure(f"`ccm-timer {shown}` exited {done.returncode}:\n"
                                f"{done.stderr.strip() or done.stdout.strip()}")
         self.steps += 1
@@ -74,6 +76,13 @@ class Smoke:
 def check(condition: bool, what: str) -> None:
     if not condition:
         raise SmokeFailure(what)
+
+
+def dead_port() -> int:
+    """A loopback port nothing listens on (bound for a moment, then let go)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def smoke(program: Path, work: Path, expect_version: str | None) -> int:
@@ -141,9 +150,15 @@ def smoke(program: Path, work: Path, expect_version: str | None) -> int:
     # Attested: the practitioner's password, typed, approves the month and exports it.
     s.run("approve", "--month", MONTH, "--as", "Dr Blake Test", typed=f"{PASSWORD}\n")
     csv_file = work / "month.csv"
+    # Queued for an HTTPS target nobody listens on: `sync` loads httpx and truststore (the OS
+    # trust store) to try it, and the export stays queued with a plain reason.
+    s.run("target", "add", "billing", "--kind", "https", "--no-token",
+          "--url", f"https://127.0.0.1:{dead_port()}/exports")
     s.run("export", "--month", MONTH, "--format", "csv", "--as", "Dr Blake Test",
-          "--out", str(csv_file), typed=f"{PASSWORD}\n")
+          "--out", str(csv_file), "--send", "billing", typed=f"{PASSWORD}\n")
     check("99490" in csv_file.read_text(encoding="utf-8"), "CSV export")
+    tried = s.run("sync", "--once", exits=1)  # 1: something is still waiting
+    check("1 export waiting" in tried and "no connection" in tried, f"sync --once:\n{tried}")
 
     doctor = json.loads(s.run("--json", "doctor"))  # the schema came from the Alembic scripts
     check(doctor["integrity"]["quick_check"] == "ok", f"doctor: {doctor['integrity']}")
