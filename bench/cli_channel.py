@@ -6,7 +6,8 @@ beside Watson when installed.
 
 Two data folders seeded alike by the command line; a tray (`python -m ccm_timer`, offscreen,
 its fallback window) runs on the first only. Each round runs every command on each in turn
-(interleaved, so a load change hits both alike); medians of --runs after one warm-up round.
+(interleaved, so a load change hits both alike); medians of --runs after one warm-up round,
+of the wall time and of the command's own CPU time.
 The database key is kept in a private gnome-keyring session (bench/session.py), as on a
 clinic's desktop; the tray reads it once at its start.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -39,22 +41,27 @@ def _argv() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "ccm_timer"]
 
 
-def _timed(argv: list[str], env: dict[str, str]) -> float:
+def _timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall seconds, and the CPU seconds of the command's own process (user + system: what
+    it costs itself, which the machine's load changes far less than the wall time)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
     done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                           timeout=120)
     elapsed = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode:
         raise RuntimeError(f"{' '.join(argv[-3:])}: {done.stderr.decode().strip()}")
-    return elapsed
+    return elapsed, after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime
 
 
-def _start_tray(home: Path, env: dict[str, str]) -> subprocess.Popen:
-    """The tray on `home`, once it takes requests (its database open)."""
+def _start_tray(home: Path, env: dict[str, str], cwd: str | None = None) -> subprocess.Popen:
+    """The tray on `home`, once it takes requests (its database open); `cwd`: run from
+    there (`-m` puts the working folder first on sys.path, before PYTHONPATH)."""
     from ccm_timer.cli import tray_channel
 
     tray = subprocess.Popen([sys.executable, "-m", "ccm_timer"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, cwd=cwd,
                             env={**env, "QT_QPA_PLATFORM": "offscreen",
                                  "CCM_TIMER_TRAY_WAIT_MS": "0"})
     deadline = time.monotonic() + 60
@@ -94,14 +101,16 @@ def main() -> None:
                     top / "watson")}, {"start": ["start", "T1001", "+phone-call"],
                                        "status": ["status"], "stop": ["stop"]})
             times: dict[str, dict[str, list[float]]] = {name: {} for name in tools}
+            cpu: dict[str, dict[str, list[float]]] = {name: {} for name in tools}
             for rnd in range(args.runs + 1):  # round 0 warms up
                 for name in COMMANDS:
                     if name == "stop":  # Watson wants a frame of a second at least
                         time.sleep(1.05 - time.time() % 1)
                     for tool, (argv, env, commands) in tools.items():
-                        elapsed = _timed([*argv, *commands[name]], env)
+                        elapsed, own = _timed([*argv, *commands[name]], env)
                         if rnd:
                             times[tool].setdefault(name, []).append(elapsed)
+                            cpu[tool].setdefault(name, []).append(own)
         finally:
             if tray is not None:
                 stop_process(tray)
@@ -109,6 +118,10 @@ def main() -> None:
     print(f"database key: {key_store}; {args.runs} interleaved runs, medians in ms")
     print(f"{'':28}" + "".join(f"{n:>9}" for n in COMMANDS))
     for tool, got in times.items():
+        print(f"{tool:28}" + "".join(f"{statistics.median(got[n]) * 1000:9.0f}"
+                                      for n in COMMANDS))
+    print("the command's own CPU (user + system), medians in ms")
+    for tool, got in cpu.items():
         print(f"{tool:28}" + "".join(f"{statistics.median(got[n]) * 1000:9.0f}"
                                       for n in COMMANDS))
     if "Watson" in times:

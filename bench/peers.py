@@ -13,9 +13,10 @@ out and said so.
 fresh process, in turns across the tools, on fresh stores; median of --runs. CCM Timer is
 timed twice: on a data folder whose tray runs (the command hands the work to it over its
 channel, cli/tray_channel.py; the tray as bench/cli_channel.py starts it) and on one without
-a tray (the command opens the database itself). Every stop waits
-for the next whole second first (Timewarrior refuses an interval shorter than a second);
-the wait is not timed.
+a tray (the command opens the database itself). `--before TREE` adds a third, the tree
+at TREE (an unpacked `git archive COMMIT ccm_timer`, put first on PYTHONPATH) with a tray
+of its own, for a before/after in one run. Every stop waits for the next whole second first
+(Timewarrior refuses an interval shorter than a second); the wait is not timed.
 
 `report` builds bench/month_report.py's clinic (2,000 patients, 1,000,000 entries over 12
 months) in CCM Timer's database, reads every interval back and writes the same intervals
@@ -156,13 +157,18 @@ def cli_latency(args: argparse.Namespace) -> None:
     from bench.xdesktop import stop_process
 
     print(f"before: {_load()}")
-    tray = None
     with keyring_session() as key_store:
         use_secret_service(key_store)
         home = Path(tempfile.mkdtemp(prefix="ccm-bench-cli-"))
         ours, peers = _ours(args, home), _peers(args, home)
         ours.insert(0, Tool("CCM Timer (tray running)", ours[0].argv,
                             {"CCM_TIMER_HOME": str(home / "tray")}))
+        trayed = [ours[0]]
+        if args.before:
+            trayed.append(Tool(f"CCM Timer {Path(args.before).name} (tray)", ours[1].argv,
+                               {"CCM_TIMER_HOME": str(home / "before"),
+                                "PYTHONPATH": str(Path(args.before).resolve())}))
+            ours.insert(1, trayed[-1])
         for tool in ours:
             tool.run(["clinician", "add", "--name", "Avery Nurse", "--credential", "RN",
                       "--role", "clinical_staff", "--default"], args.timeout)
@@ -178,8 +184,12 @@ def cli_latency(args: argparse.Namespace) -> None:
                 tool.commands = {"start": ["start", "T1001", "phone-call"], "status": [],
                                  "stop": ["stop"]}
         tools = ours + peers
+        trays = []
         try:
-            tray = _start_tray(home / "tray", {**os.environ, **ours[0].env})
+            for tool in trayed:
+                trays.append(_start_tray(Path(tool.env["CCM_TIMER_HOME"]),
+                                         {**os.environ, **tool.env},
+                                         cwd=tool.env.get("PYTHONPATH")))
             for rnd in range(args.runs + 1):  # round 0 warms up (first-run files, caches)
                 for tool in tools:
                     for name, command in tool.commands.items():
@@ -189,7 +199,7 @@ def cli_latency(args: argparse.Namespace) -> None:
                         if rnd:
                             tool.times.setdefault(name, []).append(elapsed)
         finally:
-            if tray is not None:
+            for tray in trays:
                 stop_process(tray)
             shutil.rmtree(home, ignore_errors=True)
     print(f"database key: {key_store}; {args.runs} runs, medians in ms")
@@ -362,6 +372,7 @@ def main() -> None:
     parser.add_argument("--watson", default="/tmp/watson-venv/bin/watson")
     parser.add_argument("--timew", default="timew")
     parser.add_argument("--bundle", default=str(ROOT / "dist" / "ccm-timer" / "ccm-timer"))
+    parser.add_argument("--before", help="cli: also time this tree's ccm_timer, tray running")
     args = parser.parse_args()
     if args.what == "cli":
         args.runs = args.runs or 20
