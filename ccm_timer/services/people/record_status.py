@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from ccm_timer.core.billing.inputs import CONSENT_ELEMENTS
 from ccm_timer.core.billing.rules import Eligibility
+from ccm_timer.core.enrolment import enrolled_on
 from ccm_timer.core.month import months_before
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.month.billing_rules import MissingBillingRules, rules_for_month
@@ -64,9 +65,7 @@ def consent_missing(e: EnrollmentView, needed: Iterable[str]) -> tuple[str, ...]
 
 def active(e: EnrollmentView, today: date) -> bool:
     """Enrolled today: not ended, not withdrawn."""
-    if e.withdrawn_on is not None and e.withdrawn_on <= today:
-        return False
-    return e.end_date is None or e.end_date >= today
+    return enrolled_on(e.withdrawn_on, e.end_date, today)
 
 
 def _short(missing: tuple[str, ...]) -> str:

@@ -10,7 +10,6 @@ opens the database this way, so it never waits for one.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from pathlib import Path
 from ccm_timer import fsio
 from ccm_timer.errors import DatabaseError, DiskFullError, UserError
 from ccm_timer.services.context import AppContext
+from ccm_timer.services.security import backup_days
 from ccm_timer.store import faults, migrate
 from ccm_timer.store.connection import key_pragma
 
@@ -27,7 +27,6 @@ DAILY_KEEP = 7
 # Room a backup must leave on the disk: the commits after it (a stop, an entry) need the
 # space more than the copy does.
 RESERVE = 1 << 20
-_DAILY = re.compile(r"daily-([0-9]{4}-[0-9]{2}-[0-9]{2})\.db")
 
 
 @dataclass(frozen=True)
@@ -37,8 +36,7 @@ class Backup:
 
     @property
     def daily(self) -> date | None:
-        match = _DAILY.fullmatch(self.path.name)
-        return date.fromisoformat(match.group(1)) if match else None
+        return backup_days.day_of(self.path.name)
 
 
 def list_backups(folder: Path) -> list[Backup]:
@@ -144,9 +142,7 @@ def _write(ctx: AppContext, target: Path, daily: bool = False) -> Path:
 
 
 def due(ctx: AppContext) -> bool:
-    today = ctx.now().astimezone(UTC).date()
-    days = [b.daily for b in list_backups(ctx.paths.backups) if b.daily is not None]
-    return not days or max(days) < today
+    return backup_days.due(ctx.paths.backups, ctx.now())
 
 
 def daily(ctx: AppContext) -> Path | None:
@@ -155,7 +151,7 @@ def daily(ctx: AppContext) -> Path | None:
         return None
     today = ctx.now().astimezone(UTC).date()
     earlier = [b for b in list_backups(ctx.paths.backups) if b.daily is not None]
-    made = _write(ctx, ctx.paths.backups / f"daily-{today.isoformat()}.db", daily=True)
+    made = _write(ctx, ctx.paths.backups / backup_days.daily_name(today), daily=True)
     if earlier:
         # The audit trail only grows: a database with fewer events than yesterday's copy
         # is not the one that was backed up (a new or older one): keep every good backup.

@@ -105,14 +105,12 @@ def not_enrolled(program: str | None, programs: Collection[str]) -> str | None:
 
 
 def programs_on(session: Session, patient_id: uuid.UUID, day: date) -> tuple[str, ...]:
-    """The programs a patient is enrolled in on `day` (the clinic's date): not ended, not
-    withdrawn, the rule of record_status.active (not imported: it loads the billing rules,
-    too slow for the command line's start)."""
+    """The programs a patient is enrolled in on `day` (the clinic's date)."""
+    from ccm_timer.core.enrolment import enrolled_on
     from ccm_timer.services.people import enrollments
 
     return tuple(e.program.value for e in enrollments.for_patient(session, patient_id)
-                 if (e.withdrawn_on is None or e.withdrawn_on > day)
-                 and (e.end_date is None or e.end_date >= day))
+                 if enrolled_on(e.withdrawn_on, e.end_date, day))
 
 
 def patient_programs(ctx: AppContext, mrn: str, day: date) -> tuple[str, ...]:

@@ -3,17 +3,14 @@ raw connection, without SQLAlchemy: each check answers "ordinary" or "let the fu
 it", never an error of its own. The full path (services/context.open_app) migrates, seeds,
 takes the day's backup, takes back interrupted imports and words every problem.
 
-Three rules are read here from files the full path keeps (the integrity marker, the daily
-backup's name, the chain head's advance), because their modules import the ORM; each is held
-to its original by tests/services/timing/test_quick_timers.py.
+The integrity marker's rule (services/security/clean_close.py) and the daily backup's
+(backup_days.py) are the full open's own, in modules without the ORM.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any  # sqlcipher3 has no stubs
 
@@ -25,9 +22,6 @@ from ccm_timer.store import commit_ledger
 from ccm_timer.store.migrate import SCHEMA_HEAD
 
 SIGNED_IN = "signed-in.json"  # access.SIGNED_IN
-CHECKED = "ccm-timer.checked"  # integrity.CHECKED
-CHECK_EVERY = timedelta(days=1)  # integrity.CHECK_EVERY
-_DAILY = re.compile(r"daily-([0-9]{4}-[0-9]{2}-[0-9]{2})\.db")  # backups._DAILY
 # entry_import_batches' BEGIN, DONE and ROLLBACK; roster_batches.WRITING.
 _IMPORT_BEGIN, _IMPORT_DONE, _IMPORT_ROLLBACK = (
     "entry.import.begin", "entry.import", "entry.import.rollback")
@@ -85,58 +79,6 @@ def clinician(cur: Any, settings: Settings, wanted: str | None) -> Who | None:
 
 
 # --- What the full path's open would do first (then it must do it, not us) ---------------
-
-
-def _fingerprint(database: Path) -> str:
-    parts = []
-    for path in (database, database.with_name(database.name + "-wal")):
-        try:
-            info = path.stat()
-            parts.append(f"{path.name}:{info.st_size}:{info.st_mtime_ns}")
-        except FileNotFoundError:
-            parts.append(f"{path.name}:-")
-    return " ".join(parts)
-
-
-def trusted_check(database: Path, now: datetime) -> datetime | None:
-    """integrity.trusted_check: when the last full check ran, if it still vouches for the
-    files; None: the full path checks them now."""
-    try:
-        text = (database.parent / CHECKED).read_text(encoding="utf-8")
-        fingerprint, _, stamp = text.partition("\n")
-        at = datetime.fromisoformat(stamp.removeprefix("checked ").strip())
-    except (OSError, ValueError):
-        return None
-    if fingerprint != _fingerprint(database) or at.tzinfo is None:
-        return None
-    return at if timedelta(0) <= now - at < CHECK_EVERY else None
-
-
-def forget_clean_close(database: Path) -> None:
-    (database.parent / CHECKED).unlink(missing_ok=True)
-
-
-def remember_clean_close(database: Path, checked_at: datetime) -> None:
-    """integrity.remember_clean_close, after our commit: the files as we leave them."""
-    import os
-
-    try:
-        flags = os.O_CREAT | os.O_TRUNC | os.O_WRONLY | getattr(os, "O_BINARY", 0)
-        with os.fdopen(os.open(database.parent / CHECKED, flags, 0o600), "wb") as handle:
-            handle.write(f"{_fingerprint(database)}\nchecked {checked_at.isoformat()}".encode())
-    except OSError:
-        pass  # the next open checks again
-
-
-def backup_due(folder: Path, now: datetime) -> bool:
-    """backups.due: no daily backup of today (UTC) yet."""
-    today = now.astimezone(UTC).date()
-    try:
-        days = [m.group(1) for p in folder.iterdir()
-                if p.is_file() and (m := _DAILY.fullmatch(p.name))]
-    except OSError:
-        return True
-    return not days or max(days) < today.isoformat()
 
 
 def nothing_to_set_up(cur: Any) -> bool:

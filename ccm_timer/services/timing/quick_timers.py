@@ -19,10 +19,11 @@ from typing import Any  # sqlcipher3 has no stubs
 
 import uuid6
 
+from ccm_timer.core.enrolment import enrolled_on
 from ccm_timer.core.parse import check_note
 from ccm_timer.core.timer import Span, Timer, TimerError, TimerState
 from ccm_timer.paths import AppPaths
-from ccm_timer.services.security import chain_anchor
+from ccm_timer.services.security import backup_days, chain_anchor, clean_close
 from ccm_timer.services.settings import Settings
 from ccm_timer.services.timing import quick_open, quick_status
 from ccm_timer.services.timing.entry_values import (
@@ -168,9 +169,10 @@ def _transition(t: _Txn, action: str, now: datetime, note: str | None = None) ->
 
 
 def _enrolled(cur: Any, patient_id: str, program: str, day: date) -> bool:
-    """categories.programs_on's rule: not ended, not withdrawn on `day`."""
+    """categories.programs_on: enrolled in `program` on `day`."""
     return any(
-        (w is None or w > day.isoformat()) and (e is None or e >= day.isoformat())
+        enrolled_on(date.fromisoformat(w) if w else None, date.fromisoformat(e) if e else None,
+                    day)
         for w, e in cur.execute(
             "SELECT withdrawn_on, end_date FROM enrollment WHERE patient_id = ? AND program = ?",
             (patient_id, program)))
@@ -224,8 +226,8 @@ def run(action: str, paths: AppPaths, settings: Settings, protection: Any, *,
     now = datetime.now(UTC)
     if not quick_open.usable(paths) or (paths.data / quick_open.SIGNED_IN).exists():
         return None
-    checked_at = quick_open.trusted_check(paths.database, now)
-    if checked_at is None or quick_open.backup_due(paths.backups, now):
+    checked_at = clean_close.trusted_check(paths.database, now)
+    if checked_at is None or backup_days.due(paths.backups, now):
         return None  # the full path's open checks the files, or takes today's backup
     try:
         note = check_note(note, "note") if note else note
@@ -244,7 +246,7 @@ def run(action: str, paths: AppPaths, settings: Settings, protection: Any, *,
         commit_ledger.record(paths.database, number)
     if t.head_allowed and t.last is not None:
         chain_anchor.write_quietly(paths, protection, t.last)
-    quick_open.remember_clean_close(paths.database, checked_at)
+    clean_close.remember_clean_close(paths.database, checked_at)
     return t.views
 
 
@@ -277,7 +279,7 @@ def _commit(action: str, paths: AppPaths, settings: Settings, protection: Any,
         except BaseException:
             cur.execute("ROLLBACK")
             raise
-        quick_open.forget_clean_close(paths.database)
+        clean_close.forget_clean_close(paths.database)
         number = commit_ledger.bump(conn, changes)
         cur.execute("COMMIT")
     finally:
