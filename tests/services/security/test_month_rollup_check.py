@@ -28,7 +28,7 @@ def test_the_check_builds_then_finds_and_repairs_a_row_out_of_step(clinic, clock
     clock.advance(timedelta(minutes=21))
     timers.stop(clinic)
     before = report.month_report(clinic, "2026-11").to_dict()
-    assert integrity.month_rollup_check(clinic) == (True, None)  # not built: built now
+    assert integrity.month_rollup_check(clinic) == (True, None)  # built at open: in step
     assert _rollup(clinic) == [("2026-11", 21 * 60)]
     assert integrity.month_rollup_check(clinic) == (True, None)  # in step
     with clinic.engine.begin() as conn:  # a row changed behind the app's back
@@ -43,19 +43,23 @@ def test_the_check_builds_then_finds_and_repairs_a_row_out_of_step(clinic, clock
     assert report.month_report(clinic, "2026-11").to_dict() == before
 
 
-def test_a_new_clinic_zone_is_counted_in_after_the_check(clinic, clock):
+def test_a_new_clinic_zone_is_counted_at_once_and_the_check_repairs_another(clinic, clock):
     clock.advance(timedelta(days=27, hours=12))  # 30 November, 22:00 in New York
     timers.start(clinic, patient_mrn="T1001", category_slug="phone-call")
     clock.advance(timedelta(hours=3))  # 01:00 on 1 December in New York; 23:00 in Denver
     timers.stop(clinic)
     assert integrity.month_rollup_check(clinic) == (True, None)
     assert sorted(_rollup(clinic)) == [("2026-11", 2 * 3600), ("2026-12", 3600)]
-    clinic.update_settings(clinic_timezone="America/Denver")
+    clinic.update_settings(clinic_timezone="America/Denver")  # counted again at the change
     denver = ZoneInfo("America/Denver")
+    assert _rollup(clinic) == [("2026-11", 3 * 3600)]
     with clinic.engine.connect() as conn:
-        assert not month_rollup.usable(conn, denver)  # read from the entries meanwhile
+        assert month_rollup.usable(conn, denver)
         assert month_time(conn, YearMonth(2026, 11), denver, None, by=()).seconds == {
             (): 3 * 3600}
+    assert integrity.month_rollup_check(clinic) == (True, None)
+    with clinic.write() as session:  # counted in another zone behind the app's back
+        month_rollup.rebuild(session.connection(), ZoneInfo("America/New_York"), clinic.now())
     checked, said = integrity.month_rollup_check(clinic)
     assert said == ("The month totals kept for the report were counted in America/New_York "
                     "time, not the clinic's America/Denver; they were counted again from the "
