@@ -64,7 +64,7 @@ def refresh_after_answer(controller: TimerController) -> None:
     down tray (its database may be closed by then)."""
 
     def refresh() -> None:
-        if not getattr(controller, "_closed", False):
+        if not controller.closed:
             controller.refresh()
 
     QTimer.singleShot(0, controller, refresh)

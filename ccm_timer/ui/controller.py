@@ -330,6 +330,11 @@ class TimerController(QObject):
         self._reminder.every_minutes = self.ctx.settings.reminder_minutes
         self.refresh()
 
+    @property
+    def closed(self) -> bool:
+        """Shut down: its database may be closed, so nothing more is read through it."""
+        return self._closed
+
     def shutdown(self) -> None:
         """A clean quit: whatever is left running is recovered at the next start."""
         if self._closed:
