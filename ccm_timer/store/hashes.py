@@ -59,6 +59,12 @@ def _digest(entries: list[tuple], spans: list[tuple]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def rows_digest(entries: list[tuple], spans: list[tuple]) -> str:
+    """One entry's evidence hash from its rows as stored (ENTRY_COLUMNS and INTERVAL_COLUMNS
+    order, each list in id order), for a writer that holds the rows it just wrote."""
+    return _digest(entries, spans)
+
+
 def origin_digests(conn: Any, origins: Sequence[str]) -> dict[str, str]:
     """origin id (32 hex digits, as stored) -> the hash of every version of that entry and
     all their intervals, for the origins that have rows. `conn`: a SQLAlchemy connection

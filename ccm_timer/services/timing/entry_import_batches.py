@@ -25,7 +25,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, select, text, update
@@ -34,6 +34,7 @@ from sqlmodel import Session, SQLModel, col
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import roster_batches
 from ccm_timer.services.security import audit
+from ccm_timer.store import hashes
 from ccm_timer.store.instants import from_db_text, to_db_text
 from ccm_timer.store.models import EntrySource, EntryState, Interval, RosterImport, TimeEntry
 from ccm_timer.store.types import new_id
@@ -105,26 +106,58 @@ _ENTRY_SQL = ("INSERT INTO time_entry (id, origin_id, version, clinician_id, pat
               "category_id, program, note, source, state, workstation, tz_name, voided, "
               "created_at, created_by) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)")
 _SPAN_SQL = "INSERT INTO interval (id, entry_id, start_utc, end_utc) VALUES (?, ?, ?, ?)"
+_SECOND = timedelta(seconds=1)
+_RAND_B = (1 << 62) - 1
+
+
+def _new_ids(count: int) -> list[str]:
+    """`count` UUID v7 ids as stored (32 hex digits): store/types.new_id's kind (time first,
+    then 74 random bits), made in one go; new_id costs more than a row's insert."""
+    ms = time.time_ns() // 1_000_000
+    head = (ms << 80) | (0x7 << 76) | (0x2 << 62)
+    pool = os.urandom(10 * count)
+    ids = []
+    for at in range(0, 10 * count, 10):
+        bits = int.from_bytes(pool[at:at + 10], "big")
+        ids.append(f"{head | ((bits >> 68) << 64) | (bits & _RAND_B):032x}")
+    return ids
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """One batch as SQLite stores it, and the evidence hash of each entry it writes."""
+
+    rows: Sequence[Row]
+    entries: list[tuple[Any, ...]]
+    spans: list[tuple[Any, ...]]
+    evidence: dict[str, str]
 
 
 def _prepare(ctx: AppContext, rows: Sequence[Row], now: datetime, by: uuid.UUID | None
-             ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[str]]:
+             ) -> _Batch:
     """The rows of one batch as SQLite stores them (ids as hex, instants as text, enums by
-    name), made before the write lock is taken: a UUID v7 and SQLAlchemy's conversions cost
-    more than the inserts."""
-    fixed = (EntrySource.IMPORT.name, EntryState.STOPPED.name, ctx.workstation,
-             ctx.settings.clinic_timezone)
+    name), made while no lock is held, with each entry's evidence hash from the same values:
+    the row as the span trigger of migration 0005 leaves it (first start, last end, whole
+    seconds floored) and its one interval, in hashes.ENTRY_COLUMNS order."""
+    source, state = EntrySource.IMPORT.name, EntryState.STOPPED.name
+    station, zone = ctx.workstation, ctx.settings.clinic_timezone
     created, creator = to_db_text(now), by.hex if by else None
-    entries, spans, ids = [], [], []
-    for row in rows:
-        entry_id = new_id().hex
-        ids.append(entry_id)
-        entries.append((entry_id, entry_id, row.clinician_id.hex,
-                        row.patient_id.hex if row.patient_id else None, row.category_id.hex,
-                        row.program.name if row.program else None, row.note, *fixed,
-                        created, creator))
-        spans.append((new_id().hex, entry_id, to_db_text(row.start), to_db_text(row.end)))
-    return entries, spans, ids
+    ids = _new_ids(2 * len(rows))
+    entries, spans, evidence = [], [], {}
+    for row, entry_id, span_id in zip(rows, ids[::2], ids[1::2], strict=True):
+        patient = row.patient_id.hex if row.patient_id else None
+        program = row.program.name if row.program else None
+        start, end = to_db_text(row.start), to_db_text(row.end)
+        entries.append((entry_id, entry_id, row.clinician_id.hex, patient, row.category_id.hex,
+                        program, row.note, source, state, station, zone, created, creator))
+        span = (span_id, entry_id, start, end)
+        spans.append(span)
+        stored = (entry_id, entry_id, 1, None, None, row.clinician_id.hex, patient,
+                  row.category_id.hex, program, row.note, source, state, station, zone, 0,
+                  None, None, created, creator, None, start, end,
+                  (row.end - row.start) // _SECOND)
+        evidence[entry_id] = hashes.rows_digest([stored], [span])
+    return _Batch(rows, entries, spans, evidence)
 
 
 def _begin(ctx: AppContext, rows: int, actor: str) -> uuid.UUID:
@@ -136,40 +169,48 @@ def _begin(ctx: AppContext, rows: int, actor: str) -> uuid.UUID:
     return import_id
 
 
+def _write_batch(ctx: AppContext, batch: _Batch, watch: _Watch, import_id: uuid.UUID,
+                 actor: str) -> float:
+    """One batch in its own IMMEDIATE transaction; the seconds the lock was held."""
+    with ctx.write() as session:
+        conn = session.connection()  # BEGIN IMMEDIATE: the lock is held from here
+        started = time.monotonic()
+        watch.look(session, ctx.now())
+        conn.exec_driver_sql(_ENTRY_SQL, batch.entries)
+        conn.exec_driver_sql(_SPAN_SQL, batch.spans)
+        watch.mark = _max_rowid(session)
+        audit.append(session, ctx=ctx, actor=actor, action=BATCH, entity=ENTITY,
+                     entity_id=import_id, evidence=batch.evidence,
+                     after={"entries": len(batch.rows),
+                            "lines": [batch.rows[0].line, batch.rows[-1].line]})
+    return time.monotonic() - started  # through the COMMIT
+
+
 def write(ctx: AppContext, rows: Sequence[Row], mark: int, *, actor: str,
           actor_id: uuid.UUID | None = None,
           on_batch: Callable[[int, int], None] | None = None,
           batch_rows: int | None = None) -> ImportResult:
     """Write `rows` (every one checked; `mark`: the highest entry rowid when they were) in
-    batches, as `actor`. Any failure, a kill's KeyboardInterrupt included, voids what was
-    written."""
+    batches, as `actor`. The next batch is prepared in the pause after each write (the pause
+    only sleeps what preparing it left). Any failure, a kill's KeyboardInterrupt included,
+    voids what was written."""
     import_id = _begin(ctx, len(rows), actor)
     watch, seconds, size, done = _Watch(rows, mark), [], batch_rows or FIRST_BATCH, 0
     try:
-        while done < len(rows):
-            part = rows[done:done + size]
-            now = ctx.now()
-            entries, spans, ids = _prepare(ctx, part, now, actor_id)
-            with ctx.write() as session:
-                conn = session.connection()  # BEGIN IMMEDIATE: the lock is held from here
-                started = time.monotonic()
-                watch.look(session, now)
-                conn.exec_driver_sql(_ENTRY_SQL, entries)
-                conn.exec_driver_sql(_SPAN_SQL, spans)
-                watch.mark = _max_rowid(session)
-                audit.append(session, ctx=ctx, actor=actor, action=BATCH, entity=ENTITY,
-                             entity_id=import_id, origins=ids,
-                             after={"entries": len(part), "lines": [part[0].line,
-                                                                    part[-1].line]})
-            seconds.append(time.monotonic() - started)  # through the COMMIT
-            done += len(part)
+        batch = _prepare(ctx, rows[:size], ctx.now(), actor_id)
+        while True:
+            seconds.append(_write_batch(ctx, batch, watch, import_id, actor))
+            paused = time.monotonic()
+            done += len(batch.rows)
             if batch_rows is None:  # aim each batch at the budget from the last one's time
-                rate = len(part) / max(seconds[-1], 1e-3)
+                rate = len(batch.rows) / max(seconds[-1], 1e-3)
                 size = max(MIN_BATCH, min(MAX_BATCH, int(rate * BUDGET), size * 2))
             if on_batch is not None:
                 on_batch(done, len(rows))
-            if done < len(rows):
-                time.sleep(roster_batches.PAUSE)
+            if done >= len(rows):
+                break
+            batch = _prepare(ctx, rows[done:done + size], ctx.now(), actor_id)
+            time.sleep(max(0.0, roster_batches.PAUSE - (time.monotonic() - paused)))
         with ctx.write() as session:
             audit.append(session, ctx=ctx, actor=actor, action=DONE, entity=ENTITY,
                          entity_id=import_id, after={"entries": len(rows)})
