@@ -15,12 +15,15 @@ figures; it is not a pass/fail test.
 from __future__ import annotations
 
 import argparse
+import cProfile
+import os
+import pstats
 import random
 import statistics
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ccm_timer.core.clock import ManualClock
@@ -36,6 +39,12 @@ ZONE = "America/New_York"
 
 
 def build(home: Path, entries: int, patients: int, months: int) -> int:
+    """The clinic, inserted in time order (slot n of every patient, then slot n + 1), so
+    the time indexes and the ids (a fixed random prefix and a counter, as time-ordered ids
+    are) grow at their ends instead of at random places: 10,000,000 entries in minutes. The
+    span triggers fill each entry's span as its interval goes in, as in the app. Commits
+    every ~1,000,000 rows, so the write-ahead log is checkpointed instead of growing to the
+    size of the database. Returns how many entries start in the month reported."""
     (home / "settings.toml").write_text(
         f'clinic_timezone = "{ZONE}"\nworkstation = "bench"\n', encoding="utf-8")
     ctx = open_app(str(home))
@@ -44,7 +53,13 @@ def build(home: Path, entries: int, patients: int, months: int) -> int:
     rng = random.Random(7)
     conn = raw_connect(home / "ccm-timer.db", key)
     cur = conn.cursor()
+    cur.execute("PRAGMA cache_size = -1000000")  # 1 GB: the patient index takes random inserts
+    cur.execute("PRAGMA synchronous = NORMAL")  # a bench build: a crash loses only the bench
+    cur.execute("PRAGMA foreign_keys = OFF")  # every id below is made here, consistent
     cur.execute("BEGIN IMMEDIATE")
+    # Built afterwards in one go (ensure, below): the triggers note nothing meanwhile.
+    cur.execute("DELETE FROM month_rollup_state")
+    cur.execute("DELETE FROM month_rollup")
     staff = [uuid.uuid4().hex for _ in range(13)]
     cur.executemany(
         "INSERT INTO clinician (id, name, credential, role, active) VALUES (?, ?, ?, ?, 1)",
@@ -65,36 +80,50 @@ def build(home: Path, entries: int, patients: int, months: int) -> int:
     first = last
     for _ in range(months - 1):
         first = first.previous()
-    lo, _ = month_bounds_utc(first, ZONE)
-    _, hi = month_bounds_utc(last, ZONE)
+    lo = month_bounds_utc(first, ZONE)[0].timestamp()
+    hi = month_bounds_utc(last, ZONE)[1].timestamp()
+    month_lo, month_hi = (t.timestamp() for t in month_bounds_utc(last, ZONE))
     per_patient = entries // patients
-    span = (hi - lo).total_seconds()
-    in_month = 0
-    month_lo, month_hi = month_bounds_utc(last, ZONE)
+    # Back to back with random gaps: one patient's entries never overlap.
+    step = (hi - lo) / per_patient
+    longest = int(min(1800, step * 0.6))
     created = to_db_text(datetime(2026, 1, 1, tzinfo=UTC))
-    for p in people:
-        # Back to back with random gaps: one patient's entries never overlap.
-        step = span / per_patient
-        rows_e, rows_i = [], []
-        for n in range(per_patient):
-            start = lo + timedelta(seconds=n * step + rng.uniform(0, step * 0.3))
-            end = start + timedelta(seconds=rng.randint(60, int(min(1800, step * 0.6))))
+    entry_ids, interval_ids = rng.getrandbits(64) << 64, rng.getrandbits(64) << 64
+    in_month = written = uncommitted = 0
+    rows_e: list[tuple[str, ...]] = []
+    rows_i: list[tuple[str, ...]] = []
+    for n in range(per_patient):
+        for p in people:
+            start = int(lo + n * step + rng.uniform(0, step * 0.3))
             in_month += month_lo <= start < month_hi
-            e = uuid.uuid4().hex
+            e = f"{entry_ids + written:032x}"
             rows_e.append((e, e, staff[rng.randrange(13)], p, category, created))
-            rows_i.append((uuid.uuid4().hex, e, to_db_text(start), to_db_text(end)))
-        cur.executemany(
-            "INSERT INTO time_entry (id, origin_id, version, clinician_id, patient_id, "
-            "category_id, program, note, source, state, workstation, tz_name, voided, "
-            "created_at) VALUES (?, ?, 1, ?, ?, ?, 'CCM', '', 'TIMER', 'STOPPED', 'bench', "
-            f"'{ZONE}', 0, ?)", rows_e)
-        # The span triggers fill each entry's span as its interval goes in.
-        cur.executemany("INSERT INTO interval (id, entry_id, start_utc, end_utc) "
-                        "VALUES (?, ?, ?, ?)", rows_i)
+            rows_i.append((f"{interval_ids + written:032x}", e, _text(start),
+                           _text(start + rng.randint(60, longest))))
+            written += 1
+        if len(rows_e) >= 20_000 or n == per_patient - 1:
+            cur.executemany(
+                "INSERT INTO time_entry (id, origin_id, version, clinician_id, patient_id, "
+                "category_id, program, note, source, state, workstation, tz_name, voided, "
+                "created_at) VALUES (?, ?, 1, ?, ?, ?, 'CCM', '', 'TIMER', 'STOPPED', "
+                f"'bench', '{ZONE}', 0, ?)", rows_e)
+            cur.executemany("INSERT INTO interval (id, entry_id, start_utc, end_utc) "
+                            "VALUES (?, ?, ?, ?)", rows_i)
+            uncommitted += len(rows_e)
+            rows_e, rows_i = [], []
+            if uncommitted >= 1_000_000:
+                cur.execute("COMMIT")
+                cur.execute("BEGIN IMMEDIATE")
+                uncommitted = 0
     cur.execute("COMMIT")
     cur.execute("ANALYZE")
     conn.close()
     return in_month
+
+
+def _text(epoch: int) -> str:
+    """A whole-second instant as stored (store/instants.py FORMAT), without a datetime."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(epoch))
 
 
 def main() -> None:
@@ -104,37 +133,64 @@ def main() -> None:
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-rollup", action="store_true", help="time the entries alone")
+    parser.add_argument("--entries-too", action="store_true",
+                        help="also time the report from the entries alone, for comparison")
+    parser.add_argument("--keep", metavar="FOLDER",
+                        help="build the clinic in FOLDER, or reuse the one already there")
+    parser.add_argument("--profile", action="store_true",
+                        help="print cProfile's top functions of one more report")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        home = Path(folder)
-        began = time.perf_counter()
-        in_month = build(home, args.entries, args.patients, args.months)
-        built = time.perf_counter() - began
+        home = Path(args.keep or folder)
+        home.mkdir(parents=True, exist_ok=True)
+        if (home / "ccm-timer.db").exists():
+            print(f"reusing the clinic in {home}")
+        else:
+            began = time.perf_counter()
+            in_month = build(home, args.entries, args.patients, args.months)
+            print(f"entries: {args.entries:,} over {args.months} month(s), "
+                  f"{args.patients:,} patients; {in_month:,} entries starting in {MONTH}; "
+                  f"database built in {time.perf_counter() - began:.1f} s")
         ctx = open_app(str(home), clock=ManualClock(datetime(2026, 12, 15, tzinfo=UTC)))
-        print(f"entries: {args.entries:,} over {args.months} month(s), {args.patients:,} "
-              f"patients; {in_month:,} entries in {MONTH}; database built in {built:.1f} s")
-        _time(ctx, args.runs, "from the entries alone")
+        if args.no_rollup or args.entries_too:
+            with ctx.write() as session:  # the report then counts from the entries
+                session.connection().exec_driver_sql("DELETE FROM month_rollup_state")
+            _time(ctx, args.runs, "from the entries alone")
         if not args.no_rollup:
             began = time.perf_counter()
             with ctx.write() as session:
-                month_rollup.ensure(session.connection(), ctx.zone, ctx.now())
+                built = month_rollup.ensure(session.connection(), ctx.zone, ctx.now())
             with ctx.engine.connect() as conn:
                 rows = conn.exec_driver_sql("SELECT count(*) FROM month_rollup").scalar()
-            print(f"month rollup built in {time.perf_counter() - began:.1f} s ({rows:,} rows)")
+            print(f"month rollup {'built' if built else 'already built'} in "
+                  f"{time.perf_counter() - began:.1f} s ({rows:,} rows)")
             _time(ctx, args.runs, "through the month rollup")
+        if args.profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            report.month_report(ctx, MONTH)
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
         ctx.close()
 
 
 def _time(ctx, runs: int, how: str) -> None:
+    report.month_report(ctx, MONTH)  # warm: the first read pulls the pages into the cache
     times = []
     for _ in range(runs):
         began = time.perf_counter()
         result = report.month_report(ctx, MONTH)
         times.append(time.perf_counter() - began)
     billed = sum(1 for p in result.patients if p.result.billable_lines)
+    total = sum(sum(p.result.seconds_by_role.values()) for p in result.patients)
     print(f"month report, all patients, {how}: median {statistics.median(times) * 1000:.0f} "
           f"ms, best {min(times) * 1000:.0f} ms over {runs} runs "
-          f"({len(result.patients):,} patients, {billed:,} with billable lines)")
+          f"({len(result.patients):,} patients, {billed:,} with billable lines, "
+          f"{total / 3600:,.1f} h; {_load()})")
+
+
+def _load() -> str:
+    return f"load average {os.getloadavg()[0]:.2f}"
 
 
 if __name__ == "__main__":

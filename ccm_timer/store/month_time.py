@@ -103,40 +103,49 @@ def _month_time(conn: Connection, month: YearMonth, zone: ZoneInfo, now: datetim
     params: dict[str, Any] = {"lo": to_db_text(lo), "hi": to_db_text(hi), "false": False,
                               "over": entries_over or 0, "patient": patient_id,
                               "month": str(month)}
-    key_of = _keys(by)
-    seconds: dict[Key, int] = {}
+    key_of, width = _keys(by), len(by)
+    # Summed under the values as stored (text hashes in C), made keys once at the end: a
+    # clinic month is tens of thousands of groups, and a UUID hashes in Python.
+    raw: dict[tuple[Any, ...], int] = {}
     live: Live | None = None
     if rolled:
         live = _live(conn, params, entries_over)
         params = _bind(params, live)
         for row in conn.execute(_rolled(by, patient_id is not None, live), params):
             if row[-1] is not None:
-                key = key_of(row)
-                seconds[key] = seconds.get(key, 0) + int(row[-1])
+                group = tuple(row[:width])
+                raw[group] = raw.get(group, 0) + int(row[-1])
     inside, edge = _statements(by, conn.dialect.name, patient_id is not None,
                                entries_over is not None, closed_only=now is None, live=live)
-    over: dict[Key, list[tuple[uuid.UUID, int]]] = defaultdict(list)
+    over_raw: dict[tuple[Any, ...], list[tuple[uuid.UUID, int]]] = defaultdict(list)
     for row in conn.execute(inside, params) if inside is not None else ():
         if row[-2] is None:
             continue  # no entry at all (an aggregate without groups still gives a row)
-        key = key_of(row)
-        seconds[key] = seconds.get(key, 0) + int(row[-2])
+        group = tuple(row[:width])
+        raw[group] = raw.get(group, 0) + int(row[-2])
         for item in (row[-1] or "").split(","):
             if item:
                 entry_id, secs = item.split(":")
-                over[key].append((_as_uuid(entry_id), int(secs)))
-    spans: dict[Any, tuple[Key, list[tuple[datetime, datetime]]]] = {}
+                over_raw[group].append((_as_uuid(entry_id), int(secs)))
+    spans: dict[Any, tuple[tuple[Any, ...], list[tuple[datetime, datetime]]]] = {}
     for row in conn.execute(edge, params):
         *_, entry_id, start, end = row
-        key, pieces = spans.setdefault(entry_id, (key_of(row), []))
+        group, pieces = spans.setdefault(entry_id, (tuple(row[:width]), []))
         finish = from_db_text(end) if end is not None else now
         if finish is not None:
             pieces.append((from_db_text(start), finish))
-    for entry_id, (key, pieces) in spans.items():
+    for entry_id, (group, pieces) in spans.items():
         secs = split_seconds_by_month(pieces, zone).get(month, 0)
-        seconds[key] = seconds.get(key, 0) + secs
+        raw[group] = raw.get(group, 0) + secs
         if entries_over is not None and secs > entries_over:
-            over[key].append((_as_uuid(entry_id), secs))
+            over_raw[group].append((_as_uuid(entry_id), secs))
+    seconds: dict[Key, int] = {}
+    for group, secs in raw.items():
+        key = key_of(group)
+        seconds[key] = seconds.get(key, 0) + secs
+    over: dict[Key, list[tuple[uuid.UUID, int]]] = defaultdict(list)
+    for group, found in over_raw.items():
+        over[key_of(group)].extend(found)
     before: dict[Key, int] = {}
     cuts = {k: min(max(at, lo), hi) for k, at in (counted_from or {}).items() if at > lo}
     if cuts:

@@ -52,9 +52,13 @@ def consent_days(
     """Per program, the consent day inside `month` from which its time counts (a consent
     on or before the month's first day needs no split, and is absent)."""
     items = tuple(enrollments)
+    first, last = month.first_day, month.last_day
+    mine = {e.program for e in items}  # a program without an enrolment has no consent day
     out: dict[str, date] = {}
     for program in programs:
-        status, day, _ = consent_status(program, items, month.first_day, month.last_day)
-        if status == "ok" and day is not None and day > month.first_day:
+        if program not in mine:
+            continue
+        status, day, _ = consent_status(program, items, first, last)
+        if status == "ok" and day is not None and day > first:
             out[program] = day
     return out

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -41,6 +41,7 @@ from ccm_timer.errors import NotFound, UserError, sentence
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.month.billing_rules import MissingBillingRules, rules_for_month
 from ccm_timer.services.month.month_record import PatientRecord, month_records
+from ccm_timer.services.month.overlap_sql import no_gc_pauses, overlaps_sql, partners
 from ccm_timer.services.month.whose_minutes import (
     GROUPS,
     PatientTime,
@@ -68,22 +69,27 @@ class EnrollmentRow(EnrollmentInput):
     has_document: bool = False  # a scanned written consent is kept with the record
 
 
-_DISCLOSURE_COLUMNS = (("cost_sharing", "disclosed_cost_sharing"),
-                       ("one_practitioner", "disclosed_one_practitioner"),
-                       ("right_to_stop", "disclosed_right_to_stop"))
+_DISCLOSURES = ("cost_sharing", "one_practitioner", "right_to_stop")
+# Plain rows, by position: a mapping row costs a lookup by name per column per enrolment.
+_ENROLLMENTS = (
+    "SELECT patient_id, program, consent_date, start_date, end_date, consent_method, "
+    "consent_by, disclosed_cost_sharing, disclosed_one_practitioner, disclosed_right_to_stop, "
+    "withdrawn_on, consent_document_id FROM enrollment"
+)
 
 
-def _enrollment_row(row: Any) -> EnrollmentRow:
-    disclosures = tuple(name for name, column in _DISCLOSURE_COLUMNS if row[column])
+def _enrollment_row(row: Any, day: Any) -> EnrollmentRow:
+    """One row of _ENROLLMENTS; `day` reads a stored date (a clinic repeats a few)."""
+    disclosures = tuple(name for name, flag in zip(_DISCLOSURES, row[7:10], strict=True)
+                        if flag)
     recorded = set(disclosures)
-    if row["consent_method"] in ("verbal", "written"):
+    if row[5] in ("verbal", "written"):
         recorded.add("method")
-    if row["consent_by"]:
+    if row[6]:
         recorded.add("obtained_by")
     return EnrollmentRow(
-        _PROGRAMS[row["program"]], _date(row["consent_date"]), _date(row["start_date"]),
-        _date(row["end_date"]), frozenset(recorded), row["consent_method"], row["consent_by"],
-        disclosures, _date(row["withdrawn_on"]), row["consent_document_id"] is not None)
+        _PROGRAMS[row[1]], day(row[2]), day(row[3]), day(row[4]), frozenset(recorded),
+        row[5], row[6], disclosures, day(row[10]), row[11] is not None)
 
 
 @dataclass(frozen=True)
@@ -152,53 +158,6 @@ class MonthReport:
         }
 
 
-def _micros(dialect: str, column: str) -> str:
-    """Exact microseconds since the epoch of a stored instant (fixed-width UTC text)."""
-    if dialect == "postgresql":
-        return f"CAST(EXTRACT(EPOCH FROM CAST({column} AS timestamptz)) * 1000000 AS BIGINT)"
-    return (
-        f"(CAST(strftime('%s', {column}) AS INTEGER) * 1000000 "
-        f"+ CAST(substr({column}, 21, 6) AS INTEGER))"
-    )
-
-
-def _overlaps(patient_filter: str) -> str:
-    """Each entry against the furthest end reached by the same patient's earlier entries: a
-    sweep in SQL, no pairwise join. Candidates are confirmed on intervals (`_partners`)."""
-    return (
-        "SELECT patient_id, id, span_start, span_stop, reach FROM ("
-        "SELECT e.patient_id, e.id, e.span_start, COALESCE(e.span_end, :now) AS span_stop, "
-        "MAX(COALESCE(e.span_end, :now)) OVER (PARTITION BY e.patient_id "
-        "ORDER BY e.span_start, e.id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach "
-        "FROM time_entry e WHERE e.superseded_at IS NULL AND e.voided = :false "
-        f"{patient_filter} AND e.patient_id IS NOT NULL "
-        "AND e.span_start < :hi AND (e.span_end IS NULL OR e.span_end > :lo)) AS swept "
-        "WHERE span_start < reach"
-    )
-
-
-def _partners(conn: Connection, params: dict[str, Any], patient_id: Any, entry_id: Any,
-              dialect: str) -> list[tuple[Any, int]]:
-    """The patient's other entries whose intervals overlap this entry's, with the seconds
-    they share (a paused gap is not an overlap)."""
-    o_end, m_end = "COALESCE(o.end_utc, :now)", "COALESCE(m.end_utc, :now)"
-    shared_end = f"CASE WHEN {o_end} < {m_end} THEN {o_end} ELSE {m_end} END"
-    shared_start = "CASE WHEN o.start_utc > m.start_utc THEN o.start_utc ELSE m.start_utc END"
-    rows = conn.execute(
-        text(
-            f"SELECT o.entry_id, SUM(({_micros(dialect, shared_end)} - "
-            f"{_micros(dialect, shared_start)}) / 1000000) "
-            "FROM interval m JOIN interval o ON o.start_utc < COALESCE(m.end_utc, :now) "
-            "AND COALESCE(o.end_utc, :now) > m.start_utc "
-            "JOIN time_entry e ON e.id = o.entry_id "
-            "WHERE m.entry_id = :eid AND o.entry_id <> :eid AND e.patient_id = :pid "
-            "AND e.superseded_at IS NULL AND e.voided = :false GROUP BY o.entry_id"
-        ),
-        {**params, "pid": patient_id, "eid": entry_id},
-    ).all()
-    return [(other, int(shared)) for other, shared in rows]
-
-
 def _hex(value: Any) -> str:
     return value.hex if isinstance(value, uuid.UUID) else str(value).replace("-", "")
 
@@ -230,6 +189,14 @@ def month_report_on(
     Given a connection, it reads inside that connection's transaction. `chronic` is the
     clinic's chronic-condition list (None: the shipped one); `other_time` the clinic's
     setting other_practitioner_time (whose_minutes.py)."""
+    with no_gc_pauses():
+        return _month_report_on(source, month, zone, now, patient_mrn, chronic, other_time)
+
+
+def _month_report_on(
+    source: Engine | Connection, month: str | YearMonth, zone: ZoneInfo, now: datetime,
+    patient_mrn: str | None, chronic: ChronicList | None, other_time: str,
+) -> MonthReport:
     try:
         ym = parse_month(month) if isinstance(month, str) else month
         rules = rules_for_month(ym)
@@ -260,8 +227,9 @@ def month_report_on(
         # Python, and a clinic month makes tens of thousands of lookups.
         people = {_number(r[0]): r for r in conn.execute(text(patients_sql))}
         enrolled: dict[int, list[EnrollmentRow]] = defaultdict(list)
-        for stored in conn.execute(text("SELECT * FROM enrollment")).mappings():
-            enrolled[_number(stored["patient_id"])].append(_enrollment_row(stored))
+        day = _dates()
+        for stored in conn.execute(text(_ENROLLMENTS)):
+            enrolled[_number(stored[0])].append(_enrollment_row(stored, day))
         consents = {pid: _one_per_program(items) for pid, items in enrolled.items()
                     if only is None or pid == only.int}
         cuts = consent_cuts(consents, rules.programs, ym, zone)
@@ -274,8 +242,8 @@ def month_report_on(
             if patient is not None:
                 longs[patient.int].extend(LongEntry(str(eid), secs) for eid, secs in found)
         overlaps: dict[int, list[Overlap]] = defaultdict(list)
-        for pid, eid, *_ in conn.execute(text(_overlaps(patient_filter)), params).all():
-            for other, shared in _partners(conn, params, pid, eid, dialect):
+        for pid, eid, *_ in conn.execute(text(overlaps_sql(patient_filter)), params).all():
+            for other, shared in partners(conn, params, pid, eid, dialect):
                 pair = sorted((str(_as_uuid(eid)), str(_as_uuid(other))))
                 overlaps[_number(pid)].append(Overlap(pair[0], pair[1], max(0, shared)))
         records = month_records(conn, ym, zone, chronic or chronic_list(), only)
@@ -340,6 +308,22 @@ def _with_revision(flags: MonthFlags, record: PatientRecord | None) -> MonthFlag
     if record is None or not record.revised_in_month or flags.care_plan_revised:
         return flags
     return MonthFlags(flags.complex_mdm, True, flags.interactive_contact)
+
+
+def _dates() -> Callable[[Any], date | None]:
+    """_date, remembering each stored value read (one call reads the whole clinic)."""
+    seen: dict[Any, date | None] = {}
+
+    def day(value: Any) -> date | None:
+        found = seen.get(value, _UNSEEN)
+        if found is _UNSEEN:
+            found = seen[value] = _date(value)
+        return found  # type: ignore[return-value]
+
+    return day
+
+
+_UNSEEN = object()
 
 
 def _date(value: Any) -> date | None:
