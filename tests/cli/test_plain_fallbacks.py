@@ -1,119 +1,40 @@
 """Each reason the plain timer path (services/timing/quick_timers.py, its guards in
 quick_open.py and cli/timing._quick) leaves a command to the full path, shown by what only
-the full path does: its sentence, its backup, an import it takes back, a head it keeps.
-
-One data folder is made for the module and copied for each test (the copy keeps the file
-times, so the clean-close marker still vouches for it; the chain head kept in the test
-keyring is shared by the copies, so each test puts the module's head back first)."""
+the full path does: its sentence, its backup, an import it takes back, the person it times.
+Each test changes one thing in a copy of an ordinary folder (tests/fixtures/plain_timers.py),
+where the plain path otherwise starts (the first test)."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.fixtures.cli import ok, run_cli, run_cli_many
-from tests.fixtures.clinic import NURSE, PHYSICIAN, cli_commands
-from tests.fixtures.keyring import KEYRING_ENV
-
-START = ["start", "--patient", "T1001", "--category", "phone-call"]
-
-_IN_PROCESS = (
-    "import sys, json; import ccm_timer.cli.main as m; out = [];"
-    "[out.append(m.main(a)) for a in json.loads(sys.argv[1])];"
-    "bad = [n for n in sys.modules if n.split('.')[0] in ('sqlalchemy', 'sqlmodel')];"
-    "print(json.dumps([out, bad]), file=sys.stderr)")
-
-
-def plain(home: Path, *argv: str) -> tuple[int, bool, str, str]:
-    """`ccm-timer ARGV` in a process that says afterwards whether it loaded the ORM:
-    (exit code, the full path ran, stdout, stderr without that last line)."""
-    done = subprocess.run([sys.executable, "-c", _IN_PROCESS, json.dumps([list(argv)])],
-                          capture_output=True, text=True, timeout=120, input="",
-                          env={"CCM_TIMER_HOME": str(home), "PATH": "/usr/bin:/bin",
-                               **KEYRING_ENV})
-    *said, last = done.stderr.strip().splitlines() or [""]
-    (code,), loaded = json.loads(last)
-    return code, bool(loaded), done.stdout, "\n".join(said)
-
-
-def head_file(home: Path) -> Path:
-    """The test keyring's file for this database's chain head (chain_anchor._keyring_user)."""
-    import base64
-
-    record = json.loads((home / "ccm-timer.keyinfo.json").read_text(encoding="utf-8"))
-    name = f"ccm-timer\0chain-head-{record['database_id']}"
-    return Path(KEYRING_ENV["CCM_TEST_KEYRING_DIR"]) / base64.urlsafe_b64encode(
-        name.encode()).decode()
-
-
-def kept_head(home: Path) -> dict | None:
-    path = head_file(home)
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
-
-
-def newest(home: Path) -> dict:
-    (seq, digest), = edit(home, "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1")
-    return {"seq": seq, "hash": digest}
-
-
-def edit(home: Path, *statements: str) -> list[tuple]:
-    """Statements on the database by hand, as another program would; the clean-close
-    marker is then renewed, so only what the statements changed can send a command to the
-    full path. Returns the last statement's rows."""
-    from ccm_timer import paths
-    from ccm_timer.services import settings
-    from ccm_timer.services.security import clean_close, keys
-    from ccm_timer.store.connection import raw_connect
-
-    where = paths.resolve(str(home))
-    key = keys.unlock(where, settings.load(where.settings_file), create=False).key
-    conn = raw_connect(where.database, key)
-    try:
-        rows: list[tuple] = []
-        for sql in statements:
-            rows = conn.execute(sql).fetchall()
-        conn.commit()
-    finally:
-        conn.close()
-    clean_close.remember_clean_close(where.database, datetime.now(UTC))
-    return rows
-
-
-def in_app(home: Path, code: str) -> None:
-    """`code` in a process of its own with `ctx` = open_app(home), which then ends without
-    finishing anything `code` began (as a kill would leave it)."""
-    script = ("import sys; from ccm_timer.services.context import open_app;"
-              f"ctx = open_app({str(home)!r});\n{code}\nctx.close()")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=120, env={**os.environ, **KEYRING_ENV})
-    assert done.returncode == 0, done.stderr
+from tests.fixtures.cli import ok, run_cli
+from tests.fixtures.clinic import NURSE, PHYSICIAN
+from tests.fixtures.plain_timers import (
+    START,
+    copy,
+    edit,
+    head_file,
+    in_app,
+    kept_head,
+    make,
+    newest,
+    plain,
+)
 
 
 @pytest.fixture(scope="module")
-def made(tmp_path_factory) -> tuple[Path, bytes]:
-    home = tmp_path_factory.mktemp("plain") / "data"
-    home.mkdir()
-    (home / "settings.toml").write_text(
-        'clinic_timezone = "America/New_York"\nworkstation = "ws-test-1"\n', encoding="utf-8")
-    run_cli_many(home, cli_commands(mrns=("T1001", "T1002"), born=("T1001",)))
-    ok(home, "status")  # a full open: the day's backup, the files checked
-    return home, head_file(home).read_bytes()
+def made(tmp_path_factory):
+    return make(tmp_path_factory)
 
 
 @pytest.fixture
 def home(made, tmp_path) -> Path:
-    source, head = made
-    folder = tmp_path / "data"
-    shutil.copytree(source, folder)
-    head_file(folder).write_bytes(head)
-    return folder
+    return copy(made, tmp_path)
 
 
 def test_the_copy_is_ordinary_so_the_plain_path_starts(home):
