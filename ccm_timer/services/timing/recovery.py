@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy.dialects.sqlite import insert
 from sqlmodel import Session, col, select
 
 from ccm_timer.errors import UserError
@@ -42,15 +43,19 @@ class Orphan:
 
 
 def mark_alive(session: Session, ctx: AppContext, *, pid: int | None = None) -> None:
-    """Upsert this workstation's heartbeat inside the caller's transaction."""
-    row = session.get(Heartbeat, ctx.workstation) or Heartbeat(
-        workstation=ctx.workstation, last_seen_utc=ctx.now(), monotonic_ns=0
-    )
-    row.last_seen_utc = ctx.now()
-    row.monotonic_ns = ctx.clock.monotonic_ns()
-    row.boot_id = liveness.boot_id()
-    row.pid = os.getpid() if pid is None else pid
-    session.add(row)
+    """Upsert this workstation's heartbeat inside the caller's transaction.
+
+    One statement, no read first: the tray runs it every 30 s for as long as it is open,
+    and loading the row into the ORM to overwrite every field cost more than the write."""
+    now = ctx.now()
+    values = {"last_seen_utc": now, "monotonic_ns": ctx.clock.monotonic_ns(),
+              "boot_id": liveness.boot_id(), "pid": os.getpid() if pid is None else pid}
+    table = Heartbeat.__table__  # type: ignore[attr-defined]
+    session.execute(insert(table).values(workstation=ctx.workstation, **values)
+                    .on_conflict_do_update(index_elements=["workstation"], set_=values))
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, Heartbeat):  # read earlier in this session: now out of date
+            session.expire(obj)
 
 
 def beat(ctx: AppContext, *, pid: int | None = None) -> None:
