@@ -16,6 +16,9 @@ from pathlib import Path
 APP_NAME = "ccm-timer"
 APP_AUTHOR = "CCMTimer"
 ENV_HOME = "CCM_TIMER_HOME"
+# In the data folder while someone is signed in at the tray (services/people/access.py):
+# the command line then times as that person.
+SIGNED_IN = "signed-in.json"
 
 
 @dataclass(frozen=True)

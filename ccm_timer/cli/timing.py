@@ -28,7 +28,6 @@ recovery = lazy("ccm_timer.services.timing.recovery")
 timers = lazy("ccm_timer.services.timing.timers")
 
 
-SIGNED_IN = "signed-in.json"  # access.SIGNED_IN, named here without importing SQLAlchemy
 _WHO = ("name or id (default: the person signed in at the tray, else the default clinician; "
         "anyone else is asked for their password)")
 
@@ -85,7 +84,7 @@ def _plain(args) -> tuple[tuple[Any, Any, Any], ZoneInfo] | None:
     where = paths.resolve(args.data_dir)
     if not where.settings_file.exists() or not where.database.exists():
         return None
-    if not getattr(args, "clinician", None) and (where.data / SIGNED_IN).exists():
+    if not getattr(args, "clinician", None) and (where.data / paths.SIGNED_IN).exists():
         return None  # a tray may have someone signed in: the full path asks access.py
     prefs = settings.load(where.settings_file)
     try:
@@ -230,7 +229,7 @@ def quick_status(args) -> bool:
     where = paths.resolve(args.data_dir)
     if not where.settings_file.exists():
         return False
-    if not args.clinician and (where.data / SIGNED_IN).exists():
+    if not args.clinician and (where.data / paths.SIGNED_IN).exists():
         return False  # a tray may have someone signed in: the full path asks access.py
     prefs = settings.load(where.settings_file)
     try:

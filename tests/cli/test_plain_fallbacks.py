@@ -93,6 +93,17 @@ def test_an_interrupted_entry_import_is_taken_back(home):
     assert actions[-3:-1] == ["entry.import.begin", "entry.import.rollback"]
 
 
+def test_a_month_rollup_not_yet_built_is_built_first(home):
+    # A database upgraded to 0013 has the rollup's tables but no rollup until an open builds
+    # it; the plain path's writes would leave it unbuilt, and the report slow, for good.
+    edit(home, "DELETE FROM month_rollup", "DELETE FROM month_rollup_state")
+    code, full, _, _ = plain(home, *START)
+    assert code == 0 and full
+    (zone,), = edit(home, "SELECT zone FROM month_rollup_state")
+    settings = (home / "settings.toml").read_text(encoding="utf-8")
+    assert f'clinic_timezone = "{zone}"' in settings
+
+
 def _default(home: Path, ref: str) -> None:
     """The default clinician's line of settings.toml, edited in place (it is top-level)."""
     import re

@@ -29,6 +29,7 @@ from ccm_timer.core.access import (
     who_may,
 )
 from ccm_timer.errors import UserError
+from ccm_timer.paths import SIGNED_IN
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import clinicians
 from ccm_timer.services.security import audit
@@ -206,7 +207,6 @@ def _keep_one_admin(session: Session, leaving: Clinician) -> None:
 # Who is signed in at this workstation's tray, for the command line's timing commands
 # (which never ask for a password). The tray writes it at sign-in and removes it at sign-out
 # and quit; a tray that died leaves it, and its process id then shows it stale.
-SIGNED_IN = "signed-in.json"
 
 
 def remember_signed_in(ctx: AppContext, signer: Signer | None) -> None:

@@ -31,6 +31,7 @@ from sqlalchemy import Table, delete, select, text, update
 from sqlmodel import Session, SQLModel, col
 
 from ccm_timer.services.context import AppContext
+from ccm_timer.services.import_states import ROSTER_DONE, ROSTER_TAKEN_BACK, ROSTER_WRITING
 from ccm_timer.services.people.enrollments import DISCLOSURES
 from ccm_timer.services.security import audit
 from ccm_timer.store.models import (
@@ -52,7 +53,7 @@ BUDGET = 0.1  # seconds a batch aims to hold the write lock (the promise: under 
 FIRST_BATCH, MIN_BATCH, MAX_BATCH = 200, 25, 1_000
 PAUSE = 0.12  # longer than SQLite's longest busy-handler sleep: a waiting writer gets in
 STALE = timedelta(minutes=10)  # a "writing" import untouched this long is dead, whoever ran it
-WRITING, DONE, TAKEN_BACK = "writing", "done", "taken back"
+WRITING, DONE, TAKEN_BACK = ROSTER_WRITING, ROSTER_DONE, ROSTER_TAKEN_BACK
 ACTOR = "admin"  # who the app is when it acts itself (a dead import taken back); a default
 
 

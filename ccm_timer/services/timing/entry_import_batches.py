@@ -32,6 +32,7 @@ from sqlalchemy import Table, select, text, update
 from sqlmodel import Session, SQLModel, col
 
 from ccm_timer.services.context import AppContext
+from ccm_timer.services.import_states import ENTRY_BATCH, ENTRY_BEGIN, ENTRY_DONE, ENTRY_ROLLBACK
 from ccm_timer.services.people import roster_batches
 from ccm_timer.services.security import audit
 from ccm_timer.store import hashes
@@ -44,8 +45,7 @@ if TYPE_CHECKING:
 
 BUDGET = 0.2  # seconds a batch aims to hold the write lock (the promise: under a second)
 FIRST_BATCH, MIN_BATCH, MAX_BATCH = 500, 50, 20_000
-BEGIN, BATCH, DONE, ROLLBACK = ("entry.import.begin", "entry.import.batch", "entry.import",
-                                "entry.import.rollback")
+BEGIN, BATCH, DONE, ROLLBACK = ENTRY_BEGIN, ENTRY_BATCH, ENTRY_DONE, ENTRY_ROLLBACK
 ENTITY = "entry_import"
 TAKEN_BACK = "the import was taken back"
 

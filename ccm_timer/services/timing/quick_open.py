@@ -16,16 +16,16 @@ from typing import Any  # sqlcipher3 has no stubs
 
 from ccm_timer.core.access import Action, duties, may
 from ccm_timer.paths import AppPaths, resource
+from ccm_timer.services.import_states import (
+    ENTRY_BEGIN,
+    ENTRY_DONE,
+    ENTRY_ROLLBACK,
+    ROSTER_WRITING,
+)
 from ccm_timer.services.security import lost_commits
 from ccm_timer.services.settings import Settings
 from ccm_timer.store import commit_ledger
 from ccm_timer.store.migrate import SCHEMA_HEAD
-
-SIGNED_IN = "signed-in.json"  # access.SIGNED_IN
-# entry_import_batches' BEGIN, DONE and ROLLBACK; roster_batches.WRITING.
-_IMPORT_BEGIN, _IMPORT_DONE, _IMPORT_ROLLBACK = (
-    "entry.import.begin", "entry.import", "entry.import.rollback")
-_ROSTER_WRITING = "writing"
 
 
 @dataclass(frozen=True)
@@ -81,19 +81,22 @@ def clinician(cur: Any, settings: Settings, wanted: str | None) -> Who | None:
 # --- What the full path's open would do first (then it must do it, not us) ---------------
 
 
-def nothing_to_set_up(cur: Any) -> bool:
-    """Inside the transaction: every seed category present, no roster or entry import left
-    part-way (the full path's open would seed or take back)."""
+def nothing_to_set_up(cur: Any, zone: str) -> bool:
+    """Inside the transaction: every seed category present, the month rollup built in the
+    clinic's `zone`, no roster or entry import left part-way (the full path's open would
+    seed, build or take back)."""
     import tomllib
 
     seeds = tomllib.loads(resource("categories.toml").read_text(encoding="utf-8"))["category"]
     known = {r[0] for r in cur.execute("SELECT slug FROM category")}
     if any(s["slug"] not in known for s in seeds):
         return False
+    if cur.execute("SELECT zone FROM month_rollup_state WHERE id = 1").fetchone() != (zone,):
+        return False  # services/context.build_month_rollup
     if cur.execute("SELECT 1 FROM roster_import WHERE state IN (?, ?) LIMIT 1",
-                   (_ROSTER_WRITING, _ROSTER_WRITING.upper())).fetchone():
+                   (ROSTER_WRITING, ROSTER_WRITING.upper())).fetchone():
         return False
     return not cur.execute(
         "SELECT 1 FROM audit_event b WHERE b.action = ? AND NOT EXISTS (SELECT 1 FROM "
         "audit_event d WHERE d.entity_id = b.entity_id AND d.action IN (?, ?)) LIMIT 1",
-        (_IMPORT_BEGIN, _IMPORT_DONE, _IMPORT_ROLLBACK)).fetchone()
+        (ENTRY_BEGIN, ENTRY_DONE, ENTRY_ROLLBACK)).fetchone()

@@ -22,7 +22,7 @@ import uuid6
 from ccm_timer.core.enrolment import enrolled_on
 from ccm_timer.core.parse import check_note
 from ccm_timer.core.timer import Span, Timer, TimerError, TimerState
-from ccm_timer.paths import AppPaths
+from ccm_timer.paths import SIGNED_IN, AppPaths
 from ccm_timer.services.security import backup_days, chain_anchor, clean_close
 from ccm_timer.services.settings import Settings
 from ccm_timer.services.timing import quick_open, quick_status
@@ -224,7 +224,7 @@ def run(action: str, paths: AppPaths, settings: Settings, protection: Any, *,
     """The views the full path would return (a switch: the stopped one, if any, then the
     started one), once committed; None: nothing done, take the full path."""
     now = datetime.now(UTC)
-    if not quick_open.usable(paths) or (paths.data / quick_open.SIGNED_IN).exists():
+    if not quick_open.usable(paths) or (paths.data / SIGNED_IN).exists():
         return None
     checked_at = clean_close.trusted_check(paths.database, now)
     if checked_at is None or backup_days.due(paths.backups, now):
@@ -260,11 +260,12 @@ def _commit(action: str, paths: AppPaths, settings: Settings, protection: Any,
         cur.execute("BEGIN IMMEDIATE")
         changes = conn.total_changes
         who = None
-        if quick_open.schema_ok(cur, paths.database) and quick_open.nothing_to_set_up(cur):
+        if quick_open.schema_ok(cur, paths.database) and quick_open.nothing_to_set_up(
+                cur, settings.clinic_timezone):
             who = quick_open.clinician(cur, settings, None)
         has_events = cur.execute(chain_anchor.NEWEST).fetchone() is not None
         if who is None or not who.may_time or (kept is None and has_events):
-            cur.execute("ROLLBACK")  # anchor_if_missing: the full path's open keeps a head
+            cur.execute("ROLLBACK")  # no head kept outside: the full path says so (audit check)
             return None
         t = _Txn(cur, paths, settings, protection, who, kept)
         try:

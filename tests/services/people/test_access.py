@@ -12,6 +12,7 @@ import sys
 import pytest
 from sqlmodel import select
 
+from ccm_timer import paths
 from ccm_timer.core.access import Action, Duty
 from ccm_timer.errors import UserError
 from ccm_timer.services.people import access, clinicians
@@ -201,7 +202,7 @@ def test_tray_person_is_the_signed_in_person_of_a_live_tray(clinic) -> None:
     assert access.tray_person(clinic) is None  # no tray ever ran
     doctor = credentials.verify(clinic, PHYSICIAN, PASSWORD)
     access.remember_signed_in(clinic, doctor)  # this process plays the tray
-    path = clinic.paths.data / access.SIGNED_IN
+    path = clinic.paths.data / paths.SIGNED_IN
     assert access.tray_person(clinic) == str(doctor.id)
     assert oct(path.stat().st_mode & 0o777) == "0o600"
     assert PASSWORD not in path.read_text(encoding="utf-8")
@@ -213,7 +214,7 @@ def test_a_dead_tray_s_file_is_stale(clinic) -> None:
     done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)
     dead = int(done.stdout)  # that process has exited and been reaped
-    path = clinic.paths.data / access.SIGNED_IN
+    path = clinic.paths.data / paths.SIGNED_IN
     path.write_text(json.dumps({"id": str(_row(clinic, PHYSICIAN).id), "pid": dead}),
                     encoding="utf-8")
     assert access.tray_person(clinic) is None
