@@ -265,7 +265,7 @@ def _commit(action: str, paths: AppPaths, settings: Settings, protection: Any,
             who = quick_open.clinician(cur, settings, None)
         has_events = cur.execute(chain_anchor.NEWEST).fetchone() is not None
         if who is None or not who.may_time or (kept is None and has_events):
-            cur.execute("ROLLBACK")  # no head kept outside: the full path says so (audit check)
+            cur.execute("ROLLBACK")  # events but no head kept outside: not ours to start one
             return None
         t = _Txn(cur, paths, settings, protection, who, kept)
         try:
