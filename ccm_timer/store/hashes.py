@@ -43,6 +43,13 @@ def event_digest(*, seq: int | None, id: str, at_utc: str, actor: str, workstati
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def event_json(value: Any) -> str | None:
+    """How an event stores its `before` and `after` (the text its hash covers)."""
+    if value is None:
+        return None
+    return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
+
+
 def evidence_text(digests: dict[str, str]) -> str:
     """How an event stores the evidence hashes it records."""
     return json.dumps(digests, sort_keys=True, separators=(",", ":"))

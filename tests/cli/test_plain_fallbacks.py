@@ -61,19 +61,21 @@ def test_commits_missing_are_noticed(home):
 
 
 def test_an_older_schema_is_migrated_first(home):
-    # The database as 0012 left it: 0013's triggers and tables gone, its revision back.
+    # The database as 0012 left it: 0013's and 0014's triggers and tables gone, its
+    # revision back.
     from ccm_timer.store.migrate import SCHEMA_HEAD
 
-    assert SCHEMA_HEAD == "0013"  # else name the newer revision's objects here
+    assert SCHEMA_HEAD == "0014"  # else name the newer revision's objects here
     edit(home, *(f"DROP TRIGGER {name}" for name in (
         "month_rollup_interval_insert", "month_rollup_interval_update",
-        "month_rollup_entry_insert", "month_rollup_entry_update")),
+        "month_rollup_entry_insert", "month_rollup_entry_update",
+        "month_rollup_interval_delete", "month_rollup_entry_delete")),
         "DROP TABLE month_rollup_dirty", "DROP TABLE month_rollup_state",
         "DROP TABLE month_rollup", "UPDATE alembic_version SET version_num = '0012'")
     code, full, out, err = plain(home, *START)
     assert (code, full, err) == (0, True, "")
     assert list((home / "backups").glob("pre-migration-0012-*.db"))
-    assert edit(home, "SELECT version_num FROM alembic_version") == [("0013",)]
+    assert edit(home, "SELECT version_num FROM alembic_version") == [("0014",)]
 
 
 def test_an_interrupted_roster_import_is_taken_back(home):

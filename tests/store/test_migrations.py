@@ -90,8 +90,9 @@ def test_entry_spans_are_filled_for_existing_entries(tmp_path: Path, home: Path)
     engine = make_engine(home / "ccm-timer.db", key)
     with engine.begin() as conn:
         for name in ("month_rollup_interval_insert", "month_rollup_interval_update",
-                     "month_rollup_entry_insert", "month_rollup_entry_update"):
-            conn.execute(text(f"DROP TRIGGER {name}"))  # 0013 the month rollup
+                     "month_rollup_entry_insert", "month_rollup_entry_update",
+                     "month_rollup_interval_delete", "month_rollup_entry_delete"):
+            conn.execute(text(f"DROP TRIGGER {name}"))  # 0013 and 0014 the month rollup
         for table in ("month_rollup", "month_rollup_state", "month_rollup_dirty"):
             conn.execute(text(f"DROP TABLE {table}"))
         conn.execute(text("DROP TRIGGER interval_span_insert"))

@@ -41,9 +41,7 @@ def digest(event: AuditEvent) -> str:
 
 
 def _dump(value: Any) -> str | None:
-    if value is None:
-        return None
-    return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
+    return hashes.event_json(value)
 
 
 def append(
@@ -120,16 +118,14 @@ def _write(ctx: AppContext, pending: _HeadToWrite) -> None:
 
 
 def _may_advance(session: Session, ctx: AppContext, before: AuditEvent | None) -> bool:
-    """A head kept outside moves only forward from itself: after tampering it stays where
-    it was, for `check` to report, instead of following the damaged chain."""
+    """chain_anchor.may_advance for this transaction's first event (an unreadable head
+    kept outside never moves)."""
     try:
         kept = chain_anchor.read(ctx.paths, ctx.protection)
     except (chain_anchor.AnchorError, UserError):
         return False
-    if kept is None:
-        return before is None  # a new chain; one with a past but no head stays so
-    held = session.get(AuditEvent, kept.seq)
-    return held is not None and held.hash == kept.hash
+    held = session.get(AuditEvent, kept.seq) if kept is not None else None
+    return chain_anchor.may_advance(kept, before is None, held.hash if held else None)
 
 
 @dataclass(frozen=True)

@@ -182,6 +182,16 @@ def forget(paths: AppPaths, protection: keys.Protection) -> None:
 NEWEST = "SELECT seq, hash FROM audit_event ORDER BY seq DESC LIMIT 1"
 
 
+def may_advance(kept: Head | None, chain_empty: bool, hash_at_kept: str | None) -> bool:
+    """Whether a write may move the head kept outside: only forward from itself, so after
+    tampering it stays where it was, for `audit check` to report, instead of following the
+    damaged chain. `hash_at_kept`: the chain's hash at the kept head's seq (None: no such
+    event). A chain with a past but no head kept stays so."""
+    if kept is None:
+        return chain_empty
+    return hash_at_kept is not None and hash_at_kept == kept.hash
+
+
 def head_of(row: Any) -> Head | None:
     """The head from a row of NEWEST (None: an empty chain)."""
     return Head(int(row[0]), str(row[1])) if row else None

@@ -11,7 +11,6 @@ month_time reads noted patients live meanwhile (store/month_rollup.py).
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -53,12 +52,6 @@ class _Driver:
         return self.cur.execute(sql, params)
 
 
-def _dump(value: Any) -> str | None:  # audit._dump
-    if value is None:
-        return None
-    return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
-
-
 @dataclass
 class _Txn:
     cur: Any
@@ -77,17 +70,15 @@ class _Txn:
         evidence = hashes.evidence_text(found) if found else None
         head = self.cur.execute(chain_anchor.NEWEST).fetchone()
         if self.head_allowed is None:
-            if self.kept is None:
-                self.head_allowed = head is None
-            else:
-                held = self.cur.execute("SELECT hash FROM audit_event WHERE seq = ?",
-                                        (self.kept.seq,)).fetchone()
-                self.head_allowed = held is not None and held[0] == self.kept.hash
+            held = self.kept and self.cur.execute("SELECT hash FROM audit_event WHERE seq = ?",
+                                                  (self.kept.seq,)).fetchone()
+            self.head_allowed = chain_anchor.may_advance(self.kept, head is None,
+                                                         held[0] if held else None)
         seq = head[0] + 1 if head else 1
         event_id = uuid6.uuid7()  # store.types.new_id
         at = to_db_text(datetime.now(UTC))
         entity_id = str(uuid.UUID(origin))
-        before_text, after_text = _dump(before), _dump(after)
+        before_text, after_text = hashes.event_json(before), hashes.event_json(after)
         prev = head[1] if head else hashes.GENESIS
         digest = hashes.event_digest(
             seq=seq, id=str(event_id), at_utc=at, actor=self.who.name,
