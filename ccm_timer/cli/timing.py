@@ -222,28 +222,12 @@ def quick_status(args) -> bool:
     ordinary; False: take the full path."""
     if _via_tray(args):
         return True
-    from ccm_timer import paths
-    from ccm_timer.services import settings
+    found = _plain(args)
+    if found is None:
+        return False
+    (where, prefs, protection), zone = found
     from ccm_timer.services.timing import quick_status as quick
 
-    where = paths.resolve(args.data_dir)
-    if not where.settings_file.exists():
-        return False
-    if not args.clinician and (where.data / paths.SIGNED_IN).exists():
-        return False  # a tray may have someone signed in: the full path asks access.py
-    prefs = settings.load(where.settings_file)
-    try:
-        zone = ZoneInfo(prefs.clinic_timezone)
-    except (ValueError, KeyError):
-        return False
-    if not where.database.exists():
-        return False
-    from ccm_timer.services.security import keys
-
-    try:
-        protection = keys.unlock(where, prefs, create=False)
-    except keys.KeyUnavailable:
-        return False  # the full path says what to do
     result = quick.read_status(where, prefs, args.clinician, protection.key)
     if result is None:
         return False
