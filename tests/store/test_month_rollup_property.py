@@ -29,6 +29,7 @@ from ccm_timer.store import month_rollup
 from ccm_timer.store.instants import to_db_text
 from ccm_timer.store.month_time import _month_time
 from tests.fixtures.clinic import corrector
+from tests.fixtures.raw_entries import raw_entry
 
 NY = ZoneInfo("America/New_York")
 ZONES = (NY, ZoneInfo("America/Los_Angeles"), ZoneInfo("Europe/Berlin"))
@@ -109,27 +110,11 @@ def _apply(ctx, clock, step, made: list[uuid.UUID], fixer) -> None:
 
 def _raw_entry(ctx, mrn: str | None, start: datetime, minutes: int) -> None:
     """An entry as an import writes it: plain INSERTs, two intervals, no ORM."""
+    half = start + timedelta(minutes=minutes // 2)
     with ctx.write() as session:
-        conn = session.connection()
-        patient = conn.execute(text("SELECT id FROM patient WHERE mrn = :m"),
-                               {"m": mrn}).scalar() if mrn else None
-        nurse, category = conn.execute(text(
-            "SELECT (SELECT id FROM clinician WHERE name = 'Avery Nurse'), "
-            "(SELECT id FROM category WHERE slug = 'phone-call')")).one()
-        entry = uuid.uuid4().hex
-        conn.execute(text(
-            "INSERT INTO time_entry (id, origin_id, version, clinician_id, patient_id, "
-            "category_id, program, note, source, state, workstation, tz_name, voided, "
-            "created_at) VALUES (:id, :id, 1, :c, :p, :k, 'CCM', '', 'IMPORT', 'STOPPED', "
-            "'ws-test-1', 'America/New_York', 0, :at)"),
-            {"id": entry, "c": nurse, "p": patient, "k": category, "at": to_db_text(start)})
-        half = start + timedelta(minutes=minutes // 2)
-        for lo, hi in ((start, half), (half + timedelta(minutes=5),
-                                       half + timedelta(minutes=5 + minutes // 2))):
-            conn.execute(text("INSERT INTO interval (id, entry_id, start_utc, end_utc) "
-                              "VALUES (:i, :e, :lo, :hi)"),
-                         {"i": uuid.uuid4().hex, "e": entry, "lo": to_db_text(lo),
-                          "hi": to_db_text(hi)})
+        raw_entry(session.connection(), mrn, [
+            (start, half),
+            (half + timedelta(minutes=5), half + timedelta(minutes=5 + minutes // 2))])
 
 
 def _assert_in_step(ctx, clock) -> None:
