@@ -52,14 +52,24 @@ class AppContext:
     # The settings file as last read or written (mtime_ns, size): another program's change
     # (`ccm-timer clinician add` naming the default clinician) is read again, not missed.
     settings_stamp: tuple[int, int] | None = None
+    # A zone changed inside a write (a settings change with its audit event) rebuilds the
+    # rollup after that write commits: its own write would wait on the held lock.
+    _writing: int = field(default=0, repr=False)
+    _rollup_stale: bool = field(default=False, repr=False)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
+        self._writing += 1
         try:
             with write_session(self.engine) as session:
                 yield session
         except DamagedError as exc:
             raise self.damaged(exc.detail) from exc
+        finally:
+            self._writing -= 1
+        if self._rollup_stale and not self._writing:
+            self._rollup_stale = False
+            build_month_rollup(self)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -119,8 +129,16 @@ class AppContext:
         self.settings, self.zone_chosen = changed, chosen
         self.settings_stamp = _stamp(self.paths.settings_file)
         if changed.clinic_timezone != was:
-            build_month_rollup(self)  # the report reads the new zone's months at once
+            self._zone_changed()
         return changed
+
+    def _zone_changed(self) -> None:
+        """The report reads the new zone's months at once: the rollup is built in it now,
+        or after the write this change was made in."""
+        if self._writing:
+            self._rollup_stale = True
+        else:
+            build_month_rollup(self)
 
     def reload_settings(self) -> bool:
         """Read the settings file again if another program changed it since; True when it
@@ -137,7 +155,7 @@ class AppContext:
         self.zone_chosen = _zone_in_file(self.paths.settings_file)
         self.settings_stamp = stamp
         if loaded.clinic_timezone != was:
-            build_month_rollup(self)
+            self._zone_changed()
         return True
 
     def close(self) -> None:
