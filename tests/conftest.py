@@ -30,4 +30,5 @@ pytest_plugins = [
     "tests.fixtures.delivery",
     "tests.fixtures.tray",
     "tests.fixtures.full_disk",
+    "tests.fixtures.export_window",
 ]

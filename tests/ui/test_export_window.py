@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-import pytest
 from sqlmodel import select
 
 import ccm_timer.ui.export.export_text as export_text
@@ -18,36 +17,13 @@ from ccm_timer.ui.export.export_window import ExportWindow
 from ccm_timer.ui.export.export_worker import Job, Stopped
 from tests.fixtures import clinic
 from tests.fixtures.clinic import NURSE, PHYSICIAN, approver, exporter
+from tests.fixtures.export_window import checked, done
 from tests.fixtures.tray import trigger
 
 
 def exports_made(ctx) -> list[Export]:
     with ctx.read() as session:
         return list(session.exec(select(Export)))
-
-
-def checked(qtbot, window: ExportWindow) -> ExportWindow:
-    qtbot.waitUntil(lambda: window.preview is not None and window.check_job is None,
-                    timeout=20_000)
-    return window
-
-
-def done(qtbot, window: ExportWindow) -> ExportWindow:
-    qtbot.waitUntil(lambda: window.export_job is None, timeout=30_000)
-    return window
-
-
-@pytest.fixture
-def window(qtbot, month_clinic, signed_in, tmp_path):
-    def make(name: str = PHYSICIAN) -> ExportWindow:
-        ctx, _ = month_clinic
-        made = ExportWindow(ctx, signed_in(ctx, name))
-        qtbot.addWidget(made)
-        made.path.setText(str(tmp_path / "ccm-2026-11.csv"))
-        made.show()
-        return checked(qtbot, made)
-
-    return make
 
 
 def test_the_menu_opens_it_on_last_month_in_the_first_days(month_clinic, make_tray, qtbot):
@@ -62,9 +38,9 @@ def test_the_menu_opens_it_on_last_month_in_the_first_days(month_clinic, make_tr
         "ehr-text", "csv", "json", "fhir", "pdf"]
 
 
-def test_money_is_never_silent_before_the_export(window, month_clinic, qtbot):
+def test_money_is_never_silent_before_the_export(export_window, month_clinic, qtbot):
     ctx, _ = month_clinic
-    shown = window()
+    shown = export_window()
     assert shown.preview.nothing and not shown.export_button.isEnabled()
     said = [shown.notices.item(i).text() for i in range(shown.notices.count())]
     assert said[0].startswith("Approvals: 3 patients will be left out: ")
@@ -82,10 +58,10 @@ def test_money_is_never_silent_before_the_export(window, month_clinic, qtbot):
 
 
 def test_a_billing_file_asks_the_password_and_a_wrong_one_writes_nothing(
-        window, month_clinic, qtbot, attest, tmp_path):
+        export_window, month_clinic, qtbot, attest, tmp_path):
     ctx, _ = month_clinic
     approvals.approve(ctx, clinic.MONTH, by=approver(ctx))
-    shown = window()
+    shown = export_window()
     shown.export_button.click()
     assert "Export the CSV billing file of November 2026: 2 claim lines" in (
         shown.attest.findChild(type(shown.summary), "what").text())
@@ -106,10 +82,10 @@ def test_a_billing_file_asks_the_password_and_a_wrong_one_writes_nothing(
                                     f"saved as {saved}.")
 
 
-def test_a_nurse_sees_why_not_and_may_still_make_a_draft(window, month_clinic, qtbot,
+def test_a_nurse_sees_why_not_and_may_still_make_a_draft(export_window, month_clinic, qtbot,
                                                          tmp_path):
     ctx, _ = month_clinic
-    shown = window(NURSE)
+    shown = export_window(NURSE)
     assert not shown.export_button.isEnabled()
     assert shown.message.text().startswith("Avery Nurse cannot export billing files: only "
                                            "the billing office or a practitioner does.")
@@ -125,10 +101,10 @@ def test_a_nurse_sees_why_not_and_may_still_make_a_draft(window, month_clinic, q
 
 
 def test_one_patient_needs_a_patient_and_only_approved_leaves_the_others_out(
-        window, month_clinic, qtbot, tmp_path):
+        export_window, month_clinic, qtbot, tmp_path):
     ctx, _ = month_clinic
     approvals.approve(ctx, clinic.MONTH, "T1001", by=approver(ctx))
-    shown = window(NURSE)
+    shown = export_window(NURSE)
     shown.format_box.setCurrentIndex(0)  # EHR text notes
     shown.scope_box.setCurrentIndex(1)
     assert shown.picker.isVisible()
@@ -147,11 +123,11 @@ def test_one_patient_needs_a_patient_and_only_approved_leaves_the_others_out(
 
 
 def test_queued_to_a_target_and_a_failed_delivery_in_the_history(
-        window, month_clinic, qtbot, attest):
+        export_window, month_clinic, qtbot, attest):
     ctx, _ = month_clinic
     targets.add(ctx, "billing", kind="https", url="https://billing.example.org/ccm")
     approvals.approve(ctx, clinic.MONTH, by=approver(ctx))
-    shown = window()
+    shown = export_window()
     shown.to_target.setChecked(True)
     shown.export_button.click()
     attest(shown)

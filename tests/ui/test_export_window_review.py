@@ -4,30 +4,15 @@ check is audited with its patient."""
 
 from __future__ import annotations
 
-import pytest
 from sqlmodel import select
 
 from ccm_timer.store.models import AuditEvent, Export, Patient
-from ccm_timer.ui.export.export_window import ExportWindow
 from tests.fixtures.clinic import NURSE, PHYSICIAN
-from tests.ui.test_export_window import checked, done
+from tests.fixtures.export_window import checked, done
 
 
-@pytest.fixture
-def window(qtbot, month_clinic, signed_in, tmp_path):
-    def make(name: str = PHYSICIAN) -> ExportWindow:
-        ctx, _ = month_clinic
-        made = ExportWindow(ctx, signed_in(ctx, name))
-        qtbot.addWidget(made)
-        made.path.setText(str(tmp_path / "ccm-2026-11.csv"))
-        made.show()
-        return checked(qtbot, made)
-
-    return make
-
-
-def test_closed_mid_check_it_checks_again_when_reopened(window, qtbot) -> None:
-    shown = window(NURSE)
+def test_closed_mid_check_it_checks_again_when_reopened(export_window, qtbot) -> None:
+    shown = export_window(NURSE)
     shown.draft.setChecked(True)
     shown.check()  # at once, not after the pause for typing
     assert shown.check_job is not None
@@ -40,21 +25,21 @@ def test_closed_mid_check_it_checks_again_when_reopened(window, qtbot) -> None:
     assert shown.export_button.isEnabled()
 
 
-def test_another_person_signing_in_checks_again(window, month_clinic, signed_in,
+def test_another_person_signing_in_checks_again(export_window, month_clinic, signed_in,
                                                 qtbot) -> None:
     ctx, _ = month_clinic
-    shown = window(NURSE)
+    shown = export_window(NURSE)
     shown.set_signer(signed_in(ctx, PHYSICIAN))
     assert shown.preview is None  # the notices are checked again for them
     checked(qtbot, shown)
 
 
-def test_a_file_already_there_is_replaced_only_when_asked(window, month_clinic, qtbot,
+def test_a_file_already_there_is_replaced_only_when_asked(export_window, month_clinic, qtbot,
                                                           tmp_path) -> None:
     ctx, _ = month_clinic
     existing = tmp_path / "ccm-2026-11-draft.csv"
     existing.write_text("the clerk's earlier file")
-    shown = window(NURSE)
+    shown = export_window(NURSE)
     shown.draft.setChecked(True)
     checked(qtbot, shown)
     assert shown.path.text() == str(existing)
@@ -71,9 +56,10 @@ def test_a_file_already_there_is_replaced_only_when_asked(window, month_clinic, 
     assert b"clerk" not in existing.read_bytes()
 
 
-def test_a_one_patient_check_is_audited_with_the_patient(window, month_clinic, qtbot) -> None:
+def test_a_one_patient_check_is_audited_with_the_patient(export_window, month_clinic,
+                                                        qtbot) -> None:
     ctx, _ = month_clinic
-    shown = window(NURSE)
+    shown = export_window(NURSE)
     shown.format_box.setCurrentIndex(0)  # notes
     shown.scope_box.setCurrentIndex(1)
     shown.picker.choose("T1003")
