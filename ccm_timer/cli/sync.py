@@ -200,13 +200,17 @@ def hub_push(ctx: AppContext, args) -> None:
         emit_json(results)
 
 
-def hub_verify(ctx: AppContext, args) -> None:
-    target = _hub_targets(ctx, args.target)[0]
+def _read_hub(target, read):
+    """`read(engine)` on a hub target's database, closed after."""
     engine = hub.open_engine(target.url, targets.get_secret(target.name))
     try:
-        checks = hub.verify_chains(engine)
+        return read(engine)
     finally:
         engine.dispose()
+
+
+def hub_verify(ctx: AppContext, args) -> None:
+    checks = _read_hub(_hub_targets(ctx, args.target)[0], hub.verify_chains)
     if args.json:
         emit_json([c.__dict__ for c in checks])
     else:
@@ -250,11 +254,7 @@ def _lag(seconds: int | None) -> str:
 
 def hub_status(ctx: AppContext, args) -> None:
     target = _hub_targets(ctx, args.target)[0]
-    engine = hub.open_engine(target.url, targets.get_secret(target.name))
-    try:
-        found = hub.pushes(engine)
-    finally:
-        engine.dispose()
+    found = _read_hub(target, hub.pushes)
     now, zone = ctx.now(), ctx.zone
     if args.json:
         emit_json([{**p.to_dict(now), "last_push_at": p.last_push_at and
