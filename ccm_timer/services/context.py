@@ -176,8 +176,9 @@ def open_app(
     made on first use; `key` bypasses that, `passphrase` stands in for CCM_TIMER_PASSPHRASE.
     A used folder whose database is missing or empty is refused (first_use.py). A database
     that fails its quick integrity check is opened read-only, as it is.
-    `build_rollup` False leaves a missing month rollup to build_month_rollup() later (the
-    tray, after its icon shows: about 8 s of one core at 1,000,000 entries).
+    `build_rollup` False leaves a missing month rollup to build_month_rollup() later
+    (bench/rollup_build.py times the build alone); everything else builds it here, the
+    tray too: once after an upgrade, about 7 s of one core at 1,000,000 entries.
     """
     from ccm_timer.services.security import first_use, integrity, lost_commits
 
