@@ -61,21 +61,20 @@ def test_commits_missing_are_noticed(home):
 
 
 def test_an_older_schema_is_migrated_first(home):
-    # The database as 0012 left it: 0013's and 0014's triggers and tables gone, its
+    # The database as 0014 left it: 0015's change log, its triggers and cursors gone, its
     # revision back.
+    from ccm_timer.store.local_tables import LOGGED
     from ccm_timer.store.migrate import SCHEMA_HEAD
 
-    assert SCHEMA_HEAD == "0014"  # else name the newer revision's objects here
-    edit(home, *(f"DROP TRIGGER {name}" for name in (
-        "month_rollup_interval_insert", "month_rollup_interval_update",
-        "month_rollup_entry_insert", "month_rollup_entry_update",
-        "month_rollup_interval_delete", "month_rollup_entry_delete")),
-        "DROP TABLE month_rollup_dirty", "DROP TABLE month_rollup_state",
-        "DROP TABLE month_rollup", "UPDATE alembic_version SET version_num = '0012'")
+    assert SCHEMA_HEAD == "0015"  # else name the newer revision's objects here
+    edit(home, *(f"DROP TRIGGER sync_change_{name}_{event}" for name in LOGGED
+                 for event in ("insert", "update")),
+         "DROP TABLE sync_change", "DROP TABLE hub_cursor",
+         "UPDATE alembic_version SET version_num = '0014'")
     code, full, out, err = plain(home, *START)
     assert (code, full, err) == (0, True, "")
-    assert list((home / "backups").glob("pre-migration-0012-*.db"))
-    assert edit(home, "SELECT version_num FROM alembic_version") == [("0014",)]
+    assert list((home / "backups").glob("pre-migration-0014-*.db"))
+    assert edit(home, "SELECT version_num FROM alembic_version") == [("0015",)]
 
 
 def test_an_interrupted_roster_import_is_taken_back(home):

@@ -43,11 +43,12 @@ from ccm_timer.services.security import audit, keys
 from ccm_timer.services.timing import entries
 from ccm_timer.store import hashes, migrate
 from ccm_timer.store.engine import make_engine
+from ccm_timer.store.local_tables import local_metadata
 from ccm_timer.store.types import to_db_text
 from tests.fixtures.cli import run_cli
 from tests.fixtures.clinic import give_passwords, remover
 
-EARLIER = [r for r in migrate.KNOWN_REVISIONS if r < "0014"]
+EARLIER = [r for r in migrate.KNOWN_REVISIONS if r < "0015"]
 RECORD = ("patient_condition", "care_plan_item", "care_plan_review", "consent_document")
 WHEN = datetime(2026, 11, 2, 15, 0, tzinfo=UTC)
 NURSE, PATIENT, ENROLLMENT, CATEGORY, ENTRY, SPAN = (
@@ -57,8 +58,8 @@ NURSE, PATIENT, ENROLLMENT, CATEGORY, ENTRY, SPAN = (
 
 def test_every_earlier_revision_is_tried():
     assert EARLIER == ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008",
-                       "0009", "0010", "0011", "0012", "0013"]
-    assert migrate.SCHEMA_HEAD == "0014"  # a new head: add the revision before it here
+                       "0009", "0010", "0011", "0012", "0013", "0014"]
+    assert migrate.SCHEMA_HEAD == "0015"  # a new head: add the revision before it here
 
 
 def _key(home: Path) -> bytes:
@@ -153,7 +154,8 @@ def test_a_database_at_each_earlier_revision_upgrades_with_its_records(home, clo
         assert list((home / "backups").glob(f"pre-migration-{revision}-*.db"))
         with ctx.engine.connect() as conn:
             # Every table, column and index the models declare, and nothing else.
-            assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
+            assert compare_metadata(MigrationContext.configure(conn),
+                                [SQLModel.metadata, local_metadata()]) == []
             for name in RECORD:
                 assert conn.execute(text(f"SELECT count(*) FROM {name}")).scalar() == 0, name
         view = patients.get(ctx, "T9001")

@@ -13,6 +13,7 @@ from ccm_timer.errors import DatabaseError
 from ccm_timer.services.context import open_app
 from ccm_timer.store import migrate
 from ccm_timer.store.engine import make_engine
+from ccm_timer.store.local_tables import local_metadata
 
 
 def test_schema_head_is_alembics_head():
@@ -89,6 +90,11 @@ def test_entry_spans_are_filled_for_existing_entries(tmp_path: Path, home: Path)
     # Put the database back to how revision 0004 left it: no span triggers, no spans.
     engine = make_engine(home / "ccm-timer.db", key)
     with engine.begin() as conn:
+        for name in [t for (t,) in conn.execute(text(  # 0015 the change log
+                "SELECT name FROM sqlite_master WHERE name LIKE 'sync_change_%'"))]:
+            conn.execute(text(f"DROP TRIGGER {name}"))
+        conn.execute(text("DROP TABLE sync_change"))
+        conn.execute(text("DROP TABLE hub_cursor"))
         for name in ("month_rollup_interval_insert", "month_rollup_interval_update",
                      "month_rollup_entry_insert", "month_rollup_entry_update",
                      "month_rollup_interval_delete", "month_rollup_entry_delete"):
@@ -144,7 +150,8 @@ def test_the_migrations_build_exactly_the_models_tables(tmp_path: Path):
     engine = make_engine(tmp_path / "new.db")
     migrate.upgrade(engine, tmp_path / "backups")
     with engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
+        assert compare_metadata(MigrationContext.configure(conn),
+                                [SQLModel.metadata, local_metadata()]) == []
     engine.dispose()
 
 
