@@ -9,7 +9,8 @@ store/hub_migrations/tables.py.
   the whole history (issue 19). Rows are never read back into the record; a push drops the
   ones every hub target has taken.
 - `hub_cursor` (revision 0015): per hub target, how far its pushes have got in the change
-  log and the audit chain.
+  log and the audit chain, and how far pulls have got in the hub's own change log.
+- `hub_live_timer` (revision 0015): other workstations' live timers, from the last pull.
 
 Modules of later revisions that add tables here are named in LOCAL_MODULES, so
 `local_metadata()` holds them all (the migrations' agreement tests compare with it).
@@ -48,6 +49,27 @@ hub_cursor = Table(
     Column("change_seq", Integer, nullable=False),  # sync_change rows up to here are on it
     Column("audit_seq", Integer, nullable=False),  # audit events up to here are on it
     Column("full_push_at", UTCDateTime, nullable=True),  # the last push of every row
+    # Pull-back: how far this workstation has taken the hub's change log (hub_change.seq),
+    # and when it last did (what "as of" labels show; None: never, "this workstation only").
+    Column("pulled_seq", Integer, nullable=False, server_default="0"),
+    Column("pulled_at", UTCDateTime, nullable=True),
+)
+
+# Other workstations' running and paused timers as the hub had them at the last pull (they
+# are shown, never merged: a live entry travels once stopped). Replaced whole by each pull.
+hub_live_timer = Table(
+    "hub_live_timer", LOCAL,
+    Column("target", String, primary_key=True),
+    Column("entry_id", String, primary_key=True),
+    Column("workstation", String, nullable=False),
+    Column("clinician_name", String, nullable=False),
+    Column("patient_mrn", String, nullable=True),  # None: time not for one patient
+    Column("category_slug", String, nullable=False),
+    Column("program", String, nullable=True),
+    Column("state", String, nullable=False),  # "running" or "paused"
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("seconds", Integer, nullable=False),  # counted up to pulled_at
+    Column("pulled_at", UTCDateTime, nullable=False),
 )
 
 

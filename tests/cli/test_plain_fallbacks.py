@@ -69,7 +69,7 @@ def test_an_older_schema_is_migrated_first(home):
     assert SCHEMA_HEAD == "0015"  # else name the newer revision's objects here
     edit(home, *(f"DROP TRIGGER sync_change_{name}_{event}" for name in LOGGED
                  for event in ("insert", "update")),
-         "DROP TABLE sync_change", "DROP TABLE hub_cursor",
+         "DROP TABLE sync_change", "DROP TABLE hub_cursor", "DROP TABLE hub_live_timer",
          "UPDATE alembic_version SET version_num = '0014'")
     code, full, out, err = plain(home, *START)
     assert (code, full, err) == (0, True, "")

@@ -1,4 +1,4 @@
-"""The workstation's change log and hub cursors (issue 19): an incremental push reads the
+"""The workstation's change log, hub cursors and other workstations' live timers (issue 19): an incremental push reads the
 rows changed since its cursor instead of the whole history. See store/local_tables.py.
 
 A trigger per table a push carries notes each row inserted or updated, whoever writes. The
@@ -39,6 +39,22 @@ def upgrade() -> None:
         sa.Column("change_seq", sa.Integer(), nullable=False),
         sa.Column("audit_seq", sa.Integer(), nullable=False),
         sa.Column("full_push_at", UTCDateTime(), nullable=True),
+        sa.Column("pulled_seq", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("pulled_at", UTCDateTime(), nullable=True),
+    )
+    op.create_table(
+        "hub_live_timer",
+        sa.Column("target", sa.String(), primary_key=True),
+        sa.Column("entry_id", sa.String(), primary_key=True),
+        sa.Column("workstation", sa.String(), nullable=False),
+        sa.Column("clinician_name", sa.String(), nullable=False),
+        sa.Column("patient_mrn", sa.String(), nullable=True),
+        sa.Column("category_slug", sa.String(), nullable=False),
+        sa.Column("program", sa.String(), nullable=True),
+        sa.Column("state", sa.String(), nullable=False),
+        sa.Column("started_at", UTCDateTime(), nullable=False),
+        sa.Column("seconds", sa.Integer(), nullable=False),
+        sa.Column("pulled_at", UTCDateTime(), nullable=False),
     )
     if op.get_bind().dialect.name == "sqlite":
         for name in LOGGED:
@@ -53,5 +69,6 @@ def downgrade() -> None:
         for name in LOGGED:
             for event in ("insert", "update"):
                 op.execute(f"DROP TRIGGER IF EXISTS sync_change_{name}_{event}")
+    op.drop_table("hub_live_timer")
     op.drop_table("hub_cursor")
     op.drop_table("sync_change")
