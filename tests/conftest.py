@@ -31,4 +31,5 @@ pytest_plugins = [
     "tests.fixtures.tray",
     "tests.fixtures.full_disk",
     "tests.fixtures.export_window",
+    "tests.fixtures.workstations",
 ]
