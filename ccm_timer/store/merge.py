@@ -18,6 +18,22 @@ the version is marked superseded (the SQLite triggers of migration 0002 require 
 That holds for a workstation's own pushes to the hub. Rows from a bundle come with a
 `Guard` (merge_guard.py), which only ever adds: what would rewrite or hide a row already
 here becomes a recorded conflict instead.
+
+A push names its workstation (`pusher`, a Guard used only to record): two workstations
+amending one entry, or a patient's MRN arriving from a second workstation under another
+name or birth date, is recorded in bundle_conflict (bundle "push:<workstation>") and the
+receiving row is kept, never a silent last writer. See _Merge.versions.
+
+Merges into the hub run concurrently (no global lock): rows a natural key names (patient by
+MRN, category by slug, patient_month by patient and month) go in with INSERT ... ON
+CONFLICT DO NOTHING and are selected again, so a workstation that lost the race maps to the
+winner's row; rows go in key order, so two merges wait on each other's keys in one order.
+
+Month approvals travel by id and never change once written. An approval's audit_seq is the
+number of its event in the approving workstation's own chain (the hub numbers events its
+own way), so on the hub "reopened by a later entry change" is read as on a workstation for
+versions imported from elsewhere (services/month/approvals._elsewhere): a current version
+for the patient-month created after the approval's approved_at.
 """
 
 from __future__ import annotations
@@ -26,7 +42,8 @@ import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table
+from sqlalchemy.dialects import postgresql, sqlite
 
 # The rows and their JSON form live in record_rows.py; callers use them through here too.
 from ccm_timer.store.record_rows import (  # noqa: F401
@@ -62,16 +79,24 @@ def _by(rows: list[dict], key: str) -> dict[Any, dict]:
     return {r[key]: r for r in rows}
 
 
+def insert_new(conn: Connection, tbl: Table) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING, on PostgreSQL (the hub) and SQLite (a bundle)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(tbl).on_conflict_do_nothing()
+
+
 def _diff(old: dict, new: dict, skip: Iterable[str] = ()) -> dict[str, Any]:
     skipped = set(skip)
     return {k: v for k, v in new.items() if k not in skipped and old.get(k) != v}
 
 
 class _Merge:
-    def __init__(self, conn: Connection, keep_audit: bool, guard: Guard | None = None) -> None:
+    def __init__(self, conn: Connection, keep_audit: bool, guard: Guard | None = None,
+                 pusher: Guard | None = None) -> None:
         self.conn = conn
         self.keep_audit = keep_audit
         self.guard = guard
+        self.pusher = pusher  # a push's workstation: only its conflicts are noted on it
         self.changed: dict[str, int] = {}
         self.patient_map: dict[uuid.UUID, uuid.UUID] = {}
         self.category_map: dict[uuid.UUID, uuid.UUID] = {}
@@ -81,8 +106,8 @@ class _Merge:
             self.changed[name] = self.changed.get(name, 0) + n
 
     def _insert(self, name: str, rows: list[dict]) -> None:
-        if rows:
-            self.conn.execute(table(name).insert(), rows)
+        if rows:  # a concurrent merge may have put the same row in since it was looked for
+            self.conn.execute(insert_new(self.conn, table(name)), rows)
             self._count(name, len(rows))
 
     def _update(self, name: str, key: Any, values: dict) -> None:
@@ -109,13 +134,14 @@ class _Merge:
         return existing
 
     def natural(self, name: str, incoming: list[dict], key: str) -> dict[uuid.UUID, uuid.UUID]:
-        """Map incoming ids to the receiving rows with the same natural key; insert the rest."""
+        """Map incoming ids to the receiving rows with the same natural key; insert the rest
+        (ON CONFLICT DO NOTHING: a concurrent merge may win a key, and is then mapped to)."""
         tbl = table(name)
         by_id = _by(_select_in(self.conn, tbl, "id", [r["id"] for r in incoming]), "id")
         by_key = _by(_select_in(self.conn, tbl, key, [r[key] for r in incoming]), key)
         mapping: dict[uuid.UUID, uuid.UUID] = {}
         fresh = []
-        for row in incoming:
+        for row in sorted(incoming, key=lambda r: r[key]):
             if row["id"] in by_id:
                 mapping[row["id"]] = row["id"]
                 if name == "patient" and self.guard is not None:
@@ -124,15 +150,39 @@ class _Merge:
                     self._update(name, row["id"],
                                  _diff(by_id[row["id"]], row, ("id", key)))
             elif row[key] in by_key:
-                mapping[row["id"]] = by_key[row[key]]["id"]
-                if name == "patient" and self.guard is not None:
-                    self.guard.patient(by_key[row[key]], row)
+                self._another(name, by_key[row[key]], row, mapping)
             else:
-                mapping[row["id"]] = row["id"]
                 by_key[row[key]] = row
                 fresh.append(row)
-        self._insert(name, fresh)
+        if fresh:
+            self.conn.execute(insert_new(self.conn, tbl), fresh)
+            won = _by(_select_in(self.conn, tbl, key, [r[key] for r in fresh]), key)
+            for row in fresh:
+                if won[row[key]]["id"] == row["id"]:
+                    mapping[row["id"]] = row["id"]
+                    self._count(name, 1)
+                else:
+                    self._another(name, won[row[key]], row, mapping)
         return mapping
+
+    def _another(self, name: str, here: dict, row: dict, mapping: dict) -> None:
+        """`row` has the natural key of another row here: it maps to that row, and a
+        patient under another name or birth date is a conflict for a person (bundle or
+        push), the row here kept."""
+        mapping[row["id"]] = here["id"]
+        if name != "patient":
+            return
+        if self.guard is not None:
+            self.guard.patient(here, row)
+        elif self.pusher is not None:
+            from ccm_timer.store.merge_guard import _PERSON, _fields
+
+            person = {k: row[k] for k in _PERSON if here.get(k) != row.get(k)}
+            if person:
+                self.pusher.note(
+                    "renamed", "patient", here["id"], f"patient {here['mrn']} is "
+                    f"{here['family_name']}, {here['given_name']} on the hub; "
+                    f"{self.pusher.sender} has {_fields(person)}; kept the hub's name", row)
 
     def of_patients(self, incoming: list[dict]) -> list[dict]:
         """Rows pointing at a patient, as copies pointing at this database's row for the
@@ -142,22 +192,27 @@ class _Merge:
 
     def patient_months(self, incoming: list[dict]) -> None:
         tbl = table("patient_month")
-        rows = self.of_patients(incoming)
+        rows = sorted(self.of_patients(incoming), key=lambda r: (str(r["patient_id"]),
+                                                                  r["month"]))
         existing = _select_in(self.conn, tbl, "patient_id", [r["patient_id"] for r in rows])
+        keys = {(r["patient_id"], r["month"]) for r in existing}
+        fresh = [r for r in rows if (r["patient_id"], r["month"]) not in keys]
+        if fresh:  # ON CONFLICT DO NOTHING: a concurrent merge may add the same month
+            self.conn.execute(insert_new(self.conn, tbl),
+                              list({(r["patient_id"], r["month"]): r for r in fresh}.values()))
+            existing = _select_in(self.conn, tbl, "patient_id", [r["patient_id"] for r in rows])
         by_key = {(r["patient_id"], r["month"]): r for r in existing}
-        fresh = []
         for row in rows:
-            old = by_key.get((row["patient_id"], row["month"]))
-            if old is None:
-                by_key[(row["patient_id"], row["month"])] = row
-                fresh.append(row)
+            old = by_key[(row["patient_id"], row["month"])]
+            if old["id"] == row["id"] and (row["patient_id"], row["month"]) not in keys:
+                self._count("patient_month", 1)
                 continue
             # Flags are facts someone recorded: any workstation's "yes" stands.
             raised = {f: True for f in _FLAGS if row[f] and not old[f]}
             if raised:
                 self.conn.execute(tbl.update().where(tbl.c.id == old["id"]).values(**raised))
+                old.update(raised)
                 self._count("patient_month", 1)
-        self._insert("patient_month", fresh)
 
     def remapped(self, incoming: list[dict]) -> list[dict]:
         """Entry rows pointing at this database's patient and category rows (matched by MRN
@@ -175,28 +230,68 @@ class _Merge:
         rows = self.remapped(incoming)
         te = table("time_entry")
         existing = _by(_select_in(self.conn, te, "id", [r["id"] for r in rows]), "id")
+        refused, kept = self.versions(rows, existing)
         # 1. Versions: new ones go in as current (marked superseded in step 3, once their
         #    intervals are in); current ones take the incoming values.
         self._insert("time_entry", [{**r, "superseded_at": None} for r in rows
-                                    if r["id"] not in existing])
+                                    if r["id"] not in existing and r["id"] not in refused])
         for row in rows:
             old = existing.get(row["id"])
-            if old is not None and old["superseded_at"] is None:
+            if old is not None and old["superseded_at"] is None and row["id"] not in kept:
                 self._update("time_entry", row["id"], _diff(old, row, ("id", "superseded_at")))
         # 2. Intervals of versions that are still current on the receiving side.
         frozen = {k for k, v in existing.items() if v["superseded_at"] is not None}
         old_spans = _by(_select_in(self.conn, table("interval"), "id",
                                    [r["id"] for r in intervals]), "id")
-        self._insert("interval", [r for r in intervals if r["id"] not in old_spans])
+        self._insert("interval", [r for r in intervals
+                                  if r["id"] not in old_spans and r["entry_id"] not in refused])
         for row in intervals:
             old = old_spans.get(row["id"])
             if old is not None and old["entry_id"] not in frozen:
                 self._update("interval", row["id"], _diff(old, row, ("id", "entry_id")))
-        # 3. Supersession, last.
+        # 3. Supersession, last (never of a version kept current by a refused successor).
         for row in rows:
             old = existing.get(row["id"])
+            if row["id"] in refused or row["id"] in kept:
+                continue
             if row["superseded_at"] is not None and (old is None or old["superseded_at"] is None):
                 self._update("time_entry", row["id"], {"superseded_at": row["superseded_at"]})
+
+    def versions(self, rows: list[dict], existing: dict) -> tuple[set, set]:
+        """A push's new versions the receiver keeps out, each a conflict: a second successor
+        of a version that already has one here ("diverged"), or an amendment of an entry
+        whose lineage another workstation made ("superseded": two workstations amending one
+        entry; a version relayed by a bundle before its own workstation pushed it is taken
+        for one too, until that workstation pushes it). Their later versions are kept out
+        with them. Returns (refused, the versions they would have superseded, kept as here)."""
+        if self.pusher is None:
+            return set(), set()
+        te = table("time_entry")
+        fresh = sorted((r for r in rows if r["id"] not in existing and r["supersedes_id"]),
+                       key=lambda r: (r["version"], str(r["id"])))
+        before = [r["supersedes_id"] for r in fresh]
+        here = _by(_select_in(self.conn, te, "id", before), "id")
+        after = {r["supersedes_id"]: r["id"] for r in _select_in(self.conn, te, "supersedes_id",
+                                                                  before)}
+        sender, refused, kept = self.pusher.sender, set(), set()
+        for row in fresh:
+            prev, note = row["supersedes_id"], self.pusher.note
+            if prev in refused:
+                pass
+            elif after.get(prev) not in (None, row["id"]):
+                note("diverged", "time_entry", prev, f"entry version {prev} already has "
+                     f"another successor on the hub; {sender}'s {row['id']} was not added", row)
+            elif row["workstation"] != sender:
+                note("superseded", "time_entry", prev, f"{sender} amends entry version {prev}, "
+                     f"made on {row['workstation']} (v{row['version']}, "
+                     f"{row['change_reason'] or 'no reason given'}"
+                     f"{', voided' if row['voided'] else ''}); kept the hub's version", row)
+            else:
+                continue
+            refused.add(row["id"])
+            if prev in here or prev in existing:
+                kept.add(prev)
+        return refused, kept - refused
 
     def audit(self, incoming: list[dict]) -> None:
         # Each workstation's chain keeps its hashes; the receiver numbers rows its own way
@@ -209,16 +304,16 @@ class _Merge:
 
 
 def merge(conn: Connection, rows: Rows, *, keep_audit: bool,
-          guard: Guard | None = None) -> dict[str, int]:
+          guard: Guard | None = None, pusher: Guard | None = None) -> dict[str, int]:
     """Bring `rows` into the database behind `conn` (inside the caller's transaction).
 
     Returns the number of rows inserted or changed per table: all zero when the receiving
     side already had everything. `keep_audit` False (a workstation's own database) leaves
     its audit chain alone; the caller records one event for the whole import instead.
     With a `guard` (rows from a bundle), nothing here is rewritten or hidden: see
-    merge_guard.py.
+    merge_guard.py. With a `pusher` (a push into the hub), its conflicts are recorded too.
     """
-    m = _Merge(conn, keep_audit, guard)
+    m = _Merge(conn, keep_audit, guard, pusher)
     if guard is not None:
         guard.start(conn)
     # Duties (billing office, administrator) are granted on each workstation, as its
@@ -232,6 +327,8 @@ def merge(conn: Connection, rows: Rows, *, keep_audit: bool,
     for name in ("enrollment", *RECORD):
         m.by_id(name, m.of_patients(rows.get(name, [])))
     m.patient_months(rows.get("patient_month", []))
+    # An approval is never changed once written; only its patient is the hub's by MRN.
+    m.by_id("month_approval", m.of_patients(rows.get("month_approval", [])), frozen=True)
     if guard is not None:
         guard.entries(m, rows.get("time_entry", []), rows.get("interval", []))
     else:
@@ -239,7 +336,8 @@ def merge(conn: Connection, rows: Rows, *, keep_audit: bool,
     if keep_audit:
         m.audit(rows.get("audit_event", []))
     m.by_id("export", rows.get("export", []), frozen=True)
-    if guard is not None:
-        guard.record(conn)
+    for noter in (guard, pusher):
+        if noter is not None:
+            noter.record(conn)
     return m.changed
 

@@ -29,7 +29,7 @@ Rows = dict[str, list[dict[str, Any]]]
 # Order matters: a row comes after the rows it points at (an enrollment at its scan).
 PUSHED = ("clinician", "category", "patient", "consent_document", "enrollment",
           "patient_condition", "care_plan_item", "care_plan_review", "patient_month",
-          "time_entry", "interval", "audit_event")
+          "month_approval", "time_entry", "interval", "audit_event")
 MERGED = (*PUSHED, "export")
 # The patient's clinical record: every row of it travels with the patient (history too,
 # since a month's record depends on when a condition was removed or an item ended).

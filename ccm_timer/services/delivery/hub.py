@@ -2,13 +2,12 @@
 one patient's minutes add up across workstations (Medicare's monthly thresholds count every
 clinician's time for the patient).
 
-The hub has the same SQLModel tables as a workstation. A push is idempotent by UUID (see
-store/merge.py): pushing twice changes nothing, and a push that died half-way is simply
-done again. Pushes are serialised on the hub with an advisory lock.
-
-Scanned consents (up to consent_documents.MAX_BYTES each) never change, so a push sends only
-the ones the hub lacks, a few at a time, before the rest: an hourly push does not carry
-every scan again, and a first push does not hold them all in memory at once.
+The hub has the same SQLModel tables as a workstation. A push (hub_push.py) is idempotent
+by UUID (see store/merge.py): pushing twice changes nothing, and a push that died half-way is simply
+done again. Pushes of many workstations merge at the same time, with no lock for all of
+them: natural keys go in with ON CONFLICT DO NOTHING, each workstation's chain head is held
+by a lock of its own (chain_heads.py), and a merge PostgreSQL gives up for a deadlock is
+done again (in_transaction).
 
 The hub's schema has an Alembic history of its own (store/hub_migrations/), upgraded only by
 an administrator (`ccm-timer hub init`, `init_hub` here); `open_engine` refuses a hub at any
@@ -21,32 +20,32 @@ from __future__ import annotations
 import ipaddress
 import os
 import random
+import time
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
-from ccm_timer.core import backoff
 from ccm_timer.core.month import as_zone, parse_month
 from ccm_timer.errors import UserError, sentence
 from ccm_timer.services.context import AppContext
-from ccm_timer.services.delivery import chain_heads, hub_schema, targets
+from ccm_timer.services.delivery import chain_heads, hub_schema
 from ccm_timer.services.security import audit
 from ccm_timer.store import merge as records
 from ccm_timer.store.merge_guard import Guard
 from ccm_timer.store.models import AuditEvent, HubPush, Patient
 from ccm_timer.store.month_time import month_time
 
-LOCK_KEY = 7_301_925_004  # pg_advisory_xact_lock key for merges into the hub
-FULL_PUSH_EVERY = timedelta(hours=1)  # push even when nothing changed locally, now and then
-DOCUMENT_BATCH_BYTES = 64 * 1024 * 1024  # scans per transaction of a push, by their size
-
+RETRIES = 5  # a merge given up for a deadlock or a serialization failure, done again
+_GIVE_UP = {"40P01", "40001"}  # deadlock_detected, serialization_failure
+T = TypeVar("T")
 
 
 class HubError(UserError):
@@ -62,6 +61,9 @@ def _plain(exc: Exception, *, setting_up: bool = False) -> str:
         return "the clinic hub refused the user or password"
     if "does not exist" in text_ and "database" in text_:
         return "the clinic hub has no such database"
+    if "deadlock" in text_ or "could not serialize" in text_:
+        return ("the clinic hub was busy with other workstations' pushes; the push is "
+                "tried again later")
     if "timeout" in text_ or "timed out" in text_:
         return "no answer from the clinic hub"
     if "must be owner" in text_ or "permission denied" in text_:
@@ -161,137 +163,66 @@ def pushes(engine: Engine) -> list[hub_schema.Pushed]:
         raise HubError(sentence(_plain(exc))) from None
 
 
+def _retryable(exc: DBAPIError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) in _GIVE_UP
+
+
+def in_transaction(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """`work` in one hub transaction. Merges from many workstations run at the same time;
+    one that PostgreSQL gives up for a deadlock or a serialization failure is done again,
+    from the start, up to RETRIES times, then a HubError like any other failure."""
+    for attempt in range(1, RETRIES + 1):
+        try:
+            with engine.begin() as conn:
+                return work(conn)
+        except DBAPIError as exc:
+            if attempt < RETRIES and _retryable(exc):
+                time.sleep(random.uniform(0.02, 0.1) * attempt)
+                continue
+            raise HubError(sentence(_plain(exc))) from None
+        except (SQLAlchemyError, OSError) as exc:
+            raise HubError(sentence(_plain(exc))) from None
+        except chain_heads.Uncovered:
+            raise
+        except UserError as exc:
+            raise HubError(str(exc)) from None
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def merge_rows(conn: Connection, rows: records.Rows,
+               head: chain_heads.PushedHead | None = None, guard: Guard | None = None, *,
+               chain: records.Rows | None = None) -> dict[str, int]:
+    """Inside a hub transaction: see merge_into."""
+    pusher = None
+    if head is not None:
+        chain_heads.hold(conn, chain or rows, head, record=chain is None)
+        if chain is None:  # the push's own rows: `hub status` shows it
+            hub_schema.record_push(conn, head.workstation, head.at, head.seq)
+            pusher = Guard(head.workstation, f"push:{head.workstation}", head.at)
+    return records.merge(conn, rows, keep_audit=True, guard=guard, pusher=pusher)
+
+
 def merge_into(engine: Engine, rows: records.Rows,
                head: chain_heads.PushedHead | None = None,
                guard: Guard | None = None, *,
                chain: records.Rows | None = None) -> dict[str, int]:
     """Merge rows into the hub in one transaction; the changed-row counts per table. With
-    `head` (a workstation's full push), its chain must still hold the head pushed before,
-    and `head` becomes the new one; with `chain` too (the push's rows, when `rows` are
+    `head` (a workstation's push), its chain must still hold the head pushed before, `head`
+    becomes the new one, and what the push would overwrite of another workstation's is a
+    recorded conflict (store/merge.py); with `chain` too (the push's rows, when `rows` are
     scans sent ahead of them), it is only checked. A bundle's rows come with a `guard`:
     only added, conflicts recorded on the hub."""
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_KEY})
-            if head is not None:
-                chain_heads.hold(conn, chain or rows, head, record=chain is None)
-                if chain is None:  # the push's own rows: `hub status` shows it
-                    hub_schema.record_push(conn, head.workstation, head.at, head.seq)
-            return records.merge(conn, rows, keep_audit=True, guard=guard)
-    except (DBAPIError, SQLAlchemyError, OSError) as exc:
-        raise HubError(sentence(_plain(exc))) from None
-    except UserError as exc:
-        raise HubError(str(exc)) from None
+    return in_transaction(engine, lambda conn: merge_rows(conn, rows, head, guard,
+                                                          chain=chain))
 
 
-@dataclass(frozen=True)
-class PushReport:
-    rows: int  # rows sent
-    changed: dict[str, int] = field(default_factory=dict)  # rows the hub did not have yet
-    audit_seq: int = 0
+def __getattr__(name: str) -> Any:
+    """push, push_target and PushReport live in hub_push.py (which imports this module)."""
+    if name in ("push", "push_target", "push_cursor", "PushReport"):
+        from ccm_timer.services.delivery import hub_push
 
-
-def push(ctx: AppContext, hub_url: str, password: str | None = None,
-         engine: Engine | None = None) -> PushReport:
-    """Push every patient, entry version, interval, enrollment, the clinical record and
-    audit event of this workstation to the hub, and the scanned consents it lacks. Nothing
-    local changes."""
-    with ctx.read() as session:
-        conn = session.connection()
-        rows = records.collect_all(conn, documents=False)
-        scans = records.document_ids(conn)
-        head = max((r["seq"] for r in rows["audit_event"]), default=0)
-    pushed = chain_heads.of_rows(rows, ctx.workstation, ctx.now())
-    own = engine is None
-    engine = engine or open_engine(hub_url, password)
-    try:
-        changed, sent = _push_documents(ctx, engine, rows, scans, pushed)
-        for name, count in merge_into(engine, rows, pushed).items():
-            changed[name] = changed.get(name, 0) + count
-    finally:
-        if own:
-            engine.dispose()
-    return PushReport(sum(len(v) for v in rows.values()) + sent, changed, head)
-
-
-def _push_documents(ctx: AppContext, engine: Engine, rows: records.Rows,
-                    scans: list[Any], head: chain_heads.PushedHead | None,
-                    ) -> tuple[dict[str, int], int]:
-    """The scans the hub lacks, in transactions of at most DOCUMENT_BATCH_BYTES (one scan
-    alone may be larger), each with the patients and clinicians they point at. The
-    changed-row counts, and the number of scans sent."""
-    changed: dict[str, int] = {}
-    if not scans:
-        return changed, 0
-    try:
-        with engine.connect() as conn:
-            there = {r["id"] for r in records._select_in(
-                conn, records.table("consent_document"), "id", scans)}
-    except (DBAPIError, SQLAlchemyError, OSError) as exc:
-        raise HubError(sentence(_plain(exc))) from None
-    wanted = [i for i in scans if i not in there]
-    with ctx.read() as session:
-        sizes = records.document_sizes(session.connection(), wanted)
-    batches: list[list[Any]] = [[]]
-    filled = 0
-    for doc_id in wanted:
-        if batches[-1] and filled + sizes[doc_id] > DOCUMENT_BATCH_BYTES:
-            batches.append([])
-            filled = 0
-        batches[-1].append(doc_id)
-        filled += sizes[doc_id]
-    for batch in filter(None, batches):
-        with ctx.read() as session:
-            found = records.documents(session.connection(), batch)
-        part = {"clinician": rows["clinician"], "patient": rows["patient"],
-                "consent_document": found}
-        for name, count in merge_into(engine, part, head, chain=rows).items():
-            changed[name] = changed.get(name, 0) + count
-    return changed, len(wanted)
-
-
-def _audit_head(ctx: AppContext) -> int:
-    with ctx.read() as session:
-        return int(session.exec(select(func.max(AuditEvent.seq))).one() or 0)
-
-
-def push_target(ctx: AppContext, target: targets.Target, *, force: bool = False,
-                rng: random.Random | None = None) -> PushReport | None:
-    """Push to a configured hub target when due, recording the result for the tray.
-
-    Skipped (None) while backing off after a failure, or when nothing changed since the
-    last push (the audit head is the same) and the last push is recent. HubError on failure.
-    """
-    now = ctx.now()
-    with ctx.write() as session:
-        state = session.get(HubPush, target.name) or HubPush(target=target.name)
-        if not force and state.next_attempt_at is not None and state.next_attempt_at > now:
-            return None
-    head = _audit_head(ctx)
-    if (not force and state.last_success_at is not None and state.pushed_audit_seq == head
-            and now - state.last_success_at < FULL_PUSH_EVERY and not state.last_error):
-        return None
-    try:
-        report = push(ctx, target.url, targets.get_secret(target.name))
-    except HubError as exc:
-        with ctx.write() as session:
-            state = session.get(HubPush, target.name) or HubPush(target=target.name)
-            state.attempts += 1
-            state.last_try_at = now
-            state.last_error = str(exc).rstrip(".")[0].lower() + str(exc).rstrip(".")[1:]
-            state.next_attempt_at = now + timedelta(
-                seconds=backoff.delay(state.attempts, None, rng))
-            session.add(state)
-        raise
-    with ctx.write() as session:
-        state = session.get(HubPush, target.name) or HubPush(target=target.name)
-        state.attempts = 0
-        state.last_try_at = state.last_success_at = now
-        state.last_error = None
-        state.next_attempt_at = None
-        state.pushed_audit_seq = report.audit_seq
-        session.add(state)
-    return report
+        return getattr(hub_push, name)
+    raise AttributeError(name)
 
 
 def month_seconds(engine: Engine, month: str, zone: ZoneInfo | str,

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from ccm_timer.services.delivery import bundle_format as bundle
 from ccm_timer.services.delivery import bundle_import as bundles
-from ccm_timer.services.delivery import hub, targets
+from ccm_timer.services.delivery import hub, hub_push, targets
 from ccm_timer.services.month import report
 from ccm_timer.services.people import care_plan, conditions, patients
 from ccm_timer.sync.worker import Worker
@@ -136,7 +136,7 @@ def test_a_removal_and_an_end_recorded_later_follow_on_the_next_push(two, hub_ur
 
 def test_many_scans_go_in_batches_and_each_arrives_once(two, hub_url, engine, monkeypatch):
     ws1, _ = two
-    monkeypatch.setattr(hub, "DOCUMENT_BATCH_BYTES", len(SCAN) * 2)  # two scans a batch
+    monkeypatch.setattr(hub_push, "DOCUMENT_BATCH_BYTES", len(SCAN) * 2)  # two scans a batch
     for n in range(5):  # five consents rescanned: every scan is kept
         patients.set_consent(ws1, "T1001", "CCM", date(2026, 1, 5), "written",
                              by="Nurse ws-north", disclosures=ALL_TOLD,
