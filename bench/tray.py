@@ -1,6 +1,7 @@
 """Tray figures beside the floor: CCM Timer and a bare PySide6 tray icon, one X server.
 
     python -m bench.tray [--seconds 60] [--runs 5] [--bundle dist/ccm-timer/ccm-timer]
+                         [--before /tmp/tree-before] [--windows 1]
 
 Under one Xvfb + trayer (bench/xdesktop.py) it measures, for the bare tray icon of
 bench/tray_floor.py, for CCM Timer from Python (`python -m ccm_timer`) and, when built, for
@@ -41,10 +42,14 @@ class Subject:
     name: str
     argv: list[str]
     home: Path | None = None  # CCM Timer's data folder; None for the floor
+    cwd: Path | None = None  # the tree `python -m ccm_timer` runs from (--before's)
     starts: list[float] = field(default_factory=list)
     rss_mb: float = 0.0
-    cpu_s: float = 0.0
+    cpu_s: float = 0.0  # over the first window
+    windows_ms: list[float] = field(default_factory=list)  # each window's CPU, --windows
     cpu_ticks_s: float = 0.0  # the same, by tray_alone's tick count, to compare with it
+    threads_ms: dict[str, float] = field(default_factory=dict)  # CPU by thread name
+    memory: dict[str, int] = field(default_factory=dict)  # kB: smaps_rollup, threads
 
     def env(self, d: XDesktop) -> dict[str, str]:
         return d.env(CCM_TIMER_HOME=str(self.home)) if self.home else d.env()
@@ -59,7 +64,7 @@ class Subject:
         """A command against this subject's data folder, by the same program."""
         env = {**os.environ, "CCM_TIMER_HOME": str(self.home)}
         subprocess.run([*self.argv, *args], env=env, check=True, capture_output=True,
-                       timeout=120)
+                       timeout=120, cwd=self.cwd)
 
     def ready_ms(self) -> list[float]:
         log = self.home / "logs" / "tray.log" if self.home else None
@@ -80,6 +85,36 @@ def _cpu_ns(pid: int) -> int:
     return total
 
 
+def _threads_ns(pid: int) -> dict[str, int]:
+    """CPU time in ns by thread name (comm: "python" for the main thread, Qt's
+    QXcbEventQueue and QDBusConnection, glib's gmain and gdbus, ...), to split what is ours
+    (the main thread's Python) from Qt's X and D-Bus traffic."""
+    by_name: dict[str, int] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            name = (task / "comm").read_text().strip()
+            ns = int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError):
+            continue  # a thread that ended meanwhile
+        name = "main" if task.name == str(pid) else name
+        by_name[name] = by_name.get(name, 0) + ns
+    return by_name
+
+
+def _memory_kb(pid: int) -> dict[str, int]:
+    """Where the resident memory is: anonymous (heaps) against file-backed (libraries)."""
+    found: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+        key, _, value = line.partition(":")
+        if key in ("Rss", "Pss", "Anonymous", "Private_Clean", "Private_Dirty", "Shared_Clean"):
+            found[key] = int(value.split()[0])
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("RssAnon", "RssFile", "Threads"):
+            found[key] = int(value.split()[0])
+    return found
+
+
 def _until_visible(d: XDesktop, s: Subject, began: float, timeout: float = 30) -> float:
     """Seconds from `began` to the icon in the panel, polled every 20 ms (wait_for's 100 ms
     would be most of the figure); each poll is one xdotool call, about 5-10 ms."""
@@ -92,7 +127,7 @@ def _until_visible(d: XDesktop, s: Subject, began: float, timeout: float = 30) -
 
 def _launch(d: XDesktop, s: Subject) -> subprocess.Popen:
     return subprocess.Popen(s.argv, env=s.env(d), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=subprocess.DEVNULL, cwd=s.cwd)
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -112,7 +147,8 @@ def _clinic(s: Subject) -> None:
     s.cli("unlock", "--show-recovery-key")
 
 
-def measure(subjects: list[Subject], runs: int, seconds: int, settle: float) -> None:
+def measure(subjects: list[Subject], runs: int, seconds: int, settle: float,
+            windows: int = 1) -> None:
     d = XDesktop(ARTIFACTS / "bench-tray", tray_host=True)
     try:
         for _ in range(runs):  # in turns, so a load spike hits every subject alike
@@ -131,14 +167,23 @@ def measure(subjects: list[Subject], runs: int, seconds: int, settle: float) -> 
                          f"{s.name} to be ready")
                 s.cli("start", "--patient", "T1001", "--category", "phone-call")
         time.sleep(settle)  # past the start's deferred work, into the steady state
-        cpu0 = [(_cpu_ns(p.pid), _cpu_seconds(p.pid)) for p in procs]
+        cpu0 = [(_cpu_ns(p.pid), _cpu_seconds(p.pid), _threads_ns(p.pid)) for p in procs]
         t0 = time.monotonic()
         time.sleep(seconds)
         wall = time.monotonic() - t0
-        for s, p, (ns0, ticks0) in zip(subjects, procs, cpu0, strict=True):
+        for s, p, (ns0, ticks0, threads0) in zip(subjects, procs, cpu0, strict=True):
             s.cpu_s = (_cpu_ns(p.pid) - ns0) / 1e9
             s.cpu_ticks_s = _cpu_seconds(p.pid) - ticks0
+            s.threads_ms = {name: (ns - threads0.get(name, 0)) / 1e6
+                            for name, ns in _threads_ns(p.pid).items()}
             s.rss_mb = _rss_mb(p.pid)
+            s.memory = _memory_kb(p.pid)
+            s.windows_ms.append(s.cpu_s * 1000)
+        for _ in range(windows - 1):  # the next windows: is the first one the steady state?
+            before = [_cpu_ns(p.pid) for p in procs]
+            time.sleep(seconds)
+            for s, p, ns0 in zip(subjects, procs, before, strict=True):
+                s.windows_ms.append((_cpu_ns(p.pid) - ns0) / 1e6)
         d.shot("all-running")
         for p in procs:
             _stop(p)
@@ -156,6 +201,16 @@ def report(subjects: list[Subject], runs: int, wall: float) -> None:
         print(f"{s.name:36} {start:6.2f} s ({min(s.starts):.2f}-{max(s.starts):.2f})"
               f" {s.rss_mb:6.0f} MB {s.cpu_s * 1000:8.0f} ms ({100 * s.cpu_s / wall:.3f} % core;"
               f" ticks {s.cpu_ticks_s:.2f} s)")
+    for s in subjects:
+        threads = ", ".join(f"{name} {ms:.0f}" for name, ms in
+                            sorted(s.threads_ms.items(), key=lambda kv: -kv[1]))
+        memory = ", ".join(f"{key} {kb / 1024:.1f}" if key != "Threads" else f"{kb} threads"
+                           for key, kb in s.memory.items())
+        print(f"  {s.name}: CPU by thread (ms) {threads}")
+        if len(s.windows_ms) > 1:
+            print(f"  {s.name}: CPU in each {wall:.0f} s window (ms) "
+                  + ", ".join(f"{ms:.0f}" for ms in s.windows_ms))
+        print(f"  {s.name}: memory (MB) {memory}")
     for s in subjects[1:]:
         start = statistics.median(s.starts)
         cpu = f"{s.cpu_s / f_cpu:.1f}x" if f_cpu > 0 else "n/a (floor used none)"
@@ -174,6 +229,11 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=65,
                         help="seconds from the timer's start to the measured minute: past the "
                         "tray's deferred start work (the worklist reminder loads at 60 s)")
+    parser.add_argument("--windows", type=int, default=1,
+                        help="measure CPU over this many consecutive --seconds windows")
+    parser.add_argument("--before", type=Path,
+                        help="another tree (a `git archive` of the commit before a change) "
+                        "measured in the same run, side by side")
     parser.add_argument("--bundle", default=str(ROOT / "dist" / "ccm-timer" / "ccm-timer"),
                         help="the built bundle's program (skipped when missing)")
     args = parser.parse_args()
@@ -189,6 +249,11 @@ def main() -> None:
         _cli(ours.home, "unlock", "--show-recovery-key")
         subjects = [Subject(FLOOR, [sys.executable, str(ROOT / "bench" / "tray_floor.py")]),
                     ours]
+        if args.before:
+            before = Subject(f"before ({args.before.name})", [sys.executable, "-m", "ccm_timer"],
+                             work / "before", cwd=args.before.resolve())
+            _clinic(before)
+            subjects.append(before)
         if Path(args.bundle).is_file():
             bundled = Subject("CCM Timer (PyInstaller bundle)", [args.bundle], work / "bundle")
             _clinic(bundled)
@@ -197,7 +262,7 @@ def main() -> None:
             print(f"no bundle at {args.bundle}: build it with packaging/build.sh to include it")
         print(f"database key kept in: {key_store}")
         try:
-            measure(subjects, args.runs, args.seconds, args.settle)
+            measure(subjects, args.runs, args.seconds, args.settle, args.windows)
         finally:
             shutil.rmtree(work, ignore_errors=True)
     print(f"load average before {load0[0]:.2f}, after {os.getloadavg()[0]:.2f} "
