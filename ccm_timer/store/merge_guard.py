@@ -20,6 +20,10 @@ person to look at, with the local row left exactly as it was:
 A version's later state arrives as a new version, never as an edit of an old one, so a
 trusted sender's genuine bundles raise no conflict: their entries are new here, or equal.
 
+A pull from the clinic hub (`PullGuard`, at the end) is judged the same way, with one
+difference: the hub speaks for every other workstation, so a version of an entry made on
+another workstation is taken as the hub holds it (a timer stopped there, a new version).
+
 The clinical record is different: its rows are changed in place, but only forward, each
 column of a later state going once from empty to a value (see _LATER). So a row of it that
 differs from the one here with the same UUID is judged column by column:
@@ -128,6 +132,8 @@ class Guard:
         earlier = {k for k, v in changes.items()
                    if k in later and _empty(v) and not _empty(old.get(k))}
         rewritten = {k: v for k, v in changes.items() if k not in fills and k not in earlier}
+        if name == "time_entry" and self.may_grow(old) and "workstation" not in changes:
+            return changes
         if rewritten:
             self.note("changed", name, old["id"], f"{name} {old['id']}: the bundle has "
                       f"{_fields(rewritten)}; kept the local row", {"id": old["id"], **changes})
@@ -160,7 +166,8 @@ class Guard:
         for row in rows:
             old = here.get(row["id"])
             if old is not None:
-                self.changed("time_entry", old, records._diff(old, row, _DERIVED))
+                m._update("time_entry", row["id"],
+                          self.changed("time_entry", old, records._diff(old, row, _DERIVED)))
         added = self._new_versions([r for r in rows if r["id"] not in here], here, successors)
         m._insert("time_entry", [{**r, "superseded_at": None} for r in added])
         self._intervals(m, intervals, here, {r["id"] for r in added},
@@ -173,7 +180,7 @@ class Guard:
         refused: set[Any] = set()
         for row in sorted(fresh, key=lambda r: (r["version"], str(r["id"]))):
             before = row["supersedes_id"]
-            if row["state"] is not EntryState.STOPPED:
+            if self.is_live(row):
                 if row["clinician_id"] in self.local_clinicians:
                     self.note("live timer", "time_entry", row["id"], f"a {row['state'].value} "
                               f"timer started {_short(records.encode(row['created_at']))} "
@@ -188,7 +195,7 @@ class Guard:
                           f"has another successor here; the bundle's {row['id']} was not "
                           "added", row)
                 refused.add(row["id"])
-            elif before in here and here[before]["workstation"] != self.sender:
+            elif before in here and not self.may_amend(here[before], row):
                 self.note("superseded", "time_entry", before, f"the bundle amends entry "
                           f"version {before}, made on {here[before]['workstation']}, not by "
                           f"{self.sender} (v{row['version']}, {_short(row['change_reason'])}"
@@ -208,8 +215,15 @@ class Guard:
         for row in intervals:
             old = old_spans.get(row["id"])
             if old is not None:
-                self.changed("interval", old, records._diff(old, row, ("id",)))
+                changes = records._diff(old, row, ("id",))
+                if changes and old["entry_id"] in here and self.may_grow(here[old["entry_id"]]) \
+                        and "entry_id" not in changes:
+                    m._update("interval", row["id"], changes)
+                else:
+                    self.changed("interval", old, changes)
             elif row["entry_id"] in added:
+                fresh.append(row)
+            elif row["entry_id"] in here and self.may_grow(here[row["entry_id"]]):
                 fresh.append(row)
             elif row["entry_id"] in here:
                 self.note("added time", "interval", row["entry_id"], f"the bundle adds an "
@@ -237,6 +251,24 @@ class Guard:
                               f"version {row['id']} superseded with no version after it; kept "
                               "it current", row)
 
+    # --- who may change an entry -----------------------------------------------------
+
+    def is_live(self, row: dict[str, Any]) -> bool:
+        """Whether the incoming version is a live timer, never merged: any running or
+        paused one from a bundle."""
+        return bool(row["state"] is not EntryState.STOPPED)
+
+    def may_amend(self, before: dict[str, Any], row: dict[str, Any]) -> bool:
+        """Whether `row`, a new version, may supersede `before`: only the workstation that
+        made an entry amends it, and a bundle speaks for its sender alone."""
+        return bool(before["workstation"] == self.sender)
+
+    def may_grow(self, old: dict[str, Any]) -> bool:
+        """Whether the version `old`, already here, may take the incoming state of itself
+        (its fields, its intervals): never from a bundle, whose later states come as new
+        versions."""
+        return False
+
     # --- recording ----------------------------------------------------------------------
 
     def record(self, conn: Connection) -> None:
@@ -258,3 +290,25 @@ class Guard:
                 self.fresh.append(replace(c, id=known[key]))
             done.append(replace(c, id=known[key]))
         self.conflicts = list({c.id: c for c in done}.values())
+
+
+@dataclass
+class PullGuard(Guard):
+    """Rows pulled from the clinic hub (services/delivery/hub_pull.py): the hub speaks for
+    every other workstation, so an entry's version is accepted as the hub holds it when it
+    comes from the workstation that made it, which is not this one: its later state (a
+    stop, a note) and its new versions. Everything else is judged as for a bundle: what
+    would rewrite or hide a row made here, a patient here under another name, or a live
+    timer, is a recorded conflict (the pull itself never brings live entries)."""
+
+    local: str = ""  # this workstation's name: its own rows are never taken from the hub
+
+    def is_live(self, row: dict[str, Any]) -> bool:
+        # A version superseded while it ran (a live timer voided there) is history.
+        return super().is_live(row) and row["superseded_at"] is None
+
+    def may_amend(self, before: dict[str, Any], row: dict[str, Any]) -> bool:
+        return bool(before["workstation"] == row["workstation"] != self.local)
+
+    def may_grow(self, old: dict[str, Any]) -> bool:
+        return bool(old["workstation"] != self.local and old["superseded_at"] is None)

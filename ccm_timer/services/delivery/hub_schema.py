@@ -24,10 +24,12 @@ if TYPE_CHECKING:
     from ccm_timer.services.context import AppContext
 
 WORKSTATION_ROLE = "ccm_hub_workstation"  # NOLOGIN: a workstation's login role joins it
-# What a push, a bundle import into the hub, `report --hub` and `hub verify` read.
+# What a push, a pull, a bundle import into the hub, `report --hub` and `hub verify` read.
 READ = (*records.MERGED, "chain_head", "bundle_conflict", "workstation_push", "month_rollup",
-        "month_rollup_dirty", "month_rollup_state", migrations.VERSION_TABLE)
-# What they write: never a DELETE (a push only inserts and updates), never DDL.
+        "month_rollup_dirty", "month_rollup_state", "hub_change", migrations.VERSION_TABLE)
+# What they write: never a DELETE (a push only inserts and updates), never DDL, never
+# hub_change: its trigger function is SECURITY DEFINER (revision 0003), so a push notes its
+# rows there without the role being able to write, forge or renumber notes itself.
 WRITE = (*records.MERGED, "chain_head", "bundle_conflict", "workstation_push")
 
 INIT = ("an administrator runs `ccm-timer hub init URL` to set it up")
