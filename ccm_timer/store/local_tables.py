@@ -27,7 +27,7 @@ from ccm_timer.store.types import UTCDateTime
 
 LOCAL = MetaData()
 # Modules that define further workstation-only tables on LOCAL (one line each).
-LOCAL_MODULES: tuple[str, ...] = ()
+LOCAL_MODULES: tuple[str, ...] = ("ccm_timer.store.month_overlaps",)
 
 # The tables whose rows a push carries by id (the audit chain travels by its own sequence,
 # so it has no trigger). Migration 0015 froze this list; a table added to it needs a

@@ -18,6 +18,8 @@ without a session leaves the notes for the next commit, and month_time reads tho
 live meanwhile, so a reader is never wrong). The zone is the one the rollup was built in
 (`month_rollup_state`); `ensure` rebuilds it when the clinic's zone is another, and month_time
 does not read it until then. SQLite only: the hub's PostgreSQL counts from the entries.
+Each patient-month's overlapping entries are kept beside it, built, drained and checked with
+it (store/month_overlaps.py).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, bindparam, event, text
@@ -39,6 +41,9 @@ from ccm_timer.core.month import (
     split_seconds_by_month,
 )
 from ccm_timer.store.instants import from_db_text, to_db_text
+
+if TYPE_CHECKING:
+    from ccm_timer.core.billing import Overlap
 
 # (patient, month, clinician, category, program) as stored; value [seconds, longest]
 RowKey = tuple[Any, str, Any, Any, Any]
@@ -73,9 +78,13 @@ def ensure(conn: Connection, zone: ZoneInfo, now: datetime) -> bool:
 
 
 def rebuild(conn: Connection, zone: ZoneInfo, now: datetime,
-            rows: Mapping[RowKey, list[int]] | None = None) -> None:
-    """Every row again from the entries (or `rows`, a count just made), in `zone`, inside
-    the caller's write transaction: an interrupted build leaves the rollup as it was."""
+            rows: Mapping[RowKey, list[int]] | None = None,
+            overlaps: Mapping[tuple[Any, str], tuple[Overlap, ...]] | None = None) -> None:
+    """Every row again from the entries (or `rows`, a count just made), and the overlaps
+    (store/month_overlaps.py; or `overlaps`), in `zone`, inside the caller's write
+    transaction: an interrupted build leaves the rollup as it was."""
+    from ccm_timer.store import month_overlaps  # the billing types, only when written
+
     conn.exec_driver_sql("DELETE FROM month_rollup")
     conn.exec_driver_sql("DELETE FROM month_rollup_dirty")
     if rows is not None:
@@ -83,6 +92,7 @@ def rebuild(conn: Connection, zone: ZoneInfo, now: datetime,
     elif _stage(conn, zone):
         conn.execute(text(f"INSERT INTO month_rollup (patient_id, month, clinician_id, "
                           f"category_id, program, seconds, longest) {_COUNT}"), {"false": False})
+    month_overlaps.rebuild(conn, zone, overlaps)
     conn.execute(text("INSERT INTO month_rollup_state (id, zone, built_at) VALUES (1, :z, :at) "
                       "ON CONFLICT (id) DO UPDATE SET zone = :z, built_at = :at"),
                  {"z": zone.key, "at": to_db_text(now)})
@@ -99,10 +109,10 @@ def all_months(conn: Connection, zone: ZoneInfo) -> list[YearMonth]:
         "ORDER BY span_end DESC LIMIT 1)").one()
     if first is None:
         return []
-    return list(_months_between(from_db_text(first), from_db_text(last), zone))
+    return list(months_between(from_db_text(first), from_db_text(last), zone))
 
 
-def _months_between(lo: datetime, hi: datetime, zone: ZoneInfo) -> Iterable[YearMonth]:
+def months_between(lo: datetime, hi: datetime, zone: ZoneInfo) -> Iterable[YearMonth]:
     ym, end = month_of(lo, zone), month_of(hi, zone)
     if month_bounds_utc(ym, zone)[0] == lo:
         ym = ym.previous()
@@ -116,22 +126,22 @@ def compute(conn: Connection, zone: ZoneInfo, months: Iterable[YearMonth],
     """The rollup's rows for `months` (for `patients` only, raw ids as stored, None for
     program-level time), counted from the entries as month_time counts them."""
     out: dict[RowKey, list[int]] = {}
-    chunks = [None] if patients is None else _chunks(patients)
+    groups = [None] if patients is None else chunks(patients)
     for ym in months:
         lo, hi = month_bounds_utc(ym, zone)
         params = {"lo": to_db_text(lo), "hi": to_db_text(hi), "false": False}
-        for chunk in chunks:
+        for chunk in groups:
             where, binds = _patient_filter("e.patient_id", chunk)
             # A few patients: their index, not the month's spans (a unary + keeps SQLite's
             # planner off the span indexes).
             e = "e." if chunk is None else "+e."
-            for p, c, k, g, secs, longest in _run(conn, (
+            for p, c, k, g, secs, longest in run(conn, (
                     f"SELECT {_GROUP}, SUM(e.span_seconds), MAX(e.span_seconds) "
                     f"FROM time_entry e WHERE {_CURRENT} AND {e}span_start >= :lo "
                     f"AND {e}span_end <= :hi{where} GROUP BY {_GROUP}"), binds, params):
                 out[(p, str(ym), c, k, g)] = [int(secs or 0), int(longest or 0)]
             pieces: dict[Any, tuple[RowKey, list[tuple[datetime, datetime]]]] = {}
-            for p, c, k, g, entry, start, end in _run(conn, (
+            for p, c, k, g, entry, start, end in run(conn, (
                     f"SELECT {_GROUP}, e.id, i.start_utc, i.end_utc FROM time_entry e "
                     f"JOIN interval i ON i.entry_id = e.id WHERE {_CURRENT} "
                     f"AND {e}span_end > :lo AND {e}span_start < :hi "
@@ -222,7 +232,7 @@ def _stage(conn: Connection, zone: ZoneInfo) -> bool:
     return True
 
 
-def _chunks(patients: Iterable[Any]) -> list[list[Any]]:
+def chunks(patients: Iterable[Any]) -> list[list[Any]]:
     ids = sorted(patients, key=lambda p: (p is not None, p or ""))
     return [ids[i:i + _CHUNK] for i in range(0, len(ids), _CHUNK)] or [[]]
 
@@ -240,7 +250,7 @@ def _patient_filter(column: str, chunk: list[Any] | None) -> tuple[str, list[Any
     return f" AND ({' OR '.join(parts)})", ids
 
 
-def _run(conn: Connection, sql: str, ids: list[Any], params: dict[str, Any]) -> Any:
+def run(conn: Connection, sql: str, ids: list[Any], params: dict[str, Any]) -> Any:
     query = text(sql)
     if ":ids" in sql:
         query = query.bindparams(bindparam("ids", expanding=True))
@@ -264,9 +274,9 @@ def recompute(conn: Connection, zone: ZoneInfo,
         for ym in months:
             by_month[ym].add(patient)
     for ym, patients in sorted(by_month.items()):
-        for chunk in _chunks(patients):
+        for chunk in chunks(patients):
             where, ids = _patient_filter("patient_id", chunk)
-            _run(conn, f"DELETE FROM month_rollup WHERE month = :m{where}", ids, {"m": str(ym)})
+            run(conn, f"DELETE FROM month_rollup WHERE month = :m{where}", ids, {"m": str(ym)})
         _write(conn, compute(conn, zone, [ym], patients))
 
 
@@ -295,15 +305,18 @@ def drain(conn: Connection) -> int:
             spans[patient].append((lo, hi or lo))
     entries = sorted({n[0] for n in notes if n[0] is not None})
     for i in range(0, len(entries), _CHUNK):
-        for _, patient, lo, hi in _run(conn, (
+        for _, patient, lo, hi in run(conn, (
                 "SELECT e.id, e.patient_id, MIN(i.start_utc), "
                 "MAX(COALESCE(i.end_utc, i.start_utc)) FROM time_entry e "
                 "JOIN interval i ON i.entry_id = e.id WHERE e.id IN :ids GROUP BY e.id"),
                 entries[i:i + _CHUNK], {}):
             spans[patient].append((lo, hi))
-    wanted = {patient: {ym for lo, hi in pairs for ym in _months_between(
+    wanted = {patient: {ym for lo, hi in pairs for ym in months_between(
         from_db_text(lo), from_db_text(hi), zone)} for patient, pairs in spans.items()}
     recompute(conn, zone, wanted)
+    from ccm_timer.store import month_overlaps
+
+    month_overlaps.recompute(conn, zone, month_overlaps.widened(conn, zone, spans))
     conn.exec_driver_sql("DELETE FROM month_rollup_dirty")
     return len(notes)
 
@@ -312,6 +325,12 @@ def differences(conn: Connection, zone: ZoneInfo,
                 fresh: Mapping[RowKey, list[int]] | None = None) -> int:
     """How many patient-months of the kept rollup differ from a full count (`fresh`, else
     made here); 0: in step."""
+    return len(differing(conn, zone, fresh))
+
+
+def differing(conn: Connection, zone: ZoneInfo,
+              fresh: Mapping[RowKey, list[int]] | None = None) -> set[tuple[Any, str]]:
+    """The (patient, month) pairs of differences()."""
     kept: dict[RowKey, list[int]] = {}
     for p, m, c, k, g, secs, longest in conn.exec_driver_sql(
             "SELECT patient_id, month, clinician_id, category_id, program, seconds, longest "
@@ -319,9 +338,9 @@ def differences(conn: Connection, zone: ZoneInfo,
         kept[(p, m, c, k, g)] = [int(secs), int(longest)]
     if fresh is None:
         fresh = count_all(conn, zone)
-    return len({(key[0], key[1]) for key in kept.keys() ^ fresh.keys()}
-               | {(key[0], key[1]) for key in kept.keys() & fresh.keys()
-                  if kept[key] != fresh[key]})
+    return ({(key[0], key[1]) for key in kept.keys() ^ fresh.keys()}
+            | {(key[0], key[1]) for key in kept.keys() & fresh.keys()
+               if kept[key] != fresh[key]})
 
 
 def check_and_repair(conn: Connection, zone: ZoneInfo, now: datetime) -> str | None:
@@ -331,19 +350,21 @@ def check_and_repair(conn: Connection, zone: ZoneInfo, now: datetime) -> str | N
     kept_zone = zone_of(conn)
     if conn.dialect.name != "sqlite":
         return None
+    from ccm_timer.store import month_overlaps
+
     drain(conn)  # notes waiting for a commit are not a difference
-    fresh = count_all(conn, zone)
+    fresh, pairs = count_all(conn, zone), month_overlaps.count_all(conn, zone)
     if kept_zone is None:
-        rebuild(conn, zone, now, fresh)
+        rebuild(conn, zone, now, fresh, pairs)
         return None
     if kept_zone != zone.key:
-        rebuild(conn, zone, now, fresh)
+        rebuild(conn, zone, now, fresh, pairs)
         return (f"The month totals kept for the report were counted in {kept_zone} time, not "
                 f"the clinic's {zone.key}; they were counted again from the time entries.")
-    wrong = differences(conn, zone, fresh)
+    wrong = len(differing(conn, zone, fresh) | month_overlaps.differing(conn, zone, pairs))
     if not wrong:
         return None
-    rebuild(conn, zone, now, fresh)
+    rebuild(conn, zone, now, fresh, pairs)
     return (f"The month totals kept for the report differed from the time entries for {wrong} "
             "patient-month(s); they were counted again from the entries, so the report is "
             "right again.")

@@ -4,7 +4,8 @@ Random writes through the services (entries added by hand across month edges and
 York's DST days, edited, voided; timers started, stopped over a month's end, left running),
 raw statements that bypass the ORM (an import's inserts, an interval shortened in place),
 and changes of the clinic's zone. After each run of them: the kept rows are exactly a
-fresh count (`differences` is 0, nothing waits for the drain), and month_time read through
+fresh count (`differences` is 0, nothing waits for the drain), the overlaps kept beside it
+are a fresh sweep (store/month_overlaps.py), and month_time read through
 the rollup equals month_time from the entries alone (the count the report had before the
 rollup), for every grouping the callers ask, with long entries and consent-day cuts. The
 rollup is built set-based (count_all: at open, at a zone change) and kept per patient by
@@ -22,10 +23,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from ccm_timer.core.month import YearMonth
+from ccm_timer.core.month import YearMonth, month_bounds_utc
 from ccm_timer.errors import UserError
 from ccm_timer.services.timing import entries, timers
-from ccm_timer.store import month_rollup
+from ccm_timer.store import month_overlaps, month_rollup
 from ccm_timer.store.instants import to_db_text
 from ccm_timer.store.month_time import _month_time
 from tests.fixtures.clinic import corrector
@@ -129,6 +130,17 @@ def _assert_in_step(ctx, clock) -> None:
         assert month_rollup.differences(conn, zone, recount) == 0
         patients = [r[0] for r in conn.execute(text("SELECT id FROM patient ORDER BY mrn"))]
         cut = {(uuid.UUID(hex=patients[0]), "CCM"): datetime(2026, 11, 12, 5, tzinfo=UTC)}
+        # The overlaps kept beside it: the rows are a fresh sweep of the stopped entries of
+        # every month, and the report's overlaps (those rows, and live for the patients with
+        # a running entry) are a fresh sweep of all the month's entries.
+        assert month_overlaps.differing(conn, zone) == set()
+        for month in MONTHS:
+            lo, hi = month_bounds_utc(month, zone)
+            assert month_overlaps.of_month(conn, month, zone, clock.now()) == \
+                month_overlaps.found(conn, lo, hi, clock.now()), month
+            for pid in patients:
+                assert month_overlaps.of_month(conn, month, zone, clock.now(), pid) == \
+                    month_overlaps.found(conn, lo, hi, clock.now(), [pid]), (month, pid)
         for month in MONTHS:
             for now in (clock.now(), None):
                 for by in GROUPS:

@@ -3,8 +3,9 @@ and warnings, from the billing engine in core/billing.
 
 The database does the heavy lifting: the month's seconds by clinician and program, split at
 each consent day inside the month, and its long entries come from store/month_time.py (the
-one month-time function), and two more queries find the rare overlapping entries, so a
-clinic month of a million intervals never becomes a million Python objects. Whose minutes
+one month-time function), and the rare overlapping entries from store/month_overlaps.py
+(kept beside the month rollup on a workstation, swept on the hub), so a clinic month of a
+million intervals never becomes a million Python objects. Whose minutes
 they are (the billing practitioner's own, clinical staff's, another practitioner's) is
 sorted in whose_minutes.py. The SQL runs on SQLite (a workstation) and PostgreSQL (the
 clinic hub) alike.
@@ -36,12 +37,12 @@ from ccm_timer.core.billing import (
 )
 from ccm_timer.core.collation import name_key
 from ccm_timer.core.conditions import ChronicList
-from ccm_timer.core.month import YearMonth, month_bounds_utc, parse_month
+from ccm_timer.core.month import YearMonth, parse_month
 from ccm_timer.errors import NotFound, UserError, sentence
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.month.billing_rules import MissingBillingRules, rules_for_month
 from ccm_timer.services.month.month_record import PatientRecord, month_records
-from ccm_timer.services.month.overlap_sql import no_gc_pauses, overlaps_sql, partners
+from ccm_timer.services.month.overlap_sql import no_gc_pauses
 from ccm_timer.services.month.whose_minutes import (
     GROUPS,
     PatientTime,
@@ -50,7 +51,7 @@ from ccm_timer.services.month.whose_minutes import (
     sort_time,
 )
 from ccm_timer.services.people.chronic_list import chronic_list
-from ccm_timer.store.instants import to_db_text
+from ccm_timer.store import month_overlaps
 from ccm_timer.store.models import Program
 from ccm_timer.store.month_time import month_time
 
@@ -204,20 +205,15 @@ def _month_report_on(
         raise UserError(sentence(exc)) from None
     except MissingBillingRules as exc:
         raise UserError(str(exc)) from None
-    lo, hi = month_bounds_utc(ym, zone)
-    params: dict[str, Any] = {"lo": to_db_text(lo), "hi": to_db_text(hi),
-                              "now": to_db_text(now), "false": False}
     only: uuid.UUID | None = None
+    stored_only: Any = None  # the one patient's id as the database stores it
     with _connected(source) as conn:
-        dialect = conn.dialect.name
-        patient_filter = ""
         if patient_mrn:
             row = conn.execute(text("SELECT id FROM patient WHERE mrn = :mrn"),
                                {"mrn": patient_mrn.strip()}).first()
             if row is None:
                 raise NotFound(f"No patient has MRN {patient_mrn.strip()!r}; check the number.")
-            params["only"], only = row[0], _as_uuid(row[0])
-            patient_filter = "AND e.patient_id = :only"
+            stored_only, only = row[0], _as_uuid(row[0])
         patients_sql = (
             "SELECT p.id, p.mrn, p.family_name, p.given_name, c.name, p.birth_date, "
             "p.billing_practitioner_id, p.qmb FROM patient p "
@@ -241,11 +237,8 @@ def _month_report_on(
         for (patient, *_), found in time.entries_over.items():
             if patient is not None:
                 longs[patient.int].extend(LongEntry(str(eid), secs) for eid, secs in found)
-        overlaps: dict[int, list[Overlap]] = defaultdict(list)
-        for pid, eid, *_ in conn.execute(text(overlaps_sql(patient_filter)), params).all():
-            for other, shared in partners(conn, params, pid, eid, dialect):
-                pair = sorted((str(_as_uuid(eid)), str(_as_uuid(other))))
-                overlaps[_number(pid)].append(Overlap(pair[0], pair[1], max(0, shared)))
+        overlaps = {_number(pid): found for pid, found in month_overlaps.of_month(
+            conn, ym, zone, now, stored_only).items()}
         records = month_records(conn, ym, zone, chronic or chronic_list(), only)
         flags = {
             _number(r[0]): MonthFlags(bool(r[1]), bool(r[2]), bool(r[3]))
@@ -263,7 +256,7 @@ def _month_report_on(
                                             people[pid][1]))  # as people read names
     inputs = [
         PatientMonthInput(
-            _totals(sorted_time.get(pid), _dedupe(overlaps.get(pid, [])),
+            _totals(sorted_time.get(pid), overlaps.get(pid, ()),
                     tuple(longs.get(pid, [])), people[pid][6] is not None),
             consents.get(pid, ()),
             _with_revision(flags.get(pid, MonthFlags()), records.get(pid)),
@@ -356,15 +349,6 @@ def _one_per_program(items: list[EnrollmentRow]) -> tuple[EnrollmentInput, ...]:
         end = withdrawn if kept.end_date is None else min(kept.end_date, withdrawn)
         best[item.program] = replace(kept, end_date=end, withdrawn_on=withdrawn)
     return tuple(best.values())
-
-
-def _dedupe(found: list[Overlap]) -> tuple[Overlap, ...]:
-    seen: dict[tuple[str, str], Overlap] = {}
-    for item in found:
-        key = (item.entry_a, item.entry_b)
-        if key not in seen or item.seconds > seen[key].seconds:
-            seen[key] = item
-    return tuple(seen.values())
 
 
 def _as_uuid(value: Any) -> uuid.UUID:
