@@ -23,7 +23,7 @@ from ccm_timer import paths as app_paths
 from ccm_timer.core.clock import Clock, SystemClock
 from ccm_timer.errors import DamagedError, DatabaseError, UnreadableError, UserError
 from ccm_timer.services import settings as settings_file
-from ccm_timer.services.security import keys
+from ccm_timer.services.security import chain_anchor, keys
 from ccm_timer.store import commit_ledger, migrate
 from ccm_timer.store.engine import (
     ReadOnlyError,
@@ -52,6 +52,8 @@ class AppContext:
     # The settings file as last read or written (mtime_ns, size): another program's change
     # (`ccm-timer clinician add` naming the default clinician) is read again, not missed.
     settings_stamp: tuple[int, int] | None = None
+    # The audit chain's head kept outside, as this session last read or wrote it.
+    chain_memo: chain_anchor.Memo = field(default_factory=chain_anchor.Memo, repr=False)
     # A zone changed inside a write (a settings change with its audit event) rebuilds the
     # rollup after that write commits: its own write would wait on the held lock.
     _writing: int = field(default=0, repr=False)
@@ -223,8 +225,6 @@ def open_app(
     else:
         checked_at = checked_at or clock.now()
         if migrate.upgrade(engine, paths.backups) is not None:  # an existing database
-            from ccm_timer.services.security import chain_anchor
-
             chain_anchor.anchor_if_missing(paths, protection, engine)
     ctx = AppContext(paths, engine, loaded, clock, pragmas, protection, read_only, checked_at,
                      zone_chosen=zone_chosen, settings_stamp=_stamp(paths.settings_file))

@@ -97,7 +97,10 @@ def append(
 @dataclass
 class _HeadToWrite:
     allowed: bool
+    read: bool = True  # False: the head kept outside could not be read
+    kept: chain_anchor.Head | None = None  # the head kept outside when the transaction began
     head: chain_anchor.Head | None = None
+    number: int | None = None  # the commit counter this transaction commits at
 
 
 def _write_head_after_commit(session: Session, ctx: AppContext, before: AuditEvent | None,
@@ -106,26 +109,46 @@ def _write_head_after_commit(session: Session, ctx: AppContext, before: AuditEve
     write the transaction's last event there after the commit."""
     pending = session.info.get(_PENDING)
     if pending is None:
-        pending = session.info[_PENDING] = _HeadToWrite(_may_advance(session, ctx, before))
-        if pending.allowed:
-            orm_event.listen(session, "after_commit", lambda _s: _write(ctx, pending))
+        pending = session.info[_PENDING] = _may_advance(session, ctx, before)
+        orm_event.listen(session, "before_commit", lambda s: _counted(s, pending))
+        orm_event.listen(session, "after_commit", lambda _s: _write(ctx, pending))
     pending.head = chain_anchor.Head(event.seq or 0, event.hash)
 
 
+def _counter(session: Session) -> int:
+    """The database's commit counter (store/commit_ledger.py), inside the write lock."""
+    return int(session.connection().exec_driver_sql("PRAGMA user_version").scalar() or 0)
+
+
+def _counted(session: Session, pending: _HeadToWrite) -> None:
+    pending.number = _counter(session)  # write_session has bumped it for this commit
+
+
 def _write(ctx: AppContext, pending: _HeadToWrite) -> None:
-    if pending.head is not None:
-        chain_anchor.write_quietly(ctx.paths, ctx.protection, pending.head)
+    memo = ctx.chain_memo
+    if not pending.read:
+        memo.forget()
+    elif not pending.allowed:  # the kept head stays: still true at this commit
+        memo.committed(pending.number, pending.kept, ctx.protection)
+    elif pending.head is not None and chain_anchor.write_quietly(ctx.paths, ctx.protection,
+                                                                 pending.head):
+        memo.committed(pending.number, pending.head, ctx.protection)
+    else:
+        memo.forget()  # not written: what is kept is read again next time
 
 
-def _may_advance(session: Session, ctx: AppContext, before: AuditEvent | None) -> bool:
+def _may_advance(session: Session, ctx: AppContext, before: AuditEvent | None) -> _HeadToWrite:
     """chain_anchor.may_advance for this transaction's first event (an unreadable head
-    kept outside never moves)."""
+    kept outside never moves). The kept head is this session's memo of it while no other
+    process has committed since (chain_anchor.Memo)."""
     try:
-        kept = chain_anchor.read(ctx.paths, ctx.protection)
+        kept = ctx.chain_memo.read(ctx.paths, ctx.protection, _counter(session))
     except (chain_anchor.AnchorError, UserError):
-        return False
+        ctx.chain_memo.forget()
+        return _HeadToWrite(False, read=False)
     held = session.get(AuditEvent, kept.seq) if kept is not None else None
-    return chain_anchor.may_advance(kept, before is None, held.hash if held else None)
+    allowed = chain_anchor.may_advance(kept, before is None, held.hash if held else None)
+    return _HeadToWrite(allowed, kept=kept)
 
 
 @dataclass(frozen=True)

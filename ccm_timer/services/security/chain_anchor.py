@@ -143,13 +143,50 @@ def write(paths: AppPaths, protection: keys.Protection, head: Head) -> None:
                           ) from None
 
 
-def write_quietly(paths: AppPaths, protection: keys.Protection, head: Head) -> None:
+def write_quietly(paths: AppPaths, protection: keys.Protection, head: Head) -> bool:
     """After a commit: the work is saved whatever happens here, so a failure is logged and
-    the copy simply lags (the next commit writes it again)."""
+    the copy simply lags (the next commit writes it again). True when it was written."""
     try:
         write(paths, protection, head)
     except AnchorError as exc:
         log.warning("the audit chain head was not written down: %s", exc)
+        return False
+    return True
+
+
+class Memo:
+    """The head this session last read or wrote, so that a write transaction does not read
+    the keyring (a D-Bus round trip) or verify the file's MAC each time. It is trusted only
+    while the database's commit counter (store/commit_ledger.py: `PRAGMA user_version`, read
+    inside the write lock) is the one it was taken at: any commit by another process moves
+    the counter, and then the head is read again. The memo only ever holds a head this
+    session read or wrote, never one behind what it last saw, so `may_advance` against it is
+    at least as strict as against a fresh read. `audit check` always reads the kept copy."""
+
+    def __init__(self) -> None:
+        # (commit counter, head, where it is kept) in one tuple: one store, so a thread
+        # never sees the counter of one state with the head of another.
+        self._known: tuple[int, Head | None, keys.Protection] | None = None
+
+    def read(self, paths: AppPaths, protection: keys.Protection, number: int) -> Head | None:
+        """The head kept outside, at commit counter `number` (read inside the write lock);
+        AnchorError as from `read`."""
+        known = self._known
+        if known is not None and known[0] == number and known[2] is protection:
+            return known[1]
+        self._known = None
+        head = read(paths, protection)
+        self._known = (number, head, protection)
+        return head
+
+    def committed(self, number: int | None, head: Head | None,
+                  protection: keys.Protection) -> None:
+        """After this session's commit at counter `number`: `head` is what is kept outside
+        now (the one just written, or the one read when it could not move)."""
+        self._known = None if number is None else (number, head, protection)
+
+    def forget(self) -> None:
+        self._known = None
 
 
 def anchor_if_missing(paths: AppPaths, protection: keys.Protection, engine: Any) -> None:
