@@ -21,6 +21,7 @@ access = lazy("ccm_timer.services.people.access")
 bundles = lazy("ccm_timer.services.delivery.bundle_import")
 hub = lazy("ccm_timer.services.delivery.hub")
 hub_schema = lazy("ccm_timer.services.delivery.hub_schema")
+bundle_conflicts = lazy("ccm_timer.services.delivery.bundle_conflicts")
 outbox_status = lazy("ccm_timer.services.delivery.outbox_status")
 targets = lazy("ccm_timer.services.delivery.targets")
 
@@ -80,6 +81,19 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                         help="check every workstation's audit chain on the hub")
     p.add_argument("target", nargs="?", help="the hub target (default: the only one)")
     p.set_defaults(handler=hub_verify)
+    p = hsub.add_parser(
+        "conflicts", parents=[common],
+        help="what pushes and bundles would have changed of another workstation's records "
+        "on the hub", description="List the conflicts the clinic hub recorded: a patient "
+        "arriving from a second workstation under another name or birth date, an entry "
+        "amended on two workstations, a bundle's change to what the hub holds. The hub kept "
+        "its own rows in each case; someone decides what to do. For the billing office or "
+        "an administrator.")
+    p.add_argument("target", nargs="?", help="the hub target (default: the only one)")
+    p.add_argument("--all", action="store_true", help="resolved ones too")
+    p.add_argument("--as", dest="as_name", metavar="NAME", help="who reads them (billing "
+                   "office or administrator); their password is asked for")
+    p.set_defaults(handler=hub_conflicts)
 
 
 def _hub_targets(ctx: AppContext, name: str | None) -> list:
@@ -266,3 +280,34 @@ def hub_status(ctx: AppContext, args) -> None:
     table(["WORKSTATION", "LAST PUSH", "LAG", "PUSHES", "ENTRIES"],
           [(p.workstation, local(p.last_push_at, zone), _lag(p.lag_seconds(now)), p.pushes,
             p.entries) for p in found])
+
+
+def hub_conflicts(ctx: AppContext, args) -> None:
+    from ccm_timer.cli import audit
+    from ccm_timer.core.access import Duty
+    from ccm_timer.services.security import credentials
+
+    if args.as_name:
+        who = credentials.verify(ctx, args.as_name,
+                                 secret.read_secret(f"Password for {args.as_name}: "))
+    else:
+        who = access.timing_here(ctx)
+    if not who.duties & {Duty.BILLING, Duty.ADMIN}:
+        raise access.Refused(f"{who.name} may not read the clinic hub's conflicts: the "
+                             "billing office or an administrator does (name them with --as).")
+    target = _hub_targets(ctx, args.target)[0]
+    found = _read_hub(target, lambda engine: bundle_conflicts.on_hub(
+        engine, include_resolved=args.all))
+    # Recorded before anything is shown: conflicts name patients.
+    audit.read(ctx, "REPORT", name=who.name, detail="conflicts on the clinic hub")
+    zone = ctx.zone
+    if args.json:
+        emit_json([{**c.to_dict(), "recorded_at": c.recorded_at.astimezone(zone).isoformat()}
+                   for c in found])
+        return
+    if not found:
+        print(f"No conflicts on {target.name}: every workstation's records went in as sent.")
+        return
+    table(["RECORDED", "FROM", "VIA", "KIND", "WHAT"],
+          [(local(c.recorded_at, zone), c.sender, c.source, c.kind, c.summary)
+           for c in found])

@@ -1,5 +1,9 @@
 """The conflicts bundle imports recorded (store/merge_guard.py): listed for a person, and
-marked resolved once someone has looked (the local rows are never changed by either)."""
+marked resolved once someone has looked (the local rows are never changed by either).
+
+The clinic hub keeps its own in the same table: what bundles imported into it and
+workstations' pushes (store/merge.py: bundle "push:<workstation>") would have changed of
+another workstation's rows there; `on_hub` lists them (`ccm-timer hub conflicts`)."""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import col, select
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 
 from ccm_timer.core.parse import check_note
 from ccm_timer.errors import NotFound, UserError, sentence
@@ -28,12 +33,21 @@ class ConflictView:
     summary: str
     resolved_at: datetime | None
 
+    @property
+    def source(self) -> str:
+        """How it came, for people: "a push" or "bundle NAME"."""
+        return "a push" if self.bundle.startswith(PUSH) else f"bundle {self.bundle}"
+
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "recorded_at": self.recorded_at.isoformat(),
                 "bundle": self.bundle, "from": self.sender, "sender": self.sender,
+                "source": self.source,
                 "kind": self.kind, "entity": self.entity, "entity_id": self.entity_id,
                 "summary": self.summary,
                 "resolved_at": self.resolved_at.isoformat() if self.resolved_at else None}
+
+
+PUSH = "push:"  # the bundle name of what a workstation's push raised on the hub
 
 
 def _view(row: BundleConflict) -> ConflictView:
@@ -41,13 +55,23 @@ def _view(row: BundleConflict) -> ConflictView:
                         row.entity, row.entity_id, row.summary, row.resolved_at)
 
 
+def _listed(session: Session, include_resolved: bool) -> list[ConflictView]:
+    query = select(BundleConflict).order_by(col(BundleConflict.recorded_at),
+                                            col(BundleConflict.id))
+    if not include_resolved:
+        query = query.where(col(BundleConflict.resolved_at).is_(None))
+    return [_view(r) for r in session.exec(query)]
+
+
 def list_conflicts(ctx: AppContext, *, include_resolved: bool = False) -> list[ConflictView]:
     with ctx.read() as session:
-        query = select(BundleConflict).order_by(col(BundleConflict.recorded_at),
-                                                col(BundleConflict.id))
-        if not include_resolved:
-            query = query.where(col(BundleConflict.resolved_at).is_(None))
-        return [_view(r) for r in session.exec(query)]
+        return _listed(session, include_resolved)
+
+
+def on_hub(engine: Engine, *, include_resolved: bool = False) -> list[ConflictView]:
+    """The conflicts recorded on the clinic hub (`engine`: hub.open_engine), oldest first."""
+    with Session(engine) as session:
+        return _listed(session, include_resolved)
 
 
 def resolve(ctx: AppContext, ref: str, reason: str, *, actor: str = "admin") -> ConflictView:
