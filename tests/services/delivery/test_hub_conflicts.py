@@ -119,3 +119,50 @@ def test_a_second_workstation_amending_an_entry_is_a_conflict_and_the_hub_keeps_
         assert "made on ws-north" in c.summary and "longer call" in c.summary
     finally:
         engine.dispose()
+
+
+def _deadlock(engine) -> tuple[list[str], list[Exception]]:
+    """Two merges taking two rows in opposite orders: PostgreSQL gives one up (40P01)."""
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO workstation_push VALUES ('a', :t, :t, 0, 0), "
+                          "('b', :t, :t, 0, 0)"), {"t": "2026-11-03T13:00:00.000000Z"})
+    meet, tries, errors = threading.Barrier(2), [], []
+
+    def merge(first: str, second: str) -> None:
+        def work(conn) -> None:
+            tries.append(first)
+            conn.execute(text("UPDATE workstation_push SET pushes = pushes + 1 "
+                              "WHERE workstation = :w"), {"w": first})
+            if tries.count(first) == 1:  # only the first time: the retry goes through
+                meet.wait(timeout=30)
+            conn.execute(text("UPDATE workstation_push SET pushes = pushes + 1 "
+                              "WHERE workstation = :w"), {"w": second})
+        try:
+            hub.in_transaction(engine, work)
+        except hub.HubError as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=merge, args=pair) for pair in (("a", "b"), ("b", "a"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return tries, errors
+
+
+def test_a_merge_given_up_for_a_deadlock_is_done_again_then_a_plain_error(hub_url,
+                                                                          monkeypatch):
+    engine = hub.open_engine(hub_url, HUB_PASSWORD)
+    try:
+        tries, errors = _deadlock(engine)
+        assert errors == [] and len(tries) == 3  # one of the two was done again
+        assert _rows(engine, "SELECT sum(pushes) FROM workstation_push") == [(4,)]
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM workstation_push"))
+        monkeypatch.setattr(hub, "RETRIES", 1)
+        tries, errors = _deadlock(engine)
+        assert len(tries) == 2 and [str(e) for e in errors] == [
+            "The clinic hub was busy with other workstations' pushes; the push is tried "
+            "again later."]
+    finally:
+        engine.dispose()
