@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ccm_timer.core import backoff
+from ccm_timer.errors import UserError
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.delivery import hub, outbox, outbox_status, targets
 from ccm_timer.services.delivery.outbox import Parcel
-from ccm_timer.store.models import OutboxState
+from ccm_timer.store.models import HubPush, OutboxState
 from ccm_timer.sync.outcome import AttemptKind, Outcome
 
 IDLE_POLL_SECONDS = 30.0  # look for items queued by another process this often
@@ -67,6 +68,7 @@ class PassReport:
     attempts: list[Attempt] = field(default_factory=list)
     hub_errors: list[str] = field(default_factory=list)
     hub_pushes: list[str] = field(default_factory=list)
+    hub_pulls: list[str] = field(default_factory=list)
 
     @property
     def delivered(self) -> int:
@@ -104,6 +106,7 @@ class Worker:
         self.owner = outbox.lease_owner(ctx)
         self._held: dict[str, datetime] = {}  # target -> not before
         self._failures: dict[str, int] = {}  # target -> consecutive target-level failures
+        self._pull_held: dict[str, datetime] = {}  # hub target -> no pull before, after a failure
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._force = False
@@ -159,6 +162,32 @@ class Worker:
             changed = sum(pushed.changed.values())
             report.hub_pushes.append(f"Pushed to the clinic hub {target.name}: "
                                      f"{changed} new or changed rows.")
+        self._pull_hub(target, pushed is not None or force, report)
+
+    def _pull_hub(self, target: targets.Target, pushed: bool, report: PassReport) -> None:
+        """After each push, and every PULL_EVERY when no push was due (nothing changed
+        here, but other workstations go on timing)."""
+        from ccm_timer.services.delivery import hub_pull, hub_scope
+
+        now = self.ctx.now()
+        with self.ctx.read() as session:
+            state = session.get(HubPush, target.name)
+        if state is not None and state.next_attempt_at is not None \
+                and state.next_attempt_at > now:
+            return  # the push is backing off: the hub is down or refusing
+        last = hub_scope.last_pull(self.ctx, target.name)
+        if not pushed and last is not None and now - last < hub_scope.PULL_EVERY:
+            return
+        if not pushed and self._pull_held.get(target.name, now) > now:
+            return
+        try:
+            pulled = hub_pull.pull(self.ctx, target)
+        except UserError as exc:  # the hub unreachable or refusing: nothing taken
+            self._pull_held[target.name] = now + hub_scope.PULL_EVERY
+            report.hub_errors.append(f"{exc} ({target.name})")
+            return
+        self._pull_held.pop(target.name, None)
+        report.hub_pulls.append(pulled.sentence(self.ctx))
 
     def _deliverer(self, target: targets.Target):
         folder = target.kind is targets.TargetKind.FOLDER
