@@ -52,6 +52,9 @@ class AppContext:
     # The settings file as last read or written (mtime_ns, size): another program's change
     # (`ccm-timer clinician add` naming the default clinician) is read again, not missed.
     settings_stamp: tuple[int, int] | None = None
+    # The full check runs apart (ui/integrity_watch.py, on its own connection): the tray's
+    # heartbeat leaves it to that (integrity.scheduled_check).
+    checks_apart: bool = False
     # The audit chain's head kept outside, as this session last read or wrote it.
     chain_memo: chain_anchor.Memo = field(default_factory=chain_anchor.Memo, repr=False)
     # A zone changed inside a write (a settings change with its audit event) rebuilds the
@@ -171,6 +174,7 @@ class AppContext:
 def open_app(
     data_dir: str | None = None, clock: Clock | None = None, key: bytes | None = None,
     passphrase: str | None = None, always_check: bool = False, build_rollup: bool = True,
+    check_later: bool = False,
 ) -> AppContext:
     """Open (creating on first use) the data folder and database, migrated and seeded.
 
@@ -178,6 +182,10 @@ def open_app(
     made on first use; `key` bypasses that, `passphrase` stands in for CCM_TIMER_PASSPHRASE.
     A used folder whose database is missing or empty is refused (first_use.py). A database
     that fails its quick integrity check is opened read-only, as it is.
+    `check_later` (the tray): when the files are exactly as a checked session closed them
+    and only the check's age asks for one, open without it and leave `checked_at` None for
+    integrity.check_apart after the tray is up; files changed since (a crash, another
+    program) are checked here first, as on the command line.
     `build_rollup` False leaves a missing month rollup to build_month_rollup() later
     (bench/rollup_build.py times the build alone); everything else builds it here, the
     tray too: once after an upgrade, about 7 s of one core at 1,000,000 entries.
@@ -209,11 +217,14 @@ def open_app(
         engine.dispose()
         raise keys.unreadable(protection) from None  # page 1 fails: another key
     clock = clock or SystemClock()
-    # quick_check reads every page: at each tray start, and on the command line whenever
-    # the files are not exactly as a checked session closed them or the last check is a
-    # day old (a 1M-entry database takes seconds, which `status` must not pay each time).
+    # quick_check reads every page: whenever the files are not exactly as a checked session
+    # closed them or the last check is a day old (a 1M-entry database takes seconds, which
+    # `status` must not pay each time, nor the tray before its icon: `check_later`).
     checked_at = None if always_check else integrity.trusted_check(paths.database, clock.now())
-    problems = integrity.quick_check(engine) if existed and checked_at is None else []
+    later = check_later and checked_at is None and integrity.unchanged_since_clean_close(
+        paths.database) and _at_head(engine)  # an upgrade writes: checked first
+    problems = integrity.quick_check(engine) if existed and checked_at is None and not later \
+        else []
     read_only = None
     if not problems or integrity.unchanged_since_clean_close(paths.database):
         # A crash in this session re-checks; a damaged file is otherwise left as it is.
@@ -223,7 +234,7 @@ def open_app(
         read_only = integrity.read_only_reason(paths.backups, problems)
         engine, pragmas = _open_read_only(paths, protection, read_only, problems)
     else:
-        checked_at = checked_at or clock.now()
+        checked_at = checked_at or (None if later else clock.now())
         if migrate.upgrade(engine, paths.backups) is not None:  # an existing database
             chain_anchor.anchor_if_missing(paths, protection, engine)
     ctx = AppContext(paths, engine, loaded, clock, pragmas, protection, read_only, checked_at,
@@ -232,6 +243,13 @@ def open_app(
         lost_commits.check(ctx, acknowledged)  # before this session's own writes
         _set_up(ctx, existed, build_rollup or not existed)
     return ctx
+
+
+def _at_head(engine: Engine) -> bool:
+    try:
+        return migrate.current_revision(engine) == migrate.SCHEMA_HEAD
+    except (DBAPIError, DatabaseError):
+        return False
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:

@@ -129,7 +129,8 @@ def open_unlocked(
     phrase: str | None = None
     while True:
         try:
-            return open_app(data_dir, passphrase=phrase, always_check=True)  # tray start
+            # The command line's trust; a due check runs after the icon (ui/integrity_watch.py).
+            return open_app(data_dir, passphrase=phrase, check_later=True)
         except keys.KeyUnavailable as exc:
             if not exc.needs_passphrase:
                 raise

@@ -8,7 +8,7 @@ R1.7): the app never repairs, deletes or recreates it on its own; a person resto
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
@@ -26,6 +26,7 @@ from ccm_timer.services.security.clean_close import (  # noqa: F401
     trusted_check,
     unchanged_since_clean_close,
 )
+from ccm_timer.store.engine import make_engine
 
 if TYPE_CHECKING:
     from ccm_timer.services.security.audit import ChainReport
@@ -69,24 +70,46 @@ def _cause(exc: Exception) -> str:
     return str(orig).splitlines()[0][:200]
 
 
-def record_check(ctx: AppContext, problems: list[str]) -> list[str]:
-    """After a full check (`doctor`, the schedule): a pass vouches for the files from now
-    on, a failure switches the session to read-only. Returns `problems`."""
+def record_check(ctx: AppContext, problems: list[str], started: datetime | None = None
+                 ) -> list[str]:
+    """After a full check (`doctor`, the schedule): a pass vouches for the files from when
+    it `started` (default now), a failure switches the session to read-only. Returns
+    `problems`."""
     if problems:
         ctx.damaged(problems[0])
     else:
-        ctx.checked_at = ctx.now()
+        ctx.checked_at = started or ctx.now()
     return problems
+
+
+def check_due(ctx: AppContext) -> bool:
+    """Whether a full check is due: none vouches for this session's files (the tray opened
+    without one, open_app's `check_later`), or the last is CHECK_EVERY old."""
+    last = ctx.checked_at
+    return ctx.read_only is None and (
+        last is None or not timedelta(0) <= ctx.now() - last < CHECK_EVERY)
 
 
 def scheduled_check(ctx: AppContext) -> list[str]:
     """The tray's check for a session longer than CHECK_EVERY: a full quick_check when
-    the last one is that old (cheap to call often; it runs about once a day)."""
-    last = ctx.checked_at
-    if ctx.read_only is not None or (
-            last is not None and timedelta(0) <= ctx.now() - last < CHECK_EVERY):
+    the last one is that old (cheap to call often; it runs about once a day). Left to the
+    check apart when one watches this session (`ctx.checks_apart`)."""
+    if ctx.checks_apart or not check_due(ctx):
         return []
     return record_check(ctx, quick_check(ctx.engine))
+
+
+def check_apart(ctx: AppContext) -> list[str]:
+    """The full check on a connection of its own, opened read-only, for a worker thread:
+    the session's writes go on meanwhile and this one writes nothing. It checks the
+    database as it stands when it begins (its read snapshot). Touches nothing of `ctx` but
+    where the database is and its key; the caller hands the result to record_check on the
+    thread that owns `ctx`."""
+    engine = make_engine(ctx.paths.database, ctx.protection.key, read_only="a check")
+    try:
+        return quick_check(engine)
+    finally:
+        engine.dispose()
 
 
 def read_only_reason(backups: Any, problems: list[str]) -> str:
