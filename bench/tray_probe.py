@@ -2,6 +2,7 @@
 (tracemalloc), and /proc's memory figures, with a timer running after --settle seconds.
 
     python -m bench.tray_probe [--settle 65] [--no-tracemalloc] [--top 25] [--profile 60]
+                               [--trim] [--dialog-open]
 
 Under its own Xvfb + trayer (bench/xdesktop.py) and key store (bench/session.py), it sets
 a clinic up, starts the tray in a child process that runs `ccm_timer.ui.launch.launch`
@@ -23,6 +24,7 @@ from collections import Counter
 from pathlib import Path
 
 from bench.session import keyring_session
+from bench.tray import sign_in
 from bench.tray_alone import _cli, _icon, use_secret_service
 from bench.xdesktop import ARTIFACTS, XDesktop, stop_process, wait_for
 
@@ -179,6 +181,8 @@ def main() -> None:
     parser.add_argument("--no-tracemalloc", action="store_true")
     parser.add_argument("--profile", type=float, default=0, metavar="SECONDS",
                         help="cProfile the main thread over the last SECONDS before the dump")
+    parser.add_argument("--dialog-open", action="store_true",
+                        help="leave the start's sign-in dialog waiting (bench/tray.py's)")
     parser.add_argument("--trim", action="store_true",
                         help="after the dump, malloc_trim(0) and the memory figures again")
     parser.add_argument("--inside", type=Path, help=argparse.SUPPRESS)  # the child's out file
@@ -203,6 +207,8 @@ def main() -> None:
                 argv.append("--no-tracemalloc")
             child = subprocess.Popen(argv, env=d.env(CCM_TIMER_HOME=str(home)))
             wait_for(lambda: _icon(d), 60, "the tray icon")
+            if not args.dialog_open:
+                sign_in(d, "the tray")
             time.sleep(2)
             _cli(home, "start", "--patient", "T1001", "--category", "phone-call")
             child.wait(args.settle + 60)
