@@ -97,6 +97,7 @@ class _Merge:
         self.keep_audit = keep_audit
         self.guard = guard
         self.pusher = pusher  # a push's workstation: only its conflicts are noted on it
+        self.amended: set[str] = set()  # entries (origin ids) the pusher's own events wrote
         self.changed: dict[str, int] = {}
         self.patient_map: dict[uuid.UUID, uuid.UUID] = {}
         self.category_map: dict[uuid.UUID, uuid.UUID] = {}
@@ -261,9 +262,10 @@ class _Merge:
         """A push's new versions the receiver keeps out, each a conflict: a second successor
         of a version that already has one here ("diverged"), or an amendment of an entry
         whose lineage another workstation made ("superseded": two workstations amending one
-        entry; a version relayed by a bundle before its own workstation pushed it is taken
-        for one too, until that workstation pushes it). Their later versions are kept out
-        with them. Returns (refused, the versions they would have superseded, kept as here)."""
+        entry). A version keeps its lineage's workstation, so the pusher's amendment is told
+        from a version it only relays (imported from a bundle, no event of its own) by an
+        entry event of the pusher's chain in the push (`amended`). Their later versions are
+        kept out with them. Returns (refused, the versions they would have superseded)."""
         if self.pusher is None:
             return set(), set()
         te = table("time_entry")
@@ -281,7 +283,7 @@ class _Merge:
             elif after.get(prev) not in (None, row["id"]):
                 note("diverged", "time_entry", prev, f"entry version {prev} already has "
                      f"another successor on the hub; {sender}'s {row['id']} was not added", row)
-            elif row["workstation"] != sender:
+            elif row["workstation"] != sender and str(row["origin_id"]) in self.amended:
                 note("superseded", "time_entry", prev, f"{sender} amends entry version {prev}, "
                      f"made on {row['workstation']} (v{row['version']}, "
                      f"{row['change_reason'] or 'no reason given'}"
@@ -314,6 +316,9 @@ def merge(conn: Connection, rows: Rows, *, keep_audit: bool,
     merge_guard.py. With a `pusher` (a push into the hub), its conflicts are recorded too.
     """
     m = _Merge(conn, keep_audit, guard, pusher)
+    if pusher is not None:
+        m.amended = {r["entity_id"] for r in rows.get("audit_event", [])
+                     if r["workstation"] == pusher.sender and r["entity"] == "time_entry"}
     if guard is not None:
         guard.start(conn)
     # Duties (billing office, administrator) are granted on each workstation, as its

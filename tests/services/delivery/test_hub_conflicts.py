@@ -91,25 +91,37 @@ def test_a_patient_arriving_under_another_name_is_a_conflict_and_the_hub_keeps_i
         engine.dispose()
 
 
-def test_a_second_workstation_amending_an_entry_is_a_conflict_and_the_hub_keeps_its_version(
-        two, hub_url):
-    ws1, _ = two
+def _amended_elsewhere(ws1, hub_url, *, with_event: bool):
+    """ws-north's entry pushed, then a version 2 of it in a push from ws-south: its own
+    amendment (an entry event of ws-south's chain), or a version it only relays."""
     add_minutes(ws1, NOV3, 12)
     hub.push(ws1, hub_url, HUB_PASSWORD)
     with ws1.read() as session:  # ws-north's entry as ws-south would hold it from a bundle
         rows = records.collect_all(session.connection(), documents=False)
     [v1], [span] = rows["time_entry"], rows["interval"]
+    at = NOV3 + timedelta(hours=5)
     v2 = {**v1, "id": uuid.uuid4(), "version": 2, "supersedes_id": v1["id"],
-          "change_reason": "longer call", "created_at": NOV3 + timedelta(hours=5)}
+          "change_reason": "longer call", "created_at": at, "span_seconds": 42 * 60,
+          "span_end": v1["span_end"] + timedelta(minutes=30)}  # as its triggers kept them
+    event = {**rows["audit_event"][-1], "id": uuid.uuid4(), "seq": 1, "at_utc": at,
+             "workstation": "ws-south", "action": "entry.edit", "entity": "time_entry",
+             "entity_id": str(v1["origin_id"]), "prev_hash": "0" * 64, "hash": "1" * 64}
     amended = {**{k: rows[k] for k in ("clinician", "category", "patient")},
-               "time_entry": [{**v1, "superseded_at": v2["created_at"]}, v2],
+               "time_entry": [{**v1, "superseded_at": at}, v2],
                "interval": [span, {**span, "id": uuid.uuid4(), "entry_id": v2["id"],
-                                   "end_utc": span["end_utc"] + timedelta(minutes=30)}]}
+                                   "end_utc": span["end_utc"] + timedelta(minutes=30)}],
+               "audit_event": [event] if with_event else []}
     engine = hub.open_engine(hub_url, HUB_PASSWORD)
+    with engine.begin() as conn:
+        records.merge(conn, amended, keep_audit=True,
+                      pusher=Guard("ws-south", "push:ws-south", at))
+    return engine, v1
+
+
+def test_a_second_workstation_amending_an_entry_is_a_conflict_and_the_hub_keeps_its_version(
+        two, hub_url):
+    engine, v1 = _amended_elsewhere(two[0], hub_url, with_event=True)
     try:
-        with engine.begin() as conn:
-            records.merge(conn, amended, keep_audit=True,
-                          pusher=Guard("ws-south", "push:ws-south", v2["created_at"]))
         assert _rows(engine, "SELECT version, superseded_at IS NULL FROM time_entry") == [
             (1, True)]
         assert hub.month_seconds(engine, "2026-11", ZONE)["T1001"] == {
@@ -117,6 +129,18 @@ def test_a_second_workstation_amending_an_entry_is_a_conflict_and_the_hub_keeps_
         [c] = bundle_conflicts.on_hub(engine)
         assert (c.kind, c.sender, c.entity_id) == ("superseded", "ws-south", str(v1["id"]))
         assert "made on ws-north" in c.summary and "longer call" in c.summary
+    finally:
+        engine.dispose()
+
+
+def test_a_version_another_workstation_only_relays_goes_in(two, hub_url):
+    engine, _ = _amended_elsewhere(two[0], hub_url, with_event=False)
+    try:
+        assert sorted(_rows(engine, "SELECT version, superseded_at IS NULL FROM time_entry")
+                      ) == [(1, False), (2, True)]
+        assert hub.month_seconds(engine, "2026-11", ZONE)["T1001"] == {
+            ("clinical_staff", "CCM"): 42 * 60}
+        assert bundle_conflicts.on_hub(engine) == []
     finally:
         engine.dispose()
 
