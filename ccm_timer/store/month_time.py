@@ -109,12 +109,23 @@ def _month_time(conn: Connection, month: YearMonth, zone: ZoneInfo, now: datetim
     raw: dict[tuple[Any, ...], int] = {}
     live: Live | None = None
     if rolled:
-        live = _live(conn, params, entries_over)
+        # Grouped by patient, the rows carry each group's longest entry, so the patients
+        # with an entry over `entries_over` are found in the same read and counted live.
+        at = by.index("patient") if "patient" in by else -1
+        folded = entries_over is not None and at >= 0
+        live = _live(conn, params, None if folded else entries_over)
+        rows = conn.execute(_rolled(by, patient_id is not None, live),
+                            _bind(params, live)).all()
+        if folded:
+            long_ = {row[at] for row in rows if row[-1] is not None and row[-1] > entries_over}
+            if long_:
+                rows = [row for row in rows if row[at] not in long_]
+                live = _as_live({*live.ids, *long_} | ({None} if live.program_level else set()))
         params = _bind(params, live)
-        for row in conn.execute(_rolled(by, patient_id is not None, live), params):
-            if row[-1] is not None:
+        for row in rows:
+            if row[-2] is not None:
                 group = tuple(row[:width])
-                raw[group] = raw.get(group, 0) + int(row[-1])
+                raw[group] = raw.get(group, 0) + int(row[-2])
     inside, edge = _statements(by, conn.dialect.name, patient_id is not None,
                                entries_over is not None, closed_only=now is None, live=live)
     over_raw: dict[tuple[Any, ...], list[tuple[uuid.UUID, int]]] = defaultdict(list)
@@ -221,6 +232,10 @@ def _live(conn: Connection, params: dict[str, Any], entries_over: int | None) ->
         found |= {r[0] for r in conn.execute(text(
             "SELECT DISTINCT patient_id FROM month_rollup WHERE month = :month "
             "AND longest > :over"), params)}
+    return _as_live(found)
+
+
+def _as_live(found: set[Any]) -> Live:
     return Live(tuple(sorted(p for p in found if p is not None)), None in found)
 
 
@@ -234,7 +249,8 @@ def _with_live(sql: str) -> TextClause:
 
 
 def _rolled(by: Sequence[Group], one_patient: bool, live: Live) -> TextClause:
-    """The rollup's seconds per group, leaving out the patients counted live."""
+    """The rollup's seconds and longest entry per group, leaving out the patients counted
+    live."""
     cols = [_COLUMNS[g].replace("e.", "r.") for g in by]
     columns = "".join(f"{c}, " for c in cols)
     join = " JOIN clinician c ON c.id = r.clinician_id" if "role" in by else ""
@@ -242,8 +258,8 @@ def _rolled(by: Sequence[Group], one_patient: bool, live: Live) -> TextClause:
     if one_patient:
         where += " AND r.patient_id = :patient"
     group_by = f" GROUP BY {', '.join(cols)}" if by else ""
-    query = _with_live(f"SELECT {columns}SUM(r.seconds) FROM month_rollup r{join} "
-                       f"WHERE {where}{group_by}")
+    query = _with_live(f"SELECT {columns}SUM(r.seconds), MAX(r.longest) FROM month_rollup "
+                       f"r{join} WHERE {where}{group_by}")
     return query.bindparams(bindparam("patient", type_=Uuid())) if one_patient else query
 
 
