@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from ccm_timer.services.context import open_app
 from ccm_timer.services.security import audit
 from ccm_timer.services.timing import entries, entry_import, entry_import_batches, timers
+from ccm_timer.store import month_rollup
 from ccm_timer.store.models import AuditEvent
 from tests.fixtures.clinic import NURSE
 from tests.fixtures.keyring import KEYRING_ENV
@@ -70,6 +71,10 @@ def test_an_import_killed_part_way_is_taken_back_at_the_next_start(clinic, home,
                 "entry.import")]
         assert actions[0] == "entry.import.begin" and actions[-1] == "entry.import.rollback"
         assert entry_import_batches.take_back_interrupted(again) == []
+        with again.read() as session:  # set aside by the 20,000-row import, built at open
+            conn = session.connection()
+            assert month_rollup.zone_of(conn) == "America/New_York"
+            assert month_rollup.differences(conn, again.zone) == 0
         # And the same file afterwards imports whole (the voided entries do not overlap).
         assert entry_import.import_file(again, _file(tmp_path, 50)).imported == 50
     finally:

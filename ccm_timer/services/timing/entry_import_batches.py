@@ -35,6 +35,7 @@ from ccm_timer.services.context import AppContext
 from ccm_timer.services.import_states import ENTRY_BATCH, ENTRY_BEGIN, ENTRY_DONE, ENTRY_ROLLBACK
 from ccm_timer.services.people import roster_batches
 from ccm_timer.services.security import audit
+from ccm_timer.services.timing import entry_import_rollup
 from ccm_timer.store import hashes
 from ccm_timer.store.instants import from_db_text, to_db_text
 from ccm_timer.store.models import EntrySource, EntryState, Interval, RosterImport, TimeEntry
@@ -102,6 +103,10 @@ class _Watch:
         self.mark = _max_rowid(session)
 
 
+# The span columns are the span trigger's (migration 0005), set as each interval goes in.
+# Writing the intervals first (deferred foreign keys) to spare that update is no gain: while
+# a deferred violation is open, each entry inserted scans time_entry for rows superseding it
+# (supersedes_id has no index), a whole table per row.
 _ENTRY_SQL = ("INSERT INTO time_entry (id, origin_id, version, clinician_id, patient_id, "
               "category_id, program, note, source, state, workstation, tz_name, voided, "
               "created_at, created_by) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)")
@@ -141,14 +146,14 @@ def _prepare(ctx: AppContext, rows: Sequence[Row], now: datetime, by: uuid.UUID 
         patient = row.patient_id.hex if row.patient_id else None
         program = row.program.name if row.program else None
         start, end = to_db_text(row.start), to_db_text(row.end)
+        seconds = (row.end - row.start) // _SECOND
         entries.append((entry_id, entry_id, row.clinician_id.hex, patient, row.category_id.hex,
                         program, row.note, source, state, station, zone, created, creator))
         span = (span_id, entry_id, start, end)
         spans.append(span)
         stored = (entry_id, entry_id, 1, None, None, row.clinician_id.hex, patient,
                   row.category_id.hex, program, row.note, source, state, station, zone, 0,
-                  None, None, created, creator, None, start, end,
-                  (row.end - row.start) // _SECOND)
+                  None, None, created, creator, None, start, end, seconds)
         evidence[entry_id] = hashes.rows_digest([stored], [span])
     return _Batch(rows, entries, spans, evidence)
 
@@ -163,12 +168,15 @@ def _begin(ctx: AppContext, rows: int, actor: str) -> uuid.UUID:
 
 
 def _write_batch(ctx: AppContext, batch: _Batch, watch: _Watch, import_id: uuid.UUID,
-                 actor: str) -> float:
-    """One batch in its own IMMEDIATE transaction; the seconds the lock was held."""
+                 actor: str, aside: bool) -> float:
+    """One batch in its own IMMEDIATE transaction (`aside`: the month rollup is set aside,
+    entry_import_rollup.py); the seconds the lock was held."""
     with ctx.write() as session:
         conn = session.connection()  # BEGIN IMMEDIATE: the lock is held from here
         started = time.monotonic()
         watch.look(session, ctx.now())
+        if aside:
+            entry_import_rollup.keep_aside(conn)
         conn.exec_driver_sql(_ENTRY_SQL, batch.entries)
         conn.exec_driver_sql(_SPAN_SQL, batch.spans)
         watch.mark = _max_rowid(session)
@@ -186,13 +194,24 @@ def write(ctx: AppContext, rows: Sequence[Row], mark: int, *, actor: str,
     """Write `rows` (every one checked; `mark`: the highest entry rowid when they were) in
     batches, as `actor`. The next batch is prepared in the pause after each write (the pause
     only sleeps what preparing it left). Any failure, a kill's KeyboardInterrupt included,
-    voids what was written."""
+    voids what was written. A large import sets the month rollup aside and builds it again
+    at its end (entry_import_rollup.py)."""
+    # An idle connection held meanwhile: each batch's session closing is then not the
+    # database's last connection, which copies the whole -wal file back at every close.
+    with ctx.engine.connect():
+        return _write(ctx, rows, mark, actor, actor_id, on_batch, batch_rows)
+
+
+def _write(ctx: AppContext, rows: Sequence[Row], mark: int, actor: str,
+           actor_id: uuid.UUID | None, on_batch: Callable[[int, int], None] | None,
+           batch_rows: int | None) -> ImportResult:
+    aside = entry_import_rollup.set_aside(ctx, len(rows))
     import_id = _begin(ctx, len(rows), actor)
     watch, seconds, size, done = _Watch(rows, mark), [], batch_rows or FIRST_BATCH, 0
     try:
         batch = _prepare(ctx, rows[:size], ctx.now(), actor_id)
         while True:
-            seconds.append(_write_batch(ctx, batch, watch, import_id, actor))
+            seconds.append(_write_batch(ctx, batch, watch, import_id, actor, aside))
             paused = time.monotonic()
             done += len(batch.rows)
             if batch_rows is None:  # aim each batch at the budget from the last one's time
@@ -210,6 +229,9 @@ def write(ctx: AppContext, rows: Sequence[Row], mark: int, *, actor: str,
     except BaseException as exc:
         take_back(ctx, import_id, str(exc) if isinstance(exc, Clash) else type(exc).__name__)
         raise
+    finally:
+        if aside:
+            entry_import_rollup.restore(ctx)
     return ImportResult(len(rows), str(import_id), tuple(seconds))
 
 
