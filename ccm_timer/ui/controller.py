@@ -18,7 +18,6 @@ from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
 from ccm_timer.core.clock_watch import ClockWatch, Gap
 from ccm_timer.core.reminder import Reminder
 from ccm_timer.errors import UserError
-from ccm_timer.platform import autostart
 from ccm_timer.services import change_watch, settings_changes
 from ccm_timer.services.change_watch import DataVersion
 from ccm_timer.services.context import AppContext
@@ -322,6 +321,10 @@ class TimerController(QObject):
             values["worklist_reminder"] = bool(worklist_reminder)
         settings_changes.check(self.ctx, self.signer, values)
         if start_at_login != self.ctx.settings.start_at_login or start_at_login:
+            # Loaded here, not at start: the login item's code (plistlib, xml, 12 modules)
+            # serves only a settings save.
+            from ccm_timer.platform import autostart
+
             if start_at_login:
                 autostart.enable(data_dir)
             else:
