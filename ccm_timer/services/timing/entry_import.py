@@ -28,12 +28,13 @@ from typing import Any
 from sqlalchemy import text
 
 from ccm_timer.core import entry_limits
-from ccm_timer.core.parse import check_note, parse_instant
+from ccm_timer.core.parse import check_note
 from ccm_timer.errors import UserError, sentence
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.people import clinicians, roster_batches
 from ccm_timer.services.timing import entry_checks
 from ccm_timer.services.timing.entry_import_batches import Clash, ImportResult, write
+from ccm_timer.services.timing.import_instants import Instants
 from ccm_timer.store.instants import from_db_text, to_db_text
 from ccm_timer.store.models import Program, Role
 
@@ -172,14 +173,14 @@ class _Names:
         return cid, self.patient(mrn), Program[program]
 
 
-def _row(ctx: AppContext, names: _Names, line: int, cells: list[str], now: datetime,
+def _row(instant: Instants, names: _Names, line: int, cells: list[str], now: datetime,
          long_ok: bool) -> Row:
     mrn, slug, clinician, start_text, end_text = (c.strip() for c in cells[:5])
     if any(len(c) > MAX_FIELD for c in cells):
         raise ValueError(f"a cell is longer than {MAX_FIELD:,} characters")
     category_id, patient_id, program = names.subject(slug, mrn)
     who = names.clinician(clinician)
-    start, end = parse_instant(start_text, ctx.zone), parse_instant(end_text, ctx.zone)
+    start, end = instant(start_text), instant(end_text)
     if end <= start:
         raise ValueError("the end is not after the start")
     if end > now:
@@ -254,12 +255,12 @@ class Checked:
 def check(ctx: AppContext, path: Path, *, long_ok: bool = False) -> Checked:
     """Every row of the file, checked against the database; ImportRefused with every bad row
     when any is wrong. Writes nothing."""
-    names, now = _Names(ctx), ctx.now()
+    names, now, instant = _Names(ctx), ctx.now(), Instants(ctx.zone)
     rows: list[Row] = []
     problems: list[tuple[int, str]] = []
     for line, cells in _records(path):
         try:
-            rows.append(_row(ctx, names, line, cells, now, long_ok))
+            rows.append(_row(instant, names, line, cells, now, long_ok))
         except ValueError as exc:
             problems.append((line, _reason(exc)))
     if not rows and not problems:
