@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import text
 
@@ -43,6 +43,7 @@ MAX_ROWS = 2_000_000
 MAX_FIELD = 4_000  # a note's limit (core/parse.MAX_NOTE); no other cell is that long
 SHOWN = 50  # bad rows named in the message; the JSON output has every one
 REQUIRED = ("mrn", "category", "clinician", "start", "end")
+_T = TypeVar("_T")
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
 
 
@@ -141,6 +142,28 @@ class _Names:
             # Entry versions written after this are held to the rows at each batch.
             self.mark = int(conn.execute(
                 text("SELECT coalesce(max(rowid), 0) FROM time_entry")).scalar_one())
+        self._said: dict[tuple[str, ...], Any] = {}  # each answer, or refusal (a str)
+
+    def _kept(self, key: tuple[str, ...], find: Callable[[], _T]) -> _T:
+        said = self._said.get(key)
+        if said is None:
+            try:
+                said = find()
+            except ValueError as exc:
+                said = str(exc)
+            self._said[key] = said
+        if isinstance(said, str):
+            raise ValueError(said)
+        return said
+
+    def subject_of(self, slug: str, mrn: str) -> tuple[uuid.UUID, uuid.UUID | None,
+                                                       Program | None]:
+        """subject(), each (activity, MRN) looked up once."""
+        return self._kept(("s", slug, mrn), lambda: self.subject(slug, mrn))
+
+    def clinician_of(self, name: str) -> uuid.UUID:
+        """clinician(), each name looked up once."""
+        return self._kept(("c", name), lambda: self.clinician(name))
 
     def patient(self, mrn: str) -> uuid.UUID:
         found = self.patients.get(mrn.upper())
@@ -178,8 +201,8 @@ def _row(instant: Instants, names: _Names, line: int, cells: list[str], now: dat
     mrn, slug, clinician, start_text, end_text = (c.strip() for c in cells[:5])
     if any(len(c) > MAX_FIELD for c in cells):
         raise ValueError(f"a cell is longer than {MAX_FIELD:,} characters")
-    category_id, patient_id, program = names.subject(slug, mrn)
-    who = names.clinician(clinician)
+    category_id, patient_id, program = names.subject_of(slug, mrn)
+    who = names.clinician_of(clinician)
     start, end = instant(start_text), instant(end_text)
     if end <= start:
         raise ValueError("the end is not after the start")
