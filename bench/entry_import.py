@@ -77,6 +77,7 @@ def main() -> None:
             path = Path(folder) / "entries.csv"
             _file(path, args.rows, args.patients, nurses)
             size = path.stat().st_size
+            load = os.getloadavg()[0]
             started = time.monotonic()
             checked = entry_import.check(ctx, path)
             checked_at = time.monotonic()
@@ -92,6 +93,8 @@ def main() -> None:
           f"(lock held {sum(result.write_seconds):.1f} s in {result.writes} batches, "
           f"longest {result.longest_write:.3f} s), total {total:.1f} s, "
           f"{args.rows / total:,.0f} rows/s")
+    print(f"load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end "
+          "(the write includes the month rollup's build at the end of a large import)")
 
 
 if __name__ == "__main__":
