@@ -102,7 +102,7 @@ def found(conn: Connection, lo: datetime, hi: datetime, now: datetime,
     dialect = conn.dialect.name
     params: dict[str, Any] = {"lo": to_db_text(lo), "hi": to_db_text(hi),
                               "now": to_db_text(now), "false": False}
-    where = " AND e.span_end IS NOT NULL" if stopped else ""
+    where = " AND +e.span_end IS NOT NULL" if stopped else ""
     chunks: list[list[Any] | None] = [None]
     if patients is not None:
         chunks = [c for c in month_rollup.chunks(p for p in patients if p is not None) if c]
@@ -163,9 +163,47 @@ def compute(conn: Connection, zone: ZoneInfo, months: Iterable[YearMonth],
     return out
 
 
+# Every month's sweep at once (count_all): each stopped entry in every month it touches (its
+# start month by a seek in the months' bounds, then those its span reaches), over the table
+# in its stored order (NOT INDEXED: a sweep per month read most of the table through a span
+# index, once per month). The same rows as _sweep_sql's per month.
+_SWEEP_ALL = (
+    "SELECT patient_id, month, id FROM (SELECT e.patient_id, m.month, e.id, e.span_start, "
+    "MAX(e.span_end) OVER (PARTITION BY e.patient_id, m.month ORDER BY e.span_start, e.id "
+    "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach "
+    "FROM time_entry e NOT INDEXED JOIN temp.overlap_bounds m ON m.lo >= (SELECT MAX(b.lo) "
+    "FROM temp.overlap_bounds b WHERE b.lo <= e.span_start) AND m.lo < e.span_end "
+    f"WHERE {_CURRENT} AND e.patient_id IS NOT NULL AND e.span_end IS NOT NULL) AS swept "
+    "WHERE span_start < reach"
+)
+
+
 def count_all(conn: Connection, zone: ZoneInfo) -> dict[PatientMonth, tuple[Overlap, ...]]:
-    """compute() for every month a stopped entry touches (the build, doctor's check)."""
-    return compute(conn, zone, month_rollup.all_months(conn, zone))
+    """compute() for every month a stopped entry touches, set-based (the build, doctor's
+    check; tests/store/test_month_rollup_property.py holds the two equal)."""
+    months = month_rollup.all_months(conn, zone)
+    conn.exec_driver_sql("CREATE TEMP TABLE IF NOT EXISTS overlap_bounds (lo TEXT PRIMARY KEY, "
+                         "month TEXT NOT NULL) WITHOUT ROWID")
+    conn.exec_driver_sql("DELETE FROM temp.overlap_bounds")
+    if not months:
+        return {}
+    conn.exec_driver_sql("INSERT INTO temp.overlap_bounds (lo, month) VALUES (?, ?)",
+                         [(to_db_text(month_bounds_utc(ym, zone)[0]), str(ym))
+                          for ym in months])
+    params: dict[str, Any] = {"false": False, "now": None}
+    partners = text(_partners_sql(conn.dialect.name, True))
+    pairs: dict[PatientMonth, dict[tuple[str, str], int]] = defaultdict(dict)
+    shared: dict[Any, list[tuple[Any, int]]] = {}  # an entry's partners, whatever the month
+    for pid, month, eid in conn.execute(text(_SWEEP_ALL), params).all():
+        if eid not in shared:
+            shared[eid] = [(o, int(s)) for o, s in conn.execute(
+                partners, {**params, "pid": pid, "eid": eid})]
+        mine = pairs[(pid, month)]
+        for other, secs in shared[eid]:
+            a, b = sorted((str(_as_uuid(eid)), str(_as_uuid(other))))
+            mine[(a, b)] = max(mine.get((a, b), 0), max(0, secs))
+    return {key: tuple(Overlap(a, b, s) for (a, b), s in sorted(got.items()))
+            for key, got in pairs.items() if got}
 
 
 def _write(conn: Connection, rows: Mapping[PatientMonth, tuple[Overlap, ...]]) -> None:

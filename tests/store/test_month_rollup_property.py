@@ -133,6 +133,8 @@ def _assert_in_step(ctx, clock) -> None:
         # The overlaps kept beside it: the rows are a fresh sweep of the stopped entries of
         # every month, and the report's overlaps (those rows, and live for the patients with
         # a running entry) are a fresh sweep of all the month's entries.
+        months = month_rollup.all_months(conn, zone)
+        assert month_overlaps.count_all(conn, zone) == month_overlaps.compute(conn, zone, months)
         assert month_overlaps.differing(conn, zone) == set()
         for month in MONTHS:
             lo, hi = month_bounds_utc(month, zone)
