@@ -4,7 +4,8 @@ event that writes an entry, the content hash of that entry's rows (store/hashes.
 Appends happen inside the caller's write transaction (BEGIN IMMEDIATE), so reading the
 chain head and writing the next event cannot interleave with another process. After the
 commit the new head is written down outside the database (chain_anchor.py), once per
-transaction. `verify` walks the chain and recomputes every entry's hash from its rows;
+transaction; the copy kept there is read again only when another process has committed
+since this session last read or wrote it (chain_anchor.Memo). `verify` walks the chain and recomputes every entry's hash from its rows;
 `check` also holds the chain to the head kept outside.
 """
 
