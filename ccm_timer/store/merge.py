@@ -332,8 +332,11 @@ def merge(conn: Connection, rows: Rows, *, keep_audit: bool,
     for name in ("enrollment", *RECORD):
         m.by_id(name, m.of_patients(rows.get(name, [])))
     m.patient_months(rows.get("patient_month", []))
-    # An approval is never changed once written; only its patient is the hub's by MRN.
-    m.by_id("month_approval", m.of_patients(rows.get("month_approval", [])), frozen=True)
+    # An approval is never changed once written; only its patient is the hub's by MRN. It
+    # travels with a workstation's own pushes, never in a bundle: a sender must not close a
+    # month here (a guarded merge leaves any it carries out).
+    if guard is None:
+        m.by_id("month_approval", m.of_patients(rows.get("month_approval", [])), frozen=True)
     if guard is not None:
         guard.entries(m, rows.get("time_entry", []), rows.get("interval", []))
     else:

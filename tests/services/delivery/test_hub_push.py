@@ -131,3 +131,24 @@ def test_month_approvals_travel_remapped_to_the_hubs_patient(two, engine):
                                         "month_approval a JOIN patient p ON p.id = a.patient_id")
     assert (month, patient_mrn, seq) == ("2026-11", "T1001", 7)
     assert _rows(engine, "SELECT count(*) FROM patient") == [(1,)]
+
+
+def test_a_bundle_never_brings_an_approval(two):
+    from ccm_timer.store import merge as records
+    from ccm_timer.store.merge_guard import Guard
+
+    ws1, ws2 = two
+    with ws1.write() as session:
+        patient = session.exec(select(Patient)).one()
+        nurse = session.exec(select(Clinician)).one()
+        session.add(MonthApproval(patient_id=patient.id, month="2026-11", approved_at=NOV3,
+                                  approved_by=nurse.name, approver_id=nurse.id, audit_seq=7,
+                                  lines="[]"))
+    with ws1.read() as session:
+        rows = records.collect_all(session.connection(), documents=False)
+    assert len(rows["month_approval"]) == 1
+    with ws2.write() as session:  # as a bundle's rows are merged (a sender closing a month)
+        records.merge(session.connection(), rows, keep_audit=False,
+                      guard=Guard("ws-north", "bundle-1", NOV3))
+    assert _local(ws2, "SELECT count(*) FROM month_approval") == [(0,)]
+    assert _local(ws2, "SELECT count(*) FROM clinician") == [(2,)]  # the rest came
