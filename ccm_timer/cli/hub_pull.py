@@ -16,14 +16,10 @@ hub_pull = lazy("ccm_timer.services.delivery.hub_pull")
 
 
 def register(hub_sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    """`pull` under `hub` (cli/sync.py calls this with the hub's subcommands). cli/main.py
-    also calls every module's register with the top-level commands: not a command there."""
-    if not hub_sub._prog_prefix.endswith(" hub"):
-        return
+    """`pull` under `hub` (cli/sync.py calls this with the hub's subcommands)."""
     p = hub_sub.add_parser("pull", parents=[common],
                            help="take the other workstations' records from the hub now")
-    p.add_argument("--target", metavar="NAME",
-                   help="the hub target (default: every hub target)")
+    p.add_argument("target", nargs="?", help="the hub target (default: every hub target)")
     p.set_defaults(handler=pull_command)
 
 

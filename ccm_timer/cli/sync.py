@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ccm_timer.cli import hub_pull as hub_pull_cli
 from ccm_timer.cli import secret
 from ccm_timer.cli.args import MAX_TIMEOUT, timeout_arg
 from ccm_timer.cli.lazy import lazy
@@ -81,6 +82,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                         help="check every workstation's audit chain on the hub")
     p.add_argument("target", nargs="?", help="the hub target (default: the only one)")
     p.set_defaults(handler=hub_verify)
+    hub_pull_cli.register(hsub, common)
     p = hsub.add_parser(
         "conflicts", parents=[common],
         help="what pushes and bundles would have changed of another workstation's records "

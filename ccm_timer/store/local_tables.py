@@ -49,8 +49,10 @@ hub_cursor = Table(
     Column("change_seq", Integer, nullable=False),  # sync_change rows up to here are on it
     Column("audit_seq", Integer, nullable=False),  # audit events up to here are on it
     Column("full_push_at", UTCDateTime, nullable=True),  # the last push of every row
-    # Pull-back: how far this workstation has taken the hub's change log (hub_change.seq),
-    # and when it last did (what "as of" labels show; None: never, "this workstation only").
+    # Pull-back: how far this workstation has taken the hub's change log, as the horizon of
+    # the hub's transaction ids (hub_change.txid: merges commit out of seq order; see
+    # services/delivery/hub_pull.py), and when it last did (what "as of" labels show; None:
+    # never, "this workstation only").
     Column("pulled_seq", Integer, nullable=False, server_default="0"),
     Column("pulled_at", UTCDateTime, nullable=True),
 )

@@ -10,6 +10,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from ccm_timer.services.delivery import hub, targets
+from ccm_timer.store.hub_migrations import HUB_HEAD
 from ccm_timer.store.models import AuditEvent
 from tests.fixtures.clinic import ADMIN, PASSWORD, T0
 from tests.fixtures.delivery import HUB_PASSWORD, add_minutes, open_workstation
@@ -37,10 +38,10 @@ def test_hub_init_is_an_administrators_and_running_it_twice_changes_nothing(
     typed = f"{PASSWORD}\n{HUB_PASSWORD}\n"  # the administrator's, then the hub owner's
     made = cli("hub", "init", empty_hub_url, "--as", ADMIN, input=typed)
     assert made.returncode == 0, made.stderr
-    assert made.stdout.startswith("Made the clinic hub's tables (revision 0002).")
+    assert made.stdout.startswith(f"Made the clinic hub's tables (revision {HUB_HEAD}).")
     again = cli("hub", "init", empty_hub_url, "--as", ADMIN, "--json", input=typed)
     assert again.returncode == 0, again.stderr
-    assert json.loads(again.stdout) == {"before": "0002", "after": "0002", "changed": False,
+    assert json.loads(again.stdout) == {"before": HUB_HEAD, "after": HUB_HEAD, "changed": False,
                                         "role": "ccm_hub_workstation"}
     with admin_clinic.read() as session:  # the change is audited here, once
         events = session.exec(select(AuditEvent).where(AuditEvent.action == "hub.init")).all()

@@ -1,4 +1,4 @@
-"""`ccm-timer hub pull`, built as cli/sync.py builds the hub's subcommands: what came in, in
+"""`ccm-timer hub pull`, on the command line's own parser: what came in, in
 one sentence; a hub never pushed to, in one sentence with nothing changed; and no stray
 top-level `pull` command."""
 
@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ccm_timer.cli import hub_pull
+from ccm_timer.cli.main import build_parser
 from ccm_timer.errors import UserError
 from ccm_timer.services.delivery import hub, targets
 from tests.fixtures.delivery import HUB_PASSWORD, add_minutes
@@ -17,16 +17,11 @@ from tests.fixtures.delivery import HUB_PASSWORD, add_minutes
 NOV3 = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
 
 
-def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
-    top = argparse.ArgumentParser(prog="ccm-timer")
-    sub = top.add_subparsers(dest="command")
-    hub_pull.register(sub, common)  # as cli/main.py does with every module: nothing added
-    assert "pull" not in sub.choices
-    hub_sub = sub.add_parser("hub").add_subparsers(dest="hub_command")
-    hub_pull.register(hub_sub, common)
-    return top, common
+def _parser() -> argparse.ArgumentParser:
+    top = build_parser()
+    commands = next(a for a in top._actions if isinstance(a, argparse._SubParsersAction))
+    assert "pull" not in commands.choices  # only under `hub`
+    return top
 
 
 @pytest.mark.usefixtures("token_keyring")
@@ -35,8 +30,8 @@ def test_hub_pull_says_what_came_in(two, hub_url, capsys):
     for ws in (north, south):
         targets.add(ws, "hub", kind="hub", url=hub_url, secret=HUB_PASSWORD)
     add_minutes(north, NOV3, 12)
-    top, _ = _parser()
-    args = top.parse_args(["hub", "pull", "--target", "hub"])
+    top = _parser()
+    args = top.parse_args(["hub", "pull", "hub"])
     with pytest.raises(UserError, match="^This workstation has not pushed to the clinic hub"):
         args.handler(south, args)
     for ws in (north, south):

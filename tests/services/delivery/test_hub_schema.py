@@ -69,13 +69,14 @@ _GRANTS = ("SELECT table_name, privilege_type FROM information_schema.role_table
 def test_hub_init_twice_changes_nothing(empty_hub_url):
     first = hub.init_hub(empty_hub_url, HUB_PASSWORD)
     assert (first.before, first.after, first.changed) == (None, migrations.HUB_HEAD, True)
-    assert first.sentence().startswith("Made the clinic hub's tables (revision 0002).")
+    assert first.sentence().startswith(
+        f"Made the clinic hub's tables (revision {migrations.HUB_HEAD}).")
     grants = _sql(empty_hub_url, _GRANTS)
     assert ("time_entry", "INSERT") in grants and ("time_entry", "DELETE") not in grants
     again = hub.init_hub(empty_hub_url, HUB_PASSWORD)
     assert (again.before, again.changed) == (migrations.HUB_HEAD, False)
-    assert again.sentence().startswith("The clinic hub is already at revision 0002; "
-                                       "nothing changed.")
+    assert again.sentence().startswith(
+        f"The clinic hub is already at revision {migrations.HUB_HEAD}; nothing changed.")
     assert _sql(empty_hub_url, _GRANTS) == grants
 
 
