@@ -14,8 +14,9 @@ writes). Then, timed through the service `ccm-timer hub push` calls (hub.push_ta
 - one new entry, then a push (the incremental case), on one workstation;
 - every workstation adding one entry and pushing at the same moment (one process each,
   started first and released together): median and p95 of the push alone;
-- the pull (`ccm-timer hub pull`, when this tree has it): from one workstation's push to
-  another's pull seeing its entry, and the pull's own cost.
+- the pull (hub_pull.pull, what `ccm-timer hub pull` runs, when this tree has it): the
+  first one, then from one workstation's push to another's month report counting it, and
+  the pull's own cost.
 
 Statements are counted on every PostgreSQL connection of the process (SQLAlchemy's
 before_cursor_execute). The database key and the hub's password are kept by the tests'
@@ -174,6 +175,39 @@ class Statements:
         event.listen(Engine, "before_cursor_execute", seen)
 
 
+class LockWaits:
+    """Samples the hub's sessions waiting on a lock (pg_stat_activity) every 20 ms."""
+
+    def __init__(self, url: str) -> None:
+        import threading
+
+        import psycopg
+        from sqlalchemy.engine import make_url
+
+        parts = make_url(url)
+        self._conn = psycopg.connect(host=parts.host, port=parts.port, user=parts.username,
+                                     password=PASSWORD, dbname=parts.database,
+                                     autocommit=True)
+        self.samples = self.waiting = self.most = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._done.wait(0.02):
+            n = self._conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                                   "current_database() AND wait_event_type = 'Lock'"
+                                   ).fetchone()[0]
+            self.samples += 1
+            self.waiting += n
+            self.most = max(self.most, n)
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+        self._conn.close()
+
+
 def timed_push(ctx, statements: Statements) -> dict:
     from ccm_timer.services.delivery import hub, targets
 
@@ -221,17 +255,11 @@ def _load() -> str:
     return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def _line(what: str, runs: list[dict]) -> None:
+def _line(what: str, runs: list[dict], rows: str = "rows sent") -> None:
     ms = [r["ms"] for r in runs]
     print(f"  {what}: median {statistics.median(ms):,.0f} ms, p95 {_pct(ms, 0.95):,.0f} ms; "
           f"{statistics.median([r['statements'] for r in runs]):,.0f} statements, "
-          f"{statistics.median([r['rows'] for r in runs]):,.0f} rows sent ({_load()})")
-
-
-def _cli(home: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CCM_TIMER_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "ccm_timer", *args], capture_output=True,
-                          text=True, env=env, timeout=600)
+          f"{statistics.median([r['rows'] for r in runs]):,.0f} {rows} ({_load()})")
 
 
 def clinic(root: Path, port: int, count: int, args) -> None:
@@ -265,41 +293,66 @@ def clinic(root: Path, port: int, count: int, args) -> None:
              for h in homes]
     for p in procs:
         assert p.stdout.readline().strip() == "ready"
+    sampler = LockWaits(url)
+    began = time.perf_counter()
     for p in procs:
         p.stdin.write("go\n")
         p.stdin.flush()
     together = [json.loads(p.communicate(timeout=900)[0]) for p in procs]
+    span = time.perf_counter() - began
+    sampler.stop()
     _line(f"one new entry on each, all {count} pushing at once", together)
+    print(f"  all {count} done {span:,.1f} s after the start; hub sessions waiting on a lock: "
+          f"{sampler.waiting} in {sampler.samples} samples of pg_stat_activity "
+          f"(the most at once: {sampler.most})")
     pull(homes, statements)
 
 
 def pull(homes: list[Path], statements: Statements) -> None:
-    """Workstation 1 pulls after workstation 0 pushed one entry: lag and cost, by the
-    command line (`ccm-timer hub pull`), when this tree has it."""
+    """Workstation 0 pushes one new entry; workstation 1 pulls (hub_pull.pull, what
+    `ccm-timer hub pull` runs) and its own month report then counts it: the lag from the
+    push's start to the report, and the pull's cost. Once every workstation has pulled what
+    the first pushes sent (the first pull takes the clinic's year)."""
     from ccm_timer.core.clock import ManualClock
     from ccm_timer.services.context import open_app
+    from ccm_timer.services.delivery import targets
+    from ccm_timer.services.month import report
 
-    probe = _cli(homes[1], "hub", "pull", "--help")
-    if probe.returncode:
-        print("  pull: `ccm-timer hub pull` is not in this tree yet")
+    try:
+        from ccm_timer.services.delivery import hub_pull
+    except ImportError:
+        print("  pull: not in this tree (services/delivery/hub_pull.py)")
         return
-    ctx = open_app(str(homes[0]), clock=ManualClock(NOW))
-    one_entry(ctx, 399)
-    began = time.perf_counter()
-    timed_push(ctx, statements)
-    pushed = time.perf_counter()
-    ctx.close()
-    done = _cli(homes[1], "hub", "pull")
-    pulled = time.perf_counter()
-    if done.returncode:
-        print(f"  pull failed: {done.stderr.strip()}")
-        return
-    report = json.loads(_cli(homes[1], "report", "--month", "2026-12", "--json").stdout)
-    seen = next((p for p in report["patients"] if p["mrn"] == "B00000"), None)
-    print(f"  pull: push {1000 * (pushed - began):,.0f} ms, then `ccm-timer hub pull` "
-          f"{1000 * (pulled - pushed):,.0f} ms (the command, its start-up included); "
-          f"lag {1000 * (pulled - began):,.0f} ms; the pulled report "
-          f"{'has' if seen else 'lacks'} B00000 ({_load()})")
+    reader = open_app(str(homes[1]), clock=ManualClock(NOW))
+    target = targets.get(reader, "hub")
+    before, began = statements.count, time.perf_counter()
+    hub_pull.pull(reader, target)
+    print(f"  first pull on one workstation (the others' year): "
+          f"{1000 * (time.perf_counter() - began):,.0f} ms, "
+          f"{statements.count - before} statements ({_load()})")
+    def counted() -> int:
+        found = report.month_report(reader, "2026-12", "B00000").patients
+        return found[0].result.total_seconds if found else 0
+
+    lags, costs = [], []
+    for slot in range(390, 395):
+        had = counted()
+        writer = open_app(str(homes[0]), clock=ManualClock(NOW))
+        one_entry(writer, slot)
+        began = time.perf_counter()
+        timed_push(writer, statements)
+        writer.close()
+        before, pulled = statements.count, time.perf_counter()
+        hub_pull.pull(reader, target)
+        done = time.perf_counter()
+        assert counted() == had + 61, "the pull did not bring the new entry"
+        lags.append(time.perf_counter() - began)
+        costs.append({"ms": 1000 * (done - pulled), "statements": statements.count - before,
+                      "rows": 1})
+    reader.close()
+    _line("pull of one new entry (5 runs)", costs, "entry taken")
+    print(f"  pull lag, one workstation's push to another's report counting it: median "
+          f"{1000 * statistics.median(lags):,.0f} ms, worst {1000 * max(lags):,.0f} ms")
 
 
 def main() -> None:
