@@ -150,7 +150,8 @@ def _make_old_hub(engine) -> None:
     """The hub as a version before the clinical record left it (revision 0008's tables),
     before the hub had migrations of its own."""
     with engine.begin() as conn:
-        conn.execute(text("DROP TABLE ccm_hub_version, workstation_push"))
+        conn.execute(text("DROP TABLE ccm_hub_version, workstation_push, hub_change"))
+        conn.execute(text("DROP FUNCTION ccm_hub_note_change() CASCADE"))  # 0003's triggers
         for name in ("care_plan_review", "care_plan_item", "patient_condition"):
             conn.execute(text(f"DROP TABLE {name}"))
         for column in ("consent_by", "consent_by_id", "disclosed_cost_sharing",
