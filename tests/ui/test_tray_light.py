@@ -89,7 +89,8 @@ print("\\n".join(sorted(sys.modules)))
 NOT_AT_START = ("ccm_timer.ui.overview", "ccm_timer.ui.dashboard", "ccm_timer.ui.worklist",
                 "ccm_timer.ui.export", "ccm_timer.ui.setup", "ccm_timer.ui.records",
                 "ccm_timer.exports.pdf", "ccm_timer.sync", "ccm_timer.services.month",
-                "ccm_timer.ui.audit_window", "ccm_timer.ui.settings_dialog", "httpx", "truststore")
+                "ccm_timer.ui.audit_window", "ccm_timer.ui.settings_dialog", "httpx", "truststore",
+                "ccm_timer.platform", "plistlib")  # the login item: at a settings save
 
 
 def test_the_tray_start_loads_no_window_it_does_not_show() -> None:
