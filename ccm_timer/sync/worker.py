@@ -206,7 +206,7 @@ class Worker:
             return FolderTarget(target.url, self.ctx)
         from ccm_timer.sync.hub_target import HubTarget
 
-        return HubTarget(self.ctx, target.url, secret)
+        return HubTarget(self.ctx, target.url, secret, target.name)
 
     def _deliver(self, parcel: Parcel, target: targets.Target | None,
                  deliverers: dict[str, object]) -> Attempt:

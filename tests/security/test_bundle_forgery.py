@@ -259,6 +259,17 @@ def test_rows_of_the_wrong_type_refuse_the_bundle(sent, tmp_path):
     _refused(ws2, _forge(ws1, ws2, path, tmp_path, edit), "a time_entry row has a bad version")
 
 
+def test_a_bundle_carrying_a_month_approval_is_refused(sent, tmp_path):
+    """A sender may not close a month on another workstation: approvals travel only with a
+    workstation's own pushes to the hub, never in a bundle."""
+    ws1, ws2, path, _ = sent
+
+    def edit(rows):
+        rows["month_approval"] = []
+    _refused(ws2, _forge(ws1, ws2, path, tmp_path, edit),
+             "it carries month_approval rows, which a bundle never holds")
+
+
 # --- a trusted workstation gone wrong: the merge only adds -----------------------------------
 
 

@@ -38,7 +38,9 @@ from ccm_timer.services.people.clinicians import check_credential, check_npi
 from ccm_timer.store import merge as records
 from ccm_timer.store.models import ConsentMethod, EntryState
 
-CARRIED = records.PUSHED  # what collect_month puts in a bundle; no exports
+# What collect_month puts in a bundle: no exports, and no month approvals (a sender may not
+# close a month on another workstation), so a bundle holding either is refused outright.
+CARRIED = tuple(t for t in records.PUSHED if t != "month_approval")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,59}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _OLDEST_BIRTH = date(1880, 1, 1)
