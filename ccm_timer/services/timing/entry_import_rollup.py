@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 
 from ccm_timer.errors import UserError
 from ccm_timer.services.context import AppContext, build_month_rollup
-from ccm_timer.store import month_rollup
+from ccm_timer.store import month_overlaps, month_rollup
 
 ASIDE_ROWS = 20_000  # fewer rows: their drains cost less than one build at a million entries
 TRIES = 3  # snapshot counts spoiled by someone's write before the count under the lock
@@ -47,7 +47,8 @@ def _changes(conn: Connection) -> int:
 
 
 def restore(ctx: AppContext) -> None:
-    """Build the rollup again in the clinic's zone, the lock held only to write it."""
+    """Build the rollup (and its overlaps, store/month_overlaps.py) again in the clinic's
+    zone, the lock held only to write them."""
     try:
         zone = ctx.zone
     except UserError:  # a zone the settings misname: the next open says so, and builds
@@ -59,11 +60,12 @@ def restore(ctx: AppContext) -> None:
                 return  # never set aside (the import failed first), or built meanwhile
             seen = _changes(conn)
             rows = month_rollup.count_all(conn, zone)
+            overlaps = month_overlaps.count_all(conn, zone)
         with ctx.write() as session:
             conn = session.connection()
             if month_rollup.zone_of(conn) is not None:
                 return  # built meanwhile, after the import's last batch
             if _changes(conn) == seen:
-                month_rollup.rebuild(conn, zone, ctx.now(), rows)
+                month_rollup.rebuild(conn, zone, ctx.now(), rows, overlaps)
                 return
     build_month_rollup(ctx)  # a busy clinic: count under the lock
