@@ -44,7 +44,7 @@ from ccm_timer.store.types import new_id
 if TYPE_CHECKING:
     from ccm_timer.services.timing.entry_import import Row
 
-BUDGET = 0.4  # seconds a batch aims to hold the write lock (the promise: under a second)
+BUDGET = 0.3  # seconds a batch aims to hold the write lock (the promise: under a second)
 FIRST_BATCH, MIN_BATCH, MAX_BATCH = 500, 50, 20_000
 BEGIN, BATCH, DONE, ROLLBACK = ENTRY_BEGIN, ENTRY_BATCH, ENTRY_DONE, ENTRY_ROLLBACK
 ENTITY = "entry_import"
