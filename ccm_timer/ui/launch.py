@@ -140,6 +140,16 @@ def _guard_patient_data(app, ctx: AppContext, tray) -> None:
                        who=tray.signin.lock_name, verify=tray.signin.lock_verify)
     tray.attach_lock(lock)
     app.aboutToQuit.connect(lock.stop)
+    # The full integrity check, when due, runs beside the working tray (open_app trusted
+    # the files as a checked session closed them); a failure turns the session read-only.
+    from ccm_timer.ui import integrity_watch
+
+    def failed(why: str) -> None:
+        tray.surface.notify("CCM Timer needs attention", why)
+        tray.controller.refresh()  # the menu and icon show the read-only state
+
+    tray.integrity_watch = integrity_watch.start(ctx, failed, parent=app)
+    app.aboutToQuit.connect(tray.integrity_watch.stop)
 
 
 def start_tray(app, ctx: AppContext, tray) -> None:

@@ -92,3 +92,25 @@ def test_a_failed_check_apart_makes_the_session_read_only_and_keeps_the_running_
         assert status.state == "running" and status.entry and status.entry.id == started.id
     finally:
         reopened.close()
+
+
+def test_the_started_tray_runs_the_due_check_beside_it(home, clock, make_tray, qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    from ccm_timer.ui import launch
+
+    setup_clinic(home)
+    open_app(str(home), clock=clock).close()
+    ctx = _day_later(home, clock)
+    tray = make_tray(ctx, signed_in=None)
+    try:
+        launch._guard_patient_data(QApplication.instance(), ctx, tray)  # the start's last step
+        watch = tray.integrity_watch
+        assert ctx.checks_apart  # the heartbeat leaves the check to the watch
+        qtbot.waitUntil(lambda: not watch.running, timeout=60_000)
+        assert ctx.checked_at is not None and ctx.read_only is None
+    finally:
+        tray.integrity_watch.stop()
+        tray.signin.lock.stop()
+        tray.signin.lock.deleteLater()
+        ctx.close()
