@@ -1,11 +1,13 @@
-"""`report --month YYYY-MM [--patient MRN] [--json | --csv]`."""
+"""`report --month YYYY-MM [--patient MRN] [--json | --csv]`: first whose minutes it counts
+(services/delivery/hub_scope.py words it, for the windows too); in JSON the "scope" field.
+`worklist` says it the same way, with this module's scope_* functions."""
 
 from __future__ import annotations
 
 import argparse
 import csv
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ccm_timer.cli import audit
 from ccm_timer.cli.args import month_arg
@@ -16,6 +18,8 @@ if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
     from ccm_timer.services.context import AppContext
 
 report = lazy("ccm_timer.services.month.report")
+hub_scope = lazy("ccm_timer.services.delivery.hub_scope")
+FROM_HUB = "All workstations, read from the clinic hub now"
 
 CSV_COLUMNS = ["mrn", "name", "staff_minutes", "practitioner_minutes", "codes", "held",
                "next_code", "minutes_needed", "warnings"]
@@ -30,6 +34,18 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--hub", metavar="TARGET",
                    help="report from the clinic hub (a hub target): every workstation's time")
     p.set_defaults(handler=show)
+
+
+def scope_read(ctx: AppContext) -> dict[str, Any]:
+    """Whose minutes the figures count; read before them, so never newer than they are."""
+    found = hub_scope.scope(ctx)
+    return {"label": found.label, "all_workstations": found.all_workstations,
+            "hub": found.target, "as_of": found.as_of.isoformat() if found.as_of else None}
+
+
+def scope_line(scope: dict[str, Any]) -> str:
+    """"Minutes from all workstations, as of 10:42." (the windows' line, hub_words.line)"""
+    return f"Minutes from {scope['label'][:1].lower()}{scope['label'][1:]}."
 
 
 def _codes(lines, held: bool) -> str:
@@ -79,21 +95,25 @@ def _from_hub(ctx: AppContext, args) -> dict:
 
 def show(ctx: AppContext, args) -> None:
     if args.hub:
+        covers = {"label": FROM_HUB, "all_workstations": True, "hub": args.hub,
+                  "as_of": ctx.now().isoformat()}  # the hub's own rows, read this moment
         data = _from_hub(ctx, args)
     else:
+        covers = scope_read(ctx)
         data = report.month_report(ctx, args.month, args.patient).to_dict()
     # Recorded before anything is shown: a report names patients and their minutes.
     audit.read(ctx, "REPORT", month=data["month"], mrn=args.patient,
                detail="report from the hub" if args.hub else "report")
     if args.json:
-        emit_json(data)
+        emit_json({**data, "scope": covers})
         return
     rows = _rows(data)
-    if args.csv:
+    if args.csv:  # a table for a spreadsheet: nothing before its header
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
         writer.writerows(rows)
         return
+    print(scope_line(covers))
     if not rows:
         print(f"No patient time or enrollments in {data['month']}.")
         return

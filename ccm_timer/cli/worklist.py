@@ -1,5 +1,6 @@
 """`worklist [--month YYYY-MM] [--care-manager NAME] [--program P] [--json]`: who needs time
-this month, most minutes needed per day left first (services/month/worklist.py)."""
+this month, most minutes needed per day left first (services/month/worklist.py); first whose
+minutes it counts (as `report` says it), in JSON the "scope" field."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from ccm_timer.cli import audit
 from ccm_timer.cli.args import month_arg
 from ccm_timer.cli.lazy import lazy
 from ccm_timer.cli.output import emit_json, table
+from ccm_timer.cli.report import scope_line, scope_read
 from ccm_timer.errors import UserError
 
 if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
@@ -47,6 +49,7 @@ def _program(text: str | None) -> str | None:
 
 def show(ctx: AppContext, args) -> None:
     program = _program(args.program)
+    covers = scope_read(ctx)
     wl = service.worklist(ctx, args.month)
     manager = (service.find_care_manager(wl, args.care_manager)
                if args.care_manager else None)
@@ -54,8 +57,9 @@ def show(ctx: AppContext, args) -> None:
     # Recorded before anything is shown: the list names patients and their minutes.
     audit.read(ctx, "REPORT", month=wl.month, detail="worklist")
     if args.json:
-        emit_json(wl.to_dict(rows))
+        emit_json({**wl.to_dict(rows), "scope": covers})
         return
+    print(scope_line(covers))
     left = f"{wl.days_left} day{'s' if wl.days_left != 1 else ''} left" if wl.days_left else (
         "the month is over")
     print(f"Worklist {wl.month} ({wl.zone}): {left}")

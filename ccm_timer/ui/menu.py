@@ -202,6 +202,8 @@ def build_menu(menu: QMenu, status: TrayStatus, elapsed: int, handler: MenuHandl
     else:
         if status.others_live:
             _info(menu, f"Also running: {', '.join(status.others_live)}")
+        for line in tray_text.elsewhere(status):  # shown, not stoppable: stopped where it runs
+            _info(menu, line)
         _person(menu, status, handler)
         menu.addSeparator()
         office = status.signer is not None and not status.signer.may(Action.TIME)

@@ -4,8 +4,10 @@ patient's), and copy a patient's month summary for the chart.
 The approver is the person signed in at the tray, proven again by their password at that
 moment (attest_dialog.py): an approval is the billing practitioner's attestation, so it is
 never made in someone else's name. A signed-in person who may not approve (clinical staff,
-the billing office) finds the buttons disabled, with the reason beside them. Copying the
-summary is a read in the audit trail.
+the billing office) finds the buttons disabled, with the reason beside them. When the clinic
+has a hub but the totals here are this workstation's only, the password prompt warns first
+(it does not forbid: the hub may be down on the last day). Copying the summary is a read in
+the audit trail.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 from ccm_timer.core.access import Action
 from ccm_timer.errors import UserError
 from ccm_timer.services.context import AppContext
+from ccm_timer.services.delivery import hub_scope
 from ccm_timer.services.month import approvals
 from ccm_timer.services.month.approvals import ApprovalState
 from ccm_timer.services.people.access import Signer
 from ccm_timer.services.security.audit_reads import Read, record_read
 from ccm_timer.ui import attest_dialog
 from ccm_timer.ui.overview.month_names import month_title
+from ccm_timer.ui.presenters import hub_words
 from ccm_timer.ui.presenters.gui_words import error_text
 from ccm_timer.ui.style import ERROR_STYLE
 
@@ -139,7 +143,17 @@ class MonthCloseBar(QWidget):
         self.attest = attest_dialog.ask(self.ctx, self.signer, Action.APPROVE, what,
                                         lambda signer: self.approve(mrn, signer), self,
                                         refused=lambda text: self.say(text, problem=True))
+        if self.attest is not None:
+            self._warn_partial(self.attest)
         return self.attest
+
+    def _warn_partial(self, dialog: attest_dialog.AttestDialog) -> None:
+        """Read at the click (a pull may have come since the figures were shown)."""
+        warning = hub_words.approval_warning(hub_scope.scope(self.ctx))
+        if warning is not None:
+            label = QLabel(warning, wordWrap=True, styleSheet=hub_words.PARTIAL_STYLE)
+            label.setObjectName("partial")
+            dialog.layout().insertWidget(1, label)
 
     def approve(self, mrn: str | None, signer: Signer) -> list[ApprovalState]:
         month = self._month()

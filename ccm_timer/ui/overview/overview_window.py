@@ -44,6 +44,7 @@ from ccm_timer.ui.overview.overview_model import (
 from ccm_timer.ui.overview.rows import month_counts
 from ccm_timer.ui.overview.threshold_bar import BILLABLE, GROWING, HELD, ThresholdDelegate
 from ccm_timer.ui.presenters.gui_words import error_text
+from ccm_timer.ui.scope_line import ScopeLine
 from ccm_timer.ui.style import ERROR_STYLE
 
 # Together 1080 px, so "Needs attention" (the last, stretched) keeps 115 px or more on a
@@ -139,6 +140,7 @@ class MonthOverview(QWidget):
         self.summary = QLabel()
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.context = QLabel()
+        self.scope_line = ScopeLine()  # whose minutes: the clinic's as of a time, or ours
         self.busy = QWidget()  # in the summary's place while the month is computed
         self.busy_text = QLabel()
         spinner = QProgressBar(minimum=0, maximum=0, textVisible=False)  # no end known
@@ -182,6 +184,7 @@ class MonthOverview(QWidget):
         bottom.addWidget(legend)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.scope_line)
         layout.addLayout(counts)
         layout.addWidget(self.error)
         layout.addWidget(self.pages, 1)
@@ -284,6 +287,7 @@ class MonthOverview(QWidget):
         self._show_error(None)
         self.model.set_rows(result.rows)
         self.context.setText(result.context)
+        self.scope_line.show_scope(result.scope)
         self._counts()
         self.reloaded.emit()
 
@@ -292,6 +296,7 @@ class MonthOverview(QWidget):
         self._shown_month = self.month
         self.model.set_rows([])
         self.context.clear()  # no zone or rules year to speak of
+        self.scope_line.show_scope(None)
         known = isinstance(exc, UserError)
         self._show_error(error_text(exc) if known else (
             f"The month could not be computed ({type(exc).__name__}); try Refresh."))

@@ -44,6 +44,10 @@ class TrayStatus:
     others_live: tuple[str, ...] = ()
     signer: Any = None  # the person signed in at the tray (a Signer), or None
     locked: bool = False  # the privacy lock is on: the menu shows no patient data
+    # What the month figures cover (a hub_scope.Scope; None: not read), and the other
+    # workstations' live timers the last pull saw (hub_scope.LiveTimer: not stoppable here).
+    scope: Any = None
+    elsewhere: tuple[Any, ...] = ()
 
     def __post_init__(self) -> None:  # a plain "running" is taken; an unknown state is not
         object.__setattr__(self, "state", TrayState(self.state))
@@ -80,6 +84,7 @@ def snapshot(ctx: AppContext, clinician_id: str | None = None) -> TrayStatus:
         status = timers.status(ctx, str(who.id))
         pairs = recent.recent_pairs(ctx, str(who.id), RECENT_COUNT + 1)
         others = timers.others_live(ctx, str(who.id)) if len(found) > 1 else ()
+        scope, elsewhere = _clinic(ctx)
     except UserError as exc:
         return TrayStatus(TrayState.IDLE, mask_patients=mask, problem=error_text(exc))
     entry = status.entry
@@ -89,5 +94,14 @@ def snapshot(ctx: AppContext, clinician_id: str | None = None) -> TrayStatus:
     return TrayStatus(
         state=TrayState(status.state), clinician_id=str(who.id), clinician_name=who.name,
         clinicians=choices, entry=entry, recent=tuple(pairs[:RECENT_COUNT]),
-        mask_patients=mask, read_mono_ns=mono, others_live=others,
+        mask_patients=mask, read_mono_ns=mono, others_live=others, scope=scope,
+        elsewhere=elsewhere,
     )
+
+
+def _clinic(ctx: AppContext) -> tuple[Any, tuple[Any, ...]]:
+    """The figures' scope and the other workstations' live timers (two small reads)."""
+    from ccm_timer.services.delivery import hub_scope  # the first snapshot's, not the icon's
+
+    found = hub_scope.scope(ctx)
+    return found, tuple(hub_scope.live_timers(ctx)) if found.target else ()

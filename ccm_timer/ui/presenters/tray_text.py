@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ccm_timer.ui.presenters import hub_words
 from ccm_timer.ui.presenters.tray_state import TrayState
 
 if TYPE_CHECKING:  # only for hints: the tray shows its icon before the database is loaded
@@ -95,7 +96,16 @@ def tooltip_rest(status: TrayStatus) -> str:
         lines.append("Nobody is signed in")
     if status.pending_recovery:
         lines.append("Open the menu to decide what to record.")
+    if not status.locked:
+        lines.extend(elsewhere(status))
     return "\n".join(lines)
+
+
+def elsewhere(status: TrayStatus) -> list[str]:
+    """The other workstations' live timers (hub_scope.LiveTimer), one line each: "Dana Lee:
+    timing on the front-desk workstation, 12 min"; they are stopped where they run."""
+    return [f"{t.clinician}: {'timing' if t.state == 'running' else 'paused'} on the "
+            f"{t.workstation} workstation, {minutes(t.seconds)}" for t in status.elsewhere]
 
 
 def signed_in(status: TrayStatus) -> str:
@@ -112,12 +122,14 @@ def setup_hint() -> str:
     return "Add a clinician first: choose “Set up CCM Timer…” in the CCM Timer menu."
 
 
-def recorded(rec, mask: bool) -> tuple[str, str]:
-    """The stop confirmation: a headline and the details, one per line."""
+def recorded(rec, mask: bool, scope=None) -> tuple[str, str]:
+    """The stop confirmation: a headline and the details, one per line; the month's figure
+    says whose minutes it counts (`scope`: a hub_scope.Scope, hub_words.tray_scope)."""
     entry = rec.entry
     lines = [entry.category_label, f"Patient: {entry_patient(entry, mask)}"]
     if rec.month_seconds is not None:
-        lines.append(f"This month for this patient (all staff): {minutes(rec.month_seconds)}")
+        lines.append(f"This month for this patient ({hub_words.tray_scope(scope)}): "
+                     f"{minutes(rec.month_seconds)}")
     return f"Recorded {minutes(entry.seconds)}", "\n".join(lines)
 
 

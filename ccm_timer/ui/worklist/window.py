@@ -35,8 +35,9 @@ from ccm_timer.services.security.audit_reads import Read, record_read
 from ccm_timer.ui import window_fit
 from ccm_timer.ui.presenters import worklist as text
 from ccm_timer.ui.presenters.gui_words import error_text
+from ccm_timer.ui.scope_line import ScopeLine
 from ccm_timer.ui.style import ERROR_STYLE
-from ccm_timer.ui.worklist.loader import WorklistLoader
+from ccm_timer.ui.worklist.loader import ScopedWorklist, ScopedWorklistLoader
 from ccm_timer.ui.worklist.model import ROW_ROLE, WorklistModel
 
 EVERYONE = "everyone"
@@ -59,7 +60,7 @@ class WorklistWindow(QWidget):
         self._audited: tuple[str, uuid.UUID] | None = None  # (month, person) last recorded
         self._own_filter_chosen = False  # the signed-in care manager's patients, at first
         self._read_at: int | None = None  # the clock's monotonic ns when the rows were read
-        self.loader = WorklistLoader(self.ctx, self)
+        self.loader = ScopedWorklistLoader(self.ctx, self)
         self.loader.loaded.connect(self._arrived)
         self.loader.failed.connect(self._failed)
         self._follow = QTimer(self, singleShot=True, interval=FOLLOW_MS, timeout=self._changed)
@@ -75,6 +76,7 @@ class WorklistWindow(QWidget):
         refresh.clicked.connect(self.reload)
         QShortcut(QKeySequence.StandardKey.Refresh, self, activated=self.reload)
         self.summary = QLabel(wordWrap=True)
+        self.scope_line = ScopeLine()  # whose minutes: the clinic's as of a time, or ours
         self.error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
         self.error.hide()
 
@@ -133,6 +135,7 @@ class WorklistWindow(QWidget):
         bottom.addWidget(self.start_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.scope_line)
         layout.addWidget(self.summary)
         layout.addWidget(self.error)
         layout.addWidget(self.pages, 1)
@@ -166,9 +169,10 @@ class WorklistWindow(QWidget):
         if self.isVisible():
             self.reload()
 
-    def _arrived(self, wl: Worklist) -> None:
+    def _arrived(self, read: ScopedWorklist) -> None:
         first = self.worklist is None
-        self.worklist = wl
+        self.worklist = wl = read.worklist
+        self.scope_line.show_scope(read.scope)
         self._show_error(None)
         self.setWindowTitle(f"Worklist — {text.month_words(wl.month)}")
         self._fill_filters(wl, choose_own=first)
