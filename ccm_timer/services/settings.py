@@ -120,6 +120,9 @@ class Settings:
         "", "IANA time zone that decides the calendar month for billing (empty: this computer's)")
     workstation: str = _setting(
         "", "names this computer in every time entry, not PHI (empty: its host name)")
+    clinic_id: str = _setting(
+        "", "the clinic's key on a shared clinic hub, made once by `hub add-workstation` or "
+        "`hub init` (keep it: the hub keeps each clinic's patients apart by it)")
     default_clinician: str = _setting("", "id of the clinician whose time the tray records")
     mask_patients: bool = _setting(
         True, "the tooltip and notifications show initials and the last MRN digits only")

@@ -40,7 +40,7 @@ def test_a_hub_at_0002_is_upgraded_with_its_rows_noted_once(two, empty_hub_url):
         entries = _count(engine, "time_entry")
         assert entries == 1
         with engine.begin() as conn:
-            migrations.upgrade(conn)
+            migrations.upgrade(conn, "0003")
         with engine.connect() as conn:
             assert migrations.state(conn) == "0003"
         notes = _notes(engine)

@@ -3,9 +3,10 @@ go on only at HUB_HEAD), `hub init` (the schema upgraded through store/hub_migra
 workstations' group role granted what a push needs) and `hub status` (each workstation's
 last push).
 
-Per-workstation login roles and row-level security come with a later hub revision (issue
-19); until then every workstation's login role is made a member of WORKSTATION_ROLE by the
-hub's administrator.
+Revision 0004 gives each workstation a login role of its own in WORKSTATION_ROLE (`hub
+add-workstation`, hub_roles.py) and every row its clinic; row-level security then lets a
+workstation read its clinic's rows and write only its own. A login role an administrator
+made a member of the group by hand, before, still reads and writes the first clinic's rows.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy import Connection, func, select, text
 
 from ccm_timer.store import hub_migrations as migrations
 from ccm_timer.store import merge as records
-from ccm_timer.store.hub_migrations.tables import workstation_push
+from ccm_timer.store.hub_migrations.tables import hub_org, workstation_push
 
 if TYPE_CHECKING:
     from ccm_timer.services.context import AppContext
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
 WORKSTATION_ROLE = "ccm_hub_workstation"  # NOLOGIN: a workstation's login role joins it
 # What a push, a pull, a bundle import into the hub, `report --hub` and `hub verify` read.
 READ = (*records.MERGED, "chain_head", "bundle_conflict", "workstation_push", "month_rollup",
-        "month_rollup_dirty", "month_rollup_state", "hub_change", migrations.VERSION_TABLE)
+        "month_rollup_dirty", "month_rollup_state", "hub_change", migrations.VERSION_TABLE,
+        "hub_workstation_role")  # its own row only (row-level security): whose rows it writes
 # What they write: never a DELETE (a push only inserts and updates), never DDL, never
 # hub_change: its trigger function is SECURITY DEFINER (revision 0003), so a push notes its
 # rows there without the role being able to write, forge or renumber notes itself.
@@ -73,17 +75,36 @@ class InitReport:
                 "add records but not delete them or change tables.")
 
 
-def init(conn: Connection) -> InitReport:
+def init(conn: Connection, clinic_id: str | None = None) -> InitReport:
     """Inside one transaction: the hub upgraded to HUB_HEAD and WORKSTATION_ROLE granted
-    what a push needs. Run again, it changes nothing. A hub newer than this version is left
-    alone (ValueError with the sentence)."""
+    what a push needs; with `clinic_id`, the clinic is one of the hub's (org). Run again, it
+    changes nothing. A hub newer than this version is left alone (ValueError with the
+    sentence)."""
     before = migrations.state(conn)
     if before and before not in migrations.KNOWN_REVISIONS:
         raise ValueError(refusal(conn))
     if before != migrations.HUB_HEAD:
         migrations.upgrade(conn)
     _grant(conn)
+    if clinic_id:
+        org(conn, clinic_id)
     return InitReport(before, migrations.HUB_HEAD)
+
+
+def org(conn: Connection, clinic_id: str) -> int:
+    """The hub's organisation for this clinic key: the hub's first (1) when no clinic has
+    named it yet (it holds the rows pushed before clinics had keys), else a new one."""
+    from datetime import UTC
+
+    found = conn.execute(select(hub_org.c.id).where(hub_org.c.clinic_id == clinic_id)).scalar()
+    if found is not None:
+        return int(found)
+    claimed = conn.execute(hub_org.update().where(hub_org.c.id == 1, hub_org.c.clinic_id.is_(
+        None)).values(clinic_id=clinic_id).returning(hub_org.c.id)).scalar()
+    if claimed is not None:
+        return int(claimed)
+    return int(conn.execute(hub_org.insert().values(
+        clinic_id=clinic_id, made_at=datetime.now(UTC)).returning(hub_org.c.id)).scalar_one())
 
 
 def record_init(ctx: AppContext, actor: str, url: str, report: InitReport) -> None:
@@ -115,15 +136,18 @@ def _grant(conn: Connection) -> None:
 
 def record_push(conn: Connection, workstation: str, at: datetime, audit_seq: int) -> None:
     """Inside a full push's transaction: this workstation pushed at `at`."""
+    # The pushing role's clinic: the owner sees every clinic's rows.
     row = conn.execute(select(workstation_push).where(
-        workstation_push.c.workstation == workstation)).mappings().first()
+        workstation_push.c.workstation == workstation,
+        workstation_push.c.org_id == func.ccm_hub_org())).mappings().first()
     if row is None:
         conn.execute(workstation_push.insert().values(
             workstation=workstation, first_push_at=at, last_push_at=at, pushes=1,
             audit_seq=audit_seq))
     else:
         conn.execute(workstation_push.update().where(
-            workstation_push.c.workstation == workstation).values(
+            workstation_push.c.workstation == workstation,
+            workstation_push.c.org_id == row["org_id"]).values(
             last_push_at=max(at, row["last_push_at"]), pushes=row["pushes"] + 1,
             audit_seq=max(audit_seq, row["audit_seq"])))
 

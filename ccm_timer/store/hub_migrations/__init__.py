@@ -5,7 +5,8 @@ workstation and upgraded by an administrator (`ccm-timer hub init`), never by a 
 Revision 0001 is the hub as `create_all` and the old ADDED_COLUMNS patch list left it, made
 of statements that skip what exists, so a hub made that way is adopted (what an older one
 lacks is added, nothing is recreated) and stamped. 0002 records each workstation's
-pushes; 0003 is the change log pulls read (`hub_change`, kept by a trigger).
+pushes; 0003 is the change log pulls read (`hub_change`, kept by a trigger); 0004 gives
+every row its clinic (org_id), a login role per workstation and row-level security.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection, text
 
-HUB_HEAD = "0003"  # tests/store/test_hub_migrations.py checks this is Alembic's head
-KNOWN_REVISIONS = ("0001", "0002", "0003")
+HUB_HEAD = "0004"  # tests/store/test_hub_migrations.py checks this is Alembic's head
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")
 VERSION_TABLE = "ccm_hub_version"
 LOCATION = Path(__file__).resolve().parent
 UPGRADE_LOCK = 7_301_925_005  # pg_advisory_xact_lock: two administrators, one upgrade

@@ -1,10 +1,26 @@
 """Tables only the hub has (a workstation's database never does), beside the workstation's
 SQLModel tables the hub shares. Plain SQLAlchemy in a metadata of their own, so they stay
-out of the workstation's schema and its migrations."""
+out of the workstation's schema and its migrations.
+
+The shared tables differ on the hub in one way (revision 0004): each carries `org_id`, the
+clinic it belongs to, and a patient's MRN and a category's slug are unique per clinic.
+`hub_metadata()` is the hub's whole schema (the models with that difference, and these
+tables), which the hub's migrations are tested against."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    UniqueConstraint,
+)
 
 from ccm_timer.store.types import UTCDateTime
 
@@ -13,11 +29,13 @@ HUB_ONLY = MetaData()
 # One row per workstation, written by each full push (revision 0002): `hub status`.
 workstation_push = Table(
     "workstation_push", HUB_ONLY,
-    Column("workstation", String, primary_key=True),
+    Column("workstation", String, nullable=False),
     Column("first_push_at", UTCDateTime, nullable=False),
     Column("last_push_at", UTCDateTime, nullable=False),
     Column("pushes", Integer, nullable=False),
     Column("audit_seq", Integer, nullable=False),  # the workstation's audit head then
+    Column("org_id", Integer, nullable=False, server_default="1"),  # set by its trigger
+    PrimaryKeyConstraint("org_id", "workstation", name="workstation_push_pkey"),
 )
 
 # Every row a merge inserts or updates in a table a push carries, noted by a trigger
@@ -30,5 +48,54 @@ hub_change = Table(
     Column("row_id", String, nullable=False),  # the row's id as text
     Column("workstation", String, nullable=True),  # an entry's or export's; else None
     Column("txid", BigInteger, nullable=False),
+    Column("org_id", Integer, nullable=False, server_default="1"),
     Index("ix_hub_change_txid", "txid", "seq"),
 )
+
+# The clinics sharing this hub (revision 0004); row 1 is its first, which `hub init` names
+# by the clinic's key (the setting clinic_id).
+hub_org = Table(
+    "hub_org", HUB_ONLY,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("clinic_id", String, nullable=True, unique=True),
+    Column("made_at", UTCDateTime, nullable=False),
+)
+
+# The login role `hub add-workstation` made for each workstation: whose rows it may write.
+hub_workstation_role = Table(
+    "hub_workstation_role", HUB_ONLY,
+    Column("role", String, primary_key=True),
+    Column("org_id", Integer, ForeignKey("hub_org.id"), nullable=False),
+    Column("workstation", String, nullable=False),
+    Column("made_at", UTCDateTime, nullable=False),
+    UniqueConstraint("org_id", "workstation"),
+)
+
+# The shared tables that carry org_id on the hub (what a push writes, and the chain heads
+# and conflicts), and the natural keys that are unique per clinic there.
+WITH_ORG = ("clinician", "category", "patient", "consent_document", "enrollment",
+            "patient_condition", "care_plan_item", "care_plan_review", "patient_month",
+            "month_approval", "time_entry", "interval", "audit_event", "export",
+            "chain_head", "bundle_conflict")
+PER_CLINIC = {"patient": "mrn", "category": "slug"}
+
+
+def hub_metadata(shared: MetaData) -> MetaData:
+    """The hub's schema: the workstation's tables (`shared`, SQLModel.metadata) as the hub
+    has them, beside HUB_ONLY. `shared` itself is left as it is."""
+    out = MetaData()
+    for name, tbl in shared.tables.items():
+        copy = tbl.to_metadata(out)
+        if name in WITH_ORG:
+            copy.append_column(Column("org_id", Integer, nullable=False, server_default="1"))
+        if name in PER_CLINIC:
+            key = PER_CLINIC[name]
+            for c in [c for c in copy.constraints if isinstance(c, UniqueConstraint)
+                      and [col.name for col in c.columns] == [key]]:
+                copy.constraints.discard(c)
+            copy.c[key].unique = False
+            copy.append_constraint(UniqueConstraint("org_id", key,
+                                                    name=f"uq_{name}_org_{key}"))
+    for tbl in HUB_ONLY.tables.values():
+        tbl.to_metadata(out)
+    return out
