@@ -42,7 +42,7 @@ import uuid
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 # The rows and their JSON form live in record_rows.py; callers use them through here too.
@@ -101,6 +101,7 @@ class _Merge:
         self.changed: dict[str, int] = {}
         self.patient_map: dict[uuid.UUID, uuid.UUID] = {}
         self.category_map: dict[uuid.UUID, uuid.UUID] = {}
+        self.orgs: bool | None = None  # a hub with clinics (org_id), once asked
 
     def _count(self, name: str, n: int) -> None:
         if n:
@@ -139,7 +140,7 @@ class _Merge:
         (ON CONFLICT DO NOTHING: a concurrent merge may win a key, and is then mapped to)."""
         tbl = table(name)
         by_id = _by(_select_in(self.conn, tbl, "id", [r["id"] for r in incoming]), "id")
-        by_key = _by(_select_in(self.conn, tbl, key, [r[key] for r in incoming]), key)
+        by_key = _by(self._keyed(tbl, key, [r[key] for r in incoming]), key)
         mapping: dict[uuid.UUID, uuid.UUID] = {}
         fresh = []
         for row in sorted(incoming, key=lambda r: r[key]):
@@ -157,7 +158,7 @@ class _Merge:
                 fresh.append(row)
         if fresh:
             self.conn.execute(insert_new(self.conn, tbl), fresh)
-            won = _by(_select_in(self.conn, tbl, key, [r[key] for r in fresh]), key)
+            won = _by(self._keyed(tbl, key, [r[key] for r in fresh]), key)
             for row in fresh:
                 if won[row[key]]["id"] == row["id"]:
                     mapping[row["id"]] = row["id"]
@@ -165,6 +166,19 @@ class _Merge:
                 else:
                     self._another(name, won[row[key]], row, mapping)
         return mapping
+
+    def _keyed(self, tbl: Table, key: str, values: list) -> list[dict]:
+        """The rows with these natural keys, of the merging role's clinic on a hub several
+        clinics share (revision 0004: org_id). A workstation's role sees no other clinic's
+        rows (row-level security); the hub's owner sees all and merges as the first."""
+        if self.orgs is None:
+            self.orgs = self.conn.dialect.name == "postgresql" and self.conn.execute(
+                text("SELECT to_regproc('ccm_hub_org')")).scalar() is not None
+        if not self.orgs:
+            return _select_in(self.conn, tbl, key, values)
+        wanted, own = sorted(set(values), key=str), text("org_id = ccm_hub_org()")
+        return [dict(r) for i in range(0, len(wanted), 500) for r in self.conn.execute(
+            select(tbl).where(tbl.c[key].in_(wanted[i:i + 500]), own)).mappings()]
 
     def _another(self, name: str, here: dict, row: dict, mapping: dict) -> None:
         """`row` has the natural key of another row here: it maps to that row, and a

@@ -198,3 +198,48 @@ def test_add_workstation_off_loopback_asks_for_a_checked_certificate(clinics):
     with pytest.raises(hub.HubError, match="certificate checked"):
         hub_roles.add_workstation(north, ADMIN, "postgresql://postgres@hub.example.org/ccm"
                                   "?sslmode=require", "x", "ws-north", "p4ssword")
+
+
+def test_the_owner_s_push_maps_t1001_to_the_first_clinic_s_patient_not_another_s(
+        clinics, hub_url, tmp_path, clock):
+    """The hub's owner sees every clinic's rows: its merge still keys MRNs in its clinic
+    (the first), so another clinic's T1001 is never taken for this one."""
+    north, *_ = clinics
+    west = open_workstation(tmp_path / "owner", "ws-west", clock)
+    try:
+        add_minutes(west, NOV3, 3)
+        hub.push(west, hub_url, HUB_PASSWORD)
+    finally:
+        west.close()
+    owner = _owner(hub_url)
+    with owner.connect() as conn:
+        patients = dict(conn.execute(text(
+            "SELECT e.workstation, p.org_id FROM time_entry e JOIN patient p "
+            "ON p.id = e.patient_id")).all())
+    owner.dispose()
+    assert patients["ws-west"] == patients["ws-north"] == 1 != patients["ws-east"]
+
+
+def test_after_a_pull_a_full_push_with_the_workstation_s_role_still_goes_in(clinics):
+    """A pull brings the other workstations' rows here; a full push sends them back,
+    and the hub leaves them as they are (they are not this workstation's to write)."""
+    north, south, *_ = clinics
+    hub_pull.pull(south, targets.get(south, _target(south)))
+    add_minutes(south, NOV3 + timedelta(hours=3), 4)
+    report = hub.push(south, targets.get(south, _target(south)).url,
+                      targets.get_secret(_target(south)))  # a full push: every row here
+    assert report.full and report.changed.get("time_entry") == 1  # its new one only
+    hub_pull.pull(north, targets.get(north, _target(north)))
+    with north.read() as session:
+        spans = dict(session.connection().execute(text(
+            "SELECT workstation, sum(span_seconds) FROM time_entry "
+            "WHERE superseded_at IS NULL GROUP BY workstation")).all())
+    assert spans == {"ws-north": 12 * 60, "ws-south": 11 * 60}
+
+
+def test_a_pull_from_a_hub_off_this_machine_asks_for_a_checked_certificate(clinics):
+    north, *_ = clinics  # pushed to its target once: the pull would go on
+    target = targets.Target(_target(north), "hub", "postgresql://ccm_ws_ws_north@"
+                            "hub.example.org/ccm?sslmode=prefer")
+    with pytest.raises(hub.HubError, match="certificate checked"):
+        hub_pull.pull(north, target, password="x")

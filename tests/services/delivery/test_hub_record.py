@@ -20,6 +20,7 @@ from ccm_timer.services.people import care_plan, conditions, patients
 from ccm_timer.sync.worker import Worker
 from tests.fixtures.clinic import remover
 from tests.fixtures.delivery import HUB_PASSWORD, add_minutes, provision_bundles, queue_exports
+from tests.fixtures.hub_history import undo_least_privilege
 
 NOV3 = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
 SCAN = b"%PDF-1.4\n% synthetic consent form, no real person\n" + bytes(range(256)) * 40
@@ -150,6 +151,7 @@ def _make_old_hub(engine) -> None:
     """The hub as a version before the clinical record left it (revision 0008's tables),
     before the hub had migrations of its own."""
     with engine.begin() as conn:
+        undo_least_privilege(conn)
         conn.execute(text("DROP TABLE ccm_hub_version, workstation_push, hub_change"))
         conn.execute(text("DROP FUNCTION ccm_hub_note_change() CASCADE"))  # 0003's triggers
         for name in ("care_plan_review", "care_plan_item", "patient_condition"):
