@@ -15,7 +15,7 @@ from ccm_timer.services.people import clinicians
 from ccm_timer.services.security import credentials
 from ccm_timer.services.timing import timers
 from ccm_timer.ui.overview import open_overview
-from ccm_timer.ui.presenters import hub_words
+from ccm_timer.ui.presenters import hub_words, tray_text
 from tests.fixtures.clinic import PASSWORD, give_passwords
 from tests.fixtures.delivery import HUB_PASSWORD, add_minutes
 from tests.fixtures.tray import open_menu
@@ -91,6 +91,8 @@ def test_the_overview_says_all_workstations_then_this_one_and_the_approval_warns
     prompt = window.close_bar.ask_approve(every=False)
     assert _warning(prompt).startswith("These totals are from this workstation only: the "
                                        f"clinic hub was last reached at {_hhmm(south, at)}.")
+    layout = prompt.layout()  # tall enough for the warning's lines: none cut off
+    assert prompt.height() >= layout.totalHeightForWidth(prompt.width())
     prompt.password.setText(PASSWORD)  # warned, not forbidden
     prompt.ok.click()
     assert window.close_bar.message.text().startswith("Approved November 2026 for ")
@@ -135,8 +137,6 @@ def test_the_tray_shows_the_other_workstation_s_timer_and_cannot_stop_it(
 
 
 def tray_tip(tray) -> str:
-    from ccm_timer.ui.presenters import tray_text
-
     return tray_text.tooltip(tray.status, 0)
 
 

@@ -144,16 +144,22 @@ class MonthCloseBar(QWidget):
                                         lambda signer: self.approve(mrn, signer), self,
                                         refused=lambda text: self.say(text, problem=True))
         if self.attest is not None:
-            self._warn_partial(self.attest)
+            self._warn_partial(self.attest)  # and fits it to its lines
         return self.attest
 
     def _warn_partial(self, dialog: attest_dialog.AttestDialog) -> None:
-        """Read at the click (a pull may have come since the figures were shown)."""
+        """The warning is read at the click (a pull may have come since the figures were
+        shown)."""
         warning = hub_words.approval_warning(hub_scope.scope(self.ctx))
         if warning is not None:
             label = QLabel(warning, wordWrap=True, styleSheet=hub_words.PARTIAL_STYLE)
             label.setObjectName("partial")
             dialog.layout().insertWidget(1, label)
+            label.show()  # a child added to a shown window stays hidden until shown
+        # Tall enough for its wrapped lines (a window's height does not follow their width).
+        layout, width = dialog.layout(), dialog.width()
+        layout.activate()
+        dialog.resize(width, max(dialog.height(), layout.totalHeightForWidth(width)))
 
     def approve(self, mrn: str | None, signer: Signer) -> list[ApprovalState]:
         month = self._month()
