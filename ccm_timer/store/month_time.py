@@ -83,30 +83,33 @@ def month_time(conn: Connection, month: YearMonth, zone: ZoneInfo, now: datetime
                by: Sequence[Group] = ("patient",), patient_id: uuid.UUID | None = None,
                entries_over: int | None = None,
                counted_from: Mapping[tuple[uuid.UUID, str], datetime] | None = None,
-               ) -> MonthTime:
+               numbers: bool = False) -> MonthTime:
     """The month's seconds per group of `by` (one patient's with `patient_id`). `now` None
     counts closed intervals only: a timer still running has spent nothing yet.
     `counted_from`: per (patient id, program value), the UTC instant before which that
     patient's time in that program is moved to `before`; `by` must then hold "patient" and
-    "program"."""
+    "program". `numbers`: the patient, clinician and entry ids in the keys as their 128-bit
+    numbers (UUID.int), which hash in C where a UUID hashes in Python (the report keys
+    patients so); the entries listed stay UUIDs."""
     rolled = "entry" not in by and month_rollup.usable(conn, zone)
     return _month_time(conn, month, zone, now, by, patient_id, entries_over, counted_from,
-                       rolled=rolled)
+                       rolled=rolled, numbers=numbers)
 
 
 def _month_time(conn: Connection, month: YearMonth, zone: ZoneInfo, now: datetime | None,
                 by: Sequence[Group], patient_id: uuid.UUID | None, entries_over: int | None,
                 counted_from: Mapping[tuple[uuid.UUID, str], datetime] | None, *,
-                rolled: bool) -> MonthTime:
+                rolled: bool, numbers: bool = False) -> MonthTime:
     """month_time, from the rollup's rows (`rolled`) or from the entries alone."""
     lo, hi = month_bounds_utc(month, zone)
     params: dict[str, Any] = {"lo": to_db_text(lo), "hi": to_db_text(hi), "false": False,
                               "over": entries_over or 0, "patient": patient_id,
                               "month": str(month)}
-    key_of, width = _keys(by), len(by)
+    key_of, width = _keys(by, numbers), len(by)
     # Summed under the values as stored (text hashes in C), made keys once at the end: a
     # clinic month is tens of thousands of groups, and a UUID hashes in Python.
     raw: dict[tuple[Any, ...], int] = {}
+    seconds: dict[Key, int] = {}
     live: Live | None = None
     if rolled:
         # Grouped by patient, the rows carry each group's longest entry, so the patients
@@ -122,10 +125,12 @@ def _month_time(conn: Connection, month: YearMonth, zone: ZoneInfo, now: datetim
                 rows = [row for row in rows if row[at] not in long_]
                 live = _as_live({*live.ids, *long_} | ({None} if live.program_level else set()))
         params = _bind(params, live)
+        # One row per group (GROUP BY), made a key straight away; the entries' rows below
+        # add to these keys in the same order as before.
         for row in rows:
             if row[-2] is not None:
-                group = tuple(row[:width])
-                raw[group] = raw.get(group, 0) + int(row[-2])
+                key = key_of(row)
+                seconds[key] = seconds.get(key, 0) + int(row[-2])
     inside, edge = _statements(by, conn.dialect.name, patient_id is not None,
                                entries_over is not None, closed_only=now is None, live=live)
     over_raw: dict[tuple[Any, ...], list[tuple[uuid.UUID, int]]] = defaultdict(list)
@@ -150,7 +155,6 @@ def _month_time(conn: Connection, month: YearMonth, zone: ZoneInfo, now: datetim
         raw[group] = raw.get(group, 0) + secs
         if entries_over is not None and secs > entries_over:
             over_raw[group].append((_as_uuid(entry_id), secs))
-    seconds: dict[Key, int] = {}
     for group, secs in raw.items():
         key = key_of(group)
         seconds[key] = seconds.get(key, 0) + secs
@@ -162,7 +166,7 @@ def _month_time(conn: Connection, month: YearMonth, zone: ZoneInfo, now: datetim
     if cuts:
         if "patient" not in by or "program" not in by:
             raise ValueError("counted_from needs the patient and program groups")
-        _split_at_cuts(conn, by, params, cuts, (lo, hi), now, seconds, before)
+        _split_at_cuts(conn, by, params, cuts, (lo, hi), now, seconds, before, numbers)
     # In entry order: the statements' row order is the planner's.
     return MonthTime(seconds, {k: sorted(v) for k, v in over.items()}, before)
 
@@ -170,7 +174,7 @@ def _month_time(conn: Connection, month: YearMonth, zone: ZoneInfo, now: datetim
 def _split_at_cuts(conn: Connection, by: Sequence[Group], params: dict[str, Any],
                    cuts: Mapping[tuple[uuid.UUID, str], datetime],
                    bounds: tuple[datetime, datetime], now: datetime | None,
-                   seconds: dict[Key, int], before: dict[Key, int]) -> None:
+                   seconds: dict[Key, int], before: dict[Key, int], numbers: bool) -> None:
     """Move the seconds before each cut from `seconds` to `before`, reading only the cut
     patients' intervals of the month (the same entries the aggregate counted)."""
     lo, hi = bounds
@@ -185,19 +189,20 @@ def _split_at_cuts(conn: Connection, by: Sequence[Group], params: dict[str, Any]
         "AND i.start_utc < :hi AND (i.end_utc IS NULL OR i.end_utc > :lo)"
         + (" AND i.end_utc IS NOT NULL" if now is None else "")
     ).bindparams(bindparam("cut_patients", expanding=True, type_=Uuid()))
-    key_of = _keys(by)
+    key_of = _keys(by, numbers)
     counted: dict[Key, int] = {}
     rows = conn.execute(query, {**params, "cut_patients": sorted({p for p, _ in cuts})})
+    at_cut = {(p.int, program): at for (p, program), at in cuts.items()} if numbers else cuts
     for row in rows:
         key = key_of(row)
-        cut = cuts.get((key[patient_at], key[program_at]))
+        cut = at_cut.get((key[patient_at], key[program_at]))
         if cut is None:
             continue
         start, end = from_db_text(row[-2]), from_db_text(row[-1]) if row[-1] else now
         assert end is not None  # closed intervals only when `now` is None
         counted[key] = counted.get(key, 0) + clip_seconds(start, end, cut, hi)
     for key, total in seconds.items():
-        if (key[patient_at], key[program_at]) in cuts:
+        if (key[patient_at], key[program_at]) in at_cut:
             kept = min(total, counted.get(key, 0))
             seconds[key] = kept
             if total - kept:
@@ -304,20 +309,30 @@ def _listed(dialect: str) -> str:
     return f"string_agg({item}, ',')" if dialect == "postgresql" else f"group_concat({item})"
 
 
-def _keys(by: Sequence[Group]) -> Callable[[Sequence[Any]], Key]:
-    """A row's leading columns as a key: ids as UUIDs (patient None for program-level time),
-    each made once per call (a month repeats a patient in many groups)."""
-    ids: dict[Any, uuid.UUID | None] = {None: None}
+class _Ids(dict[Any, Any]):
+    """Stored id -> key, each made once per call (a month repeats a patient in many
+    groups); a hit is a plain dict lookup, in C."""
 
-    def an_id(value: Any) -> uuid.UUID | None:
-        if value not in ids:
-            ids[value] = _as_uuid(value)
-        return ids[value]
+    def __init__(self, make: Callable[[Any], Any]) -> None:
+        super().__init__({None: None})  # patient None: program-level time
+        self.make = make
 
+    def __missing__(self, value: Any) -> Any:
+        made = self[value] = self.make(value)
+        return made
+
+
+def _keys(by: Sequence[Group], numbers: bool = False) -> Callable[[Sequence[Any]], Key]:
+    """A row's leading columns as a key: ids as UUIDs, or with `numbers` their 128-bit
+    numbers."""
+    an_id = _Ids(_as_number if numbers else _as_uuid).__getitem__
     table: dict[str, Callable[[Any], Any]] = {
         "patient": an_id, "entry": an_id, "clinician": an_id, "role": _ROLES.__getitem__,
         "program": _PROGRAMS.__getitem__}
     convert = [table[g] for g in by]
+    if len(convert) == 3:  # the report's groups: no per-row loop over the converters
+        first, second, third = convert
+        return lambda row: (first(row[0]), second(row[1]), third(row[2]))
 
     def key_of(row: Sequence[Any]) -> Key:
         return tuple([f(v) for f, v in zip(convert, row, strict=False)])
@@ -328,3 +343,7 @@ def _keys(by: Sequence[Group]) -> Callable[[Sequence[Any]], Key]:
 def _as_uuid(value: Any) -> uuid.UUID:
     # SQLite keeps ids as 32 hex digits; PostgreSQL hands back UUIDs.
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _as_number(value: Any) -> int:
+    return value.int if isinstance(value, uuid.UUID) else int(str(value).replace("-", ""), 16)

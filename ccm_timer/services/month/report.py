@@ -230,13 +230,13 @@ def _month_report_on(
                     if only is None or pid == only.int}
         cuts = consent_cuts(consents, rules.programs, ym, zone)
         time = month_time(conn, ym, zone, now, by=GROUPS, patient_id=only,
-                          entries_over=LONG_ENTRY_SECONDS, counted_from=cuts)
+                          entries_over=LONG_ENTRY_SECONDS, counted_from=cuts, numbers=True)
         sorted_time, program_level = sort_time(
             time, clinicians(conn), {pid: row[6] for pid, row in people.items()}, other_time)
         longs: dict[int, list[LongEntry]] = defaultdict(list)
         for (patient, *_), found in time.entries_over.items():
             if patient is not None:
-                longs[patient.int].extend(LongEntry(str(eid), secs) for eid, secs in found)
+                longs[patient].extend(LongEntry(str(eid), secs) for eid, secs in found)
         overlaps = {_number(pid): found for pid, found in month_overlaps.of_month(
             conn, ym, zone, now, stored_only).items()}
         records = month_records(conn, ym, zone, chronic or chronic_list(), only)

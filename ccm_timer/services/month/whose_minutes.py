@@ -102,27 +102,30 @@ def _other(who: Clinician, program: str, secs: int, rule: str) -> OtherPractitio
 def sort_time(time: MonthTime, staff: Mapping[int, Clinician],
               billing: Mapping[int, Any], rule: str) -> tuple[dict[int, PatientTime], int]:
     """(per patient id number, their month for the engine; program-level seconds).
+    `time`: month_time's by GROUPS with `numbers` (ids as their 128-bit numbers);
     `billing`: per patient id number, the billing practitioner's id (None: none named);
     `rule`: the setting other_practitioner_time."""
     out: dict[int, PatientTime] = defaultdict(PatientTime)
     program_level = 0
     unknown = Clinician("A clinician no longer on file", False, False)
+    chosen_of = {pid: None if chosen is None else _number(chosen)
+                 for pid, chosen in billing.items()}  # once per patient, not per group
     for (patient, clinician, program), secs in time.seconds.items():
         if patient is None:
             program_level += secs
             continue
-        who = staff.get(clinician.int, unknown)
-        mine = out[patient.int]
-        chosen = billing.get(patient.int)
+        who = staff.get(clinician, unknown)
+        mine = out[patient]
+        chosen = chosen_of.get(patient)
         if not who.practitioner:
             mine.add("clinical_staff", program, secs)
-        elif program is None or chosen is None or _number(chosen) == clinician.int:
+        elif program is None or chosen is None or chosen == clinician:
             mine.add("practitioner", program, secs)
         elif secs:
             mine.others.append(_other(who, program, secs, rule))
     for (patient, _clinician, program), secs in time.before.items():
         if patient is not None and program is not None:
-            spent = out[patient.int].before_consent
+            spent = out[patient].before_consent
             spent[program] = spent.get(program, 0) + secs
     for mine in out.values():  # one item per practitioner and program
         merged: dict[tuple[str, str, bool], OtherPractitionerTime] = {}
