@@ -124,7 +124,8 @@ def test_the_tray_shows_the_other_workstation_s_timer_and_cannot_stop_it(
     north, south = pulled
     tray = make_tray(south, begin=False)
     assert tray.status.scope.all_workstations
-    line = "Nurse ws-north: timing on the ws-north workstation, 7 min"
+    started = hub_scope.live_timers(south)[0].started_at
+    line = f"Nurse ws-north: timing on the ws-north workstation since {_hhmm(south, started)}"
     menu = open_menu(tray)
     assert menu[:2] == ["No timer running", line]
     shown = next(a for a in tray.menu.actions() if a.text() == line)

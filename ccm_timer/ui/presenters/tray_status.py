@@ -6,7 +6,7 @@ tray makes when the database changes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ccm_timer.errors import UserError
@@ -104,4 +104,7 @@ def _clinic(ctx: AppContext) -> tuple[Any, tuple[Any, ...]]:
     from ccm_timer.services.delivery import hub_scope  # the first snapshot's, not the icon's
 
     found = hub_scope.scope(ctx)
-    return found, tuple(hub_scope.live_timers(ctx)) if found.target else ()
+    live = hub_scope.live_timers(ctx) if found.target else []
+    # Local times: the menu says "since 10:35", true however long it stays open.
+    return found, tuple(replace(t, started_at=t.started_at.astimezone(ctx.zone),
+                                as_of=t.as_of.astimezone(ctx.zone)) for t in live)

@@ -102,10 +102,15 @@ def tooltip_rest(status: TrayStatus) -> str:
 
 
 def elsewhere(status: TrayStatus) -> list[str]:
-    """The other workstations' live timers (hub_scope.LiveTimer), one line each: "Dana Lee:
-    timing on the front-desk workstation, 12 min"; they are stopped where they run."""
-    return [f"{t.clinician}: {'timing' if t.state == 'running' else 'paused'} on the "
-            f"{t.workstation} workstation, {minutes(t.seconds)}" for t in status.elsewhere]
+    """The other workstations' live timers (hub_scope.LiveTimer, in local time), one line
+    each; they are stopped where they run. A running one says since when (a count would go
+    stale in a menu built once): "Dana Lee: timing on the front-desk workstation since 10:35";
+    a paused one its minutes: "Sam Roe: paused on the back-office workstation, 12 min"."""
+    return [f"{t.clinician}: timing on the {t.workstation} workstation since "
+            f"{local_moment(t.started_at, t.started_at.tzinfo, t.as_of)}"
+            if t.state == "running" else
+            f"{t.clinician}: paused on the {t.workstation} workstation, {minutes(t.seconds)}"
+            for t in status.elsewhere]
 
 
 def signed_in(status: TrayStatus) -> str:

@@ -76,7 +76,7 @@ def test_other_workstations_timers_in_the_tooltip_but_never_behind_the_privacy_l
                    seconds=30)
     snap = replace(snap, elsewhere=(front, back))
     assert tray_text.elsewhere(snap) == [
-        "Dana Lee: timing on the front-desk workstation, 12 min",
+        "Dana Lee: timing on the front-desk workstation since 15:42",
         "Sam Roe: paused on the back-office workstation, 30 s"]
     assert tray_text.tooltip(snap, 0).splitlines()[-2:] == tray_text.elsewhere(snap)
     locked = tray_text.tooltip(replace(snap, locked=True), 0)
