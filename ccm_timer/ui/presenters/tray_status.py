@@ -104,7 +104,7 @@ def _clinic(ctx: AppContext) -> tuple[Any, tuple[Any, ...]]:
     from ccm_timer.services.delivery import hub_scope  # the first snapshot's, not the icon's
 
     found = hub_scope.scope(ctx)
-    live = hub_scope.live_timers(ctx) if found.target else []
+    live = hub_scope.live_timers(ctx) if found.as_of is not None else []  # never pulled: none
     # Local times: the menu says "since 10:35", true however long it stays open.
     return found, tuple(replace(t, started_at=t.started_at.astimezone(ctx.zone),
                                 as_of=t.as_of.astimezone(ctx.zone)) for t in live)
