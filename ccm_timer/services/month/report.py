@@ -33,6 +33,7 @@ from ccm_timer.core.billing import (
     PatientMonthInput,
     PatientMonthResult,
     PatientMonthTotals,
+    RecordInput,
     evaluate_many,
 )
 from ccm_timer.core.collation import name_key
@@ -252,16 +253,17 @@ def _month_report_on(
             wanted.add(pid)
     if only is not None:
         wanted = {only.int}
-    order = sorted(wanted, key=lambda pid: (name_key(people[pid][2]), name_key(people[pid][3]),
+    named = _names()
+    order = sorted(wanted, key=lambda pid: (named(people[pid][2]), named(people[pid][3]),
                                             people[pid][1]))  # as people read names
+    no_record = {qmb: _NO_RECORD.engine_input(zone, qmb) for qmb in (None, False, True)}
     inputs = [
         PatientMonthInput(
             _totals(sorted_time.get(pid), overlaps.get(pid, ()),
                     tuple(longs.get(pid, [])), people[pid][6] is not None),
             consents.get(pid, ()),
             _with_revision(flags.get(pid, MonthFlags()), records.get(pid)),
-            records.get(pid, _NO_RECORD).engine_input(
-                zone, None if people[pid][7] is None else bool(people[pid][7])),  # QMB
+            _record_input(records.get(pid), zone, people[pid][7], no_record),
         )
         for pid in order
     ]
@@ -293,6 +295,27 @@ def _totals(time: PatientTime | None, overlaps: tuple[Overlap, ...],
     mine = time or _NO_TIME
     return PatientMonthTotals(mine.seconds, overlaps, longs, tuple(mine.others),
                               mine.before_consent, has_billing_practitioner)
+
+
+def _record_input(record: PatientRecord | None, zone: ZoneInfo, qmb: Any,
+                  no_record: Mapping[bool | None, RecordInput]) -> RecordInput:
+    """The record the engine reads, with the patient's recorded QMB status; most patients
+    of a month have none on file, and those share one of three."""
+    known = None if qmb is None else bool(qmb)
+    return no_record[known] if record is None else record.engine_input(zone, known)
+
+
+def _names() -> Callable[[str], tuple[str, str, str]]:
+    """name_key, remembering each name (a clinic repeats given names)."""
+    seen: dict[str, tuple[str, str, str]] = {}
+
+    def key(text: str) -> tuple[str, str, str]:
+        found = seen.get(text)
+        if found is None:
+            found = seen[text] = name_key(text)
+        return found
+
+    return key
 
 
 def _with_revision(flags: MonthFlags, record: PatientRecord | None) -> MonthFlags:
@@ -336,6 +359,8 @@ def _one_per_program(items: list[EnrollmentRow]) -> tuple[EnrollmentInput, ...]:
     enrollment: keep one per program, the one with the earliest consent on file and, on the
     same date, the most complete (no consent anywhere stays no consent). A withdrawal on
     any copy, after that consent, ends it."""
+    if len(items) == 1:  # a workstation's usual case: nothing to choose or merge
+        return (items[0],)
     best: dict[str, EnrollmentRow] = {}
     for item in sorted(items, key=lambda e: (e.consent_date is None, e.consent_date or
                                              date.max, -len(e.consent_recorded))):
