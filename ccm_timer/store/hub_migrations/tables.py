@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    text,
 )
 
 from ccm_timer.store.types import UTCDateTime
@@ -34,7 +35,7 @@ workstation_push = Table(
     Column("last_push_at", UTCDateTime, nullable=False),
     Column("pushes", Integer, nullable=False),
     Column("audit_seq", Integer, nullable=False),  # the workstation's audit head then
-    Column("org_id", Integer, nullable=False, server_default="1"),  # set by its trigger
+    Column("org_id", Integer, nullable=False, server_default=text("ccm_hub_org()")),
     PrimaryKeyConstraint("org_id", "workstation", name="workstation_push_pkey"),
 )
 
@@ -87,7 +88,9 @@ def hub_metadata(shared: MetaData) -> MetaData:
     for name, tbl in shared.tables.items():
         copy = tbl.to_metadata(out)
         if name in WITH_ORG:
-            copy.append_column(Column("org_id", Integer, nullable=False, server_default="1"))
+            # The writing role's clinic (revision 0004); a push never sends it.
+            copy.append_column(Column("org_id", Integer, nullable=False,
+                                      server_default=text("ccm_hub_org()")))
         if name in PER_CLINIC:
             key = PER_CLINIC[name]
             for c in [c for c in copy.constraints if isinstance(c, UniqueConstraint)
