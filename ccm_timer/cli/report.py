@@ -44,8 +44,8 @@ def scope_read(ctx: AppContext) -> dict[str, Any]:
 
 
 def scope_line(scope: dict[str, Any]) -> str:
-    """"Minutes from all workstations, as of 10:42." (the windows' line, hub_words.line)"""
-    return f"Minutes from {scope['label'][:1].lower()}{scope['label'][1:]}."
+    """"Minutes from all workstations, as of 10:42." (worded by hub_scope.sentence)"""
+    return str(hub_scope.sentence(scope["label"]))
 
 
 def _codes(lines, held: bool) -> str:

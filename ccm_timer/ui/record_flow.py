@@ -59,7 +59,7 @@ class RecordFlow:
 
     def show_recorded(self, rec) -> None:
         dialog = self.host.dialog("recorded", self._make_recorded)
-        dialog.prepare(rec, self.controller.status.mask_patients)
+        dialog.prepare(rec, self.controller.status.mask_patients, self.controller.status.scope)
         self.host.present(dialog)
 
     def _make_recorded(self) -> QDialog:

@@ -88,8 +88,8 @@ class RecordedDialog(QDialog):
         self._close_timer = QTimer(self, singleShot=True, timeout=self.accept)
         self._entry_id = ""
 
-    def prepare(self, rec, mask: bool) -> None:
-        headline, details = tray_text.recorded(rec, mask)
+    def prepare(self, rec, mask: bool, scope=None) -> None:
+        headline, details = tray_text.recorded(rec, mask, scope)
         self.headline.setText(headline)
         self.text.setText(details)
         self._entry_id = str(rec.entry.id)

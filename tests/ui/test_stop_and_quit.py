@@ -31,7 +31,8 @@ def test_enter_skips_the_note_and_the_confirmation_tells_the_month(
     assert done.isVisible()
     assert done.headline.text() == "Recorded 12 min"
     assert done.text.text().splitlines()[1:] == [
-        "Patient: A.T.\u00a0…001", "This month for this patient (all staff): 22 min"]
+        "Patient: A.T.\u00a0…001",
+        "This month for this patient (this workstation only): 22 min"]  # no clinic hub
     assert "Testpatient" not in done.text.text()
     assert tray.controller.status.state == "idle"
 

@@ -32,6 +32,16 @@ class Scope:
     target: str | None = None  # the hub target the figures come from
     as_of: datetime | None = None  # the last pull (None: never)
 
+    @property
+    def sentence(self) -> str:
+        return sentence(self.label)
+
+
+def sentence(label: str) -> str:
+    """The line above the figures, in the windows and on the command line alike: "Minutes
+    from all workstations, as of 10:42." """
+    return f"Minutes from {label[:1].lower()}{label[1:]}."
+
 
 @dataclass(frozen=True)
 class LiveTimer:

@@ -25,7 +25,7 @@ def partial(scope: Scope) -> bool:
 
 def line(scope: Scope) -> str:
     """The line above the figures: "Minutes from all workstations, as of 10:42"."""
-    return f"Minutes from {_lower(scope.label)}."
+    return scope.sentence
 
 
 def line_style(scope: Scope) -> str:
