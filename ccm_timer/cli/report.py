@@ -84,11 +84,16 @@ def _from_hub(ctx: AppContext, args) -> dict:
     if target.kind != targets.TargetKind.HUB:
         raise UserError(f"The target {args.hub!r} is a {target.kind} target, not a hub; "
                         "see `ccm-timer target list`.")
+    from ccm_timer.services.delivery import bundle_conflicts
+
     engine = hub.open_engine(target.url, targets.get_secret(target.name))
     try:
-        return report.month_report_on(
+        data = report.month_report_on(
             engine, args.month, ctx.zone, ctx.now(), args.patient,
             other_time=ctx.settings.other_practitioner_time).to_dict()
+        # Counted, not listed: the list is the billing office's (`hub conflicts`, audited).
+        data["hub_conflicts"] = len(bundle_conflicts.on_hub(engine))
+        return data
     finally:
         engine.dispose()
 
@@ -114,6 +119,12 @@ def show(ctx: AppContext, args) -> None:
         writer.writerows(rows)
         return
     print(scope_line(covers))
+    waiting = data.get("hub_conflicts", 0)
+    if waiting:  # a conflict may change whose minutes count: never left unsaid
+        many = waiting != 1
+        print(f"{waiting} conflict{'s' if many else ''} on the clinic hub "
+              f"wait{'' if many else 's'} for the billing office: see "
+              "`ccm-timer hub conflicts --as NAME`.")
     if not rows:
         print(f"No patient time or enrollments in {data['month']}.")
         return

@@ -41,3 +41,11 @@ def test_hub_conflicts_lists_a_renamed_patient_for_an_administrator_only(
     assert [(c["kind"], c["from"], c["source"]) for c in found] == [
         ("renamed", "ws-south", "a push")]
     assert found[0]["recorded_at"].endswith("-05:00")  # local time
+    # The hub's report says one waits (counted, never listed: the list is audited).
+    report = cli("report", "--month", "2026-11", "--hub", "hub")
+    assert report.returncode == 0, report.stderr
+    assert ("1 conflict on the clinic hub waits for the billing office: see "
+            "`ccm-timer hub conflicts --as NAME`.") in report.stdout.splitlines()
+    assert "Josef" not in report.stdout
+    counted = json.loads(cli("report", "--month", "2026-11", "--hub", "hub", "--json").stdout)
+    assert counted["hub_conflicts"] == 1
