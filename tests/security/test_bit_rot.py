@@ -4,7 +4,6 @@ anywhere switches to read-only, cleanly (issue 13, defect 2)."""
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,26 +16,16 @@ from ccm_timer.services.timing import entries
 from ccm_timer.store.engine import ReadOnlyError
 from tests.fixtures.cli import fingerprint
 from tests.fixtures.clinic import setup_clinic
+from tests.fixtures.damage import flip_keeping_mtime
 
 MARKER = "ccm-timer.checked"
 
 
 def _flip_keeping_mtime(home: Path, table: str, clock=None) -> None:
     """One byte of `table`'s root page, with the file's size and times kept as they were."""
-    ctx = open_app(str(home), clock=clock)
-    with ctx.engine.connect() as conn:
-        root = conn.exec_driver_sql(
-            "SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).scalar()
-    ctx.close()
-    path = home / "ccm-timer.db"
-    seen = path.stat()
-    with open(path, "r+b") as handle:
-        handle.seek((root - 1) * 4096 + 1000)
-        byte = handle.read(1)[0]
-        handle.seek((root - 1) * 4096 + 1000)
-        handle.write(bytes([byte ^ 0x55]))
-    os.utime(path, ns=(seen.st_atime_ns, seen.st_mtime_ns))
-    assert integrity.unchanged_since_clean_close(path)  # what the old check trusted
+    flip_keeping_mtime(home, table, clock)
+    # what the old check trusted
+    assert integrity.unchanged_since_clean_close(home / "ccm-timer.db")
 
 
 def _clean_failure(result, words: str) -> None:
