@@ -57,7 +57,7 @@ def add_workstation(ctx: AppContext, args) -> None:
     password = hub_roles.new_password() if made else secret.read_secret(
         f"Password for the workstation {args.workstation}'s hub login: ", twice=True)
     added = hub_roles.add_workstation(ctx, actor, url, owner, args.workstation, password)
-    if args.json:
+    if getattr(args, "json", False):
         emit_json({"workstation": added.workstation, "role": added.role, "new": added.new,
                    **({"password": password} if made else {})})
         return

@@ -138,14 +138,15 @@ def open_engine(url: str, password: str | None = None, *,
     return engine
 
 
-def init_hub(url: str, password: str | None = None, *,
+def init_hub(url: str, password: str | None = None, *, clinic_id: str | None = None,
              connect_timeout: int = 10) -> hub_schema.InitReport:
     """Create or upgrade the hub's schema and the workstations' role, in one transaction
-    (nothing changes when it fails). Run by an administrator with the hub's owner."""
+    (nothing changes when it fails), and with `clinic_id` make the clinic one of the hub's
+    (hub_schema.org). Run by an administrator with the hub's owner."""
     engine = _engine(url, password, connect_timeout)
     try:
         with engine.begin() as conn:
-            return hub_schema.init(conn)
+            return hub_schema.init(conn, clinic_id)
     except ValueError as exc:  # a hub newer than this version
         raise HubError(str(exc)) from None
     except (DBAPIError, SQLAlchemyError, OSError) as exc:

@@ -133,6 +133,18 @@ def add_workstation(ctx: AppContext, actor: str, url: str, owner_password: str |
         engine.dispose()
 
 
+def init(ctx: AppContext, url: str, owner_password: str | None) -> hub_schema.InitReport:
+    """`hub init` from this workstation: the hub upgraded and this clinic one of its
+    organisations; the clinic's key (the setting clinic_id) made on the first success."""
+    from ccm_timer.services.delivery import hub
+
+    clinic = ctx.settings.clinic_id or str(uuid.uuid4())
+    report = hub.init_hub(url, owner_password, clinic_id=clinic)
+    if not ctx.settings.clinic_id:
+        ctx.update_settings(clinic_id=clinic)
+    return report
+
+
 def _record(ctx: AppContext, actor: str, url: str, added: Added) -> None:
     """The administrator's `hub add-workstation` in this workstation's audit trail (never
     the password: only that the role was made or given a new one; the URL holds none)."""

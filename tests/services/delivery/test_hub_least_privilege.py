@@ -241,3 +241,45 @@ def test_a_pull_from_a_hub_off_this_machine_asks_for_a_checked_certificate(clini
                             "hub.example.org/ccm?sslmode=prefer")
     with pytest.raises(hub.HubError, match="certificate checked"):
         hub_pull.pull(north, target, password="x")
+
+
+def test_hub_init_from_a_workstation_names_the_first_clinic_by_its_key(two, empty_hub_url):
+    north, south = two
+    assert not north.settings.clinic_id
+    hub_roles.init(north, empty_hub_url, HUB_PASSWORD)
+    key = north.settings.clinic_id
+    assert key
+    hub_roles.init(north, empty_hub_url, HUB_PASSWORD)  # again: the same clinic
+    hub_roles.init(south, empty_hub_url, HUB_PASSWORD)  # another key: a second clinic
+    owner = _owner(empty_hub_url)
+    with owner.connect() as conn:
+        assert conn.execute(text("SELECT id, clinic_id FROM hub_org ORDER BY id")).all() == [
+            (1, key), (2, south.settings.clinic_id)]
+    owner.dispose()
+
+
+def test_the_command_prints_the_new_password_once_and_the_role_signs_in_with_it(
+        two, hub_url, monkeypatch, capsys):
+    import argparse
+    import io
+    import sys
+
+    from ccm_timer.cli import hub_workstation
+    from ccm_timer.cli.main import _common
+
+    north, _ = two
+    parser = argparse.ArgumentParser()
+    hub_workstation.register(parser.add_subparsers(), _common())
+    args = parser.parse_args(["add-workstation", "ws-north", hub_url])
+    monkeypatch.setattr(sys, "stdin", io.StringIO(HUB_PASSWORD + "\n"))  # the owner's
+    try:
+        args.handler(north, args)
+        out = capsys.readouterr().out
+        password = out.split("shown only now: ")[1].split()[0]
+        with _as(_role_url(hub_url, "ccm_ws_ws_north"), password).connect() as conn:
+            assert conn.execute(text("SELECT ccm_hub_ws()")).scalar() == "ws-north"
+        with north.read() as session:
+            assert password not in str(session.connection().execute(text(
+                "SELECT after FROM audit_event WHERE action = 'hub.add_workstation'")).all())
+    finally:
+        _drop_roles(hub_url)
