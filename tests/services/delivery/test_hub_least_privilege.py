@@ -191,8 +191,8 @@ def test_the_scram_verifier_is_postgresqls_and_no_password_reaches_the_audit_tra
         hub_roles.role_name("ws north; DROP ROLE x")
 
 
-def test_add_workstation_off_loopback_asks_for_a_checked_certificate(clinics):
-    north, *_ = clinics
+def test_add_workstation_off_loopback_asks_for_a_checked_certificate(two):
+    north, _ = two
     with pytest.raises(hub.HubError, match="certificate checked"):
         hub_roles.add_workstation(north, ADMIN, "postgresql://postgres@hub.example.org/ccm"
                                   "?sslmode=require", "x", "ws-north", "p4ssword")
