@@ -42,17 +42,11 @@ def register(hub_sub: argparse._SubParsersAction, common: argparse.ArgumentParse
 
 
 def add_workstation(ctx: AppContext, args) -> None:
-    from ccm_timer.cli.sync import _hub_targets  # one rule for naming a hub target
+    from ccm_timer.cli.sync import owner_url  # one rule for the hub owner's URL
 
     actor = targets.allowed(ctx, secret.admin(ctx, args.as_name))  # before any other prompt
     hub_roles.role_name(args.workstation)  # a name refused before any password is asked
-    if "://" in args.hub:
-        url = targets.validate(targets.TargetKind.HUB, args.hub)  # no password in it (ps)
-        owner = None if args.no_password else secret.read_secret(
-            "Password for the hub database's owner: ")
-    else:
-        target = _hub_targets(ctx, args.hub)[0]
-        url, owner = target.url, targets.get_secret(target.name)
+    url, owner = owner_url(ctx, args)
     made = not args.read_password
     password = hub_roles.new_password() if made else secret.read_secret(
         f"Password for the workstation {args.workstation}'s hub login: ", twice=True)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 # Every module of this package that defines `register(sub, common)` adds its commands;
 # a new command group is a new module, with no edit here.
 _NOT_COMMANDS = {"main", "output", "args", "lazy", "secret", "tray_channel", "tray_quick",
-                 "hub_pull"}  # hub_pull: under `hub`, registered by cli/sync.py
+                 "hub_pull", "hub_workstation"}  # under `hub`: registered by cli/sync.py
 # The timing commands, bound to keyboard shortcuts, build only their own module's parser:
 # importing every command module is most of a call's time on a slow machine.
 _TIMING = {"start", "switch", "pause", "resume", "stop", "status", "recover"}

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ccm_timer.cli import hub_pull as hub_pull_cli
+from ccm_timer.cli import hub_workstation as hub_workstation_cli
 from ccm_timer.cli import secret
 from ccm_timer.cli.args import MAX_TIMEOUT, timeout_arg
 from ccm_timer.cli.lazy import lazy
@@ -21,6 +22,7 @@ if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
 access = lazy("ccm_timer.services.people.access")
 bundles = lazy("ccm_timer.services.delivery.bundle_import")
 hub = lazy("ccm_timer.services.delivery.hub")
+hub_roles = lazy("ccm_timer.services.delivery.hub_roles")
 hub_schema = lazy("ccm_timer.services.delivery.hub_schema")
 bundle_conflicts = lazy("ccm_timer.services.delivery.bundle_conflicts")
 outbox_status = lazy("ccm_timer.services.delivery.outbox_status")
@@ -60,10 +62,8 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "it again changes nothing) and the group role ccm_hub_workstation, which may read "
         "and add records but not delete them or change tables. Give the URL of the hub "
         "database's owner (its password is asked for, or read as the line after the "
-        "administrator's on standard input), or the name of a hub target. Each "
-        "workstation's own login role is made by the hub's administrator and joins the "
-        "group (GRANT ccm_hub_workstation TO ...); per-workstation roles and row-level "
-        "security come with a later version.")
+        "administrator's on standard input), or the name of a hub target. "
+        "`ccm-timer hub add-workstation NAME URL` makes each workstation's own login role.")
     p.add_argument("hub", metavar="URL", help="postgresql://OWNER@HOST:5432/DATABASE, or a "
                    "hub target's name")
     p.add_argument("--no-password", action="store_true",
@@ -83,6 +83,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("target", nargs="?", help="the hub target (default: the only one)")
     p.set_defaults(handler=hub_verify)
     hub_pull_cli.register(hsub, common)
+    hub_workstation_cli.register(hsub, common)
     p = hsub.add_parser(
         "conflicts", parents=[common],
         help="what pushes and bundles would have changed of another workstation's records "
@@ -238,16 +239,23 @@ def hub_verify(ctx: AppContext, args) -> None:
                         f"{bad[0].problem}.")
 
 
-def hub_init(ctx: AppContext, args) -> None:
-    actor = targets.allowed(ctx, secret.admin(ctx, args.as_name))  # before any other prompt
+def owner_url(ctx: AppContext, args) -> tuple[str, str | None]:
+    """The hub owner's URL and password, for `hub init` and `hub add-workstation`: a URL
+    given (its password asked for, never in the URL: it would show in `ps`), or a hub
+    target's (its stored secret)."""
     if "://" in args.hub:
-        url = targets.validate(targets.TargetKind.HUB, args.hub)  # no password in it (ps)
+        url = targets.validate(targets.TargetKind.HUB, args.hub)
         password = None if args.no_password else secret.read_secret(
             "Password for the hub database's owner: ")
-    else:
-        target = _hub_targets(ctx, args.hub)[0]
-        url, password = target.url, targets.get_secret(target.name)
-    report = hub.init_hub(url, password)
+        return url, password
+    target = _hub_targets(ctx, args.hub)[0]
+    return target.url, targets.get_secret(target.name)
+
+
+def hub_init(ctx: AppContext, args) -> None:
+    actor = targets.allowed(ctx, secret.admin(ctx, args.as_name))  # before any other prompt
+    url, password = owner_url(ctx, args)
+    report = hub_roles.init(ctx, url, password)
     if report.changed:
         hub_schema.record_init(ctx, actor, url, report)
     if args.json:

@@ -260,17 +260,13 @@ def test_hub_init_from_a_workstation_names_the_first_clinic_by_its_key(two, empt
 
 def test_the_command_prints_the_new_password_once_and_the_role_signs_in_with_it(
         two, hub_url, monkeypatch, capsys):
-    import argparse
     import io
     import sys
 
-    from ccm_timer.cli import hub_workstation
-    from ccm_timer.cli.main import _common
+    from ccm_timer.cli.main import build_parser
 
     north, _ = two
-    parser = argparse.ArgumentParser()
-    hub_workstation.register(parser.add_subparsers(), _common())
-    args = parser.parse_args(["add-workstation", "ws-north", hub_url])
+    args = build_parser().parse_args(["hub", "add-workstation", "ws-north", hub_url])
     monkeypatch.setattr(sys, "stdin", io.StringIO(HUB_PASSWORD + "\n"))  # the owner's
     try:
         args.handler(north, args)
