@@ -10,6 +10,10 @@ reported month, the worst case. The month rollup (store/month_rollup.py) is buil
 the inserts, as the first open or `ccm-timer doctor` builds it, and the report is timed
 through it and, for comparison, from the entries alone (--no-rollup: that only). Prints
 figures; it is not a pass/fail test.
+
+With --before TREE (an earlier tree, `git archive COMMIT | tar -x -C TREE`) and --keep, each
+of --rounds rounds times that tree's report (this script run from TREE) and then this
+tree's, each in a fresh process on the same clinic, so both see the same load and heap.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import os
 import pstats
 import random
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -139,7 +145,12 @@ def main() -> None:
                         help="build the clinic in FOLDER, or reuse the one already there")
     parser.add_argument("--profile", action="store_true",
                         help="print cProfile's top functions of one more report")
+    parser.add_argument("--before", metavar="TREE",
+                        help="an earlier tree, timed in turns with this one (needs --keep)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --before")
     args = parser.parse_args()
+    if args.before and not args.keep:
+        parser.error("--before needs --keep: both trees read the same clinic")
     with tempfile.TemporaryDirectory() as folder:
         home = Path(args.keep or folder)
         home.mkdir(parents=True, exist_ok=True)
@@ -164,7 +175,12 @@ def main() -> None:
                 rows = conn.exec_driver_sql("SELECT count(*) FROM month_rollup").scalar()
             print(f"month rollup {'built' if built else 'already built'} in "
                   f"{time.perf_counter() - began:.1f} s ({rows:,} rows)")
-            _time(ctx, args.runs, "through the month rollup")
+            if args.before:
+                for _ in range(args.rounds):
+                    for tree in (Path(args.before), Path(__file__).resolve().parents[1]):
+                        _in_tree(tree, home, args.runs)
+            else:
+                _time(ctx, args.runs, "through the month rollup")
         if args.profile:
             profiler = cProfile.Profile()
             profiler.enable()
@@ -176,17 +192,30 @@ def main() -> None:
 
 def _time(ctx, runs: int, how: str) -> None:
     report.month_report(ctx, MONTH)  # warm: the first read pulls the pages into the cache
-    times = []
+    times, cpu = [], []
     for _ in range(runs):
-        began = time.perf_counter()
+        began, used = time.perf_counter(), time.process_time()
         result = report.month_report(ctx, MONTH)
         times.append(time.perf_counter() - began)
+        cpu.append(time.process_time() - used)  # moves far less with the load than the wall
     billed = sum(1 for p in result.patients if p.result.billable_lines)
     total = sum(sum(p.result.seconds_by_role.values()) for p in result.patients)
     print(f"month report, all patients, {how}: median {statistics.median(times) * 1000:.0f} "
-          f"ms, best {min(times) * 1000:.0f} ms over {runs} runs "
+          f"ms, best {min(times) * 1000:.0f} ms, CPU median "
+          f"{statistics.median(cpu) * 1000:.0f} ms over {runs} runs "
           f"({len(result.patients):,} patients, {billed:,} with billable lines, "
           f"{total / 3600:,.1f} h; {_load()})")
+
+
+def _in_tree(tree: Path, home: Path, runs: int) -> None:
+    """A tree's report on the clinic in `home`, in a process of its own."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.month_report", "--keep", str(home), "--runs", str(runs)],
+        cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, capture_output=True, text=True,
+        timeout=1800, check=True)
+    for line in done.stdout.splitlines():
+        if line.startswith("month report"):
+            print(line.replace("through the month rollup", f"through the month rollup, {tree}"))
 
 
 def _load() -> str:
