@@ -208,11 +208,13 @@ def hub_push(ctx: AppContext, args) -> None:
     for target in _hub_targets(ctx, args.target):
         report = hub.push_target(ctx, target, force=True)
         changed = sum(report.changed.values()) if report else 0
+        held = report.held_sentence(target.name) if report else ""
         results.append({"target": target.name, "rows": report.rows if report else 0,
-                        "changed": report.changed if report else {}})
-        if not args.json:
+                        "changed": report.changed if report else {},
+                        "held": report.held if report else {}, "held_sentence": held})
+        if not args.json:  # rows left out are said with the push, never a bare "pushed"
             print(f"Pushed {report.rows if report else 0} row(s) to {target.name}; "
-                  f"{changed} were new or changed there.")
+                  f"{changed} were new or changed there." + (f" {held}" if held else ""))
     if args.json:
         emit_json(results)
 

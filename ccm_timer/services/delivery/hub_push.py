@@ -19,6 +19,14 @@ workstation still checks once an hour (CHECK_EVERY), without sending anything.
 
 The change log's rows that every hub target's cursor has passed are dropped in the push's
 local write; a hub target without a cursor needs none of them (it pushes everything).
+
+Under its own login role (hub revision 0004) a workstation may write only rows naming it;
+another workstation's entries it took from a bundle, which the hub lacks, would make the
+hub refuse the whole push, every time. They are left out (`_own`, in the hub transaction:
+the hub says which it holds) and noted again in the change log, so every push looks for
+them until the hub has them (their workstation pushed, or the bundle was imported into the
+hub by its owner); each push that leaves some out says so (PushReport.held_sentence). Rows
+taken by a pull are on the hub already: they go as before (the merge leaves them alone).
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, delete, func, select, text
 from sqlalchemy.dialects.sqlite import insert
 from sqlalchemy.engine import Engine
 
@@ -52,12 +60,79 @@ class PushReport:
     changed: dict[str, int] = field(default_factory=dict)  # rows the hub did not have yet
     audit_seq: int = 0
     full: bool = True  # every row was sent (first push, or the counts did not match)
+    held: dict[str, int] = field(default_factory=dict)  # workstation: its entries left out
+
+    def held_sentence(self, target: str | None = None) -> str:
+        """What the push left out, in one sentence ("" when nothing): with `target`, the
+        command that brings a bundle into the hub (the command line's words)."""
+        if not self.held:
+            return ""
+        parts = [f"{n} {'entry' if n == 1 else 'entries'} recorded on {ws}"
+                 for ws, n in sorted(self.held.items())]
+        some = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        names = sorted(self.held)
+        who = (f"{names[0]} pushes" if len(names) == 1
+               else f"{', '.join(names[:-1])} and {names[-1]} push")
+        how = f" with `ccm-timer import-bundle PATH --hub {target}`" if target else ""
+        one = len(names) == 1
+        return (f"{some} came here in {'a bundle' if one else 'bundles'}: they reach the "
+                f"clinic hub when {who}, or when an administrator imports "
+                f"{'that bundle' if one else 'those bundles'} into the hub{how}.")
 
 
 @dataclass(frozen=True)
 class Cursor:
     change_seq: int
     audit_seq: int
+    held: tuple[tuple[str, str], ...] = ()  # (table, row id hex) left out: noted again
+
+
+# The rows a workstation role may write only when they name it (revision 0004's policies);
+# an interval goes with its entry.
+_NAMED = ("time_entry", "audit_event", "export")
+
+
+def _own(conn: Connection, rows: records.Rows) -> tuple[records.Rows, dict[str, list[Any]]]:
+    """Inside the push's hub transaction: `rows` without those naming another workstation
+    that the hub lacks, when the pushing role writes only its own; and the ids left out."""
+    mine = conn.execute(text("SELECT ccm_hub_ws()")).scalar()
+    if mine is None:  # the hub's owner, or a role of before 0004: it writes every row
+        return rows, {}
+    left: dict[str, list[Any]] = {}
+
+    def lacking(name: str, others: list[dict]) -> set[Any]:
+        there = {r["id"] for r in records._select_in(
+            conn, records.table(name), "id", [r["id"] for r in others])}
+        out = {r["id"] for r in others if r["id"] not in there}
+        if out:
+            left[name] = sorted(out, key=str)
+        return out
+
+    kept = dict(rows)
+    for name in _NAMED:
+        out = lacking(name, [r for r in rows.get(name, []) if r["workstation"] != mine])
+        kept[name] = [r for r in rows.get(name, []) if r["id"] not in out]
+    whose = {r["id"]: r["workstation"] for r in rows.get("time_entry", [])}
+    out = lacking("interval", [r for r in rows.get("interval", [])
+                               if whose.get(r["entry_id"], mine) != mine])
+    kept["interval"] = [r for r in rows.get("interval", []) if r["id"] not in out]
+    return kept, left
+
+
+def _held(rows: records.Rows, left: dict[str, list[Any]]) -> dict[str, int]:
+    """Entries (lineages) left out, by the workstation they were recorded on."""
+    out = set(left.get("time_entry", []))
+    lineages = {(r["workstation"], r["origin_id"]) for r in rows.get("time_entry", [])
+                if r["id"] in out}
+    counts: dict[str, int] = {}
+    for ws, _origin in lineages:
+        counts[ws] = counts.get(ws, 0) + 1
+    return counts
+
+
+def _noted(left: dict[str, list[Any]]) -> tuple[tuple[str, str], ...]:
+    return tuple((name, i.hex) for name in ("time_entry", "interval")
+                 for i in left.get(name, []))
 
 
 def _add(into: dict[str, int], more: dict[str, int]) -> dict[str, int]:
@@ -76,9 +151,16 @@ def _full(ctx: AppContext, engine: Engine) -> tuple[PushReport, Cursor]:
     head = max((r["seq"] for r in rows["audit_event"]), default=0)
     pushed = chain_heads.of_rows(rows, ctx.workstation, ctx.now())
     changed, sent = _push_documents(ctx, engine, rows, scans, pushed)
-    _add(changed, merge_into(engine, rows, pushed))
-    return (PushReport(sum(len(v) for v in rows.values()) + sent, changed, head),
-            Cursor(log_head, head))
+
+    def work(conn: Connection) -> tuple[dict[str, int], dict[str, list[Any]]]:
+        kept, left = _own(conn, rows)
+        return merge_rows(conn, kept, pushed), left
+
+    merged, left = in_transaction(engine, work)
+    _add(changed, merged)
+    return (PushReport(sum(len(v) for v in rows.values()) - sum(map(len, left.values()))
+                       + sent, changed, head, held=_held(rows, left)),
+            Cursor(log_head, head, _noted(left)))
 
 
 def push(ctx: AppContext, hub_url: str, password: str | None = None,
@@ -105,19 +187,21 @@ def _since(ctx: AppContext, engine: Engine, at: Cursor) -> tuple[PushReport, Cur
     pushed = chain_heads.of_rows(rows, ctx.workstation, ctx.now(), found.chain)
     changed, sent = _push_documents(ctx, engine, rows, found.scans, pushed)
 
-    def work(conn: Connection) -> tuple[dict[str, int], tuple[int, int]]:
-        merged = merge_rows(conn, rows, pushed)
-        return merged, change_rows.current_entries(conn, ctx.workstation)
+    def work(conn: Connection) -> tuple[dict[str, int], dict[str, list[Any]], tuple[int, int]]:
+        kept, left = _own(conn, rows)
+        merged = merge_rows(conn, kept, pushed)
+        return merged, left, change_rows.current_entries(conn, ctx.workstation)
 
     try:
-        merged, there = in_transaction(engine, work)
+        merged, left, there = in_transaction(engine, work)
     except chain_heads.Uncovered:
         return _full(ctx, engine)
     if there != local:
         return _full(ctx, engine)
-    return (PushReport(sum(len(v) for v in rows.values()) + sent, _add(changed, merged),
-                       found.audit_seq, full=False),
-            Cursor(found.change_seq, found.audit_seq))
+    return (PushReport(sum(len(v) for v in rows.values()) - sum(map(len, left.values()))
+                       + sent, _add(changed, merged), found.audit_seq, full=False,
+                       held=_held(rows, left)),
+            Cursor(found.change_seq, found.audit_seq, _noted(left)))
 
 
 def _cursor(conn: Connection, target: str) -> Cursor | None:
@@ -139,6 +223,8 @@ def _move(ctx: AppContext, conn: Connection, target: str, to: Cursor, full: bool
                          .where(hub_cursor.c.target.in_([*hubs, target]))).scalar()
     if taken:
         conn.execute(delete(sync_change).where(sync_change.c.seq <= taken))
+    if to.held:  # after the cursor: the next push looks for them on the hub again
+        conn.execute(sync_change.insert(), [{"tbl": t, "row_id": i} for t, i in to.held])
 
 
 def push_cursor(ctx: AppContext, target: str, engine: Engine) -> PushReport:
