@@ -29,7 +29,7 @@ again, which changes nothing).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -41,11 +41,13 @@ from ccm_timer.errors import UserError, sentence
 from ccm_timer.services.context import AppContext
 from ccm_timer.services.delivery import hub, outbox_status, targets
 from ccm_timer.services.security import audit
+from ccm_timer.services.timing import entry_import_rollup
 from ccm_timer.store import merge as records
 from ccm_timer.store.hub_migrations.tables import hub_change
 from ccm_timer.store.local_tables import hub_cursor, hub_live_timer, sync_change
 from ccm_timer.store.merge_guard import Conflict, PullGuard
 from ccm_timer.store.models import EntryState
+from ccm_timer.store.record_rows import _CHUNK
 
 ACTOR = "ccm-timer hub pull"
 PAGE = 5_000  # change notes per query
@@ -154,6 +156,14 @@ _POINTING = {"patient": ("patient_id",), "category": ("category_id",),
                            "consent_by_id", "billing_practitioner_id")}
 
 
+def _column_in(conn: Connection, column: Any, key: Any, values: Iterable[Any]) -> list[Any]:
+    """One column of the rows whose `key` is among `values`: a pull of a year asks for tens
+    of thousands of rows only to learn their ids, and whole rows cost their decoding."""
+    wanted = sorted(set(values), key=str)
+    return [r[0] for i in range(0, len(wanted), _CHUNK)
+            for r in conn.execute(select(column).where(key.in_(wanted[i:i + _CHUNK])))]
+
+
 def _add_referenced(conn: Connection, rows: records.Rows) -> None:
     for target, columns in _POINTING.items():
         have = {r["id"] for r in rows[target]}
@@ -178,7 +188,7 @@ def _read(engine: Engine, since: int, me: str, step: Step) -> _Read:
                     rows[name] = records._select_in(conn, records.table(name), "id", ids[name])
             # An interval's change comes with its entry; an entry comes with all its spans.
             te, iv = records.table("time_entry"), records.table("interval")
-            owners = {r["entry_id"] for r in records._select_in(conn, iv, "id", ids["interval"])}
+            owners = set(_column_in(conn, iv.c.entry_id, iv.c.id, ids["interval"]))
             known = {r["id"] for r in rows["time_entry"]}
             rows["time_entry"] += records._select_in(conn, te, "id", owners - known)
             rows["time_entry"] = sorted(
@@ -233,20 +243,36 @@ def _write(ctx: AppContext, target: str, read: _Read, step: Step) -> PullReport:
     now = ctx.now()
     guard = PullGuard(sender=f"the clinic hub ({target})", bundle=f"hub pull {target}",
                       now=now, local=ctx.workstation)
+    # A first pull brings a clinic's year: its one drain of the month rollup would recount
+    # every patient's months, so a large pull sets the rollup aside and it is built once
+    # after, as a large entry import does (services/timing/entry_import_rollup.py).
+    aside = entry_import_rollup.set_aside(
+        ctx, len(read.rows["time_entry"]) + len(read.rows["interval"]))
+    try:
+        return _merge(ctx, target, read, step, guard, now, aside)
+    finally:
+        if aside:
+            entry_import_rollup.restore(ctx)
+
+
+def _merge(ctx: AppContext, target: str, read: _Read, step: Step, guard: PullGuard,
+           now: datetime, aside: bool) -> PullReport:
     try:
         with ctx.write() as session:
             conn = session.connection()
+            if aside:
+                entry_import_rollup.keep_aside(conn)
             pending = _pending(conn, target)
             rows = {name: [r for r in read.rows[name] if _hex(r["id"]) not in pending]
                     for name in PULLED}
             te = records.table("time_entry")
             incoming = [r["id"] for r in rows["time_entry"]]
-            here = {r["id"] for r in records._select_in(conn, te, "id", incoming)}
+            here = set(_column_in(conn, te.c.id, te.c.id, incoming))
             noted = conn.execute(select(func.max(sync_change.c.seq))).scalar() or 0
             changed = records.merge(conn, rows, keep_audit=False, guard=guard)
             # The pull's own writes are not local changes: never pushed back from here.
             conn.execute(delete(sync_change).where(sync_change.c.seq > noted))
-            now_here = {r["id"] for r in records._select_in(conn, te, "id", incoming)}
+            now_here = set(_column_in(conn, te.c.id, te.c.id, incoming))
             taken = [r for r in rows["time_entry"] if r["id"] in now_here - here]
             conn.execute(delete(hub_live_timer).where(hub_live_timer.c.target == target))
             live = _live_rows(target, read.live, now)
