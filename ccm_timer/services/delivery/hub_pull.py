@@ -273,7 +273,8 @@ def _merge(ctx: AppContext, target: str, read: _Read, step: Step, guard: PullGua
             # The pull's own writes are not local changes: never pushed back from here.
             conn.execute(delete(sync_change).where(sync_change.c.seq > noted))
             now_here = set(_column_in(conn, te.c.id, te.c.id, incoming))
-            taken = [r for r in rows["time_entry"] if r["id"] in now_here - here]
+            fresh = now_here - here  # once: per row it made a pull of a year quadratic
+            taken = [r for r in rows["time_entry"] if r["id"] in fresh]
             conn.execute(delete(hub_live_timer).where(hub_live_timer.c.target == target))
             live = _live_rows(target, read.live, now)
             if live:
