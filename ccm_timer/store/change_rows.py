@@ -105,3 +105,17 @@ def current_entries(conn: Connection, workstation: str) -> tuple[int, int]:
     return tuple(int(v or 0) for v in conn.execute(  # type: ignore[return-value]
         select(func.count(), func.count(te.c.superseded_at))
         .where(te.c.workstation == workstation)).one())
+
+
+def held_here(conn: Connection, workstation: str) -> dict[str, int]:
+    """Entries (lineages) of other workstations the change log names, by workstation: taken
+    here from a bundle and not on the hub yet (a push that leaves them out notes them
+    again; a pull's rows are never noted). Cheap, for the tray's sync line."""
+    te = table("time_entry")
+    ids = [uuid.UUID(hex=r) for (r,) in conn.execute(
+        select(sync_change.c.row_id).where(sync_change.c.tbl == "time_entry"))]
+    counts: dict[str, int] = {}
+    for ws, _origin in {(r["workstation"], r["origin_id"]) for r in _select_in(conn, te, "id", ids)
+                        if r["workstation"] != workstation}:
+        counts[ws] = counts.get(ws, 0) + 1
+    return counts

@@ -63,21 +63,24 @@ class PushReport:
     held: dict[str, int] = field(default_factory=dict)  # workstation: its entries left out
 
     def held_sentence(self, target: str | None = None) -> str:
-        """What the push left out, in one sentence ("" when nothing): with `target`, the
-        command that brings a bundle into the hub (the command line's words)."""
-        if not self.held:
-            return ""
-        parts = [f"{n} {'entry' if n == 1 else 'entries'} recorded on {ws}"
-                 for ws, n in sorted(self.held.items())]
-        some = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-        names = sorted(self.held)
-        who = (f"{names[0]} pushes" if len(names) == 1
-               else f"{', '.join(names[:-1])} and {names[-1]} push")
-        how = f" with `ccm-timer import-bundle PATH --hub {target}`" if target else ""
-        one = len(names) == 1
-        return (f"{some} came here in {'a bundle' if one else 'bundles'}: they reach the "
-                f"clinic hub when {who}, or when an administrator imports "
-                f"{'that bundle' if one else 'those bundles'} into the hub{how}.")
+        return held_sentence(self.held, target)
+
+
+def held_sentence(held: dict[str, int], target: str | None = None) -> str:
+    """Entries left out of the push, by workstation, in one sentence ("" when none): with
+    `target`, the command that brings a bundle into the hub (the command line's words)."""
+    if not held:
+        return ""
+    parts = [f"{n} {'entry' if n == 1 else 'entries'} recorded on {ws}"
+             for ws, n in sorted(held.items())]
+    some = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    names = sorted(held)
+    one = len(names) == 1
+    who = f"{names[0]} pushes" if one else f"{', '.join(names[:-1])} and {names[-1]} push"
+    how = f" with `ccm-timer import-bundle PATH --hub {target}`" if target else ""
+    return (f"{some} came here in {'a bundle' if one else 'bundles'}: they reach the "
+            f"clinic hub when {who}, or when an administrator imports "
+            f"{'that bundle' if one else 'those bundles'} into the hub{how}.")
 
 
 @dataclass(frozen=True)
@@ -92,11 +95,13 @@ class Cursor:
 _NAMED = ("time_entry", "audit_event", "export")
 
 
-def _own(conn: Connection, rows: records.Rows) -> tuple[records.Rows, dict[str, list[Any]]]:
+def _own(conn: Connection, rows: records.Rows,
+         workstation: str) -> tuple[records.Rows, dict[str, list[Any]]]:
     """Inside the push's hub transaction: `rows` without those naming another workstation
-    that the hub lacks, when the pushing role writes only its own; and the ids left out."""
+    that the hub lacks, when the pushing role writes only `workstation`'s; and the ids left
+    out. A role of another workstation leaves nothing out: the hub refuses the push."""
     mine = conn.execute(text("SELECT ccm_hub_ws()")).scalar()
-    if mine is None:  # the hub's owner, or a role of before 0004: it writes every row
+    if mine != workstation:  # the hub's owner, a role of before 0004, or another's role
         return rows, {}
     left: dict[str, list[Any]] = {}
 
@@ -153,7 +158,7 @@ def _full(ctx: AppContext, engine: Engine) -> tuple[PushReport, Cursor]:
     changed, sent = _push_documents(ctx, engine, rows, scans, pushed)
 
     def work(conn: Connection) -> tuple[dict[str, int], dict[str, list[Any]]]:
-        kept, left = _own(conn, rows)
+        kept, left = _own(conn, rows, ctx.workstation)
         return merge_rows(conn, kept, pushed), left
 
     merged, left = in_transaction(engine, work)
@@ -188,7 +193,7 @@ def _since(ctx: AppContext, engine: Engine, at: Cursor) -> tuple[PushReport, Cur
     changed, sent = _push_documents(ctx, engine, rows, found.scans, pushed)
 
     def work(conn: Connection) -> tuple[dict[str, int], dict[str, list[Any]], tuple[int, int]]:
-        kept, left = _own(conn, rows)
+        kept, left = _own(conn, rows, ctx.workstation)
         merged = merge_rows(conn, kept, pushed)
         return merged, left, change_rows.current_entries(conn, ctx.workstation)
 

@@ -11,7 +11,8 @@ from sqlalchemy import text
 
 from ccm_timer.services.delivery import bundle_format as bundle
 from ccm_timer.services.delivery import bundle_import as bundles
-from ccm_timer.services.delivery import hub, hub_pull, targets
+from ccm_timer.services.delivery import hub, hub_pull, hub_push, targets
+from ccm_timer.store import change_rows
 from ccm_timer.sync.worker import Worker
 from tests.fixtures.delivery import HUB_PASSWORD, add_minutes, provision_bundles, queue_exports
 from tests.fixtures.hub_logins import drop_roles, login, owner
@@ -67,9 +68,15 @@ def test_the_push_sends_its_own_rows_and_says_the_bundle_s_wait_here(relayed, hu
     assert again is not None and not again.full
     assert again.held == {"ws-south": 3} and again.held_sentence().startswith(HELD)
     assert _hub_minutes(hub_url) == {"ws-north": 16}
-    with north.read() as session:  # not lost: still here
-        assert session.connection().execute(text(
+    with north.read() as session:  # not lost: still here, and waiting for the hub
+        conn = session.connection()
+        assert conn.execute(text(
             "SELECT count(*) FROM time_entry WHERE workstation = 'ws-south'")).scalar() == 3
+        assert change_rows.held_here(conn, "ws-north") == {"ws-south": 3}
+    assert hub_push.held_sentence({"ws-south": 1, "ws-west": 2}) == (
+        "1 entry recorded on ws-south and 2 entries recorded on ws-west came here in "
+        "bundles: they reach the clinic hub when ws-south and ws-west push, or when an "
+        "administrator imports those bundles into the hub.")
 
 
 def test_the_owner_imports_the_bundle_into_the_hub_and_the_next_push_holds_nothing(
@@ -81,6 +88,8 @@ def test_the_owner_imports_the_bundle_into_the_hub_and_the_next_push_holds_nothi
     assert _hub_minutes(hub_url) == {"ws-north": 12, "ws-south": 15}
     after = hub.push_target(north, logins["ws-north"], force=True)
     assert after is not None and after.held == {}
+    with north.read() as session:
+        assert change_rows.held_here(session.connection(), "ws-north") == {}
     assert after.held_sentence() == ""
     full = hub.push(north, logins["ws-north"].url, targets.get_secret("hub-ws-north"))
     assert full.full and full.held == {} and full.changed.get("time_entry") is None
