@@ -160,8 +160,9 @@ class Worker:
             return
         if pushed is not None:
             changed = sum(pushed.changed.values())
-            report.hub_pushes.append(f"Pushed to the clinic hub {target.name}: "
-                                     f"{changed} new or changed rows.")
+            report.hub_pushes.append(
+                f"Pushed to the clinic hub {target.name}: {changed} new or changed rows."
+                + (f" {pushed.held_sentence(target.name)}" if pushed.held else ""))
         self._pull_hub(target, pushed is not None or force, report)
 
     def _pull_hub(self, target: targets.Target, pushed: bool, report: PassReport) -> None:

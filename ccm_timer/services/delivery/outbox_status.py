@@ -12,6 +12,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from ccm_timer.services.context import AppContext
+from ccm_timer.store import change_rows
 from ccm_timer.store.models import Export, HubPush, OutboxItem, OutboxState
 
 ALERT_AFTER = timedelta(hours=24)  # a waiting export older than this is called out
@@ -91,6 +92,9 @@ def summary(ctx: AppContext) -> str:
             OutboxItem.state == OutboxState.FAILED)).one())
         last_delivered = session.exec(select(func.max(OutboxItem.delivered_at))).one()
         hubs = list(session.exec(select(HubPush)))
+        # Other workstations' entries from a bundle that this workstation's own hub role may
+        # not push: said until the hub has them (hub_push leaves them out).
+        held = change_rows.held_here(session.connection(), ctx.workstation) if hubs else {}
     parts: list[str] = []
     if waiting:
         text = f"{_plural(len(waiting), 'export')} waiting"
@@ -118,6 +122,10 @@ def summary(ctx: AppContext) -> str:
             since = (f"since {clock_text(ctx, hub.last_success_at)}" if hub.last_success_at
                      else "yet")
             parts.append(f"hub {hub.target} not reached {since}: {hub.last_error}")
+    if held:
+        from ccm_timer.services.delivery.hub_push import held_sentence
+
+        parts.append(held_sentence(held).rstrip("."))
     if not parts:
         if last_delivered is not None:
             from ccm_timer.store.types import UTCDateTime

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from ccm_timer.services.delivery import bundle_format as bundle
 from ccm_timer.services.delivery import bundle_import as bundles
-from ccm_timer.services.delivery import hub, hub_pull, hub_push, targets
+from ccm_timer.services.delivery import hub, hub_pull, hub_push, outbox_status, targets
 from ccm_timer.store import change_rows
 from ccm_timer.sync.worker import Worker
 from tests.fixtures.delivery import HUB_PASSWORD, add_minutes, provision_bundles, queue_exports
@@ -73,6 +73,10 @@ def test_the_push_sends_its_own_rows_and_says_the_bundle_s_wait_here(relayed, hu
         assert conn.execute(text(
             "SELECT count(*) FROM time_entry WHERE workstation = 'ws-south'")).scalar() == 3
         assert change_rows.held_here(conn, "ws-north") == {"ws-south": 3}
+    # The tray's delivery line says so too, without a command (the GUI's words).
+    line = outbox_status.summary(north)
+    assert "3 entries recorded on ws-south came here in a bundle" in line
+    assert "ccm-timer" not in line
     assert hub_push.held_sentence({"ws-south": 1, "ws-west": 2}) == (
         "1 entry recorded on ws-south and 2 entries recorded on ws-west came here in "
         "bundles: they reach the clinic hub when ws-south and ws-west push, or when an "
