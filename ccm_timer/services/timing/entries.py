@@ -251,13 +251,6 @@ def add_manual(
         return view_of(session, ctx, entry.id)
 
 
-def refuse_foreign(ctx: AppContext, entry: TimeEntry) -> None:
-    """Only the workstation that made an entry changes it: its versions travel from there."""
-    if entry.workstation != ctx.workstation:
-        raise UserError(f"This entry was recorded on workstation {entry.workstation}; "
-                        "correct it there.")
-
-
 def _new_version(session: Session, ctx: AppContext, old: TimeEntry, reason: str, actor: Clinician,
                  action: str, **changes: Any) -> TimeEntry:
     """Write the next version of `old` with `changes`, stamp `old` superseded, and audit
@@ -312,7 +305,7 @@ def edit(
     now = ctx.now()
     with ctx.write() as session:
         old = find_entry(session, ref)
-        refuse_foreign(ctx, old)
+        entry_checks.refuse_foreign(ctx, old)
         if old.voided:
             raise UserError("That entry is voided; add a new entry instead.")
         if old.state is not EntryState.STOPPED:
@@ -372,7 +365,7 @@ def void(ctx: AppContext, ref: str, *, reason: str, by: Signer) -> EntryView:
     reason = entry_checks.reason(reason)
     with ctx.write() as session:
         old = find_entry(session, ref)
-        refuse_foreign(ctx, old)
+        entry_checks.refuse_foreign(ctx, old)
         new = void_in(session, ctx, old, reason, entry_checks.corrector(session, ctx, by, old))
         return view_of(session, ctx, new.id)
 

@@ -169,3 +169,11 @@ def in_scope(session: Session, by: Signer, clinician_id: uuid.UUID,
     raise Refused(f"{by.name} may correct only their own entries{also}; this one "
                   f"{'would be' if moved else 'is'} {theirs}: ask them or the patient's "
                   "billing practitioner to correct it.")
+
+
+def refuse_foreign(ctx: AppContext, entry: TimeEntry) -> None:
+    """Only the workstation that made an entry changes it: its versions travel from there
+    (a pull or a bundle brings other workstations' entries, which are shown, never changed)."""
+    if entry.workstation != ctx.workstation:
+        raise UserError(f"This entry was recorded on workstation {entry.workstation}; "
+                        "correct it there.")

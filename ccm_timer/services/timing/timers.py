@@ -83,7 +83,7 @@ def _transition(ctx: AppContext, clinician: str | None, action: str, note: str |
         entry = _live_entry(session, who.id)
         if entry is None:
             raise UserError(f"No timer is running for {who.name}; start one first.")
-        entries.refuse_foreign(ctx, entry)
+        entry_checks.refuse_foreign(ctx, entry)
         spans = entries.intervals_of(session, [entry.id])[entry.id]
         before = entries.snapshot(entry, spans)
         try:
@@ -163,7 +163,7 @@ def switch(
         stopped = None
         live = _live_entry(session, who.id)
         if live is not None:
-            entries.refuse_foreign(ctx, live)
+            entry_checks.refuse_foreign(ctx, live)
             spans = entries.intervals_of(session, [live.id])[live.id]
             before = entries.snapshot(live, spans)
             ended = _timer_of(live, spans).stop(now)
