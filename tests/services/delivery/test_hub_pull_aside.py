@@ -7,25 +7,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
 
 from ccm_timer.services.delivery import hub, hub_pull, targets
 from ccm_timer.services.month import report
 from ccm_timer.services.timing import entry_import_rollup
-from ccm_timer.store import month_rollup
 from tests.fixtures.delivery import HUB_PASSWORD, add_minutes
+from tests.fixtures.rollup_state import rollup_state
 
 NOV3 = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
-
-
-def _rollup(ctx) -> tuple[str | None, int, int]:
-    """(the zone it is built in, patient-months differing from a full count, seconds)."""
-    with ctx.read() as session:
-        conn = session.connection()
-        zone = month_rollup.zone_of(conn)
-        wrong = month_rollup.differences(conn, ctx.zone) if zone else -1
-        seconds = conn.execute(text("SELECT coalesce(sum(seconds), 0) FROM month_rollup"))
-        return zone, wrong, int(seconds.scalar_one())
 
 
 @pytest.mark.parametrize("aside_from", [2, entry_import_rollup.ASIDE_ROWS])
@@ -42,6 +31,6 @@ def test_a_pull_large_or_small_leaves_the_rollup_built_and_counting_what_it_took
         hub.push_target(ws, targets.get(ws, "hub"), force=True)
     pulled = hub_pull.pull(south, targets.get(south, "hub"))
     assert (pulled.entries, pulled.conflicts) == (3, [])
-    assert _rollup(south) == ("America/New_York", 0, (3 * 12 + 10) * 60)
+    assert rollup_state(south) == ("America/New_York", 0, (3 * 12 + 10) * 60)
     found = report.month_report(south, "2026-11").patient("T1001")
     assert sum(found.result.seconds_by_role.values()) == (3 * 12 + 10) * 60

@@ -8,12 +8,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from ccm_timer.errors import UserError
 from ccm_timer.services.timing import entries, entry_import, entry_import_rollup
-from ccm_timer.store import month_rollup
 from tests.fixtures.clinic import NURSE
+from tests.fixtures.rollup_state import rollup_state
 
 START = datetime(2026, 8, 30, 13, 0, tzinfo=UTC)  # the rows run over three months
 
@@ -27,16 +26,6 @@ def _file(tmp_path: Path, rows: int) -> Path:
     return path
 
 
-def _rollup(ctx) -> tuple[str | None, int, int]:
-    """(the zone it is built in, patient-months differing from a full count, seconds)."""
-    with ctx.read() as session:
-        conn = session.connection()
-        zone = month_rollup.zone_of(conn)
-        wrong = month_rollup.differences(conn, ctx.zone) if zone else -1
-        seconds = conn.execute(text("SELECT coalesce(sum(seconds), 0) FROM month_rollup"))
-        return zone, wrong, int(seconds.scalar_one())
-
-
 @pytest.fixture
 def aside_from_100(monkeypatch: pytest.MonkeyPatch) -> None:
     """A 100-row file counts as large: the set-aside path without a 20,000-row file."""
@@ -48,10 +37,10 @@ def test_a_large_import_sets_the_rollup_aside_and_builds_it_again(clinic, tmp_pa
     seen: list[str | None] = []
     result = entry_import.import_file(
         clinic, _file(tmp_path, 600), batch_rows=200,
-        on_batch=lambda done, total: seen.append(_rollup(clinic)[0]))
+        on_batch=lambda done, total: seen.append(rollup_state(clinic)[0]))
     assert result.imported == 600 and result.writes == 3
     assert seen == [None, None, None]  # absent while the batches go in: counted live
-    assert _rollup(clinic) == ("America/New_York", 0, 600 * 7 * 60)
+    assert rollup_state(clinic) == ("America/New_York", 0, 600 * 7 * 60)
 
 
 def test_a_large_import_taken_back_leaves_the_rollup_built_and_right(clinic, tmp_path,
@@ -64,15 +53,15 @@ def test_a_large_import_taken_back_leaves_the_rollup_built_and_right(clinic, tmp
     with pytest.raises(UserError, match="line 502: time that overlaps it was recorded"):
         entry_import.import_file(clinic, _file(tmp_path, 600), batch_rows=200,
                                  on_batch=meanwhile)
-    assert _rollup(clinic) == ("America/New_York", 0, 2 * 60)  # the hand-added time only
+    assert rollup_state(clinic) == ("America/New_York", 0, 2 * 60)  # the hand-added time only
 
 
 def test_a_small_import_keeps_the_rollup_row_by_row(clinic, tmp_path):
     seen: list[str | None] = []
     entry_import.import_file(clinic, _file(tmp_path, 90), batch_rows=30,
-                             on_batch=lambda done, total: seen.append(_rollup(clinic)[0]))
+                             on_batch=lambda done, total: seen.append(rollup_state(clinic)[0]))
     assert seen == ["America/New_York"] * 3
-    assert _rollup(clinic) == ("America/New_York", 0, 90 * 7 * 60)
+    assert rollup_state(clinic) == ("America/New_York", 0, 90 * 7 * 60)
 
 
 def test_time_recorded_while_the_rollup_is_aside_is_in_it_once_built(clinic):
@@ -80,6 +69,6 @@ def test_time_recorded_while_the_rollup_is_aside_is_in_it_once_built(clinic):
         entry_import_rollup.keep_aside(session.connection())
     entries.add_manual(clinic, patient_mrn="T1001", category_slug="med-rec",
                        start=START, end=START + timedelta(minutes=4))
-    assert _rollup(clinic)[0] is None  # no note kept of it: the report counted it live
+    assert rollup_state(clinic)[0] is None  # no note kept of it: the report counted it live
     entry_import_rollup.restore(clinic)
-    assert _rollup(clinic) == ("America/New_York", 0, 4 * 60)
+    assert rollup_state(clinic) == ("America/New_York", 0, 4 * 60)
