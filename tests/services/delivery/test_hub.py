@@ -14,7 +14,13 @@ from ccm_timer.services.month.billing_rules import rules_for_month
 from ccm_timer.services.timing import entries
 from ccm_timer.sync.worker import Worker
 from tests.fixtures.clinic import corrector
-from tests.fixtures.delivery import HUB_PASSWORD, add_minutes, provision_bundles, queue_exports
+from tests.fixtures.delivery import (
+    HUB_PASSWORD,
+    add_minutes,
+    provision_bundles,
+    push_at_once,
+    queue_exports,
+)
 
 NOV3 = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
 ZONE = "America/New_York"
@@ -139,26 +145,11 @@ def test_bundle_imported_into_the_hub_twice_changes_nothing(two, hub_url, tmp_pa
 
 
 def test_workstations_pushing_at_the_same_time(two, hub_url):
-    import threading
-
     ws1, ws2 = two
     add_minutes(ws1, NOV3, 12)
     add_minutes(ws2, NOV3.replace(hour=14), 10)
     hub.open_engine(hub_url, HUB_PASSWORD).dispose()  # tables exist before the race
-    errors: list[Exception] = []
-
-    def push(ws) -> None:
-        try:
-            for _ in range(3):
-                hub.push(ws, hub_url, HUB_PASSWORD)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=push, args=(ws,)) for ws in (ws1, ws2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    errors = push_at_once((ws1, ws2), hub_url, times=3, timeout=60)
     assert errors == []
     engine = hub.open_engine(hub_url, HUB_PASSWORD)
     try:

@@ -14,7 +14,7 @@ from ccm_timer.services.delivery import bundle_conflicts, hub
 from ccm_timer.services.people import patients
 from ccm_timer.store import merge as records
 from ccm_timer.store.merge_guard import Guard
-from tests.fixtures.delivery import HUB_PASSWORD, add_minutes, open_workstation
+from tests.fixtures.delivery import HUB_PASSWORD, add_minutes, open_workstation, push_at_once
 
 NOV3 = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
 ZONE = "America/New_York"
@@ -36,21 +36,7 @@ def test_workstations_merging_overlapping_patients_at_once_put_each_in_once(
                 patients.add(ws, mrn=mrn, name=f"Synthetic, Person {mrn}")
                 add_minutes(ws, NOV3 + timedelta(minutes=5 * MRNS.index(mrn)), 4, mrn=mrn)
         hub.open_engine(hub_url, HUB_PASSWORD).dispose()
-        start, errors = threading.Barrier(len(desks)), []
-
-        def push(ws) -> None:
-            try:
-                start.wait(timeout=30)
-                for _ in range(2):  # each with an engine of its own, opened by push
-                    hub.push(ws, hub_url, HUB_PASSWORD)
-            except Exception as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-
-        threads = [threading.Thread(target=push, args=(ws,)) for ws in desks]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
+        errors = push_at_once(desks, hub_url, times=2)  # the same MRNs, all at once
         assert errors == []
         engine = hub.open_engine(hub_url, HUB_PASSWORD)
         try:
