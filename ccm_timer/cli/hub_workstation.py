@@ -30,14 +30,11 @@ def register(hub_sub: argparse._SubParsersAction, common: argparse.ArgumentParse
         "administrator's, the hub owner's, then the role's.")
     p.add_argument("workstation", metavar="NAME", help="the workstation's name, as its "
                    "settings name it")
-    p.add_argument("hub", metavar="URL", help="postgresql://OWNER@HOST:5432/DATABASE, or a "
-                   "hub target's name")
-    p.add_argument("--no-password", action="store_true",
-                   help="the hub's owner needs no password (a local socket)")
+    from ccm_timer.cli.sync import owner_args  # the same URL, password and administrator
+
+    owner_args(p)
     p.add_argument("--read-password", action="store_true",
                    help="read the role's password instead of making one")
-    p.add_argument("--as", dest="as_name", metavar="NAME", help="an administrator's name; "
-                   "their password is asked for (needed once the clinic has an administrator)")
     p.set_defaults(handler=add_workstation)
 
 

@@ -64,12 +64,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         "database's owner (its password is asked for, or read as the line after the "
         "administrator's on standard input), or the name of a hub target. "
         "`ccm-timer hub add-workstation NAME URL` makes each workstation's own login role.")
-    p.add_argument("hub", metavar="URL", help="postgresql://OWNER@HOST:5432/DATABASE, or a "
-                   "hub target's name")
-    p.add_argument("--no-password", action="store_true",
-                   help="the hub's owner needs no password (a local socket)")
-    p.add_argument("--as", dest="as_name", metavar="NAME", help="an administrator's name; "
-                   "their password is asked for (needed once the clinic has an administrator)")
+    owner_args(p)
     p.set_defaults(handler=hub_init)
     p = hsub.add_parser("status", parents=[common],
                         help="each workstation's last push to the hub, its lag and entries")
@@ -239,6 +234,17 @@ def hub_verify(ctx: AppContext, args) -> None:
     if bad:
         raise UserError(f"The audit chain of {bad[0].workstation} on the hub is broken: "
                         f"{bad[0].problem}.")
+
+
+def owner_args(p: argparse.ArgumentParser) -> None:
+    """The hub owner's URL (or a hub target) and the administrator acting, which owner_url
+    and secret.admin read: for `hub init` and `hub add-workstation`."""
+    p.add_argument("hub", metavar="URL", help="postgresql://OWNER@HOST:5432/DATABASE, or a "
+                   "hub target's name")
+    p.add_argument("--no-password", action="store_true",
+                   help="the hub's owner needs no password (a local socket)")
+    p.add_argument("--as", dest="as_name", metavar="NAME", help="an administrator's name; "
+                   "their password is asked for (needed once the clinic has an administrator)")
 
 
 def owner_url(ctx: AppContext, args) -> tuple[str, str | None]:
