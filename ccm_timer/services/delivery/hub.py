@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlmodel import Session, select
@@ -238,9 +238,15 @@ def month_seconds(engine: Engine, month: str, zone: ZoneInfo | str,
     with engine.connect() as conn:
         time = month_time(conn, parse_month(month), as_zone(zone), now,
                           by=("patient", "role", "program"))
-        mrns = {pid: mrn for pid, mrn in conn.execute(select(Patient.id, Patient.mrn))}
+        patients = select(Patient.id, Patient.mrn)
+        if conn.dialect.name == "postgresql":
+            # The hub: this role's clinic only. Row-level security does it for a
+            # workstation's role, not for the owner, who reads every clinic's rows and
+            # is the first clinic's (hub revision 0004), as its pushes are.
+            patients = patients.where(text("org_id = ccm_hub_org()"))
+        mrns = {pid: mrn for pid, mrn in conn.execute(patients)}
     for (pid, role, program), seconds in time.seconds.items():
-        if pid is not None and seconds:
+        if pid in mrns and seconds:
             out[mrns[pid]][(role, program)] = seconds
     return dict(out)
 

@@ -5,7 +5,8 @@ Appends happen inside the caller's write transaction (BEGIN IMMEDIATE), so readi
 chain head and writing the next event cannot interleave with another process. After the
 commit the new head is written down outside the database (chain_anchor.py), once per
 transaction; the copy kept there is read again only when another process has committed
-since this session last read or wrote it (chain_anchor.Memo). `verify` walks the chain and recomputes every entry's hash from its rows;
+since this session last read or wrote it (chain_anchor.Memo). `verify` walks the chain and
+recomputes every entry's hash from its rows;
 `check` also holds the chain to the head kept outside.
 """
 

@@ -279,3 +279,15 @@ def test_the_command_prints_the_new_password_once_and_the_role_signs_in_with_it(
                 "SELECT after FROM audit_event WHERE action = 'hub.add_workstation'")).all())
     finally:
         _drop_roles(hub_url)
+
+
+def test_the_owner_s_hub_report_counts_only_the_first_clinic_s_patients(clinics, hub_url):
+    """The owner is not under row-level security: `report --hub` through an owner's target
+    must still count its own clinic's T1001 (the first), never add or swap in another's."""
+    owner = _owner(hub_url)
+    try:
+        seconds = hub.month_seconds(owner, "2026-11", "UTC")
+    finally:
+        owner.dispose()
+    assert list(seconds) == ["T1001"]
+    assert sum(seconds["T1001"].values()) == (12 + 7) * 60

@@ -6,8 +6,9 @@ role per workstation, and row-level security.
 - `org_id` on every table a push writes, and on the hub's own tables: by default the
   writing role's organisation (ccm_hub_org()); a push never sends it, and the policies
   refuse a row or an update naming another. (A default, not a per-row trigger: a trigger
-  made a full push of 400 entries take 0.85 s against 0.55 s, on a loaded machine.) MRNs and slugs are unique per organisation, so two clinics'
-  patient T1001 are two patients.
+  made a full push of 400 entries take 0.85 s against 0.55 s, on a loaded machine.)
+  MRNs and slugs are unique per organisation, so two clinics' patient T1001 are two
+  patients.
 - `hub_workstation_role`: the login role `hub add-workstation` made for each workstation,
   with its organisation and name. A role that is not listed (the hub's owner, or a login
   role an administrator made a member of ccm_hub_workstation before this revision) belongs
