@@ -75,6 +75,19 @@ _encode = encode  # the name merge_guard.py and older callers use
 # --- merging -----------------------------------------------------------------------------
 
 
+# The connected role's clinic's rows, on a hub several clinics share (revision 0004): a
+# workstation's role sees no other clinic's rows anyway (row-level security); the hub's
+# owner sees all and is the first clinic's, as its merges are.
+OWN_CLINIC = "org_id = ccm_hub_org()"
+
+
+def has_clinics(conn: Connection) -> bool:
+    """A hub whose rows carry their clinic (OWN_CLINIC applies); not a workstation's SQLite
+    nor a hub before revision 0004."""
+    return conn.dialect.name == "postgresql" and conn.execute(
+        text("SELECT to_regproc('ccm_hub_org')")).scalar() is not None
+
+
 def _by(rows: list[dict], key: str) -> dict[Any, dict]:
     return {r[key]: r for r in rows}
 
@@ -168,15 +181,12 @@ class _Merge:
         return mapping
 
     def _keyed(self, tbl: Table, key: str, values: list) -> list[dict]:
-        """The rows with these natural keys, of the merging role's clinic on a hub several
-        clinics share (revision 0004: org_id). A workstation's role sees no other clinic's
-        rows (row-level security); the hub's owner sees all and merges as the first."""
+        """The rows with these natural keys, of the merging role's clinic (OWN_CLINIC)."""
         if self.orgs is None:
-            self.orgs = self.conn.dialect.name == "postgresql" and self.conn.execute(
-                text("SELECT to_regproc('ccm_hub_org')")).scalar() is not None
+            self.orgs = has_clinics(self.conn)
         if not self.orgs:
             return _select_in(self.conn, tbl, key, values)
-        wanted, own = sorted(set(values), key=str), text("org_id = ccm_hub_org()")
+        wanted, own = sorted(set(values), key=str), text(OWN_CLINIC)
         return [dict(r) for i in range(0, len(wanted), 500) for r in self.conn.execute(
             select(tbl).where(tbl.c[key].in_(wanted[i:i + 500]), own)).mappings()]
 

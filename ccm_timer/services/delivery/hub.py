@@ -239,11 +239,8 @@ def month_seconds(engine: Engine, month: str, zone: ZoneInfo | str,
         time = month_time(conn, parse_month(month), as_zone(zone), now,
                           by=("patient", "role", "program"))
         patients = select(Patient.id, Patient.mrn)
-        if conn.dialect.name == "postgresql":
-            # The hub: this role's clinic only. Row-level security does it for a
-            # workstation's role, not for the owner, who reads every clinic's rows and
-            # is the first clinic's (hub revision 0004), as its pushes are.
-            patients = patients.where(text("org_id = ccm_hub_org()"))
+        if records.has_clinics(conn):  # the owner would count every clinic's T1001
+            patients = patients.where(text(records.OWN_CLINIC))
         mrns = {pid: mrn for pid, mrn in conn.execute(patients)}
     for (pid, role, program), seconds in time.seconds.items():
         if pid in mrns and seconds:
