@@ -86,7 +86,8 @@ def _from_hub(ctx: AppContext, args) -> dict:
                         "see `ccm-timer target list`.")
     from ccm_timer.services.delivery import bundle_conflicts
 
-    engine = hub.open_engine(target.url, targets.get_secret(target.name))
+    engine = hub.open_engine(target.url, targets.get_secret(target.name),
+                             clinic=ctx.settings.clinic_id)
     try:
         data = report.month_report_on(
             engine, args.month, ctx.zone, ctx.now(), args.patient,

@@ -214,9 +214,10 @@ def hub_push(ctx: AppContext, args) -> None:
         emit_json(results)
 
 
-def _read_hub(target, read):
-    """`read(engine)` on a hub target's database, closed after."""
-    engine = hub.open_engine(target.url, targets.get_secret(target.name))
+def _read_hub(ctx: AppContext, target, read):
+    """`read(engine)` on a hub target's database, as this clinic, closed after."""
+    engine = hub.open_engine(target.url, targets.get_secret(target.name),
+                             clinic=ctx.settings.clinic_id)
     try:
         return read(engine)
     finally:
@@ -224,7 +225,7 @@ def _read_hub(target, read):
 
 
 def hub_verify(ctx: AppContext, args) -> None:
-    checks = _read_hub(_hub_targets(ctx, args.target)[0], hub.verify_chains)
+    checks = _read_hub(ctx, _hub_targets(ctx, args.target)[0], hub.verify_chains)
     if args.json:
         emit_json([c.__dict__ for c in checks])
     else:
@@ -286,7 +287,7 @@ def _lag(seconds: int | None) -> str:
 
 def hub_status(ctx: AppContext, args) -> None:
     target = _hub_targets(ctx, args.target)[0]
-    found = _read_hub(target, hub.pushes)
+    found = _read_hub(ctx, target, hub.pushes)
     now, zone = ctx.now(), ctx.zone
     if args.json:
         emit_json([{**p.to_dict(now), "last_push_at": p.last_push_at and
@@ -314,7 +315,7 @@ def hub_conflicts(ctx: AppContext, args) -> None:
         raise access.Refused(f"{who.name} may not read the clinic hub's conflicts: the "
                              "billing office or an administrator does (name them with --as).")
     target = _hub_targets(ctx, args.target)[0]
-    found = _read_hub(target, lambda engine: bundle_conflicts.on_hub(
+    found = _read_hub(ctx, target, lambda engine: bundle_conflicts.on_hub(
         engine, include_resolved=args.all))
     # Recorded before anything is shown: conflicts name patients.
     audit.read(ctx, "REPORT", name=who.name, detail="conflicts on the clinic hub")

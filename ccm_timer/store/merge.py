@@ -75,9 +75,10 @@ _encode = encode  # the name merge_guard.py and older callers use
 # --- merging -----------------------------------------------------------------------------
 
 
-# The connected role's clinic's rows, on a hub several clinics share (revision 0004): a
-# workstation's role sees no other clinic's rows anyway (row-level security); the hub's
-# owner sees all and is the first clinic's, as its merges are.
+# The connected role's clinic's rows, on a hub several clinics share (revision 0004). Row-
+# level security already keeps a workstation's role, and an owner's connection from
+# hub.open_engine (which takes on a clinic's role, revision 0005), to one clinic; this
+# keeps an engine on the owner's URL made any other way from mixing clinics' MRNs.
 OWN_CLINIC = "org_id = ccm_hub_org()"
 
 

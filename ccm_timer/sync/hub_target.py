@@ -34,7 +34,8 @@ class HubTarget:
         step("sending")
         try:
             if self._engine is None:
-                self._engine = hub.open_engine(self.url, self.password)
+                self._engine = hub.open_engine(self.url, self.password,
+                                                clinic=self.ctx.settings.clinic_id)
             if not self._pushed:
                 if self.name is None:
                     hub_push.push(self.ctx, self.url, engine=self._engine)

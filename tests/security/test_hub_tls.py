@@ -86,6 +86,9 @@ def test_the_test_hub_on_loopback_still_connects_without_tls(hub_url):
     engine = hub.open_engine(hub_url + "?sslmode=disable", HUB_PASSWORD)
     try:
         with engine.connect() as conn:
+            # The connection acts as the clinic's role; pg_stat_ssl shows a session's TLS
+            # to the user who signed in.
+            conn.execute(text("RESET ROLE"))
             assert conn.execute(text("SELECT ssl FROM pg_stat_ssl "
                                      "WHERE pid = pg_backend_pid()")).scalar() is False
     finally:

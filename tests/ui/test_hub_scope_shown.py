@@ -1,6 +1,7 @@
 """Whose minutes the windows count (issue 19, point 2), on a real PostgreSQL hub: after a pull
-the overview, the worklist and the tray say "all workstations, as of ..."; once the pull is
-old they say "this workstation only", and the approval warns first (it does not forbid);
+the overview, a patient's month, the worklist and the tray say "all workstations, as of
+..."; once the pull is old they say the others' minutes are in only up to it, and the
+approval warns first (it does not forbid);
 another workstation's running timer is in the tray's menu, not stoppable here."""
 
 from __future__ import annotations
@@ -84,13 +85,15 @@ def test_the_overview_says_all_workstations_then_this_one_and_the_approval_warns
 
     clock.advance(hub_scope.STALE_AFTER + timedelta(minutes=1))  # the hub not reached since
     _reload(qtbot, window)
-    assert window.scope_line.text() == ("Minutes from this workstation only: the clinic hub "
-                                        f"was last reached at {_hhmm(south, at)}.")
+    assert window.scope_line.text() == ("Minutes from this workstation; the others only up to "
+                                        f"{_hhmm(south, at)}, when the clinic hub was last "
+                                        "reached.")
     assert window.scope_line.styleSheet() == hub_words.PARTIAL_STYLE
     window.table.selectRow(0)
     prompt = window.close_bar.ask_approve(every=False)
-    assert _warning(prompt).startswith("These totals are from this workstation only: the "
-                                       f"clinic hub was last reached at {_hhmm(south, at)}.")
+    assert _warning(prompt).startswith("These totals hold other workstations' minutes only "
+                                       f"up to {_hhmm(south, at)}, when the clinic hub was "
+                                       "last reached.")
     layout = prompt.layout()  # tall enough for the warning's lines: none cut off
     assert prompt.height() >= layout.totalHeightForWidth(prompt.width())
     prompt.password.setText(PASSWORD)  # warned, not forbidden
@@ -105,6 +108,23 @@ def test_the_overview_says_all_workstations_then_this_one_and_the_approval_warns
     prompt.reject()
 
 
+def test_a_patient_s_month_says_whose_minutes_above_its_figures(qtbot, pulled, clock):
+    from ccm_timer.ui.overview.patient_window import PatientMonthView
+
+    _north, south = pulled
+    at = hub_scope.last_pull(south, "hub")
+    view = PatientMonthView(south, "T1001", "2026-11")
+    qtbot.addWidget(view)
+    view.show()
+    assert view.scope_line.isVisible()
+    assert view.scope_line.text() == f"Minutes from all workstations, as of {_hhmm(south, at)}."
+    assert view.result.total_seconds == 12 * 60  # ws-north's, pulled
+    clock.advance(hub_scope.STALE_AFTER + timedelta(minutes=1))
+    view.reload()
+    assert view.scope_line.text().startswith("Minutes from this workstation; the others ")
+    assert view.scope_line.styleSheet() == hub_words.PARTIAL_STYLE
+
+
 def test_the_worklist_says_whose_minutes(qtbot, pulled, clock, make_tray):
     north, south = pulled
     at = hub_scope.last_pull(south, "hub")
@@ -115,7 +135,7 @@ def test_the_worklist_says_whose_minutes(qtbot, pulled, clock, make_tray):
     clock.advance(hub_scope.STALE_AFTER + timedelta(minutes=1))
     window.reload()
     qtbot.waitUntil(lambda: not window.loading, timeout=15_000)
-    assert window.scope_line.text().startswith("Minutes from this workstation only: the ")
+    assert window.scope_line.text().startswith("Minutes from this workstation; the others ")
     assert window.scope_line.styleSheet() == hub_words.PARTIAL_STYLE
 
 

@@ -89,7 +89,7 @@ def import_bundle(ctx: AppContext, path: Path, *, hub_url: str | None = None,
     guard = Guard(sender=str(manifest["workstation"]), bundle=str(manifest["bundle"]),
                   now=ctx.now())
     if hub_url:
-        engine = hub.open_engine(hub_url, password)
+        engine = hub.open_engine(hub_url, password, clinic=ctx.settings.clinic_id)
         try:
             changed = hub.merge_into(engine, rows, guard=guard)
         finally:

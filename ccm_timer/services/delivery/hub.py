@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy import event as sa_event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlmodel import Session, select
@@ -121,21 +122,39 @@ def _engine(url: str, password: str | None, connect_timeout: int) -> Engine:
                          connect_args={"connect_timeout": connect_timeout})
 
 
-def open_engine(url: str, password: str | None = None, *,
+def open_engine(url: str, password: str | None = None, *, clinic: str | None = None,
                 connect_timeout: int = 10) -> Engine:
     """A SQLAlchemy engine on the hub (psycopg 3), once the hub is at this version's
-    HUB_HEAD (hub_schema.refusal says why not); only `hub init` changes its tables."""
+    HUB_HEAD (hub_schema.refusal says why not); only `hub init` changes its tables.
+
+    `clinic` is the workstation's clinic key (the setting clinic_id). Through the owner's
+    URL every connection takes on that clinic's role (hub_schema.acting_role), so it reads
+    and writes as one clinic under row-level security, as a workstation's own role does;
+    a role or clinic that does not match is refused with one sentence."""
     engine = _engine(url, password, connect_timeout)
     try:
         with engine.connect() as conn:
             refused = hub_schema.refusal(conn)
+            role = None if refused else hub_schema.acting_role(conn, clinic)
     except (DBAPIError, SQLAlchemyError, OSError) as exc:
         engine.dispose()
         raise HubError(sentence(_plain(exc))) from None
+    except UserError as exc:
+        engine.dispose()
+        raise HubError(str(exc)) from None
     if refused:
         engine.dispose()
         raise HubError(refused)
+    if role is not None:
+        engine.dispose()  # the connection above was the owner's: none is kept
+        sa_event.listen(engine, "connect", lambda dbapi, _record: _set_role(dbapi, role))
     return engine
+
+
+def _set_role(dbapi: Any, role: str) -> None:
+    with dbapi.cursor() as cur:  # the role's name is ours (ccm_hub_clinic_role)
+        cur.execute(f'SET ROLE "{role}"')
+    dbapi.commit()
 
 
 def init_hub(url: str, password: str | None = None, *, clinic_id: str | None = None,
@@ -199,6 +218,9 @@ def merge_rows(conn: Connection, rows: records.Rows,
         chain_heads.hold(conn, chain or rows, head, record=chain is None)
         if chain is None:  # the push's own rows: `hub status` shows it
             hub_schema.record_push(conn, head.workstation, head.at, head.seq)
+            # The change log's old notes go, at most once a day, by whichever push comes
+            # first (revision 0005); one statement when there is nothing to do.
+            conn.execute(text("SELECT ccm_hub_prune()"))
             pusher = Guard(head.workstation, f"push:{head.workstation}", head.at)
     return records.merge(conn, rows, keep_audit=True, guard=guard, pusher=pusher)
 

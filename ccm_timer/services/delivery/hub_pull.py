@@ -23,7 +23,8 @@ several workstations run at once, so a note may commit after one with a higher `
 sequence cursor would skip it for good. A pull keeps the oldest transaction still running
 when its snapshot was taken (`pg_snapshot_xmin`); every note of an older transaction was
 visible to it, and the next pull reads the notes of that transaction and later ones (a few
-again, which changes nothing).
+again, which changes nothing). Notes older than 60 days are pruned (hub revision 0005); a
+workstation whose cursor is older than the last prune reads its clinic's rows whole.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from ccm_timer.services.delivery import hub, outbox_status, targets
 from ccm_timer.services.security import audit
 from ccm_timer.services.timing import entry_import_rollup
 from ccm_timer.store import merge as records
-from ccm_timer.store.hub_migrations.tables import hub_change
+from ccm_timer.store.hub_migrations.tables import hub_change, hub_change_pruned
 from ccm_timer.store.local_tables import hub_cursor, hub_live_timer, sync_change
 from ccm_timer.store.merge_guard import Conflict, PullGuard
 from ccm_timer.store.models import EntryState
@@ -126,6 +127,22 @@ def _changed_ids(conn: Connection, since: int, me: str) -> dict[str, set[uuid.UU
         last = page[-1][0]
 
 
+def _every_id(conn: Connection, me: str) -> dict[str, set[uuid.UUID]]:
+    """Every row a pull takes, for a cursor older than the change log's last prune: the
+    notes since it are gone, so the clinic's rows are read whole (a first pull's cost).
+    An interval comes with its entry."""
+    ids: dict[str, set[uuid.UUID]] = {name: set() for name in PULLED}
+    for name in PULLED:
+        if name == "interval":
+            continue
+        tbl = records.table(name)
+        query = select(tbl.c.id)
+        if name == "time_entry":
+            query = query.where(tbl.c.workstation != me)
+        ids[name] = {r[0] for r in conn.execute(query)}
+    return ids
+
+
 def _live(conn: Connection, me: str) -> list[dict[str, Any]]:
     """Other workstations' running and paused entries, with who, for whom and what."""
     te = records.table("time_entry")
@@ -180,7 +197,8 @@ def _read(engine: Engine, since: int, me: str, step: Step) -> _Read:
             conn.execute(text("SET TRANSACTION READ ONLY"))
             horizon = int(conn.execute(text(
                 "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")).scalar_one())
-            ids = _changed_ids(conn, since, me)
+            pruned = conn.execute(select(hub_change_pruned.c.below_txid)).scalar() or 0
+            ids = _changed_ids(conn, since, me) if since >= pruned else _every_id(conn, me)
             step("read changes")
             rows: records.Rows = {}
             for name in PULLED:
@@ -334,7 +352,8 @@ def pull(ctx: AppContext, target: targets.Target, *, password: str | None = None
                         "yet; sync once first (`ccm-timer sync --once`), then pull.")
     own = engine is None
     if engine is None:
-        engine = hub.open_engine(target.url, password or targets.get_secret(target.name))
+        engine = hub.open_engine(target.url, password or targets.get_secret(target.name),
+                                 clinic=ctx.settings.clinic_id)
     try:
         read = _read(engine, int(since), ctx.workstation, step)
     except (DBAPIError, SQLAlchemyError, OSError) as exc:

@@ -174,7 +174,7 @@ def push(ctx: AppContext, hub_url: str, password: str | None = None,
     clinical record and audit event of this workstation to the hub, and the scanned
     consents it lacks. Nothing local changes (no target's cursor)."""
     own = engine is None
-    engine = engine or _open(hub_url, password)
+    engine = engine or _open(hub_url, password, clinic=ctx.settings.clinic_id)
     try:
         return _full(ctx, engine)[0]
     finally:
@@ -299,7 +299,7 @@ def push_target(ctx: AppContext, target: targets.Target, *, force: bool = False,
     if not force and not _due(ctx, target.name, state, now):
         return None
     try:
-        engine = _open(target.url, targets.get_secret(target.name))
+        engine = _open(target.url, targets.get_secret(target.name), clinic=ctx.settings.clinic_id)
         try:
             report = push_cursor(ctx, target.name, engine)
         finally:

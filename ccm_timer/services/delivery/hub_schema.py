@@ -7,6 +7,9 @@ Revision 0004 gives each workstation a login role of its own in WORKSTATION_ROLE
 add-workstation`, hub_roles.py) and every row its clinic; row-level security then lets a
 workstation read its clinic's rows and write only its own. A login role an administrator
 made a member of the group by hand, before, still reads and writes the first clinic's rows.
+Revision 0005 gives each clinic a role of its own too, which a connection through the
+owner's URL takes on (`acting_role`), so the owner's reports, pulls and status see one
+clinic as well.
 """
 
 from __future__ import annotations
@@ -17,9 +20,15 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, select, text
 
+from ccm_timer.errors import UserError
 from ccm_timer.store import hub_migrations as migrations
 from ccm_timer.store import merge as records
-from ccm_timer.store.hub_migrations.tables import hub_org, workstation_push
+from ccm_timer.store.hub_migrations.tables import (
+    hub_clinic_role,
+    hub_org,
+    hub_workstation_role,
+    workstation_push,
+)
 
 if TYPE_CHECKING:
     from ccm_timer.services.context import AppContext
@@ -27,8 +36,10 @@ if TYPE_CHECKING:
 WORKSTATION_ROLE = "ccm_hub_workstation"  # NOLOGIN: a workstation's login role joins it
 # What a push, a pull, a bundle import into the hub, `report --hub` and `hub verify` read.
 READ = (*records.MERGED, "chain_head", "bundle_conflict", "workstation_push", "month_rollup",
-        "month_rollup_dirty", "month_rollup_state", "hub_change", migrations.VERSION_TABLE,
-        "hub_workstation_role")  # its own row only (row-level security): whose rows it writes
+        "month_rollup_dirty", "month_rollup_state", "hub_change", "hub_change_pruned",
+        migrations.VERSION_TABLE,
+        # Their own row only (row-level security): whose rows a role writes, its clinic.
+        "hub_workstation_role", "hub_clinic_role", "hub_org")
 # What they write: never a DELETE (a push only inserts and updates), never DDL, never
 # hub_change: its trigger function is SECURITY DEFINER (revision 0003), so a push notes its
 # rows there without the role being able to write, forge or renumber notes itself.
@@ -97,14 +108,42 @@ def org(conn: Connection, clinic_id: str) -> int:
     from datetime import UTC
 
     found = conn.execute(select(hub_org.c.id).where(hub_org.c.clinic_id == clinic_id)).scalar()
-    if found is not None:
-        return int(found)
-    claimed = conn.execute(hub_org.update().where(hub_org.c.id == 1, hub_org.c.clinic_id.is_(
-        None)).values(clinic_id=clinic_id).returning(hub_org.c.id)).scalar()
-    if claimed is not None:
-        return int(claimed)
-    return int(conn.execute(hub_org.insert().values(
-        clinic_id=clinic_id, made_at=datetime.now(UTC)).returning(hub_org.c.id)).scalar_one())
+    if found is None:
+        found = conn.execute(hub_org.update().where(
+            hub_org.c.id == 1, hub_org.c.clinic_id.is_(None)).values(
+            clinic_id=clinic_id).returning(hub_org.c.id)).scalar()
+    if found is None:
+        found = conn.execute(hub_org.insert().values(
+            clinic_id=clinic_id, made_at=datetime.now(UTC)).returning(hub_org.c.id)).scalar()
+    conn.execute(text("SELECT ccm_hub_clinic_role(:org)"), {"org": found})  # revision 0005
+    return int(found)
+
+
+def acting_role(conn: Connection, clinic_id: str | None) -> str | None:
+    """The role a connection takes on for the workstation of clinic `clinic_id` (None: it
+    never named one, so the first clinic): its clinic's role when it is the owner's (or a
+    login role made a member of the group by hand, which sees the first clinic only),
+    None for a workstation's own role. UserError when the clinic is not the hub's or not
+    the role's."""
+    own = conn.execute(select(hub_workstation_role.c.org_id).where(
+        hub_workstation_role.c.role == func.current_user())).scalar()
+    if own is not None:
+        named = conn.execute(select(hub_org.c.clinic_id).where(hub_org.c.id == own)).scalar()
+        if clinic_id and named and named != clinic_id:
+            raise UserError("This workstation's login to the clinic hub belongs to another "
+                            "clinic; an administrator of this clinic runs `ccm-timer hub "
+                            "add-workstation` here to give it its own.")
+        return None
+    org_id = conn.execute(select(hub_org.c.id).where(
+        hub_org.c.clinic_id == clinic_id)).scalar() if clinic_id else None
+    if org_id is None:
+        first = conn.execute(select(hub_org.c.clinic_id).where(hub_org.c.id == 1)).scalar()
+        if clinic_id and first:
+            raise UserError("This clinic is not one of the clinic hub's yet; an "
+                            "administrator runs `ccm-timer hub init URL` here first.")
+        org_id = 1
+    return conn.execute(select(hub_clinic_role.c.role).where(
+        hub_clinic_role.c.org_id == org_id)).scalar()
 
 
 def record_init(ctx: AppContext, actor: str, url: str, report: InitReport) -> None:

@@ -5,7 +5,7 @@ the other workstations' live timers as the last pull saw them (services/delivery
 Recent: the delivery worker pulls after every push it makes and at least every PULL_EVERY
 (sync/worker.py; a push is skipped when nothing changed here, a pull is not), so a pull older
 than STALE_AFTER (three of those rounds) means the hub has not been reached since: the figures
-are then "this workstation only", with when the hub was last reached.
+then hold this workstation's time and the others' only up to that last pull.
 
 Pure data: no Qt, no network; one read of two small workstation-only tables.
 """
@@ -31,6 +31,8 @@ class Scope:
     all_workstations: bool  # the figures include the other workstations' time
     target: str | None = None  # the hub target the figures come from
     as_of: datetime | None = None  # the last pull (None: never)
+    short: str = "this workstation only"  # in the tray's brackets
+    missing: str = ""  # what partial figures lack, said before an approval on them
 
     @property
     def sentence(self) -> str:
@@ -85,17 +87,38 @@ def scope(ctx: AppContext, now: datetime | None = None) -> Scope:
     """What the figures here cover now (see the module docstring for "recent")."""
     names = _hub_targets(ctx)
     if not names:
-        return Scope("This workstation only", False)
+        return alone()
     name, at = _latest(_pulls(ctx, names))
     now = now or ctx.now()
     if at is None:
-        return Scope("This workstation only: the clinic hub has not been reached yet", False,
-                     name)
+        return unreached(name)
     when = outbox_status.clock_text(ctx, at)
-    if now - at <= STALE_AFTER:
-        return Scope(f"All workstations, as of {when}", True, name, at)
-    return Scope(f"This workstation only: the clinic hub was last reached at {when}", False,
-                 name, at)
+    return (recent if now - at <= STALE_AFTER else stale)(name, at, when)
+
+
+# The four scopes, worded here only (`when`: the last pull's time on the clinic's clock).
+def alone() -> Scope:
+    """A workstation with no clinic hub."""
+    return Scope("This workstation only", False)
+
+
+def unreached(target: str) -> Scope:
+    why = "the clinic hub has not been reached yet"
+    return Scope(f"This workstation only: {why}", False, target,
+                 missing=f"These totals are from this workstation only: {why}")
+
+
+def recent(target: str, at: datetime, when: str) -> Scope:
+    return Scope(f"All workstations, as of {when}", True, target, at,
+                 short=f"all workstations, as of {when}")
+
+
+def stale(target: str, at: datetime, when: str) -> Scope:
+    # The last pull's time of the others is here still: not "this workstation only".
+    return Scope(f"This workstation; the others only up to {when}, when the clinic hub was "
+                 "last reached", False, target, at, short=f"this workstation; others up to {when}",
+                 missing=f"These totals hold other workstations' minutes only up to {when}, "
+                         "when the clinic hub was last reached")
 
 
 def live_timers(ctx: AppContext, now: datetime | None = None) -> list[LiveTimer]:

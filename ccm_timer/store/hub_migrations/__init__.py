@@ -6,7 +6,9 @@ Revision 0001 is the hub as `create_all` and the old ADDED_COLUMNS patch list le
 of statements that skip what exists, so a hub made that way is adopted (what an older one
 lacks is added, nothing is recreated) and stamped. 0002 records each workstation's
 pushes; 0003 is the change log pulls read (`hub_change`, kept by a trigger); 0004 gives
-every row its clinic (org_id), a login role per workstation and row-level security.
+every row its clinic (org_id), a login role per workstation and row-level security; 0005
+a role per clinic that the owner's connections take on, conflicts per clinic and the
+change log's pruning.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection, text
 
-HUB_HEAD = "0004"  # tests/store/test_hub_migrations.py checks this is Alembic's head
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004")
+HUB_HEAD = "0005"  # tests/store/test_hub_migrations.py checks this is Alembic's head
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
 VERSION_TABLE = "ccm_hub_version"
 LOCATION = Path(__file__).resolve().parent
 UPGRADE_LOCK = 7_301_925_005  # pg_advisory_xact_lock: two administrators, one upgrade

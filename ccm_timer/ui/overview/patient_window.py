@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from ccm_timer.core.access import Action
 from ccm_timer.errors import UserError
 from ccm_timer.services.context import AppContext
+from ccm_timer.services.delivery import hub_scope
 from ccm_timer.services.month import approvals, month_flags
 from ccm_timer.services.month.billing_rules import rules_for_month
 from ccm_timer.services.month.report import month_report
@@ -55,6 +56,7 @@ from ccm_timer.ui.overview.rows import (
     approval_text,
 )
 from ccm_timer.ui.presenters.gui_words import error_text
+from ccm_timer.ui.scope_line import ScopeLine
 from ccm_timer.ui.style import BIG_STYLE, ERROR_STYLE, TITLE_STYLE
 
 APPROVAL_STYLES = {APPROVED: "color: #15803d; font-weight: bold;",
@@ -89,6 +91,7 @@ class PatientMonthView(QWidget):
         self.close_bar.changed.connect(self._saved)
         self.error = QLabel(styleSheet=ERROR_STYLE, wordWrap=True)
         self.error.hide()
+        self.scope_line = ScopeLine()  # whose minutes the figures count, as of when
         self.figures = FiguresPanel()
         self.flags = FlagsPanel()
         self.entries = EntriesModel(ctx.zone, self)
@@ -156,6 +159,7 @@ class PatientMonthView(QWidget):
         layout.addLayout(head)
         layout.addWidget(self.record.banner)
         layout.addWidget(self.error)
+        layout.addWidget(self.scope_line)
         layout.addLayout(panels)
         layout.addWidget(self.record, 1)
 
@@ -172,6 +176,7 @@ class PatientMonthView(QWidget):
                                           include_voided=True)
             flags = month_flags.get_flags(self.ctx, self.mrn, self.month)
             (state,) = approvals.states(self.ctx, self.month, self.mrn) or (None,)
+            scope = hub_scope.scope(self.ctx)
         except UserError as exc:
             self.show_error(error_text(exc))
             return
@@ -182,6 +187,7 @@ class PatientMonthView(QWidget):
         self.details.setText(f"MRN {person.mrn}{born}{qmb} · {month_title(self.month)} · "
                              f"times in {self.ctx.zone.key}")
         self._show_approval(state)
+        self.scope_line.show_scope(scope)
         self.figures.show_result(self.result, rules)
         self.flags.set_rules(rules)
         self.flags.show_flags(flags)

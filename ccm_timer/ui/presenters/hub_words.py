@@ -44,9 +44,7 @@ def line_tip(scope: Scope) -> str:
 def tray_scope(scope: Scope | None) -> str:
     """What goes in the tray's brackets: "all workstations, as of 10:42", "this workstation
     only"; "all staff" while the scope is not read (the tray's figure is every clinician's)."""
-    if scope is None:
-        return "all staff"
-    return _lower(scope.label) if scope.all_workstations else "this workstation only"
+    return "all staff" if scope is None else scope.short
 
 
 def approval_warning(scope: Scope) -> str | None:
@@ -54,11 +52,5 @@ def approval_warning(scope: Scope) -> str | None:
     goes wrong); None when the totals are the clinic's or there is no hub. It never forbids."""
     if not partial(scope):
         return None
-    why = scope.label.partition(": ")[2] or "the clinic hub has not been reached"
-    return (f"These totals are from this workstation only: {why}. Minutes recorded on other "
-            f"workstations may be missing, so the codes may be wrong. Before approving, "
-            f"{SYNC_HINT}.")
-
-
-def _lower(text: str) -> str:
-    return text[:1].lower() + text[1:]
+    return (f"{scope.missing}. Minutes recorded on other workstations may be missing, so the "
+            f"codes may be wrong. Before approving, {SYNC_HINT}.")

@@ -14,6 +14,7 @@ from sqlmodel import select
 from ccm_timer.services.delivery import hub, hub_push, targets
 from ccm_timer.store.models import Clinician, MonthApproval, Patient
 from tests.fixtures.delivery import HUB_PASSWORD, add_minutes
+from tests.fixtures.hub_logins import owner
 
 NOV3 = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
 ZONE = "America/New_York"
@@ -21,7 +22,7 @@ ZONE = "America/New_York"
 
 @pytest.fixture
 def engine(hub_url):
-    eng = hub.open_engine(hub_url, HUB_PASSWORD)
+    eng = owner(hub_url)  # the test's own (the superuser): it also takes rows away
     yield eng
     eng.dispose()
 

@@ -21,6 +21,7 @@ from ccm_timer.sync.worker import Worker
 from tests.fixtures.clinic import remover
 from tests.fixtures.delivery import HUB_PASSWORD, add_minutes, provision_bundles, queue_exports
 from tests.fixtures.hub_history import undo_least_privilege
+from tests.fixtures.hub_logins import owner
 
 NOV3 = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
 SCAN = b"%PDF-1.4\n% synthetic consent form, no real person\n" + bytes(range(256)) * 40
@@ -46,7 +47,7 @@ def hub_rows(engine, sql: str) -> list[tuple]:
 
 @pytest.fixture
 def engine(hub_url):
-    made = hub.open_engine(hub_url, HUB_PASSWORD)
+    made = owner(hub_url)  # the test's own (the superuser): it also makes an old hub
     yield made
     made.dispose()
 

@@ -7,24 +7,25 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from ccm_timer.services.delivery.hub_scope import LiveTimer, Scope
+from ccm_timer.services.delivery import hub_scope
+from ccm_timer.services.delivery.hub_scope import LiveTimer
 from ccm_timer.services.security import credentials
 from ccm_timer.services.timing import timers, totals
 from ccm_timer.ui.presenters import hub_words, tray_status, tray_text
 from tests.fixtures.clinic import NURSE, PASSWORD
 
 AT = datetime(2026, 11, 4, 15, 42, tzinfo=UTC)
-CLINIC = Scope("All workstations, as of 10:42", True, "hub", AT)
-STALE = Scope("This workstation only: the clinic hub was last reached at 09:10", False, "hub",
-              AT)
-NEVER = Scope("This workstation only: the clinic hub has not been reached yet", False, "hub")
-ALONE = Scope("This workstation only", False)
+CLINIC = hub_scope.recent("hub", AT, "10:42")
+STALE = hub_scope.stale("hub", AT, "09:10")
+NEVER = hub_scope.unreached("hub")
+ALONE = hub_scope.alone()
 
 
 def test_the_line_above_the_figures_says_whose_minutes_and_is_amber_only_when_partial():
     assert hub_words.line(CLINIC) == "Minutes from all workstations, as of 10:42."
-    assert hub_words.line(STALE) == ("Minutes from this workstation only: the clinic hub was "
-                                     "last reached at 09:10.")
+    # The others' minutes up to the last pull are still in the figures: not "only".
+    assert hub_words.line(STALE) == ("Minutes from this workstation; the others only up to "
+                                     "09:10, when the clinic hub was last reached.")
     assert hub_words.line(ALONE) == "Minutes from this workstation only."
     assert [hub_words.partial(s) for s in (CLINIC, STALE, NEVER, ALONE)] == [
         False, True, True, False]
@@ -36,10 +37,10 @@ def test_the_line_above_the_figures_says_whose_minutes_and_is_amber_only_when_pa
 
 def test_the_approval_is_warned_on_partial_totals_only_and_told_how_to_fix_it():
     said = hub_words.approval_warning(STALE)
-    assert said == ("These totals are from this workstation only: the clinic hub was last "
-                    "reached at 09:10. Minutes recorded on other workstations may be missing, "
-                    "so the codes may be wrong. Before approving, connect to the clinic network "
-                    "and choose Sync now in the CCM Timer menu.")
+    assert said == ("These totals hold other workstations' minutes only up to 09:10, when the "
+                    "clinic hub was last reached. Minutes recorded on other workstations may be "
+                    "missing, so the codes may be wrong. Before approving, connect to the "
+                    "clinic network and choose Sync now in the CCM Timer menu.")
     assert "the clinic hub has not been reached yet." in hub_words.approval_warning(NEVER)
     # The clinic's totals, or a clinic with no hub: nothing to warn of.
     assert hub_words.approval_warning(CLINIC) is None
@@ -54,7 +55,7 @@ def test_the_stop_confirmation_says_whose_month_it_counts(clinic, clock):
               for scope in (CLINIC, STALE, ALONE, None)}
     assert figure == {
         CLINIC: "This month for this patient (all workstations, as of 10:42): 5 min",
-        STALE: "This month for this patient (this workstation only): 5 min",
+        STALE: "This month for this patient (this workstation; others up to 09:10): 5 min",
         ALONE: "This month for this patient (this workstation only): 5 min",
         None: "This month for this patient (all staff): 5 min",
     }

@@ -1,0 +1,150 @@
+"""One clinic at a time through the hub owner's URL, and the change log's pruning (hub
+revision 0005), on a real PostgreSQL: the owner's reports, `hub status`, `hub verify`,
+conflicts and pulls see the clinic of the workstation they run on and no other; a login or
+clinic key that does not match is refused; a pull whose cursor is older than a prune reads
+its clinic whole and misses nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from ccm_timer.services.delivery import bundle_conflicts, hub, hub_pull, targets
+from tests.fixtures.delivery import HUB_PASSWORD, add_minutes, open_workstation
+from tests.fixtures.hub_logins import drop_roles, login, owner, role_url, target_name
+
+NOV3 = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
+WORKSTATIONS = ("ws-north", "ws-south", "ws-east")
+
+
+@pytest.fixture
+def clinics(two, tmp_path, clock, hub_url):
+    """ws-north and ws-south of one clinic, ws-east of another, each with its own login
+    role and a T1001 of its own with time on it, pushed."""
+    north, south = two
+    east = open_workstation(tmp_path / "other-clinic", "ws-east", clock)
+    login(north, hub_url)
+    south.update_settings(clinic_id=north.settings.clinic_id)  # one clinic, one key
+    login(south, hub_url)
+    login(east, hub_url)
+    for ws, minutes in ((north, 12), (south, 7), (east, 30)):
+        add_minutes(ws, NOV3, minutes)
+        hub.push_target(ws, targets.get(ws, target_name(ws)), force=True)
+    yield north, south, east
+    east.close()
+    drop_roles(hub_url, *WORKSTATIONS)
+
+
+def _as_owner(hub_url: str, ctx):
+    return hub.open_engine(hub_url, HUB_PASSWORD, clinic=ctx.settings.clinic_id)
+
+
+def test_through_the_owner_s_url_each_clinic_sees_only_its_own_records(clinics, hub_url):
+    north, _south, east = clinics
+    for ctx, minutes, workstations in ((north, 12 + 7, ["ws-north", "ws-south"]),
+                                       (east, 30, ["ws-east"])):
+        engine = _as_owner(hub_url, ctx)
+        try:
+            seconds = hub.month_seconds(engine, "2026-11", "UTC")
+            assert list(seconds) == ["T1001"]
+            assert sum(seconds["T1001"].values()) == minutes * 60
+            assert [p.workstation for p in hub.pushes(engine)] == workstations  # hub status
+            assert [c.workstation for c in hub.verify_chains(engine)] == workstations
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT count(*) FROM patient")).scalar() == 1
+                assert conn.execute(text("SELECT count(*) FROM hub_org")).scalar() == 1
+        finally:
+            engine.dispose()
+
+
+def test_a_pull_through_the_owner_s_url_takes_its_clinic_s_minutes_only(
+        clinics, hub_url, tmp_path, clock):
+    north, *_ = clinics
+    west = open_workstation(tmp_path / "owner", "ws-west", clock)
+    try:
+        west.update_settings(clinic_id=north.settings.clinic_id)
+        targets.add(west, "hub", kind="hub", url=hub_url, secret=HUB_PASSWORD)
+        hub.push_target(west, targets.get(west, "hub"), force=True)
+        hub_pull.pull(west, targets.get(west, "hub"))
+        with west.read() as session:
+            spans = dict(session.connection().execute(text(
+                "SELECT workstation, sum(span_seconds) FROM time_entry "
+                "WHERE superseded_at IS NULL GROUP BY workstation")).all())
+    finally:
+        west.close()
+    assert spans == {"ws-north": 12 * 60, "ws-south": 7 * 60}  # never ws-east's 30
+
+
+def test_a_login_of_another_clinic_or_a_clinic_the_hub_lacks_is_refused(clinics, hub_url):
+    north, _south, east = clinics
+    north_login = targets.get(north, target_name(north))
+    with pytest.raises(hub.HubError, match="belongs to another clinic"):
+        hub.open_engine(north_login.url, targets.get_secret(target_name(north)),
+                        clinic=east.settings.clinic_id)
+    with pytest.raises(hub.HubError, match="not one of the clinic hub's yet"):
+        hub.open_engine(hub_url, HUB_PASSWORD, clinic="9d6c2f0e-0000-4000-8000-000000000000")
+    engine = hub.open_engine(north_login.url, targets.get_secret(target_name(north)),
+                             clinic=north.settings.clinic_id)
+    engine.dispose()
+
+
+def test_two_clinics_may_record_the_same_conflict_key(clinics, hub_url):
+    north, _south, east = clinics
+    for ctx in (north, east):
+        engine = _as_owner(hub_url, ctx)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(
+                    "INSERT INTO bundle_conflict (id, recorded_at, bundle, sender, kind, "
+                    "entity, entity_id, summary, incoming) VALUES (gen_random_uuid(), "
+                    "'2026-11-04T00:00:00.000000Z', 'push:ws-x', 'ws-x', 'person', "
+                    "'patient', 'p1', 'synthetic', '{}')"))
+            assert len(bundle_conflicts.on_hub(engine)) == 1  # its own clinic's
+        finally:
+            engine.dispose()
+
+
+def test_a_pull_older_than_the_change_log_s_prune_reads_its_clinic_whole(clinics, hub_url):
+    north, south, _east = clinics
+    hub_pull.pull(north, targets.get(north, target_name(north)))
+    add_minutes(south, NOV3 + timedelta(hours=2), 5)  # noted after north's cursor
+    hub.push_target(south, targets.get(south, target_name(south)), force=True)
+    engine = owner(hub_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE hub_change SET noted_at = now() - interval '90 days'"))
+        with engine.begin() as conn:  # what a push does daily, with no day to wait
+            assert conn.execute(text(
+                "SELECT ccm_hub_prune_notes(interval '60 days', interval '0 seconds')")
+            ).scalar() > 0
+            assert conn.execute(text("SELECT count(*) FROM hub_change")).scalar() == 0
+    finally:
+        engine.dispose()
+    report = hub_pull.pull(north, targets.get(north, target_name(north)))
+    assert report.entries == 1  # south's new entry, its note pruned
+    with north.read() as session:
+        spans = dict(session.connection().execute(text(
+            "SELECT workstation, sum(span_seconds) FROM time_entry "
+            "WHERE superseded_at IS NULL GROUP BY workstation")).all())
+    assert spans == {"ws-north": 12 * 60, "ws-south": 12 * 60}
+    assert hub_pull.pull(north, targets.get(north, target_name(north))).entries == 0
+
+
+def test_a_workstation_may_ask_for_the_daily_prune_but_not_choose_what_goes(
+        clinics, hub_url):
+    north, *_ = clinics
+    url = role_url(hub_url, "ccm_ws_ws_north")
+    engine = hub.open_engine(url, targets.get_secret(target_name(north)),
+                             clinic=north.settings.clinic_id)
+    try:
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT ccm_hub_prune()")).scalar() == 0  # a day
+        with pytest.raises(DBAPIError, match="permission denied"), engine.begin() as conn:
+            conn.execute(text("SELECT ccm_hub_prune_notes(interval '0 s', interval '0 s')"))
+        with pytest.raises(DBAPIError, match="permission denied"), engine.begin() as conn:
+            conn.execute(text("DELETE FROM hub_change"))
+    finally:
+        engine.dispose()
