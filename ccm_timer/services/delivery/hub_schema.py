@@ -114,7 +114,8 @@ def org(conn: Connection, clinic_id: str) -> int:
             clinic_id=clinic_id).returning(hub_org.c.id)).scalar()
     if found is None:
         found = conn.execute(hub_org.insert().values(
-            clinic_id=clinic_id, made_at=datetime.now(UTC)).returning(hub_org.c.id)).scalar()
+            clinic_id=clinic_id, made_at=datetime.now(UTC)).returning(hub_org.c.id)
+        ).scalar_one()
     conn.execute(text("SELECT ccm_hub_clinic_role(:org)"), {"org": found})  # revision 0005
     return int(found)
 
