@@ -16,9 +16,9 @@ from ccm_timer.errors import DatabaseError
 if TYPE_CHECKING:  # SQLAlchemy is not imported on the command line's fast path
     from sqlalchemy import Engine
 
-SCHEMA_HEAD = "0016"  # tests/store check that this is Alembic's head
+SCHEMA_HEAD = "0017"  # tests/store check that this is Alembic's head
 KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009",
-                   "0010", "0011", "0012", "0013", "0014", "0015", "0016")
+                   "0010", "0011", "0012", "0013", "0014", "0015", "0016", "0017")
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 

@@ -126,6 +126,7 @@ class TimeEntry(SQLModel, table=True):
         Index("ix_time_entry_patient", "patient_id", "superseded_at"),
         Index("ix_time_entry_span_start", "superseded_at", "span_start"),
         Index("ix_time_entry_span_end", "superseded_at", "span_end"),
+        Index("ix_time_entry_supersedes", "supersedes_id"),  # a version's successor
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)

@@ -62,19 +62,20 @@ def test_commits_missing_are_noticed(home):
 
 def test_an_older_schema_is_migrated_first(home):
     # The database as 0014 left it: 0015's change log, its triggers and cursors gone, 0016's
-    # month overlaps gone, its revision back.
+    # month overlaps and 0017's index gone, its revision back.
     from ccm_timer.store.local_tables import LOGGED
     from ccm_timer.store.migrate import SCHEMA_HEAD
 
-    assert SCHEMA_HEAD == "0016"  # else name the newer revision's objects here
+    assert SCHEMA_HEAD == "0017"  # else name the newer revision's objects here
     edit(home, *(f"DROP TRIGGER sync_change_{name}_{event}" for name in LOGGED
                  for event in ("insert", "update")),
          "DROP TABLE sync_change", "DROP TABLE hub_cursor", "DROP TABLE hub_live_timer",
-         "DROP TABLE month_overlap", "UPDATE alembic_version SET version_num = '0014'")
+         "DROP TABLE month_overlap", "DROP INDEX ix_time_entry_supersedes",
+         "UPDATE alembic_version SET version_num = '0014'")
     code, full, out, err = plain(home, *START)
     assert (code, full, err) == (0, True, "")
     assert list((home / "backups").glob("pre-migration-0014-*.db"))
-    assert edit(home, "SELECT version_num FROM alembic_version") == [("0016",)]
+    assert edit(home, "SELECT version_num FROM alembic_version") == [("0017",)]
 
 
 def test_an_interrupted_roster_import_is_taken_back(home):

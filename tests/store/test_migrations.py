@@ -96,6 +96,7 @@ def test_entry_spans_are_filled_for_existing_entries(tmp_path: Path, home: Path)
         conn.execute(text("DROP TABLE sync_change"))
         conn.execute(text("DROP TABLE hub_cursor"))
         conn.execute(text("DROP TABLE hub_live_timer"))
+        conn.execute(text("DROP INDEX ix_time_entry_supersedes"))  # 0017
         conn.execute(text("DROP TABLE month_overlap"))  # 0016 the month overlaps
         for name in ("month_rollup_interval_insert", "month_rollup_interval_update",
                      "month_rollup_entry_insert", "month_rollup_entry_update",

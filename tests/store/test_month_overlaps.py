@@ -132,7 +132,7 @@ def test_0016_is_built_by_the_open_after_it_and_goes_back_to_0015(home, clock):
         engine.dispose()
     ctx = open_app(str(home), clock=clock)  # upgrades, and builds rollup and overlaps
     try:
-        assert migrate.current_revision(ctx.engine) == "0016"
+        assert migrate.current_revision(ctx.engine) == "0017"
         with ctx.engine.connect() as conn:
             assert month_rollup.zone_of(conn) == "America/New_York"
             assert len(_kept(conn)) == 1

@@ -11,6 +11,8 @@ is pruned (issue 19, points 2 and 5).
 - `hub_org` readable by a role for its own clinic's row: a workstation checks its clinic
   key against its role's.
 - A conflict's key is per clinic (two clinics may raise the same bundle's).
+- The workstation's index on `time_entry.supersedes_id` (its revision 0017): a merge
+  asks which version follows each incoming one.
 - `hub_change.noted_at`, and `ccm_hub_prune_notes(keep, every)` (owner only) deleting notes
   older than `keep` at most once per `every`; `ccm_hub_prune()` is what a push calls.
   `hub_change_pruned.below_txid`: a pull whose cursor is below it lost notes to a prune
@@ -75,6 +77,9 @@ END $$""")
     op.create_unique_constraint("uq_bundle_conflict_org_key", "bundle_conflict",
                                 ["org_id", "bundle", "kind", "entity", "entity_id"])
 
+    # IF NOT EXISTS: a hub made by create_all of the models (adopted by 0001) has it.
+    op.execute("CREATE INDEX IF NOT EXISTS ix_time_entry_supersedes ON time_entry "
+               "(supersedes_id)")
     op.add_column("hub_change", sa.Column("noted_at", sa.DateTime(timezone=True),
                                           nullable=False, server_default=sa.func.now()))
     op.create_index("ix_hub_change_noted_at", "hub_change", ["noted_at"])
