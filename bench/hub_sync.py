@@ -160,19 +160,38 @@ def build_workstation(home: Path, name: str, n: int, args, hub_url: str) -> None
 
 
 class Statements:
-    """Statements sent to PostgreSQL by this process, whatever engine sent them."""
+    """Statements sent to PostgreSQL by this process, whatever engine sent them; while
+    `timing`, every statement's time on either database, for `slowest`."""
 
     def __init__(self) -> None:
         from sqlalchemy import event
         from sqlalchemy.engine import Engine
 
         self.count = 0
+        self.timing = False
+        self.times: dict[tuple[str, str], list[float]] = {}
 
         def seen(conn, *_args) -> None:
             if conn.dialect.name == "postgresql":
                 self.count += 1
+            conn.info["bench_began"] = time.perf_counter()
+
+        def done(conn, _cursor, statement, *_args) -> None:
+            if self.timing:
+                key = (conn.dialect.name, " ".join(statement.split())[:110])
+                self.times.setdefault(key, []).append(
+                    time.perf_counter() - conn.info.pop("bench_began"))
 
         event.listen(Engine, "before_cursor_execute", seen)
+        event.listen(Engine, "after_cursor_execute", done)
+
+    def slowest(self, runs: int, top: int = 3) -> None:
+        """The statements that took the most time in all, per run, then forgets them."""
+        ranked = sorted(self.times.items(), key=lambda kv: -sum(kv[1]))[:top]
+        for (dialect, sql), spent in ranked:
+            print(f"    {1000 * sum(spent) / runs:,.0f} ms a run in {len(spent) / runs:g} "
+                  f"{dialect} statement(s): {sql}")
+        self.times.clear()
 
 
 class LockWaits:
@@ -343,7 +362,9 @@ def pull(homes: list[Path], statements: Statements) -> None:
         timed_push(writer, statements)
         writer.close()
         before, pulled = statements.count, time.perf_counter()
+        statements.timing = True
         hub_pull.pull(reader, target)
+        statements.timing = False
         done = time.perf_counter()
         assert counted() == had + 61, "the pull did not bring the new entry"
         lags.append(time.perf_counter() - began)
@@ -351,6 +372,7 @@ def pull(homes: list[Path], statements: Statements) -> None:
                       "rows": 1})
     reader.close()
     _line("pull of one new entry (5 runs)", costs, "entry taken")
+    statements.slowest(len(costs))
     print(f"  pull lag, one workstation's push to another's report counting it: median "
           f"{1000 * statistics.median(lags):,.0f} ms, worst {1000 * max(lags):,.0f} ms")
 

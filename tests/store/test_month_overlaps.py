@@ -139,3 +139,54 @@ def test_0016_is_built_by_the_open_after_it_and_goes_back_to_0015(home, clock):
             assert month_overlaps.differing(conn, ctx.zone) == set()
     finally:
         ctx.close()
+
+
+def _vm_steps(conn, work) -> int:
+    """The virtual-machine instructions SQLite runs for `work` on `conn`: a
+    count that does not depend on the machine's speed or load."""
+    raw = conn.connection.driver_connection
+    steps = [0]
+
+    def tick() -> int:
+        steps[0] += 1
+        return 0  # 0: go on
+
+    raw.set_progress_handler(tick, 1)
+    try:
+        work()
+    finally:
+        raw.set_progress_handler(None, 1)
+    return steps[0]
+
+
+def test_a_patients_overlaps_cost_their_entries_not_the_clinics_history(clinic, clock):
+    """The sweep of one patient's month reads that patient's entries: 1,500 earlier entries
+    of another patient leave its cost as it was. A plan that finds the partners by walking
+    the intervals by start (SQLite's planner may take it; forced, it costs 31 times as much
+    here) reads the clinic's whole history before the candidate, once per candidate."""
+    clock.advance(datetime(2026, 12, 2, 15, 0, tzinfo=UTC) - clock.now())
+    nov_20 = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+    with clinic.write() as session:
+        conn = session.connection()
+        a = raw_entry(conn, "T1001", [(nov_20, nov_20 + timedelta(minutes=30))])
+        b = raw_entry(conn, "T1001", [(nov_20 + timedelta(minutes=10),
+                                       nov_20 + timedelta(minutes=50))])
+    lo, hi = month_bounds_utc(NOV, NY)
+
+    def sweep(conn):
+        pid = conn.execute(text("SELECT id FROM patient WHERE mrn = 'T1001'")).scalar()
+        got = month_overlaps.found(conn, lo, hi, clock.now(), [pid], stopped=True)
+        assert [(o.entry_a, o.entry_b, o.seconds) for o in got[pid]] == \
+            [(*_pair(a, b), 20 * 60)]
+
+    with clinic.engine.connect() as conn:
+        alone = _vm_steps(conn, lambda: sweep(conn))
+    oct_1 = datetime(2026, 10, 1, 4, 0, tzinfo=UTC)
+    with clinic.write() as session:
+        conn = session.connection()
+        for i in range(1500):
+            at = oct_1 + timedelta(minutes=20 * i)
+            raw_entry(conn, "T1002", [(at, at + timedelta(minutes=10))])
+    with clinic.engine.connect() as conn:
+        beside = _vm_steps(conn, lambda: sweep(conn))
+    assert beside <= alone * 1.5 + 20, (alone, beside)
