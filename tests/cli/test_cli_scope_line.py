@@ -51,12 +51,12 @@ def test_report_and_worklist_say_whose_minutes_first_and_in_json(south, capsys, 
     assert csv.startswith("mrn,name,")
 
     clock.advance(hub_scope.STALE_AFTER + timedelta(minutes=1))
-    stale = (f"Minutes from this workstation; the others only up to {when}, when the clinic "
+    stale = (f"Minutes from this workstation, and the others as of {when}, when the clinic "
              "hub was last reached.")
     assert _run(south, capsys, "worklist", "--month", "2026-11").splitlines()[0] == stale
     data = json.loads(_run(south, capsys, "worklist", "--month", "2026-11", "--json"))
     assert data["scope"]["all_workstations"] is False
-    assert data["scope"]["label"] == (f"This workstation; the others only up to {when}, when "
+    assert data["scope"]["label"] == (f"This workstation, and the others as of {when}, when "
                                       "the clinic hub was last reached")
     hubbed = json.loads(_run(south, capsys, "report", "--month", "2026-11", "--hub", "hub",
                              "--json"))

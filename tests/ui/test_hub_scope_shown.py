@@ -1,6 +1,6 @@
 """Whose minutes the windows count (issue 19, point 2), on a real PostgreSQL hub: after a pull
 the overview, a patient's month, the worklist and the tray say "all workstations, as of
-..."; once the pull is old they say the others' minutes are in only up to it, and the
+..."; once the pull is old they say the others' minutes are in only as of it, and the
 approval warns first (it does not forbid);
 another workstation's running timer is in the tray's menu, not stoppable here."""
 
@@ -85,14 +85,14 @@ def test_the_overview_says_all_workstations_then_this_one_and_the_approval_warns
 
     clock.advance(hub_scope.STALE_AFTER + timedelta(minutes=1))  # the hub not reached since
     _reload(qtbot, window)
-    assert window.scope_line.text() == ("Minutes from this workstation; the others only up to "
+    assert window.scope_line.text() == ("Minutes from this workstation, and the others as of "
                                         f"{_hhmm(south, at)}, when the clinic hub was last "
                                         "reached.")
     assert window.scope_line.styleSheet() == hub_words.PARTIAL_STYLE
     window.table.selectRow(0)
     prompt = window.close_bar.ask_approve(every=False)
     assert _warning(prompt).startswith("These totals hold other workstations' minutes only "
-                                       f"up to {_hhmm(south, at)}, when the clinic hub was "
+                                       f"as of {_hhmm(south, at)}, when the clinic hub was "
                                        "last reached.")
     layout = prompt.layout()  # tall enough for the warning's lines: none cut off
     assert prompt.height() >= layout.totalHeightForWidth(prompt.width())
@@ -121,7 +121,7 @@ def test_a_patient_s_month_says_whose_minutes_above_its_figures(qtbot, pulled, c
     assert view.result.total_seconds == 12 * 60  # ws-north's, pulled
     clock.advance(hub_scope.STALE_AFTER + timedelta(minutes=1))
     view.reload()
-    assert view.scope_line.text().startswith("Minutes from this workstation; the others ")
+    assert view.scope_line.text().startswith("Minutes from this workstation, and the others as of ")
     assert view.scope_line.styleSheet() == hub_words.PARTIAL_STYLE
 
 
@@ -135,7 +135,8 @@ def test_the_worklist_says_whose_minutes(qtbot, pulled, clock, make_tray):
     clock.advance(hub_scope.STALE_AFTER + timedelta(minutes=1))
     window.reload()
     qtbot.waitUntil(lambda: not window.loading, timeout=15_000)
-    assert window.scope_line.text().startswith("Minutes from this workstation; the others ")
+    assert window.scope_line.text().startswith(
+        "Minutes from this workstation, and the others as of ")
     assert window.scope_line.styleSheet() == hub_words.PARTIAL_STYLE
 
 

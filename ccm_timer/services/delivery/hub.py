@@ -152,8 +152,9 @@ def open_engine(url: str, password: str | None = None, *, clinic: str | None = N
 
 
 def _set_role(dbapi: Any, role: str) -> None:
-    with dbapi.cursor() as cur:  # the role's name is ours (ccm_hub_clinic_role)
-        cur.execute(f'SET ROLE "{role}"')
+    quoted = role.replace('"', '""')  # the name is ours (ccm_hub_clinic_role), quoted still
+    with dbapi.cursor() as cur:
+        cur.execute(f'SET ROLE "{quoted}"')
     dbapi.commit()
 
 

@@ -140,8 +140,10 @@ def acting_role(conn: Connection, clinic_id: str | None) -> str | None:
     if org_id is None:
         first = conn.execute(select(hub_org.c.clinic_id).where(hub_org.c.id == 1)).scalar()
         if clinic_id and first:
-            raise UserError("This clinic is not one of the clinic hub's yet; an "
-                            "administrator runs `ccm-timer hub init URL` here first.")
+            raise UserError("This clinic is not one of the clinic hub's yet, or this "
+                            "login may not see it; an administrator runs `ccm-timer hub "
+                            "init URL` here first, or `hub add-workstation` for a login "
+                            "of its own.")
         org_id = 1
     return conn.execute(select(hub_clinic_role.c.role).where(
         hub_clinic_role.c.org_id == org_id)).scalar()
@@ -165,8 +167,11 @@ def _grant(conn: Connection) -> None:
                       "EXCEPTION WHEN duplicate_object THEN NULL; END $$"))
     schema = conn.execute(text("SELECT current_schema()")).scalar_one()
     conn.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO {role}'))
-    # Before PostgreSQL 15 every role may create tables in the public schema.
+    # Before PostgreSQL 15 every role may create tables in the public schema; and every
+    # role's temporary tables are found before the hub's of the same name (revision 0006).
     conn.execute(text(f'REVOKE CREATE ON SCHEMA "{schema}" FROM PUBLIC'))
+    conn.execute(text('DO $$ BEGIN EXECUTE format(\'REVOKE TEMPORARY ON DATABASE %I FROM '
+                      'PUBLIC\', current_database()); END $$'))
     conn.execute(text(f"GRANT SELECT ON {', '.join(READ)} TO {role}"))
     conn.execute(text(f"GRANT INSERT, UPDATE ON {', '.join(WRITE)} TO {role}"))
     sequence = conn.execute(text(

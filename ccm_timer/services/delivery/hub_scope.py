@@ -5,7 +5,7 @@ the other workstations' live timers as the last pull saw them (services/delivery
 Recent: the delivery worker pulls after every push it makes and at least every PULL_EVERY
 (sync/worker.py; a push is skipped when nothing changed here, a pull is not), so a pull older
 than STALE_AFTER (three of those rounds) means the hub has not been reached since: the figures
-then hold this workstation's time and the others' only up to that last pull.
+then hold this workstation's time and the others' only as that last pull found them.
 
 Pure data: no Qt, no network; one read of two small workstation-only tables.
 """
@@ -115,9 +115,9 @@ def recent(target: str, at: datetime, when: str) -> Scope:
 
 def stale(target: str, at: datetime, when: str) -> Scope:
     # The last pull's time of the others is here still: not "this workstation only".
-    return Scope(f"This workstation; the others only up to {when}, when the clinic hub was "
-                 "last reached", False, target, at, short=f"this workstation; others up to {when}",
-                 missing=f"These totals hold other workstations' minutes only up to {when}, "
+    return Scope(f"This workstation, and the others as of {when}, when the clinic hub was "
+                 "last reached", False, target, at, short=f"this workstation; others as of {when}",
+                 missing=f"These totals hold other workstations' minutes only as of {when}, "
                          "when the clinic hub was last reached")
 
 

@@ -8,7 +8,8 @@ lacks is added, nothing is recreated) and stamped. 0002 records each workstation
 pushes; 0003 is the change log pulls read (`hub_change`, kept by a trigger); 0004 gives
 every row its clinic (org_id), a login role per workstation and row-level security; 0005
 a role per clinic that the owner's connections take on, conflicts per clinic and the
-change log's pruning.
+change log's pruning; 0006 has the hub's functions read its tables by their schema, never a
+session's temporary table of the same name.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection, text
 
-HUB_HEAD = "0005"  # tests/store/test_hub_migrations.py checks this is Alembic's head
-KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
+HUB_HEAD = "0006"  # tests/store/test_hub_migrations.py checks this is Alembic's head
+KNOWN_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
 VERSION_TABLE = "ccm_hub_version"
 LOCATION = Path(__file__).resolve().parent
 UPGRADE_LOCK = 7_301_925_005  # pg_advisory_xact_lock: two administrators, one upgrade

@@ -6,6 +6,7 @@ its clinic whole and misses nothing."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -146,5 +147,80 @@ def test_a_workstation_may_ask_for_the_daily_prune_but_not_choose_what_goes(
             conn.execute(text("SELECT ccm_hub_prune_notes(interval '0 s', interval '0 s')"))
         with pytest.raises(DBAPIError, match="permission denied"), engine.begin() as conn:
             conn.execute(text("DELETE FROM hub_change"))
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def _temp_allowed(hub_url: str, role: str):
+    """What `hub init` takes away from every role (a temporary table named as a hub table
+    is found first by PostgreSQL), given back to one for a while, to try the functions'
+    own guard (taken back after: a role holding a grant cannot be dropped)."""
+    engine = owner(hub_url)
+    try:
+        with engine.begin() as conn:
+            db = conn.execute(text("SELECT current_database()")).scalar_one()
+            conn.execute(text(f'GRANT TEMPORARY ON DATABASE "{db}" TO {role}'))
+        yield
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'REVOKE TEMPORARY ON DATABASE "{db}" FROM {role}'))
+        engine.dispose()
+
+
+def test_a_workstation_login_may_not_make_temporary_tables(clinics, hub_url):
+    north, *_ = clinics
+    engine = hub.open_engine(role_url(hub_url, "ccm_ws_ws_north"),
+                             targets.get_secret(target_name(north)),
+                             clinic=north.settings.clinic_id)
+    try:
+        with pytest.raises(DBAPIError, match="permission denied"), engine.begin() as conn:
+            conn.execute(text("CREATE TEMP TABLE hub_workstation_role (role varchar)"))
+    finally:
+        engine.dispose()
+
+
+def test_a_table_of_the_hub_s_names_in_a_session_changes_neither_clinic_nor_prune(
+        clinics, hub_url):
+    """Row-level security asks ccm_hub_org() whose rows a role sees, and a push's prune
+    records what it cut: both read the hub's tables by their schema, never a temporary
+    table a workstation made with the same name (tried with TEMPORARY given back)."""
+    north, *_ = clinics
+    engine = hub.open_engine(role_url(hub_url, "ccm_ws_ws_north"),
+                             targets.get_secret(target_name(north)),
+                             clinic=north.settings.clinic_id)
+    try:
+        with _temp_allowed(hub_url, "ccm_ws_ws_north"), engine.begin() as conn:
+            conn.execute(text("CREATE TEMP TABLE hub_workstation_role (role varchar, "
+                              "org_id integer, workstation varchar)"))
+            conn.execute(text("INSERT INTO hub_workstation_role "
+                              "VALUES (current_user, 2, 'ws-east')"))
+            conn.execute(text("CREATE TEMP TABLE hub_change_pruned (id integer, "
+                              "below_txid bigint, pruned_at timestamptz)"))
+            conn.execute(text("INSERT INTO hub_change_pruned VALUES (1, 0, '2000-01-01')"))
+            assert conn.execute(text("SELECT ccm_hub_org()")).scalar() == 1
+            assert conn.execute(text("SELECT ccm_hub_ws()")).scalar() == "ws-north"
+            assert conn.execute(text("SELECT count(*) FROM patient")).scalar() == 1
+            assert conn.execute(text("SELECT ccm_hub_prune()")).scalar() == 0  # its day
+    finally:
+        engine.dispose()
+
+
+def test_hub_init_records_the_clinic_s_role_anew_after_a_restore(clinics, hub_url):
+    """A hub restored into another database has another oid, so its clinics' roles other
+    names: `hub init` records the new one where the old one was, and the owner's URL works
+    again for that clinic."""
+    north, *_ = clinics
+    engine = owner(hub_url)
+    try:
+        with engine.begin() as conn:  # the name the database had before the restore
+            conn.execute(text("UPDATE hub_clinic_role SET role = 'ccm_clinic_1_1' "
+                              "WHERE org_id = 1"))
+    finally:
+        engine.dispose()
+    hub.init_hub(hub_url, HUB_PASSWORD, clinic_id=north.settings.clinic_id)
+    engine = _as_owner(hub_url, north)
+    try:
+        assert sum(hub.month_seconds(engine, "2026-11", "UTC")["T1001"].values()) == 19 * 60
     finally:
         engine.dispose()

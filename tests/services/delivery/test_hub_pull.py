@@ -182,7 +182,7 @@ def test_the_worker_pulls_after_its_push_and_the_scope_labels_follow(hubbed, clo
     clock.advance(hub_scope.STALE_AFTER + timedelta(seconds=1))
     stale = hub_scope.scope(south)
     assert not stale.all_workstations
-    assert stale.label.startswith("This workstation; the others only up to ")
+    assert stale.label.startswith("This workstation, and the others as of ")
     with south.read() as session:
         cursor = session.connection().execute(select(hub_cursor)).mappings().one()
     assert cursor["pulled_at"] is not None and cursor["pulled_seq"] > 0

@@ -24,7 +24,7 @@ ALONE = hub_scope.alone()
 def test_the_line_above_the_figures_says_whose_minutes_and_is_amber_only_when_partial():
     assert hub_words.line(CLINIC) == "Minutes from all workstations, as of 10:42."
     # The others' minutes up to the last pull are still in the figures: not "only".
-    assert hub_words.line(STALE) == ("Minutes from this workstation; the others only up to "
+    assert hub_words.line(STALE) == ("Minutes from this workstation, and the others as of "
                                      "09:10, when the clinic hub was last reached.")
     assert hub_words.line(ALONE) == "Minutes from this workstation only."
     assert [hub_words.partial(s) for s in (CLINIC, STALE, NEVER, ALONE)] == [
@@ -37,7 +37,7 @@ def test_the_line_above_the_figures_says_whose_minutes_and_is_amber_only_when_pa
 
 def test_the_approval_is_warned_on_partial_totals_only_and_told_how_to_fix_it():
     said = hub_words.approval_warning(STALE)
-    assert said == ("These totals hold other workstations' minutes only up to 09:10, when the "
+    assert said == ("These totals hold other workstations' minutes only as of 09:10, when the "
                     "clinic hub was last reached. Minutes recorded on other workstations may be "
                     "missing, so the codes may be wrong. Before approving, connect to the "
                     "clinic network and choose Sync now in the CCM Timer menu.")
@@ -55,7 +55,7 @@ def test_the_stop_confirmation_says_whose_month_it_counts(clinic, clock):
               for scope in (CLINIC, STALE, ALONE, None)}
     assert figure == {
         CLINIC: "This month for this patient (all workstations, as of 10:42): 5 min",
-        STALE: "This month for this patient (this workstation; others up to 09:10): 5 min",
+        STALE: "This month for this patient (this workstation; others as of 09:10): 5 min",
         ALONE: "This month for this patient (this workstation only): 5 min",
         None: "This month for this patient (all staff): 5 min",
     }
