@@ -67,6 +67,7 @@ class InitReport:
     before: str | None  # the revision found: None (no tables), "" (made before migrations)
     after: str
     role: str = WORKSTATION_ROLE
+    temporary_left: str = ""  # the database whose PUBLIC may still make temporary tables
 
     @property
     def changed(self) -> bool:
@@ -82,8 +83,13 @@ class InitReport:
             made = f"Upgraded the clinic hub from revision {self.before} to {self.after}"
         else:
             made = f"The clinic hub is already at revision {self.after}; nothing changed"
-        return (f"{made}. Workstations' login roles join {self.role}, which may read and "
+        said = (f"{made}. Workstations' login roles join {self.role}, which may read and "
                 "add records but not delete them or change tables.")
+        if self.temporary_left:  # the functions resist such tables (0006): a warning
+            said += (" Every role may still make temporary tables in this database, which "
+                     "only its owner can take away: they run `REVOKE TEMPORARY ON DATABASE "
+                     f"{self.temporary_left} FROM PUBLIC`.")
+        return said
 
 
 def init(conn: Connection, clinic_id: str | None = None) -> InitReport:
@@ -96,10 +102,10 @@ def init(conn: Connection, clinic_id: str | None = None) -> InitReport:
         raise ValueError(refusal(conn))
     if before != migrations.HUB_HEAD:
         migrations.upgrade(conn)
-    _grant(conn)
+    left = _grant(conn)
     if clinic_id:
         org(conn, clinic_id)
-    return InitReport(before, migrations.HUB_HEAD)
+    return InitReport(before, migrations.HUB_HEAD, temporary_left=left)
 
 
 def org(conn: Connection, clinic_id: str) -> int:
@@ -160,7 +166,9 @@ def record_init(ctx: AppContext, actor: str, url: str, report: InitReport) -> No
                      after={"revision": report.after, "role": report.role})
 
 
-def _grant(conn: Connection) -> None:
+def _grant(conn: Connection) -> str:
+    """What a workstation's role may do; returns the database's name when PUBLIC may
+    still make temporary tables in it (only the database's owner can take that away)."""
     # Our own names only, never user input (so composing the statements is safe).
     role = WORKSTATION_ROLE
     conn.execute(text(f"DO $$ BEGIN CREATE ROLE {role} NOLOGIN; "
@@ -177,6 +185,9 @@ def _grant(conn: Connection) -> None:
     sequence = conn.execute(text(
         "SELECT pg_get_serial_sequence('audit_event', 'seq')")).scalar_one()
     conn.execute(text(f"GRANT USAGE ON SEQUENCE {sequence} TO {role}"))  # the hub numbers events
+    left = conn.execute(text("SELECT has_database_privilege('public', current_database(), "
+                             "'TEMPORARY')")).scalar_one()
+    return conn.execute(text("SELECT current_database()")).scalar_one() if left else ""
 
 
 def record_push(conn: Connection, workstation: str, at: datetime, audit_seq: int) -> None:

@@ -224,3 +224,57 @@ def test_hub_init_records_the_clinic_s_role_anew_after_a_restore(clinics, hub_ur
         assert sum(hub.month_seconds(engine, "2026-11", "UTC")["T1001"].values()) == 19 * 60
     finally:
         engine.dispose()
+
+
+def test_a_login_that_takes_on_the_workstations_group_sees_and_writes_nothing(
+        clinics, hub_url):
+    """Every login is a member of ccm_hub_workstation, so it may SET ROLE to it: the group
+    itself belongs to no clinic (not the first one, as an unlisted role once did)."""
+    _north, _south, east = clinics  # ws-east: the second clinic's
+    engine = hub.open_engine(role_url(hub_url, "ccm_ws_ws_east"),
+                             targets.get_secret(target_name(east)),
+                             clinic=east.settings.clinic_id)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("SET ROLE ccm_hub_workstation"))
+            assert conn.execute(text("SELECT ccm_hub_org()")).scalar() is None
+            for table in ("patient", "time_entry", "hub_change", "hub_org"):
+                assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 0
+        with pytest.raises(DBAPIError), engine.begin() as conn:
+            conn.execute(text("SET ROLE ccm_hub_workstation"))
+            conn.execute(text("INSERT INTO patient (id, mrn, family_name, given_name, active) "
+                              "VALUES (gen_random_uuid(), 'T9999', 'Forged', 'Row', true)"))
+    finally:
+        engine.dispose()
+
+
+def test_an_operator_of_a_login_s_own_does_not_change_its_clinic(clinics, hub_url):
+    """A schema any role may create in (a database upgraded from PostgreSQL 14 keeps one)
+    must not let a login's own `=` decide whose rows it sees (one that never matches made
+    the login unlisted, so the first clinic's): the functions use pg_catalog's."""
+    _north, _south, east = clinics  # the second clinic's
+    engine = owner(hub_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE SCHEMA open_to_all"))
+            conn.execute(text("GRANT CREATE, USAGE ON SCHEMA open_to_all TO PUBLIC"))
+        login_engine = hub.open_engine(role_url(hub_url, "ccm_ws_ws_east"),
+                                       targets.get_secret(target_name(east)),
+                                       clinic=east.settings.clinic_id)
+        try:
+            with login_engine.begin() as conn:
+                own = conn.execute(text("SELECT ccm_hub_org()")).scalar()
+                conn.execute(text("CREATE FUNCTION open_to_all.never(varchar, name) RETURNS "
+                                  "boolean LANGUAGE sql IMMUTABLE AS 'SELECT false'"))
+                conn.execute(text("CREATE OPERATOR open_to_all.= (LEFTARG = varchar, "
+                                  "RIGHTARG = name, FUNCTION = open_to_all.never)"))
+                conn.execute(text("SET search_path = open_to_all, public"))
+                assert own != 1 and conn.execute(text("SELECT ccm_hub_org()")).scalar() == own
+                assert conn.execute(text("SELECT ccm_hub_ws()")).scalar() == "ws-east"
+                assert {r[0] for r in conn.execute(text("SELECT org_id FROM patient"))} == {own}
+        finally:
+            login_engine.dispose()
+    finally:
+        with engine.begin() as conn:  # the login's objects with it (else it cannot be dropped)
+            conn.execute(text("DROP SCHEMA open_to_all CASCADE"))
+        engine.dispose()

@@ -128,3 +128,24 @@ def test_each_push_is_recorded_for_hub_status(two, hub_url, clock):
     now = north + timedelta(minutes=5)
     assert [p.lag_seconds(now) for p in found] == [300, 2100]
     assert found[1].to_dict(now)["lag_seconds"] == 2100
+
+
+def test_an_owner_of_the_schema_only_is_told_what_the_database_s_owner_must_take_away(
+        empty_hub_url):
+    """Only a database's owner can take TEMPORARY from PUBLIC; `hub init` by an owner of the
+    hub's schema alone says so, naming the statement (the functions resist such tables
+    anyway: hub revision 0006), and a superuser's leaves nothing to say."""
+    db = empty_hub_url.rsplit("/", 1)[1]
+    _sql(empty_hub_url, f"CREATE ROLE hubkeeper LOGIN CREATEROLE PASSWORD '{HUB_PASSWORD}'")
+    try:
+        _sql(empty_hub_url, "CREATE SCHEMA hubkeeper AUTHORIZATION hubkeeper")  # "$user"
+        made = hub.init_hub(empty_hub_url.replace("postgres@", "hubkeeper@", 1), HUB_PASSWORD)
+        assert made.after == migrations.HUB_HEAD
+        assert made.sentence().endswith(
+            "Every role may still make temporary tables in this database, which only its "
+            f"owner can take away: they run `REVOKE TEMPORARY ON DATABASE {db} FROM PUBLIC`.")
+        assert "temporary" not in hub.init_hub(empty_hub_url, HUB_PASSWORD).sentence()
+    finally:
+        _sql(empty_hub_url, "DROP SCHEMA hubkeeper CASCADE")
+        _sql(empty_hub_url, "DROP OWNED BY hubkeeper")
+        _sql(empty_hub_url, "DROP ROLE hubkeeper")

@@ -1,4 +1,5 @@
-"""The hub's functions read the hub's tables by their schema (issue 19, point 5).
+"""The hub's functions read the hub's tables by their schema, and the group role is no
+clinic's (issue 19, point 5).
 
 PostgreSQL looks for a table in the session's temporary schema before any other unless the
 search path names it (`pg_temp`) later, and every role may make temporary tables by default.
@@ -7,8 +8,11 @@ clinic, and row-level security, which asks ccm_hub_org(), would show it that cli
 or a temporary `hub_change_pruned`, so that a prune's horizon went to it and a pull below
 the cut would miss rows.
 
-- ccm_hub_org() and ccm_hub_ws() name their tables with the schema (no SET clause: they
-  stay inlinable in the policies, as before).
+- ccm_hub_org() and ccm_hub_ws() name their tables with the schema and take pg_catalog's
+  `=`, not one a login made in a schema open to all (no SET clause: they stay inlinable in
+  the policies, as before).
+- The workstations' group itself belongs to no clinic: every login is a member, so it may
+  SET ROLE to it, and an unlisted role was the first clinic's.
 - The SECURITY DEFINER functions (the change log's trigger, the prune) and the clinic role
   maker search the hub's schema, then pg_temp last.
 - ccm_hub_clinic_role(org) records the role it made even when the clinic had another name
@@ -35,15 +39,17 @@ OWNERS_RIGHTS = ("ccm_hub_note_change()", "ccm_hub_prune_notes(interval, interva
 def upgrade() -> None:
     conn = op.get_bind()
     schema = conn.execute(text("SELECT quote_ident(current_schema())")).scalar_one()
+    eq = "OPERATOR(pg_catalog.=)"
     op.execute(f"""
 CREATE OR REPLACE FUNCTION ccm_hub_org() RETURNS integer LANGUAGE sql STABLE AS $$
     SELECT COALESCE(
-        (SELECT org_id FROM {schema}.hub_workstation_role WHERE role = current_user),
-        (SELECT org_id FROM {schema}.hub_clinic_role WHERE role = current_user), 1)
+        (SELECT org_id FROM {schema}.hub_workstation_role WHERE role {eq} current_user),
+        (SELECT org_id FROM {schema}.hub_clinic_role WHERE role {eq} current_user),
+        CASE WHEN current_user OPERATOR(pg_catalog.<>) '{GROUP}' THEN 1 END)
 $$""")
     op.execute(f"""
 CREATE OR REPLACE FUNCTION ccm_hub_ws() RETURNS varchar LANGUAGE sql STABLE AS $$
-    SELECT workstation FROM {schema}.hub_workstation_role WHERE role = current_user
+    SELECT workstation FROM {schema}.hub_workstation_role WHERE role {eq} current_user
 $$""")
     for function in OWNERS_RIGHTS:
         op.execute(f"ALTER FUNCTION {function} SET search_path = {schema}, pg_temp")
