@@ -8,8 +8,9 @@ lacks is added, nothing is recreated) and stamped. 0002 records each workstation
 pushes; 0003 is the change log pulls read (`hub_change`, kept by a trigger); 0004 gives
 every row its clinic (org_id), a login role per workstation and row-level security; 0005
 a role per clinic that the owner's connections take on, conflicts per clinic and the
-change log's pruning; 0006 has the hub's functions read its tables by their schema, never a
-session's temporary table of the same name.
+change log's pruning; 0006 has the hub's functions read its tables by their schema and use
+pg_catalog's operators, never a session's own table or operator of the same name, and leaves
+the workstations' group role in no clinic.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 revision 0005), on a real PostgreSQL: the owner's reports, `hub status`, `hub verify`,
 conflicts and pulls see the clinic of the workstation they run on and no other; a login or
 clinic key that does not match is refused; a pull whose cursor is older than a prune reads
-its clinic whole and misses nothing."""
+its clinic whole and misses nothing. And no way round it for a login (revision 0006): no
+temporary table, operator or group role of its own changes whose rows it sees."""
 
 from __future__ import annotations
 
