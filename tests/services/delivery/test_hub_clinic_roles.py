@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from ccm_timer.services.delivery import bundle_conflicts, hub, hub_pull, targets
 from tests.fixtures.delivery import HUB_PASSWORD, add_minutes, open_workstation
-from tests.fixtures.hub_logins import drop_roles, login, owner, role_url, target_name
+from tests.fixtures.hub_logins import drop_roles, login, owner, target_name
 
 NOV3 = datetime(2026, 11, 3, 13, 0, tzinfo=UTC)
 WORKSTATIONS = ("ws-north", "ws-south", "ws-east")
@@ -42,6 +42,13 @@ def clinics(two, tmp_path, clock, hub_url):
 
 def _as_owner(hub_url: str, ctx):
     return hub.open_engine(hub_url, HUB_PASSWORD, clinic=ctx.settings.clinic_id)
+
+
+def _as_login(ctx):
+    """The workstation's own login, through the hub target `login` gave it."""
+    target = targets.get(ctx, target_name(ctx))
+    return hub.open_engine(target.url, targets.get_secret(target.name),
+                           clinic=ctx.settings.clinic_id)
 
 
 def test_through_the_owner_s_url_each_clinic_sees_only_its_own_records(clinics, hub_url):
@@ -138,9 +145,7 @@ def test_a_pull_older_than_the_change_log_s_prune_reads_its_clinic_whole(clinics
 def test_a_workstation_may_ask_for_the_daily_prune_but_not_choose_what_goes(
         clinics, hub_url):
     north, *_ = clinics
-    url = role_url(hub_url, "ccm_ws_ws_north")
-    engine = hub.open_engine(url, targets.get_secret(target_name(north)),
-                             clinic=north.settings.clinic_id)
+    engine = _as_login(north)
     try:
         with engine.begin() as conn:
             assert conn.execute(text("SELECT ccm_hub_prune()")).scalar() == 0  # a day
@@ -171,9 +176,7 @@ def _temp_allowed(hub_url: str, role: str):
 
 def test_a_workstation_login_may_not_make_temporary_tables(clinics, hub_url):
     north, *_ = clinics
-    engine = hub.open_engine(role_url(hub_url, "ccm_ws_ws_north"),
-                             targets.get_secret(target_name(north)),
-                             clinic=north.settings.clinic_id)
+    engine = _as_login(north)
     try:
         with pytest.raises(DBAPIError, match="permission denied"), engine.begin() as conn:
             conn.execute(text("CREATE TEMP TABLE hub_workstation_role (role varchar)"))
@@ -187,9 +190,7 @@ def test_a_table_of_the_hub_s_names_in_a_session_changes_neither_clinic_nor_prun
     records what it cut: both read the hub's tables by their schema, never a temporary
     table a workstation made with the same name (tried with TEMPORARY given back)."""
     north, *_ = clinics
-    engine = hub.open_engine(role_url(hub_url, "ccm_ws_ws_north"),
-                             targets.get_secret(target_name(north)),
-                             clinic=north.settings.clinic_id)
+    engine = _as_login(north)
     try:
         with _temp_allowed(hub_url, "ccm_ws_ws_north"), engine.begin() as conn:
             conn.execute(text("CREATE TEMP TABLE hub_workstation_role (role varchar, "
@@ -232,9 +233,7 @@ def test_a_login_that_takes_on_the_workstations_group_sees_and_writes_nothing(
     """Every login is a member of ccm_hub_workstation, so it may SET ROLE to it: the group
     itself belongs to no clinic (not the first one, as an unlisted role once did)."""
     _north, _south, east = clinics  # ws-east: the second clinic's
-    engine = hub.open_engine(role_url(hub_url, "ccm_ws_ws_east"),
-                             targets.get_secret(target_name(east)),
-                             clinic=east.settings.clinic_id)
+    engine = _as_login(east)
     try:
         with engine.begin() as conn:
             conn.execute(text("SET ROLE ccm_hub_workstation"))
@@ -259,9 +258,7 @@ def test_an_operator_of_a_login_s_own_does_not_change_its_clinic(clinics, hub_ur
         with engine.begin() as conn:
             conn.execute(text("CREATE SCHEMA open_to_all"))
             conn.execute(text("GRANT CREATE, USAGE ON SCHEMA open_to_all TO PUBLIC"))
-        login_engine = hub.open_engine(role_url(hub_url, "ccm_ws_ws_east"),
-                                       targets.get_secret(target_name(east)),
-                                       clinic=east.settings.clinic_id)
+        login_engine = _as_login(east)
         try:
             with login_engine.begin() as conn:
                 own = conn.execute(text("SELECT ccm_hub_org()")).scalar()
