@@ -185,9 +185,9 @@ def _grant(conn: Connection) -> str:
     sequence = conn.execute(text(
         "SELECT pg_get_serial_sequence('audit_event', 'seq')")).scalar_one()
     conn.execute(text(f"GRANT USAGE ON SEQUENCE {sequence} TO {role}"))  # the hub numbers events
-    left = conn.execute(text("SELECT has_database_privilege('public', current_database(), "
-                             "'TEMPORARY')")).scalar_one()
-    return conn.execute(text("SELECT current_database()")).scalar_one() if left else ""
+    return conn.execute(text(
+        "SELECT CASE WHEN has_database_privilege('public', current_database(), 'TEMPORARY') "
+        "THEN current_database() ELSE '' END")).scalar_one()
 
 
 def record_push(conn: Connection, workstation: str, at: datetime, audit_seq: int) -> None:
