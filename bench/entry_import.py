@@ -10,8 +10,9 @@ batches. Prints the time of each phase, rows per second, the number of batches a
 longest write transaction. Each nurse's rows follow each other, 10 minutes every 15, and the
 nurses of one quarter hour call different patients, as in a clinic's file; --overlapping
 gives half the nurses the same patient at the same time instead (each such entry overlaps
-19 others: the month overlaps' worst case, 950,000 entries of 1,000,000). --test-keyring keeps the database key in a folder (the tests'
-keyring) instead of the desktop's Secret Service. Prints figures; not a pass/fail test.
+19 others: the month overlaps' worst case, 950,000 entries of 1,000,000). --test-keyring
+keeps the database key in a folder (the tests' keyring) instead of the desktop's Secret
+Service. Prints figures; not a pass/fail test.
 """
 
 from __future__ import annotations

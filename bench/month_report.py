@@ -122,7 +122,8 @@ def build(home: Path, entries: int, patients: int, months: int) -> int:
                 cur.execute("BEGIN IMMEDIATE")
                 uncommitted = 0
     cur.execute("COMMIT")
-    cur.execute("ANALYZE")
+    # No ANALYZE: the app never runs it, so a clinic's planner has no statistics either (at
+    # 1,000,000 entries the report took the same time with and without them: 186-200 ms).
     conn.close()
     return in_month
 

@@ -86,17 +86,13 @@ def _from_hub(ctx: AppContext, args) -> dict:
                         "see `ccm-timer target list`.")
     from ccm_timer.services.delivery import bundle_conflicts
 
-    engine = hub.open_engine(target.url, targets.get_secret(target.name),
-                             clinic=ctx.settings.clinic_id)
-    try:
+    with hub.target_engine(ctx, target) as engine:
         data = report.month_report_on(
             engine, args.month, ctx.zone, ctx.now(), args.patient,
             other_time=ctx.settings.other_practitioner_time).to_dict()
         # Counted, not listed: the list is the billing office's (`hub conflicts`, audited).
         data["hub_conflicts"] = len(bundle_conflicts.on_hub(engine))
         return data
-    finally:
-        engine.dispose()
 
 
 def show(ctx: AppContext, args) -> None:

@@ -216,12 +216,8 @@ def hub_push(ctx: AppContext, args) -> None:
 
 def _read_hub(ctx: AppContext, target, read):
     """`read(engine)` on a hub target's database, as this clinic, closed after."""
-    engine = hub.open_engine(target.url, targets.get_secret(target.name),
-                             clinic=ctx.settings.clinic_id)
-    try:
+    with hub.target_engine(ctx, target) as engine:
         return read(engine)
-    finally:
-        engine.dispose()
 
 
 def hub_verify(ctx: AppContext, args) -> None:

@@ -22,7 +22,8 @@ import os
 import random
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -37,7 +38,7 @@ from sqlmodel import Session, select
 from ccm_timer.core.month import as_zone, parse_month
 from ccm_timer.errors import UserError, sentence
 from ccm_timer.services.context import AppContext
-from ccm_timer.services.delivery import chain_heads, hub_schema
+from ccm_timer.services.delivery import chain_heads, hub_schema, targets
 from ccm_timer.services.security import audit
 from ccm_timer.store import merge as records
 from ccm_timer.store.merge_guard import Guard
@@ -149,6 +150,19 @@ def open_engine(url: str, password: str | None = None, *, clinic: str | None = N
         engine.dispose()  # the connection above was the owner's: none is kept
         sa_event.listen(engine, "connect", lambda dbapi, _record: _set_role(dbapi, role))
     return engine
+
+
+@contextmanager
+def target_engine(ctx: AppContext, target: targets.Target,
+                  password: str | None = None) -> Iterator[Engine]:
+    """open_engine() on the hub `target` as this workstation's clinic, with its secret from
+    the keyring (or `password`, just asked for), disposed after."""
+    engine = open_engine(target.url, password or targets.get_secret(target.name),
+                         clinic=ctx.settings.clinic_id)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def _set_role(dbapi: Any, role: str) -> None:

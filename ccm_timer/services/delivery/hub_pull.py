@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -350,15 +351,11 @@ def pull(ctx: AppContext, target: targets.Target, *, password: str | None = None
     if since is None:  # the push's cursor is made by a first push, which sends every row
         raise UserError(f"This workstation has not pushed to the clinic hub {target.name} "
                         "yet; sync once first (`ccm-timer sync --once`), then pull.")
-    own = engine is None
-    if engine is None:
-        engine = hub.open_engine(target.url, password or targets.get_secret(target.name),
-                                 clinic=ctx.settings.clinic_id)
-    try:
-        read = _read(engine, int(since), ctx.workstation, step)
-    except (DBAPIError, SQLAlchemyError, OSError) as exc:
-        raise hub.HubError(sentence(_plain(exc)) + " Nothing was taken.") from None
-    finally:
-        if own:
-            engine.dispose()
+    with ExitStack() as opened:
+        if engine is None:
+            engine = opened.enter_context(hub.target_engine(ctx, target, password))
+        try:
+            read = _read(engine, int(since), ctx.workstation, step)
+        except (DBAPIError, SQLAlchemyError, OSError) as exc:
+            raise hub.HubError(sentence(_plain(exc)) + " Nothing was taken.") from None
     return _write(ctx, target.name, read, step)
