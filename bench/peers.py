@@ -24,7 +24,9 @@ into Watson's frames file (project = MRN, tag = activity) and Timewarrior's mont
 files (tags = MRN and activity). It then times `ccm-timer report --month 2026-11`, `watson
 report --from 2026-11-01 --to 2026-11-30` and `timew summary 2026-11-01 - 2026-12-01` (all
 in the clinic's time zone), with each one's peak memory, and prints each tool's total hours
-for the month as a check that they read the same data.
+for the month as a check that they read the same data. CCM Timer is timed twice here too,
+on copies of one database: with its tray running (the tray reports from its open database,
+ui/cli_channel.py; the peak memory is then the command line's alone) and without.
 
 Every run has a time limit (--timeout). CCM Timer keeps its key in a private gnome-keyring
 session (bench/session.py) and its database encrypted; the peers store plain text.
@@ -307,18 +309,28 @@ def total_hours(tool: Tool, text: str) -> float:
 
 
 def month_report(args: argparse.Namespace) -> None:
+    from bench.cli_channel import _start_tray
+    from bench.xdesktop import stop_process
+
     print(f"before: {_load()}")
+    tray = None
     with keyring_session() as key_store:
+        use_secret_service(key_store)
         home = Path(tempfile.mkdtemp(prefix="ccm-bench-report-"))
         try:
             ours, peers = _ours(args, home), _peers(args, home)
+            # A copy of the same database with the tray running on it: `report` is then
+            # done by the tray (ui/cli_channel.py), the others open the database themselves.
+            ours.insert(0, Tool("CCM Timer (tray running)", ours[0].argv,
+                                {"CCM_TIMER_HOME": str(home / "tray")}))
             began = time.perf_counter()
             in_month, key = build_ours(home / "python", args.entries, args.patients,
                                        args.months)
             rows = intervals(home / "python", key)
             built = time.perf_counter() - began
-            if len(ours) > 1:  # the bundle reads the same database file, with the same key
-                shutil.copytree(home / "python", home / "bundle")
+            for copy in ("tray", "bundle")[:len(ours) - 1]:  # the same file, the same key
+                shutil.copytree(home / "python", home / copy)
+            tray = _start_tray(home / "tray", {**os.environ, **ours[0].env})
             began = time.perf_counter()
             for tool in peers:
                 if tool.name.startswith("Watson"):
@@ -345,6 +357,8 @@ def month_report(args: argparse.Namespace) -> None:
                     tool.times.setdefault("report", []).append(elapsed)
                     tool.peak_mb.append(peak)
         finally:
+            if tray is not None:
+                stop_process(tray)
             shutil.rmtree(home, ignore_errors=True)
     print(f"database key: {key_store}; median of {args.runs} runs each, in turns")
     for tool in tools:

@@ -32,4 +32,5 @@ pytest_plugins = [
     "tests.fixtures.full_disk",
     "tests.fixtures.export_window",
     "tests.fixtures.workstations",
+    "tests.fixtures.tray_channel",
 ]

@@ -33,7 +33,17 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument("--csv", action="store_true", help="print CSV")
     p.add_argument("--hub", metavar="TARGET",
                    help="report from the clinic hub (a hub target): every workstation's time")
-    p.set_defaults(handler=show)
+    p.set_defaults(handler=show, quick=_via_tray)
+
+
+def _via_tray(args) -> bool:
+    """Done by the running tray from its open database (ui/cli_channel.py), True; a hub's
+    report never is: the network is the command line's to wait for, not the tray's."""
+    if args.hub:
+        return False
+    from ccm_timer.cli import tray_channel  # loaded by the commands that use it
+
+    return tray_channel.through_tray(args)
 
 
 def scope_read(ctx: AppContext) -> dict[str, Any]:

@@ -1,6 +1,6 @@
-"""The command line's way to a running tray: `start`, `stop`, `pause`, `resume`, `switch`
-and `status` are done by the app, which holds the open database and its key, instead of a
-second process opening them (issue 18, point 1).
+"""The command line's way to a running tray: `start`, `stop`, `pause`, `resume`, `switch`,
+`status` and a workstation's `report` are done by the app, which holds the open database
+and its key, instead of a second process opening them (issue 18, points 1 and 2).
 
 Standard library only (no Qt, no ORM): this module is also the one statement of the
 protocol the tray's server (ui/single_instance.py, ui/cli_channel.py) speaks. One JSON line
@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 VERSION = 1
-COMMANDS = ("start", "switch", "pause", "resume", "stop", "status")
-FIELDS = ("patient", "category", "note", "program", "clinician", "json")
+COMMANDS = ("start", "switch", "pause", "resume", "stop", "status", "report")
+FIELDS = ("patient", "category", "note", "program", "clinician", "month", "csv", "json")
 SOCKET_NAME = "ccm-timer.sock"  # in the data folder, beside the lock
 WAIT = 0.5  # seconds for a tray to take a request before the command line does it itself
 WORK = 60.0  # seconds a taken request may take (a busy database waits for its lock)
@@ -227,8 +227,8 @@ unanswered: str | None = None
 
 
 def through_tray(args: Any) -> bool:
-    """Do a timing command through the running tray and print its answer; False when no
-    tray took it (the command then runs on its own, as without a tray)."""
+    """Do a command of COMMANDS through the running tray and print its answer; False when
+    no tray took it (the command then runs on its own, as without a tray)."""
     global unanswered
     from ccm_timer import paths
 

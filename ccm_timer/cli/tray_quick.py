@@ -1,9 +1,11 @@
-"""The keyboard shortcut's path: `ccm-timer start|switch|pause|resume|stop|status ...` read
-from the command line by hand and sent to the running tray before argparse, typing, pathlib
-or any command module is imported (issue 18, point 1: a call through the tray no slower
-than Watson's).
+"""The keyboard shortcut's path: `ccm-timer start|switch|pause|resume|stop|status ...` and
+`ccm-timer report --month YYYY-MM ...` read from the command line by hand and sent to the
+running tray before argparse, typing, pathlib or any command module is imported (issue 18,
+point 1: a call through the tray no slower than Watson's; point 2: a month report in a
+fraction of Timewarrior's time, read from the tray's open database).
 
-Only what is certainly what the command's parser (cli/timing.register) would make is sent:
+Only what is certainly what the command's parser (cli/timing.register, cli/report.register)
+would make is sent:
 the options by their full names, each value a word of its own or after `=`, the data folder
 from --data-dir or CCM_TIMER_HOME. Anything else (an abbreviated option, --help, a missing
 --category, a value starting with "-", text that is not UTF-8) returns None and takes the
@@ -27,13 +29,16 @@ if TYPE_CHECKING:
 _REQUIRED = object()
 _ASKS = {"patient": None, "category": _REQUIRED, "note": "", "program": None,
          "clinician": None}
-# Each command's options with their defaults, as cli/timing.register declares them
-# (tests/cli/test_tray_quick.py holds the two together).
+# Each command's options with their defaults, as cli/timing.register and cli/report.register
+# declare them (tests/cli/test_tray_quick.py holds them together); `report --hub` is not
+# among them: a hub is read by the command line itself, never by the tray's event loop.
 OPTIONS: dict[str, dict[str, object]] = {
     "start": _ASKS, "switch": _ASKS,
     "pause": {"clinician": None}, "resume": {"clinician": None},
     "stop": {"note": None, "clinician": None}, "status": {"clinician": None},
+    "report": {"month": _REQUIRED, "patient": None, "csv": False},
 }
+FLAGS = {"report": ("csv",)}  # options that take no value
 
 
 def request(argv: Sequence[str]) -> tuple[str, dict[str, Any], str | None] | None:
@@ -53,8 +58,10 @@ def request(argv: Sequence[str]) -> tuple[str, dict[str, Any], str | None] | Non
             command = word
             continue
         name, equals, value = word[2:].partition("=")
-        if name == "json" and not equals:
-            values["json"] = True
+        if name == "json" or name in FLAGS.get(command or "", ()):
+            if equals:
+                return None  # the parser's own error: the flag takes no value
+            values[name] = True
             continue
         if name != "data-dir" and (command is None or name not in OPTIONS[command]):
             return None  # --help, --version, an abbreviation, an option before the command
@@ -67,7 +74,7 @@ def request(argv: Sequence[str]) -> tuple[str, dict[str, Any], str | None] | Non
             data_dir = value
         else:
             values[name] = value
-    if command is None:
+    if command is None or (command == "report" and not _month(values.get("month"))):
         return None
     args: dict[str, Any] = {}
     for name, default in OPTIONS[command].items():
@@ -76,6 +83,16 @@ def request(argv: Sequence[str]) -> tuple[str, dict[str, Any], str | None] | Non
             return None
     args["json"] = values.get("json", False)
     return command, args, data_dir
+
+
+def _month(text: object) -> bool:
+    """`text` is a month as cli/args.month_arg leaves it (core/month.parse_month: exactly
+    YYYY-MM, ASCII digits, a year from 1, a month 01 to 12), so the tray is sent what the
+    parser would send; anything else takes the full path, which says what is wrong."""
+    if not isinstance(text, str) or len(text) != 7 or text[4] != "-" or not text.isascii():
+        return False
+    year, month = text[:4], text[5:]
+    return year.isdigit() and month.isdigit() and int(year) >= 1 and 1 <= int(month) <= 12
 
 
 def data_folder(data_dir: str | None) -> str:

@@ -25,6 +25,8 @@ TAKEN = [
      "Avery Nurse"],
     ["pause"], ["resume", "--clinician", "Dr Synth"], ["stop"], ["stop", "--note=done"],
     ["stop", "--note", "BP ok", "--json"], ["status"], ["status", "--json", "--clinician", "x"],
+    ["report", "--month", "2026-11"], ["report", "--month=0001-01", "--csv", "--json"],
+    ["--json", "report", "--patient", "T1001", "--month", "2026-12", "--csv"],
 ]
 # What it must leave to the full path (an error, help, or a reading it is not sure of).
 LEFT = [
@@ -34,6 +36,11 @@ LEFT = [
     ["stop", "extra"], ["status", "--json=1"], ["--clinician", "x", "status"],
     ["pause", "--note", "n"], ["recover"], ["entry", "list"], ["stop", "--"],
     ["--data-dir"], ["status", "-"],
+    ["report"], ["report", "--month", "2026-13"], ["report", "--month", "2026-1"],
+    ["report", "--month", "0000-01"], ["report", "--month", "２０２６-11"],
+    ["report", "--month", "2026-11", "--hub", "clinic"], ["report", "--month", "2026-11",
+                                                           "--csv=1"],
+    ["--csv", "report", "--month", "2026-11"], ["stop", "--csv"],
 ]
 
 
@@ -62,7 +69,11 @@ def test_the_options_are_what_timing_registers():
         sub = parser._subparsers._group_actions[0].choices[command]
         mine = {a.dest for a in sub._actions if a.option_strings and a.dest not in (
             "help", "data_dir", "json")}
-        assert mine == set(options), command
+        # A hub's report is the command line's own (cli/report._via_tray): never sent.
+        assert mine - ({"hub"} if command == "report" else set()) == set(options), command
+        flags = {a.dest for a in sub._actions if a.option_strings and a.nargs == 0} - {
+            "help", "json"}
+        assert flags == set(tray_quick.FLAGS.get(command, ())), command
 
 
 def test_the_data_folder_is_the_one_paths_resolves(tmp_path, monkeypatch):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -15,52 +14,12 @@ from pathlib import Path
 import pytest
 
 from ccm_timer.cli import tray_channel
-from ccm_timer.services.context import open_app
 from ccm_timer.services.timing import timers
 from ccm_timer.ui import cli_channel
 from ccm_timer.ui.presenters.tray_state import TrayState
-from ccm_timer.ui.single_instance import SingleInstance
-from tests.fixtures.clinic import PHYSICIAN, add_people
-from tests.fixtures.keyring import KEYRING_ENV
-
-SETTINGS = 'clinic_timezone = "America/New_York"\nworkstation = "ws-test-1"\n'
-
-
-@pytest.fixture
-def serve():
-    """`serve(tray, home)`: the tray's channel listening, as launch.py sets it up."""
-    made: list[SingleInstance] = []
-
-    def make(tray, home: Path) -> SingleInstance:
-        instance = SingleInstance(home)
-        assert instance.acquire()
-        instance.listen()
-        instance.message.connect(tray.handle_message)
-        instance.answer = tray.handle_message
-        made.append(instance)
-        return instance
-
-    yield make
-    for instance in made:
-        instance.release()
-
-
-def _env(home: Path) -> dict[str, str]:
-    return {**os.environ, **KEYRING_ENV, "CCM_TIMER_HOME": str(home)}
-
-
-def run(qtbot, home: Path, *args: str, input: str = "") -> subprocess.CompletedProcess:
-    """`ccm-timer ARGS` in a subprocess while this process's event loop keeps running."""
-    proc = subprocess.Popen([sys.executable, "-m", "ccm_timer", *args], env=_env(home),
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    proc.stdin.write(input)
-    proc.stdin.close()
-    qtbot.waitUntil(lambda: proc.poll() is not None, timeout=60_000)
-    out, err = proc.stdout.read(), proc.stderr.read()
-    proc.stdout.close()
-    proc.stderr.close()
-    return subprocess.CompletedProcess(args, proc.returncode, out, err)
+from tests.fixtures.clinic import PHYSICIAN
+from tests.fixtures.tray_channel import channel_env, real_clinic, run_many
+from tests.fixtures.tray_channel import run_while_serving as run
 
 
 def test_start_and_status_go_through_the_tray(clinic, make_tray, serve, qtbot):
@@ -99,72 +58,20 @@ SCRIPT = [
     ["start", "--patient", "T1001", "--category", "phone-call", "--json"], ["stop"],
     ["status", "--json"],
 ]
-# The commands run one after another in one process, each through the real entry point,
-# each's exit code and output kept apart.
-_MANY = """
-import io, json, sys
-from ccm_timer.cli.main import main
-answers = []
-real = sys.stdout
-for argv in json.loads(sys.stdin.read()):
-    sys.stdout, sys.stderr = io.StringIO(), io.StringIO()
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    answers.append([code, sys.stdout.getvalue(), sys.stderr.getvalue()])
-real.write(json.dumps(answers))
-"""
-_SAME = [  # what differs between two runs minutes apart: ids and times
-    (re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "ID"),
-    (re.compile(r"\[[0-9a-f]{8}-[0-9a-f]{4}\]"), "[ID]"),
-    (re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)?"), "WHEN"),
-    (re.compile(r"\b\d+:\d\d(:\d\d)?\b"), "TIME"),
-    (re.compile(r'"seconds": \d+'), '"seconds": N'),
-]
-
-
-def _many(qtbot, home: Path) -> list[list]:
-    proc = subprocess.Popen([sys.executable, "-c", _MANY], env=_env(home), text=True,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    proc.stdin.write(json.dumps(SCRIPT))
-    proc.stdin.close()
-    qtbot.waitUntil(lambda: proc.poll() is not None, timeout=120_000)
-    out, err = proc.stdout.read(), proc.stderr.read()
-    proc.stdout.close()
-    proc.stderr.close()
-    assert proc.returncode == 0, err
-    answers = json.loads(out)
-    for answer in answers:
-        for pattern, same in _SAME:
-            answer[1], answer[2] = pattern.sub(same, answer[1]), pattern.sub(same, answer[2])
-    return answers
-
-
-def _real_clinic(folder: Path):
-    """The synthetic clinic on this machine's clock (the command line's own has no other)."""
-    folder.mkdir()
-    (folder / "settings.toml").write_text(SETTINGS, encoding="utf-8")
-    ctx = open_app(str(folder))
-    add_people(ctx)
-    return ctx
-
-
 def test_answers_are_the_same_through_the_tray_and_without_it(tmp_path, make_tray, serve,
                                                                qtbot):
-    served, alone = _real_clinic(tmp_path / "served"), _real_clinic(tmp_path / "alone")
+    served, alone = real_clinic(tmp_path / "served"), real_clinic(tmp_path / "alone")
     try:
         alone.close()
         tray = make_tray(served, begin=False)
         serve(tray, served.paths.data)
         seen: list = []
         tray.controller.state_changed.connect(seen.append)
-        through = _many(qtbot, served.paths.data)
+        through = run_many(qtbot, served.paths.data, SCRIPT)
         # The tray did each command that changes the timer (and nothing else told it).
         assert len(seen) == sum(argv[0] != "status" for argv in SCRIPT)
         assert tray.status.state is TrayState.IDLE and tray.status.entry is None
-        without = _many(qtbot, alone.paths.data)
+        without = run_many(qtbot, alone.paths.data, SCRIPT)
         for argv, mine, theirs in zip(SCRIPT, through, without, strict=True):
             assert mine == theirs, argv
         codes = [code for code, _, _ in through]
@@ -209,7 +116,7 @@ def test_start_and_stop_through_the_tray_import_neither_qt_nor_the_orm(
     )
     for argv in (["start", "--patient", "T1001", "--category", "phone-call"], ["status"],
                  ["stop"]):
-        proc = subprocess.Popen([sys.executable, "-c", code, *argv], env=_env(
+        proc = subprocess.Popen([sys.executable, "-c", code, *argv], env=channel_env(
             clinic.paths.data), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         qtbot.waitUntil(lambda proc=proc: proc.poll() is not None, timeout=60_000)
         out, err = proc.communicate()
@@ -257,7 +164,7 @@ def reachable():
 
     top = Path(tempfile.mkdtemp(prefix="ccm-channel-"))
     top.chmod(0o755)
-    ctx = _real_clinic(top / "data")
+    ctx = real_clinic(top / "data")
     yield ctx
     ctx.close()
     shutil.rmtree(top, ignore_errors=True)
