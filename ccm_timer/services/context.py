@@ -299,6 +299,19 @@ def _open_read_only(paths: app_paths.AppPaths, protection: keys.Protection, reas
     return engine, pragmas
 
 
+def month_rollup_built(ctx: AppContext) -> bool:
+    """Whether the month rollup is built in the clinic's zone, so a month report reads a row
+    per patient instead of counting the month's entries (False for a misnamed zone too)."""
+    from ccm_timer.store import month_rollup
+
+    try:
+        zone = ctx.zone
+    except UserError:
+        return False
+    with ctx.engine.connect() as conn:
+        return month_rollup.usable(conn, zone)
+
+
 def build_month_rollup(ctx: AppContext) -> bool:
     """Build the month rollup (store/month_rollup.py) when it is missing or counted in
     another zone than the clinic's, in one write transaction (an interrupted build leaves

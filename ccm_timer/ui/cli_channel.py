@@ -32,6 +32,7 @@ from PySide6.QtCore import QTimer
 from ccm_timer.cli import report, timing, tray_channel
 from ccm_timer.cli.args import month_arg
 from ccm_timer.errors import UserError
+from ccm_timer.services.context import month_rollup_built
 from ccm_timer.services.people import access
 from ccm_timer.services.security import lost_commits
 from ccm_timer.ui.controller import TimerController
@@ -82,18 +83,6 @@ def _report_args(values: dict[str, Any], as_json: bool) -> argparse.Namespace | 
     return argparse.Namespace(command="report", json=as_json, hub=None, **values)
 
 
-def _rollup_built(controller: TimerController) -> bool:
-    from ccm_timer.store import month_rollup
-
-    ctx = controller.ctx
-    try:
-        zone = ctx.zone
-    except UserError:  # a zone the settings misname: the command line says so
-        return False
-    with ctx.read() as session:
-        return month_rollup.usable(session.connection(), zone)
-
-
 def refresh_after_answer(controller: TimerController) -> None:
     """The tray reads the state again as soon as the answer is written: the handler's
     transaction is committed already, and the command line need not wait the refresh's
@@ -116,7 +105,7 @@ def answer(controller: TimerController, request: dict[str, Any]) -> dict[str, An
     args = _namespace(str(command), request.get("args"))
     if args is None:
         return BACK
-    if command == "report" and not _rollup_built(controller):
+    if command == "report" and not month_rollup_built(controller.ctx):
         return BACK  # counted from the entries: seconds the tray's window would freeze
     ctx = controller.ctx
     out, err = io.StringIO(), io.StringIO()
