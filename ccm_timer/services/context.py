@@ -327,7 +327,7 @@ def build_month_rollup(ctx: AppContext) -> bool:
     except UserError:
         return False
     with ctx.engine.connect() as conn:  # the usual answer, without the write lock
-        if month_rollup.zone_of(conn) == zone.key or conn.dialect.name != "sqlite":
+        if month_rollup.usable(conn, zone) or conn.dialect.name != "sqlite":
             return False
     with ctx.write() as session:
         return month_rollup.ensure(session.connection(), zone, ctx.now())
